@@ -1,0 +1,362 @@
+//! Typed, validated settings. This is the only module that reads environment variables;
+//! everything else receives a [`Settings`]. Tests build settings from a map with
+//! [`Settings::from_lookup`] instead of mutating the process environment.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default spoken apology when the model fails mid-turn.
+pub const DEFAULT_APOLOGY: &str = "Sorry, I ran into a problem. Could you say that again?";
+
+/// A value that must never appear in logs, errors or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used (signing, an auth header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Why the configuration was rejected; every message names the variable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Everything needed to talk to the OpenAI-compatible model.
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// Bearer key; `None` sends no `Authorization` header (Ollama, local servers).
+    pub api_key: Option<Secret>,
+    /// Model name sent as `model`.
+    pub model: String,
+    /// Optional sampling temperature.
+    pub temperature: Option<f32>,
+    /// Optional cap on generated tokens.
+    pub max_tokens: Option<u32>,
+    /// Deadline for establishing a connection to the model server.
+    pub connect_timeout: Duration,
+    /// Longest silence tolerated from the model: before the reply starts and between chunks.
+    pub idle_timeout: Duration,
+}
+
+/// The whole validated configuration of the server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind; `0` picks a free one (tests).
+    pub port: u16,
+    /// Layercode webhook secret; `None` only when unsigned webhooks are explicitly allowed.
+    pub webhook_secret: Option<Secret>,
+    /// The model.
+    pub llm: LlmSettings,
+    /// Path of the system prompt file.
+    pub system_prompt_file: PathBuf,
+    /// Spoken on `session.start`; empty means a silent start.
+    pub welcome_message: String,
+    /// Spoken when the model fails during a turn.
+    pub apology_message: String,
+    /// `RUST_LOG`-style filter.
+    pub log_filter: String,
+    /// Output format of the logs.
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, which returns a variable's value if it is set.
+    /// Empty values count as unset.
+    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let host = match get("HOST") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::new("HOST", format!("`{v}` is not an IP address")))?,
+            None => IpAddr::from([0, 0, 0, 0]),
+        };
+        let port = parse_or("PORT", get("PORT"), 8080u16)?;
+
+        let allow_unsigned = parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))?;
+        let webhook_secret = lookup("LAYERCODE_WEBHOOK_SECRET")
+            .filter(|v| !v.is_empty())
+            .map(Secret::new);
+        if webhook_secret.is_none() && !allow_unsigned {
+            return Err(ConfigError::new(
+                "LAYERCODE_WEBHOOK_SECRET",
+                "is required (copy it from the Layercode dashboard); for local development \
+                 only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
+            ));
+        }
+
+        let llm = llm_settings(&get)?;
+        let welcome_message = lookup("WELCOME_MESSAGE").unwrap_or_default();
+        let apology_message = get("APOLOGY_MESSAGE").unwrap_or_else(|| DEFAULT_APOLOGY.to_string());
+
+        let log_format = match get("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") | Some("text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not one of `pretty`, `json`"),
+                ))
+            }
+        };
+
+        Ok(Self {
+            host,
+            port,
+            webhook_secret,
+            llm,
+            system_prompt_file: get("SYSTEM_PROMPT_FILE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("prompts/system.md")),
+            welcome_message: welcome_message.trim().to_string(),
+            apology_message: apology_message.trim().to_string(),
+            log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_string()),
+            log_format,
+        })
+    }
+}
+
+fn llm_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<LlmSettings, ConfigError> {
+    let base_url = get("LLM_BASE_URL")
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .unwrap_or_else(|| "https://api.openai.com/v1".to_string());
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(ConfigError::new(
+            "LLM_BASE_URL",
+            format!("`{base_url}` must start with http:// or https://"),
+        ));
+    }
+    let api_key = get("LLM_API_KEY")
+        .or_else(|| get("OPENAI_API_KEY"))
+        .map(|v| Secret::new(v.trim()));
+    if api_key.is_none() && base_url.starts_with("https://api.openai.com") {
+        return Err(ConfigError::new(
+            "LLM_API_KEY",
+            "is required for api.openai.com (OPENAI_API_KEY is read as a fallback); \
+             leave it empty only for servers without keys, such as Ollama",
+        ));
+    }
+    let temperature: Option<f32> = get("LLM_TEMPERATURE")
+        .map(|v| parse_value("LLM_TEMPERATURE", &v))
+        .transpose()?;
+    if let Some(t) = temperature {
+        if !(0.0..=2.0).contains(&t) {
+            return Err(ConfigError::new(
+                "LLM_TEMPERATURE",
+                format!("{t} is outside 0.0..=2.0"),
+            ));
+        }
+    }
+    let max_tokens: Option<u32> = get("LLM_MAX_TOKENS")
+        .map(|v| parse_value("LLM_MAX_TOKENS", &v))
+        .transpose()?;
+    if max_tokens == Some(0) {
+        return Err(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
+    }
+    Ok(LlmSettings {
+        base_url,
+        api_key,
+        model: get("LLM_MODEL").map_or_else(|| "gpt-4o-mini".to_string(), |v| v.trim().into()),
+        temperature,
+        max_tokens,
+        connect_timeout: millis(
+            "LLM_CONNECT_TIMEOUT_MS",
+            get("LLM_CONNECT_TIMEOUT_MS"),
+            5_000,
+        )?,
+        idle_timeout: millis("LLM_IDLE_TIMEOUT_MS", get("LLM_IDLE_TIMEOUT_MS"), 15_000)?,
+    })
+}
+
+fn parse_value<T: std::str::FromStr>(variable: &'static str, raw: &str) -> Result<T, ConfigError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| ConfigError::new(variable, format!("`{raw}` is not a valid value")))
+}
+
+fn parse_or<T: std::str::FromStr>(
+    variable: &'static str,
+    raw: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    raw.map_or(Ok(default), |v| parse_value(variable, &v))
+}
+
+fn millis(
+    variable: &'static str,
+    raw: Option<String>,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    let ms: u64 = parse_or(variable, raw, default)?;
+    if ms == 0 {
+        return Err(ConfigError::new(
+            variable,
+            "must be at least 1 (milliseconds)",
+        ));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+fn parse_bool(variable: &'static str, raw: Option<String>) -> Result<bool, ConfigError> {
+    match raw
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            variable,
+            format!("`{other}` is not `true` or `false`"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+        ("LLM_API_KEY", "sk-test"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_only_required_values_are_set() {
+        let s = settings(&BASE).expect("valid");
+        assert_eq!(s.port, 8080);
+        assert_eq!(s.host.to_string(), "0.0.0.0");
+        assert_eq!(s.llm.base_url, "https://api.openai.com/v1");
+        assert_eq!(s.llm.model, "gpt-4o-mini");
+        assert_eq!(s.system_prompt_file, PathBuf::from("prompts/system.md"));
+        assert_eq!(s.welcome_message, "");
+        assert_eq!(s.apology_message, DEFAULT_APOLOGY);
+        assert_eq!(s.llm.temperature, None);
+    }
+
+    #[test]
+    fn missing_webhook_secret_refuses_to_start() {
+        let err = settings(&[("LLM_API_KEY", "k")]).expect_err("must fail");
+        assert_eq!(err.variable, "LAYERCODE_WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn unsigned_webhooks_can_be_allowed_explicitly() {
+        let s =
+            settings(&[("LLM_API_KEY", "k"), ("ALLOW_UNSIGNED_WEBHOOKS", "true")]).expect("valid");
+        assert!(s.webhook_secret.is_none());
+        let err = settings(&[("LLM_API_KEY", "k"), ("ALLOW_UNSIGNED_WEBHOOKS", "maybe")])
+            .expect_err("must fail");
+        assert_eq!(err.variable, "ALLOW_UNSIGNED_WEBHOOKS");
+    }
+
+    #[test]
+    fn openai_api_key_is_a_fallback_and_local_servers_need_no_key() {
+        let s = settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "x"),
+            ("OPENAI_API_KEY", "sk-o"),
+        ])
+        .expect("valid");
+        assert_eq!(s.llm.api_key.as_ref().map(Secret::expose), Some("sk-o"));
+        let err = settings(&[("LAYERCODE_WEBHOOK_SECRET", "x")]).expect_err("openai needs a key");
+        assert_eq!(err.variable, "LLM_API_KEY");
+        let s = settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "x"),
+            ("LLM_BASE_URL", "http://localhost:11434/v1/"),
+        ])
+        .expect("ollama needs no key");
+        assert!(s.llm.api_key.is_none());
+        assert_eq!(s.llm.base_url, "http://localhost:11434/v1");
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        let cases = [
+            ("PORT", "eighty"),
+            ("HOST", "not-an-ip"),
+            ("LLM_BASE_URL", "api.openai.com"),
+            ("LLM_TEMPERATURE", "hot"),
+            ("LLM_TEMPERATURE", "3.5"),
+            ("LLM_MAX_TOKENS", "-1"),
+            ("LLM_MAX_TOKENS", "0"),
+            ("LLM_IDLE_TIMEOUT_MS", "0"),
+            ("LOG_FORMAT", "xml"),
+        ];
+        for (variable, value) in cases {
+            let mut pairs = BASE.to_vec();
+            pairs.push((variable, value));
+            let err = settings(&pairs).expect_err(variable);
+            assert_eq!(err.variable, variable, "{variable}={value}");
+            assert!(err.to_string().starts_with(variable));
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = settings(&BASE).expect("valid");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("whsec_x"));
+        assert!(!debug.contains("sk-test"));
+    }
+}

@@ -1,0 +1,27 @@
+//! voicebridge: the brain of a Layercode voice agent. Layercode POSTs a signed webhook per
+//! user turn; we keep the conversation's history, stream a reply from any OpenAI-compatible
+//! model, cut it into speakable sentences and stream them back as Server-Sent Events.
+//!
+//! Module map (dependencies point down):
+//! - HTTP edge: [`startup`] (server, routes), [`routes`] (handlers), [`sse`] (framing),
+//!   [`error`] (errors to responses), [`state`].
+//! - Use case: [`turn`] (one conversational turn, no HTTP types).
+//! - Adapters: [`llm`] (the model, the only `reqwest` user), [`session`] (history store),
+//!   [`prompts`] (prompt files).
+//! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
+//!   [`llm::decode`], [`llm::wire`].
+//! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging.
+
+pub mod config;
+pub mod error;
+pub mod llm;
+pub mod prompts;
+pub mod routes;
+pub mod session;
+pub mod speech;
+pub mod sse;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod turn;
+pub mod webhook;

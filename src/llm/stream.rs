@@ -1,0 +1,206 @@
+//! The upstream reply as a sequence of decoded chunks: SSE framing by `eventsource-stream`
+//! (CRLF, comments, events split across reads, UTF-8 split across reads), then
+//! [`decode_event`]. Knows when a stream ended properly and when it was cut off.
+
+use std::pin::Pin;
+
+use bytes::Bytes;
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures_util::{Stream, StreamExt};
+
+use super::decode::{decode_event, ReplyChunk};
+use super::LlmError;
+
+type EventResult = Result<Event, EventStreamError<String>>;
+
+/// A streamed reply. Call [`ReplyStream::next`] until it returns `None`.
+pub struct ReplyStream {
+    events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
+    finished: bool,
+    over: bool,
+}
+
+impl ReplyStream {
+    /// Wraps a body stream of bytes. Transport errors are carried as their message.
+    pub fn new<S, E>(body: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let body = body.map(|chunk| chunk.map_err(|e| e.to_string()));
+        Self {
+            events: Box::pin(body.eventsource()),
+            finished: false,
+            over: false,
+        }
+    }
+
+    /// The next chunk that matters, `None` once the stream ended properly. A stream that
+    /// closes before `[DONE]` counts as ended when a `finish_reason` was seen, and as
+    /// [`LlmError::Truncated`] otherwise.
+    pub async fn next(&mut self) -> Option<Result<ReplyChunk, LlmError>> {
+        if self.over {
+            return None;
+        }
+        let result = match self.events.next().await {
+            None if self.finished => None,
+            None => Some(Err(LlmError::Truncated)),
+            Some(Err(EventStreamError::Transport(e))) => Some(Err(LlmError::Broken(e))),
+            Some(Err(e)) => Some(Err(LlmError::Malformed(e.to_string()))),
+            Some(Ok(event)) => match decode_event(&event.event, &event.data) {
+                Ok(chunk) if chunk.done => None,
+                Ok(chunk) => {
+                    self.finished |= chunk.finish_reason.is_some();
+                    Some(Ok(chunk))
+                }
+                Err(e) => Some(Err(e.into())),
+            },
+        };
+        // After the end or a failure nothing more is read: a failed stream is not resumed.
+        self.over = !matches!(result, Some(Ok(_)));
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/");
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{FIXTURES}{name}")).expect("fixture exists")
+    }
+
+    /// Feeds `parts` as separate reads and collects (spoken text, usage seen, outcome).
+    async fn collect(parts: Vec<Vec<u8>>) -> (String, bool, Result<(), LlmError>) {
+        let body = futures_util::stream::iter(
+            parts
+                .into_iter()
+                .map(|p| Ok::<_, std::io::Error>(Bytes::from(p))),
+        );
+        let mut stream = ReplyStream::new(body);
+        let mut text = String::new();
+        let mut usage = false;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(chunk) => {
+                    text.push_str(chunk.text.as_deref().unwrap_or(""));
+                    usage |= chunk.usage.is_some();
+                }
+                Err(e) => return (text, usage, Err(e)),
+            }
+        }
+        (text, usage, Ok(()))
+    }
+
+    async fn whole(bytes: &[u8]) -> (String, bool, Result<(), LlmError>) {
+        collect(vec![bytes.to_vec()]).await
+    }
+
+    #[tokio::test]
+    async fn openai_shaped_reply_with_usage() {
+        let (text, usage, outcome) = whole(&fixture("llmock-reply-with-usage.sse")).await;
+        assert_eq!(
+            text,
+            "Sure. Dr. Smith can see you at 3 p.m. tomorrow. Does that work?"
+        );
+        assert!(usage);
+        assert_eq!(outcome, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn litellm_usage_chunk_with_an_empty_delta() {
+        let (text, usage, outcome) = whole(&fixture("litellm-proxy-reply-with-usage.sse")).await;
+        assert_eq!(text, "Hello there. How can I help you today?");
+        assert!(usage);
+        assert_eq!(outcome, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn llama_cpp_reply_with_spaced_json_and_escaped_unicode() {
+        let (text, usage, outcome) = whole(&fixture("llama-cpp-server.sse")).await;
+        assert!(
+            text.starts_with("Bonjour, cela est le cité de la France"),
+            "{text}"
+        );
+        assert!(!usage);
+        assert_eq!(outcome, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn in_band_error_after_200_is_a_failure_with_the_text_before_it() {
+        let (text, _, outcome) = whole(&fixture("litellm-proxy-inband-error.sse")).await;
+        assert_eq!(text, "One. Two. ");
+        assert!(
+            matches!(outcome, Err(LlmError::InBand { .. })),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn tool_call_stream_speaks_nothing_and_ends_cleanly() {
+        let (text, _, outcome) = whole(&fixture("llmock-tool-call.sse")).await;
+        assert_eq!(text, "");
+        assert_eq!(outcome, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn every_split_point_of_every_fixture_decodes_the_same() {
+        for name in [
+            "llmock-reply-with-usage.sse",
+            "litellm-proxy-reply-with-usage.sse",
+            "llama-cpp-server.sse",
+            "llmock-tool-call.sse",
+        ] {
+            let bytes = fixture(name);
+            let expected = whole(&bytes).await;
+            for cut in 1..bytes.len() {
+                let parts = vec![bytes[..cut].to_vec(), bytes[cut..].to_vec()];
+                assert_eq!(collect(parts).await, expected, "{name} cut at {cut}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn crlf_comments_and_utf8_split_inside_a_character() {
+        let body = ": OPENROUTER PROCESSING\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Caf\u{e9} \u{2014} ok\"}}]}\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\r\n\r\ndata: [DONE]\r\n\r\n";
+        let bytes = body.as_bytes();
+        for cut in 1..bytes.len() {
+            let parts = vec![bytes[..cut].to_vec(), bytes[cut..].to_vec()];
+            let (text, _, outcome) = collect(parts).await;
+            assert_eq!(text, "Caf\u{e9} \u{2014} ok", "cut at {cut}");
+            assert_eq!(outcome, Ok(()));
+        }
+        // One byte per read, too.
+        let (text, _, _) = collect(bytes.iter().map(|b| vec![*b]).collect()).await;
+        assert_eq!(text, "Caf\u{e9} \u{2014} ok");
+    }
+
+    #[tokio::test]
+    async fn end_without_done_is_fine_after_finish_reason_and_truncated_before() {
+        let finished = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi.\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+        let (text, _, outcome) = whole(finished.as_bytes()).await;
+        assert_eq!((text.as_str(), outcome), ("Hi.", Ok(())));
+        let cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi.\"}}]}\n\n";
+        let (_, _, outcome) = whole(cut.as_bytes()).await;
+        assert_eq!(outcome, Err(LlmError::Truncated));
+    }
+
+    #[tokio::test]
+    async fn a_transport_error_is_a_broken_stream() {
+        let body = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(
+                b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+            )),
+            Err("connection reset"),
+        ]);
+        let mut stream = ReplyStream::new(body);
+        assert!(matches!(stream.next().await, Some(Ok(_))));
+        assert_eq!(
+            stream.next().await,
+            Some(Err(LlmError::Broken("connection reset".into())))
+        );
+        assert_eq!(stream.next().await, None);
+    }
+}

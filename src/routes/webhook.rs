@@ -1,0 +1,146 @@
+//! `POST /agent` (and `/api/agent`): Layercode's webhook. Reads the raw body within a size
+//! limit, verifies the signature over those exact bytes, parses, then either streams a
+//! turn as SSE or acknowledges with a small JSON body.
+
+use std::future::Future;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ApiError;
+use crate::sse::SseBody;
+use crate::state::AppState;
+use crate::turn::{TurnEvent, UserTurn};
+use crate::webhook::{payload, signature, EventKind, SignatureError, WebhookEvent};
+
+/// Largest webhook body accepted; Layercode's are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Receives one Layercode webhook.
+pub async fn receive_webhook(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&request, body, MAX_BODY_BYTES).await?;
+    check_signature(&state, &request, &body)?;
+    let event = payload::parse(&body)?;
+    match event.kind {
+        EventKind::Message => reply(&state, event),
+        EventKind::SessionStart => welcome(&state, event),
+        EventKind::SessionEnd => Ok(acknowledge("session.end")),
+        EventKind::SessionUpdate => Ok(acknowledge("session.update")),
+        EventKind::Data => Ok(acknowledge("data")),
+        EventKind::Other(kind) => Ok(acknowledge(&kind)),
+    }
+}
+
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn check_signature(state: &AppState, request: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
+    let Some(secret) = &state.webhook_secret else {
+        return Ok(());
+    };
+    let header = match request.headers().get("layercode-signature") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| SignatureError::Malformed)?),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    signature::verify(secret.expose().as_bytes(), header, body, now)?;
+    Ok(())
+}
+
+fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError> {
+    let (conversation, turn_id) = turn_keys(&event)?;
+    let text = event
+        .text
+        .ok_or_else(|| ApiError::BadRequest("a `message` event needs `text`".into()))?;
+    let agent = state.agent.clone();
+    Ok(stream_turn(
+        state,
+        turn_id.clone(),
+        move |events, cancel| async move {
+            if text.trim().is_empty() {
+                return; // Nothing was said: end the turn without asking the model.
+            }
+            let turn = UserTurn {
+                conversation,
+                turn_id,
+                text,
+            };
+            agent.reply(turn, events, cancel).await;
+        },
+    ))
+}
+
+fn welcome(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError> {
+    let (conversation, turn_id) = turn_keys(&event)?;
+    let agent = state.agent.clone();
+    let id = turn_id.clone();
+    Ok(stream_turn(state, turn_id, move |events, _| async move {
+        agent.welcome(&conversation, &id, events).await;
+    }))
+}
+
+fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
+    let conversation = event.conversation_key().ok_or_else(|| {
+        ApiError::BadRequest("the event needs `conversation_id` or `session_id`".into())
+    })?;
+    let turn_id = event
+        .turn_id
+        .as_deref()
+        .ok_or_else(|| ApiError::BadRequest("the event needs `turn_id`".into()))?;
+    Ok((conversation.to_string(), turn_id.to_string()))
+}
+
+/// Runs a turn in its own task and streams its events. The task outlives a client that
+/// goes away just long enough to settle history: dropping the body cancels it.
+fn stream_turn<F, Fut>(state: &AppState, turn_id: String, run: F) -> HttpResponse
+where
+    F: FnOnce(UnboundedSender<TurnEvent>, CancellationToken) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (events, receiver) = unbounded_channel();
+    let cancel = state.shutdown.child_token();
+    tokio::spawn(run(events, cancel.clone()));
+    let body = SseBody::new(receiver, turn_id, Some(cancel.drop_guard()));
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .insert_header((header::CONTENT_ENCODING, "identity"))
+        .streaming(body)
+}
+
+fn acknowledge(kind: &str) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "ok": true, "type": kind }))
+}

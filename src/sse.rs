@@ -1,0 +1,150 @@
+//! Layercode's SSE framing: each event is one `data: <json>\n\n` line carrying the turn id,
+//! and the stream always ends with exactly one `response.end`.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::DropGuard;
+
+use crate::turn::TurnEvent;
+
+#[derive(Serialize)]
+struct Frame<'a, C: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<C>,
+    turn_id: &'a str,
+}
+
+fn frame<C: Serialize>(kind: &'static str, content: Option<C>, turn_id: &str) -> Bytes {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"data: ");
+    // serde_json escapes control characters, so the JSON is always one line; non-ASCII
+    // stays raw UTF-8. Serializing these types cannot fail.
+    let _ = serde_json::to_writer(
+        &mut out,
+        &Frame {
+            kind,
+            content,
+            turn_id,
+        },
+    );
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Frames one event of a turn.
+pub fn encode(event: &TurnEvent, turn_id: &str) -> Bytes {
+    match event {
+        TurnEvent::Speak(text) => frame("response.tts", Some(text), turn_id),
+        TurnEvent::Data(value) => frame("response.data", Some(value), turn_id),
+    }
+}
+
+/// The `response.end` frame.
+pub fn end(turn_id: &str) -> Bytes {
+    frame::<()>("response.end", None, turn_id)
+}
+
+/// The body of a reply: frames events as they arrive and appends `response.end` once the
+/// turn drops its sender (also if the turn task died). Dropping the body (the client went
+/// away) cancels the turn through the guard.
+pub struct SseBody {
+    events: UnboundedReceiver<TurnEvent>,
+    turn_id: String,
+    ended: bool,
+    _cancel_on_drop: Option<DropGuard>,
+}
+
+impl SseBody {
+    /// A body for `turn_id` reading `events`; `cancel_on_drop` fires when the body is dropped.
+    pub fn new(
+        events: UnboundedReceiver<TurnEvent>,
+        turn_id: String,
+        cancel_on_drop: Option<DropGuard>,
+    ) -> Self {
+        Self {
+            events,
+            turn_id,
+            ended: false,
+            _cancel_on_drop: cancel_on_drop,
+        }
+    }
+}
+
+impl Stream for SseBody {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.events.poll_recv(cx) {
+            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(encode(&event, &self.turn_id)))),
+            Poll::Ready(None) => {
+                self.ended = true;
+                Poll::Ready(Some(Ok(end(&self.turn_id))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use serde_json::json;
+
+    #[test]
+    fn frames_are_single_line_json_with_the_turn_id() {
+        let tts = encode(
+            &TurnEvent::Speak("Hi \"there\"\nnew line, café.".into()),
+            "t1",
+        );
+        assert_eq!(
+            &tts[..],
+            "data: {\"type\":\"response.tts\",\"content\":\"Hi \\\"there\\\"\\nnew line, café.\",\"turn_id\":\"t1\"}\n\n".as_bytes()
+        );
+        let data = encode(&TurnEvent::Data(json!({"delta": "x"})), "t1");
+        assert_eq!(
+            &data[..],
+            b"data: {\"type\":\"response.data\",\"content\":{\"delta\":\"x\"},\"turn_id\":\"t1\"}\n\n"
+        );
+        assert_eq!(
+            &end("t1")[..],
+            b"data: {\"type\":\"response.end\",\"turn_id\":\"t1\"}\n\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_exactly_once_after_the_sender_is_gone() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tx.send(TurnEvent::Speak("One.".into())).expect("open");
+        drop(tx);
+        let frames: Vec<Bytes> = SseBody::new(rx, "t".into(), None)
+            .map(|f| f.unwrap_or_else(|e| match e {}))
+            .collect()
+            .await;
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[1], end("t"));
+    }
+
+    #[test]
+    fn dropping_the_body_cancels_the_turn() {
+        let token = tokio_util::sync::CancellationToken::new();
+        let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        drop(SseBody::new(
+            rx,
+            "t".into(),
+            Some(token.clone().drop_guard()),
+        ));
+        assert!(token.is_cancelled());
+    }
+}

@@ -1,0 +1,118 @@
+//! Building and running the server: prompt, model client, store, state, routes, listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::llm::{LlmClient, LlmError};
+use crate::prompts::{load_system_prompt, PromptError};
+use crate::routes;
+use crate::session::{MemoryStore, SessionStore};
+use crate::state::AppState;
+use crate::turn::Agent;
+
+/// Seconds a stopping server waits for in-flight turns before closing them.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The system prompt is missing or empty.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    /// The model client could not be built.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// Address tried.
+        address: String,
+        /// Reason.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Loads everything the server needs and binds its port; fails fast with a message
+    /// that names what is wrong. Call inside a Tokio runtime.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
+        let llm = LlmClient::new(&settings.llm)?;
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let agent = Agent::new(
+            store,
+            llm,
+            system_prompt,
+            settings.welcome_message.clone(),
+            settings.apology_message.clone(),
+            settings.llm.idle_timeout,
+        );
+        if settings.webhook_secret.is_none() {
+            tracing::warn!(
+                "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
+                 can reach this server can spend your model budget. Local development only."
+            );
+        }
+
+        let address = format!("{}:{}", settings.host, settings.port);
+        let bind_error = |source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind((settings.host, settings.port)).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+
+        let shutdown = CancellationToken::new();
+        let state = AppState {
+            agent: Arc::new(agent),
+            webhook_secret: settings.webhook_secret.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .configure(routes::configure)
+        })
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        tracing::info!(
+            %address,
+            port,
+            model = %settings.llm.model,
+            base_url = %settings.llm.base_url,
+            "voicebridge listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            shutdown,
+        })
+    }
+
+    /// The bound port (useful when the settings asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, lets in-flight turns finish (up to a grace period),
+    /// then cancels whatever is left.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.shutdown.cancel();
+        result
+    }
+}

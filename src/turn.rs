@@ -1,0 +1,262 @@
+//! One conversational turn: history -> model stream -> sentences and deltas -> history.
+//! Knows nothing of HTTP: it writes [`TurnEvent`]s into a channel that the edge frames as
+//! SSE, and learns that the client went away through a cancellation token.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::llm::{LlmClient, LlmError, Usage};
+use crate::session::{ChatMessage, SessionStore};
+use crate::speech::SentenceChunker;
+
+/// What a turn sends to the caller, in order. The end of the turn is the end of the
+/// channel, so `response.end` is written exactly once by whoever frames these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEvent {
+    /// Text to speak (`response.tts`).
+    Speak(String),
+    /// JSON for the browser (`response.data`).
+    Data(serde_json::Value),
+}
+
+/// How a turn ended, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOutcome {
+    /// The model finished and everything was sent.
+    Completed,
+    /// The client went away mid-turn (barge-in).
+    Interrupted,
+    /// The model failed; the user heard an apology.
+    Failed,
+}
+
+/// A user's turn to answer.
+#[derive(Debug, Clone)]
+pub struct UserTurn {
+    /// History key.
+    pub conversation: String,
+    /// Layercode's turn id.
+    pub turn_id: String,
+    /// What the user said.
+    pub text: String,
+}
+
+/// The agent: answers turns with the configured model, prompt and store.
+pub struct Agent {
+    store: Arc<dyn SessionStore>,
+    llm: LlmClient,
+    system_prompt: String,
+    welcome: String,
+    apology: String,
+    idle_timeout: Duration,
+}
+
+/// Tells the caller what to say; a caller that went away is not an error here (the
+/// cancellation token carries that).
+struct EventSink(UnboundedSender<TurnEvent>);
+
+impl EventSink {
+    fn send(&self, event: TurnEvent) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// What the user has heard so far in this turn.
+#[derive(Default)]
+struct Spoken {
+    text: String,
+    sentences: usize,
+    first_at: Option<Instant>,
+}
+
+impl Spoken {
+    fn speak(&mut self, sink: &EventSink, sentence: String) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(&sentence);
+        self.sentences += 1;
+        self.first_at.get_or_insert_with(Instant::now);
+        sink.send(TurnEvent::Speak(sentence));
+    }
+}
+
+/// Timings and counts of one streamed reply.
+#[derive(Default)]
+struct StreamReport {
+    first_token_at: Option<Instant>,
+    usage: Option<Usage>,
+}
+
+impl Agent {
+    /// Builds the agent. `welcome` empty means a silent start.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        llm: LlmClient,
+        system_prompt: String,
+        welcome: String,
+        apology: String,
+        idle_timeout: Duration,
+    ) -> Self {
+        Self {
+            store,
+            llm,
+            system_prompt,
+            welcome,
+            apology,
+            idle_timeout,
+        }
+    }
+
+    /// The store holding the histories.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    /// Speaks the welcome of a new connection and stores it as the assistant's message.
+    pub async fn welcome(
+        &self,
+        conversation: &str,
+        turn_id: &str,
+        events: UnboundedSender<TurnEvent>,
+    ) {
+        if self.welcome.is_empty() {
+            return;
+        }
+        let sink = EventSink(events);
+        sink.send(TurnEvent::Speak(self.welcome.clone()));
+        let reply = ChatMessage::assistant(self.welcome.clone(), turn_id);
+        if let Err(error) = self.store.record_reply(conversation, reply).await {
+            tracing::warn!(%error, "welcome not stored");
+        }
+    }
+
+    /// Answers one user turn. Returns when everything was sent and the history settled;
+    /// dropping `events` afterwards ends the caller's stream.
+    pub async fn reply(
+        &self,
+        turn: UserTurn,
+        events: UnboundedSender<TurnEvent>,
+        cancel: CancellationToken,
+    ) -> TurnOutcome {
+        let started = Instant::now();
+        let sink = EventSink(events);
+        let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
+        let history = match self
+            .store
+            .begin_turn(&turn.conversation, user.clone())
+            .await
+        {
+            Ok(history) => history,
+            Err(error) => {
+                // Answering without history beats not answering.
+                tracing::warn!(%error, "history unavailable; answering this turn alone");
+                vec![user]
+            }
+        };
+
+        let mut spoken = Spoken::default();
+        let mut report = StreamReport::default();
+        let result = tokio::select! {
+            result = self.stream_reply(&history, &sink, &mut spoken, &mut report) => Some(result),
+            () = cancel.cancelled() => None,
+        };
+        let (outcome, reply) = match result {
+            Some(Ok(())) => (
+                TurnOutcome::Completed,
+                ChatMessage::assistant(spoken.text.clone(), &turn.turn_id),
+            ),
+            None => (
+                TurnOutcome::Interrupted,
+                ChatMessage::assistant(spoken.text.clone(), &turn.turn_id).interrupted(true),
+            ),
+            Some(Err(error)) => {
+                tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
+                self.apologise(&sink, &mut spoken, &error);
+                (
+                    TurnOutcome::Failed,
+                    ChatMessage::assistant(spoken.text.clone(), &turn.turn_id).interrupted(true),
+                )
+            }
+        };
+        if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
+            tracing::warn!(%error, "reply not stored");
+        }
+        log_turn(&turn, self.llm.model(), outcome, started, &spoken, &report);
+        outcome
+    }
+
+    async fn stream_reply(
+        &self,
+        history: &[ChatMessage],
+        sink: &EventSink,
+        spoken: &mut Spoken,
+        report: &mut StreamReport,
+    ) -> Result<(), LlmError> {
+        let idle = self.idle_timeout;
+        let timed_out = || LlmError::Timeout(idle.as_millis());
+        let mut stream =
+            tokio::time::timeout(idle, self.llm.stream_chat(&self.system_prompt, history))
+                .await
+                .map_err(|_| timed_out())??;
+        let mut chunker = SentenceChunker::new();
+        while let Some(item) = tokio::time::timeout(idle, stream.next())
+            .await
+            .map_err(|_| timed_out())?
+        {
+            let chunk = item?;
+            report.usage = chunk.usage.or(report.usage);
+            let Some(text) = chunk.text else { continue };
+            report.first_token_at.get_or_insert_with(Instant::now);
+            sink.send(TurnEvent::Data(json!({ "delta": text })));
+            for sentence in chunker.push(&text) {
+                spoken.speak(sink, sentence);
+            }
+        }
+        if let Some(rest) = chunker.finish() {
+            spoken.speak(sink, rest);
+        }
+        Ok(())
+    }
+
+    fn apologise(&self, sink: &EventSink, spoken: &mut Spoken, error: &LlmError) {
+        if !self.apology.is_empty() {
+            spoken.speak(sink, self.apology.clone());
+        }
+        sink.send(TurnEvent::Data(json!({
+            "error": {
+                "code": error.code(),
+                "message": "The language model failed to answer this turn.",
+            }
+        })));
+    }
+}
+
+fn log_turn(
+    turn: &UserTurn,
+    model: &str,
+    outcome: TurnOutcome,
+    started: Instant,
+    spoken: &Spoken,
+    report: &StreamReport,
+) {
+    let ms = |at: Option<Instant>| at.map(|t| t.duration_since(started).as_millis() as u64);
+    tracing::info!(
+        conversation_id = %turn.conversation,
+        turn_id = %turn.turn_id,
+        model,
+        outcome = ?outcome,
+        first_token_ms = ms(report.first_token_at),
+        first_tts_ms = ms(spoken.first_at),
+        total_ms = started.elapsed().as_millis() as u64,
+        sentences = spoken.sentences,
+        prompt_tokens = report.usage.map(|u| u.prompt_tokens),
+        completion_tokens = report.usage.map(|u| u.completion_tokens),
+        "turn finished"
+    );
+    tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %spoken.text, "turn text");
+}
