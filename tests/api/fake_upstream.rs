@@ -1,0 +1,269 @@
+//! A local stand-in for an OpenAI-compatible server: records every request and answers
+//! with scripted replies, written chunk by chunk over HTTP/1.1 chunked encoding so a test
+//! controls exactly when each byte leaves, and can break the connection mid-stream.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: serde_json::Value,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `(role, content)` of every message sent.
+    pub fn messages(&self) -> Vec<(String, String)> {
+        self.body["messages"]
+            .as_array()
+            .expect("messages array")
+            .iter()
+            .map(|m| {
+                (
+                    m["role"].as_str().expect("role").to_string(),
+                    m["content"].as_str().expect("content").to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// One step of a streamed reply.
+#[derive(Clone)]
+pub enum Step {
+    /// Write these bytes as one chunk and flush.
+    Send(Vec<u8>),
+    /// Wait until the test calls `notify_one` on this.
+    Wait(Arc<Notify>),
+}
+
+/// What the fake answers to one request.
+#[derive(Clone)]
+pub enum Reply {
+    /// `200 text/event-stream`, the steps in order, then a clean end or a broken connection.
+    Stream { steps: Vec<Step>, abort: bool },
+    /// A plain HTTP error.
+    Status { status: u16, body: String },
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/");
+
+impl Reply {
+    /// A recorded stream, one SSE event per write.
+    pub fn fixture(name: &str) -> Self {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).expect("fixture exists");
+        let text = String::from_utf8(bytes).expect("utf-8 fixture");
+        let steps = text
+            .split_inclusive("\n\n")
+            .map(|event| Step::Send(event.as_bytes().to_vec()))
+            .collect();
+        Reply::Stream {
+            steps,
+            abort: false,
+        }
+    }
+
+    /// An OpenAI-shaped stream of these content deltas, with role, finish and usage chunks.
+    pub fn deltas(deltas: &[&str]) -> Self {
+        let mut steps = vec![Step::Send(role_chunk())];
+        steps.extend(deltas.iter().map(|d| Step::Send(content_chunk(d))));
+        steps.extend(finish_steps());
+        Reply::Stream {
+            steps,
+            abort: false,
+        }
+    }
+
+    pub fn status(status: u16, body: &str) -> Self {
+        Reply::Status {
+            status,
+            body: body.to_string(),
+        }
+    }
+}
+
+pub fn role_chunk() -> Vec<u8> {
+    event(
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+    )
+}
+
+pub fn content_chunk(text: &str) -> Vec<u8> {
+    let chunk =
+        serde_json::json!({"choices":[{"index":0,"delta":{"content":text},"finish_reason":null}]});
+    event(&chunk.to_string())
+}
+
+pub fn finish_steps() -> Vec<Step> {
+    vec![
+        Step::Send(event(
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+        )),
+        Step::Send(event(
+            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}"#,
+        )),
+        Step::Send(event("[DONE]")),
+    ]
+}
+
+fn event(data: &str) -> Vec<u8> {
+    format!("data: {data}\n\n").into_bytes()
+}
+
+struct Shared {
+    requests: Mutex<Vec<Recorded>>,
+    replies: Mutex<VecDeque<Reply>>,
+}
+
+/// A running fake; dropped with the test's runtime.
+#[derive(Clone)]
+pub struct FakeUpstream {
+    pub base_url: String,
+    shared: Arc<Shared>,
+}
+
+impl FakeUpstream {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake upstream");
+        let port = listener.local_addr().expect("addr").port();
+        let shared = Arc::new(Shared {
+            requests: Mutex::new(Vec::new()),
+            replies: Mutex::new(VecDeque::new()),
+        });
+        let accept_shared = shared.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve(socket, accept_shared.clone()));
+            }
+        });
+        Self {
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            shared,
+        }
+    }
+
+    /// Queues the answer to the next request (FIFO). With nothing queued, a short default
+    /// reply is sent.
+    pub fn enqueue(&self, reply: Reply) {
+        self.shared.replies.lock().expect("lock").push_back(reply);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().expect("lock").clone()
+    }
+}
+
+async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
+    let Some(recorded) = read_request(&mut socket).await else {
+        return;
+    };
+    shared.requests.lock().expect("lock").push(recorded);
+    let reply = shared
+        .replies
+        .lock()
+        .expect("lock")
+        .pop_front()
+        .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
+    let _ = write_reply(&mut socket, reply).await;
+}
+
+async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let path = lines.next()?.split(' ').nth(1)?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = serde_json::from_slice(&buf[head_end..head_end + length])
+        .unwrap_or(serde_json::Value::Null);
+    Some(Recorded {
+        path,
+        headers,
+        body,
+    })
+}
+
+async fn write_reply(socket: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
+    match reply {
+        Reply::Status { status, body } => {
+            let head = format!(
+                "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await?;
+            socket.write_all(body.as_bytes()).await?;
+            socket.flush().await
+        }
+        Reply::Stream { steps, abort } => {
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                .await?;
+            socket.flush().await?;
+            for step in steps {
+                match step {
+                    Step::Send(bytes) => {
+                        socket
+                            .write_all(format!("{:x}\r\n", bytes.len()).as_bytes())
+                            .await?;
+                        socket.write_all(&bytes).await?;
+                        socket.write_all(b"\r\n").await?;
+                        socket.flush().await?;
+                    }
+                    Step::Wait(gate) => {
+                        // Give up eventually so a broken test cannot hang the suite.
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(20), gate.notified()).await;
+                    }
+                }
+            }
+            if abort {
+                // No terminating chunk: the client sees the body break mid-stream.
+                socket.shutdown().await
+            } else {
+                socket.write_all(b"0\r\n\r\n").await?;
+                socket.flush().await
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Test harness: the real application on port 0 against a fake upstream, a webhook signer
+//! that works exactly like Layercode's, and an incremental SSE reader.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use voicebridge::config::Settings;
+use voicebridge::startup::Application;
+use voicebridge::webhook::signature;
+
+use crate::fake_upstream::FakeUpstream;
+
+pub const SECRET: &str = "whsec_integration_test";
+pub const WELCOME: &str = "Hi! I'm your test agent.";
+pub const APOLOGY: &str = "Sorry, something went wrong on my side.";
+
+pub struct TestApp {
+    pub address: String,
+    pub upstream: FakeUpstream,
+    pub http: reqwest::Client,
+}
+
+/// Starts the application with the test defaults, overridden by `overrides`
+/// (an empty value unsets a variable).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    voicebridge::telemetry::init("warn", voicebridge::config::LogFormat::Pretty);
+    let upstream = FakeUpstream::start().await;
+    let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
+    let mut vars: Vec<(String, String)> = [
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", upstream.base_url.as_str()),
+        ("LLM_API_KEY", "sk-test-key"),
+        ("LLM_MODEL", "test-model"),
+        ("SYSTEM_PROMPT_FILE", prompt),
+        ("WELCOME_MESSAGE", WELCOME),
+        ("APOLOGY_MESSAGE", APOLOGY),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (key, value) in overrides {
+        vars.retain(|(k, _)| k != key);
+        vars.push((key.to_string(), value.to_string()));
+    }
+    let settings =
+        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        upstream,
+        http: reqwest::Client::new(),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+pub fn message(conversation: &str, turn_id: &str, text: &str) -> Value {
+    json!({
+        "type": "message",
+        "session_id": format!("sess_{conversation}"),
+        "conversation_id": conversation,
+        "turn_id": turn_id,
+        "text": text,
+    })
+}
+
+pub fn session_start(conversation: &str, session: &str, turn_id: &str) -> Value {
+    json!({
+        "type": "session.start",
+        "session_id": session,
+        "conversation_id": conversation,
+        "turn_id": turn_id,
+    })
+}
+
+impl TestApp {
+    /// POSTs raw bytes to `path` with an optional `layercode-signature` header.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        signature: Option<String>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{}", self.address, path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("layercode-signature", signature);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs `body` to `/agent`, signed now with the test secret, as Layercode does.
+    pub async fn post_webhook(&self, body: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("serializable");
+        let signature = signature::sign(SECRET.as_bytes(), now(), &bytes);
+        self.post_raw("/agent", bytes, Some(signature)).await
+    }
+
+    /// Sends a webhook and reads its whole SSE reply.
+    pub async fn turn(&self, body: &Value) -> Vec<Value> {
+        let response = self.post_webhook(body).await;
+        assert_eq!(response.status(), 200, "webhook accepted");
+        SseReader::new(response).collect().await
+    }
+}
+
+/// Reads `data: <json>\n\n` frames as they arrive, checking the framing on the way.
+pub struct SseReader {
+    stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        Self {
+            stream: response.bytes_stream().boxed(),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// The next event, `None` at the end of the body. Fails the test after 10 s of silence.
+    pub async fn next_event(&mut self) -> Option<Value> {
+        loop {
+            if let Some(pos) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let frame: Vec<u8> = self.buffer.drain(..pos + 2).collect();
+                let line = std::str::from_utf8(&frame[..pos]).expect("utf-8 frame");
+                assert!(!line.contains('\n'), "one line per event: {line:?}");
+                let json = line
+                    .strip_prefix("data: ")
+                    .expect("frame starts with `data: `");
+                return Some(serde_json::from_str(json).expect("frame is JSON"));
+            }
+            let next = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("an SSE event within 10 s");
+            match next {
+                Some(chunk) => self
+                    .buffer
+                    .extend_from_slice(&chunk.expect("body readable")),
+                None => {
+                    assert!(
+                        self.buffer.is_empty(),
+                        "stream ended mid-frame: {:?}",
+                        self.buffer
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+
+    pub async fn collect(mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next_event().await {
+            events.push(event);
+        }
+        events
+    }
+}
+
+/// The `content` of every event of `kind`.
+pub fn contents(events: &[Value], kind: &str) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == kind)
+        .map(|e| e["content"].clone())
+        .collect()
+}
+
+/// The spoken sentences of a reply.
+pub fn spoken(events: &[Value]) -> Vec<String> {
+    contents(events, "response.tts")
+        .iter()
+        .map(|c| c.as_str().expect("tts content is a string").to_string())
+        .collect()
+}
+
+/// Asserts the invariants of every reply: every event carries `turn_id`, exactly one
+/// `response.end`, and it is last.
+pub fn assert_well_formed(events: &[Value], turn_id: &str) {
+    assert!(!events.is_empty(), "a reply has events");
+    for event in events {
+        assert_eq!(event["turn_id"], turn_id, "turn_id on {event}");
+    }
+    let ends = events
+        .iter()
+        .filter(|e| e["type"] == "response.end")
+        .count();
+    assert_eq!(ends, 1, "exactly one response.end in {events:?}");
+    assert_eq!(events.last().expect("non-empty")["type"], "response.end");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server in-process on port 0, a fake model over HTTP.
+
+mod fake_upstream;
+mod helpers;
+
+mod failures;
+mod history;
+mod requests;
+mod turns;
