@@ -51,6 +51,14 @@ impl SentenceChunker {
     /// Byte offset where the first complete sentence of `pending` ends, if certain.
     fn certain_sentence_end(&self) -> Option<usize> {
         let text = self.pending.as_str();
+        // Fast path for the common mid-sentence delta: without a terminator or a line
+        // break there is no boundary. Any non-ASCII text takes the full Unicode path.
+        if !text
+            .bytes()
+            .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n' | b'\r') || !b.is_ascii())
+        {
+            return None;
+        }
         // Boundaries are the starts of every segment after the first.
         for (start, _) in text.split_sentence_bound_indices().skip(1) {
             let (before, after) = text.split_at(start);

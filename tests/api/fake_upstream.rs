@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,6 +49,12 @@ pub enum Step {
     Send(Vec<u8>),
     /// Wait until the test calls `notify_one` on this.
     Wait(Arc<Notify>),
+    /// Pause before the next step, like a model generating tokens.
+    #[allow(dead_code)] // used by benches/pipeline.rs
+    Sleep(Duration),
+    /// Record the moment the previous step's bytes were flushed, under this label.
+    #[allow(dead_code)] // used by benches/pipeline.rs
+    Mark(usize),
 }
 
 /// What the fake answers to one request.
@@ -127,6 +133,7 @@ fn event(data: &str) -> Vec<u8> {
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     replies: Mutex<VecDeque<Reply>>,
+    marks: Mutex<Vec<(usize, Instant)>>,
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -145,6 +152,7 @@ impl FakeUpstream {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
+            marks: Mutex::new(Vec::new()),
         });
         let accept_shared = shared.clone();
         tokio::spawn(async move {
@@ -167,9 +175,17 @@ impl FakeUpstream {
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().expect("lock").clone()
     }
+
+    /// Every `Step::Mark` passed so far, with when it was passed.
+    #[allow(dead_code)] // used by benches/pipeline.rs
+    pub fn marks(&self) -> Vec<(usize, Instant)> {
+        self.shared.marks.lock().expect("lock").clone()
+    }
 }
 
 async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
+    // Streaming servers disable Nagle so each chunk leaves at once.
+    let _ = socket.set_nodelay(true);
     let Some(recorded) = read_request(&mut socket).await else {
         return;
     };
@@ -180,7 +196,7 @@ async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
         .expect("lock")
         .pop_front()
         .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
-    let _ = write_reply(&mut socket, reply).await;
+    let _ = write_reply(&mut socket, reply, &shared).await;
 }
 
 async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
@@ -224,7 +240,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     })
 }
 
-async fn write_reply(socket: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
+async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> std::io::Result<()> {
     match reply {
         Reply::Status { status, body } => {
             let head = format!(
@@ -243,12 +259,20 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply) -> std::io::Result<()
             for step in steps {
                 match step {
                     Step::Send(bytes) => {
-                        socket
-                            .write_all(format!("{:x}\r\n", bytes.len()).as_bytes())
-                            .await?;
-                        socket.write_all(&bytes).await?;
-                        socket.write_all(b"\r\n").await?;
+                        // One write per chunk, as a real server's framing layer does.
+                        let mut frame = format!("{:x}\r\n", bytes.len()).into_bytes();
+                        frame.extend_from_slice(&bytes);
+                        frame.extend_from_slice(b"\r\n");
+                        socket.write_all(&frame).await?;
                         socket.flush().await?;
+                    }
+                    Step::Sleep(pause) => tokio::time::sleep(pause).await,
+                    Step::Mark(label) => {
+                        shared
+                            .marks
+                            .lock()
+                            .expect("lock")
+                            .push((label, Instant::now()));
                     }
                     Step::Wait(gate) => {
                         // Give up eventually so a broken test cannot hang the suite.

@@ -24,7 +24,9 @@ pub struct TestApp {
 /// Starts the application with the test defaults, overridden by `overrides`
 /// (an empty value unsets a variable).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    voicebridge::telemetry::init("warn", voicebridge::config::LogFormat::Pretty);
+    // Quiet by default; `TEST_LOG=debug cargo test` shows the server's logs.
+    let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
+    voicebridge::telemetry::init(&filter, voicebridge::config::LogFormat::Pretty);
     let upstream = FakeUpstream::start().await;
     let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
     let mut vars: Vec<(String, String)> = [
