@@ -23,7 +23,6 @@ async fn main() -> ExitCode {
         Ok(app) => app,
         Err(error) => {
             tracing::error!(%error, "voicebridge cannot start");
-            eprintln!("voicebridge: cannot start: {error}");
             return ExitCode::FAILURE;
         }
     };
