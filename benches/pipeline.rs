@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use voicebridge::config::Settings;
 use voicebridge::llm::decode::decode_event;
 use voicebridge::llm::ReplyStream;
-use voicebridge::speech::SentenceChunker;
+use voicebridge::speech::{SpeechSettings, SpeechStream};
 use voicebridge::sse;
 use voicebridge::startup::Application;
 use voicebridge::turn::TurnEvent;
@@ -56,11 +56,11 @@ fn micro_benchmarks() {
     let deltas: Vec<String> = reply.split_inclusive(' ').map(str::to_string).collect();
     let rounds = 20_000;
     time_per_op(
-        "chunker: push one ~5-char delta",
+        "speech: clean + chunk one ~5-char delta",
         rounds * deltas.len(),
         || {
             for _ in 0..rounds {
-                let mut chunker = SentenceChunker::new();
+                let mut chunker = SpeechStream::new(SpeechSettings::default());
                 for delta in &deltas {
                     black_box(chunker.push(delta));
                 }

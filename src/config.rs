@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::speech::{ChunkPolicy, SpeechSettings};
+
 /// Default spoken apology when the model fails mid-turn.
 pub const DEFAULT_APOLOGY: &str = "Sorry, I ran into a problem. Could you say that again?";
 
@@ -96,6 +98,10 @@ pub struct Settings {
     pub welcome_message: String,
     /// Spoken when the model fails during a turn.
     pub apology_message: String,
+    /// Cleanup and chunking of speech.
+    pub speech: SpeechSettings,
+    /// After this long without a delta, a finished-looking sentence is spoken.
+    pub speech_idle_flush: Duration,
     /// `RUST_LOG`-style filter.
     pub log_filter: String,
     /// Output format of the logs.
@@ -162,6 +168,8 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("prompts/system.md")),
             welcome_message: welcome_message.trim().to_string(),
             apology_message: apology_message.trim().to_string(),
+            speech: speech_settings(&get)?,
+            speech_idle_flush: millis("SPEECH_IDLE_FLUSH_MS", get("SPEECH_IDLE_FLUSH_MS"), 250)?,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_string()),
             log_format,
         })
@@ -217,6 +225,39 @@ fn llm_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<LlmSettings, Con
             5_000,
         )?,
         idle_timeout: millis("LLM_IDLE_TIMEOUT_MS", get("LLM_IDLE_TIMEOUT_MS"), 15_000)?,
+    })
+}
+
+fn speech_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<SpeechSettings, ConfigError> {
+    let defaults = SpeechSettings::default();
+    let max_chars = parse_or(
+        "SPEECH_MAX_CHUNK_CHARS",
+        get("SPEECH_MAX_CHUNK_CHARS"),
+        defaults.policy.max_chars,
+    )?;
+    if max_chars < 20 {
+        return Err(ConfigError::new(
+            "SPEECH_MAX_CHUNK_CHARS",
+            "must be at least 20",
+        ));
+    }
+    let policy = ChunkPolicy {
+        max_chars,
+        first_chunk_min_chars: parse_or(
+            "SPEECH_FIRST_CHUNK_MIN_CHARS",
+            get("SPEECH_FIRST_CHUNK_MIN_CHARS"),
+            defaults.policy.first_chunk_min_chars,
+        )?,
+        min_chunk_chars: parse_or(
+            "SPEECH_MIN_CHUNK_CHARS",
+            get("SPEECH_MIN_CHUNK_CHARS"),
+            defaults.policy.min_chunk_chars,
+        )?,
+    };
+    let keep_emoji = parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI"))?;
+    Ok(SpeechSettings {
+        policy,
+        drop_emoji: !keep_emoji,
     })
 }
 
@@ -342,6 +383,10 @@ mod tests {
             ("LLM_MAX_TOKENS", "0"),
             ("LLM_IDLE_TIMEOUT_MS", "0"),
             ("LOG_FORMAT", "xml"),
+            ("SPEECH_MAX_CHUNK_CHARS", "5"),
+            ("SPEECH_MIN_CHUNK_CHARS", "-3"),
+            ("SPEECH_IDLE_FLUSH_MS", "0"),
+            ("SPEECH_KEEP_EMOJI", "sometimes"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -13,7 +13,7 @@ use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
 use crate::session::{MemoryStore, SessionStore};
 use crate::state::AppState;
-use crate::turn::Agent;
+use crate::turn::{Agent, AgentSettings};
 
 /// Seconds a stopping server waits for in-flight turns before closing them.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
@@ -51,14 +51,15 @@ impl Application {
         let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
         let llm = LlmClient::new(&settings.llm)?;
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-        let agent = Agent::new(
-            store,
-            llm,
+        let agent_settings = AgentSettings {
             system_prompt,
-            settings.welcome_message.clone(),
-            settings.apology_message.clone(),
-            settings.llm.idle_timeout,
-        );
+            welcome: settings.welcome_message.clone(),
+            apology: settings.apology_message.clone(),
+            idle_timeout: settings.llm.idle_timeout,
+            speech_idle_flush: settings.speech_idle_flush,
+            speech: settings.speech,
+        };
+        let agent = Agent::new(store, llm, agent_settings);
         if settings.webhook_secret.is_none() {
             tracing::warn!(
                 "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \

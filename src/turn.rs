@@ -9,9 +9,9 @@ use serde_json::json;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::llm::{LlmClient, LlmError, Usage};
+use crate::llm::{LlmClient, LlmError, ReplyChunk, ReplyStream, Usage};
 use crate::session::{ChatMessage, SessionStore};
-use crate::speech::SentenceChunker;
+use crate::speech::{SpeechSettings, SpeechStream};
 
 /// What a turn sends to the caller, in order. The end of the turn is the end of the
 /// channel, so `response.end` is written exactly once by whoever frames these.
@@ -45,14 +45,28 @@ pub struct UserTurn {
     pub text: String,
 }
 
+/// What the agent says and how it paces speech.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// The system prompt sent first on every turn.
+    pub system_prompt: String,
+    /// Spoken on `session.start`; empty means a silent start.
+    pub welcome: String,
+    /// Spoken when the model fails mid-turn.
+    pub apology: String,
+    /// Longest silence tolerated from the model.
+    pub idle_timeout: Duration,
+    /// After this long without a delta, a finished-looking sentence is spoken.
+    pub speech_idle_flush: Duration,
+    /// Cleanup and chunking of speech.
+    pub speech: SpeechSettings,
+}
+
 /// The agent: answers turns with the configured model, prompt and store.
 pub struct Agent {
     store: Arc<dyn SessionStore>,
     llm: LlmClient,
-    system_prompt: String,
-    welcome: String,
-    apology: String,
-    idle_timeout: Duration,
+    settings: AgentSettings,
 }
 
 /// Tells the caller what to say; a caller that went away is not an error here (the
@@ -93,22 +107,12 @@ struct StreamReport {
 }
 
 impl Agent {
-    /// Builds the agent. `welcome` empty means a silent start.
-    pub fn new(
-        store: Arc<dyn SessionStore>,
-        llm: LlmClient,
-        system_prompt: String,
-        welcome: String,
-        apology: String,
-        idle_timeout: Duration,
-    ) -> Self {
+    /// Builds the agent.
+    pub fn new(store: Arc<dyn SessionStore>, llm: LlmClient, settings: AgentSettings) -> Self {
         Self {
             store,
             llm,
-            system_prompt,
-            welcome,
-            apology,
-            idle_timeout,
+            settings,
         }
     }
 
@@ -124,12 +128,12 @@ impl Agent {
         turn_id: &str,
         events: UnboundedSender<TurnEvent>,
     ) {
-        if self.welcome.is_empty() {
+        if self.settings.welcome.is_empty() {
             return;
         }
         let sink = EventSink(events);
-        sink.send(TurnEvent::Speak(self.welcome.clone()));
-        let reply = ChatMessage::assistant(self.welcome.clone(), turn_id);
+        sink.send(TurnEvent::Speak(self.settings.welcome.clone()));
+        let reply = ChatMessage::assistant(self.settings.welcome.clone(), turn_id);
         if let Err(error) = self.store.record_reply(conversation, reply).await {
             tracing::warn!(%error, "welcome not stored");
         }
@@ -197,35 +201,69 @@ impl Agent {
         spoken: &mut Spoken,
         report: &mut StreamReport,
     ) -> Result<(), LlmError> {
-        let idle = self.idle_timeout;
-        let timed_out = || LlmError::Timeout(idle.as_millis());
-        let mut stream =
-            tokio::time::timeout(idle, self.llm.stream_chat(&self.system_prompt, history))
-                .await
-                .map_err(|_| timed_out())??;
-        let mut chunker = SentenceChunker::new();
-        while let Some(item) = tokio::time::timeout(idle, stream.next())
+        let idle = self.settings.idle_timeout;
+        let request = self.llm.stream_chat(&self.settings.system_prompt, history);
+        let mut stream = tokio::time::timeout(idle, request)
             .await
-            .map_err(|_| timed_out())?
+            .map_err(|_| LlmError::Timeout(idle.as_millis()))??;
+        let mut speech = SpeechStream::new(self.settings.speech);
+        while let Some(item) = self
+            .next_chunk(&mut stream, &mut speech, sink, spoken)
+            .await?
         {
             let chunk = item?;
             report.usage = chunk.usage.or(report.usage);
+            if chunk.tool_call {
+                // The model turned to a tool: what it said so far should not wait for it.
+                for sentence in speech.pause() {
+                    spoken.speak(sink, sentence);
+                }
+            }
             let Some(text) = chunk.text else { continue };
             report.first_token_at.get_or_insert_with(Instant::now);
-            sink.send(TurnEvent::Data(json!({ "delta": text })));
-            for sentence in chunker.push(&text) {
+            for sentence in speech.push(&text) {
                 spoken.speak(sink, sentence);
             }
+            sink.send(TurnEvent::Data(json!({ "delta": text })));
         }
-        if let Some(rest) = chunker.finish() {
-            spoken.speak(sink, rest);
+        for sentence in speech.finish() {
+            spoken.speak(sink, sentence);
         }
         Ok(())
     }
 
+    /// The next chunk of the reply. While text waits for its sentence to end, a pause of
+    /// `speech_idle_flush` speaks it if it already looks finished; a silence longer than
+    /// `idle_timeout` is a failure.
+    async fn next_chunk(
+        &self,
+        stream: &mut ReplyStream,
+        speech: &mut SpeechStream,
+        sink: &EventSink,
+        spoken: &mut Spoken,
+    ) -> Result<Option<Result<ReplyChunk, LlmError>>, LlmError> {
+        let idle = self.settings.idle_timeout;
+        let flush_after = self.settings.speech_idle_flush.min(idle);
+        let timed_out = |_| LlmError::Timeout(idle.as_millis());
+        let next = stream.next();
+        tokio::pin!(next);
+        if !speech.has_pending() {
+            return tokio::time::timeout(idle, next).await.map_err(timed_out);
+        }
+        if let Ok(item) = tokio::time::timeout(flush_after, &mut next).await {
+            return Ok(item);
+        }
+        for sentence in speech.pause() {
+            spoken.speak(sink, sentence);
+        }
+        tokio::time::timeout(idle - flush_after, next)
+            .await
+            .map_err(timed_out)
+    }
+
     fn apologise(&self, sink: &EventSink, spoken: &mut Spoken, error: &LlmError) {
-        if !self.apology.is_empty() {
-            spoken.speak(sink, self.apology.clone());
+        if !self.settings.apology.is_empty() {
+            spoken.speak(sink, self.settings.apology.clone());
         }
         sink.send(TurnEvent::Data(json!({
             "error": {

@@ -1,5 +1,87 @@
-//! Turning the model's text into speakable pieces (pure, no async).
+//! Turning the model's text into speech (pure, no async): a streaming cleanup filter
+//! (markdown, code, reasoning, emoji) feeding a sentence chunker.
 
 pub mod chunker;
+pub mod filter;
+pub mod rules;
 
-pub use chunker::SentenceChunker;
+pub use chunker::{ChunkPolicy, SentenceChunker};
+pub use filter::SpeechFilter;
+
+/// How replies become speech. Defaults, and why:
+/// - `max_chars` 250: a long sentence is about 15 s of speech; cutting there keeps audio
+///   flowing without cutting ordinary sentences.
+/// - `first_chunk_min_chars` 40: a first sentence that runs on is cut at its first clause
+///   boundary after about 8 words, so the first audio starts sooner; shorter first
+///   clauses would sound clipped.
+/// - `min_chunk_chars` 10: "Okay." or "Sure!" after the first chunk joins the next
+///   sentence, which TTS voices say more naturally; the first chunk is never held (its
+///   latency is the one the user waits through), and a pause releases a held one.
+/// - `drop_emoji` true: TTS engines read emoji names aloud or skip them unpredictably.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechSettings {
+    /// How sentences become chunks.
+    pub policy: ChunkPolicy,
+    /// Remove emoji from speech.
+    pub drop_emoji: bool,
+}
+
+impl Default for SpeechSettings {
+    fn default() -> Self {
+        Self {
+            policy: ChunkPolicy::default(),
+            drop_emoji: true,
+        }
+    }
+}
+
+/// One reply's text on its way to speech: cleanup, then chunking.
+#[derive(Debug, Clone)]
+pub struct SpeechStream {
+    filter: SpeechFilter,
+    chunker: SentenceChunker,
+}
+
+impl SpeechStream {
+    /// A stream for one reply.
+    pub fn new(settings: SpeechSettings) -> Self {
+        Self {
+            filter: SpeechFilter::new(settings.drop_emoji),
+            chunker: SentenceChunker::new(settings.policy),
+        }
+    }
+
+    /// Adds a raw delta from the model; returns the chunks now ready to speak.
+    pub fn push(&mut self, delta: &str) -> Vec<String> {
+        let clean = self.filter.push(delta);
+        if clean.is_empty() {
+            return Vec::new();
+        }
+        self.chunker.push(&clean)
+    }
+
+    /// The model paused (idle, or switched to a tool call): returns what can be spoken
+    /// now without waiting for more text.
+    pub fn pause(&mut self) -> Vec<String> {
+        let clean = self.filter.pause();
+        let mut out = self.chunker.push(&clean);
+        out.extend(self.chunker.pause());
+        out
+    }
+
+    /// The reply is complete: returns everything left.
+    pub fn finish(&mut self) -> Vec<String> {
+        let clean = self.filter.finish();
+        let mut out = self.chunker.push(&clean);
+        out.extend(self.chunker.finish());
+        out
+    }
+
+    /// True when text is waiting for its sentence to end.
+    pub fn has_pending(&self) -> bool {
+        self.chunker.has_pending()
+    }
+}
+
+#[cfg(test)]
+mod tests;

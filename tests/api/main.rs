@@ -6,4 +6,5 @@ mod helpers;
 mod failures;
 mod history;
 mod requests;
+mod speech;
 mod turns;

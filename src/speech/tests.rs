@@ -1,0 +1,600 @@
+//! The speech test set: exact chunks for every category the listener would notice, each
+//! checked fed whole and fed one character at a time; then property tests.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Sentence rules alone: no early first chunk, no joining of short sentences.
+const PLAIN: SpeechSettings = SpeechSettings {
+    policy: ChunkPolicy {
+        max_chars: 250,
+        first_chunk_min_chars: 0,
+        min_chunk_chars: 0,
+    },
+    drop_emoji: true,
+};
+
+fn speak(settings: SpeechSettings, deltas: &[&str]) -> Vec<String> {
+    let mut stream = SpeechStream::new(settings);
+    let mut out = Vec::new();
+    for delta in deltas {
+        out.extend(stream.push(delta));
+    }
+    out.extend(stream.finish());
+    out
+}
+
+fn by_chars(text: &str) -> Vec<String> {
+    text.chars().map(String::from).collect()
+}
+
+fn check(settings: SpeechSettings, cases: &[(&str, &[&str])]) {
+    for (input, expected) in cases {
+        let whole = speak(settings, &[input]);
+        assert_eq!(whole, *expected, "fed whole: {input:?}");
+        let chars = by_chars(input);
+        let refs: Vec<&str> = chars.iter().map(String::as_str).collect();
+        assert_eq!(
+            speak(settings, &refs),
+            *expected,
+            "fed by character: {input:?}"
+        );
+    }
+}
+
+#[test]
+fn titles_and_abbreviations_never_end_a_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Dr. Smith will see you. Bye.",
+                &["Dr. Smith will see you.", "Bye."],
+            ),
+            (
+                "Mr. and Mrs. Jones are here. Hi.",
+                &["Mr. and Mrs. Jones are here.", "Hi."],
+            ),
+            (
+                "Ask Ms. Lee or Prof. Chan. Thanks.",
+                &["Ask Ms. Lee or Prof. Chan.", "Thanks."],
+            ),
+            (
+                "It is on St. Mark's Road. Go.",
+                &["It is on St. Mark's Road.", "Go."],
+            ),
+            (
+                "Martin Luther King Jr. spoke. Yes.",
+                &["Martin Luther King Jr. spoke.", "Yes."],
+            ),
+            (
+                "Cats vs. Dogs is on. Watch.",
+                &["Cats vs. Dogs is on.", "Watch."],
+            ),
+            (
+                "Bring pens, paper, etc. Then sit.",
+                &["Bring pens, paper, etc. Then sit."],
+            ),
+            (
+                "Use a tool, e.g. a hammer. Done.",
+                &["Use a tool, e.g. a hammer.", "Done."],
+            ),
+            (
+                "Use a tool, i.e. This one. Done.",
+                &["Use a tool, i.e. This one.", "Done."],
+            ),
+            (
+                "Open at 9 a.m. and closed at 5 p.m. today. Bye.",
+                &["Open at 9 a.m. and closed at 5 p.m. today.", "Bye."],
+            ),
+            (
+                "The U.S. Army is here. Ok.",
+                &["The U.S. Army is here.", "Ok."],
+            ),
+            (
+                "He lives in the U.K. Now he moves.",
+                &["He lives in the U.K. Now he moves."],
+            ),
+            (
+                "Go to Room No. 5 now. Thanks.",
+                &["Go to Room No. 5 now.", "Thanks."],
+            ),
+            (
+                "It weighs approx. Ten tons. Wow.",
+                &["It weighs approx. Ten tons.", "Wow."],
+            ),
+            ("I said no. Then I left.", &["I said no.", "Then I left."]),
+        ],
+    );
+}
+
+#[test]
+fn initials_stay_with_the_name() {
+    check(
+        PLAIN,
+        &[
+            (
+                "I love J. R. R. Tolkien. His books.",
+                &["I love J. R. R. Tolkien.", "His books."],
+            ),
+            ("Call J. Smith today. Ok.", &["Call J. Smith today.", "Ok."]),
+            (
+                "George W. Bush spoke. Then left.",
+                &["George W. Bush spoke.", "Then left."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn numbers_money_versions_and_times_stay_whole() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Pi is 3.14 exactly. Next.",
+                &["Pi is 3.14 exactly.", "Next."],
+            ),
+            (
+                "It costs $42.50 today. Buy it.",
+                &["It costs $42.50 today.", "Buy it."],
+            ),
+            (
+                "Prices rose 4.5% this year. Sad.",
+                &["Prices rose 4.5% this year.", "Sad."],
+            ),
+            (
+                "Update to version 2.0.1 now. Done.",
+                &["Update to version 2.0.1 now.", "Done."],
+            ),
+            (
+                "Meet at 9:30 tomorrow. See you.",
+                &["Meet at 9:30 tomorrow.", "See you."],
+            ),
+            (
+                "It is 1,234.56 euros. Pay.",
+                &["It is 1,234.56 euros.", "Pay."],
+            ),
+            (
+                "The answer is 42. Then we stop.",
+                &["The answer is 42.", "Then we stop."],
+            ),
+            (
+                "Temperature is -3.5 degrees. Cold.",
+                &["Temperature is -3.5 degrees.", "Cold."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn urls_domains_and_emails_stay_whole() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Visit example.com/help for more. Thanks.",
+                &["Visit example.com/help for more.", "Thanks."],
+            ),
+            (
+                "Write to support@example.com today. Bye.",
+                &["Write to support@example.com today.", "Bye."],
+            ),
+            (
+                "Go to https://www.example.org/a.html now. Ok.",
+                &["Go to https://www.example.org/a.html now.", "Ok."],
+            ),
+            (
+                "Our site is example.com. Visit soon.",
+                &["Our site is example.com.", "Visit soon."],
+            ),
+            (
+                "See docs.rs for details. Ok.",
+                &["See docs.rs for details.", "Ok."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn ellipses_continue_or_end_as_the_next_letter_says() {
+    check(
+        PLAIN,
+        &[
+            ("Hmm... let me think. Ok.", &["Hmm... let me think.", "Ok."]),
+            ("Hmm… let me think. Ok.", &["Hmm… let me think.", "Ok."]),
+            ("Wait... What was that?", &["Wait...", "What was that?"]),
+            ("Wait… What was that?", &["Wait…", "What was that?"]),
+        ],
+    );
+}
+
+#[test]
+fn quotes_and_brackets_close_with_their_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "She said \"I'll be there.\" Then she left.",
+                &["She said \"I'll be there.\"", "Then she left."],
+            ),
+            (
+                "He asked “Why not?” Nobody knew.",
+                &["He asked “Why not?”", "Nobody knew."],
+            ),
+            (
+                "It works (mostly.) Try it.",
+                &["It works (mostly.)", "Try it."],
+            ),
+            ("Wow!\" she said. Ok.", &["Wow!\" she said.", "Ok."]),
+        ],
+    );
+}
+
+#[test]
+fn terminators_in_many_languages_end_sentences() {
+    check(
+        PLAIN,
+        &[
+            ("Really? Yes! Good.", &["Really?", "Yes!", "Good."]),
+            ("Is it done?! Yes.", &["Is it done?!", "Yes."]),
+            (
+                "你好。今天天气很好！你呢？",
+                &["你好。", "今天天气很好！", "你呢？"],
+            ),
+            (
+                "こんにちは。元気ですか？はい。",
+                &["こんにちは。", "元気ですか？", "はい。"],
+            ),
+            (
+                "¿Qué hora es? Son las 9:30. ¡Perfecto!",
+                &["¿Qué hora es?", "Son las 9:30.", "¡Perfecto!"],
+            ),
+            ("¡Hola! ¿Cómo estás?", &["¡Hola!", "¿Cómo estás?"]),
+            (
+                "Das ist z.B. ein Test. Gut.",
+                &["Das ist z.B. ein Test.", "Gut."],
+            ),
+            (
+                "Wir kaufen Äpfel, Birnen usw. Danach essen wir.",
+                &["Wir kaufen Äpfel, Birnen usw. Danach essen wir."],
+            ),
+            (
+                "Das kostet ca. Zehn Euro. Ok.",
+                &["Das kostet ca. Zehn Euro.", "Ok."],
+            ),
+            ("M. Dupont est là. Merci.", &["M. Dupont est là.", "Merci."]),
+            (
+                "Mme. Martin arrive. Bien.",
+                &["Mme. Martin arrive.", "Bien."],
+            ),
+            ("Привет. Как дела?", &["Привет.", "Как дела?"]),
+            ("Sr. García llegó. Hola.", &["Sr. García llegó.", "Hola."]),
+            (
+                "Il est 10 h. Le train part.",
+                &["Il est 10 h.", "Le train part."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn glued_sentences_are_two_sentences() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Let me check that for you.Your order shipped.",
+                &["Let me check that for you.", "Your order shipped."],
+            ),
+            ("Done!Next one.", &["Done!", "Next one."]),
+            ("Really?Yes.", &["Really?", "Yes."]),
+            (
+                "Visit example.Com later.",
+                &["Visit example.", "Com later."],
+            ),
+            ("It is fine.OK then.", &["It is fine.OK then."]),
+        ],
+    );
+}
+
+#[test]
+fn line_breaks_and_paragraphs_split() {
+    check(
+        PLAIN,
+        &[
+            ("First line\nSecond line", &["First line", "Second line"]),
+            ("Para one.\n\nPara two.", &["Para one.", "Para two."]),
+            ("Step one\r\nStep two", &["Step one", "Step two"]),
+        ],
+    );
+}
+
+#[test]
+fn list_numbers_start_items_and_are_not_spoken_as_sentences() {
+    check(
+        PLAIN,
+        &[
+            (
+                "1. Open the app\n2. Tap settings",
+                &["Open the app", "Tap settings"],
+            ),
+            (
+                "Steps:\n1. Open the app.\n2. Tap settings.",
+                &["Steps:", "Open the app.", "Tap settings."],
+            ),
+            (
+                "The steps: 1. Open the app. 2. Tap it.",
+                &["The steps: 1. Open the app.", "2. Tap it."],
+            ),
+            ("10) Tenth item\n11) Eleventh", &["Tenth item", "Eleventh"]),
+            (
+                "- apples\n- pears\n* plums\n+ figs",
+                &["apples", "pears", "plums", "figs"],
+            ),
+            ("  - nested item\n    - deeper", &["nested item", "deeper"]),
+            (
+                "Intro:\n\n1. First\n\n- Second\n\n## Third",
+                &["Intro:", "First", "Second", "Third"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn markdown_is_reduced_to_its_words() {
+    check(
+        PLAIN,
+        &[
+            ("**Bold** and *italic* text.", &["Bold and italic text."]),
+            ("__Strong__ and _soft_ words.", &["Strong and soft words."]),
+            ("Keep snake_case names.", &["Keep snake_case names."]),
+            ("~~Old~~ new price.", &["Old new price."]),
+            ("Run `cargo test` now.", &["Run cargo test now."]),
+            ("# Title\nBody text.", &["Title", "Body text."]),
+            ("### Deep heading\nText.", &["Deep heading", "Text."]),
+            ("#hashtag stays.", &["#hashtag stays."]),
+            ("> Quoted words.\nReply.", &["Quoted words.", "Reply."]),
+            (
+                "Read [the guide](https://example.com/guide) today.",
+                &["Read the guide today."],
+            ),
+            ("See ![a cat](cat.png) here.", &["See a cat here."]),
+            ("Cite [1] please.", &["Cite 1 please."]),
+            ("Above\n---\nBelow", &["Above", "Below"]),
+            ("Line<br>break here.", &["Line break here."]),
+            ("A <b>bold</b> move.", &["A bold move."]),
+            ("If x < 5 then stop.", &["If x < 5 then stop."]),
+            ("**Note.** Next part.", &["Note.", "Next part."]),
+        ],
+    );
+}
+
+#[test]
+fn tables_are_read_as_their_cells() {
+    check(
+        PLAIN,
+        &[
+            (
+                "| Name | Price |\n|---|---:|\n| Tea | $3 |\n",
+                &["Name, Price", "Tea, $3"],
+            ),
+            (
+                "Prices:\n| Tea | 3 |\nEnjoy.",
+                &["Prices:", "Tea, 3", "Enjoy."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn code_blocks_are_not_read_out() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Here is how:\n```rust\nfn main() {}\n```\nThat is all.",
+                &["Here is how:", "That is all."],
+            ),
+            ("Try this:\n```\nx = 1. y = 2.\n```", &["Try this:"]),
+            ("~~~\ncode\n~~~\nAfter.", &["After."]),
+            ("Unclosed:\n```\nnever spoken", &["Unclosed:"]),
+            ("Look:\n\n```sh\nls -la\n```\n\nDone.", &["Look:", "Done."]),
+        ],
+    );
+}
+
+#[test]
+fn reasoning_tags_are_never_spoken() {
+    check(
+        PLAIN,
+        &[
+            (
+                "<think>The user wants a greeting.</think>Hello there!",
+                &["Hello there!"],
+            ),
+            (
+                "<think>\nStep. By. Step.\n</think>\n\nSure. Here.",
+                &["Sure.", "Here."],
+            ),
+            ("<thinking>hmm</thinking>Yes.", &["Yes."]),
+            ("<THINK>loud</THINK>Quiet.", &["Quiet."]),
+            ("Hi. <think>private</think>Bye.", &["Hi.", "Bye."]),
+            ("<think>never closed", &[]),
+        ],
+    );
+}
+
+#[test]
+fn emoji_are_dropped_and_empty_chunks_never_emitted() {
+    check(
+        PLAIN,
+        &[
+            ("Great job! 🎉 See you.", &["Great job!", "See you."]),
+            ("Thumbs up 👍🏽 from me.", &["Thumbs up  from me."]),
+            ("Family 👨‍👩‍👧 time.", &["Family  time."]),
+            ("😀", &[]),
+            ("...", &[]),
+            ("Hi.\n...\n!", &["Hi."]),
+            ("Hi. ... !", &["Hi. ... !"]),
+            ("   \n\n  ", &[]),
+            ("", &[]),
+            ("!!! Wow.", &["!!! Wow."]),
+        ],
+    );
+    let keep = SpeechSettings {
+        drop_emoji: false,
+        ..PLAIN
+    };
+    check(keep, &[("Great job 🎉 today.", &["Great job 🎉 today."])]);
+}
+
+#[test]
+fn long_sentences_are_cut_at_clauses_then_words() {
+    let short = SpeechSettings {
+        policy: ChunkPolicy {
+            max_chars: 40,
+            ..PLAIN.policy
+        },
+        ..PLAIN
+    };
+    check(short, &[
+        (
+            "We will go to the market, buy some fresh bread and cheese, then walk home slowly.",
+            &["We will go to the market,", "buy some fresh bread and cheese,", "then walk home slowly."],
+        ),
+        (
+            "one two three four five six seven eight nine ten eleven twelve thirteen",
+            &["one two three four five six seven eight", "nine ten eleven twelve thirteen"],
+        ),
+        (
+            "Options are these; first the red one — then the blue one and the green one.",
+            &["Options are these; first the red one —", "then the blue one and the green one."],
+        ),
+        ("Short one. Another short one.", &["Short one.", "Another short one."]),
+        (
+            "这是一个很长的句子，我们需要在逗号处把它分开，这样语音就不会等待太久，对吧，朋友们，你们觉得怎么样呢",
+            &["这是一个很长的句子，我们需要在逗号处把它分开，这样语音就不会等待太久，对吧，", "朋友们，你们觉得怎么样呢"],
+        ),
+    ]);
+    // A single token longer than the cap is cut at the cap.
+    let token = "x".repeat(45);
+    assert_eq!(speak(short, &[&token]), ["x".repeat(40), "x".repeat(5)]);
+}
+
+#[test]
+fn the_first_chunk_starts_early_and_short_sentences_join() {
+    let defaults = SpeechSettings::default();
+    check(defaults, &[
+        (
+            "Well, I looked into your order carefully, and it shipped yesterday. It arrives soon.",
+            &["Well, I looked into your order carefully,", "and it shipped yesterday.", "It arrives soon."],
+        ),
+        ("Sure. Okay. Here it is.", &["Sure.", "Okay. Here it is."]),
+        ("Sure. That works. Yes.", &["Sure.", "That works.", "Yes."]),
+        ("Hello there! How can I help?", &["Hello there!", "How can I help?"]),
+    ]);
+}
+
+#[test]
+fn a_pause_speaks_what_looks_finished() {
+    let mut stream = SpeechStream::new(SpeechSettings::default());
+    assert!(stream.push("Let me check that for you.").is_empty());
+    assert_eq!(stream.pause(), ["Let me check that for you."]);
+    assert!(stream.push("Wow!").is_empty());
+    assert_eq!(stream.pause(), ["Wow!"], "a held exclamation is released");
+    assert!(stream.push(" Your order is").is_empty());
+    assert!(stream.pause().is_empty());
+    assert_eq!(stream.finish(), ["Your order is"]);
+}
+
+fn squash(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Cuts `text` at the given byte offsets (those that fall on character boundaries).
+fn pieces(text: &str, cuts: &[usize]) -> Vec<String> {
+    let mut bounds: Vec<usize> = cuts
+        .iter()
+        .map(|c| c % (text.len() + 1))
+        .filter(|c| text.is_char_boundary(*c))
+        .collect();
+    bounds.extend([0, text.len()]);
+    bounds.sort_unstable();
+    bounds.dedup();
+    bounds
+        .windows(2)
+        .map(|w| text[w[0]..w[1]].to_string())
+        .collect()
+}
+
+/// Text drawn from what models write: words, numbers, punctuation, abbreviations,
+/// markdown, CJK, emoji, line breaks.
+fn reply_text() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        "[A-Za-z]{1,8}",
+        "[a-z]{2,5}\\.[A-Z][a-z]{1,4}",
+        Just(" ".to_string()),
+        Just(" ".to_string()),
+        "[.!?,;:…]",
+        "[0-9]{1,3}(\\.[0-9]{1,2})?",
+        Just("\n".to_string()),
+        Just("Dr. ".to_string()),
+        Just("e.g. ".to_string()),
+        Just("**".to_string()),
+        Just("- ".to_string()),
+        Just("1. ".to_string()),
+        Just("[a](b) ".to_string()),
+        Just("<think>x. Y</think>".to_string()),
+        Just("`".to_string()),
+        Just("\"".to_string()),
+        Just("(".to_string()),
+        Just(")".to_string()),
+        Just("é".to_string()),
+        Just("。".to_string()),
+        Just("你好".to_string()),
+        Just("🎉".to_string()),
+    ];
+    proptest::collection::vec(token, 0..60).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn any_split_gives_the_same_chunks(
+        text in reply_text(),
+        cuts in proptest::collection::vec(0usize..600, 0..20),
+        defaults in any::<bool>(),
+    ) {
+        let settings = if defaults { SpeechSettings::default() } else { PLAIN };
+        let whole = speak(settings, &[&text]);
+        let split = pieces(&text, &cuts);
+        let refs: Vec<&str> = split.iter().map(String::as_str).collect();
+        prop_assert_eq!(&speak(settings, &refs), &whole);
+        let chars = by_chars(&text);
+        let refs: Vec<&str> = chars.iter().map(String::as_str).collect();
+        prop_assert_eq!(&speak(settings, &refs), &whole);
+    }
+
+    #[test]
+    fn chunks_join_to_the_cleaned_text_and_are_never_empty(
+        text in reply_text(),
+        defaults in any::<bool>(),
+    ) {
+        let settings = if defaults { SpeechSettings::default() } else { PLAIN };
+        let chunks = speak(settings, &[&text]);
+        for chunk in &chunks {
+            prop_assert!(chunk.chars().any(char::is_alphanumeric), "{:?}", chunk);
+            prop_assert_eq!(chunk.trim(), chunk.as_str());
+        }
+        let mut filter = SpeechFilter::new(true);
+        let cleaned = filter.push(&text) + &filter.finish();
+        let joined = squash(&chunks.concat());
+        let cleaned = squash(&cleaned);
+        prop_assert!(cleaned.starts_with(&joined), "{:?} vs {:?}", joined, cleaned);
+        // Only a punctuation-only tail may be left unspoken.
+        prop_assert!(!cleaned[joined.len()..].chars().any(char::is_alphanumeric));
+    }
+}

@@ -1,0 +1,119 @@
+//! Speech through the whole server: markdown-heavy replies are spoken cleanly while
+//! `response.data` carries them raw, and a finished sentence is spoken when the model
+//! pauses or turns to a tool call.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_markdown_reply_is_spoken_cleanly_and_forwarded_raw() {
+    let app = spawn_app().await;
+    let deltas = [
+        "<think>The user",
+        " wants steps.</think>",
+        "**Sure!** Here",
+        " are the steps:\n\n",
+        "1. Open the *app*.\n",
+        "2. Tap [Settings](https://example.com/settings).\n\n",
+        "```bash\nrm -rf /tmp/x\n```\n",
+        "| Plan | Price |\n|---|---|\n| Pro | $9 |\n",
+        "That's it 🎉",
+    ];
+    app.upstream.enqueue(Reply::deltas(&deltas));
+    let events = app
+        .turn(&message("conv_md", "t1", "How do I change settings?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(
+        spoken(&events),
+        [
+            "Sure!",
+            "Here are the steps:",
+            "Open the app.",
+            "Tap Settings.",
+            "Plan, Price",
+            "Pro, $9",
+            "That's it"
+        ]
+    );
+    let raw: String = contents(&events, "response.data")
+        .iter()
+        .map(|c| c["delta"].as_str().expect("delta").to_string())
+        .collect();
+    assert_eq!(
+        raw,
+        deltas.concat(),
+        "the browser gets the model's text untouched"
+    );
+}
+
+/// Streams `head`, then `extra` steps, then stalls until the test opens the gate.
+fn stalled_reply(head: &str, extra: Vec<Step>, gate: &Arc<Notify>) -> Reply {
+    let mut steps = vec![Step::Send(role_chunk()), Step::Send(content_chunk(head))];
+    steps.extend(extra);
+    steps.push(Step::Wait(gate.clone()));
+    steps.push(Step::Send(content_chunk(" Your order has shipped.")));
+    steps.extend(finish_steps());
+    Reply::Stream {
+        steps,
+        abort: false,
+    }
+}
+
+async fn first_spoken(reader: &mut SseReader) -> Value {
+    loop {
+        let event = reader
+            .next_event()
+            .await
+            .expect("an event while the model stalls");
+        if event["type"] == "response.tts" {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_finished_sentence_is_spoken_when_the_model_pauses() {
+    let app = spawn_app_with(&[("SPEECH_IDLE_FLUSH_MS", "100")]).await;
+    let gate = Arc::new(Notify::new());
+    app.upstream
+        .enqueue(stalled_reply("Let me check that for you.", vec![], &gate));
+    let response = app
+        .post_webhook(&message("conv_pause", "t1", "Where is my order?"))
+        .await;
+    let mut reader = SseReader::new(response);
+    let first = first_spoken(&mut reader).await;
+    assert_eq!(first["content"], "Let me check that for you.");
+    gate.notify_one();
+    let rest = reader.collect().await;
+    assert_eq!(spoken(&rest), ["Your order has shipped."]);
+}
+
+#[tokio::test]
+async fn a_finished_sentence_is_spoken_when_the_model_turns_to_a_tool() {
+    // The idle flush is far away: only the tool call can release the sentence.
+    let app = spawn_app_with(&[
+        ("SPEECH_IDLE_FLUSH_MS", "60000"),
+        ("LLM_IDLE_TIMEOUT_MS", "60000"),
+    ])
+    .await;
+    let gate = Arc::new(Notify::new());
+    let tool_call = "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"track\",\"arguments\":\"\"}}]}}]}\n\n";
+    let extra = vec![Step::Send(tool_call.as_bytes().to_vec())];
+    app.upstream
+        .enqueue(stalled_reply("Let me look that up.", extra, &gate));
+    let response = app
+        .post_webhook(&message("conv_tool_pause", "t1", "Where is my order?"))
+        .await;
+    let mut reader = SseReader::new(response);
+    let first = first_spoken(&mut reader).await;
+    assert_eq!(first["content"], "Let me look that up.");
+    gate.notify_one();
+    let rest = reader.collect().await;
+    assert_eq!(spoken(&rest), ["Your order has shipped."]);
+}
