@@ -33,6 +33,7 @@ const SENTENCES: usize = 5;
 
 fn main() {
     micro_benchmarks();
+    memory_per_conversation();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,6 +114,47 @@ fn micro_benchmarks() {
             black_box(sse::encode(black_box(&tts), "turn_42"));
         }
     });
+}
+
+/// Resident memory added by conversations in the in-memory store: 10 000 conversations of
+/// 10 turns each (a 60-character question, a 200-character answer), default limits.
+fn memory_per_conversation() {
+    use voicebridge::session::{ChatMessage, HistoryLimits, MemoryStore, SessionStore};
+    println!("\n== memory per conversation (in-memory store)");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("rt");
+    let conversations = 10_000;
+    let question = "q".repeat(60);
+    let answer = "a".repeat(200);
+    let before = rss_mib();
+    let store = MemoryStore::new(HistoryLimits::default(), conversations);
+    rt.block_on(async {
+        for c in 0..conversations {
+            let id = format!("conversation-{c:08}");
+            for t in 0..10 {
+                let turn = format!("turn-{t:04}");
+                store
+                    .begin_turn(&id, ChatMessage::user(question.clone(), &turn), None)
+                    .await
+                    .expect("store");
+                store
+                    .record_reply(&id, ChatMessage::assistant(answer.clone(), &turn))
+                    .await
+                    .expect("store");
+            }
+        }
+    });
+    let added = (rss_mib() - before) * 1024.0 * 1024.0;
+    println!(
+        "{:<52} {:>10.0} bytes/conversation ({} conversations, {:.1} MiB; text alone is 2 600 bytes)",
+        "10 turns of 60 + 200 characters",
+        added / conversations as f64,
+        conversations,
+        added / 1024.0 / 1024.0
+    );
+    black_box(&store);
 }
 
 /// A reply of SENTENCES sentences for turn `turn`; each sentence's end becomes certain

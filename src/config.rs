@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::session::HistoryLimits;
 use crate::speech::{ChunkPolicy, SpeechSettings};
 
 /// Default spoken apology when the model fails mid-turn.
@@ -102,6 +103,12 @@ pub struct Settings {
     pub speech: SpeechSettings,
     /// After this long without a delta, a finished-looking sentence is spoken.
     pub speech_idle_flush: Duration,
+    /// History kept and sent upstream per conversation.
+    pub history_limits: HistoryLimits,
+    /// Conversations idle this long are forgotten.
+    pub session_idle_ttl: Duration,
+    /// Most conversations held in memory; the least recently used goes first.
+    pub max_conversations: usize,
     /// `RUST_LOG`-style filter.
     pub log_filter: String,
     /// Output format of the logs.
@@ -170,6 +177,17 @@ impl Settings {
             apology_message: apology_message.trim().to_string(),
             speech: speech_settings(&get)?,
             speech_idle_flush: millis("SPEECH_IDLE_FLUSH_MS", get("SPEECH_IDLE_FLUSH_MS"), 250)?,
+            history_limits: history_limits(&get)?,
+            session_idle_ttl: Duration::from_secs(positive(
+                "SESSION_IDLE_TTL_SECS",
+                get("SESSION_IDLE_TTL_SECS"),
+                30 * 60,
+            )?),
+            max_conversations: positive(
+                "SESSION_MAX_CONVERSATIONS",
+                get("SESSION_MAX_CONVERSATIONS"),
+                10_000,
+            )?,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_string()),
             log_format,
         })
@@ -259,6 +277,33 @@ fn speech_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<SpeechSetting
         policy,
         drop_emoji: !keep_emoji,
     })
+}
+
+fn history_limits(get: &dyn Fn(&str) -> Option<String>) -> Result<HistoryLimits, ConfigError> {
+    let defaults = HistoryLimits::default();
+    Ok(HistoryLimits {
+        max_messages: positive(
+            "HISTORY_MAX_MESSAGES",
+            get("HISTORY_MAX_MESSAGES"),
+            defaults.max_messages,
+        )?,
+        max_chars: positive(
+            "HISTORY_MAX_CHARS",
+            get("HISTORY_MAX_CHARS"),
+            defaults.max_chars,
+        )?,
+    })
+}
+
+fn positive<T>(variable: &'static str, raw: Option<String>, default: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + Default,
+{
+    let value = parse_or(variable, raw, default)?;
+    if value <= T::default() {
+        return Err(ConfigError::new(variable, "must be at least 1"));
+    }
+    Ok(value)
 }
 
 fn parse_value<T: std::str::FromStr>(variable: &'static str, raw: &str) -> Result<T, ConfigError> {
@@ -387,6 +432,10 @@ mod tests {
             ("SPEECH_MIN_CHUNK_CHARS", "-3"),
             ("SPEECH_IDLE_FLUSH_MS", "0"),
             ("SPEECH_KEEP_EMOJI", "sometimes"),
+            ("HISTORY_MAX_MESSAGES", "0"),
+            ("HISTORY_MAX_CHARS", "lots"),
+            ("SESSION_IDLE_TTL_SECS", "0"),
+            ("SESSION_MAX_CONVERSATIONS", "-1"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::llm::{LlmClient, LlmError};
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
-use crate::session::{MemoryStore, SessionStore};
+use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::AppState;
 use crate::turn::{Agent, AgentSettings};
 
@@ -40,6 +40,7 @@ pub enum StartupError {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    store: Arc<dyn SessionStore>,
     server: Server,
     shutdown: CancellationToken,
 }
@@ -50,7 +51,11 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
         let llm = LlmClient::new(&settings.llm)?;
-        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let shutdown = CancellationToken::new();
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new(
+            settings.history_limits,
+            settings.max_conversations,
+        ));
         let agent_settings = AgentSettings {
             system_prompt,
             welcome: settings.welcome_message.clone(),
@@ -59,7 +64,7 @@ impl Application {
             speech_idle_flush: settings.speech_idle_flush,
             speech: settings.speech,
         };
-        let agent = Agent::new(store, llm, agent_settings);
+        let agent = Agent::new(store.clone(), llm, agent_settings);
         if settings.webhook_secret.is_none() {
             tracing::warn!(
                 "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
@@ -75,7 +80,8 @@ impl Application {
         let listener = TcpListener::bind((settings.host, settings.port)).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
-        let shutdown = CancellationToken::new();
+        // Started only once the port is bound, so a failed start leaves no task behind.
+        spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
         let state = AppState {
             agent: Arc::new(agent),
             webhook_secret: settings.webhook_secret.clone(),
@@ -89,6 +95,10 @@ impl Application {
         // Without TCP_NODELAY a sentence written right after a delta waits for the
         // client's delayed ACK: about 40 ms per sentence, measured by benches/pipeline.rs.
         .tcp_nodelay(true)
+        // A client that closes its side has hung up (Layercode aborts our response on
+        // barge-in): stop at once, which drops the reply body and cancels the model
+        // request, instead of streaming on until the next write fails.
+        .h1_allow_half_closed(false)
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)
         .map_err(bind_error)?
@@ -102,6 +112,7 @@ impl Application {
         );
         Ok(Self {
             port,
+            store,
             server,
             shutdown,
         })
@@ -110,6 +121,11 @@ impl Application {
     /// The bound port (useful when the settings asked for port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The conversation store (for embedding and tests).
+    pub fn store(&self) -> Arc<dyn SessionStore> {
+        self.store.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, lets in-flight turns finish (up to a grace period),

@@ -13,10 +13,13 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
+use crate::session::Heard;
 use crate::sse::SseBody;
 use crate::state::AppState;
 use crate::turn::{TurnEvent, UserTurn};
-use crate::webhook::{payload, signature, EventKind, SignatureError, WebhookEvent};
+use crate::webhook::{
+    payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
+};
 
 /// Largest webhook body accepted; Layercode's are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -84,6 +87,7 @@ fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError
     let text = event
         .text
         .ok_or_else(|| ApiError::BadRequest("a `message` event needs `text`".into()))?;
+    let heard = heard_of_previous_turn(event.interruption_context.as_ref());
     let agent = state.agent.clone();
     Ok(stream_turn(
         state,
@@ -96,10 +100,20 @@ fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError
                 conversation,
                 turn_id,
                 text,
+                heard,
             };
             agent.reply(turn, events, cancel).await;
         },
     ))
+}
+
+/// What the user heard of an interrupted previous reply, when Layercode reports it.
+fn heard_of_previous_turn(context: Option<&InterruptionContext>) -> Option<Heard> {
+    let context = context.filter(|c| c.previous_turn_interrupted)?;
+    Some(Heard {
+        assistant_turn_id: context.assistant_turn_id.clone(),
+        text: context.text_heard.clone()?,
+    })
 }
 
 fn welcome(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError> {

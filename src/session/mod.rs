@@ -1,9 +1,13 @@
-//! Conversation history: the message types (pure), the store trait, and the in-memory store.
+//! Conversation history: the message types and rules (pure), the store trait, and the
+//! in-memory store with its idle sweeper.
 
 pub mod history;
 pub mod memory;
 pub mod store;
 
-pub use history::{ChatMessage, Role};
-pub use memory::MemoryStore;
+#[cfg(test)]
+pub mod conformance;
+
+pub use history::{ChatMessage, Heard, HistoryLimits, Role};
+pub use memory::{spawn_idle_sweeper, MemoryStore};
 pub use store::{SessionStore, StoreError};

@@ -1,32 +1,47 @@
 //! The `SessionStore` trait: where conversation histories live. The in-memory store is the
-//! default; a networked store implements the same trait with the same semantics.
+//! default; a networked store implements the same trait with the same semantics, checked
+//! by the shared test suite in `session::conformance`.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::history::ChatMessage;
+use super::history::{ChatMessage, Heard};
 
 /// A store operation failed (a networked store lost its connection, say).
 #[derive(Debug, thiserror::Error)]
 #[error("session store unavailable: {0}")]
 pub struct StoreError(pub String);
 
-/// Conversation histories keyed by conversation id. Implementations keep each operation
-/// atomic per conversation, so two webhooks for one conversation never interleave writes.
+/// Conversation histories keyed by conversation id. Every operation is atomic per
+/// conversation, so two webhooks for one conversation never interleave their writes, and
+/// every history obeys the rules of `session::history`: one user and one assistant entry
+/// per turn, no two user messages in a row, no empty assistant message, bounded size.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Records the user's message of a turn (once per `turn_id`, however often it is
-    /// delivered) and returns the history the model should see for that turn, oldest first,
-    /// ending with that user message.
+    /// Starts a turn (append): applies what the user heard of the previous reply, records
+    /// the user's message once per `turn_id` however often it is delivered, truncates to
+    /// the limits, and returns the history the model should see, oldest first, ending with
+    /// that user message.
     async fn begin_turn(
         &self,
         conversation: &str,
         user: ChatMessage,
+        heard: Option<Heard>,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
-    /// Records the assistant's reply of a turn: what was actually spoken. At most one reply
-    /// is kept per `turn_id`; empty replies are dropped.
+    /// Settles a turn: records the assistant's reply, which is what was actually spoken
+    /// (marked interrupted when cut short). One reply per `turn_id`; empty replies are
+    /// dropped.
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError>;
 
     /// The whole stored history of a conversation, oldest first (empty when unknown).
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// Evicts conversations idle for longer than `max_idle`; returns how many. A store
+    /// whose backend expires keys by itself returns 0.
+    async fn evict_idle(&self, max_idle: Duration) -> Result<usize, StoreError>;
+
+    /// Number of conversations held, when the store can tell cheaply.
+    fn conversation_count(&self) -> Option<usize>;
 }

@@ -5,6 +5,8 @@
 //! sentence. On top of sentences: a cap on chunk length, an early first chunk, and short
 //! sentences joined to the next.
 
+use std::cell::Cell;
+
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::rules::{ends_with_abbreviation, ends_with_list_number, ends_with_period, is_closing};
@@ -42,6 +44,9 @@ pub struct SentenceChunker {
     pending: String,
     emitted_any: bool,
     held: Option<String>,
+    /// Offset (after leading spaces) of the last boundary found to be no boundary: the
+    /// search resumes there, so a long sentence is not searched again on every delta.
+    resume: Cell<usize>,
 }
 
 /// Where the first sentence of the pending text ends.
@@ -69,6 +74,7 @@ impl SentenceChunker {
         let mut out = Vec::new();
         while let Some(end) = self.next_cut() {
             let chunk: String = self.pending.drain(..end).collect();
+            self.resume.set(0);
             self.deliver(chunk, &mut out);
         }
         out
@@ -90,6 +96,7 @@ impl SentenceChunker {
             && !ends_with_abbreviation(text, "")
             && !ends_with_list_number(text);
         let finished = if looks_finished {
+            self.resume.set(0);
             std::mem::take(&mut self.pending)
         } else {
             String::new()
@@ -113,9 +120,11 @@ impl SentenceChunker {
             }
             let cut = start + cut_point(text, self.policy.max_chars);
             let chunk: String = self.pending.drain(..cut).collect();
+            self.resume.set(0);
             self.deliver(chunk, &mut out);
         }
         let rest = std::mem::take(&mut self.pending);
+        self.resume.set(0);
         let rest = match self.held.take() {
             Some(held) => format!("{held} {rest}"),
             None => rest,
@@ -134,7 +143,7 @@ impl SentenceChunker {
 
     fn next_cut_in(&self, text: &str) -> Option<usize> {
         let max = self.policy.max_chars;
-        let (sentence_len, certain) = match sentence_end(text) {
+        let (sentence_len, certain) = match sentence_end(text, &self.resume) {
             End::At(at) => (at, true),
             End::Undecided(at) => (at, false),
             End::Open => (text.len(), false),
@@ -184,30 +193,33 @@ fn char_len_exceeds(text: &str, max: usize) -> bool {
     text.len() > max && text.chars().nth(max).is_some()
 }
 
-/// Finds the end of the first sentence, skipping boundaries that are not real ones.
-fn sentence_end(text: &str) -> End {
+/// Finds the end of the first sentence, skipping boundaries that are not real ones. The
+/// search starts at `resume`, the last boundary already found to be none; a rejection is
+/// final because it depends only on the text before the boundary and its next character.
+fn sentence_end(text: &str, resume: &Cell<usize>) -> End {
+    let from = resume.get().min(text.len());
+    let tail = &text[from..];
     // Fast path for the common mid-sentence delta: without a terminator or a line break
     // there is no boundary. Any non-ASCII text takes the full Unicode path.
-    if !text
+    if !tail
         .bytes()
         .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n' | b'\r') || !b.is_ascii())
     {
         return End::Open;
     }
-    for at in candidates(text) {
+    for at in candidates(text, from) {
         let (before, after) = text.split_at(at);
         if ends_with_period(before) && !period_is_decided(after) {
             // Unicode's rule for "." looks ahead to the next letter ("e.g. (this").
             return End::Undecided(at);
         }
-        if ends_with_abbreviation(before, after) || ends_with_list_number(before) {
+        let not_a_boundary = ends_with_abbreviation(before, after)
+            || ends_with_list_number(before)
+            || continues_after_mark(before, after) // "Wow!" she said.
+            || !before.chars().any(char::is_alphanumeric); // punctuation joins the next
+        if not_a_boundary {
+            resume.set(at);
             continue;
-        }
-        if continues_after_mark(before, after) {
-            continue; // "Wow!" she said.
-        }
-        if !before.chars().any(char::is_alphanumeric) {
-            continue; // Only punctuation so far: it joins the next sentence.
         }
         return End::At(at);
     }
@@ -222,17 +234,16 @@ fn continues_after_mark(before: &str, after: &str) -> bool {
     same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
 }
 
-/// Candidate boundaries in order: Unicode's, plus "glued.Sentences" and "Wait… What".
-fn candidates(text: &str) -> Vec<usize> {
-    let mut all: Vec<usize> = text
+/// Candidate boundaries after `from` (itself a boundary or 0), in order: Unicode's, plus
+/// "glued.Sentences" and "Wait… What".
+fn candidates(text: &str, from: usize) -> Vec<usize> {
+    let mut all: Vec<usize> = text[from..]
         .split_sentence_bound_indices()
         .skip(1)
-        .map(|(start, _)| start)
+        .map(|(start, _)| from + start)
         .collect();
-    let bytes = text.as_bytes();
-    for (i, c) in text.char_indices() {
-        let glued = c == '.' && is_glued_sentence_end(text, i);
-        if glued {
+    for (i, c) in text[from..].char_indices().map(|(i, c)| (from + i, c)) {
+        if c == '.' && is_glued_sentence_end(text, i) {
             all.push(i + 1);
         }
         if c == '…' {
@@ -240,7 +251,7 @@ fn candidates(text: &str) -> Vec<usize> {
             let rest = after.trim_start();
             let spaced = rest.len() < after.len();
             if spaced && rest.chars().next().is_some_and(char::is_uppercase) {
-                all.push(bytes.len() - rest.len());
+                all.push(text.len() - rest.len());
             }
         }
     }

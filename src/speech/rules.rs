@@ -9,8 +9,8 @@ const ABBREVIATIONS: &[&str] = &[
     "inc", "ltd", "co", "corp", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed",
     "thu", "thurs", "fri", "sat", "sun", "min", "max", "avg", // German.
-    "z.b", "usw", "bzw", "ca", "evtl", "ggf", "inkl", "d.h", "u.a", "sog", "vgl", "hr", "fr", "str",
-    "nr", "bspw", "z.t", // French.
+    "z.b", "usw", "bzw", "ca", "evtl", "ggf", "inkl", "d.h", "u.a", "sog", "vgl", "hr", "fr",
+    "str", "nr", "bspw", "z.t", // French.
     "mme", "mlle", "mm", "p.ex", "env", "av", "bd", // Spanish and Italian.
     "sra", "srta", "dra", "ud", "uds", "lic", "ing", "sig", "dott",
 ];

@@ -133,6 +133,8 @@ fn event(data: &str) -> Vec<u8> {
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     replies: Mutex<VecDeque<Reply>>,
+    default_reply: Mutex<Option<Reply>>,
+    closed: Mutex<Vec<Instant>>,
     marks: Mutex<Vec<(usize, Instant)>>,
 }
 
@@ -152,6 +154,8 @@ impl FakeUpstream {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
+            default_reply: Mutex::new(None),
+            closed: Mutex::new(Vec::new()),
             marks: Mutex::new(Vec::new()),
         });
         let accept_shared = shared.clone();
@@ -170,6 +174,18 @@ impl FakeUpstream {
     /// reply is sent.
     pub fn enqueue(&self, reply: Reply) {
         self.shared.replies.lock().expect("lock").push_back(reply);
+    }
+
+    /// Answers requests with this when nothing is queued.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn set_default(&self, reply: Reply) {
+        *self.shared.default_reply.lock().expect("lock") = Some(reply);
+    }
+
+    /// When the client closed a connection while a reply was still streaming.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn closed_mid_stream(&self) -> Vec<Instant> {
+        self.shared.closed.lock().expect("lock").clone()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -195,6 +211,7 @@ async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
         .lock()
         .expect("lock")
         .pop_front()
+        .or_else(|| shared.default_reply.lock().expect("lock").clone())
         .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
     let _ = write_reply(&mut socket, reply, &shared).await;
 }
@@ -240,6 +257,15 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     })
 }
 
+/// Runs `wait` while watching the connection; true when the client closed it first.
+async fn until_closed<F: std::future::Future>(socket: &mut TcpStream, wait: F) -> bool {
+    let mut buf = [0u8; 64];
+    tokio::select! {
+        _ = wait => false,
+        read = socket.read(&mut buf) => matches!(read, Ok(0) | Err(_)),
+    }
+}
+
 async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> std::io::Result<()> {
     match reply {
         Reply::Status { status, body } => {
@@ -266,7 +292,12 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> s
                         socket.write_all(&frame).await?;
                         socket.flush().await?;
                     }
-                    Step::Sleep(pause) => tokio::time::sleep(pause).await,
+                    Step::Sleep(pause) => {
+                        if until_closed(socket, tokio::time::sleep(pause)).await {
+                            shared.closed.lock().expect("lock").push(Instant::now());
+                            return Ok(());
+                        }
+                    }
                     Step::Mark(label) => {
                         shared
                             .marks
@@ -276,8 +307,11 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> s
                     }
                     Step::Wait(gate) => {
                         // Give up eventually so a broken test cannot hang the suite.
-                        let _ =
-                            tokio::time::timeout(Duration::from_secs(20), gate.notified()).await;
+                        let wait = tokio::time::timeout(Duration::from_secs(20), gate.notified());
+                        if until_closed(socket, wait).await {
+                            shared.closed.lock().expect("lock").push(Instant::now());
+                            return Ok(());
+                        }
                     }
                 }
             }

@@ -17,6 +17,7 @@ pub const APOLOGY: &str = "Sorry, something went wrong on my side.";
 
 pub struct TestApp {
     pub address: String,
+    pub store: std::sync::Arc<dyn voicebridge::session::SessionStore>,
     pub upstream: FakeUpstream,
     pub http: reqwest::Client,
 }
@@ -54,9 +55,11 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        store,
         upstream,
         http: reqwest::Client::new(),
     }

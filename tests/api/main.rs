@@ -3,6 +3,7 @@
 mod fake_upstream;
 mod helpers;
 
+mod conversations;
 mod failures;
 mod history;
 mod requests;

@@ -10,8 +10,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::llm::{LlmClient, LlmError, ReplyChunk, ReplyStream, Usage};
-use crate::session::{ChatMessage, SessionStore};
+use crate::session::{ChatMessage, Heard, SessionStore};
 use crate::speech::{SpeechSettings, SpeechStream};
+
+mod registry;
+
+pub use registry::{ActiveTurn, ActiveTurns};
 
 /// What a turn sends to the caller, in order. The end of the turn is the end of the
 /// channel, so `response.end` is written exactly once by whoever frames these.
@@ -32,6 +36,8 @@ pub enum TurnOutcome {
     Interrupted,
     /// The model failed; the user heard an apology.
     Failed,
+    /// A newer turn of the same conversation took over.
+    Superseded,
 }
 
 /// A user's turn to answer.
@@ -43,6 +49,8 @@ pub struct UserTurn {
     pub turn_id: String,
     /// What the user said.
     pub text: String,
+    /// What the user heard of the previous reply, when Layercode says.
+    pub heard: Option<Heard>,
 }
 
 /// What the agent says and how it paces speech.
@@ -67,7 +75,11 @@ pub struct Agent {
     store: Arc<dyn SessionStore>,
     llm: LlmClient,
     settings: AgentSettings,
+    active: Arc<ActiveTurns>,
 }
+
+/// Longest wait for a superseded turn to settle its history before the new turn goes on.
+const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 /// Tells the caller what to say; a caller that went away is not an error here (the
 /// cancellation token carries that).
@@ -113,6 +125,7 @@ impl Agent {
             store,
             llm,
             settings,
+            active: ActiveTurns::new(),
         }
     }
 
@@ -121,13 +134,20 @@ impl Agent {
         &self.store
     }
 
+    /// Number of turns streaming right now.
+    pub fn turns_in_flight(&self) -> usize {
+        self.active.len()
+    }
+
     /// Speaks the welcome of a new connection and stores it as the assistant's message.
+    /// A new connection supersedes a turn still running in the conversation.
     pub async fn welcome(
         &self,
         conversation: &str,
         turn_id: &str,
         events: UnboundedSender<TurnEvent>,
     ) {
+        let _active = self.take_turn(conversation).await;
         if self.settings.welcome.is_empty() {
             return;
         }
@@ -139,6 +159,21 @@ impl Agent {
         }
     }
 
+    /// Registers a turn of `conversation`, superseding a running one, and waits (boundedly)
+    /// until that one has settled its history.
+    async fn take_turn(&self, conversation: &str) -> ActiveTurn {
+        let (active, predecessor) = self.active.start(conversation);
+        if let Some(predecessor) = predecessor {
+            if tokio::time::timeout(SETTLE_WAIT, predecessor.finished())
+                .await
+                .is_err()
+            {
+                tracing::warn!(conversation_id = %conversation, "superseded turn did not settle in time");
+            }
+        }
+        active
+    }
+
     /// Answers one user turn. Returns when everything was sent and the history settled;
     /// dropping `events` afterwards ends the caller's stream.
     pub async fn reply(
@@ -148,11 +183,13 @@ impl Agent {
         cancel: CancellationToken,
     ) -> TurnOutcome {
         let started = Instant::now();
+        let active = self.take_turn(&turn.conversation).await;
         let sink = EventSink(events);
         let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
+        // The user's words are stored even when the turn is already cancelled: they were said.
         let history = match self
             .store
-            .begin_turn(&turn.conversation, user.clone())
+            .begin_turn(&turn.conversation, user.clone(), turn.heard.clone())
             .await
         {
             Ok(history) => history,
@@ -166,27 +203,22 @@ impl Agent {
         let mut spoken = Spoken::default();
         let mut report = StreamReport::default();
         let result = tokio::select! {
-            result = self.stream_reply(&history, &sink, &mut spoken, &mut report) => Some(result),
-            () = cancel.cancelled() => None,
+            biased;
+            () = cancel.cancelled() => Err(TurnOutcome::Interrupted),
+            () = active.superseded.cancelled() => Err(TurnOutcome::Superseded),
+            result = self.stream_reply(&history, &sink, &mut spoken, &mut report) => Ok(result),
         };
-        let (outcome, reply) = match result {
-            Some(Ok(())) => (
-                TurnOutcome::Completed,
-                ChatMessage::assistant(spoken.text.clone(), &turn.turn_id),
-            ),
-            None => (
-                TurnOutcome::Interrupted,
-                ChatMessage::assistant(spoken.text.clone(), &turn.turn_id).interrupted(true),
-            ),
-            Some(Err(error)) => {
+        let outcome = match result {
+            Ok(Ok(())) => TurnOutcome::Completed,
+            Err(stopped) => stopped,
+            Ok(Err(error)) => {
                 tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
                 self.apologise(&sink, &mut spoken, &error);
-                (
-                    TurnOutcome::Failed,
-                    ChatMessage::assistant(spoken.text.clone(), &turn.turn_id).interrupted(true),
-                )
+                TurnOutcome::Failed
             }
         };
+        let reply = ChatMessage::assistant(spoken.text.clone(), &turn.turn_id)
+            .interrupted(outcome != TurnOutcome::Completed);
         if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
             tracing::warn!(%error, "reply not stored");
         }

@@ -1,0 +1,181 @@
+//! The behaviour every `SessionStore` must show, as a test suite any implementation can
+//! run: `conformance::run_all(|| Arc::new(MyStore::new(...)))`. Each check gets a fresh
+//! store from the factory and uses its own conversation ids.
+
+use std::sync::Arc;
+
+use super::history::{is_well_formed, ChatMessage, Heard, HistoryLimits, Role};
+use super::store::SessionStore;
+
+/// The limits the suite expects the factory's stores to use.
+pub const LIMITS: HistoryLimits = HistoryLimits {
+    max_messages: 6,
+    max_chars: 400,
+};
+
+/// Runs every check against stores made by `make`.
+pub async fn run_all<F>(make: F)
+where
+    F: Fn() -> Arc<dyn SessionStore>,
+{
+    appends_in_order(make()).await;
+    a_repeated_turn_is_stored_once(make()).await;
+    unanswered_user_messages_merge(make()).await;
+    heard_text_replaces_the_reply(make()).await;
+    truncates_to_the_limits(make()).await;
+    conversations_are_isolated(make()).await;
+    concurrent_writes_stay_well_formed(make()).await;
+}
+
+fn roles_and_texts(history: &[ChatMessage]) -> Vec<(Role, String)> {
+    history
+        .iter()
+        .map(|m| (m.role, m.content.clone()))
+        .collect()
+}
+
+async fn appends_in_order(store: Arc<dyn SessionStore>) {
+    let seen = store
+        .begin_turn("c-order", ChatMessage::user("Hello", "t1"), None)
+        .await
+        .expect("store");
+    assert_eq!(seen, vec![ChatMessage::user("Hello", "t1")]);
+    store
+        .record_reply("c-order", ChatMessage::assistant("Hi!", "t1"))
+        .await
+        .expect("store");
+    store
+        .record_reply("c-order", ChatMessage::assistant("", "t2"))
+        .await
+        .expect("store");
+    let history = store.history("c-order").await.expect("store");
+    assert_eq!(
+        roles_and_texts(&history),
+        [
+            (Role::User, "Hello".into()),
+            (Role::Assistant, "Hi!".into())
+        ]
+    );
+    assert!(store.history("c-unknown").await.expect("store").is_empty());
+}
+
+async fn a_repeated_turn_is_stored_once(store: Arc<dyn SessionStore>) {
+    for _ in 0..3 {
+        store
+            .begin_turn("c-dup", ChatMessage::user("Hi", "t1"), None)
+            .await
+            .expect("store");
+        store
+            .record_reply("c-dup", ChatMessage::assistant("Hello.", "t1"))
+            .await
+            .expect("store");
+    }
+    let history = store.history("c-dup").await.expect("store");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(is_well_formed(&history));
+}
+
+async fn unanswered_user_messages_merge(store: Arc<dyn SessionStore>) {
+    store
+        .begin_turn("c-merge", ChatMessage::user("Book", "t1"), None)
+        .await
+        .expect("store");
+    let seen = store
+        .begin_turn("c-merge", ChatMessage::user("a table", "t2"), None)
+        .await
+        .expect("store");
+    assert_eq!(
+        roles_and_texts(&seen),
+        [(Role::User, "Book\na table".into())]
+    );
+}
+
+async fn heard_text_replaces_the_reply(store: Arc<dyn SessionStore>) {
+    store
+        .begin_turn("c-heard", ChatMessage::user("Menu?", "t1"), None)
+        .await
+        .expect("store");
+    let reply = ChatMessage::assistant("Soup. And salad.", "t1").interrupted(true);
+    store.record_reply("c-heard", reply).await.expect("store");
+    let heard = Heard {
+        assistant_turn_id: Some("t1".into()),
+        text: "Soup.".into(),
+    };
+    let seen = store
+        .begin_turn("c-heard", ChatMessage::user("Soup!", "t2"), Some(heard))
+        .await
+        .expect("store");
+    assert_eq!(seen[1].content, "Soup.");
+    assert!(seen[1].interrupted);
+    let unknown = Heard {
+        assistant_turn_id: Some("t-never".into()),
+        text: "x".into(),
+    };
+    let seen = store
+        .begin_turn("c-heard", ChatMessage::user("Thanks", "t3"), Some(unknown))
+        .await
+        .expect("store");
+    assert_eq!(seen[1].content, "Soup.");
+}
+
+async fn truncates_to_the_limits(store: Arc<dyn SessionStore>) {
+    for i in 0..10 {
+        let turn = format!("t{i}");
+        store
+            .begin_turn(
+                "c-trunc",
+                ChatMessage::user(format!("question {i}"), &turn),
+                None,
+            )
+            .await
+            .expect("store");
+        store
+            .record_reply(
+                "c-trunc",
+                ChatMessage::assistant(format!("answer {i}"), &turn),
+            )
+            .await
+            .expect("store");
+    }
+    let history = store.history("c-trunc").await.expect("store");
+    assert!(history.len() <= LIMITS.max_messages);
+    assert_eq!(history.last().map(|m| m.content.as_str()), Some("answer 9"));
+    assert_eq!(history[0].role, Role::User);
+}
+
+async fn conversations_are_isolated(store: Arc<dyn SessionStore>) {
+    store
+        .begin_turn("c-iso-a", ChatMessage::user("a", "t1"), None)
+        .await
+        .expect("store");
+    store
+        .begin_turn("c-iso-b", ChatMessage::user("b", "t1"), None)
+        .await
+        .expect("store");
+    let a = store.history("c-iso-a").await.expect("store");
+    assert_eq!(roles_and_texts(&a), [(Role::User, "a".into())]);
+}
+
+async fn concurrent_writes_stay_well_formed(store: Arc<dyn SessionStore>) {
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let turn = format!("t{}", i % 10); // every turn delivered four times
+                store
+                    .begin_turn("c-race", ChatMessage::user(format!("q{i}"), &turn), None)
+                    .await
+                    .expect("store");
+                store
+                    .record_reply("c-race", ChatMessage::assistant(format!("a{i}"), &turn))
+                    .await
+                    .expect("store");
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let history = store.history("c-race").await.expect("store");
+    assert!(is_well_formed(&history), "{history:?}");
+}
