@@ -2,13 +2,14 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::llm::{LlmClient, LlmError};
+use crate::llm::{LlmClient, LlmError, RetryPolicy};
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
@@ -60,7 +61,14 @@ impl Application {
             system_prompt,
             welcome: settings.welcome_message.clone(),
             apology: settings.apology_message.clone(),
+            first_token_timeout: settings.llm.first_token_timeout,
             idle_timeout: settings.llm.idle_timeout,
+            turn_timeout: settings.llm.turn_timeout,
+            retry: RetryPolicy {
+                max_retries: settings.llm.max_retries,
+                backoff: Duration::from_millis(250),
+            },
+            filler: settings.llm.filler.clone(),
             speech_idle_flush: settings.speech_idle_flush,
             speech: settings.speech,
         };
@@ -106,8 +114,9 @@ impl Application {
         tracing::info!(
             %address,
             port,
-            model = %settings.llm.model,
-            base_url = %settings.llm.base_url,
+            model = %settings.llm.upstreams[0].model,
+            base_url = %settings.llm.upstreams[0].base_url,
+            fallbacks = settings.llm.upstreams.len() - 1,
             "voicebridge listening"
         );
         Ok(Self {

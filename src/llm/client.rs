@@ -7,18 +7,26 @@ use std::time::Duration;
 use super::stream::ReplyStream;
 use super::wire::{ChatRequest, StreamOptions, WireMessage};
 use super::LlmError;
-use crate::config::LlmSettings;
+use crate::config::{LlmSettings, UpstreamSettings};
 use crate::session::ChatMessage;
 
 /// Longest error body read from a failed request.
 const MAX_ERROR_BODY: usize = 2048;
 
-/// A configured model endpoint. Cheap to clone: the connection pool is shared.
+/// The configured model endpoints, primary first. Cheap to clone: one connection pool
+/// serves them all.
 #[derive(Clone, Debug)]
 pub struct LlmClient {
     http: reqwest::Client,
+    upstreams: Vec<Endpoint>,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct Endpoint {
     url: String,
-    settings: LlmSettings,
+    settings: UpstreamSettings,
 }
 
 impl LlmClient {
@@ -29,61 +37,102 @@ impl LlmClient {
             .tcp_nodelay(true)
             .tcp_keepalive(Duration::from_secs(30))
             .pool_idle_timeout(Duration::from_secs(90))
+            .http2_keep_alive_interval(Duration::from_secs(20))
+            .http2_keep_alive_while_idle(true)
             .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LlmError::Unreachable(format!("cannot build HTTP client: {e}")))?;
+        let upstreams = settings
+            .upstreams
+            .iter()
+            .map(|upstream| Endpoint {
+                url: format!("{}/chat/completions", upstream.base_url),
+                settings: upstream.clone(),
+            })
+            .collect();
         Ok(Self {
             http,
-            url: format!("{}/chat/completions", settings.base_url),
-            settings: settings.clone(),
+            upstreams,
+            temperature: settings.temperature,
+            max_tokens: settings.max_tokens,
         })
     }
 
-    /// The model name requests use.
-    pub fn model(&self) -> &str {
-        &self.settings.model
+    /// Number of upstreams (the primary and its fallbacks).
+    pub fn upstream_count(&self) -> usize {
+        self.upstreams.len()
     }
 
-    /// Starts a streamed completion for `system` followed by `history`. Returns once the
-    /// response headers arrived; HTTP errors come back as [`LlmError::Status`].
+    /// The model name of upstream `index` (clamped to the last one).
+    pub fn model(&self, index: usize) -> &str {
+        let last = self.upstreams.len().saturating_sub(1);
+        self.upstreams
+            .get(index.min(last))
+            .map_or("", |u| u.settings.model.as_str())
+    }
+
+    /// Starts a streamed completion on upstream `index` for `system` followed by
+    /// `history`. Returns once the response headers arrived; HTTP errors come back as
+    /// [`LlmError::Status`].
     pub async fn stream_chat(
         &self,
+        index: usize,
         system: &str,
         history: &[ChatMessage],
     ) -> Result<ReplyStream, LlmError> {
+        let upstream = self
+            .upstreams
+            .get(index)
+            .ok_or_else(|| LlmError::Unreachable(format!("no upstream number {index}")))?;
         let system_message = ChatMessage::system(system);
         let messages = std::iter::once(&system_message)
             .chain(history)
             .map(WireMessage::from)
             .collect();
         let body = ChatRequest {
-            model: &self.settings.model,
+            model: &upstream.settings.model,
             messages,
             stream: true,
             stream_options: StreamOptions {
                 include_usage: true,
             },
-            temperature: self.settings.temperature,
-            max_tokens: self.settings.max_tokens,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
         };
         let mut request = self
             .http
-            .post(&self.url)
+            .post(&upstream.url)
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .json(&body);
-        if let Some(key) = &self.settings.api_key {
+        if let Some(key) = &upstream.settings.api_key {
             request = request.bearer_auth(key.expose());
         }
-        let response = request.send().await.map_err(|e| {
-            // reqwest's error text names the URL, never the Authorization header.
-            LlmError::Unreachable(error_chain(&e))
-        })?;
+        // reqwest's error text names the URL, never the Authorization header.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| LlmError::Unreachable(error_chain(&e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(status_error(status.as_u16(), response).await);
         }
         Ok(ReplyStream::new(response.bytes_stream()))
     }
+}
+
+/// `retry-after-ms` (OpenAI's precise form) or `retry-after` in seconds; an HTTP date is
+/// not worth parsing for a voice turn and counts as absent.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
 }
 
 fn error_chain(error: &reqwest::Error) -> String {
@@ -98,6 +147,7 @@ fn error_chain(error: &reqwest::Error) -> String {
 }
 
 async fn status_error(status: u16, response: reqwest::Response) -> LlmError {
+    let retry_after = retry_after(response.headers());
     let body = response.bytes().await.unwrap_or_default();
     let body = &body[..body.len().min(MAX_ERROR_BODY)];
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
@@ -114,5 +164,6 @@ async fn status_error(status: u16, response: reqwest::Response) -> LlmError {
         status,
         code: field("code").or_else(|| field("type")),
         message,
+        retry_after,
     }
 }

@@ -10,6 +10,8 @@ pub struct ReplyChunk {
     pub text: Option<String>,
     /// The model is emitting a tool call (never spoken).
     pub tool_call: bool,
+    /// The model is reasoning (never spoken, but it is working).
+    pub reasoning: bool,
     /// Why the model stopped (`stop`, `length`, `tool_calls`, `content_filter`).
     pub finish_reason: Option<String>,
     /// Token usage, on the final usage chunk.
@@ -68,6 +70,9 @@ pub fn decode_event(event_name: &str, data: &str) -> Result<ReplyChunk, DecodeEr
     {
         if let Some(delta) = choice.delta {
             out.tool_call |= delta.tool_calls.is_some_and(|t| !t.is_null());
+            out.reasoning |= [&delta.reasoning_content, &delta.reasoning]
+                .iter()
+                .any(|r| r.as_deref().is_some_and(|r| !r.is_empty()));
             out.text = delta.content.filter(|c| !c.is_empty());
         }
         out.finish_reason = choice.finish_reason;
@@ -161,6 +166,7 @@ mod tests {
             r#"{"choices":[{"index":0,"delta":{"reasoning_content":"Let me think","content":null}}]}"#,
         );
         assert_eq!(chunk.text, None);
+        assert!(chunk.reasoning);
         let chunk = decode(r#"{"choices":[{"index":0,"delta":{"reasoning":"hmm"}}]}"#);
         assert_eq!(chunk.text, None);
     }

@@ -3,13 +3,17 @@
 
 pub mod client;
 pub mod decode;
+pub mod retry;
 pub mod stream;
 pub mod wire;
 
 pub use client::LlmClient;
 pub use decode::{DecodeError, ReplyChunk};
+pub use retry::{next_attempt, NextAttempt, RetryPolicy};
 pub use stream::ReplyStream;
 pub use wire::Usage;
+
+use std::time::Duration;
 
 /// Everything that can go wrong talking to the model. Messages may quote the provider but
 /// never contain our key.
@@ -27,6 +31,8 @@ pub enum LlmError {
         code: Option<String>,
         /// Provider's message (bounded).
         message: String,
+        /// How long the provider asked us to wait (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
     },
     /// An error object arrived inside the stream.
     #[error("model server reported an error mid-stream ({code:?}): {message}")]
@@ -36,9 +42,15 @@ pub enum LlmError {
         /// Provider's message.
         message: String,
     },
-    /// The model was silent for longer than the idle deadline.
-    #[error("model server was silent for {0} ms")]
-    Timeout(u128),
+    /// The model produced nothing within the first-token deadline.
+    #[error("no first token within {0} ms")]
+    FirstTokenTimeout(u128),
+    /// The model went silent mid-reply for longer than the gap deadline.
+    #[error("model stream stalled for {0} ms")]
+    Stalled(u128),
+    /// The turn's whole time budget ran out.
+    #[error("turn time budget of {0} ms ran out")]
+    OutOfTime(u128),
     /// The connection broke mid-stream.
     #[error("model stream broke: {0}")]
     Broken(String),
@@ -55,11 +67,39 @@ impl LlmError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unreachable(_) => "upstream_unreachable",
+            Self::Status { status: 429, .. } => "upstream_rate_limited",
             Self::Status { .. } => "upstream_http_error",
             Self::InBand { .. } => "upstream_error",
-            Self::Timeout(_) => "upstream_timeout",
+            Self::FirstTokenTimeout(_) => "upstream_first_token_timeout",
+            Self::Stalled(_) => "upstream_stalled",
+            Self::OutOfTime(_) => "turn_time_budget_exceeded",
             Self::Broken(_) | Self::Truncated => "upstream_stream_broken",
             Self::Malformed(_) => "upstream_malformed",
+        }
+    }
+
+    /// Whether another attempt could succeed: connection failures, 5xx, 408, 409, 429
+    /// (but not an exhausted quota), deadlines and broken streams. Other 4xx mean the
+    /// request itself is wrong (bad key, unknown model) and would fail again.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Status {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                let quota = code.as_deref() == Some("insufficient_quota")
+                    || message.contains("insufficient_quota");
+                match status {
+                    429 => !quota,
+                    408 | 409 => true,
+                    500..=599 => true,
+                    _ => false,
+                }
+            }
+            Self::OutOfTime(_) => false,
+            _ => true,
         }
     }
 }

@@ -81,12 +81,16 @@ pub(crate) struct ChoiceWire {
     pub finish_reason: Option<String>,
 }
 
-/// A delta: only `content` is ever spoken. `reasoning_content` / `reasoning` are not
-/// read at all, and tool-call fragments are only noticed.
+/// A delta: only `content` is ever spoken. Reasoning and tool-call fragments are only
+/// noticed (the model is working), never spoken.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DeltaWire {
     #[serde(default)]
     pub content: Option<String>,
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    #[serde(default)]
+    pub reasoning: Option<String>,
     #[serde(default)]
     pub tool_calls: Option<serde_json::Value>,
 }

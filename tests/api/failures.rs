@@ -21,12 +21,12 @@ fn error_code(events: &[Value]) -> String {
 }
 
 #[tokio::test]
-async fn an_upstream_500_ends_with_apology_error_data_and_end() {
+async fn a_persistent_upstream_500_ends_with_apology_error_data_and_end() {
     let app = spawn_app().await;
-    app.upstream.enqueue(Reply::status(
-        500,
-        r#"{"error":{"message":"boom","type":"server_error"}}"#,
-    ));
+    for _ in 0..2 {
+        let body = r#"{"error":{"message":"boom","type":"server_error"}}"#;
+        app.upstream.enqueue(Reply::status(500, body));
+    }
     let events = app.turn(&message("conv_500", "t1", "Hello")).await;
     assert_well_formed(&events, "t1");
     assert_eq!(spoken(&events), [APOLOGY]);
@@ -50,6 +50,11 @@ async fn a_mid_stream_disconnect_keeps_what_was_said_then_apologises() {
     assert_well_formed(&events, "t1");
     assert_eq!(spoken(&events), ["Here is the first part.", APOLOGY]);
     assert_eq!(error_code(&events), "upstream_stream_broken");
+    assert_eq!(
+        app.upstream.requests().len(),
+        1,
+        "never retried once speech started"
+    );
 
     // History holds what the user heard, and the next turn is well-formed.
     app.turn(&message("conv_cut", "t2", "Go on")).await;
@@ -125,6 +130,6 @@ async fn a_silent_model_times_out_into_an_apology() {
     let events = app.turn(&message("conv_silent", "t1", "Hi")).await;
     assert_well_formed(&events, "t1");
     assert_eq!(spoken(&events), ["Sure.", APOLOGY]);
-    assert_eq!(error_code(&events), "upstream_timeout");
+    assert_eq!(error_code(&events), "upstream_stalled");
     gate.notify_one();
 }

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 /// One request the fake received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub at: Instant,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
@@ -64,6 +65,9 @@ pub enum Reply {
     Stream { steps: Vec<Step>, abort: bool },
     /// A plain HTTP error.
     Status { status: u16, body: String },
+    /// These exact bytes, then close (a recorded HTTP response).
+    #[allow(dead_code)] // not every test binary uses it
+    Raw(Vec<u8>),
 }
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/");
@@ -92,6 +96,12 @@ impl Reply {
             steps,
             abort: false,
         }
+    }
+
+    /// A recorded whole HTTP response (`*.http` fixture).
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn raw_fixture(name: &str) -> Self {
+        Reply::Raw(std::fs::read(format!("{FIXTURES}{name}")).expect("fixture exists"))
     }
 
     pub fn status(status: u16, body: &str) -> Self {
@@ -251,6 +261,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     let body = serde_json::from_slice(&buf[head_end..head_end + length])
         .unwrap_or(serde_json::Value::Null);
     Some(Recorded {
+        at: Instant::now(),
         path,
         headers,
         body,
@@ -268,6 +279,10 @@ async fn until_closed<F: std::future::Future>(socket: &mut TcpStream, wait: F) -
 
 async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> std::io::Result<()> {
     match reply {
+        Reply::Raw(bytes) => {
+            socket.write_all(&bytes).await?;
+            socket.flush().await
+        }
         Reply::Status { status, body } => {
             let head = format!(
                 "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

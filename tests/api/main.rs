@@ -7,5 +7,6 @@ mod conversations;
 mod failures;
 mod history;
 mod requests;
+mod resilience;
 mod speech;
 mod turns;

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::session::HistoryLimits;
+
+mod llm;
+
 use crate::speech::{ChunkPolicy, SpeechSettings};
+pub use llm::{Filler, LlmSettings, UpstreamSettings};
 
 /// Default spoken apology when the model fails mid-turn.
 pub const DEFAULT_APOLOGY: &str = "Sorry, I ran into a problem. Could you say that again?";
@@ -61,25 +65,6 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line, for log shippers.
     Json,
-}
-
-/// Everything needed to talk to the OpenAI-compatible model.
-#[derive(Debug, Clone)]
-pub struct LlmSettings {
-    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
-    pub base_url: String,
-    /// Bearer key; `None` sends no `Authorization` header (Ollama, local servers).
-    pub api_key: Option<Secret>,
-    /// Model name sent as `model`.
-    pub model: String,
-    /// Optional sampling temperature.
-    pub temperature: Option<f32>,
-    /// Optional cap on generated tokens.
-    pub max_tokens: Option<u32>,
-    /// Deadline for establishing a connection to the model server.
-    pub connect_timeout: Duration,
-    /// Longest silence tolerated from the model: before the reply starts and between chunks.
-    pub idle_timeout: Duration,
 }
 
 /// The whole validated configuration of the server.
@@ -150,7 +135,7 @@ impl Settings {
             ));
         }
 
-        let llm = llm_settings(&get)?;
+        let llm = llm::llm_settings(&get)?;
         let welcome_message = lookup("WELCOME_MESSAGE").unwrap_or_default();
         let apology_message = get("APOLOGY_MESSAGE").unwrap_or_else(|| DEFAULT_APOLOGY.to_string());
 
@@ -192,58 +177,6 @@ impl Settings {
             log_format,
         })
     }
-}
-
-fn llm_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<LlmSettings, ConfigError> {
-    let base_url = get("LLM_BASE_URL")
-        .map(|v| v.trim().trim_end_matches('/').to_string())
-        .unwrap_or_else(|| "https://api.openai.com/v1".to_string());
-    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return Err(ConfigError::new(
-            "LLM_BASE_URL",
-            format!("`{base_url}` must start with http:// or https://"),
-        ));
-    }
-    let api_key = get("LLM_API_KEY")
-        .or_else(|| get("OPENAI_API_KEY"))
-        .map(|v| Secret::new(v.trim()));
-    if api_key.is_none() && base_url.starts_with("https://api.openai.com") {
-        return Err(ConfigError::new(
-            "LLM_API_KEY",
-            "is required for api.openai.com (OPENAI_API_KEY is read as a fallback); \
-             leave it empty only for servers without keys, such as Ollama",
-        ));
-    }
-    let temperature: Option<f32> = get("LLM_TEMPERATURE")
-        .map(|v| parse_value("LLM_TEMPERATURE", &v))
-        .transpose()?;
-    if let Some(t) = temperature {
-        if !(0.0..=2.0).contains(&t) {
-            return Err(ConfigError::new(
-                "LLM_TEMPERATURE",
-                format!("{t} is outside 0.0..=2.0"),
-            ));
-        }
-    }
-    let max_tokens: Option<u32> = get("LLM_MAX_TOKENS")
-        .map(|v| parse_value("LLM_MAX_TOKENS", &v))
-        .transpose()?;
-    if max_tokens == Some(0) {
-        return Err(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
-    }
-    Ok(LlmSettings {
-        base_url,
-        api_key,
-        model: get("LLM_MODEL").map_or_else(|| "gpt-4o-mini".to_string(), |v| v.trim().into()),
-        temperature,
-        max_tokens,
-        connect_timeout: millis(
-            "LLM_CONNECT_TIMEOUT_MS",
-            get("LLM_CONNECT_TIMEOUT_MS"),
-            5_000,
-        )?,
-        idle_timeout: millis("LLM_IDLE_TIMEOUT_MS", get("LLM_IDLE_TIMEOUT_MS"), 15_000)?,
-    })
 }
 
 fn speech_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<SpeechSettings, ConfigError> {
@@ -373,8 +306,8 @@ mod tests {
         let s = settings(&BASE).expect("valid");
         assert_eq!(s.port, 8080);
         assert_eq!(s.host.to_string(), "0.0.0.0");
-        assert_eq!(s.llm.base_url, "https://api.openai.com/v1");
-        assert_eq!(s.llm.model, "gpt-4o-mini");
+        assert_eq!(s.llm.upstreams[0].base_url, "https://api.openai.com/v1");
+        assert_eq!(s.llm.upstreams[0].model, "gpt-4o-mini");
         assert_eq!(s.system_prompt_file, PathBuf::from("prompts/system.md"));
         assert_eq!(s.welcome_message, "");
         assert_eq!(s.apology_message, DEFAULT_APOLOGY);
@@ -404,7 +337,10 @@ mod tests {
             ("OPENAI_API_KEY", "sk-o"),
         ])
         .expect("valid");
-        assert_eq!(s.llm.api_key.as_ref().map(Secret::expose), Some("sk-o"));
+        assert_eq!(
+            s.llm.upstreams[0].api_key.as_ref().map(Secret::expose),
+            Some("sk-o")
+        );
         let err = settings(&[("LAYERCODE_WEBHOOK_SECRET", "x")]).expect_err("openai needs a key");
         assert_eq!(err.variable, "LLM_API_KEY");
         let s = settings(&[
@@ -412,8 +348,8 @@ mod tests {
             ("LLM_BASE_URL", "http://localhost:11434/v1/"),
         ])
         .expect("ollama needs no key");
-        assert!(s.llm.api_key.is_none());
-        assert_eq!(s.llm.base_url, "http://localhost:11434/v1");
+        assert!(s.llm.upstreams[0].api_key.is_none());
+        assert_eq!(s.llm.upstreams[0].base_url, "http://localhost:11434/v1");
     }
 
     #[test]

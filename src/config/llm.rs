@@ -1,0 +1,231 @@
+//! The model settings: the primary upstream, its fallbacks, deadlines, retries and the
+//! thinking filler.
+
+use std::time::Duration;
+
+use super::{millis, parse_or, parse_value, ConfigError, Secret};
+
+/// One OpenAI-compatible endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamSettings {
+    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// Bearer key; `None` sends no `Authorization` header (Ollama, local servers).
+    pub api_key: Option<Secret>,
+    /// Model name sent as `model`.
+    pub model: String,
+}
+
+/// A short phrase spoken when the model is slow to start ("One moment.").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filler {
+    /// How late the first token must be before the filler is spoken.
+    pub after: Duration,
+    /// What is said.
+    pub text: String,
+}
+
+/// Everything needed to talk to the model.
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    /// Upstreams in the order they are tried: the primary, then `LLM_FALLBACKS`.
+    pub upstreams: Vec<UpstreamSettings>,
+    /// Optional sampling temperature.
+    pub temperature: Option<f32>,
+    /// Optional cap on generated tokens.
+    pub max_tokens: Option<u32>,
+    /// Deadline for opening a connection to a model server.
+    pub connect_timeout: Duration,
+    /// Deadline from sending a request to the model's first token.
+    pub first_token_timeout: Duration,
+    /// Longest silence between chunks once the reply has started.
+    pub idle_timeout: Duration,
+    /// Cap on a whole turn: every attempt, wait and the streaming itself.
+    pub turn_timeout: Duration,
+    /// Retries of one upstream before moving to the next.
+    pub max_retries: u32,
+    /// Spoken when the first token is late; `None` (the default) disables it.
+    pub filler: Option<Filler>,
+}
+
+/// Reads the model settings.
+pub(super) fn llm_settings(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<LlmSettings, ConfigError> {
+    let mut upstreams = vec![primary(get)?];
+    upstreams.extend(fallbacks(get)?);
+    let temperature: Option<f32> = get("LLM_TEMPERATURE")
+        .map(|v| parse_value("LLM_TEMPERATURE", &v))
+        .transpose()?;
+    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err(ConfigError::new(
+            "LLM_TEMPERATURE",
+            "must be within 0.0..=2.0",
+        ));
+    }
+    let max_tokens: Option<u32> = get("LLM_MAX_TOKENS")
+        .map(|v| parse_value("LLM_MAX_TOKENS", &v))
+        .transpose()?;
+    if max_tokens == Some(0) {
+        return Err(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
+    }
+    let ms = |name: &'static str, default: u64| millis(name, get(name), default);
+    let filler = match get("THINKING_FILLER_AFTER_MS") {
+        None => None,
+        Some(raw) => Some(Filler {
+            after: millis("THINKING_FILLER_AFTER_MS", Some(raw), 1)?,
+            text: get("THINKING_FILLER_TEXT").unwrap_or_else(|| "One moment.".to_string()),
+        }),
+    };
+    Ok(LlmSettings {
+        upstreams,
+        temperature,
+        max_tokens,
+        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", 3_000)?,
+        first_token_timeout: ms("LLM_FIRST_TOKEN_TIMEOUT_MS", 5_000)?,
+        idle_timeout: ms("LLM_IDLE_TIMEOUT_MS", 10_000)?,
+        turn_timeout: ms("LLM_TURN_TIMEOUT_MS", 45_000)?,
+        max_retries: parse_or("LLM_MAX_RETRIES", get("LLM_MAX_RETRIES"), 1)?,
+        filler,
+    })
+}
+
+fn primary(get: &dyn Fn(&str) -> Option<String>) -> Result<UpstreamSettings, ConfigError> {
+    let base_url = base_url(
+        "LLM_BASE_URL",
+        get("LLM_BASE_URL")
+            .as_deref()
+            .unwrap_or("https://api.openai.com/v1"),
+    )?;
+    let api_key = get("LLM_API_KEY")
+        .or_else(|| get("OPENAI_API_KEY"))
+        .map(|v| Secret::new(v.trim()));
+    if api_key.is_none() && base_url.starts_with("https://api.openai.com") {
+        return Err(ConfigError::new(
+            "LLM_API_KEY",
+            "is required for api.openai.com (OPENAI_API_KEY is read as a fallback); \
+             leave it empty only for servers without keys, such as Ollama",
+        ));
+    }
+    Ok(UpstreamSettings {
+        base_url,
+        api_key,
+        model: get("LLM_MODEL").map_or_else(|| "gpt-4o-mini".to_string(), |v| v.trim().into()),
+    })
+}
+
+/// `LLM_FALLBACKS`: comma-separated `base_url|model|KEY_VARIABLE` entries, tried in order
+/// after the primary. The key is read from the named variable (leave the third field
+/// empty for servers without keys), so the list itself holds no secret.
+fn fallbacks(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<UpstreamSettings>, ConfigError> {
+    let Some(list) = get("LLM_FALLBACKS") else {
+        return Ok(Vec::new());
+    };
+    let bad = |problem: String| ConfigError::new("LLM_FALLBACKS", problem);
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .enumerate()
+        .map(|(i, entry)| {
+            let fields: Vec<&str> = entry.split('|').map(str::trim).collect();
+            let [url, model, key_variable] = fields[..] else {
+                return Err(bad(format!(
+                    "entry {} `{entry}` is not `base_url|model|KEY_VARIABLE`",
+                    i + 1
+                )));
+            };
+            if model.is_empty() {
+                return Err(bad(format!("entry {} has no model", i + 1)));
+            }
+            let api_key = match key_variable {
+                "" => None,
+                name => Some(Secret::new(get(name).ok_or_else(|| {
+                    bad(format!("entry {} names {name}, which is not set", i + 1))
+                })?)),
+            };
+            Ok(UpstreamSettings {
+                base_url: base_url("LLM_FALLBACKS", url)?,
+                api_key,
+                model: model.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn base_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim().trim_end_matches('/').to_string();
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err(ConfigError::new(
+            variable,
+            format!("`{url}` must start with http:// or https://"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<LlmSettings, ConfigError> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        llm_settings(&|name| {
+            map.get(name)
+                .map(|v| v.to_string())
+                .filter(|v| !v.is_empty())
+        })
+    }
+
+    #[test]
+    fn fallbacks_follow_the_primary_in_order_with_keys_from_named_variables() {
+        let settings = read(&[
+            ("LLM_API_KEY", "sk-main"),
+            ("LLM_FALLBACKS", "https://api.groq.com/openai/v1|llama-3.1-8b-instant|GROQ_API_KEY, http://localhost:11434/v1/|llama3.2|"),
+            ("GROQ_API_KEY", "gsk-x"),
+        ])
+        .expect("valid");
+        let models: Vec<&str> = settings
+            .upstreams
+            .iter()
+            .map(|u| u.model.as_str())
+            .collect();
+        assert_eq!(models, ["gpt-4o-mini", "llama-3.1-8b-instant", "llama3.2"]);
+        assert_eq!(
+            settings.upstreams[1].api_key.as_ref().map(Secret::expose),
+            Some("gsk-x")
+        );
+        assert_eq!(settings.upstreams[2].api_key, None);
+        assert_eq!(settings.upstreams[2].base_url, "http://localhost:11434/v1");
+    }
+
+    #[test]
+    fn bad_fallbacks_are_refused_with_the_entry_named() {
+        for list in [
+            "https://x/v1|m",
+            "ftp://x|m|",
+            "https://x/v1||",
+            "https://x/v1|m|MISSING_KEY",
+        ] {
+            let err = read(&[("LLM_API_KEY", "k"), ("LLM_FALLBACKS", list)]).expect_err(list);
+            assert_eq!(err.variable, "LLM_FALLBACKS", "{list}");
+        }
+    }
+
+    #[test]
+    fn deadlines_have_defaults_and_the_filler_is_off_unless_asked_for() {
+        let settings = read(&[("LLM_API_KEY", "k")]).expect("valid");
+        assert_eq!(settings.first_token_timeout, Duration::from_secs(5));
+        assert_eq!(settings.turn_timeout, Duration::from_secs(45));
+        assert_eq!(settings.max_retries, 1);
+        assert!(settings.filler.is_none());
+        let settings =
+            read(&[("LLM_API_KEY", "k"), ("THINKING_FILLER_AFTER_MS", "800")]).expect("valid");
+        let filler = settings.filler.expect("filler on");
+        assert_eq!(
+            (filler.after, filler.text.as_str()),
+            (Duration::from_millis(800), "One moment.")
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Streaming one reply: attempts against the upstreams in order, deadlines, the thinking
+//! filler, speech pacing, and what was spoken. Retries happen only while the model has
+//! produced no text: once the user may have heard part of an answer, a failure ends the
+//! turn with an apology instead of a second, different answer.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{sleep_until, Instant};
+
+use super::AgentSettings;
+use crate::llm::{next_attempt, LlmClient, LlmError, NextAttempt, Usage};
+use crate::session::ChatMessage;
+use crate::speech::SpeechStream;
+
+/// What a turn sends to the caller, in order. The end of the turn is the end of the
+/// channel, so `response.end` is written exactly once by whoever frames these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEvent {
+    /// Text to speak (`response.tts`).
+    Speak(String),
+    /// JSON for the browser (`response.data`).
+    Data(serde_json::Value),
+}
+
+/// Tells the caller what to say; a caller that went away is not an error here (the
+/// cancellation token carries that).
+pub(super) struct EventSink(pub(super) UnboundedSender<TurnEvent>);
+
+impl EventSink {
+    pub(super) fn send(&self, event: TurnEvent) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// What the user has heard so far in this turn.
+#[derive(Default)]
+pub(super) struct Spoken {
+    pub(super) text: String,
+    pub(super) sentences: usize,
+    pub(super) first_at: Option<Instant>,
+}
+
+impl Spoken {
+    pub(super) fn speak(&mut self, sink: &EventSink, sentence: String) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(&sentence);
+        self.sentences += 1;
+        self.first_at.get_or_insert_with(Instant::now);
+        sink.send(TurnEvent::Speak(sentence));
+    }
+}
+
+/// Timings and counts of one reply, for the turn's log line.
+#[derive(Default)]
+pub(super) struct Report {
+    pub(super) first_token_at: Option<Instant>,
+    pub(super) usage: Option<Usage>,
+    pub(super) attempts: u32,
+    pub(super) upstream: usize,
+}
+
+/// One reply in progress.
+pub(super) struct ReplyRun<'a> {
+    settings: &'a AgentSettings,
+    llm: &'a LlmClient,
+    sink: &'a EventSink,
+    pub(super) spoken: Spoken,
+    pub(super) report: Report,
+    speech: SpeechStream,
+    started: Instant,
+    budget_ends: Instant,
+    /// The model has produced text (which may already be heard): no more retries.
+    content_started: bool,
+    filler_pending: bool,
+    last_text_at: Instant,
+    flushed_since_text: bool,
+}
+
+impl<'a> ReplyRun<'a> {
+    /// A reply for a turn that began at `started` (its budget counts from there).
+    pub(super) fn new(
+        settings: &'a AgentSettings,
+        llm: &'a LlmClient,
+        sink: &'a EventSink,
+        started: Instant,
+    ) -> Self {
+        Self {
+            settings,
+            llm,
+            sink,
+            spoken: Spoken::default(),
+            report: Report::default(),
+            speech: SpeechStream::new(settings.speech),
+            started,
+            budget_ends: started + settings.turn_timeout,
+            content_started: false,
+            filler_pending: settings.filler.is_some(),
+            last_text_at: started,
+            flushed_since_text: true,
+        }
+    }
+
+    /// Streams the reply, trying upstreams in order while nothing was said.
+    pub(super) async fn run(&mut self, history: &[ChatMessage]) -> Result<(), LlmError> {
+        let mut upstream = 0;
+        let mut retries = 0;
+        loop {
+            self.report.attempts += 1;
+            self.report.upstream = upstream;
+            let error = match self.attempt(upstream, history).await {
+                Ok(()) => return Ok(()),
+                Err(error) if self.content_started => return Err(error),
+                Err(error) => error,
+            };
+            let remaining = self.budget_ends.saturating_duration_since(Instant::now());
+            let count = self.llm.upstream_count();
+            let next = next_attempt(
+                &error,
+                upstream,
+                count,
+                retries,
+                remaining,
+                self.settings.retry,
+            );
+            tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
+            match next {
+                NextAttempt::GiveUp => return Err(error),
+                NextAttempt::Next => {
+                    upstream += 1;
+                    retries = 0;
+                }
+                NextAttempt::Same(wait) => {
+                    retries += 1;
+                    let pause = std::pin::pin!(tokio::time::sleep(wait));
+                    self.wait(
+                        pause,
+                        self.budget_ends,
+                        LlmError::OutOfTime(self.budget_ms()),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&mut self, upstream: usize, history: &[ChatMessage]) -> Result<(), LlmError> {
+        let first_token_by = self.cap(Instant::now() + self.settings.first_token_timeout);
+        let first_token_late = self.late(first_token_by, || {
+            LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
+        });
+        let (llm, settings) = (self.llm, self.settings);
+        let request = llm.stream_chat(upstream, &settings.system_prompt, history);
+        let mut stream = self
+            .wait(std::pin::pin!(request), first_token_by, first_token_late)
+            .await??;
+        let mut working = false;
+        loop {
+            let (deadline, error) = if working {
+                let by = self.cap(Instant::now() + self.settings.idle_timeout);
+                (
+                    by,
+                    self.late(by, || {
+                        LlmError::Stalled(self.settings.idle_timeout.as_millis())
+                    }),
+                )
+            } else {
+                let late = self.late(first_token_by, || {
+                    LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
+                });
+                (first_token_by, late)
+            };
+            let Some(chunk) = self
+                .wait(std::pin::pin!(stream.next()), deadline, error)
+                .await?
+            else {
+                break;
+            };
+            let chunk = chunk?;
+            self.report.usage = chunk.usage.or(self.report.usage);
+            if chunk.text.is_some() || chunk.tool_call || chunk.reasoning {
+                working = true;
+                self.report.first_token_at.get_or_insert_with(Instant::now);
+            }
+            if chunk.tool_call {
+                // The model turned to a tool: what it said so far should not wait for it.
+                self.speak_paused();
+            }
+            if let Some(text) = chunk.text {
+                self.content_started = true;
+                self.last_text_at = Instant::now();
+                self.flushed_since_text = false;
+                for sentence in self.speech.push(&text) {
+                    self.spoken.speak(self.sink, sentence);
+                }
+                self.sink.send(TurnEvent::Data(json!({ "delta": text })));
+            }
+        }
+        for sentence in self.speech.finish() {
+            self.spoken.speak(self.sink, sentence);
+        }
+        Ok(())
+    }
+
+    /// Awaits `future` until `deadline` (then `on_deadline`), meanwhile speaking the
+    /// thinking filler when the first token is late and a finished sentence when the
+    /// model pauses.
+    async fn wait<F: Future>(
+        &mut self,
+        mut future: Pin<&mut F>,
+        deadline: Instant,
+        on_deadline: LlmError,
+    ) -> Result<F::Output, LlmError> {
+        loop {
+            let filler_at = self.filler_due();
+            let flush_at = self.flush_due();
+            tokio::select! {
+                biased;
+                output = &mut future => return Ok(output),
+                () = sleep_until(deadline) => return Err(on_deadline),
+                () = sleep_until(filler_at.unwrap_or(deadline)), if filler_at.is_some() => {
+                    self.speak_filler();
+                }
+                () = sleep_until(flush_at.unwrap_or(deadline)), if flush_at.is_some() => {
+                    self.flushed_since_text = true;
+                    self.speak_paused();
+                }
+            }
+        }
+    }
+
+    fn filler_due(&self) -> Option<Instant> {
+        let filler = self.settings.filler.as_ref()?;
+        (self.filler_pending && !self.content_started).then(|| self.started + filler.after)
+    }
+
+    fn flush_due(&self) -> Option<Instant> {
+        let pending = !self.flushed_since_text && self.speech.has_pending();
+        pending.then(|| self.last_text_at + self.settings.speech_idle_flush)
+    }
+
+    fn speak_filler(&mut self) {
+        self.filler_pending = false;
+        if let Some(filler) = &self.settings.filler {
+            self.spoken.speak(self.sink, filler.text.clone());
+        }
+    }
+
+    fn speak_paused(&mut self) {
+        for sentence in self.speech.pause() {
+            self.spoken.speak(self.sink, sentence);
+        }
+    }
+
+    /// The earlier of `at` and the end of the turn's budget.
+    fn cap(&self, at: Instant) -> Instant {
+        at.min(self.budget_ends)
+    }
+
+    /// The error for a deadline at `by`: the budget's when the budget is what ran out.
+    fn late(&self, by: Instant, otherwise: impl FnOnce() -> LlmError) -> LlmError {
+        if by >= self.budget_ends {
+            LlmError::OutOfTime(self.budget_ms())
+        } else {
+            otherwise()
+        }
+    }
+
+    fn budget_ms(&self) -> u128 {
+        self.settings.turn_timeout.as_millis()
+    }
+
+    /// Tells the user briefly that the model failed, and the browser why.
+    pub(super) fn apologise(&mut self, error: &LlmError) {
+        if !self.settings.apology.is_empty() {
+            self.spoken.speak(self.sink, self.settings.apology.clone());
+        }
+        self.sink.send(TurnEvent::Data(json!({
+            "error": {
+                "code": error.code(),
+                "message": "The language model failed to answer this turn.",
+            }
+        })));
+    }
+
+    /// Milliseconds from the start of the reply to `at`.
+    pub(super) fn ms_since_start(&self, at: Option<Instant>) -> Option<u64> {
+        at.map(|t| t.duration_since(self.started).as_millis() as u64)
+    }
+}
