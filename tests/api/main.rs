@@ -6,6 +6,7 @@ mod helpers;
 mod conversations;
 mod failures;
 mod history;
+mod llmock;
 mod requests;
 mod resilience;
 mod speech;
