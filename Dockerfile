@@ -1,14 +1,19 @@
-# Builds the release binary, then ships it alone on a slim base.
+# Multi-stage build: compile the release binary, then ship it alone on a slim image.
 FROM rust:1-slim-bookworm AS build
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY static ./static
 COPY benches ./benches
 RUN cargo build --release --locked --bin voicebridge
 
 FROM debian:bookworm-slim
-# TLS roots are compiled in (webpki-roots); no system packages are needed.
-RUN useradd --system --uid 10001 --no-create-home voicebridge
+# TLS roots are compiled in, but CA certificates are kept for anything that reads the
+# system store; nothing else is installed.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home voicebridge
 WORKDIR /app
 COPY --from=build /app/target/release/voicebridge /app/voicebridge
 COPY prompts ./prompts

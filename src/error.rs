@@ -4,6 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use std::time::Duration;
+
+use crate::layercode::AuthorizeError;
 use crate::webhook::{PayloadError, SignatureError};
 
 /// An error answered before any SSE header was sent.
@@ -27,6 +30,18 @@ pub enum ApiError {
     /// The client's connection failed while we read the body.
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    /// The access token is missing or wrong.
+    #[error("an access token is required: send it as the Basic password or as a Bearer token")]
+    AccessDenied,
+    /// Too many requests from this client address.
+    #[error("too many requests from this address; try again in {} s", retry_after.as_secs().max(1))]
+    TooManyRequests {
+        /// How long until the next request is allowed.
+        retry_after: Duration,
+    },
+    /// Layercode did not authorize the session.
+    #[error(transparent)]
+    Authorize(#[from] AuthorizeError),
 }
 
 impl ResponseError for ApiError {
@@ -37,12 +52,28 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::AccessDenied => StatusCode::UNAUTHORIZED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Authorize(AuthorizeError::NotConfigured) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Authorize(AuthorizeError::Unreachable(_)) => StatusCode::BAD_GATEWAY,
+            // Layercode's 4xx (400 bad key or agent, 402 no balance) pass through; its
+            // own failures are a bad gateway from the browser's point of view.
+            Self::Authorize(AuthorizeError::Rejected { status, .. }) => {
+                StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(StatusCode::is_client_error)
+                    .unwrap_or(StatusCode::BAD_GATEWAY)
+            }
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         tracing::info!(status = self.status_code().as_u16(), error = %self, "request refused");
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.to_string() }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::TooManyRequests { retry_after } = self {
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0);
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(serde_json::json!({ "error": self.to_string() }))
     }
 }

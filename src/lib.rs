@@ -6,14 +6,16 @@
 //! - HTTP edge: [`startup`] (server, routes), [`routes`] (handlers), [`sse`] (framing),
 //!   [`error`] (errors to responses), [`state`].
 //! - Use case: [`turn`] (one conversational turn, no HTTP types).
-//! - Adapters: [`llm`] (the model, the only `reqwest` user), [`session`] (history store),
-//!   [`prompts`] (prompt files).
+//! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API; with `llm`, the
+//!   only `reqwest` users), [`session`] (history store), [`prompts`] (prompt files).
+//! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
 //!   [`llm::decode`], [`llm::wire`].
 //! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging.
 
 pub mod config;
 pub mod error;
+pub mod layercode;
 pub mod llm;
 pub mod prompts;
 pub mod routes;
@@ -24,4 +26,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod turn;
+pub mod web;
 pub mod webhook;

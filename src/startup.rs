@@ -4,20 +4,24 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
+use crate::layercode::LayercodeApi;
 use crate::llm::{LlmClient, LlmError, RetryPolicy};
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::AppState;
 use crate::turn::{Agent, AgentSettings};
+use crate::web::Web;
 
-/// Seconds a stopping server waits for in-flight turns before closing them.
-const SHUTDOWN_GRACE_SECS: u64 = 30;
+/// Seconds the server waits for open connections to finish writing once the turns have
+/// ended (their last `response.end` flushing), before closing them.
+const CLOSE_TIMEOUT_SECS: u64 = 5;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,9 @@ pub enum StartupError {
     /// The model client could not be built.
     #[error(transparent)]
     Llm(#[from] LlmError),
+    /// The Layercode API client could not be built.
+    #[error("cannot set up the Layercode API client: {0}")]
+    Layercode(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -44,6 +51,8 @@ pub struct Application {
     store: Arc<dyn SessionStore>,
     server: Server,
     shutdown: CancellationToken,
+    turns: TaskTracker,
+    grace: Duration,
 }
 
 impl Application {
@@ -80,6 +89,10 @@ impl Application {
             );
         }
 
+        let api =
+            LayercodeApi::new(&settings.web).map_err(|e| StartupError::Layercode(e.to_string()))?;
+        let web = Arc::new(Web::new(settings.web.clone(), api));
+
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| StartupError::Bind {
             address: address.clone(),
@@ -90,7 +103,10 @@ impl Application {
 
         // Started only once the port is bound, so a failed start leaves no task behind.
         spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
+        let turns = TaskTracker::new();
         let state = AppState {
+            web,
+            turns: turns.clone(),
             agent: Arc::new(agent),
             webhook_secret: settings.webhook_secret.clone(),
             shutdown: shutdown.clone(),
@@ -107,7 +123,9 @@ impl Application {
         // barge-in): stop at once, which drops the reply body and cancels the model
         // request, instead of streaming on until the next write fails.
         .h1_allow_half_closed(false)
-        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        // Our own signal handling drains turns first (see `run_until_stopped`).
+        .disable_signals()
+        .shutdown_timeout(CLOSE_TIMEOUT_SECS)
         .listen(listener)
         .map_err(bind_error)?
         .run();
@@ -124,6 +142,8 @@ impl Application {
             store,
             server,
             shutdown,
+            turns,
+            grace: settings.shutdown_grace,
         })
     }
 
@@ -137,11 +157,68 @@ impl Application {
         self.store.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, lets in-flight turns finish (up to a grace period),
-    /// then cancels whatever is left.
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, in-flight
+    /// turns get up to `SHUTDOWN_GRACE_SECS` to finish, turns still running after that end
+    /// with `response.end`, and the server returns `Ok` (the binary exits 0).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = tokio::spawn(stop_on_signal(
+            self.server.handle(),
+            self.turns.clone(),
+            self.shutdown.clone(),
+            self.grace,
+        ));
         let result = self.server.await;
+        stopper.abort();
         self.shutdown.cancel();
         result
+    }
+}
+
+async fn stop_on_signal(
+    server: ServerHandle,
+    turns: TaskTracker,
+    shutdown: CancellationToken,
+    grace: Duration,
+) {
+    let signal = wait_for_signal().await;
+    tracing::info!(
+        signal,
+        turns_in_flight = turns.len(),
+        grace_secs = grace.as_secs(),
+        "stopping: no new connections; letting turns finish"
+    );
+    server.pause().await;
+    turns.close();
+    if tokio::time::timeout(grace, turns.wait()).await.is_err() {
+        tracing::warn!(
+            turns = turns.len(),
+            "grace period over; ending the remaining turns"
+        );
+        shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(2), turns.wait()).await;
+    }
+    server.stop(true).await;
+}
+
+/// Waits for SIGTERM (Fly, Docker, systemd) or SIGINT (Ctrl-C); returns its name.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Secret;
 use crate::turn::Agent;
+use crate::web::Web;
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -16,4 +18,8 @@ pub struct AppState {
     pub webhook_secret: Option<Secret>,
     /// Cancelled when the server has stopped; turn tasks are children of it.
     pub shutdown: CancellationToken,
+    /// The voice page and `/authorize`.
+    pub web: Arc<Web>,
+    /// Every running turn task, so a stopping server can wait for them.
+    pub turns: TaskTracker,
 }

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::session::HistoryLimits;
+use crate::speech::{ChunkPolicy, SpeechSettings};
 
 mod llm;
+mod web;
 
-use crate::speech::{ChunkPolicy, SpeechSettings};
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
+pub use web::WebSettings;
 
 /// Default spoken apology when the model fails mid-turn.
 pub const DEFAULT_APOLOGY: &str = "Sorry, I ran into a problem. Could you say that again?";
@@ -94,6 +96,10 @@ pub struct Settings {
     pub session_idle_ttl: Duration,
     /// Most conversations held in memory; the least recently used goes first.
     pub max_conversations: usize,
+    /// The browser side: `/authorize` and the voice page.
+    pub web: WebSettings,
+    /// Longest wait for in-flight turns when stopping.
+    pub shutdown_grace: Duration,
     /// `RUST_LOG`-style filter.
     pub log_filter: String,
     /// Output format of the logs.
@@ -173,6 +179,12 @@ impl Settings {
                 get("SESSION_MAX_CONVERSATIONS"),
                 10_000,
             )?,
+            web: web::web_settings(&get)?,
+            shutdown_grace: Duration::from_secs(parse_or(
+                "SHUTDOWN_GRACE_SECS",
+                get("SHUTDOWN_GRACE_SECS"),
+                20,
+            )?),
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_string()),
             log_format,
         })
@@ -372,6 +384,10 @@ mod tests {
             ("HISTORY_MAX_CHARS", "lots"),
             ("SESSION_IDLE_TTL_SECS", "0"),
             ("SESSION_MAX_CONVERSATIONS", "-1"),
+            ("LAYERCODE_API_BASE", "api.layercode.com"),
+            ("ACCESS_TOKEN", "short"),
+            ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "0"),
+            ("SHUTDOWN_GRACE_SECS", "soon"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

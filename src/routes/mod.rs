@@ -1,19 +1,73 @@
 //! Thin HTTP handlers and the route table.
 
+mod authorize;
 mod health;
+mod page;
 mod webhook;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 
+use crate::error::ApiError;
+
+pub use authorize::{authorize, authorize_preflight};
 pub use health::health;
+pub use page::voice_page;
 pub use webhook::{receive_webhook, MAX_BODY_BYTES};
 
 /// Registers every route on an app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
+    cfg.route("/", web::get().to(voice_page))
+        .route("/health", web::get().to(health))
         .route("/agent", web::post().to(receive_webhook))
         .route("/api/agent", web::post().to(receive_webhook))
+        .route("/authorize", web::post().to(authorize))
+        .route("/api/authorize", web::post().to(authorize))
+        .route(
+            "/authorize",
+            web::method(actix_web::http::Method::OPTIONS).to(authorize_preflight),
+        )
+        .route(
+            "/api/authorize",
+            web::method(actix_web::http::Method::OPTIONS).to(authorize_preflight),
+        )
         .default_service(web::to(not_found));
+}
+
+/// Reads a request body up to `limit` bytes: a declared larger length is refused before
+/// reading, and a chunked body is refused as soon as it passes the limit.
+pub(crate) async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The `Authorization` header as text, if any.
+pub(crate) fn authorization(request: &HttpRequest) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }
 
 async fn not_found() -> HttpResponse {

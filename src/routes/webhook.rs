@@ -7,11 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
+use super::read_body;
 use crate::error::ApiError;
 use crate::session::Heard;
 use crate::sse::SseBody;
@@ -41,30 +40,6 @@ pub async fn receive_webhook(
         EventKind::Data => Ok(acknowledge("data")),
         EventKind::Other(kind) => Ok(acknowledge(&kind)),
     }
-}
-
-async fn read_body(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 fn check_signature(state: &AppState, request: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
@@ -145,7 +120,7 @@ where
 {
     let (events, receiver) = unbounded_channel();
     let cancel = state.shutdown.child_token();
-    tokio::spawn(run(events, cancel.clone()));
+    state.turns.spawn(run(events, cancel.clone()));
     let body = SseBody::new(receiver, turn_id, Some(cancel.drop_guard()));
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))

@@ -3,11 +3,14 @@
 mod fake_upstream;
 mod helpers;
 
+mod authorize;
 mod conversations;
+mod deploy;
 mod failures;
 mod history;
 mod llmock;
 mod requests;
 mod resilience;
+mod shutdown;
 mod speech;
 mod turns;

@@ -1,0 +1,140 @@
+//! `POST /authorize` (and `/api/authorize`): the voice page's SDK asks for a session; we
+//! add Layercode's key and forward, within a rate limit per client address and behind the
+//! optional access token. Answers carry CORS headers for allowed origins, errors included,
+//! so a page on another origin can read why it was refused.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+
+use super::{authorization, read_body};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::Web;
+
+/// Largest `/authorize` body accepted; the SDK sends a few hundred bytes.
+pub const MAX_AUTHORIZE_BYTES: usize = 16 * 1024;
+
+/// Authorizes a browser session with Layercode.
+pub async fn authorize(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let web = &state.web;
+    let mut response = match forward(&request, body, web).await {
+        Ok(response) => response,
+        Err(error) => error.error_response(),
+    };
+    add_cors(&request, web, &mut response);
+    response
+}
+
+/// Answers a CORS preflight for `/authorize`.
+pub async fn authorize_preflight(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let mut response = HttpResponse::NoContent().finish();
+    add_cors(&request, &state.web, &mut response);
+    if response
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::HeaderValue::from_static("POST, OPTIONS"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::HeaderValue::from_static("content-type, authorization"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            header::HeaderValue::from_static("600"),
+        );
+    }
+    response
+}
+
+async fn forward(
+    request: &HttpRequest,
+    body: web::Payload,
+    web: &Web,
+) -> Result<HttpResponse, ApiError> {
+    // The limit comes first, so it also slows down guessing the access token.
+    if let Some(ip) = client_ip(request, web) {
+        web.limiter
+            .check(ip, Instant::now())
+            .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    }
+    if !web.grants(authorization(request)) {
+        return Err(ApiError::AccessDenied);
+    }
+    let body = read_body(request, body, MAX_AUTHORIZE_BYTES).await?;
+    let mut session: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
+    let Some(fields) = session.as_object_mut() else {
+        return Err(ApiError::BadRequest("body must be a JSON object".into()));
+    };
+    fill_agent_id(fields, web.settings.agent_id.as_deref())?;
+    let layercode = web.api.authorize(&session).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(layercode))
+}
+
+/// The SDK sends `agent_id` (older ones `pipeline_id`); the server's own agent id fills in
+/// when the page sent neither.
+fn fill_agent_id(
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+    configured: Option<&str>,
+) -> Result<(), ApiError> {
+    let sent = |key: &str| {
+        fields
+            .get(key)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let agent_id = sent("agent_id")
+        .or_else(|| sent("pipeline_id"))
+        .or(configured.map(str::to_string));
+    let agent_id = agent_id.ok_or_else(|| {
+        ApiError::BadRequest(
+            "`agent_id` is missing and LAYERCODE_AGENT_ID is not configured".into(),
+        )
+    })?;
+    fields.insert("agent_id".into(), agent_id.into());
+    Ok(())
+}
+
+/// The client's address: the configured proxy header (Fly's `Fly-Client-IP` by default)
+/// when present, else the peer address.
+fn client_ip(request: &HttpRequest, web: &Web) -> Option<IpAddr> {
+    let from_header = web
+        .settings
+        .client_ip_header
+        .as_deref()
+        .and_then(|name| request.headers().get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    from_header.or_else(|| request.peer_addr().map(|a| a.ip()))
+}
+
+fn add_cors(request: &HttpRequest, web: &Web, response: &mut HttpResponse) {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let Some(allowed) = web.cors_origin(origin) else {
+        return;
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&allowed) {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::VARY, header::HeaderValue::from_static("Origin"));
+    }
+}

@@ -1,0 +1,262 @@
+//! `/authorize` against a local fake of Layercode's REST API, and the voice page.
+
+use serde_json::{json, Value};
+
+use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::*;
+
+const SESSION: &str = r#"{"client_session_key":"csk_123","conversation_id":"conv_9","config":{"transcription":{"trigger":"automatic","can_interrupt":true},"vad":{"enabled":true}}}"#;
+
+/// The app with a fake Layercode API and these extra settings.
+async fn app_with_layercode(extra: &[(&str, &str)]) -> (TestApp, FakeUpstream) {
+    let layercode = FakeUpstream::start().await;
+    let base = layercode.base_url.trim_end_matches("/v1").to_string();
+    let mut vars = vec![
+        ("LAYERCODE_API_BASE", base.as_str()),
+        ("LAYERCODE_API_KEY", "lc_key_test"),
+        ("LAYERCODE_AGENT_ID", "agent_from_config"),
+    ];
+    vars.extend_from_slice(extra);
+    (spawn_app_with(&vars).await, layercode)
+}
+
+impl TestApp {
+    async fn authorize(&self, body: Value, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/authorize", self.address))
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("sent")
+    }
+}
+
+async fn error_of(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("JSON error");
+    body["error"].as_str().expect("error string").to_string()
+}
+
+#[tokio::test]
+async fn layercodes_answer_passes_through_unchanged() {
+    let (app, layercode) = app_with_layercode(&[]).await;
+    layercode.enqueue(Reply::status(200, SESSION));
+    let page_body = json!({"agent_id": "agent_from_page", "metadata": {"user": "ada"}, "sdk_version": "2.8.10"});
+    let response = app.authorize(page_body.clone(), &[]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.expect("body"),
+        SESSION,
+        "config and all, byte for byte"
+    );
+
+    let sent = &layercode.requests()[0];
+    assert_eq!(sent.path, "/v1/agents/web/authorize_session");
+    assert_eq!(sent.header("authorization"), Some("Bearer lc_key_test"));
+    assert_eq!(sent.body, page_body);
+}
+
+#[tokio::test]
+async fn the_configured_agent_id_fills_in_and_none_at_all_is_a_400() {
+    let (app, layercode) = app_with_layercode(&[]).await;
+    layercode.enqueue(Reply::status(200, SESSION));
+    let response = app
+        .authorize(json!({"metadata": {}, "sdk_version": "2.8.10"}), &[])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        layercode.requests()[0].body["agent_id"],
+        "agent_from_config"
+    );
+
+    let (app, layercode) = app_with_layercode(&[("LAYERCODE_AGENT_ID", "")]).await;
+    let response = app.authorize(json!({"metadata": {}}), &[]).await;
+    assert_eq!(response.status(), 400);
+    assert!(error_of(response).await.contains("agent_id"));
+    assert!(layercode.requests().is_empty());
+}
+
+#[tokio::test]
+async fn layercode_errors_keep_their_status_and_failures_are_502() {
+    let (app, layercode) = app_with_layercode(&[]).await;
+    layercode.enqueue(Reply::status(400, r#"{"error":"Invalid API key"}"#));
+    layercode.enqueue(Reply::status(402, r#"{"error":"Insufficient balance"}"#));
+    layercode.enqueue(Reply::status(500, r#"{"error":"boom"}"#));
+    let expected = [
+        (400, "Invalid API key"),
+        (402, "Insufficient balance"),
+        (502, "boom"),
+    ];
+    for (status, message) in expected {
+        let response = app.authorize(json!({"agent_id": "a"}), &[]).await;
+        assert_eq!(response.status(), status);
+        assert!(error_of(response).await.contains(message));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_layercode_is_a_502_and_a_missing_key_a_clear_500() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(&[("LAYERCODE_API_BASE", &dead), ("LAYERCODE_API_KEY", "k")]).await;
+    let response = app.authorize(json!({"agent_id": "a"}), &[]).await;
+    assert_eq!(response.status(), 502);
+
+    let app = spawn_app().await;
+    let response = app.authorize(json!({"agent_id": "a"}), &[]).await;
+    assert_eq!(response.status(), 500);
+    assert!(error_of(response).await.contains("LAYERCODE_API_KEY"));
+}
+
+#[tokio::test]
+async fn bad_and_oversized_bodies_are_refused() {
+    let (app, _layercode) = app_with_layercode(&[]).await;
+    let response = app
+        .http
+        .post(format!("{}/api/authorize", app.address))
+        .body("not json")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    let big = json!({"agent_id": "a", "metadata": {"pad": "x".repeat(20_000)}});
+    assert_eq!(app.authorize(big, &[]).await.status(), 413);
+}
+
+#[tokio::test]
+async fn each_client_address_is_rate_limited() {
+    let (app, layercode) = app_with_layercode(&[("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let from = |ip: &'static str| [("Fly-Client-IP", ip)];
+    for _ in 0..2 {
+        assert_eq!(
+            app.authorize(json!({}), &from("203.0.113.9"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let refused = app.authorize(json!({}), &from("203.0.113.9")).await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert!(error_of(refused).await.contains("too many requests"));
+    assert_eq!(
+        app.authorize(json!({}), &from("203.0.113.10"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        layercode.requests().len(),
+        3,
+        "the refused call never reached Layercode"
+    );
+}
+
+#[tokio::test]
+async fn an_access_token_protects_the_page_and_authorize() {
+    let (app, layercode) = app_with_layercode(&[("ACCESS_TOKEN", "open sesame")]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+
+    let refused = app.authorize(json!({}), &[]).await;
+    assert_eq!(refused.status(), 401);
+    assert!(error_of(refused).await.contains("access token"));
+    let wrong = app
+        .authorize(json!({}), &[("Authorization", "Bearer nope nope")])
+        .await;
+    assert_eq!(wrong.status(), 401);
+    let granted = app
+        .authorize(json!({}), &[("Authorization", "Bearer open sesame")])
+        .await;
+    assert_eq!(granted.status(), 200);
+
+    let page = app.http.get(&app.address).send().await.expect("sent");
+    assert_eq!(page.status(), 401);
+    assert!(page.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("Basic"));
+    let page = app
+        .http
+        .get(&app.address)
+        .basic_auth("me", Some("open sesame"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn cors_is_granted_only_to_configured_origins() {
+    let (app, layercode) =
+        app_with_layercode(&[("ALLOWED_ORIGINS", "https://app.example.com")]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/authorize", app.address),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.expect("sent");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert!(allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .expect("ascii")
+        .contains("POST"));
+    let other = preflight("https://evil.example").await.expect("sent");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let posted = app
+        .authorize(json!({}), &[("Origin", "https://app.example.com")])
+        .await;
+    assert_eq!(
+        posted.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+
+    let (app, _) = app_with_layercode(&[]).await;
+    let posted = app
+        .authorize(json!({}), &[("Origin", "https://app.example.com")])
+        .await;
+    assert!(
+        posted
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "no CORS by default"
+    );
+}
+
+#[tokio::test]
+async fn the_voice_page_is_served_with_its_configuration() {
+    let (app, _) = app_with_layercode(&[]).await;
+    let page = app.http.get(&app.address).send().await.expect("sent");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#""agentId":"agent_from_config""#));
+    assert!(html.contains(
+        "https://cdn.jsdelivr.net/npm/@layercode/js-sdk@2.8.10/dist/layercode-js-sdk.esm.js"
+    ));
+    assert!(html.contains("sendClientResponseText"));
+}

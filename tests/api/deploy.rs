@@ -1,0 +1,95 @@
+//! The deployment files agree with the code: fly.toml's port, health check and kill
+//! timeout, and every path the Dockerfile copies.
+
+use std::collections::HashMap;
+
+use voicebridge::config::Settings;
+
+use crate::helpers::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn fly() -> toml::Value {
+    let text = std::fs::read_to_string(format!("{ROOT}/fly.toml")).expect("fly.toml");
+    text.parse().expect("fly.toml is valid TOML")
+}
+
+fn default_settings() -> Settings {
+    let vars: HashMap<&str, &str> =
+        [("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")].into();
+    Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string())).expect("valid")
+}
+
+#[tokio::test]
+async fn fly_toml_matches_the_port_health_check_and_shutdown_grace() {
+    let fly = fly();
+    let service = &fly["http_service"];
+    let settings = default_settings();
+    assert_eq!(
+        service["internal_port"].as_integer(),
+        Some(i64::from(settings.port))
+    );
+    assert_eq!(
+        fly["env"]["PORT"].as_str(),
+        Some(settings.port.to_string().as_str())
+    );
+    assert_eq!(service["force_https"].as_bool(), Some(true));
+    assert!(
+        service["min_machines_running"].as_integer() >= Some(1),
+        "no cold starts"
+    );
+    assert_eq!(service["concurrency"]["type"].as_str(), Some("connections"));
+
+    let grace: u64 = fly["env"]["SHUTDOWN_GRACE_SECS"]
+        .as_str()
+        .expect("grace set")
+        .parse()
+        .expect("seconds");
+    assert_eq!(
+        grace,
+        settings.shutdown_grace.as_secs(),
+        "fly.toml states the default"
+    );
+    let kill = fly["kill_timeout"].as_integer().expect("kill_timeout") as u64;
+    assert!(
+        kill >= grace + 5,
+        "SIGKILL ({kill} s) must come after the grace ({grace} s) and closing"
+    );
+    assert_eq!(fly["kill_signal"].as_str(), Some("SIGTERM"));
+
+    let path = service["checks"][0]["path"]
+        .as_str()
+        .expect("a health check");
+    let app = spawn_app().await;
+    let health = app
+        .http
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), 200, "the checked path answers");
+    assert!(
+        app.upstream.requests().is_empty(),
+        "the health check never calls the model"
+    );
+}
+
+#[test]
+fn every_path_the_dockerfile_copies_exists() {
+    let dockerfile = std::fs::read_to_string(format!("{ROOT}/Dockerfile")).expect("Dockerfile");
+    let copied: Vec<&str> = dockerfile
+        .lines()
+        .filter(|line| line.starts_with("COPY ") && !line.contains("--from"))
+        .flat_map(|line| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            parts[1..parts.len() - 1].to_vec()
+        })
+        .collect();
+    assert!(copied.contains(&"src") && copied.contains(&"static") && copied.contains(&"prompts"));
+    for path in copied {
+        assert!(
+            std::path::Path::new(ROOT).join(path).exists(),
+            "Dockerfile copies missing {path}"
+        );
+    }
+}
