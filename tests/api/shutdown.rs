@@ -60,7 +60,12 @@ async fn start_binary(upstream: &FakeUpstream, grace_secs: &str) -> Server {
     };
     let http = reqwest::Client::new();
     for _ in 0..200 {
-        if http.get(format!("{}/health", server.url)).send().await.is_ok() {
+        if http
+            .get(format!("{}/health", server.url))
+            .send()
+            .await
+            .is_ok()
+        {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;

@@ -1,0 +1,202 @@
+// The voice page in real headless Chromium with the real @layercode/js-sdk from npm,
+// served in place of the CDN. The voicebridge binary serves the page and /authorize;
+// Layercode's REST API is a local fake and its WebSocket is faked by Playwright.
+//
+// Needs VOICEBRIDGE_BIN (the built binary) and Chromium at CHROMIUM_PATH
+// (default /usr/bin/chromium); scripts/test provides both.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const sdkFile = join(here, 'node_modules/@layercode/js-sdk/dist/layercode-js-sdk.esm.js');
+const sdkUrl = 'https://cdn.jsdelivr.net/npm/@layercode/js-sdk@2.8.10/dist/layercode-js-sdk.esm.js';
+const session = {
+  client_session_key: 'csk_browser_test',
+  conversation_id: 'conv_browser',
+  config: { transcription: { trigger: 'automatic', can_interrupt: true }, vad: { enabled: false } },
+};
+
+let layercode; // fake REST API
+let authorizeCalls = [];
+let authorizeStatus = 200;
+let server; // the voicebridge process
+let baseUrl;
+let browser;
+
+function listen(httpServer) {
+  return new Promise((ok) => httpServer.listen(0, '127.0.0.1', () => ok(httpServer.address().port)));
+}
+
+async function freePort() {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
+
+async function waitForHealth(url) {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  throw new Error('voicebridge did not start');
+}
+
+before(async () => {
+  layercode = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      authorizeCalls.push({ path: request.url, auth: request.headers.authorization, body: JSON.parse(body) });
+      response.writeHead(authorizeStatus, { 'content-type': 'application/json' });
+      response.end(authorizeStatus === 200 ? JSON.stringify(session) : JSON.stringify({ error: 'Insufficient balance' }));
+    });
+  });
+  const layercodePort = await listen(layercode);
+
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const workdir = join(tmpdir(), `voicebridge-browser-${port}`);
+  mkdirSync(workdir, { recursive: true });
+  const binary = process.env.VOICEBRIDGE_BIN || join(root, 'target/debug/voicebridge');
+  server = spawn(binary, [], {
+    cwd: workdir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ALLOW_UNSIGNED_WEBHOOKS: 'true',
+      LLM_BASE_URL: 'http://127.0.0.1:9/v1',
+      LAYERCODE_API_KEY: 'lc_browser_key',
+      LAYERCODE_API_BASE: `http://127.0.0.1:${layercodePort}`,
+      LAYERCODE_AGENT_ID: 'agent_browser',
+      SYSTEM_PROMPT_FILE: join(root, 'prompts/system.md'),
+      RUST_LOG: 'error',
+    },
+  });
+  await waitForHealth(baseUrl);
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  layercode?.close();
+});
+
+/// A page with the SDK served locally, nothing else reaching the internet, and Layercode's
+/// WebSocket answered by `onSocket`.
+async function openPage(onSocket, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+  await context.grantPermissions(['microphone'], { origin: baseUrl });
+  const page = await context.newPage();
+  // The last route registered wins: first block the internet, then serve the SDK.
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
+  await page.route(sdkUrl, (route) => route.fulfill({
+    status: 200,
+    contentType: 'application/javascript',
+    headers: { 'access-control-allow-origin': '*' },
+    body: readFileSync(sdkFile),
+  }));
+  await page.routeWebSocket(/wss:\/\/api\.layercode\.com\/v1\/agents\/web\/websocket/, onSocket);
+  await page.goto(baseUrl);
+  return { page, context };
+}
+
+test('the page authorizes through our server, connects, shows streamed replies and sends typed text', async () => {
+  authorizeCalls = [];
+  authorizeStatus = 200;
+  const received = [];
+  let socketUrl = null;
+  const { page, context } = await openPage((ws) => {
+    socketUrl = ws.url();
+    let greeted = false;
+    const greet = () => {
+      if (greeted) return;
+      greeted = true;
+      ws.send(JSON.stringify({ type: 'user.transcript', content: 'What is on the menu?', turn_id: 't1' }));
+      for (const delta of ['Today we have ', 'tomato soup ', 'and fresh bread.']) {
+        ws.send(JSON.stringify({ type: 'response.data', content: { delta }, turn_id: 't2' }));
+      }
+      ws.send(JSON.stringify({ type: 'response.end', turn_id: 't2' }));
+    };
+    ws.onMessage((message) => {
+      const parsed = JSON.parse(message);
+      received.push(parsed);
+      if (parsed.type === 'client.ready') greet();
+    });
+    setTimeout(greet, 1500);
+  });
+
+  await page.click('#connect');
+  await page.waitForFunction(() => window.voicebridge.status === 'connected', null, { timeout: 20000 });
+  assert.equal(await page.textContent('#status-text'), 'Connected');
+  assert.deepEqual(authorizeCalls.length, 1);
+  assert.equal(authorizeCalls[0].path, '/v1/agents/web/authorize_session');
+  assert.equal(authorizeCalls[0].auth, 'Bearer lc_browser_key');
+  assert.equal(authorizeCalls[0].body.agent_id, 'agent_browser');
+  assert.match(socketUrl, /client_session_key=csk_browser_test/);
+
+  await page.waitForSelector('.message.agent', { timeout: 10000 });
+  await page.waitForFunction(
+    () => document.querySelector('.message.agent .text')?.textContent === 'Today we have tomato soup and fresh bread.',
+    null,
+    { timeout: 10000 },
+  );
+  assert.equal(await page.textContent('.message.user .text'), 'What is on the menu?');
+
+  await page.fill('#text', 'Typed hello');
+  await page.click('#send');
+  const deadline = Date.now() + 10000;
+  while (!received.some((m) => m.type === 'client.response.text') && Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  assert.deepEqual(received.find((m) => m.type === 'client.response.text'), { type: 'client.response.text', content: 'Typed hello' });
+  const userTexts = await page.$$eval('.message.user .text', (nodes) => nodes.map((n) => n.textContent));
+  assert.deepEqual(userTexts, ['What is on the menu?', 'Typed hello']);
+
+  const shots = join(root, 'target/browser');
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, 'voice-page.png') });
+  await context.close();
+
+  // The same page on a phone-sized screen keeps its controls within the width.
+  const phone = await openPage(() => {}, { width: 390, height: 844 });
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+  await phone.page.screenshot({ path: join(shots, 'voice-page-phone.png') });
+  await phone.context.close();
+});
+
+test('an authorize failure is shown to the user', async () => {
+  authorizeStatus = 402;
+  const { page, context } = await openPage(() => {});
+  await page.click('#connect');
+  await page.waitForSelector('#error.visible', { timeout: 20000 });
+  const message = await page.textContent('#error');
+  assert.match(message, /Could not start a session/);
+  assert.equal(await page.textContent('#status-text'), 'Error');
+  await context.close();
+  authorizeStatus = 200;
+});
