@@ -107,7 +107,7 @@ fn micro_benchmarks() {
         },
     );
 
-    let tts = TurnEvent::Speak("Dr. Smith can see you at 3 p.m. tomorrow.".into());
+    let tts = TurnEvent::Speak("Dr. Smith can see you at 3 p.m. tomorrow.".into(), None);
     let n = 500_000;
     time_per_op("sse: frame one response.tts", n, || {
         for _ in 0..n {

@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod layercode;
 pub mod llm;
+pub mod metrics;
 pub mod prompts;
 pub mod routes;
 pub mod session;

@@ -4,9 +4,11 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use prometheus::Histogram;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::DropGuard;
@@ -42,7 +44,7 @@ fn frame<C: Serialize>(kind: &'static str, content: Option<C>, turn_id: &str) ->
 /// Frames one event of a turn.
 pub fn encode(event: &TurnEvent, turn_id: &str) -> Bytes {
     match event {
-        TurnEvent::Speak(text) => frame("response.tts", Some(text), turn_id),
+        TurnEvent::Speak(text, _) => frame("response.tts", Some(text), turn_id),
         TurnEvent::Data(value) => frame("response.data", Some(value), turn_id),
     }
 }
@@ -52,6 +54,16 @@ pub fn end(turn_id: &str) -> Bytes {
     frame::<()>("response.end", None, turn_id)
 }
 
+/// Timing of the speech leaving a reply, for the metrics.
+pub struct SpeechTiming {
+    /// Observes upstream-bytes-to-frame time per sentence (the gateway's own latency).
+    pub added_latency: Histogram,
+    /// Observes webhook-to-first-`response.tts` time.
+    pub first_tts: Histogram,
+    /// When the webhook arrived.
+    pub received: Instant,
+}
+
 /// The body of a reply: frames events as they arrive and appends `response.end` once the
 /// turn drops its sender (also if the turn task died). Dropping the body (the client went
 /// away) cancels the turn through the guard.
@@ -59,6 +71,8 @@ pub struct SseBody {
     events: UnboundedReceiver<TurnEvent>,
     turn_id: String,
     ended: bool,
+    spoke: bool,
+    timing: Option<SpeechTiming>,
     _cancel_on_drop: Option<DropGuard>,
 }
 
@@ -73,8 +87,31 @@ impl SseBody {
             events,
             turn_id,
             ended: false,
+            spoke: false,
+            timing: None,
             _cancel_on_drop: cancel_on_drop,
         }
+    }
+
+    /// Records speech timing into these histograms.
+    pub fn with_timing(mut self, timing: SpeechTiming) -> Self {
+        self.timing = Some(timing);
+        self
+    }
+
+    fn observe(&mut self, event: &TurnEvent) {
+        let (TurnEvent::Speak(_, completed_at), Some(timing)) = (event, &self.timing) else {
+            return;
+        };
+        if let Some(at) = completed_at {
+            timing.added_latency.observe(at.elapsed().as_secs_f64());
+        }
+        if !self.spoke {
+            timing
+                .first_tts
+                .observe(timing.received.elapsed().as_secs_f64());
+        }
+        self.spoke = true;
     }
 }
 
@@ -86,7 +123,10 @@ impl Stream for SseBody {
             return Poll::Ready(None);
         }
         match self.events.poll_recv(cx) {
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(encode(&event, &self.turn_id)))),
+            Poll::Ready(Some(event)) => {
+                self.observe(&event);
+                Poll::Ready(Some(Ok(encode(&event, &self.turn_id))))
+            }
             Poll::Ready(None) => {
                 self.ended = true;
                 Poll::Ready(Some(Ok(end(&self.turn_id))))
@@ -105,7 +145,7 @@ mod tests {
     #[test]
     fn frames_are_single_line_json_with_the_turn_id() {
         let tts = encode(
-            &TurnEvent::Speak("Hi \"there\"\nnew line, café.".into()),
+            &TurnEvent::Speak("Hi \"there\"\nnew line, café.".into(), None),
             "t1",
         );
         assert_eq!(
@@ -126,7 +166,8 @@ mod tests {
     #[tokio::test]
     async fn the_body_ends_exactly_once_after_the_sender_is_gone() {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tx.send(TurnEvent::Speak("One.".into())).expect("open");
+        tx.send(TurnEvent::Speak("One.".into(), None))
+            .expect("open");
         drop(tx);
         let frames: Vec<Bytes> = SseBody::new(rx, "t".into(), None)
             .map(|f| f.unwrap_or_else(|e| match e {}))

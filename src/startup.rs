@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Settings;
 use crate::layercode::LayercodeApi;
 use crate::llm::{LlmClient, LlmError, RetryPolicy};
+use crate::metrics::Metrics;
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
@@ -81,7 +82,8 @@ impl Application {
             speech_idle_flush: settings.speech_idle_flush,
             speech: settings.speech,
         };
-        let agent = Agent::new(store.clone(), llm, agent_settings);
+        let metrics = Metrics::new();
+        let agent = Agent::new(store.clone(), llm, agent_settings, metrics.clone());
         if settings.webhook_secret.is_none() {
             tracing::warn!(
                 "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
@@ -107,6 +109,8 @@ impl Application {
         let state = AppState {
             web,
             turns: turns.clone(),
+            metrics,
+            metrics_token: settings.metrics_token.clone(),
             agent: Arc::new(agent),
             webhook_secret: settings.webhook_secret.clone(),
             shutdown: shutdown.clone(),

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Secret;
+use crate::metrics::Metrics;
 use crate::turn::Agent;
 use crate::web::Web;
 
@@ -22,4 +23,8 @@ pub struct AppState {
     pub web: Arc<Web>,
     /// Every running turn task, so a stopping server can wait for them.
     pub turns: TaskTracker,
+    /// What `/metrics` exports.
+    pub metrics: Metrics,
+    /// Bearer token protecting `/metrics`, when set.
+    pub metrics_token: Option<Secret>,
 }

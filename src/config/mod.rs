@@ -100,6 +100,8 @@ pub struct Settings {
     pub web: WebSettings,
     /// Longest wait for in-flight turns when stopping.
     pub shutdown_grace: Duration,
+    /// Bearer token protecting `GET /metrics`; open when unset.
+    pub metrics_token: Option<Secret>,
     /// `RUST_LOG`-style filter.
     pub log_filter: String,
     /// Output format of the logs.
@@ -180,6 +182,7 @@ impl Settings {
                 10_000,
             )?,
             web: web::web_settings(&get)?,
+            metrics_token: get("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
             shutdown_grace: Duration::from_secs(parse_or(
                 "SHUTDOWN_GRACE_SECS",
                 get("SHUTDOWN_GRACE_SECS"),

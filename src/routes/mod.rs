@@ -2,6 +2,7 @@
 
 mod authorize;
 mod health;
+mod metrics;
 mod page;
 mod webhook;
 
@@ -14,6 +15,7 @@ use crate::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
 pub use health::health;
+pub use metrics::metrics;
 pub use page::voice_page;
 pub use webhook::{receive_webhook, MAX_BODY_BYTES};
 
@@ -21,6 +23,7 @@ pub use webhook::{receive_webhook, MAX_BODY_BYTES};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(voice_page))
         .route("/health", web::get().to(health))
+        .route("/metrics", web::get().to(metrics))
         .route("/agent", web::post().to(receive_webhook))
         .route("/api/agent", web::post().to(receive_webhook))
         .route("/authorize", web::post().to(authorize))

@@ -3,7 +3,7 @@
 //! turn as SSE or acknowledges with a small JSON body.
 
 use std::future::Future;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::read_body;
 use crate::error::ApiError;
 use crate::session::Heard;
-use crate::sse::SseBody;
+use crate::sse::{SpeechTiming, SseBody};
 use crate::state::AppState;
 use crate::turn::{TurnEvent, UserTurn};
 use crate::webhook::{
@@ -29,12 +29,18 @@ pub async fn receive_webhook(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let received = Received::now();
     let body = read_body(&request, body, MAX_BODY_BYTES).await?;
     check_signature(&state, &request, &body)?;
     let event = payload::parse(&body)?;
+    state
+        .metrics
+        .webhooks
+        .with_label_values(&[event.kind.as_str()])
+        .inc();
     match event.kind {
-        EventKind::Message => reply(&state, event),
-        EventKind::SessionStart => welcome(&state, event),
+        EventKind::Message => reply(&state, event, received),
+        EventKind::SessionStart => welcome(&state, event, received),
         EventKind::SessionEnd => Ok(acknowledge("session.end")),
         EventKind::SessionUpdate => Ok(acknowledge("session.update")),
         EventKind::Data => Ok(acknowledge("data")),
@@ -57,7 +63,27 @@ fn check_signature(state: &AppState, request: &HttpRequest, body: &[u8]) -> Resu
     Ok(())
 }
 
-fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError> {
+/// When a webhook arrived, on both clocks in use (metrics and the turn's budget).
+#[derive(Clone, Copy)]
+struct Received {
+    at: Instant,
+    budget_from: tokio::time::Instant,
+}
+
+impl Received {
+    fn now() -> Self {
+        Self {
+            at: Instant::now(),
+            budget_from: tokio::time::Instant::now(),
+        }
+    }
+}
+
+fn reply(
+    state: &AppState,
+    event: WebhookEvent,
+    received: Received,
+) -> Result<HttpResponse, ApiError> {
     let (conversation, turn_id) = turn_keys(&event)?;
     let text = event
         .text
@@ -67,6 +93,7 @@ fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError
     Ok(stream_turn(
         state,
         turn_id.clone(),
+        received,
         move |events, cancel| async move {
             if text.trim().is_empty() {
                 return; // Nothing was said: end the turn without asking the model.
@@ -76,6 +103,7 @@ fn reply(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError
                 turn_id,
                 text,
                 heard,
+                received_at: received.budget_from,
             };
             agent.reply(turn, events, cancel).await;
         },
@@ -91,13 +119,22 @@ fn heard_of_previous_turn(context: Option<&InterruptionContext>) -> Option<Heard
     })
 }
 
-fn welcome(state: &AppState, event: WebhookEvent) -> Result<HttpResponse, ApiError> {
+fn welcome(
+    state: &AppState,
+    event: WebhookEvent,
+    received: Received,
+) -> Result<HttpResponse, ApiError> {
     let (conversation, turn_id) = turn_keys(&event)?;
     let agent = state.agent.clone();
     let id = turn_id.clone();
-    Ok(stream_turn(state, turn_id, move |events, _| async move {
-        agent.welcome(&conversation, &id, events).await;
-    }))
+    Ok(stream_turn(
+        state,
+        turn_id,
+        received,
+        move |events, _| async move {
+            agent.welcome(&conversation, &id, events).await;
+        },
+    ))
 }
 
 fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
@@ -113,7 +150,12 @@ fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
 
 /// Runs a turn in its own task and streams its events. The task outlives a client that
 /// goes away just long enough to settle history: dropping the body cancels it.
-fn stream_turn<F, Fut>(state: &AppState, turn_id: String, run: F) -> HttpResponse
+fn stream_turn<F, Fut>(
+    state: &AppState,
+    turn_id: String,
+    received: Received,
+    run: F,
+) -> HttpResponse
 where
     F: FnOnce(UnboundedSender<TurnEvent>, CancellationToken) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -121,7 +163,12 @@ where
     let (events, receiver) = unbounded_channel();
     let cancel = state.shutdown.child_token();
     state.turns.spawn(run(events, cancel.clone()));
-    let body = SseBody::new(receiver, turn_id, Some(cancel.drop_guard()));
+    let body =
+        SseBody::new(receiver, turn_id, Some(cancel.drop_guard())).with_timing(SpeechTiming {
+            added_latency: state.metrics.added_latency.clone(),
+            first_tts: state.metrics.first_tts.clone(),
+            received: received.at,
+        });
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))

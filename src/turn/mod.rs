@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Filler;
 use crate::llm::{LlmClient, RetryPolicy};
+use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Heard, SessionStore};
 use crate::speech::SpeechSettings;
 
@@ -33,6 +34,18 @@ pub enum TurnOutcome {
     Superseded,
 }
 
+impl TurnOutcome {
+    /// The outcome's name in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Interrupted => "interrupted",
+            Self::Failed => "failed",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
 /// A user's turn to answer.
 #[derive(Debug, Clone)]
 pub struct UserTurn {
@@ -44,6 +57,8 @@ pub struct UserTurn {
     pub text: String,
     /// What the user heard of the previous reply, when Layercode says.
     pub heard: Option<Heard>,
+    /// When the webhook arrived; the turn's time budget counts from here.
+    pub received_at: tokio::time::Instant,
 }
 
 /// What the agent says and how it paces speech.
@@ -77,6 +92,7 @@ pub struct Agent {
     llm: LlmClient,
     settings: AgentSettings,
     active: Arc<ActiveTurns>,
+    metrics: Metrics,
 }
 
 /// Longest wait for a superseded turn to settle its history before the new turn goes on.
@@ -84,12 +100,18 @@ const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 impl Agent {
     /// Builds the agent.
-    pub fn new(store: Arc<dyn SessionStore>, llm: LlmClient, settings: AgentSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        llm: LlmClient,
+        settings: AgentSettings,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             store,
             llm,
             settings,
             active: ActiveTurns::new(),
+            metrics,
         }
     }
 
@@ -112,11 +134,15 @@ impl Agent {
         events: UnboundedSender<TurnEvent>,
     ) {
         let _active = self.take_turn(conversation).await;
+        self.metrics
+            .turns
+            .with_label_values(&["session.start", TurnOutcome::Completed.as_str()])
+            .inc();
         if self.settings.welcome.is_empty() {
             return;
         }
         let sink = EventSink(events);
-        sink.send(TurnEvent::Speak(self.settings.welcome.clone()));
+        sink.send(TurnEvent::Speak(self.settings.welcome.clone(), None));
         let reply = ChatMessage::assistant(self.settings.welcome.clone(), turn_id);
         if let Err(error) = self.store.record_reply(conversation, reply).await {
             tracing::warn!(%error, "welcome not stored");
@@ -146,7 +172,7 @@ impl Agent {
         events: UnboundedSender<TurnEvent>,
         cancel: CancellationToken,
     ) -> TurnOutcome {
-        let started = tokio::time::Instant::now();
+        let started = turn.received_at;
         let active = self.take_turn(&turn.conversation).await;
         let sink = EventSink(events);
         let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
@@ -164,7 +190,7 @@ impl Agent {
             }
         };
 
-        let mut run = ReplyRun::new(&self.settings, &self.llm, &sink, started);
+        let mut run = ReplyRun::new(&self.settings, &self.llm, &sink, started, &self.metrics);
         let result = tokio::select! {
             biased;
             () = cancel.cancelled() => Err(TurnOutcome::Interrupted),
@@ -185,6 +211,10 @@ impl Agent {
         if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
             tracing::warn!(%error, "reply not stored");
         }
+        self.metrics
+            .turns
+            .with_label_values(&["message", outcome.as_str()])
+            .inc();
         log_turn(&turn, &self.llm, outcome, &run);
         outcome
     }
@@ -196,7 +226,7 @@ fn log_turn(turn: &UserTurn, llm: &LlmClient, outcome: TurnOutcome, run: &ReplyR
         conversation_id = %turn.conversation,
         turn_id = %turn.turn_id,
         model = llm.model(report.upstream),
-        outcome = ?outcome,
+        outcome = outcome.as_str(),
         attempts = report.attempts,
         first_token_ms = run.ms_since_start(report.first_token_at),
         first_tts_ms = run.ms_since_start(run.spoken.first_at),

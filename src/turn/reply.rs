@@ -12,6 +12,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::AgentSettings;
 use crate::llm::{next_attempt, LlmClient, LlmError, NextAttempt, Usage};
+use crate::metrics::Metrics;
 use crate::session::ChatMessage;
 use crate::speech::SpeechStream;
 
@@ -19,8 +20,9 @@ use crate::speech::SpeechStream;
 /// channel, so `response.end` is written exactly once by whoever frames these.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnEvent {
-    /// Text to speak (`response.tts`).
-    Speak(String),
+    /// Text to speak (`response.tts`), with the moment the upstream bytes that completed
+    /// it were received, when upstream bytes did (for the added-latency metric).
+    Speak(String, Option<std::time::Instant>),
     /// JSON for the browser (`response.data`).
     Data(serde_json::Value),
 }
@@ -45,13 +47,23 @@ pub(super) struct Spoken {
 
 impl Spoken {
     pub(super) fn speak(&mut self, sink: &EventSink, sentence: String) {
+        self.speak_completed(sink, sentence, None);
+    }
+
+    /// Speaks a sentence whose end arrived from upstream at `completed_at`.
+    pub(super) fn speak_completed(
+        &mut self,
+        sink: &EventSink,
+        sentence: String,
+        completed_at: Option<std::time::Instant>,
+    ) {
         if !self.text.is_empty() {
             self.text.push(' ');
         }
         self.text.push_str(&sentence);
         self.sentences += 1;
         self.first_at.get_or_insert_with(Instant::now);
-        sink.send(TurnEvent::Speak(sentence));
+        sink.send(TurnEvent::Speak(sentence, completed_at));
     }
 }
 
@@ -67,6 +79,7 @@ pub(super) struct Report {
 /// One reply in progress.
 pub(super) struct ReplyRun<'a> {
     settings: &'a AgentSettings,
+    metrics: &'a Metrics,
     llm: &'a LlmClient,
     sink: &'a EventSink,
     pub(super) spoken: Spoken,
@@ -88,9 +101,11 @@ impl<'a> ReplyRun<'a> {
         llm: &'a LlmClient,
         sink: &'a EventSink,
         started: Instant,
+        metrics: &'a Metrics,
     ) -> Self {
         Self {
             settings,
+            metrics,
             llm,
             sink,
             spoken: Spoken::default(),
@@ -114,7 +129,13 @@ impl<'a> ReplyRun<'a> {
             self.report.upstream = upstream;
             let error = match self.attempt(upstream, history).await {
                 Ok(()) => return Ok(()),
-                Err(error) if self.content_started => return Err(error),
+                Err(error) if self.content_started => {
+                    self.metrics
+                        .upstream_errors
+                        .with_label_values(&[error.code()])
+                        .inc();
+                    return Err(error);
+                }
                 Err(error) => error,
             };
             let remaining = self.budget_ends.saturating_duration_since(Instant::now());
@@ -128,6 +149,10 @@ impl<'a> ReplyRun<'a> {
                 self.settings.retry,
             );
             tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
+            self.metrics
+                .upstream_errors
+                .with_label_values(&[error.code()])
+                .inc();
             match next {
                 NextAttempt::GiveUp => return Err(error),
                 NextAttempt::Next => {
@@ -149,7 +174,8 @@ impl<'a> ReplyRun<'a> {
     }
 
     async fn attempt(&mut self, upstream: usize, history: &[ChatMessage]) -> Result<(), LlmError> {
-        let first_token_by = self.cap(Instant::now() + self.settings.first_token_timeout);
+        let sent_at = Instant::now();
+        let first_token_by = self.cap(sent_at + self.settings.first_token_timeout);
         let first_token_late = self.late(first_token_by, || {
             LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
         });
@@ -180,11 +206,16 @@ impl<'a> ReplyRun<'a> {
             else {
                 break;
             };
+            let received_at = std::time::Instant::now();
             let chunk = chunk?;
             self.report.usage = chunk.usage.or(self.report.usage);
-            if chunk.text.is_some() || chunk.tool_call || chunk.reasoning {
+            if !working && (chunk.text.is_some() || chunk.tool_call || chunk.reasoning) {
                 working = true;
-                self.report.first_token_at.get_or_insert_with(Instant::now);
+                let now = Instant::now();
+                self.report.first_token_at.get_or_insert(now);
+                self.metrics
+                    .upstream_first_token
+                    .observe(now.duration_since(sent_at).as_secs_f64());
             }
             if chunk.tool_call {
                 // The model turned to a tool: what it said so far should not wait for it.
@@ -195,13 +226,16 @@ impl<'a> ReplyRun<'a> {
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
                 for sentence in self.speech.push(&text) {
-                    self.spoken.speak(self.sink, sentence);
+                    self.spoken
+                        .speak_completed(self.sink, sentence, Some(received_at));
                 }
                 self.sink.send(TurnEvent::Data(json!({ "delta": text })));
             }
         }
+        let ended_at = std::time::Instant::now();
         for sentence in self.speech.finish() {
-            self.spoken.speak(self.sink, sentence);
+            self.spoken
+                .speak_completed(self.sink, sentence, Some(ended_at));
         }
         Ok(())
     }

@@ -20,6 +20,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The event's name in metrics: the current spelling, `other` for unknown types.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::SessionStart => "session.start",
+            Self::SessionEnd => "session.end",
+            Self::SessionUpdate => "session.update",
+            Self::Data => "data",
+            Self::Other(_) => "other",
+        }
+    }
+
     fn from_type(kind: &str) -> Self {
         match kind {
             "message" | "MESSAGE" => Self::Message,

@@ -1,5 +1,6 @@
 //! Integration tests: the real server in-process on port 0, a fake model over HTTP.
 
+mod binary;
 mod fake_upstream;
 mod helpers;
 
@@ -9,6 +10,7 @@ mod deploy;
 mod failures;
 mod history;
 mod llmock;
+mod observability;
 mod requests;
 mod resilience;
 mod shutdown;

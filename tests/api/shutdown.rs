@@ -1,77 +1,16 @@
 //! Stopping the real binary: SIGTERM and SIGINT let a live turn finish with `response.end`
 //! and the process exit 0; past the grace period, turns are ended properly.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use voicebridge::webhook::signature;
 
+use crate::binary::{start_binary, Server};
 use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// Starts the built binary against `upstream`, from an empty directory so no `.env` is read.
-async fn start_binary(upstream: &FakeUpstream, grace_secs: &str) -> Server {
-    let port = free_port();
-    let workdir = std::env::temp_dir().join(format!("voicebridge-shutdown-{port}"));
-    std::fs::create_dir_all(&workdir).expect("temp dir");
-    let child = Command::new(env!("CARGO_BIN_EXE_voicebridge"))
-        .current_dir(&workdir)
-        .env_clear()
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("LAYERCODE_WEBHOOK_SECRET", SECRET)
-        .env("LLM_BASE_URL", &upstream.base_url)
-        .env(
-            "SYSTEM_PROMPT_FILE",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
-        )
-        .env("SHUTDOWN_GRACE_SECS", grace_secs)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    // Owned at once, so a failure below still kills and reaps the process.
-    let server = Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .get(format!("{}/health", server.url))
-            .send()
-            .await
-            .is_ok()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the binary did not start listening");
-}
 
 fn send_signal(child: &Child, signal: &str) {
     let status = Command::new("kill")
@@ -122,7 +61,7 @@ async fn a_signal_lets_the_live_turn_finish(signal: &str) {
         steps,
         abort: false,
     });
-    let mut server = start_binary(&upstream, "20").await;
+    let mut server = start_binary(&upstream, &[("SHUTDOWN_GRACE_SECS", "20")]).await;
 
     let mut reader = begin_turn(&server).await;
     let first = reader.next_event().await.expect("first event");
@@ -166,7 +105,7 @@ async fn after_the_grace_period_a_running_turn_is_ended_properly() {
         steps,
         abort: false,
     });
-    let mut server = start_binary(&upstream, "1").await;
+    let mut server = start_binary(&upstream, &[("SHUTDOWN_GRACE_SECS", "1")]).await;
     let mut reader = begin_turn(&server).await;
     loop {
         let event = reader.next_event().await.expect("events");

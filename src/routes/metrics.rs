@@ -1,0 +1,26 @@
+//! `GET /metrics`: Prometheus text format, behind `METRICS_TOKEN` (Bearer) when set.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::authorization;
+use crate::state::AppState;
+use crate::web::access;
+
+/// Exports the metrics.
+pub async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(token) = &state.metrics_token {
+        let bearer = authorization(&request).is_some_and(|value| {
+            value.to_ascii_lowercase().starts_with("bearer ")
+                && access::is_granted(Some(value), token.expose())
+        });
+        if !bearer {
+            return HttpResponse::Unauthorized()
+                .json(serde_json::json!({ "error": "send METRICS_TOKEN as a Bearer token" }));
+        }
+    }
+    let conversations = state.agent.store().conversation_count();
+    let body = state.metrics.render(state.turns.len(), conversations);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,86 @@
+//! Running the built `voicebridge` binary as a child process, from an empty directory so
+//! no `.env` is read, with its log captured.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::fake_upstream::FakeUpstream;
+use crate::helpers::SECRET;
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    /// Stops the process and returns what it wrote to stderr (its log).
+    pub fn stop_and_read_log(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        log
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts the binary against `upstream` with `extra` variables.
+pub async fn start_binary(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let workdir = std::env::temp_dir().join(format!("voicebridge-binary-{port}"));
+    std::fs::create_dir_all(&workdir).expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
+    command
+        .current_dir(&workdir)
+        .env_clear()
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("LAYERCODE_WEBHOOK_SECRET", SECRET)
+        .env("LLM_BASE_URL", &upstream.base_url)
+        .env("LLM_API_KEY", "sk-binary-secret-key")
+        .env(
+            "SYSTEM_PROMPT_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    // Owned at once, so a failure below still kills and reaps the process.
+    let server = Server {
+        child: command.spawn().expect("binary starts"),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{}/health", server.url))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the binary did not start listening");
+}

@@ -1,0 +1,135 @@
+//! What an operator sees: one log line per turn with its timings, and `/metrics`.
+
+use serde_json::Value;
+
+use crate::binary::start_binary;
+use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::*;
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> reqwest::Response {
+    let mut request = app.http.get(format!("{}/metrics", app.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("sent")
+}
+
+/// The value of the exported sample `name` (with its labels), if present.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+#[tokio::test]
+async fn a_turn_moves_the_counters_and_histograms() {
+    let app = spawn_app().await;
+    app.upstream
+        .enqueue(Reply::fixture("llmock-reply-with-usage.sse"));
+    app.turn(&message("conv_metrics", "t1", "Hi")).await;
+    app.turn(&session_start("conv_metrics", "s2", "t0")).await;
+    app.upstream.enqueue(Reply::status(
+        404,
+        r#"{"error":{"message":"no such model"}}"#,
+    ));
+    app.turn(&message("conv_metrics", "t2", "Hi")).await;
+
+    let response = scrape(&app, None).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/plain"));
+    let text = response.text().await.expect("text");
+    let expect = [
+        (r#"voicebridge_webhooks_total{event="message"}"#, 2.0),
+        (r#"voicebridge_webhooks_total{event="session.start"}"#, 1.0),
+        (
+            r#"voicebridge_turns_total{event="message",outcome="completed"}"#,
+            1.0,
+        ),
+        (
+            r#"voicebridge_turns_total{event="message",outcome="failed"}"#,
+            1.0,
+        ),
+        (
+            r#"voicebridge_turns_total{event="session.start",outcome="completed"}"#,
+            1.0,
+        ),
+        (
+            r#"voicebridge_upstream_errors_total{kind="upstream_http_error"}"#,
+            1.0,
+        ),
+        ("voicebridge_upstream_first_token_seconds_count", 1.0),
+        ("voicebridge_turns_in_flight", 0.0),
+        ("voicebridge_conversations", 1.0),
+    ];
+    for (name, value) in expect {
+        assert_eq!(sample(&text, name), Some(value), "{name} in\n{text}");
+    }
+    // Three sentences came from the model; the apology and welcome did not.
+    assert_eq!(
+        sample(&text, "voicebridge_added_latency_seconds_count"),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&text, "voicebridge_first_tts_seconds_count"),
+        Some(3.0)
+    );
+    let added = sample(&text, "voicebridge_added_latency_seconds_sum").expect("sum");
+    assert!(added > 0.0 && added < 1.0, "{added}");
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let app = spawn_app_with(&[("METRICS_TOKEN", "scrape-me")]).await;
+    assert_eq!(scrape(&app, None).await.status(), 401);
+    assert_eq!(scrape(&app, Some("wrong")).await.status(), 401);
+    assert_eq!(scrape(&app, Some("scrape-me")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() {
+    let upstream = FakeUpstream::start().await;
+    upstream.enqueue(Reply::fixture("llmock-reply-with-usage.sse"));
+    let server = start_binary(&upstream, &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
+    let body = serde_json::to_vec(&message("conv_log", "t_log", "My secret plan")).expect("json");
+    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
+    let response = reqwest::Client::new()
+        .post(format!("{}/agent", server.url))
+        .header("layercode-signature", signed)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    SseReader::new(response).collect().await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let log = server.stop_and_read_log();
+
+    let turns: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "turn finished")
+        .collect();
+    assert_eq!(turns.len(), 1, "{log}");
+    let turn = &turns[0];
+    assert_eq!(turn["conversation_id"], "conv_log");
+    assert_eq!(turn["turn_id"], "t_log");
+    assert_eq!(turn["model"], "gpt-4o-mini");
+    assert_eq!(turn["outcome"], "completed");
+    assert_eq!(turn["sentences"], 3);
+    assert_eq!(turn["prompt_tokens"], 5);
+    assert_eq!(turn["completion_tokens"], 15);
+    for field in ["first_token_ms", "first_tts_ms", "total_ms"] {
+        assert!(turn[field].is_u64(), "{field}: {turn}");
+    }
+    assert!(
+        !log.contains("My secret plan"),
+        "message text only at debug level"
+    );
+    assert!(
+        !log.contains("sk-binary-secret-key") && !log.contains(SECRET),
+        "no secrets"
+    );
+}
