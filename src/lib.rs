@@ -13,6 +13,7 @@
 //!   [`llm::decode`], [`llm::wire`].
 //! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging.
 
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod layercode;

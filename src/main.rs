@@ -1,9 +1,10 @@
-//! The `voicebridge` binary: reads `.env` (development), configures logging, starts the
-//! server and serves until stopped.
+//! The `voicebridge` binary: reads `.env` (development), then runs the server (default),
+//! the terminal chat or the configuration check.
 
 use std::process::ExitCode;
 
-use voicebridge::config::Settings;
+use voicebridge::cli::{self, Command};
+use voicebridge::config::{ChatSettings, Settings};
 use voicebridge::startup::Application;
 use voicebridge::telemetry;
 
@@ -11,12 +12,38 @@ use voicebridge::telemetry;
 async fn main() -> ExitCode {
     // A missing .env is normal in production; variables then come from the environment.
     let _ = dotenvy::dotenv();
-    let settings = match Settings::from_env() {
-        Ok(settings) => settings,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse_args(&args) {
+        Ok(command) => command,
+        Err(problem) => {
+            eprintln!("voicebridge: {problem}\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Serve => serve().await,
+        Command::Chat { url } => chat(url).await,
+        Command::Check => check().await,
+        Command::Help => {
+            eprintln!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn settings() -> Option<Settings> {
+    match Settings::from_env() {
+        Ok(settings) => Some(settings),
         Err(error) => {
             eprintln!("voicebridge: configuration error: {error}");
-            return ExitCode::FAILURE;
+            None
         }
+    }
+}
+
+async fn serve() -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
     };
     telemetry::init(&settings.log_filter, settings.log_format);
     let app = match Application::build(settings).await {
@@ -32,5 +59,40 @@ async fn main() -> ExitCode {
             tracing::error!(%error, "server failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn chat(url: Option<String>) -> ExitCode {
+    let settings = match ChatSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("voicebridge: configuration error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if settings.webhook_secret.is_none() {
+        eprintln!("voicebridge: LAYERCODE_WEBHOOK_SECRET is not set; sending unsigned webhooks");
+    }
+    let options = cli::chat::ChatOptions {
+        url: url.unwrap_or_else(|| format!("http://127.0.0.1:{}", settings.port)),
+        secret: settings.webhook_secret,
+    };
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    match cli::chat::run(&options, input, &mut std::io::stdout()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("voicebridge chat: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check() -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    match cli::check::run(&settings, &mut std::io::stdout()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
     }
 }

@@ -108,6 +108,28 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// What `voicebridge chat` needs: where the local server listens and the secret to sign
+/// with. Read without the rest of the configuration, so it works against a deployed
+/// server from a machine that has no model key.
+#[derive(Debug, Clone)]
+pub struct ChatSettings {
+    /// `PORT`, for the default URL.
+    pub port: u16,
+    /// `LAYERCODE_WEBHOOK_SECRET`, when set.
+    pub webhook_secret: Option<Secret>,
+}
+
+impl ChatSettings {
+    /// Reads the chat settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            port: parse_or("PORT", get("PORT"), 8080u16)?,
+            webhook_secret: get("LAYERCODE_WEBHOOK_SECRET").map(Secret::new),
+        })
+    }
+}
+
 impl Settings {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {

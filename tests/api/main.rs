@@ -1,6 +1,7 @@
 //! Integration tests: the real server in-process on port 0, a fake model over HTTP.
 
 mod binary;
+mod cli;
 mod fake_upstream;
 mod helpers;
 

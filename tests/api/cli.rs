@@ -1,0 +1,159 @@
+//! `voicebridge chat` driven through its stdin, and `voicebridge check`, run as the real
+//! binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::*;
+
+fn binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let workdir = std::env::temp_dir().join("voicebridge-cli-tests");
+    std::fs::create_dir_all(&workdir).expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
+    command
+        .args(args)
+        .current_dir(&workdir)
+        .env_clear()
+        .env(
+            "SYSTEM_PROMPT_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("binary exits")
+}
+
+/// Runs the binary off the async runtime, so an in-process server keeps serving it.
+async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        binary(&args, &env, &stdin)
+    })
+    .await
+    .expect("blocking task")
+}
+
+fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn chat_speaks_like_layercode_and_prints_what_is_said() {
+    let app = spawn_app().await;
+    app.upstream
+        .enqueue(Reply::deltas(&["Nice to meet you. ", "What can I do?"]));
+    let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+    let output = run(
+        &["chat", "--url", &app.address],
+        env,
+        "Hello there\n\nAnd again\n",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        &format!("agent> {WELCOME}"),
+        "agent> Nice to meet you.",
+        "agent> What can I do?",
+        "agent> Hello there.",
+        "(first sentence ",
+        "Session ended.",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2, "one model request per typed line");
+    let second = requests[1].messages();
+    assert_eq!(second[1].1, WELCOME);
+    assert_eq!(second[2], ("user".into(), "Hello there".into()));
+    assert_eq!(second[4], ("user".into(), "And again".into()));
+}
+
+#[tokio::test]
+async fn chat_reports_a_wrong_secret_clearly() {
+    let app = spawn_app().await;
+    let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", "whsec_wrong")]);
+    let output = run(&["chat", "--url", &app.address], env, "Hi\n").await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("401"));
+}
+
+#[tokio::test]
+async fn check_reports_a_reachable_model_with_its_first_token_time() {
+    let upstream = FakeUpstream::start().await;
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("first token"), "{stdout}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+    let request = &upstream.requests()[0];
+    assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
+}
+
+#[tokio::test]
+async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dead = format!("http://127.0.0.1:{port}/v1");
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &dead),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("reachable        FAILED"), "{stdout}");
+
+    let upstream = FakeUpstream::start().await;
+    upstream.enqueue(Reply::status(
+        401,
+        r#"{"error":{"message":"Incorrect API key provided"}}"#,
+    ));
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout.contains("key accepted     FAILED (401)"), "{stdout}");
+}
+
+#[test]
+fn unknown_commands_print_usage_and_exit_2() {
+    let output = binary(&["dance"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: voicebridge"));
+}
