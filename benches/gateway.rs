@@ -1,0 +1,439 @@
+//! End-to-end benchmark of the release binary (`cargo bench --bench gateway`).
+//!
+//! A fake model server paced like a real one (one chunk every PACE) stamps the moment it
+//! flushes each chunk; a load client sends signed webhooks to the voicebridge binary and
+//! stamps each `response.tts` as it reads it. Both live in this process, on one clock.
+//! For every sentence: added latency = client read of its `response.tts` minus the fake's
+//! flush of the chunk that made the sentence's end certain. That includes one more
+//! loopback hop than a direct connection would, so the same fake is also read directly
+//! (no gateway) at the same concurrency: that baseline is what the benchmark itself
+//! costs, and shows the fake and the client are not the bottleneck.
+
+#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+
+#[path = "../tests/api/fake_upstream.rs"]
+#[allow(dead_code)]
+mod fake_upstream;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use futures_util::StreamExt;
+use voicebridge::webhook::signature;
+
+const SECRET: &str = "whsec_bench";
+const SENTENCES: usize = 5;
+const PACE: Duration = Duration::from_millis(50);
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+/// Sentence k is "Turn T sentence K ends here."; its end is certain when the next chunk
+/// (or the end of the stream) arrives, which is stamped with label T * 100 + K.
+fn paced_reply(turn: usize) -> Reply {
+    let mut steps = vec![Step::Send(role_chunk())];
+    for k in 0..SENTENCES {
+        steps.push(Step::Sleep(PACE));
+        steps.push(Step::Send(content_chunk(&format!(
+            "Turn {turn} sentence {k} ends here. "
+        ))));
+        if k > 0 {
+            steps.push(Step::Mark(turn * 100 + k - 1));
+        }
+    }
+    steps.push(Step::Sleep(PACE));
+    steps.extend(finish_steps());
+    steps.push(Step::Mark(turn * 100 + SENTENCES - 1));
+    Reply::Stream {
+        steps,
+        abort: false,
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user + system) used so far by process `pid` ("self" for this one).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+impl Server {
+    fn memory_kib(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|line| line.starts_with(field))
+                    .and_then(|line| line.split_whitespace().nth(1))
+                    .and_then(|kib| kib.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+async fn start_server(upstream: &FakeUpstream) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_voicebridge"))
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("LAYERCODE_WEBHOOK_SECRET", SECRET)
+        .env("LLM_BASE_URL", &upstream.base_url)
+        .env(
+            "SYSTEM_PROMPT_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
+        )
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("release binary starts");
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}/agent"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..400 {
+        if http
+            .get(server.url.replace("/agent", "/health"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("voicebridge did not start");
+}
+
+/// What one turn saw: (label, arrival) per sentence, and the largest gap between events.
+struct TurnResult {
+    arrivals: Vec<(usize, Instant)>,
+    max_gap: Duration,
+    ok: bool,
+}
+
+/// Reads SSE frames, calling `on_frame` with each frame's JSON and its arrival time.
+async fn read_frames(
+    response: reqwest::Response,
+    mut on_frame: impl FnMut(&[u8], Instant),
+) -> bool {
+    let mut stream = response.bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { return false };
+        let arrived = Instant::now();
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
+            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+            on_frame(&frame[6..end], arrived);
+        }
+    }
+    true
+}
+
+/// One turn through the gateway.
+async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnResult {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "message", "conversation_id": format!("bench-{turn}"),
+        "turn_id": format!("t{turn}"), "text": "Tell me five things.",
+    }))
+    .expect("json");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let signed = signature::sign(SECRET.as_bytes(), now, &body);
+    let Ok(response) = http
+        .post(url)
+        .header("layercode-signature", signed)
+        .body(body)
+        .send()
+        .await
+    else {
+        return TurnResult {
+            arrivals: Vec::new(),
+            max_gap: Duration::ZERO,
+            ok: false,
+        };
+    };
+    let mut arrivals = Vec::new();
+    let mut ended = false;
+    let mut last: Option<Instant> = None;
+    let mut max_gap = Duration::ZERO;
+    let complete = read_frames(response, |json, at| {
+        if let Some(previous) = last {
+            max_gap = max_gap.max(at.duration_since(previous));
+        }
+        last = Some(at);
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(json) else {
+            return;
+        };
+        match event["type"].as_str() {
+            Some("response.tts") => {
+                let text = event["content"].as_str().unwrap_or_default();
+                if let Some((t, k)) = turn_and_sentence(text) {
+                    arrivals.push((t * 100 + k, at));
+                }
+            }
+            Some("response.end") => ended = true,
+            _ => {}
+        }
+    })
+    .await;
+    let ok = complete && ended && arrivals.len() == SENTENCES;
+    TurnResult {
+        arrivals,
+        max_gap,
+        ok,
+    }
+}
+
+/// "Turn T sentence K ..." → (T, K).
+fn turn_and_sentence(text: &str) -> Option<(usize, usize)> {
+    let words: Vec<&str> = text.split(' ').collect();
+    Some((words.get(1)?.parse().ok()?, words.get(3)?.parse().ok()?))
+}
+
+/// The same paced reply read straight from the fake model: the benchmark's own cost.
+/// The fake hands scripts out in arrival order, so labels come from the text itself.
+async fn direct_turn(http: &reqwest::Client, url: &str) -> TurnResult {
+    let body = serde_json::json!({"model": "direct", "stream": true, "messages": []});
+    let Ok(response) = http.post(url).json(&body).send().await else {
+        return TurnResult {
+            arrivals: Vec::new(),
+            max_gap: Duration::ZERO,
+            ok: false,
+        };
+    };
+    let mut arrivals = Vec::new();
+    let mut script_turn = None;
+    let complete = read_frames(response, |json, at| {
+        if json == b"[DONE]" {
+            if let Some(t) = script_turn {
+                arrivals.push((t * 100 + SENTENCES - 1, at));
+            }
+            return;
+        }
+        let Ok(chunk) = serde_json::from_slice::<serde_json::Value>(json) else {
+            return;
+        };
+        let text = chunk["choices"][0]["delta"]["content"]
+            .as_str()
+            .unwrap_or_default();
+        if let Some((t, k)) = turn_and_sentence(text) {
+            script_turn = Some(t);
+            // The chunk of sentence k completes sentence k - 1.
+            if k > 0 {
+                arrivals.push((t * 100 + k - 1, at));
+            }
+        }
+    })
+    .await;
+    let ok = complete && arrivals.len() == SENTENCES;
+    TurnResult {
+        arrivals,
+        max_gap: Duration::ZERO,
+        ok,
+    }
+}
+
+struct Stats {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+fn stats(mut micros: Vec<f64>) -> Stats {
+    micros.sort_by(f64::total_cmp);
+    let at = |p: f64| micros[((micros.len() - 1) as f64 * p).round() as usize];
+    Stats {
+        p50: at(0.5),
+        p99: at(0.99),
+        max: micros[micros.len() - 1],
+    }
+}
+
+fn latencies(
+    results: &[TurnResult],
+    marks: &HashMap<usize, Instant>,
+    first_only: bool,
+) -> Vec<f64> {
+    results
+        .iter()
+        .flat_map(|r| r.arrivals.iter())
+        .filter(|(label, _)| !first_only || label % 100 == 0)
+        .filter_map(|(label, at)| {
+            marks
+                .get(label)
+                .map(|m| at.saturating_duration_since(*m).as_secs_f64() * 1e6)
+        })
+        .collect()
+}
+
+/// Runs `concurrency` turns, started evenly over one pace interval.
+async fn level(
+    upstream: &FakeUpstream,
+    http: &reqwest::Client,
+    target: &str,
+    direct: bool,
+    first_turn: usize,
+    concurrency: usize,
+) -> (Vec<TurnResult>, Duration) {
+    for turn in first_turn..first_turn + concurrency {
+        upstream.enqueue(paced_reply(turn));
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let http = http.clone();
+            let target = target.to_string();
+            let turn = first_turn + i;
+            let delay = PACE.mul_f64(i as f64 / concurrency as f64);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if direct {
+                    direct_turn(&http, &target).await
+                } else {
+                    gateway_turn(&http, &target, turn).await
+                }
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(concurrency);
+    for task in tasks {
+        results.push(task.await.expect("turn task"));
+    }
+    (results, started.elapsed())
+}
+
+async fn run() {
+    let upstream = FakeUpstream::start().await;
+    let server = start_server(&upstream).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_rss = server.memory_kib("VmRSS:");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(10_000)
+        .build()
+        .expect("client");
+    let direct_url = format!("{}/chat/completions", upstream.base_url);
+
+    println!("voicebridge release binary; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
+    println!("server RSS at idle: {:.1} MiB\n", idle_rss as f64 / 1024.0);
+    println!(
+        "{:<24} {:>6} {:>26} {:>26} {:>9} {:>9} {:>7} {:>9} {:>17}",
+        "",
+        "turns",
+        "first tts p50/p99/max µs",
+        "per sentence p50/p99/max µs",
+        "max gap",
+        "turns/s",
+        "errors",
+        "RSS MiB",
+        "CPU s server/bench"
+    );
+    let server_pid = server.child.id().to_string();
+    let mut turn = 0;
+    for (concurrency, rounds) in [
+        (1usize, 100usize),
+        (100, 3),
+        (1000, 1),
+        (2000, 1),
+        (4000, 1),
+    ] {
+        for (label, direct) in [
+            ("direct (no gateway)", true),
+            ("through voicebridge", false),
+        ] {
+            let target = if direct {
+                direct_url.as_str()
+            } else {
+                server.url.as_str()
+            };
+            let mut results = Vec::new();
+            let mut elapsed = Duration::ZERO;
+            let (server_cpu, bench_cpu) = (cpu_seconds(&server_pid), cpu_seconds("self"));
+            for _ in 0..rounds {
+                let (mut batch, took) =
+                    level(&upstream, &http, target, direct, turn, concurrency).await;
+                turn += concurrency;
+                elapsed += took;
+                results.append(&mut batch);
+            }
+            let marks: HashMap<usize, Instant> = upstream.marks().into_iter().collect();
+            let errors = results.iter().filter(|r| !r.ok).count();
+            let first = stats(latencies(&results, &marks, true));
+            let all = stats(latencies(&results, &marks, false));
+            let max_gap = results.iter().map(|r| r.max_gap).max().unwrap_or_default();
+            let rss = if direct {
+                String::from("-")
+            } else {
+                format!("{:.1}", server.memory_kib("VmRSS:") as f64 / 1024.0)
+            };
+            let cpu = format!(
+                "{:.2}/{:.2}",
+                cpu_seconds(&server_pid) - server_cpu,
+                cpu_seconds("self") - bench_cpu
+            );
+            println!(
+                "{:<24} {:>6} {:>26} {:>26} {:>7} ms {:>9.0} {:>7} {:>9} {:>17}",
+                format!("{concurrency:>4} × {label}"),
+                results.len(),
+                format!("{:.0}/{:.0}/{:.0}", first.p50, first.p99, first.max),
+                format!("{:.0}/{:.0}/{:.0}", all.p50, all.p99, all.max),
+                if direct {
+                    "-".to_string()
+                } else {
+                    max_gap.as_millis().to_string()
+                },
+                results.len() as f64 / elapsed.as_secs_f64(),
+                errors,
+                rss,
+                cpu,
+            );
+        }
+    }
+    println!(
+        "\nserver peak RSS (VmHWM): {:.1} MiB; an event is late beyond twice the pace when its added latency exceeds {} ms",
+        server.memory_kib("VmHWM:") as f64 / 1024.0,
+        (PACE * 2).as_millis()
+    );
+}
