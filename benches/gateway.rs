@@ -110,9 +110,16 @@ async fn start_server(upstream: &FakeUpstream) -> Server {
         .local_addr()
         .expect("addr")
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_voicebridge"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
+    command.env_clear();
+    // BENCH_SESSION_STORE_URL=redis://… measures with the shared store.
+    if let Ok(url) = std::env::var("BENCH_SESSION_STORE_URL") {
+        command
+            .env("SESSION_STORE_URL", url)
+            .env("SESSION_STORE_PREFIX", format!("vb-bench:{port}:"));
+    }
+    let child = command
         .current_dir(std::env::temp_dir())
-        .env_clear()
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
         .env("LAYERCODE_WEBHOOK_SECRET", SECRET)
@@ -356,7 +363,11 @@ async fn run() {
         .expect("client");
     let direct_url = format!("{}/chat/completions", upstream.base_url);
 
-    println!("voicebridge release binary; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
+    let store = std::env::var("BENCH_SESSION_STORE_URL")
+        .map_or("in-memory store".to_string(), |url| {
+            format!("Redis store at {url}")
+        });
+    println!("voicebridge release binary, {store}; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
     println!("server RSS at idle: {:.1} MiB\n", idle_rss as f64 / 1024.0);
     println!(
         "{:<24} {:>6} {:>26} {:>26} {:>9} {:>9} {:>7} {:>9} {:>17}",

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub turns: IntCounterVec,
     /// Failed model attempts, by kind (the error code).
     pub upstream_errors: IntCounterVec,
+    /// Failed session store or cross-machine operations, by operation.
+    pub store_errors: IntCounterVec,
     /// Seconds from sending a request upstream to the first token.
     pub upstream_first_token: Histogram,
     /// Seconds from receiving a webhook to sending its first `response.tts`.
@@ -73,6 +75,11 @@ impl Metrics {
                 "voicebridge_upstream_errors_total",
                 "Failed model attempts, by kind.",
                 &["kind"],
+            ),
+            store_errors: counter(
+                "voicebridge_store_errors_total",
+                "Failed session store or cross-machine operations, by operation.",
+                &["operation"],
             ),
             upstream_first_token: seconds(
                 "voicebridge_upstream_first_token_seconds",

@@ -9,15 +9,15 @@ use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Settings;
+use crate::config::{redacted_url, Settings};
 use crate::layercode::LayercodeApi;
 use crate::llm::{LlmClient, LlmError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
-use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
+use crate::session::{spawn_idle_sweeper, MemoryStore, RedisStore, SessionStore};
 use crate::state::AppState;
-use crate::turn::{Agent, AgentSettings};
+use crate::turn::{Agent, AgentSettings, Cluster};
 use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
@@ -33,6 +33,9 @@ pub enum StartupError {
     /// The model client could not be built.
     #[error(transparent)]
     Llm(#[from] LlmError),
+    /// The session store (Redis) is unreachable.
+    #[error("{0}")]
+    Store(String),
     /// The Layercode API client could not be built.
     #[error("cannot set up the Layercode API client: {0}")]
     Layercode(String),
@@ -44,6 +47,34 @@ pub enum StartupError {
         /// Reason.
         source: std::io::Error,
     },
+}
+
+/// The in-memory store, or Redis when `SESSION_STORE_URL` is set (refusing to start when
+/// Redis does not answer).
+async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, StartupError> {
+    let Some(url) = &settings.session_store_url else {
+        return Ok(Arc::new(MemoryStore::new(
+            settings.history_limits,
+            settings.max_conversations,
+        )));
+    };
+    let store = RedisStore::connect(
+        url.expose(),
+        &settings.session_store_prefix,
+        settings.history_limits,
+        settings.session_idle_ttl,
+    )
+    .await
+    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
+    tracing::info!(store = %redacted_url(url.expose()), "conversations are shared through Redis");
+    Ok(Arc::new(store))
+}
+
+fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
+    format!(
+        "SESSION_STORE_URL: cannot reach Redis at {}: {error}",
+        redacted_url(url)
+    )
 }
 
 /// A bound, ready-to-run server.
@@ -63,10 +94,7 @@ impl Application {
         let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
         let llm = LlmClient::new(&settings.llm)?;
         let shutdown = CancellationToken::new();
-        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new(
-            settings.history_limits,
-            settings.max_conversations,
-        ));
+        let store = session_store(&settings).await?;
         let agent_settings = AgentSettings {
             system_prompt,
             welcome: settings.welcome_message.clone(),
@@ -83,7 +111,21 @@ impl Application {
             speech: settings.speech,
         };
         let metrics = Metrics::new();
-        let agent = Agent::new(store.clone(), llm, agent_settings, metrics.clone());
+        let mut agent = Agent::new(store.clone(), llm, agent_settings, metrics.clone());
+        if let Some(url) = &settings.session_store_url {
+            // A claim outlives a machine that died mid-turn by at most a turn's budget.
+            let claim_ttl = settings.llm.turn_timeout + Duration::from_secs(5);
+            let cluster = Cluster::connect(
+                url.expose(),
+                &settings.session_store_prefix,
+                agent.active_turns(),
+                claim_ttl,
+                shutdown.clone(),
+            )
+            .await
+            .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
+            agent = agent.with_cluster(cluster);
+        }
         if settings.webhook_secret.is_none() {
             tracing::warn!(
                 "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
@@ -104,7 +146,10 @@ impl Application {
         let port = listener.local_addr().map_err(bind_error)?.port();
 
         // Started only once the port is bound, so a failed start leaves no task behind.
-        spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
+        // (Redis expires idle conversations itself; its sweep does nothing.)
+        if settings.session_store_url.is_none() {
+            spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
+        }
         let turns = TaskTracker::new();
         let state = AppState {
             web,

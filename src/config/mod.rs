@@ -96,6 +96,11 @@ pub struct Settings {
     pub session_idle_ttl: Duration,
     /// Most conversations held in memory; the least recently used goes first.
     pub max_conversations: usize,
+    /// `redis://…` or `rediss://…` to share conversations across machines; `None` keeps
+    /// them in this process's memory.
+    pub session_store_url: Option<Secret>,
+    /// Prefix of every Redis key and channel, so several apps can share one Redis.
+    pub session_store_prefix: String,
     /// The browser side: `/authorize` and the voice page.
     pub web: WebSettings,
     /// Longest wait for in-flight turns when stopping.
@@ -203,6 +208,9 @@ impl Settings {
                 get("SESSION_MAX_CONVERSATIONS"),
                 10_000,
             )?,
+            session_store_url: session_store_url(get("SESSION_STORE_URL"))?,
+            session_store_prefix: get("SESSION_STORE_PREFIX")
+                .unwrap_or_else(|| "voicebridge:".to_string()),
             web: web::web_settings(&get)?,
             metrics_token: get("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
             shutdown_grace: Duration::from_secs(parse_or(
@@ -247,6 +255,27 @@ fn speech_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<SpeechSetting
         policy,
         drop_emoji: !keep_emoji,
     })
+}
+
+fn session_store_url(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
+    let Some(url) = raw.map(|u| u.trim().to_string()) else {
+        return Ok(None);
+    };
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        Ok(Some(Secret::new(url)))
+    } else {
+        Err(ConfigError::new(
+            "SESSION_STORE_URL",
+            "must start with redis:// or rediss:// (leave it unset to keep conversations in memory)",
+        ))
+    }
+}
+
+/// The host part of a store URL, without credentials, for messages and logs.
+pub fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{}", host.split('/').next().unwrap_or(host))
 }
 
 fn history_limits(get: &dyn Fn(&str) -> Option<String>) -> Result<HistoryLimits, ConfigError> {
@@ -413,6 +442,7 @@ mod tests {
             ("ACCESS_TOKEN", "short"),
             ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "0"),
             ("SHUTDOWN_GRACE_SECS", "soon"),
+            ("SESSION_STORE_URL", "postgres://x"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();
@@ -421,6 +451,18 @@ mod tests {
             assert_eq!(err.variable, variable, "{variable}={value}");
             assert!(err.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn store_urls_lose_their_credentials_in_messages() {
+        assert_eq!(
+            redacted_url("redis://default:hunter2@fly-x.upstash.io:6379/0"),
+            "redis://fly-x.upstash.io:6379"
+        );
+        assert_eq!(
+            redacted_url("rediss://127.0.0.1:6380"),
+            "rediss://127.0.0.1:6380"
+        );
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! user and one assistant entry per turn, never two user messages in a row, never an empty
 //! assistant message, what the user heard replacing what we meant to say, and bounds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who a message is from, as the chat-completions API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instructions for the model.
@@ -17,15 +17,17 @@ pub enum Role {
 }
 
 /// One entry of a conversation's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// The speaker.
     pub role: Role,
     /// What was said (for the assistant: what was actually spoken).
     pub content: String,
     /// The Layercode turn this belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
     /// True when the reply was cut short (the user interrupted or the model failed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
 }
 

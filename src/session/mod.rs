@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod memory;
+pub mod redis;
 pub mod store;
 
 #[cfg(test)]
@@ -10,4 +11,5 @@ pub mod conformance;
 
 pub use history::{ChatMessage, Heard, HistoryLimits, Role};
 pub use memory::{spawn_idle_sweeper, MemoryStore};
+pub use redis::RedisStore;
 pub use store::{SessionStore, StoreError};

@@ -14,9 +14,11 @@ use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Heard, SessionStore};
 use crate::speech::SpeechSettings;
 
+mod cluster;
 mod registry;
 mod reply;
 
+pub use cluster::Cluster;
 pub use registry::{ActiveTurn, ActiveTurns};
 pub use reply::TurnEvent;
 use reply::{EventSink, ReplyRun};
@@ -93,6 +95,7 @@ pub struct Agent {
     settings: AgentSettings,
     active: Arc<ActiveTurns>,
     metrics: Metrics,
+    cluster: Option<Cluster>,
 }
 
 /// Longest wait for a superseded turn to settle its history before the new turn goes on.
@@ -112,6 +115,35 @@ impl Agent {
             settings,
             active: ActiveTurns::new(),
             metrics,
+            cluster: None,
+        }
+    }
+
+    /// The turns running in this process (for a [`Cluster`] to supersede).
+    pub fn active_turns(&self) -> Arc<ActiveTurns> {
+        self.active.clone()
+    }
+
+    /// Coordinates turns with other machines through `cluster`.
+    pub fn with_cluster(mut self, cluster: Cluster) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    fn store_failed(&self, operation: &str, error: &dyn std::fmt::Display) {
+        tracing::warn!(%error, operation, "session store failed");
+        self.metrics
+            .store_errors
+            .with_label_values(&[operation])
+            .inc();
+    }
+
+    /// Tells other machines this turn has settled.
+    async fn release(&self, conversation: &str, active: &ActiveTurn) {
+        if let Some(cluster) = &self.cluster {
+            if let Err(error) = cluster.release(conversation, active.id()).await {
+                self.store_failed("release", &error);
+            }
         }
     }
 
@@ -133,20 +165,20 @@ impl Agent {
         turn_id: &str,
         events: UnboundedSender<TurnEvent>,
     ) {
-        let _active = self.take_turn(conversation).await;
+        let active = self.take_turn(conversation).await;
         self.metrics
             .turns
             .with_label_values(&["session.start", TurnOutcome::Completed.as_str()])
             .inc();
-        if self.settings.welcome.is_empty() {
-            return;
+        if !self.settings.welcome.is_empty() {
+            let sink = EventSink(events);
+            sink.send(TurnEvent::Speak(self.settings.welcome.clone(), None));
+            let reply = ChatMessage::assistant(self.settings.welcome.clone(), turn_id);
+            if let Err(error) = self.store.record_reply(conversation, reply).await {
+                self.store_failed("record_reply", &error);
+            }
         }
-        let sink = EventSink(events);
-        sink.send(TurnEvent::Speak(self.settings.welcome.clone(), None));
-        let reply = ChatMessage::assistant(self.settings.welcome.clone(), turn_id);
-        if let Err(error) = self.store.record_reply(conversation, reply).await {
-            tracing::warn!(%error, "welcome not stored");
-        }
+        self.release(conversation, &active).await;
     }
 
     /// Registers a turn of `conversation`, superseding a running one, and waits (boundedly)
@@ -159,6 +191,11 @@ impl Agent {
                 .is_err()
             {
                 tracing::warn!(conversation_id = %conversation, "superseded turn did not settle in time");
+            }
+        }
+        if let Some(cluster) = &self.cluster {
+            if let Err(error) = cluster.claim(conversation, active.id(), SETTLE_WAIT).await {
+                self.store_failed("claim", &error);
             }
         }
         active
@@ -184,8 +221,9 @@ impl Agent {
         {
             Ok(history) => history,
             Err(error) => {
-                // Answering without history beats not answering.
-                tracing::warn!(%error, "history unavailable; answering this turn alone");
+                // Answering without history beats not answering: the user hears a reply
+                // to what they just said rather than an apology for the store.
+                self.store_failed("begin_turn", &error);
                 vec![user]
             }
         };
@@ -209,8 +247,9 @@ impl Agent {
         let reply = ChatMessage::assistant(run.spoken.text.clone(), &turn.turn_id)
             .interrupted(outcome != TurnOutcome::Completed);
         if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
-            tracing::warn!(%error, "reply not stored");
+            self.store_failed("record_reply", &error);
         }
+        self.release(&turn.conversation, &active).await;
         self.metrics
             .turns
             .with_label_values(&["message", outcome.as_str()])

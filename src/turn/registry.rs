@@ -76,6 +76,16 @@ impl ActiveTurns {
         (turn, predecessor)
     }
 
+    /// Tells the running turn of `conversation` to stop if it is turn `id` (a newer turn
+    /// started on another machine).
+    pub fn supersede_if(&self, conversation: &str, id: u64) {
+        if let Some(running) = self.running.get(conversation) {
+            if running.id == id {
+                running.supersede.cancel();
+            }
+        }
+    }
+
     /// Number of turns running.
     pub fn len(&self) -> usize {
         self.running.len()
@@ -84,6 +94,13 @@ impl ActiveTurns {
     /// True when no turn is running.
     pub fn is_empty(&self) -> bool {
         self.running.is_empty()
+    }
+}
+
+impl ActiveTurn {
+    /// This turn's id within this process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 }
 

@@ -14,6 +14,7 @@ mod llmock;
 mod observability;
 mod requests;
 mod resilience;
+mod scale_out;
 mod shutdown;
 mod speech;
 mod turns;

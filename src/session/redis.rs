@@ -1,0 +1,239 @@
+//! The Redis `SessionStore`, for more than one machine. A conversation is one hash
+//! `{prefix}conv:{id}` with a version `v` and the JSON messages `m`, expiring after the
+//! idle TTL (Redis expires it; no sweeper).
+//!
+//! Writes are optimistic: read `v` and `m` (one round trip), apply the history rules in
+//! Rust, then a Lua compare-and-set writes the new state only if `v` is unchanged (one
+//! round trip), retrying on a conflict. Two webhooks for one conversation on two machines
+//! therefore never interleave their writes, the rules live in one place (`history.rs`)
+//! rather than twice (Rust and Lua), and there is no lock to be left behind by a machine
+//! that dies.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::history::{self, ChatMessage, Heard, HistoryLimits};
+use super::store::{SessionStore, StoreError};
+
+/// Conflicts retried before a write gives up. Conflicts need webhooks for one
+/// conversation arriving together; the stress test runs forty at once.
+const MAX_ATTEMPTS: u32 = 64;
+
+const COMPARE_AND_SET: &str = r"
+local current = redis.call('HGET', KEYS[1], 'v')
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+";
+
+/// Histories in Redis, shared by every machine that uses the same URL and prefix.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    limits: HistoryLimits,
+    ttl: Duration,
+    compare_and_set: Script,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// How every Redis connection behaves: a voice turn cannot wait long for its store, so an
+/// operation fails after about a second and the connection is re-established in the
+/// background while turns go on without history.
+pub fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_millis(1_000))
+        .set_response_timeout(Duration::from_millis(1_000))
+        .set_number_of_retries(1)
+        .set_factor(100)
+        .set_max_delay(500)
+}
+
+fn failed(error: redis::RedisError) -> StoreError {
+    StoreError(error.to_string())
+}
+
+impl RedisStore {
+    /// Connects and checks the server answers; the connection then reconnects by itself.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        limits: HistoryLimits,
+        ttl: Duration,
+    ) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(failed)?;
+        let mut connection = client
+            .get_connection_manager_with_config(connection_config())
+            .await
+            .map_err(failed)?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut connection)
+            .await
+            .map_err(failed)?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_string(),
+            limits,
+            ttl,
+            compare_and_set: Script::new(COMPARE_AND_SET),
+        })
+    }
+
+    fn key(&self, conversation: &str) -> String {
+        format!("{}conv:{conversation}", self.prefix)
+    }
+
+    async fn load(&self, key: &str) -> Result<(String, Vec<ChatMessage>), StoreError> {
+        let mut connection = self.connection.clone();
+        let (version, messages): (Option<String>, Option<String>) =
+            connection.hget(key, &["v", "m"]).await.map_err(failed)?;
+        let messages = match messages {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError(format!("stored history is not readable: {e}")))?,
+            None => Vec::new(),
+        };
+        Ok((version.unwrap_or_default(), messages))
+    }
+
+    /// Applies `update` to the conversation's messages atomically.
+    async fn update<T>(
+        &self,
+        conversation: &str,
+        mut update: impl FnMut(&mut Vec<ChatMessage>) -> T,
+    ) -> Result<T, StoreError> {
+        let key = self.key(conversation);
+        let ttl_ms = self.ttl.as_millis().max(1) as u64;
+        for attempt in 0..MAX_ATTEMPTS {
+            let (version, mut messages) = self.load(&key).await?;
+            let output = update(&mut messages);
+            let next = version.parse::<u64>().unwrap_or(0) + 1;
+            let json = serde_json::to_string(&messages)
+                .map_err(|e| StoreError(format!("cannot encode history: {e}")))?;
+            let mut connection = self.connection.clone();
+            let written: i64 = self
+                .compare_and_set
+                .key(&key)
+                .arg(&version)
+                .arg(next)
+                .arg(json)
+                .arg(ttl_ms)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(failed)?;
+            if written == 1 {
+                return Ok(output);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(StoreError(format!(
+            "conversation {conversation} kept changing; gave up after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+}
+
+/// A random wait before retrying a conflicted write, growing with the attempts (up to
+/// 20 ms), so writers that collided do not collide again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let ceiling_us = (200u64 << attempt.min(7)).min(20_000);
+    Duration::from_micros(random % ceiling_us)
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn begin_turn(
+        &self,
+        conversation: &str,
+        user: ChatMessage,
+        heard: Option<Heard>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let limits = self.limits;
+        self.update(conversation, |messages| {
+            history::begin_turn(messages, user.clone(), heard.as_ref(), limits)
+        })
+        .await
+    }
+
+    async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
+        let limits = self.limits;
+        self.update(conversation, |messages| {
+            history::record_reply(messages, reply.clone(), limits);
+        })
+        .await
+    }
+
+    async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        Ok(self.load(&self.key(conversation)).await?.1)
+    }
+
+    async fn evict_idle(&self, _max_idle: Duration) -> Result<usize, StoreError> {
+        Ok(0) // Every write renews the key's expiry; Redis evicts.
+    }
+
+    fn conversation_count(&self) -> Option<usize> {
+        None // Counting would mean scanning the keyspace.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::conformance;
+    use std::sync::Arc;
+
+    /// A store on the local Redis with a prefix of its own.
+    pub(crate) async fn local_store(ttl: Duration) -> RedisStore {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let prefix = format!("voicebridge-test:{stamp}:");
+        RedisStore::connect("redis://127.0.0.1:6379", &prefix, conformance::LIMITS, ttl)
+            .await
+            .expect("Redis at 127.0.0.1:6379 (scripts/test starts one)")
+    }
+
+    #[tokio::test]
+    async fn passes_the_store_conformance_suite() {
+        let store = local_store(Duration::from_secs(60)).await;
+        conformance::run_all(move || Arc::new(store.clone()) as Arc<dyn SessionStore>).await;
+    }
+
+    #[tokio::test]
+    async fn redis_expires_an_idle_conversation() {
+        let store = local_store(Duration::from_millis(300)).await;
+        store
+            .begin_turn("c-ttl", ChatMessage::user("hi", "t1"), None)
+            .await
+            .expect("store");
+        assert_eq!(store.history("c-ttl").await.expect("store").len(), 1);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(store.history("c-ttl").await.expect("store").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_refused_at_connect() {
+        let error = RedisStore::connect(
+            "redis://127.0.0.1:1",
+            "x:",
+            conformance::LIMITS,
+            Duration::from_secs(1),
+        )
+        .await
+        .expect_err("nothing listens on port 1");
+        assert!(!error.0.is_empty());
+    }
+}
