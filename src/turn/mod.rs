@@ -170,9 +170,12 @@ impl Agent {
             .turns
             .with_label_values(&["session.start", TurnOutcome::Completed.as_str()])
             .inc();
+        let sink = EventSink(events);
         if !self.settings.welcome.is_empty() {
-            let sink = EventSink(events);
             sink.send(TurnEvent::Speak(self.settings.welcome.clone(), None));
+        }
+        drop(sink); // `response.end` goes out before the store write.
+        if !self.settings.welcome.is_empty() {
             let reply = ChatMessage::assistant(self.settings.welcome.clone(), turn_id);
             if let Err(error) = self.store.record_reply(conversation, reply).await {
                 self.store_failed("record_reply", &error);
@@ -201,8 +204,8 @@ impl Agent {
         active
     }
 
-    /// Answers one user turn. Returns when everything was sent and the history settled;
-    /// dropping `events` afterwards ends the caller's stream.
+    /// Answers one user turn. The caller's stream ends (`events` is dropped) as soon as
+    /// everything was said; this returns once the history is settled too.
     pub async fn reply(
         &self,
         turn: UserTurn,
@@ -246,15 +249,20 @@ impl Agent {
         };
         let reply = ChatMessage::assistant(run.spoken.text.clone(), &turn.turn_id)
             .interrupted(outcome != TurnOutcome::Completed);
-        if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
-            self.store_failed("record_reply", &error);
-        }
-        self.release(&turn.conversation, &active).await;
         self.metrics
             .turns
             .with_label_values(&["message", outcome.as_str()])
             .inc();
         log_turn(&turn, &self.llm, outcome, &run);
+        // End the caller's stream now: `response.end` need not wait for the store. The
+        // next turn of this conversation still reads settled history, because it waits
+        // for this turn to finish (here or, through Redis, on another machine).
+        drop(run);
+        drop(sink);
+        if let Err(error) = self.store.record_reply(&turn.conversation, reply).await {
+            self.store_failed("record_reply", &error);
+        }
+        self.release(&turn.conversation, &active).await;
         outcome
     }
 }

@@ -82,6 +82,7 @@ async fn barge_in_cancels_the_model_at_once_and_keeps_only_what_was_spoken() {
     // The cancelled turn settles its history right after.
     let deadline = Instant::now() + Duration::from_secs(5);
     let history = loop {
+        app.settle().await;
         let history = app.store.history("conv_barge").await.expect("store");
         if history.len() == 2 {
             break history;
@@ -212,6 +213,7 @@ async fn a_turn_superseded_before_speaking_leaves_no_empty_reply_and_no_user_pai
             "Book a table\nfor two people".to_string()
         )]
     );
+    app.settle().await;
     let history = app.store.history("conv_pair").await.expect("store");
     assert!(is_well_formed(&history), "{history:?}");
     gate.notify_one();
@@ -236,6 +238,8 @@ async fn a_duplicate_delivery_during_the_first_is_answered_and_stored_once() {
     assert_well_formed(&again, "t1");
     assert_eq!(spoken(&again), ["Your order shipped."]);
     first.collect().await;
+
+    app.settle().await;
 
     let history = app.store.history("conv_dup2").await.expect("store");
     let texts: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();

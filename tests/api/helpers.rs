@@ -121,6 +121,31 @@ impl TestApp {
         self.post_raw("/agent", bytes, Some(signature)).await
     }
 
+    /// Waits until no turn task is running: a turn's stream ends before its history is
+    /// stored, so a test that reads the store directly waits for this first.
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = self
+                .http
+                .get(format!("{}/metrics", self.address))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            if text
+                .lines()
+                .any(|line| line == "voicebridge_turns_in_flight 0")
+            {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "turns still running");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Sends a webhook and reads its whole SSE reply.
     pub async fn turn(&self, body: &Value) -> Vec<Value> {
         let response = self.post_webhook(body).await;

@@ -69,6 +69,7 @@ async fn a_duplicate_delivered_to_the_other_machine_is_stored_once() {
         [("user".to_string(), "Hello?".to_string())],
         "asked again, not shown twice"
     );
+    a.settle().await;
     let history = a.store.history("conv").await.expect("store");
     let texts: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(texts, ["Hello?", "Second answer."]);
@@ -164,6 +165,9 @@ async fn concurrent_webhooks_on_two_machines_leave_every_history_well_formed() {
     }
     while let Some(result) = tasks.join_next().await {
         result.expect("turn task");
+    }
+    for machine in machines.iter() {
+        machine.settle().await;
     }
     for conversation in 0..6 {
         let history = machines[0]
