@@ -8,6 +8,11 @@
 //! loopback hop than a direct connection would, so the same fake is also read directly
 //! (no gateway) at the same concurrency: that baseline is what the benchmark itself
 //! costs, and shows the fake and the client are not the bottleneck.
+//!
+//! "to model" is the time from sending a webhook to the fake receiving the model request
+//! it causes: what the gateway spends before the model can start (HTTP, signature, JSON,
+//! the session store, connecting upstream). `BENCH_SESSION_STORE_URL=redis://…` runs the
+//! server with the Redis store to measure that store's cost.
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
@@ -151,11 +156,13 @@ async fn start_server(upstream: &FakeUpstream) -> Server {
     panic!("voicebridge did not start");
 }
 
-/// What one turn saw: (label, arrival) per sentence, and the largest gap between events.
+/// What one turn saw: (label, arrival) per sentence, the largest gap between events, and
+/// when its webhook was sent.
 struct TurnResult {
     arrivals: Vec<(usize, Instant)>,
     max_gap: Duration,
     ok: bool,
+    sent: Option<(String, Instant)>,
 }
 
 /// Reads SSE frames, calling `on_frame` with each frame's JSON and its arrival time.
@@ -181,7 +188,7 @@ async fn read_frames(
 async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnResult {
     let body = serde_json::to_vec(&serde_json::json!({
         "type": "message", "conversation_id": format!("bench-{turn}"),
-        "turn_id": format!("t{turn}"), "text": "Tell me five things.",
+        "turn_id": format!("t{turn}"), "text": format!("Tell me five things ({turn})."),
     }))
     .expect("json");
     let now = SystemTime::now()
@@ -189,6 +196,7 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
         .expect("clock")
         .as_secs() as i64;
     let signed = signature::sign(SECRET.as_bytes(), now, &body);
+    let sent = Some((format!("Tell me five things ({turn})."), Instant::now()));
     let Ok(response) = http
         .post(url)
         .header("layercode-signature", signed)
@@ -200,6 +208,7 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
             arrivals: Vec::new(),
             max_gap: Duration::ZERO,
             ok: false,
+            sent: None,
         };
     };
     let mut arrivals = Vec::new();
@@ -231,6 +240,7 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
         arrivals,
         max_gap,
         ok,
+        sent,
     }
 }
 
@@ -249,6 +259,7 @@ async fn direct_turn(http: &reqwest::Client, url: &str) -> TurnResult {
             arrivals: Vec::new(),
             max_gap: Duration::ZERO,
             ok: false,
+            sent: None,
         };
     };
     let mut arrivals = Vec::new();
@@ -280,6 +291,7 @@ async fn direct_turn(http: &reqwest::Client, url: &str) -> TurnResult {
         arrivals,
         max_gap: Duration::ZERO,
         ok,
+        sent: None,
     }
 }
 
@@ -370,11 +382,12 @@ async fn run() {
     println!("voicebridge release binary, {store}; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
     println!("server RSS at idle: {:.1} MiB\n", idle_rss as f64 / 1024.0);
     println!(
-        "{:<24} {:>6} {:>26} {:>26} {:>9} {:>9} {:>7} {:>9} {:>17}",
+        "{:<24} {:>6} {:>26} {:>26} {:>16} {:>9} {:>9} {:>7} {:>9} {:>17}",
         "",
         "turns",
         "first tts p50/p99/max µs",
         "per sentence p50/p99/max µs",
+        "to model p50/p99",
         "max gap",
         "turns/s",
         "errors",
@@ -414,6 +427,31 @@ async fn run() {
             let first = stats(latencies(&results, &marks, true));
             let all = stats(latencies(&results, &marks, false));
             let max_gap = results.iter().map(|r| r.max_gap).max().unwrap_or_default();
+            let to_model = if direct {
+                "-".to_string()
+            } else {
+                let asked: HashMap<String, Instant> = upstream
+                    .requests()
+                    .into_iter()
+                    .filter_map(|r| {
+                        let text = r.body["messages"].as_array()?.last()?["content"]
+                            .as_str()?
+                            .to_string();
+                        Some((text, r.at))
+                    })
+                    .collect();
+                let micros: Vec<f64> = results
+                    .iter()
+                    .filter_map(|r| r.sent.as_ref())
+                    .filter_map(|(text, sent)| {
+                        asked
+                            .get(text)
+                            .map(|at| at.saturating_duration_since(*sent).as_secs_f64() * 1e6)
+                    })
+                    .collect();
+                let s = stats(micros);
+                format!("{:.0}/{:.0}", s.p50, s.p99)
+            };
             let rss = if direct {
                 String::from("-")
             } else {
@@ -425,11 +463,12 @@ async fn run() {
                 cpu_seconds("self") - bench_cpu
             );
             println!(
-                "{:<24} {:>6} {:>26} {:>26} {:>7} ms {:>9.0} {:>7} {:>9} {:>17}",
+                "{:<24} {:>6} {:>26} {:>26} {:>16} {:>7} ms {:>9.0} {:>7} {:>9} {:>17}",
                 format!("{concurrency:>4} × {label}"),
                 results.len(),
                 format!("{:.0}/{:.0}/{:.0}", first.p50, first.p99, first.max),
                 format!("{:.0}/{:.0}/{:.0}", all.p50, all.p99, all.max),
+                to_model,
                 if direct {
                     "-".to_string()
                 } else {
