@@ -165,6 +165,17 @@ struct TurnResult {
     sent: Option<(String, Instant)>,
 }
 
+impl TurnResult {
+    fn failed() -> Self {
+        Self {
+            arrivals: Vec::new(),
+            max_gap: Duration::ZERO,
+            ok: false,
+            sent: None,
+        }
+    }
+}
+
 /// Reads SSE frames, calling `on_frame` with each frame's JSON and its arrival time.
 async fn read_frames(
     response: reqwest::Response,
@@ -204,12 +215,7 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
         .send()
         .await
     else {
-        return TurnResult {
-            arrivals: Vec::new(),
-            max_gap: Duration::ZERO,
-            ok: false,
-            sent: None,
-        };
+        return TurnResult::failed();
     };
     let mut arrivals = Vec::new();
     let mut ended = false;
@@ -255,12 +261,7 @@ fn turn_and_sentence(text: &str) -> Option<(usize, usize)> {
 async fn direct_turn(http: &reqwest::Client, url: &str) -> TurnResult {
     let body = serde_json::json!({"model": "direct", "stream": true, "messages": []});
     let Ok(response) = http.post(url).json(&body).send().await else {
-        return TurnResult {
-            arrivals: Vec::new(),
-            max_gap: Duration::ZERO,
-            ok: false,
-            sent: None,
-        };
+        return TurnResult::failed();
     };
     let mut arrivals = Vec::new();
     let mut script_turn = None;
