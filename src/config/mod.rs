@@ -454,6 +454,24 @@ mod tests {
     }
 
     #[test]
+    fn the_example_env_file_is_a_valid_configuration_once_keys_are_filled_in() {
+        let example = include_str!("../../.env.example");
+        let mut pairs: Vec<(&str, &str)> = example
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .collect();
+        pairs.extend([("LAYERCODE_WEBHOOK_SECRET", "whsec_x"), ("LLM_API_KEY", "sk-x")]);
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let settings = Settings::from_lookup(|name| map.get(name).cloned()).expect("valid");
+        assert_eq!(settings.port, 8080);
+        assert_eq!(settings.llm.upstreams.len(), 1);
+    }
+
+    #[test]
     fn store_urls_lose_their_credentials_in_messages() {
         assert_eq!(
             redacted_url("redis://default:hunter2@fly-x.upstash.io:6379/0"),
