@@ -182,7 +182,7 @@ impl Application {
             %address,
             port,
             model = %settings.llm.upstreams[0].model,
-            base_url = %settings.llm.upstreams[0].base_url,
+            base_url = %redacted_url(&settings.llm.upstreams[0].base_url),
             fallbacks = settings.llm.upstreams.len() - 1,
             "voicebridge listening"
         );

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::config::Settings;
+use crate::config::{redacted_url, Settings};
 use crate::llm::{LlmClient, LlmError};
 use crate::prompts::load_system_prompt;
 use crate::session::ChatMessage;
@@ -51,7 +51,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
             "  model {} ({role}): {} at {}",
             index + 1,
             upstream.model,
-            upstream.base_url
+            redacted_url(&upstream.base_url)
         )?;
         let result = tokio::time::timeout(deadline, first_token(&client, index)).await;
         let result = result.unwrap_or(Err(LlmError::FirstTokenTimeout(deadline.as_millis())));

@@ -461,7 +461,10 @@ mod tests {
             .filter(|line| !line.trim_start().starts_with('#'))
             .filter_map(|line| line.split_once('='))
             .collect();
-        pairs.extend([("LAYERCODE_WEBHOOK_SECRET", "whsec_x"), ("LLM_API_KEY", "sk-x")]);
+        pairs.extend([
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "sk-x"),
+        ]);
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

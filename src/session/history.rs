@@ -101,7 +101,12 @@ impl Default for HistoryLimits {
 pub fn apply_heard(history: &mut Vec<ChatMessage>, heard: &Heard) {
     let index = match &heard.assistant_turn_id {
         Some(id) => history.iter().rposition(|m| m.is_turn(Role::Assistant, id)),
-        None => history.iter().rposition(|m| m.role == Role::Assistant),
+        // Without an id it is about the previous reply only if that reply was stored
+        // (a turn cut off before speaking stores none; an older reply is not it).
+        None => history
+            .len()
+            .checked_sub(1)
+            .filter(|last| history[*last].role == Role::Assistant),
     };
     let Some(index) = index else { return };
     if heard.text.trim().is_empty() {
@@ -305,6 +310,22 @@ mod tests {
             LIMITS,
         );
         assert_eq!(texts(&seen), [(Role::User, "Menu?\nWait")]);
+    }
+
+    #[test]
+    fn heard_without_an_id_never_touches_an_older_complete_reply() {
+        let mut history = vec![
+            ChatMessage::user("Menu?", "t1"),
+            ChatMessage::assistant("We have soup.", "t1"),
+            ChatMessage::user("And dessert?", "t2"), // cut off before any speech
+        ];
+        let heard = Heard {
+            assistant_turn_id: None,
+            text: String::new(),
+        };
+        apply_heard(&mut history, &heard);
+        assert_eq!(history[1].content, "We have soup.");
+        assert_eq!(history.len(), 3);
     }
 
     #[test]

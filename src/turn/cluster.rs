@@ -5,7 +5,7 @@
 //!   `SET … GET`, which also returns the one it replaces; it expires after the turn budget
 //!   in case a machine dies);
 //! - `{prefix}supersede` carries `conversation\nturn` to the machine that must stop;
-//! - `{prefix}settled` carries `turn` once that turn has stored its history.
+//! - `{prefix}settled` carries `conversation\nturn` once that turn has stored its history.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ use super::registry::ActiveTurns;
 
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('PUBLISH', KEYS[2], ARGV[1])
+redis.call('PUBLISH', KEYS[2], ARGV[2] .. '\n' .. ARGV[1])
 return 1
 ";
 
@@ -90,10 +90,26 @@ impl Cluster {
         wait: Duration,
     ) -> Result<(), redis::RedisError> {
         let me = self.global(id);
+        // Waiting starts before the claim, so a settle that comes right after it counts.
+        let settled = Arc::new(Notify::new());
+        self.waiters
+            .insert(conversation.to_string(), settled.clone());
+        let result = self.claim_and_wait(conversation, &me, &settled, wait).await;
+        self.waiters.remove(conversation);
+        result
+    }
+
+    async fn claim_and_wait(
+        &self,
+        conversation: &str,
+        me: &str,
+        settled: &Notify,
+        wait: Duration,
+    ) -> Result<(), redis::RedisError> {
         let mut connection = self.connection.clone();
         let previous: Option<String> = redis::cmd("SET")
             .arg(format!("{}running:{conversation}", self.prefix))
-            .arg(&me)
+            .arg(me)
             .arg("PX")
             .arg(self.claim_ttl.as_millis() as u64)
             .arg("GET")
@@ -105,8 +121,6 @@ impl Cluster {
         if previous.starts_with(&format!("{}:", self.machine)) {
             return Ok(()); // Superseded locally already.
         }
-        let settled = Arc::new(Notify::new());
-        self.waiters.insert(previous.clone(), settled.clone());
         let _: i64 = redis::cmd("PUBLISH")
             .arg(format!("{}supersede", self.prefix))
             .arg(format!("{conversation}\n{previous}"))
@@ -118,7 +132,6 @@ impl Cluster {
         {
             tracing::warn!(conversation_id = %conversation, "turn on another machine did not settle in time");
         }
-        self.waiters.remove(&previous);
         Ok(())
     }
 
@@ -130,6 +143,7 @@ impl Cluster {
             .key(format!("{}running:{conversation}", self.prefix))
             .key(format!("{}settled", self.prefix))
             .arg(self.global(id))
+            .arg(conversation)
             .invoke_async(&mut connection)
             .await?;
         Ok(())
@@ -168,8 +182,12 @@ async fn listen(
                 }
             }
         };
-        if pubsub.subscribe(&[&supersede, &settled]).await.is_err() {
-            continue;
+        if let Err(error) = pubsub.subscribe(&[&supersede, &settled]).await {
+            tracing::warn!(%error, "cannot subscribe to turn signals; retrying");
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            }
         }
         let mut messages = pubsub.on_message();
         loop {
@@ -183,11 +201,14 @@ async fn listen(
             let Ok(payload) = message.get_payload::<String>() else {
                 continue;
             };
+            let Some((conversation, turn)) = payload.split_once('\n') else {
+                continue;
+            };
             if message.get_channel_name() == settled {
-                if let Some((_, waiter)) = waiters.remove(&payload) {
+                if let Some(waiter) = waiters.get(conversation) {
                     waiter.notify_one();
                 }
-            } else if let Some((conversation, turn)) = payload.split_once('\n') {
+            } else {
                 if let Some(id) = turn.strip_prefix(&mine).and_then(|id| id.parse().ok()) {
                     active.supersede_if(conversation, id);
                 }

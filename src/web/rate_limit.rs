@@ -39,6 +39,11 @@ impl RateLimiter {
             let full_after = Duration::from_secs_f64(60.0);
             self.buckets
                 .retain(|_, b| now.duration_since(b.updated) < full_after);
+            if self.buckets.len() > MAX_TRACKED {
+                // A flood of distinct addresses: forget them all rather than pay a scan on
+                // every request (the limit is per address; the flood gains little).
+                self.buckets.clear();
+            }
         }
         let mut bucket = self.buckets.entry(ip).or_insert(Bucket {
             tokens: capacity,
