@@ -3,6 +3,8 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -73,6 +75,7 @@ pub struct SseBody {
     ended: bool,
     spoke: bool,
     timing: Option<SpeechTiming>,
+    delivered: Option<Arc<AtomicUsize>>,
     _cancel_on_drop: Option<DropGuard>,
 }
 
@@ -89,6 +92,7 @@ impl SseBody {
             ended: false,
             spoke: false,
             timing: None,
+            delivered: None,
             _cancel_on_drop: cancel_on_drop,
         }
     }
@@ -99,7 +103,16 @@ impl SseBody {
         self
     }
 
+    /// Counts every `response.tts` framed into `delivered`.
+    pub fn counting_speech(mut self, delivered: Arc<AtomicUsize>) -> Self {
+        self.delivered = Some(delivered);
+        self
+    }
+
     fn observe(&mut self, event: &TurnEvent) {
+        if let (TurnEvent::Speak(..), Some(delivered)) = (event, &self.delivered) {
+            delivered.fetch_add(1, Ordering::Release);
+        }
         let (TurnEvent::Speak(_, completed_at), Some(timing)) = (event, &self.timing) else {
             return;
         };

@@ -3,6 +3,8 @@
 //! turn as SSE or acknowledges with a small JSON body.
 
 use std::future::Future;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
@@ -94,7 +96,7 @@ fn reply(
         state,
         turn_id.clone(),
         received,
-        move |events, cancel| async move {
+        move |events, cancel, delivered| async move {
             if text.trim().is_empty() {
                 return; // Nothing was said: end the turn without asking the model.
             }
@@ -104,6 +106,7 @@ fn reply(
                 text,
                 heard,
                 received_at: received.budget_from,
+                delivered,
             };
             agent.reply(turn, events, cancel).await;
         },
@@ -131,7 +134,7 @@ fn welcome(
         state,
         turn_id,
         received,
-        move |events, _| async move {
+        move |events, _, _| async move {
             agent.welcome(&conversation, &id, events).await;
         },
     ))
@@ -157,18 +160,23 @@ fn stream_turn<F, Fut>(
     run: F,
 ) -> HttpResponse
 where
-    F: FnOnce(UnboundedSender<TurnEvent>, CancellationToken) -> Fut,
+    F: FnOnce(UnboundedSender<TurnEvent>, CancellationToken, Arc<AtomicUsize>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let (events, receiver) = unbounded_channel();
     let cancel = state.shutdown.child_token();
-    state.turns.spawn(run(events, cancel.clone()));
-    let body =
-        SseBody::new(receiver, turn_id, Some(cancel.drop_guard())).with_timing(SpeechTiming {
-            added_latency: state.metrics.added_latency.clone(),
-            first_tts: state.metrics.first_tts.clone(),
-            received: received.at,
-        });
+    let delivered = Arc::new(AtomicUsize::new(0));
+    state
+        .turns
+        .spawn(run(events, cancel.clone(), delivered.clone()));
+    let timing = SpeechTiming {
+        added_latency: state.metrics.added_latency.clone(),
+        first_tts: state.metrics.first_tts.clone(),
+        received: received.at,
+    };
+    let body = SseBody::new(receiver, turn_id, Some(cancel.drop_guard()))
+        .with_timing(timing)
+        .counting_speech(delivered);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))

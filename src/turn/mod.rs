@@ -2,6 +2,7 @@
 //! Knows nothing of HTTP: it writes [`TurnEvent`]s into a channel that the edge frames as
 //! SSE, and learns that the client went away through a cancellation token.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +62,8 @@ pub struct UserTurn {
     pub heard: Option<Heard>,
     /// When the webhook arrived; the turn's time budget counts from here.
     pub received_at: tokio::time::Instant,
+    /// How many `response.tts` events the caller has handed to the client so far.
+    pub delivered: Arc<AtomicUsize>,
 }
 
 /// What the agent says and how it paces speech.
@@ -247,7 +250,15 @@ impl Agent {
                 TurnOutcome::Failed
             }
         };
-        let reply = ChatMessage::assistant(run.spoken.text.clone(), &turn.turn_id)
+        // A client that went away heard only the sentences framed before it left; any
+        // still queued were never sent.
+        let spoken = match outcome {
+            TurnOutcome::Interrupted => run
+                .spoken
+                .first_sentences(turn.delivered.load(Ordering::Acquire)),
+            _ => run.spoken.text.as_str(),
+        };
+        let reply = ChatMessage::assistant(spoken, &turn.turn_id)
             .interrupted(outcome != TurnOutcome::Completed);
         self.metrics
             .turns

@@ -41,6 +41,8 @@ impl EventSink {
 #[derive(Default)]
 pub(super) struct Spoken {
     pub(super) text: String,
+    /// Where each sentence ends in `text`.
+    ends: Vec<usize>,
     pub(super) sentences: usize,
     pub(super) first_at: Option<Instant>,
 }
@@ -61,9 +63,19 @@ impl Spoken {
             self.text.push(' ');
         }
         self.text.push_str(&sentence);
+        self.ends.push(self.text.len());
         self.sentences += 1;
         self.first_at.get_or_insert_with(Instant::now);
         sink.send(TurnEvent::Speak(sentence, completed_at));
+    }
+
+    /// The text of the first `count` sentences: what a client that went away had received.
+    pub(super) fn first_sentences(&self, count: usize) -> &str {
+        match count.checked_sub(1).and_then(|last| self.ends.get(last)) {
+            Some(end) => &self.text[..*end],
+            None if count == 0 => "",
+            None => &self.text,
+        }
     }
 }
 
@@ -324,5 +336,27 @@ impl<'a> ReplyRun<'a> {
     /// Milliseconds from the start of the reply to `at`.
     pub(super) fn ms_since_start(&self, at: Option<Instant>) -> Option<u64> {
         at.map(|t| t.duration_since(self.started).as_millis() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_sentences_delivered_count_as_heard() {
+        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+        let sink = EventSink(sender);
+        let mut spoken = Spoken::default();
+        for sentence in ["We have soup.", "And salad.", "And pie."] {
+            spoken.speak(&sink, sentence.to_string());
+        }
+        assert_eq!(spoken.first_sentences(0), "");
+        assert_eq!(spoken.first_sentences(1), "We have soup.");
+        assert_eq!(spoken.first_sentences(2), "We have soup. And salad.");
+        assert_eq!(
+            spoken.first_sentences(9),
+            "We have soup. And salad. And pie."
+        );
     }
 }
