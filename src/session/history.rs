@@ -29,6 +29,9 @@ pub struct ChatMessage {
     /// True when the reply was cut short (the user interrupted or the model failed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Turns of earlier unanswered user messages merged into this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_turns: Vec<String>,
 }
 
 impl ChatMessage {
@@ -53,6 +56,7 @@ impl ChatMessage {
             content: content.into(),
             turn_id,
             interrupted: false,
+            merged_turns: Vec::new(),
         }
     }
 
@@ -63,7 +67,9 @@ impl ChatMessage {
     }
 
     fn is_turn(&self, role: Role, turn_id: &str) -> bool {
-        self.role == role && self.turn_id.as_deref() == Some(turn_id)
+        self.role == role
+            && (self.turn_id.as_deref() == Some(turn_id)
+                || self.merged_turns.iter().any(|t| t == turn_id))
     }
 }
 
@@ -146,7 +152,8 @@ pub fn begin_turn(
 
 /// Stores the assistant's reply for its turn: replaces an earlier reply to the same turn,
 /// else goes right after that turn's user message, else at the end (a welcome). Empty
-/// replies are not stored.
+/// replies are not stored, nor the late reply of a turn whose question a newer turn has
+/// already taken over (merged into its own): the newer turn answers both.
 pub fn record_reply(history: &mut Vec<ChatMessage>, reply: ChatMessage, limits: HistoryLimits) {
     if reply.content.trim().is_empty() {
         return;
@@ -160,6 +167,7 @@ pub fn record_reply(history: &mut Vec<ChatMessage>, reply: ChatMessage, limits: 
         return;
     }
     match history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
+        Some(index) if history[index].turn_id.as_deref() != Some(turn_id.as_str()) => return,
         Some(index) => history.insert(index + 1, reply),
         None => history.push(reply),
     }
@@ -175,6 +183,8 @@ fn merge_unanswered(history: &mut Vec<ChatMessage>) {
             let earlier = history.remove(index - 1);
             let later = &mut history[index - 1];
             later.content = format!("{}\n{}", earlier.content, later.content);
+            later.merged_turns.extend(earlier.turn_id);
+            later.merged_turns.extend(earlier.merged_turns);
         } else {
             index += 1;
         }
@@ -270,6 +280,50 @@ mod tests {
         );
         assert_eq!(texts(&seen), [(Role::User, "Book a table\nfor two")]);
         assert_eq!(history[0].turn_id.as_deref(), Some("t2"));
+        assert!(is_well_formed(&history));
+    }
+
+    #[test]
+    fn a_late_reply_to_a_merged_question_is_dropped_and_its_redelivery_adds_nothing() {
+        let mut history = Vec::new();
+        begin_turn(
+            &mut history,
+            ChatMessage::user("Book a table", "t1"),
+            None,
+            LIMITS,
+        );
+        // t1 is still settling (slowly) when t2 arrives and takes its question over.
+        begin_turn(
+            &mut history,
+            ChatMessage::user("for two", "t2"),
+            None,
+            LIMITS,
+        );
+        record_reply(
+            &mut history,
+            ChatMessage::assistant("For two, at eight.", "t2"),
+            LIMITS,
+        );
+        record_reply(
+            &mut history,
+            ChatMessage::assistant("Sure, for how", "t1"),
+            LIMITS,
+        );
+        assert_eq!(
+            texts(&history),
+            [
+                (Role::User, "Book a table\nfor two"),
+                (Role::Assistant, "For two, at eight.")
+            ]
+        );
+        let seen = begin_turn(
+            &mut history,
+            ChatMessage::user("Book a table", "t1"),
+            None,
+            LIMITS,
+        );
+        assert_eq!(history.len(), 2, "a redelivered t1 is already here");
+        assert_eq!(seen.len(), 1);
         assert!(is_well_formed(&history));
     }
 
