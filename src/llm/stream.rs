@@ -48,7 +48,10 @@ impl ReplyStream {
             Some(Err(EventStreamError::Transport(e))) => Some(Err(LlmError::Broken(e))),
             Some(Err(e)) => Some(Err(LlmError::Malformed(e.to_string()))),
             Some(Ok(event)) => match decode_event(&event.event, &event.data) {
-                Ok(chunk) if chunk.done => None,
+                Ok(chunk) if chunk.done => {
+                    self.drain_in_background();
+                    None
+                }
                 Ok(chunk) => {
                     self.finished |= chunk.finish_reason.is_some();
                     Some(Ok(chunk))
@@ -59,6 +62,21 @@ impl ReplyStream {
         // After the end or a failure nothing more is read: a failed stream is not resumed.
         self.over = !matches!(result, Some(Ok(_)));
         result
+    }
+}
+
+impl ReplyStream {
+    /// Reads what follows `[DONE]` (the end of the HTTP body) off the turn's path, so the
+    /// connection goes back to the pool instead of being closed: the next turn then pays
+    /// no new connection or TLS handshake.
+    fn drain_in_background(&mut self) {
+        let mut rest = std::mem::replace(&mut self.events, Box::pin(futures_util::stream::empty()));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let drain = async { while rest.next().await.is_some() {} };
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+            });
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! controls exactly when each byte leaves, and can break the connection mid-stream.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -146,6 +147,7 @@ struct Shared {
     default_reply: Mutex<Option<Reply>>,
     closed: Mutex<Vec<Instant>>,
     marks: Mutex<Vec<(usize, Instant)>>,
+    connections: AtomicUsize,
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -167,6 +169,7 @@ impl FakeUpstream {
             default_reply: Mutex::new(None),
             closed: Mutex::new(Vec::new()),
             marks: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
         });
         let accept_shared = shared.clone();
         tokio::spawn(async move {
@@ -192,6 +195,12 @@ impl FakeUpstream {
         *self.shared.default_reply.lock().expect("lock") = Some(reply);
     }
 
+    /// How many connections clients have opened.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
     /// When the client closed a connection while a reply was still streaming.
     #[allow(dead_code)] // not every test binary uses it
     pub fn closed_mid_stream(&self) -> Vec<Instant> {
@@ -209,21 +218,25 @@ impl FakeUpstream {
     }
 }
 
+/// Serves requests on one connection, keeping it alive between replies like a real
+/// provider, until the client closes it or a reply breaks it.
 async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
     // Streaming servers disable Nagle so each chunk leaves at once.
     let _ = socket.set_nodelay(true);
-    let Some(recorded) = read_request(&mut socket).await else {
-        return;
-    };
-    shared.requests.lock().expect("lock").push(recorded);
-    let reply = shared
-        .replies
-        .lock()
-        .expect("lock")
-        .pop_front()
-        .or_else(|| shared.default_reply.lock().expect("lock").clone())
-        .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
-    let _ = write_reply(&mut socket, reply, &shared).await;
+    shared.connections.fetch_add(1, Ordering::Relaxed);
+    while let Some(recorded) = read_request(&mut socket).await {
+        shared.requests.lock().expect("lock").push(recorded);
+        let reply = shared
+            .replies
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .or_else(|| shared.default_reply.lock().expect("lock").clone())
+            .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
+        if !matches!(write_reply(&mut socket, reply, &shared).await, Ok(true)) {
+            return;
+        }
+    }
 }
 
 async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
@@ -277,24 +290,31 @@ async fn until_closed<F: std::future::Future>(socket: &mut TcpStream, wait: F) -
     }
 }
 
-async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> std::io::Result<()> {
+/// Writes one reply; `Ok(true)` when the connection can serve another request.
+async fn write_reply(
+    socket: &mut TcpStream,
+    reply: Reply,
+    shared: &Shared,
+) -> std::io::Result<bool> {
     match reply {
         Reply::Raw(bytes) => {
             socket.write_all(&bytes).await?;
-            socket.flush().await
+            socket.flush().await?;
+            Ok(true)
         }
         Reply::Status { status, body } => {
             let head = format!(
-                "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
                 body.len()
             );
             socket.write_all(head.as_bytes()).await?;
             socket.write_all(body.as_bytes()).await?;
-            socket.flush().await
+            socket.flush().await?;
+            Ok(true)
         }
         Reply::Stream { steps, abort } => {
             socket
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
                 .await?;
             socket.flush().await?;
             for step in steps {
@@ -310,7 +330,7 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> s
                     Step::Sleep(pause) => {
                         if until_closed(socket, tokio::time::sleep(pause)).await {
                             shared.closed.lock().expect("lock").push(Instant::now());
-                            return Ok(());
+                            return Ok(false);
                         }
                     }
                     Step::Mark(label) => {
@@ -325,18 +345,19 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply, shared: &Shared) -> s
                         let wait = tokio::time::timeout(Duration::from_secs(20), gate.notified());
                         if until_closed(socket, wait).await {
                             shared.closed.lock().expect("lock").push(Instant::now());
-                            return Ok(());
+                            return Ok(false);
                         }
                     }
                 }
             }
             if abort {
                 // No terminating chunk: the client sees the body break mid-stream.
-                socket.shutdown().await
-            } else {
-                socket.write_all(b"0\r\n\r\n").await?;
-                socket.flush().await
+                socket.shutdown().await?;
+                return Ok(false);
             }
+            socket.write_all(b"0\r\n\r\n").await?;
+            socket.flush().await?;
+            Ok(true)
         }
     }
 }

@@ -226,6 +226,21 @@ async fn a_late_first_token_gets_a_filler_that_history_remembers() {
 }
 
 #[tokio::test]
+async fn turns_reuse_one_warm_connection_to_the_model() {
+    let app = spawn_app().await;
+    for turn in 0..3 {
+        app.turn(&message("conv_pool", &format!("t{turn}"), "Hi"))
+            .await;
+    }
+    assert_eq!(app.upstream.requests().len(), 3);
+    assert_eq!(
+        app.upstream.connections(),
+        1,
+        "no new connection (or TLS handshake) per turn"
+    );
+}
+
+#[tokio::test]
 async fn a_fast_model_gets_no_filler() {
     let app = spawn_app_with(&[("THINKING_FILLER_AFTER_MS", "5000")]).await;
     let events = app.turn(&message("conv_no_filler", "t1", "Hi")).await;
