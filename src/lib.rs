@@ -6,8 +6,10 @@
 //! - HTTP edge: [`startup`] (server, routes), [`routes`] (handlers), [`sse`] (framing),
 //!   [`error`] (errors to responses), [`state`].
 //! - Use case: [`turn`] (one conversational turn, no HTTP types).
-//! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API; with `llm`, the
-//!   only `reqwest` users), [`session`] (history store), [`prompts`] (prompt files).
+//! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API), [`session`]
+//!   (history stores; `session::redis` and `turn::cluster` are the only Redis users),
+//!   [`prompts`] (prompt files). `reqwest` is used by `llm`, `layercode` and the terminal
+//!   client in [`cli`] only.
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
 //!   [`llm::decode`], [`llm::wire`].
