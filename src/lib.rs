@@ -13,7 +13,9 @@
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
 //!   [`llm::decode`], [`llm::wire`].
-//! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging.
+//! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging;
+//!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
+//!   subcommands.
 
 pub mod cli;
 pub mod config;
