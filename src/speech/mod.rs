@@ -3,6 +3,7 @@
 
 pub mod chunker;
 pub mod filter;
+mod markdown;
 pub mod rules;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
