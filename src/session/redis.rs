@@ -145,12 +145,18 @@ impl RedisStore {
 /// A random wait before retrying a conflicted write, growing with the attempts (up to
 /// 20 ms), so writers that collided do not collide again in lockstep.
 fn backoff(attempt: u32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
+    let random = random_u64();
     let ceiling_us = (200u64 << attempt.min(7)).min(20_000);
     Duration::from_micros(random % ceiling_us)
+}
+
+/// A random number from the standard library's hasher seeds: good enough for jitter and
+/// ids, without a dependency.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 #[async_trait]

@@ -152,11 +152,7 @@ impl Cluster {
 
 /// A random id for this process.
 fn machine_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    format!("{random:016x}")
+    format!("{:016x}", crate::session::redis::random_u64())
 }
 
 /// Receives supersede and settled signals; reconnects after losing Redis.

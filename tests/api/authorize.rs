@@ -97,11 +97,7 @@ async fn layercode_errors_keep_their_status_and_failures_are_502() {
 
 #[tokio::test]
 async fn an_unreachable_layercode_is_a_502_and_a_missing_key_a_clear_500() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let dead = format!("http://127.0.0.1:{port}");
     let app = spawn_app_with(&[("LAYERCODE_API_BASE", &dead), ("LAYERCODE_API_KEY", "k")]).await;
     let response = app.authorize(json!({"agent_id": "a"}), &[]).await;

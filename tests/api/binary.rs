@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::fake_upstream::FakeUpstream;
-use crate::helpers::SECRET;
+use crate::helpers::{free_port, SECRET};
 
 pub struct Server {
     pub child: Child,
@@ -31,14 +31,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 /// Starts the binary against `upstream` with `extra` variables.

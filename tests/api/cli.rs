@@ -121,11 +121,7 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
 
 #[tokio::test]
 async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let dead = format!("http://127.0.0.1:{port}/v1");
     let env = vars(&[
         ("LAYERCODE_WEBHOOK_SECRET", SECRET),

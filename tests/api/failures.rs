@@ -99,12 +99,7 @@ async fn a_stream_that_closes_before_finishing_is_a_failure() {
 
 #[tokio::test]
 async fn an_unreachable_model_server_is_a_failure() {
-    // A port nothing listens on: bind, read the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}/v1");
     let app = spawn_app_with(&[("LLM_BASE_URL", &url)]).await;
     let events = app.turn(&message("conv_down", "t1", "Hi")).await;

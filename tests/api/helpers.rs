@@ -239,3 +239,20 @@ pub fn assert_well_formed(events: &[Value], turn_id: &str) {
     assert_eq!(ends, 1, "exactly one response.end in {events:?}");
     assert_eq!(events.last().expect("non-empty")["type"], "response.end");
 }
+
+/// A loopback port nothing listens on (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The codes of the errors sent to the browser as `response.data`.
+pub fn error_codes(events: &[Value]) -> Vec<String> {
+    contents(events, "response.data")
+        .iter()
+        .filter_map(|c| c["error"]["code"].as_str().map(str::to_string))
+        .collect()
+}

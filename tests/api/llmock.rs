@@ -77,13 +77,6 @@ impl Llmock {
     }
 }
 
-fn error_codes(events: &[Value]) -> Vec<String> {
-    contents(events, "response.data")
-        .iter()
-        .filter_map(|c| c["error"]["code"].as_str().map(str::to_string))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_scripted_reply_is_spoken_sentence_by_sentence() {
     let llmock = Llmock::take().await;

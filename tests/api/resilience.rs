@@ -4,18 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
-
-fn error_codes(events: &[Value]) -> Vec<String> {
-    contents(events, "response.data")
-        .iter()
-        .filter_map(|c| c["error"]["code"].as_str().map(str::to_string))
-        .collect()
-}
 
 const SERVER_ERROR: &str = r#"{"error":{"message":"overloaded","type":"server_error"}}"#;
 
