@@ -75,7 +75,8 @@ pub fn decode_event(event_name: &str, data: &str) -> Result<ReplyChunk, DecodeEr
                 .any(|r| r.as_deref().is_some_and(|r| !r.is_empty()));
             out.text = delta.content.filter(|c| !c.is_empty());
         }
-        out.finish_reason = choice.finish_reason;
+        // An empty reason says nothing, as `null` does.
+        out.finish_reason = choice.finish_reason.filter(|r| !r.is_empty());
     }
     Ok(out)
 }
@@ -158,6 +159,9 @@ mod tests {
         let chunk = decode(r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#);
         assert_eq!(chunk.finish_reason.as_deref(), Some("stop"));
         assert!(decode("[DONE]").done);
+        let empty =
+            decode(r#"{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":""}]}"#);
+        assert_eq!(empty.finish_reason, None);
     }
 
     #[test]

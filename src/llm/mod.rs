@@ -57,6 +57,11 @@ pub enum LlmError {
     /// The stream closed before the model said it was finished.
     #[error("model stream ended before the reply was finished")]
     Truncated,
+    /// The server said `[DONE]` although no chunk said why the model stopped: the reply
+    /// was cut off, not finished (llama-cpp-python's server does this to a running stream
+    /// when another request arrives).
+    #[error("model stream said [DONE] without a finish_reason: the reply was cut off")]
+    Unfinished,
     /// The stream could not be decoded.
     #[error("model stream malformed: {0}")]
     Malformed(String),
@@ -74,6 +79,7 @@ impl LlmError {
             Self::Stalled(_) => "upstream_stalled",
             Self::OutOfTime(_) => "turn_time_budget_exceeded",
             Self::Broken(_) | Self::Truncated => "upstream_stream_broken",
+            Self::Unfinished => "upstream_stream_unfinished",
             Self::Malformed(_) => "upstream_malformed",
         }
     }

@@ -1,6 +1,11 @@
 //! The upstream reply as a sequence of decoded chunks: SSE framing by `eventsource-stream`
 //! (CRLF, comments, events split across reads, UTF-8 split across reads), then
-//! [`decode_event`]. Knows when a stream ended properly and when it was cut off.
+//! [`decode_event`]. Knows when a stream ended properly and when it was cut off: a reply
+//! is finished only when a chunk said why the model stopped (`finish_reason`). Every
+//! server the README names (OpenAI, Groq, OpenRouter, Ollama, vLLM, LiteLLM, llama.cpp,
+//! llama-cpp-python) sends one at the end of a complete reply, and so does every recorded
+//! fixture; llama-cpp-python's server closes a stream it stopped for another request with
+//! `[DONE]` and none, which must not pass for an answer.
 
 use std::pin::Pin;
 
@@ -16,7 +21,7 @@ type EventResult = Result<Event, EventStreamError<String>>;
 /// A streamed reply. Call [`ReplyStream::next`] until it returns `None`.
 pub struct ReplyStream {
     events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
-    finished: bool,
+    finish_reason: Option<String>,
     over: bool,
 }
 
@@ -30,30 +35,33 @@ impl ReplyStream {
         let body = body.map(|chunk| chunk.map_err(|e| e.to_string()));
         Self {
             events: Box::pin(body.eventsource()),
-            finished: false,
+            finish_reason: None,
             over: false,
         }
     }
 
-    /// The next chunk that matters, `None` once the stream ended properly. A stream that
-    /// closes before `[DONE]` counts as ended when a `finish_reason` was seen, and as
-    /// [`LlmError::Truncated`] otherwise.
+    /// The next chunk that matters, `None` once the stream ended properly: with `[DONE]`
+    /// or the end of the body after a `finish_reason`. Without one, `[DONE]` is
+    /// [`LlmError::Unfinished`] and the end of the body [`LlmError::Truncated`].
     pub async fn next(&mut self) -> Option<Result<ReplyChunk, LlmError>> {
         if self.over {
             return None;
         }
+        let finished = self.finish_reason.is_some();
         let result = match self.events.next().await {
-            None if self.finished => None,
+            None if finished => None,
             None => Some(Err(LlmError::Truncated)),
             Some(Err(EventStreamError::Transport(e))) => Some(Err(LlmError::Broken(e))),
             Some(Err(e)) => Some(Err(LlmError::Malformed(e.to_string()))),
             Some(Ok(event)) => match decode_event(&event.event, &event.data) {
                 Ok(chunk) if chunk.done => {
                     self.drain_in_background();
-                    None
+                    (!finished).then_some(Err(LlmError::Unfinished))
                 }
                 Ok(chunk) => {
-                    self.finished |= chunk.finish_reason.is_some();
+                    if chunk.finish_reason.is_some() {
+                        self.finish_reason.clone_from(&chunk.finish_reason);
+                    }
                     Some(Ok(chunk))
                 }
                 Err(e) => Some(Err(e.into())),
@@ -66,6 +74,11 @@ impl ReplyStream {
 }
 
 impl ReplyStream {
+    /// Why the model stopped (`stop`, `length`, `tool_calls`, …), once a chunk said.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish_reason.as_deref()
+    }
+
     /// Reads what follows `[DONE]` (the end of the HTTP body) off the turn's path, so the
     /// connection goes back to the pool instead of being closed: the next turn then pays
     /// no new connection or TLS handshake.
@@ -164,12 +177,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn done_without_a_finish_reason_is_a_cut_off_reply() {
+        let (text, _, outcome) =
+            whole(&fixture("llama-cpp-server-cut-by-another-request.sse")).await;
+        assert!(text.ends_with("across the desert. Its head"), "{text}");
+        assert_eq!(outcome, Err(LlmError::Unfinished));
+        assert_eq!(
+            LlmError::Unfinished.code(),
+            "upstream_stream_unfinished",
+            "its own kind in logs and metrics"
+        );
+        assert!(LlmError::Unfinished.retryable());
+        let role_then_done = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\ndata: [DONE]\n\n";
+        let (text, _, outcome) = whole(role_then_done.as_bytes()).await;
+        assert_eq!((text.as_str(), outcome), ("", Err(LlmError::Unfinished)));
+    }
+
+    #[tokio::test]
+    async fn every_recorded_complete_reply_has_a_finish_reason() {
+        for name in [
+            "llmock-reply-with-usage.sse",
+            "litellm-proxy-reply-with-usage.sse",
+            "llama-cpp-server.sse",
+            "llmock-tool-call.sse",
+        ] {
+            let bytes = fixture(name);
+            let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(bytes))]);
+            let mut stream = ReplyStream::new(body);
+            while let Some(item) = stream.next().await {
+                item.unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            assert!(stream.finish_reason().is_some(), "{name}");
+        }
+    }
+
+    #[tokio::test]
     async fn every_split_point_of_every_fixture_decodes_the_same() {
         for name in [
             "llmock-reply-with-usage.sse",
             "litellm-proxy-reply-with-usage.sse",
             "llama-cpp-server.sse",
             "llmock-tool-call.sse",
+            "llama-cpp-server-cut-by-another-request.sse",
+            "litellm-proxy-inband-error.sse",
         ] {
             let bytes = fixture(name);
             let expected = whole(&bytes).await;

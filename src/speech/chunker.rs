@@ -109,6 +109,15 @@ impl SentenceChunker {
         out
     }
 
+    /// Ends a stream that was cut off: speaks what is pending only if it looks like a
+    /// finished sentence (as on a pause), and drops an unfinished one.
+    pub fn finish_complete(&mut self) -> Vec<String> {
+        let out = self.pause();
+        self.pending.clear();
+        self.resume.set(0);
+        out
+    }
+
     /// Ends the stream: returns what is left, cut to the length cap.
     pub fn finish(&mut self) -> Vec<String> {
         let mut out = self.push("");
@@ -407,6 +416,30 @@ mod tests {
         assert!(chunker.push(" Smith about it").is_empty());
         assert!(chunker.pause().is_empty(), "unfinished sentences wait");
         assert_eq!(chunker.finish(), ["Ask Dr. Smith about it"]);
+    }
+
+    #[test]
+    fn a_cut_off_stream_speaks_finished_sentences_only() {
+        let policy = ChunkPolicy {
+            min_chunk_chars: 10,
+            ..PLAIN
+        };
+        let mut chunker = SentenceChunker::new(policy);
+        assert_eq!(
+            chunker.push("First of all, a sentence. Okay. And one that would"),
+            ["First of all, a sentence."]
+        );
+        assert_eq!(chunker.finish_complete(), ["Okay."]);
+        assert!(!chunker.has_pending());
+        let mut chunker = SentenceChunker::new(PLAIN);
+        assert!(chunker.push("It ends here.").is_empty());
+        assert_eq!(chunker.finish_complete(), ["It ends here."]);
+        let mut chunker = SentenceChunker::new(PLAIN);
+        assert!(chunker.push("Ask Dr.").is_empty());
+        assert!(
+            chunker.finish_complete().is_empty(),
+            "an abbreviation ends nothing"
+        );
     }
 
     #[test]

@@ -78,6 +78,15 @@ impl SpeechStream {
         out
     }
 
+    /// The reply was cut off before the model finished (the token cap): returns the
+    /// complete sentences left; an unfinished one is never spoken.
+    pub fn finish_cut(&mut self) -> Vec<String> {
+        let clean = self.filter.finish();
+        let mut out = self.chunker.push(&clean);
+        out.extend(self.chunker.finish_complete());
+        out
+    }
+
     /// True when text is waiting for its sentence to end.
     pub fn has_pending(&self) -> bool {
         self.chunker.has_pending()

@@ -290,6 +290,8 @@ fn log_turn(turn: &UserTurn, llm: &LlmClient, outcome: TurnOutcome, run: &ReplyR
         first_tts_ms = run.ms_since_start(run.spoken.first_at),
         total_ms = run.ms_since_start(Some(tokio::time::Instant::now())),
         sentences = run.spoken.sentences,
+        finish_reason = report.finish_reason.as_deref(),
+        cut_by_token_cap = report.cut_by_token_cap(),
         prompt_tokens = report.usage.map(|u| u.prompt_tokens),
         completion_tokens = report.usage.map(|u| u.completion_tokens),
         "turn finished"

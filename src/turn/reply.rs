@@ -86,6 +86,15 @@ pub(super) struct Report {
     pub(super) usage: Option<Usage>,
     pub(super) attempts: u32,
     pub(super) upstream: usize,
+    /// Why the model stopped, as it said (`stop`, `length`, …).
+    pub(super) finish_reason: Option<String>,
+}
+
+impl Report {
+    /// The model stopped at the token cap (`LLM_MAX_TOKENS`), mid-reply.
+    pub(super) fn cut_by_token_cap(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
 }
 
 /// One reply in progress.
@@ -245,7 +254,19 @@ impl<'a> ReplyRun<'a> {
             }
         }
         let ended_at = std::time::Instant::now();
-        for sentence in self.speech.finish() {
+        self.report.finish_reason = stream.finish_reason().map(str::to_owned);
+        // A reply stopped by the token cap or a content filter ends mid-sentence: its
+        // unfinished sentence is not spoken (nor stored, since history keeps what was said).
+        let cut_short = matches!(
+            self.report.finish_reason.as_deref(),
+            Some("length" | "content_filter")
+        );
+        let rest = if cut_short {
+            self.speech.finish_cut()
+        } else {
+            self.speech.finish()
+        };
+        for sentence in rest {
             self.spoken
                 .speak_completed(self.sink, sentence, Some(ended_at));
         }

@@ -9,6 +9,7 @@ mod authorize;
 mod conversations;
 mod deploy;
 mod failures;
+mod finish;
 mod history;
 mod llmock;
 mod observability;
