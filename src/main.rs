@@ -1,6 +1,7 @@
 //! The `voicebridge` binary: reads `.env` (development), then runs the server (default),
 //! the terminal chat or the configuration check.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use voicebridge::cli::{self, Command};
@@ -76,6 +77,7 @@ async fn chat(url: Option<String>) -> ExitCode {
     let options = cli::chat::ChatOptions {
         url: url.unwrap_or_else(|| format!("http://127.0.0.1:{}", settings.port)),
         secret: settings.webhook_secret,
+        interactive: std::io::stdin().is_terminal(),
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
     match cli::chat::run(&options, input, &mut std::io::stdout()).await {

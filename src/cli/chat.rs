@@ -30,6 +30,9 @@ pub struct ChatOptions {
     pub url: String,
     /// Webhook secret to sign with; `None` sends unsigned webhooks.
     pub secret: Option<Secret>,
+    /// Input comes from a person at a terminal: prompt with `you> `. Piped input is
+    /// echoed after `you> ` on its own line instead, so the output reads as a transcript.
+    pub interactive: bool,
 }
 
 /// Runs the chat until `input` ends.
@@ -43,9 +46,14 @@ where
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let conversation = format!("chat-{stamp}");
+    let hint = if options.interactive {
+        " End with Ctrl-D."
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "Talking to {} (conversation {conversation}). End with Ctrl-D.",
+        "Talking to {} (conversation {conversation}).{hint}",
         options.url
     )?;
     let start = json!({"type": "session.start", "session_id": conversation, "conversation_id": conversation, "turn_id": "turn-0"});
@@ -54,14 +62,19 @@ where
     let mut lines = input.lines();
     let mut turn = 0;
     loop {
-        write!(out, "you> ")?;
-        out.flush()?;
+        if options.interactive {
+            write!(out, "you> ")?;
+            out.flush()?;
+        }
         let Some(line) = lines.next_line().await.map_err(ChatError::Output)? else {
             break;
         };
         let text = line.trim();
         if text.is_empty() {
             continue;
+        }
+        if !options.interactive {
+            writeln!(out, "you> {text}")?;
         }
         turn += 1;
         let message = json!({
@@ -70,7 +83,9 @@ where
         });
         client.turn(&message, out).await?;
     }
-    writeln!(out)?;
+    if options.interactive {
+        writeln!(out)?; // Ctrl-D left the cursor after the prompt.
+    }
     let end =
         json!({"type": "session.end", "session_id": conversation, "conversation_id": conversation});
     client.post(&end).await?;

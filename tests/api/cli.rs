@@ -86,6 +86,25 @@ async fn chat_speaks_like_layercode_and_prints_what_is_said() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+    // Piped input gets no prompts: the output reads as a transcript, a line each.
+    let transcript: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("you>") || l.starts_with("agent>"))
+        .collect();
+    assert_eq!(
+        transcript,
+        [
+            format!("agent> {WELCOME}").as_str(),
+            "you> Hello there",
+            "agent> Nice to meet you.",
+            "agent> What can I do?",
+            "you> And again",
+            "agent> Hello there.",
+            "agent> How can I help?",
+        ],
+        "{stdout}"
+    );
+    assert!(!stdout.contains("you> agent>"), "{stdout}");
     let requests = app.upstream.requests();
     assert_eq!(requests.len(), 2, "one model request per typed line");
     let second = requests[1].messages();
