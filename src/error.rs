@@ -30,6 +30,15 @@ pub enum ApiError {
     /// The client's connection failed while we read the body.
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    /// `/metrics` needs `METRICS_TOKEN` as a Bearer token.
+    #[error("send METRICS_TOKEN as a Bearer token")]
+    MetricsToken,
+    /// The voice page is behind `ACCESS_TOKEN`: the browser asks for it (HTTP Basic).
+    #[error("This voice agent is protected: enter the access token as the password.")]
+    PageLocked,
+    /// No route answers this method and path.
+    #[error("not found")]
+    NotFound,
     /// The access token is missing or wrong.
     #[error("an access token is required: send it as the Basic password or as a Bearer token")]
     AccessDenied,
@@ -52,7 +61,8 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::AccessDenied => StatusCode::UNAUTHORIZED,
+            Self::AccessDenied | Self::MetricsToken | Self::PageLocked => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Authorize(AuthorizeError::NotConfigured) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Authorize(AuthorizeError::Unreachable(_)) => StatusCode::BAD_GATEWAY,
@@ -70,6 +80,16 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         tracing::info!(status = self.status_code().as_u16(), error = %self, "request refused");
         let mut response = HttpResponse::build(self.status_code());
+        if let Self::PageLocked = self {
+            // A page for a person: the browser shows its own password prompt.
+            return response
+                .insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Basic realm=\"voicebridge\", charset=\"UTF-8\"",
+                ))
+                .content_type("text/plain; charset=utf-8")
+                .body(self.to_string());
+        }
         if let Self::TooManyRequests { retry_after } = self {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0);
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));

@@ -7,8 +7,8 @@
 //!   [`error`] (errors to responses), [`state`].
 //! - Use case: [`turn`] (one conversational turn, no HTTP types).
 //! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API), [`session`]
-//!   (history stores; `session::redis` and `turn::cluster` are the only Redis users),
-//!   [`prompts`] (prompt files). `reqwest` is used by `llm`, `layercode` and the terminal
+//!   (history rules and the in-memory store), [`cluster`] (the Redis store and turn
+//!   coordinator: the only Redis user), [`prompts`] (prompt files). `reqwest` is used by `llm`, `layercode` and the terminal
 //!   client in [`cli`] only.
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
@@ -18,6 +18,7 @@
 //!   subcommands.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod layercode;

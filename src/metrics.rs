@@ -1,26 +1,62 @@
 //! Prometheus metrics (`GET /metrics`): turns by event and outcome, upstream errors by
 //! kind, upstream first-token time, webhook-to-first-speech time, and the gateway's own
 //! added latency: from receiving the upstream bytes that complete a sentence to handing
-//! that sentence's frame to the HTTP layer.
+//! that sentence's frame to the HTTP layer. The rest of the crate calls methods that speak
+//! its own terms (`turn_finished`, `upstream_failed`, `store_failed`); the label strings
+//! live here.
+
+use std::time::Duration;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+use crate::llm::LlmError;
+use crate::turn::TurnOutcome;
+
+/// Which webhook a turn answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnKind {
+    /// A `message`: the user said something.
+    Message,
+    /// A `session.start`: the welcome.
+    Welcome,
+}
+
+/// A session store or cross-machine operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOperation {
+    /// Storing the user's message and reading the history.
+    BeginTurn,
+    /// Storing what was said.
+    RecordReply,
+    /// Claiming a conversation for a turn across machines.
+    Claim,
+    /// Giving a conversation up across machines.
+    Release,
+}
+
+impl StoreOperation {
+    /// The operation's name in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BeginTurn => "begin_turn",
+            Self::RecordReply => "record_reply",
+            Self::Claim => "claim",
+            Self::Release => "release",
+        }
+    }
+}
+
 /// Every metric the server exports.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
-    /// Webhooks accepted, by event type.
-    pub webhooks: IntCounterVec,
-    /// Turns finished, by event (`message`, `session.start`) and outcome.
-    pub turns: IntCounterVec,
-    /// Failed model attempts, by kind (the error code).
-    pub upstream_errors: IntCounterVec,
-    /// Failed session store or cross-machine operations, by operation.
-    pub store_errors: IntCounterVec,
-    /// Seconds from sending a request upstream to the first token.
-    pub upstream_first_token: Histogram,
+    webhooks: IntCounterVec,
+    turns: IntCounterVec,
+    upstream_errors: IntCounterVec,
+    store_errors: IntCounterVec,
+    upstream_first_token: Histogram,
     /// Seconds from receiving a webhook to sending its first `response.tts`.
     pub first_tts: Histogram,
     /// Seconds from the upstream bytes that complete a sentence to its frame leaving us.
@@ -100,6 +136,41 @@ impl Metrics {
             conversations: gauge("voicebridge_conversations", "Conversations held by the session store."),
             registry,
         }
+    }
+
+    /// A webhook of this event type (Layercode's name for it) was accepted.
+    pub fn webhook_received(&self, event: &str) {
+        self.webhooks.with_label_values(&[event]).inc();
+    }
+
+    /// A turn ended this way.
+    pub fn turn_finished(&self, kind: TurnKind, outcome: TurnOutcome) {
+        let kind = match kind {
+            TurnKind::Message => "message",
+            TurnKind::Welcome => "session.start",
+        };
+        self.turns
+            .with_label_values(&[kind, outcome.as_str()])
+            .inc();
+    }
+
+    /// An attempt at the model failed this way.
+    pub fn upstream_failed(&self, error: &LlmError) {
+        self.upstream_errors
+            .with_label_values(&[error.code()])
+            .inc();
+    }
+
+    /// The model's first token came this long after the request was sent.
+    pub fn upstream_first_token(&self, after: Duration) {
+        self.upstream_first_token.observe(after.as_secs_f64());
+    }
+
+    /// A session store or cross-machine operation failed.
+    pub fn store_failed(&self, operation: StoreOperation) {
+        self.store_errors
+            .with_label_values(&[operation.as_str()])
+            .inc();
     }
 
     /// The Prometheus text exposition, with the gauges read now.

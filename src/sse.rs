@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::DropGuard;
 
-use crate::turn::TurnEvent;
+use crate::turn::{Delivery, TurnEvent};
 
 #[derive(Serialize)]
 struct Frame<'a, C: Serialize> {
@@ -48,6 +48,7 @@ pub fn encode(event: &TurnEvent, turn_id: &str) -> Bytes {
     match event {
         TurnEvent::Speak(text, _) => frame("response.tts", Some(text), turn_id),
         TurnEvent::Data(value) => frame("response.data", Some(value), turn_id),
+        TurnEvent::End => end(turn_id),
     }
 }
 
@@ -66,34 +67,31 @@ pub struct SpeechTiming {
     pub received: Instant,
 }
 
-/// The body of a reply: frames events as they arrive and appends `response.end` once the
-/// turn drops its sender (also if the turn task died). Dropping the body (the client went
-/// away) cancels the turn through the guard.
+/// The body of a reply: frames events as they arrive, ending with exactly one
+/// `response.end`: the turn's [`TurnEvent::End`], or, if the turn died without it, the
+/// channel closing. Dropping the body (the client went away) cancels the turn through the
+/// delivery's guard.
 pub struct SseBody {
     events: UnboundedReceiver<TurnEvent>,
     turn_id: String,
     ended: bool,
     spoke: bool,
     timing: Option<SpeechTiming>,
-    delivered: Option<Arc<AtomicUsize>>,
-    _cancel_on_drop: Option<DropGuard>,
+    delivered: Arc<AtomicUsize>,
+    _cancel_on_drop: DropGuard,
 }
 
 impl SseBody {
-    /// A body for `turn_id` reading `events`; `cancel_on_drop` fires when the body is dropped.
-    pub fn new(
-        events: UnboundedReceiver<TurnEvent>,
-        turn_id: String,
-        cancel_on_drop: Option<DropGuard>,
-    ) -> Self {
+    /// A body for `turn_id` framing what `delivery` brings.
+    pub fn new(delivery: Delivery, turn_id: String) -> Self {
         Self {
-            events,
+            events: delivery.events,
             turn_id,
             ended: false,
             spoke: false,
             timing: None,
-            delivered: None,
-            _cancel_on_drop: cancel_on_drop,
+            delivered: delivery.delivered,
+            _cancel_on_drop: delivery.cancel_on_drop,
         }
     }
 
@@ -103,15 +101,9 @@ impl SseBody {
         self
     }
 
-    /// Counts every `response.tts` framed into `delivered`.
-    pub fn counting_speech(mut self, delivered: Arc<AtomicUsize>) -> Self {
-        self.delivered = Some(delivered);
-        self
-    }
-
     fn observe(&mut self, event: &TurnEvent) {
-        if let (TurnEvent::Speak(..), Some(delivered)) = (event, &self.delivered) {
-            delivered.fetch_add(1, Ordering::Release);
+        if let TurnEvent::Speak(..) = event {
+            self.delivered.fetch_add(1, Ordering::Release);
         }
         let (TurnEvent::Speak(_, completed_at), Some(timing)) = (event, &self.timing) else {
             return;
@@ -137,6 +129,7 @@ impl Stream for SseBody {
         }
         match self.events.poll_recv(cx) {
             Poll::Ready(Some(event)) => {
+                self.ended = event == TurnEvent::End;
                 self.observe(&event);
                 Poll::Ready(Some(Ok(encode(&event, &self.turn_id))))
             }
@@ -152,8 +145,10 @@ impl Stream for SseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::turn::Caller;
     use futures_util::StreamExt;
     use serde_json::json;
+    use tokio_util::sync::CancellationToken;
 
     #[test]
     fn frames_are_single_line_json_with_the_turn_id() {
@@ -176,29 +171,41 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_body_ends_exactly_once_after_the_sender_is_gone() {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tx.send(TurnEvent::Speak("One.".into(), None))
-            .expect("open");
-        drop(tx);
-        let frames: Vec<Bytes> = SseBody::new(rx, "t".into(), None)
-            .map(|f| f.unwrap_or_else(|e| match e {}))
+    fn caller() -> (Caller, Delivery) {
+        Caller::new(CancellationToken::new(), tokio::time::Instant::now())
+    }
+
+    async fn frames(body: SseBody) -> Vec<Bytes> {
+        body.map(|f| f.unwrap_or_else(|e| match e {}))
             .collect()
-            .await;
+            .await
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_exactly_once_when_the_turn_ends_it() {
+        let (caller, delivery) = caller();
+        caller.send(TurnEvent::Speak("One.".into(), None));
+        caller.end();
+        let frames = frames(SseBody::new(delivery, "t".into())).await;
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[1], end("t"));
+    }
+
+    #[tokio::test]
+    async fn the_body_still_ends_once_when_the_turn_died_without_ending_it() {
+        let (caller, delivery) = caller();
+        caller.send(TurnEvent::Speak("One.".into(), None));
+        drop(caller);
+        let frames = frames(SseBody::new(delivery, "t".into())).await;
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[1], end("t"));
     }
 
     #[test]
     fn dropping_the_body_cancels_the_turn() {
-        let token = tokio_util::sync::CancellationToken::new();
-        let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        drop(SseBody::new(
-            rx,
-            "t".into(),
-            Some(token.clone().drop_guard()),
-        ));
-        assert!(token.is_cancelled());
+        let (caller, delivery) = caller();
+        drop(SseBody::new(delivery, "t".into()));
+        assert!(caller.cancellation().is_cancelled());
+        caller.end();
     }
 }

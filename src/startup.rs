@@ -7,17 +7,17 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
+use crate::cluster::{RedisCoordinator, RedisStore};
 use crate::config::{redacted_url, Settings};
 use crate::layercode::LayercodeApi;
 use crate::llm::{LlmClient, LlmError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
-use crate::session::{spawn_idle_sweeper, MemoryStore, RedisStore, SessionStore};
-use crate::state::AppState;
-use crate::turn::{Agent, AgentSettings, Cluster};
+use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
+use crate::state::{AppState, TurnTasks};
+use crate::turn::{Agent, AgentSettings, Coordinator, Ledger, LocalCoordinator};
 use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
@@ -70,6 +70,30 @@ async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Sta
     Ok(Arc::new(store))
 }
 
+/// Turns coordinated on this machine, or across machines through Redis when
+/// `SESSION_STORE_URL` is set.
+async fn coordinator(
+    settings: &Settings,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Result<Arc<dyn Coordinator>, StartupError> {
+    let Some(url) = &settings.session_store_url else {
+        return Ok(Arc::new(LocalCoordinator::new()));
+    };
+    // A claim outlives a machine that died mid-turn by at most a turn's budget.
+    let claim_ttl = settings.llm.turn_timeout + Duration::from_secs(5);
+    let coordinator = RedisCoordinator::connect(
+        url.expose(),
+        &settings.session_store_prefix,
+        claim_ttl,
+        metrics.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
+    Ok(Arc::new(coordinator))
+}
+
 fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
     format!(
         "SESSION_STORE_URL: cannot reach Redis at {}: {error}",
@@ -83,7 +107,7 @@ pub struct Application {
     store: Arc<dyn SessionStore>,
     server: Server,
     shutdown: CancellationToken,
-    turns: TaskTracker,
+    turns: TurnTasks,
     grace: Duration,
 }
 
@@ -111,21 +135,13 @@ impl Application {
             speech: settings.speech,
         };
         let metrics = Metrics::new();
-        let mut agent = Agent::new(store.clone(), llm, agent_settings, metrics.clone());
-        if let Some(url) = &settings.session_store_url {
-            // A claim outlives a machine that died mid-turn by at most a turn's budget.
-            let claim_ttl = settings.llm.turn_timeout + Duration::from_secs(5);
-            let cluster = Cluster::connect(
-                url.expose(),
-                &settings.session_store_prefix,
-                agent.active_turns(),
-                claim_ttl,
-                shutdown.clone(),
-            )
-            .await
-            .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
-            agent = agent.with_cluster(cluster);
-        }
+        let coordinator = coordinator(&settings, &metrics, &shutdown).await?;
+        let ledger = Ledger {
+            store: store.clone(),
+            coordinator,
+            metrics: metrics.clone(),
+        };
+        let agent = Agent::new(ledger, Arc::new(llm), agent_settings);
         if settings.webhook_secret.is_none() {
             tracing::warn!(
                 "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
@@ -150,7 +166,7 @@ impl Application {
         if settings.session_store_url.is_none() {
             spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
         }
-        let turns = TaskTracker::new();
+        let turns = TurnTasks::default();
         let state = AppState {
             web,
             turns: turns.clone(),
@@ -201,6 +217,11 @@ impl Application {
         self.port
     }
 
+    /// The turn tasks (for tests that wait until no turn is running).
+    pub fn turns(&self) -> TurnTasks {
+        self.turns.clone()
+    }
+
     /// The conversation store (for embedding and tests).
     pub fn store(&self) -> Arc<dyn SessionStore> {
         self.store.clone()
@@ -225,7 +246,7 @@ impl Application {
 
 async fn stop_on_signal(
     server: ServerHandle,
-    turns: TaskTracker,
+    turns: TurnTasks,
     shutdown: CancellationToken,
     grace: Duration,
 ) {
@@ -237,14 +258,16 @@ async fn stop_on_signal(
         "stopping: no new connections; letting turns finish"
     );
     server.pause().await;
-    turns.close();
-    if tokio::time::timeout(grace, turns.wait()).await.is_err() {
+    if tokio::time::timeout(grace, turns.close_and_wait())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             turns = turns.len(),
             "grace period over; ending the remaining turns"
         );
         shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(2), turns.wait()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), turns.close_and_wait()).await;
     }
     server.stop(true).await;
 }

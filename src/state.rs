@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -22,9 +23,73 @@ pub struct AppState {
     /// The voice page and `/authorize`.
     pub web: Arc<Web>,
     /// Every running turn task, so a stopping server can wait for them.
-    pub turns: TaskTracker,
+    pub turns: TurnTasks,
     /// What `/metrics` exports.
     pub metrics: Metrics,
     /// Bearer token protecting `/metrics`, when set.
     pub metrics_token: Option<Secret>,
+}
+
+/// The turn tasks running in this process: a stopping server waits for them, and anyone
+/// may wait until none is running (a turn's history is settled only when its task ends,
+/// after its stream).
+#[derive(Clone)]
+pub struct TurnTasks {
+    tracker: TaskTracker,
+    running: watch::Sender<usize>,
+}
+
+impl Default for TurnTasks {
+    fn default() -> Self {
+        Self {
+            tracker: TaskTracker::new(),
+            running: watch::Sender::new(0),
+        }
+    }
+}
+
+/// Counts a task as running until dropped (however the task ends).
+struct Running(watch::Sender<usize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+}
+
+impl TurnTasks {
+    /// Runs `turn` as a tracked task.
+    pub fn spawn<F>(&self, turn: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.running.send_modify(|n| *n += 1);
+        let running = Running(self.running.clone());
+        self.tracker.spawn(async move {
+            let _running = running;
+            turn.await;
+        });
+    }
+
+    /// Number of turn tasks running.
+    pub fn len(&self) -> usize {
+        *self.running.borrow()
+    }
+
+    /// True when no turn task is running.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Resolves once no turn task is running (at once if none is).
+    pub async fn idle(&self) {
+        let mut running = self.running.subscribe();
+        let _ = running.wait_for(|n| *n == 0).await;
+    }
+
+    /// Accepts no more turns and waits until the running ones have ended.
+    pub async fn close_and_wait(&self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
 }

@@ -3,24 +3,27 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::web::access;
 
 /// Exports the metrics.
-pub async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if let Some(token) = &state.metrics_token {
         let bearer = authorization(&request).is_some_and(|value| {
             value.to_ascii_lowercase().starts_with("bearer ")
                 && access::is_granted(Some(value), token.expose())
         });
         if !bearer {
-            return HttpResponse::Unauthorized()
-                .json(serde_json::json!({ "error": "send METRICS_TOKEN as a Bearer token" }));
+            return Err(ApiError::MetricsToken);
         }
     }
     let conversations = state.agent.store().conversation_count();
     let body = state.metrics.render(state.turns.len(), conversations);
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(body)
+        .body(body))
 }

@@ -73,6 +73,6 @@ pub(crate) fn authorization(request: &HttpRequest) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "error": "not found" }))
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
 }

@@ -2,22 +2,17 @@
 //! limit, verifies the signature over those exact bytes, parses, then either streams a
 //! turn as SSE or acknowledges with a small JSON body.
 
-use std::future::Future;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
-use tokio_util::sync::CancellationToken;
 
 use super::read_body;
 use crate::error::ApiError;
 use crate::session::Heard;
 use crate::sse::{SpeechTiming, SseBody};
 use crate::state::AppState;
-use crate::turn::{TurnEvent, UserTurn};
+use crate::turn::{Caller, Request, Turn};
 use crate::webhook::{
     payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
 };
@@ -35,14 +30,10 @@ pub async fn receive_webhook(
     let body = read_body(&request, body, MAX_BODY_BYTES).await?;
     check_signature(&state, &request, &body)?;
     let event = payload::parse(&body)?;
-    state
-        .metrics
-        .webhooks
-        .with_label_values(&[event.kind.as_str()])
-        .inc();
+    state.metrics.webhook_received(event.kind.as_str());
     match event.kind {
         EventKind::Message => reply(&state, event, received),
-        EventKind::SessionStart => welcome(&state, event, received),
+        EventKind::SessionStart => stream_turn(&state, &event, Request::Welcome, received),
         EventKind::SessionEnd => Ok(acknowledge("session.end")),
         EventKind::SessionUpdate => Ok(acknowledge("session.update")),
         EventKind::Data => Ok(acknowledge("data")),
@@ -86,31 +77,12 @@ fn reply(
     event: WebhookEvent,
     received: Received,
 ) -> Result<HttpResponse, ApiError> {
-    let (conversation, turn_id) = turn_keys(&event)?;
     let text = event
         .text
+        .clone()
         .ok_or_else(|| ApiError::BadRequest("a `message` event needs `text`".into()))?;
     let heard = heard_of_previous_turn(event.interruption_context.as_ref());
-    let agent = state.agent.clone();
-    Ok(stream_turn(
-        state,
-        turn_id.clone(),
-        received,
-        move |events, cancel, delivered| async move {
-            if text.trim().is_empty() {
-                return; // Nothing was said: end the turn without asking the model.
-            }
-            let turn = UserTurn {
-                conversation,
-                turn_id,
-                text,
-                heard,
-                received_at: received.budget_from,
-                delivered,
-            };
-            agent.reply(turn, events, cancel).await;
-        },
-    ))
+    stream_turn(state, &event, Request::Message { text, heard }, received)
 }
 
 /// What the user heard of an interrupted previous reply, when Layercode reports it.
@@ -120,24 +92,6 @@ fn heard_of_previous_turn(context: Option<&InterruptionContext>) -> Option<Heard
         assistant_turn_id: context.assistant_turn_id.clone(),
         text: context.text_heard.clone()?,
     })
-}
-
-fn welcome(
-    state: &AppState,
-    event: WebhookEvent,
-    received: Received,
-) -> Result<HttpResponse, ApiError> {
-    let (conversation, turn_id) = turn_keys(&event)?;
-    let agent = state.agent.clone();
-    let id = turn_id.clone();
-    Ok(stream_turn(
-        state,
-        turn_id,
-        received,
-        move |events, _, _| async move {
-            agent.welcome(&conversation, &id, events).await;
-        },
-    ))
 }
 
 fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
@@ -151,38 +105,38 @@ fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
     Ok((conversation.to_string(), turn_id.to_string()))
 }
 
-/// Runs a turn in its own task and streams its events. The task outlives a client that
+/// Runs the turn in its own task and streams its events. The task outlives a client that
 /// goes away just long enough to settle history: dropping the body cancels it.
-fn stream_turn<F, Fut>(
+fn stream_turn(
     state: &AppState,
-    turn_id: String,
+    event: &WebhookEvent,
+    request: Request,
     received: Received,
-    run: F,
-) -> HttpResponse
-where
-    F: FnOnce(UnboundedSender<TurnEvent>, CancellationToken, Arc<AtomicUsize>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let (events, receiver) = unbounded_channel();
-    let cancel = state.shutdown.child_token();
-    let delivered = Arc::new(AtomicUsize::new(0));
-    state
-        .turns
-        .spawn(run(events, cancel.clone(), delivered.clone()));
+) -> Result<HttpResponse, ApiError> {
+    let (conversation, turn_id) = turn_keys(event)?;
+    let (caller, delivery) = Caller::new(state.shutdown.child_token(), received.budget_from);
+    let turn = Turn {
+        conversation,
+        turn_id: turn_id.clone(),
+        request,
+        caller,
+    };
+    let agent = state.agent.clone();
+    state.turns.spawn(async move {
+        agent.run(turn).await;
+    });
     let timing = SpeechTiming {
         added_latency: state.metrics.added_latency.clone(),
         first_tts: state.metrics.first_tts.clone(),
         received: received.at,
     };
-    let body = SseBody::new(receiver, turn_id, Some(cancel.drop_guard()))
-        .with_timing(timing)
-        .counting_speech(delivered);
-    HttpResponse::Ok()
+    let body = SseBody::new(delivery, turn_id).with_timing(timing);
+    Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((header::CONTENT_ENCODING, "identity"))
-        .streaming(body)
+        .streaming(body))
 }
 
 fn acknowledge(kind: &str) -> HttpResponse {

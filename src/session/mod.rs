@@ -3,7 +3,6 @@
 
 pub mod history;
 pub mod memory;
-pub mod redis;
 pub mod store;
 
 #[cfg(test)]
@@ -11,5 +10,4 @@ pub mod conformance;
 
 pub use history::{ChatMessage, Heard, HistoryLimits, Role};
 pub use memory::{spawn_idle_sweeper, MemoryStore};
-pub use redis::RedisStore;
 pub use store::{SessionStore, StoreError};

@@ -7,35 +7,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use serde_json::json;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{sleep_until, Instant};
 
-use super::AgentSettings;
-use crate::llm::{next_attempt, LlmClient, LlmError, NextAttempt, Usage};
+use super::{AgentSettings, Caller, Model, TurnEvent};
+use crate::llm::{next_attempt, LlmError, NextAttempt, Usage};
 use crate::metrics::Metrics;
 use crate::session::ChatMessage;
 use crate::speech::SpeechStream;
-
-/// What a turn sends to the caller, in order. The end of the turn is the end of the
-/// channel, so `response.end` is written exactly once by whoever frames these.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TurnEvent {
-    /// Text to speak (`response.tts`), with the moment the upstream bytes that completed
-    /// it were received, when upstream bytes did (for the added-latency metric).
-    Speak(String, Option<std::time::Instant>),
-    /// JSON for the browser (`response.data`).
-    Data(serde_json::Value),
-}
-
-/// Tells the caller what to say; a caller that went away is not an error here (the
-/// cancellation token carries that).
-pub(super) struct EventSink(pub(super) UnboundedSender<TurnEvent>);
-
-impl EventSink {
-    pub(super) fn send(&self, event: TurnEvent) {
-        let _ = self.0.send(event);
-    }
-}
 
 /// What the user has heard so far in this turn.
 #[derive(Default)]
@@ -48,14 +26,14 @@ pub(super) struct Spoken {
 }
 
 impl Spoken {
-    pub(super) fn speak(&mut self, sink: &EventSink, sentence: String) {
+    pub(super) fn speak(&mut self, sink: &Caller, sentence: String) {
         self.speak_completed(sink, sentence, None);
     }
 
     /// Speaks a sentence whose end arrived from upstream at `completed_at`.
     pub(super) fn speak_completed(
         &mut self,
-        sink: &EventSink,
+        sink: &Caller,
         sentence: String,
         completed_at: Option<std::time::Instant>,
     ) {
@@ -101,8 +79,8 @@ impl Report {
 pub(super) struct ReplyRun<'a> {
     settings: &'a AgentSettings,
     metrics: &'a Metrics,
-    llm: &'a LlmClient,
-    sink: &'a EventSink,
+    llm: &'a dyn Model,
+    sink: &'a Caller,
     pub(super) spoken: Spoken,
     pub(super) report: Report,
     speech: SpeechStream,
@@ -116,14 +94,14 @@ pub(super) struct ReplyRun<'a> {
 }
 
 impl<'a> ReplyRun<'a> {
-    /// A reply for a turn that began at `started` (its budget counts from there).
+    /// A reply to `sink`, whose budget counts from when its webhook arrived.
     pub(super) fn new(
         settings: &'a AgentSettings,
-        llm: &'a LlmClient,
-        sink: &'a EventSink,
-        started: Instant,
+        llm: &'a dyn Model,
+        sink: &'a Caller,
         metrics: &'a Metrics,
     ) -> Self {
+        let started = sink.received_at();
         Self {
             settings,
             metrics,
@@ -151,10 +129,7 @@ impl<'a> ReplyRun<'a> {
             let error = match self.attempt(upstream, history).await {
                 Ok(()) => return Ok(()),
                 Err(error) if self.content_started => {
-                    self.metrics
-                        .upstream_errors
-                        .with_label_values(&[error.code()])
-                        .inc();
+                    self.metrics.upstream_failed(&error);
                     return Err(error);
                 }
                 Err(error) => error,
@@ -170,10 +145,7 @@ impl<'a> ReplyRun<'a> {
                 self.settings.retry,
             );
             tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
-            self.metrics
-                .upstream_errors
-                .with_label_values(&[error.code()])
-                .inc();
+            self.metrics.upstream_failed(&error);
             match next {
                 NextAttempt::GiveUp => return Err(error),
                 NextAttempt::Next => {
@@ -235,8 +207,7 @@ impl<'a> ReplyRun<'a> {
                 let now = Instant::now();
                 self.report.first_token_at.get_or_insert(now);
                 self.metrics
-                    .upstream_first_token
-                    .observe(now.duration_since(sent_at).as_secs_f64());
+                    .upstream_first_token(now.duration_since(sent_at));
             }
             if chunk.tool_call {
                 // The model turned to a tool: what it said so far should not wait for it.
@@ -366,8 +337,8 @@ mod tests {
 
     #[test]
     fn only_the_sentences_delivered_count_as_heard() {
-        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-        let sink = EventSink(sender);
+        let (sink, _delivery) =
+            Caller::new(tokio_util::sync::CancellationToken::new(), Instant::now());
         let mut spoken = Spoken::default();
         for sentence in ["We have soup.", "And salad.", "And pie."] {
             spoken.speak(&sink, sentence.to_string());
@@ -379,5 +350,6 @@ mod tests {
             spoken.first_sentences(9),
             "We have soup. And salad. And pie."
         );
+        sink.end();
     }
 }

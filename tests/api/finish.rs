@@ -153,8 +153,8 @@ async fn the_turn_log_says_when_the_token_cap_cut_the_reply() {
         .send()
         .await
         .expect("sent");
+    // The turn's log line is written before its `response.end`.
     SseReader::new(response).collect().await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let log = server.stop_and_read_log();
     let turn = log
         .lines()

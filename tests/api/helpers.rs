@@ -18,6 +18,7 @@ pub const APOLOGY: &str = "Sorry, something went wrong on my side.";
 pub struct TestApp {
     pub address: String,
     pub store: std::sync::Arc<dyn voicebridge::session::SessionStore>,
+    pub turns: voicebridge::state::TurnTasks,
     pub upstream: FakeUpstream,
     pub http: reqwest::Client,
 }
@@ -56,10 +57,12 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
+    let turns = app.turns();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         store,
+        turns,
         upstream,
         http: reqwest::Client::new(),
     }
@@ -124,26 +127,9 @@ impl TestApp {
     /// Waits until no turn task is running: a turn's stream ends before its history is
     /// stored, so a test that reads the store directly waits for this first.
     pub async fn settle(&self) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let text = self
-                .http
-                .get(format!("{}/metrics", self.address))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
-            if text
-                .lines()
-                .any(|line| line == "voicebridge_turns_in_flight 0")
-            {
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "turns still running");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        tokio::time::timeout(Duration::from_secs(10), self.turns.idle())
+            .await
+            .expect("turns still running after 10 s");
     }
 
     /// Sends a webhook and reads its whole SSE reply.
@@ -195,6 +181,22 @@ impl SseReader {
                     );
                     return None;
                 }
+            }
+        }
+    }
+
+    /// Reads up to and including the first `response.tts`; returns the events read.
+    pub async fn until_spoken(&mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let event = self
+                .next_event()
+                .await
+                .expect("an event before the first speech");
+            let spoken = event["type"] == "response.tts";
+            events.push(event);
+            if spoken {
+                return events;
             }
         }
     }

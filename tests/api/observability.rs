@@ -103,8 +103,8 @@ async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() 
         .send()
         .await
         .expect("sent");
+    // The turn's log line is written before its `response.end`.
     SseReader::new(response).collect().await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let log = server.stop_and_read_log();
 
     let turns: Vec<Value> = log

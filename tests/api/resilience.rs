@@ -116,13 +116,8 @@ async fn a_retry_after_that_does_not_fit_goes_straight_to_the_fallback() {
     app.upstream.enqueue(Reply::raw_fixture("llmock-429.http"));
     let events = app.turn(&message("conv_fallback_429", "t1", "Hi")).await;
     assert_eq!(spoken(&events), ["Backup here."]);
-    let gap = fallback.requests()[0]
-        .at
-        .duration_since(app.upstream.requests()[0].at);
-    assert!(
-        gap < Duration::from_millis(1000),
-        "did not wait for Retry-After: {gap:?}"
-    );
+    // The 2 s Retry-After does not fit the 1.5 s budget: no retry of the primary.
+    assert_eq!(app.upstream.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -154,15 +149,10 @@ async fn the_turn_budget_caps_a_reply_that_never_ends() {
         steps,
         abort: false,
     });
-    let started = std::time::Instant::now();
     let events = app
         .turn(&message("conv_budget", "t1", "Talk forever"))
         .await;
     assert_well_formed(&events, "t1");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "the budget stopped the turn"
-    );
     assert_eq!(spoken(&events).last().map(String::as_str), Some(APOLOGY));
     assert_eq!(error_codes(&events), ["turn_time_budget_exceeded"]);
     assert_eq!(app.upstream.requests().len(), 1);

@@ -70,6 +70,7 @@ async fn a_duplicate_delivered_to_the_other_machine_is_stored_once() {
         "asked again, not shown twice"
     );
     a.settle().await;
+    b.settle().await;
     let history = a.store.history("conv").await.expect("store");
     let texts: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(texts, ["Hello?", "Second answer."]);
@@ -93,15 +94,7 @@ async fn a_newer_turn_on_b_stops_a_turn_still_streaming_on_a() {
         .post_webhook(&message("conv", "t1", "Tell me a story"))
         .await;
     let mut on_a = SseReader::new(response);
-    let mut a_events = Vec::new();
-    loop {
-        let event = on_a.next_event().await.expect("events on A");
-        let spoke = event["type"] == "response.tts";
-        a_events.push(event);
-        if spoke {
-            break;
-        }
-    }
+    let mut a_events = on_a.until_spoken().await;
 
     let on_b = b.turn(&message("conv", "t2", "Actually, stop.")).await;
     assert_well_formed(&on_b, "t2");

@@ -107,12 +107,7 @@ async fn after_the_grace_period_a_running_turn_is_ended_properly() {
     });
     let mut server = start_binary(&upstream, &[("SHUTDOWN_GRACE_SECS", "1")]).await;
     let mut reader = begin_turn(&server).await;
-    loop {
-        let event = reader.next_event().await.expect("events");
-        if event["type"] == "response.tts" {
-            break;
-        }
-    }
+    reader.until_spoken().await;
     send_signal(&server.child, "TERM");
     let rest = reader.collect().await;
     assert_eq!(rest.last().expect("an end")["type"], "response.end");

@@ -66,15 +66,8 @@ fn stalled_reply(head: &str, extra: Vec<Step>, gate: &Arc<Notify>) -> Reply {
 }
 
 async fn first_spoken(reader: &mut SseReader) -> Value {
-    loop {
-        let event = reader
-            .next_event()
-            .await
-            .expect("an event while the model stalls");
-        if event["type"] == "response.tts" {
-            return event;
-        }
-    }
+    let mut events = reader.until_spoken().await;
+    events.pop().expect("the speech")
 }
 
 #[tokio::test]

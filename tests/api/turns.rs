@@ -126,18 +126,7 @@ async fn the_first_sentence_arrives_while_the_model_is_still_writing() {
         .post_webhook(&message("conv_slow", "t1", "Is my table ready?"))
         .await;
     let mut reader = SseReader::new(response);
-    let mut before_gate = Vec::new();
-    loop {
-        let event = reader
-            .next_event()
-            .await
-            .expect("events before the model finishes");
-        let is_tts = event["type"] == "response.tts";
-        before_gate.push(event);
-        if is_tts {
-            break;
-        }
-    }
+    let before_gate = reader.until_spoken().await;
     assert_eq!(spoken(&before_gate), ["Let me check that."]);
     gate.notify_one();
     let rest = reader.collect().await;

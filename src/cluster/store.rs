@@ -1,6 +1,6 @@
 //! The Redis `SessionStore`, for more than one machine. A conversation is one hash
-//! `{prefix}conv:{id}` with a version `v` and the JSON messages `m`, expiring after the
-//! idle TTL (Redis expires it; no sweeper).
+//! (`conv:{id}`) with a version `v` and the JSON messages `m`, expiring after the idle TTL
+//! (Redis expires it; no sweeper).
 //!
 //! Writes are optimistic: read `v` and `m` (one round trip), apply the history rules in
 //! Rust, then a Lua compare-and-set writes the new state only if `v` is unchanged (one
@@ -12,11 +12,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::history::{self, ChatMessage, Heard, HistoryLimits};
-use super::store::{SessionStore, StoreError};
+use super::{connection_config, random_u64, Keys};
+use crate::session::history::{self, ChatMessage, Heard, HistoryLimits};
+use crate::session::{SessionStore, StoreError};
 
 /// Conflicts retried before a write gives up. Conflicts need webhooks for one
 /// conversation arriving together; the stress test runs forty at once.
@@ -34,7 +35,7 @@ return 1
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
-    prefix: String,
+    keys: Keys,
     limits: HistoryLimits,
     ttl: Duration,
     compare_and_set: Script,
@@ -43,21 +44,9 @@ pub struct RedisStore {
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
+            .field("prefix", &self.keys.prefix)
             .finish()
     }
-}
-
-/// How every Redis connection behaves: a voice turn cannot wait long for its store, so an
-/// operation fails after about a second and the connection is re-established in the
-/// background while turns go on without history.
-pub fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_millis(1_000))
-        .set_response_timeout(Duration::from_millis(1_000))
-        .set_number_of_retries(1)
-        .set_factor(100)
-        .set_max_delay(500)
 }
 
 fn failed(error: redis::RedisError) -> StoreError {
@@ -83,15 +72,11 @@ impl RedisStore {
             .map_err(failed)?;
         Ok(Self {
             connection,
-            prefix: prefix.to_string(),
+            keys: Keys::new(prefix),
             limits,
             ttl,
             compare_and_set: Script::new(COMPARE_AND_SET),
         })
-    }
-
-    fn key(&self, conversation: &str) -> String {
-        format!("{}conv:{conversation}", self.prefix)
     }
 
     async fn load(&self, key: &str) -> Result<(String, Vec<ChatMessage>), StoreError> {
@@ -112,7 +97,7 @@ impl RedisStore {
         conversation: &str,
         mut update: impl FnMut(&mut Vec<ChatMessage>) -> T,
     ) -> Result<T, StoreError> {
-        let key = self.key(conversation);
+        let key = self.keys.conversation(conversation);
         let ttl_ms = self.ttl.as_millis().max(1) as u64;
         for attempt in 0..MAX_ATTEMPTS {
             let (version, mut messages) = self.load(&key).await?;
@@ -150,15 +135,6 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_micros(random % ceiling_us)
 }
 
-/// A random number from the standard library's hasher seeds: good enough for jitter and
-/// ids, without a dependency.
-pub(crate) fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
-}
-
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn begin_turn(
@@ -183,7 +159,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
-        Ok(self.load(&self.key(conversation)).await?.1)
+        Ok(self.load(&self.keys.conversation(conversation)).await?.1)
     }
 
     async fn evict_idle(&self, _max_idle: Duration) -> Result<usize, StoreError> {
@@ -203,13 +179,15 @@ mod tests {
 
     /// A store on the local Redis with a prefix of its own.
     pub(crate) async fn local_store(ttl: Duration) -> RedisStore {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let prefix = format!("voicebridge-test:{stamp}:");
-        RedisStore::connect("redis://127.0.0.1:6379", &prefix, conformance::LIMITS, ttl)
-            .await
-            .expect("Redis at 127.0.0.1:6379 (scripts/test starts one)")
+        let prefix = super::super::testing::unique_prefix();
+        RedisStore::connect(
+            super::super::testing::REDIS_URL,
+            &prefix,
+            conformance::LIMITS,
+            ttl,
+        )
+        .await
+        .unwrap_or_else(|e| super::super::testing::no_redis(&e))
     }
 
     #[tokio::test]

@@ -1,0 +1,99 @@
+//! Conversations shared across machines through Redis: the history store
+//! ([`RedisStore`]) and the turn coordinator ([`RedisCoordinator`]). The only module that
+//! knows Redis: key names, channels, scripts and connection settings live here, and the
+//! rest of the crate sees the `SessionStore` and `Coordinator` traits.
+//!
+//! Keys, all under the configured prefix:
+//! - `conv:{conversation}`: a hash with the history's version `v` and messages `m`;
+//! - `running:{conversation}`: the machine-and-turn streaming it (set with `SET … GET`,
+//!   which also returns the one it replaces; it expires after the turn budget in case a
+//!   machine dies);
+//! - `settled:{conversation}:{turn}`: set briefly by a superseded turn as it settles, so
+//!   a successor that starts waiting just after the signal still sees it;
+//! - channel `supersede` carries `conversation\nturn` to the machine that must stop;
+//! - channel `settled` carries `conversation\nturn` once that turn has stored its history.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManagerConfig;
+
+mod coordinator;
+mod store;
+
+pub use coordinator::RedisCoordinator;
+pub use store::RedisStore;
+
+/// The key and channel names of one deployment (one prefix).
+#[derive(Debug, Clone)]
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    fn conversation(&self, conversation: &str) -> String {
+        format!("{}conv:{conversation}", self.prefix)
+    }
+
+    fn running(&self, conversation: &str) -> String {
+        format!("{}running:{conversation}", self.prefix)
+    }
+
+    fn settled(&self, conversation: &str, turn: &str) -> String {
+        format!("{}settled:{conversation}:{turn}", self.prefix)
+    }
+
+    fn supersede_channel(&self) -> String {
+        format!("{}supersede", self.prefix)
+    }
+
+    fn settled_channel(&self) -> String {
+        format!("{}settled", self.prefix)
+    }
+}
+
+/// How every Redis connection behaves: a voice turn cannot wait long for its store, so an
+/// operation fails after about a second and the connection is re-established in the
+/// background while turns go on without history.
+fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_millis(1_000))
+        .set_response_timeout(Duration::from_millis(1_000))
+        .set_number_of_retries(1)
+        .set_factor(100)
+        .set_max_delay(500)
+}
+
+/// A random number from the standard library's hasher seeds: good enough for jitter and
+/// ids, without a dependency.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+/// What the Redis tests share: where Redis is, a prefix per test, and a clear failure.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// The local Redis that `scripts/test` starts.
+    pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+    /// A key prefix no other test uses.
+    pub fn unique_prefix() -> String {
+        format!("voicebridge-test:{:016x}:", super::random_u64())
+    }
+
+    /// Fails a test that cannot reach Redis, saying how to start it.
+    pub fn no_redis(error: &dyn std::fmt::Display) -> ! {
+        panic!(
+            "these tests need Redis on {REDIS_URL} ({error}); `scripts/test` starts one, or run \
+             `redis-server --daemonize yes --port 6379 --save '' --appendonly no`"
+        )
+    }
+}

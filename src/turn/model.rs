@@ -1,0 +1,46 @@
+//! The model as the turn sees it: upstreams in order, each able to stream a reply. The
+//! HTTP client implements it; unit tests script it, so deadlines and retries run under
+//! paused time without a socket.
+
+use async_trait::async_trait;
+
+use crate::llm::{LlmClient, LlmError, ReplyStream};
+use crate::session::ChatMessage;
+
+/// An OpenAI-compatible model behind one or more upstreams (the primary and fallbacks).
+#[async_trait]
+pub trait Model: Send + Sync + 'static {
+    /// Number of upstreams.
+    fn upstream_count(&self) -> usize;
+
+    /// The model name of upstream `index` (clamped to the last one), for logs.
+    fn name(&self, index: usize) -> &str;
+
+    /// Starts a streamed reply from upstream `index` to `system` and `history`.
+    async fn stream_chat(
+        &self,
+        index: usize,
+        system: &str,
+        history: &[ChatMessage],
+    ) -> Result<ReplyStream, LlmError>;
+}
+
+#[async_trait]
+impl Model for LlmClient {
+    fn upstream_count(&self) -> usize {
+        LlmClient::upstream_count(self)
+    }
+
+    fn name(&self, index: usize) -> &str {
+        self.model(index)
+    }
+
+    async fn stream_chat(
+        &self,
+        index: usize,
+        system: &str,
+        history: &[ChatMessage],
+    ) -> Result<ReplyStream, LlmError> {
+        LlmClient::stream_chat(self, index, system, history).await
+    }
+}
