@@ -372,6 +372,52 @@ fn markdown_is_reduced_to_its_words() {
 }
 
 #[test]
+fn marks_that_are_not_markup_are_kept_for_the_voice() {
+    check(
+        PLAIN,
+        &[
+            ("12 * 3.5 = 40", &["12 * 3.5 = 40"]),
+            ("7 * 8 is 56.", &["7 * 8 is 56."]),
+            ("7*8", &["7*8"]),
+            ("So 2**10 is 1024.", &["So 2**10 is 1024."]),
+            ("Is 5 * (3 + 2) 25?", &["Is 5 * (3 + 2) 25?"]),
+            ("It ends with 5 *", &["It ends with 5 *"]),
+            ("C# is fun.", &["C# is fun."]),
+            ("See issue #5 today.", &["See issue #5 today."]),
+            ("#5 is next.", &["#5 is next."]),
+            ("Wait ~5 minutes.", &["Wait ~5 minutes."]),
+            ("~5 minutes left.", &["~5 minutes left."]),
+            ("Pick 5 ~ 6 eggs.", &["Pick 5 ~ 6 eggs."]),
+            ("Use a _ here.", &["Use a _ here."]),
+            ("Call my_var__x now.", &["Call my_var__x now."]),
+            ("I don`t know.", &["I don`t know."]),
+            ("A ` sign.", &["A ` sign."]),
+        ],
+    );
+}
+
+#[test]
+fn marks_that_are_markup_are_still_stripped() {
+    check(
+        PLAIN,
+        &[
+            ("*really* good", &["really good"]),
+            ("**bold**", &["bold"]),
+            ("It is *really* good.", &["It is really good."]),
+            ("A **5** star stay.", &["A 5 star stay."]),
+            ("(*note*) ***all***.", &["(note) all."]),
+            ("Terms apply*", &["Terms apply"]),
+            ("_em_ and __strong__ too.", &["em and strong too."]),
+            ("A ~~strike~~ here.", &["A strike here."]),
+            ("Use `my_var` and ``x``.", &["Use my_var and x."]),
+            ("The `Vec`s and `a b` grow.", &["The Vecs and a b grow."]),
+            ("Run `x ` now.", &["Run x  now."]),
+            ("* 7 * 8 is it\n# 5 things", &["7 * 8 is it", "5 things"]),
+        ],
+    );
+}
+
+#[test]
 fn tables_are_read_as_their_cells() {
     check(
         PLAIN,
@@ -548,6 +594,7 @@ fn reply_text() -> impl Strategy<Value = String> {
         Just("[a](b) ".to_string()),
         Just("<think>x. Y</think>".to_string()),
         Just("`".to_string()),
+        "[*_~]",
         Just("\"".to_string()),
         Just("(".to_string()),
         Just(")".to_string()),
