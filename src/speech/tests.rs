@@ -110,6 +110,84 @@ fn titles_and_abbreviations_never_end_a_sentence() {
 }
 
 #[test]
+fn ordinary_words_are_not_abbreviations() {
+    check(
+        PLAIN,
+        &[
+            (
+                "It shone like the sun. It had set.",
+                &["It shone like the sun.", "It had set."],
+            ),
+            (
+                "She finally sat. Then she slept.",
+                &["She finally sat.", "Then she slept."],
+            ),
+            ("Go up to max. Then stop.", &["Go up to max.", "Then stop."]),
+            (
+                "They wed. Then they left.",
+                &["They wed.", "Then they left."],
+            ),
+            (
+                "We met in Feb. It was cold.",
+                &["We met in Feb.", "It was cold."],
+            ),
+            ("I met Jan. He was kind.", &["I met Jan.", "He was kind."]),
+            (
+                "It took 50 ms. Then it failed.",
+                &["It took 50 ms.", "Then it failed."],
+            ),
+            ("Wait 5 min. Then go.", &["Wait 5 min.", "Then go."]),
+            ("Rev the engine. Go.", &["Rev the engine.", "Go."]),
+            ("One more rep. Done.", &["One more rep.", "Done."]),
+            ("Ask HR. They know.", &["Ask HR.", "They know."]),
+            (
+                "I live in CA. It is sunny.",
+                &["I live in CA.", "It is sunny."],
+            ),
+            ("No. That is wrong.", &["No.", "That is wrong."]),
+        ],
+    );
+}
+
+#[test]
+fn words_count_as_abbreviations_where_they_are_unambiguous() {
+    check(
+        PLAIN,
+        &[
+            ("Open Sat. 3 May. Bye.", &["Open Sat. 3 May.", "Bye."]),
+            (
+                "Sun. 5 March is free. Ok.",
+                &["Sun. 5 March is free.", "Ok."],
+            ),
+            ("Due Mar. 3rd. Bye.", &["Due Mar. 3rd.", "Bye."]),
+            ("Due Sept. 2024 Q3. Ok.", &["Due Sept. 2024 Q3.", "Ok."]),
+            ("Open Mon. – Fri. Ok.", &["Open Mon. – Fri.", "Ok."]),
+            (
+                "Room for max. 5 people. Ok.",
+                &["Room for max. 5 people.", "Ok."],
+            ),
+            (
+                "Platz für max. 5 Personen. Danke.",
+                &["Platz für max. 5 Personen.", "Danke."],
+            ),
+            (
+                "Wait min. 10 Minuten. Ok.",
+                &["Wait min. 10 Minuten.", "Ok."],
+            ),
+            ("Take the No. 7 Bus. Ok.", &["Take the No. 7 Bus.", "Ok."]),
+            ("Est. 1990 Quality. Ok.", &["Est. 1990 Quality.", "Ok."]),
+            ("Ask Gen. Lee now. Ok.", &["Ask Gen. Lee now.", "Ok."]),
+            ("Ask Rev. Green. Ok.", &["Ask Rev. Green.", "Ok."]),
+            ("Frag Hr. Meier. Ok.", &["Frag Hr. Meier.", "Ok."]),
+            (
+                "Sie wohnt in der Berliner Str. 5. Gut.",
+                &["Sie wohnt in der Berliner Str. 5.", "Gut."],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn initials_stay_with_the_name() {
     check(
         PLAIN,
