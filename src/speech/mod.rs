@@ -28,6 +28,9 @@ pub use filter::SpeechFilter;
 ///   names and "No." capitalised before a number ("Sat. 3 May", "Mar. 3rd", "No. 5", not
 ///   "the sun.", "she sat.", "I said no."). Words in capitals ("HR.") are acronyms. The
 ///   lists are in [`rules`].
+/// - Markdown marks are stripped only where they are markup: a `*`, `_`, `~` or backtick
+///   with space on both sides, `*` between digits ("7*8"), `_` or a backtick inside a word
+///   ("snake_case") and a single `~` ("~5 minutes") stay for the voice to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpeechSettings {
     /// How sentences become chunks.
