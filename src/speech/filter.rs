@@ -1,10 +1,10 @@
-//! Streaming cleanup of model text for speech (pure): markdown reduced to its words,
-//! links to their text, HTML tags dropped, code blocks and `<think>` reasoning skipped,
-//! emoji dropped. Works one character at a time and holds back only what it cannot decide
-//! yet (a line's first characters, a tag, a link), so where the stream is cut into deltas
-//! never changes the result.
+//! Streaming cleanup of model text for speech (pure): markdown reduced to its words (but
+//! `7 * 8` keeps its `*`), links to their text, HTML tags dropped, code blocks and `<think>`
+//! reasoning skipped, emoji dropped. Works one character at a time and holds back only what
+//! it cannot decide yet (a line's first characters, a tag, a link, a run of `*` until the
+//! character after it), so where the stream is cut into deltas never changes the result.
 
-use super::markdown::{is_emoji, is_rule_line, line_marker, table_row_words, Marker};
+use super::markdown::{is_emoji, is_rule_line, line_marker, mark_is_text, table_row_words, Marker};
 
 /// Longest `<…>` tag or `[text](url)` link held back before it is treated as plain text.
 const MAX_HELD: usize = 300;
@@ -36,11 +36,14 @@ pub struct SpeechFilter {
     state: State,
     held: String,
     drop_emoji: bool,
-    /// Last character emitted (for `_` emphasis and spacing decisions).
+    /// Last character emitted (for emphasis and spacing decisions).
     last: char,
-    /// An `_` or `!` waiting for the next character: emphasis or `snake_case`, an image
-    /// (`![alt](url)`) or an exclamation.
-    pending: Option<char>,
+    /// A mark and how many times it repeats, waiting for the next character: a run of `*`,
+    /// `_`, `~` or backticks (markup, or text like `7 * 8`), or a `!` (an image
+    /// `![alt](url)`, or an exclamation).
+    pending: Option<(char, usize)>,
+    /// Inside inline code: the next backtick run closes it, whatever surrounds it.
+    in_code: bool,
 }
 
 impl SpeechFilter {
@@ -52,6 +55,7 @@ impl SpeechFilter {
             drop_emoji,
             last: '\n',
             pending: None,
+            in_code: false,
         }
     }
 
@@ -67,7 +71,7 @@ impl SpeechFilter {
     /// The model paused: releases a held "!" so a finished exclamation can be spoken now.
     pub fn pause(&mut self) -> String {
         let mut out = String::new();
-        if self.state == State::Inline && self.pending == Some('!') {
+        if self.state == State::Inline && self.pending == Some(('!', 1)) {
             self.flush_pending(None, &mut out);
         }
         out
@@ -97,6 +101,7 @@ impl SpeechFilter {
         }
         self.flush_pending(None, &mut out);
         self.held.clear();
+        self.in_code = false;
         self.state = State::LineStart;
         out
     }
@@ -160,16 +165,22 @@ impl SpeechFilter {
     }
 
     fn inline(&mut self, c: char, out: &mut String) {
-        if self.pending.is_some() {
-            self.flush_pending(Some(c), out);
+        match self.pending {
+            Some((mark, run)) if mark == c && mark != '!' => {
+                self.pending = Some((mark, run + 1));
+                return;
+            }
+            Some(_) => self.flush_pending(Some(c), out),
+            None => {}
         }
         match c {
             '\n' => {
                 self.emit('\n', out);
+                // A stray backtick must not turn the next line's marks into closers.
+                self.in_code = false;
                 self.state = State::LineStart;
             }
-            '*' | '`' | '~' => {}
-            '_' | '!' => self.pending = Some(c),
+            '*' | '_' | '~' | '`' | '!' => self.pending = Some((c, 1)),
             '<' | '[' => {
                 self.held.push(c);
                 self.state = if c == '<' { State::Tag } else { State::Link };
@@ -178,15 +189,24 @@ impl SpeechFilter {
         }
     }
 
+    /// Decides the held mark now that the character after it (`None`: the end) is known.
     fn flush_pending(&mut self, next: Option<char>, out: &mut String) {
-        match self.pending.take() {
-            // `snake_case` keeps its underscore; `_emphasis_` loses both.
-            Some('_') if self.last.is_alphanumeric() && next.is_some_and(char::is_alphanumeric) => {
-                self.emit('_', out);
-            }
+        let Some((mark, run)) = self.pending.take() else {
+            return;
+        };
+        if mark == '!' {
             // The "!" of an image is not an exclamation.
-            Some('!') if next != Some('[') => self.emit('!', out),
-            _ => {}
+            if next != Some('[') {
+                self.emit('!', out);
+            }
+            return;
+        }
+        if mark_is_text(mark, run, self.last, next, self.in_code) {
+            for _ in 0..run {
+                self.emit(mark, out);
+            }
+        } else if mark == '`' {
+            self.in_code = !self.in_code;
         }
     }
 

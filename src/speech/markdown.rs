@@ -1,5 +1,5 @@
-//! Recognising markdown's line-level marks and emoji (pure): what the speech filter
-//! strips from the start of a line, reads as a table row, or drops.
+//! Recognising markdown's marks and emoji (pure): what the speech filter strips from the
+//! start of a line, reads as a table row, keeps of `*`, `_`, `~` and backticks, or drops.
 
 pub(super) enum Marker {
     Undecided,
@@ -50,6 +50,36 @@ pub(super) fn line_marker(held: &str) -> Marker {
         Marker::Strip(indent + len + 1)
     } else {
         Marker::None
+    }
+}
+
+/// True when a run of `*`, `_`, `~` or backticks is text rather than markup, given the
+/// character before it and the one after it (`None`: the text ends). Markup touches a word
+/// on at least one side (`*bold*`, `_em_`, `~~strike~~`, `` `code` ``); so a run with space
+/// on both sides is text (`12 * 3.5`, `5 ~ 6`), and so is `*` between digits (`7*8`) and
+/// `_` or a backtick inside a word (`snake_case`, ``don`t``), which a speech normalizer
+/// may still read. Only `~~` strikes through, so `~5 minutes` keeps its `~`. Inside a code
+/// span every backtick run is its closing mark.
+pub(super) fn mark_is_text(
+    mark: char,
+    run: usize,
+    before: char,
+    after: Option<char>,
+    in_code: bool,
+) -> bool {
+    if mark == '`' && in_code {
+        return false;
+    }
+    if mark == '~' && run != 2 {
+        return true;
+    }
+    let Some(after) = after.filter(|c| !c.is_whitespace()) else {
+        return before.is_whitespace();
+    };
+    match mark {
+        '*' => before.is_ascii_digit() && after.is_ascii_digit(),
+        '_' | '`' => before.is_alphanumeric() && after.is_alphanumeric(),
+        _ => false,
     }
 }
 

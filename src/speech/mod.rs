@@ -19,6 +19,18 @@ pub use filter::SpeechFilter;
 ///   sentence, which TTS voices say more naturally; the first chunk is never held (its
 ///   latency is the one the user waits through), and a pause releases a held one.
 /// - `drop_emoji` true: TTS engines read emoji names aloud or skip them unpredictably.
+///
+/// Fixed rules, not settings:
+/// - A period after an abbreviation or a capital initial ends no sentence. An abbreviation
+///   that is also an ordinary word or unit counts only in its unambiguous form: titles
+///   capitalised ("Gen. Lee", not "next gen."; "Ms. Lee", not "50 ms."); "min", "max",
+///   "est" and the like before a number ("max. 5 people", not "up to max."); day and month
+///   names and "No." capitalised before a number ("Sat. 3 May", "Mar. 3rd", "No. 5", not
+///   "the sun.", "she sat.", "I said no."). Words in capitals ("HR.") are acronyms. The
+///   lists are in [`rules`].
+/// - Markdown marks are stripped only where they are markup: a `*`, `_`, `~` or backtick
+///   with space on both sides, `*` between digits ("7*8"), `_` or a backtick inside a word
+///   ("snake_case") and a single `~` ("~5 minutes") stay for the voice to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpeechSettings {
     /// How sentences become chunks.

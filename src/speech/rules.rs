@@ -1,23 +1,45 @@
 //! Language rules for sentence ends (pure): which periods end nothing.
 
-/// Words that end with a period without ending a sentence, compared in lowercase without
-/// the final period. English first, then German, French and Spanish.
-const ABBREVIATIONS: &[&str] = &[
-    // English titles, Latin and common abbreviations.
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "mt", "ft", "gen", "col", "lt", "sgt",
-    "capt", "rev", "hon", "gov", "sen", "rep", "etc", "e.g", "i.e", "cf", "approx", "est", "dept",
-    "inc", "ltd", "co", "corp", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed",
-    "thu", "thurs", "fri", "sat", "sun", "min", "max", "avg", // German.
-    "z.b", "usw", "bzw", "ca", "evtl", "ggf", "inkl", "d.h", "u.a", "sog", "vgl", "hr", "fr",
-    "str", "nr", "bspw", "z.t", // French.
-    "mme", "mlle", "mm", "p.ex", "env", "av", "bd", // Spanish and Italian.
-    "sra", "srta", "dra", "ud", "uds", "lic", "ing", "sig", "dott",
+// Abbreviations, compared in lowercase without the final period, in four lists by how
+// they show they are one. Most are never ordinary words and count anywhere. Those that
+// are also words or units count only in their unambiguous form:
+// - capitalised, as a title before a name: "Gen. Lee" but "the next gen.", "Rev." but
+//   "rev.", "Ms." but "50 ms.", "Hr." (Herr) but "1 hr.";
+// - before a number, in any case: "max. 5 people" but "up to max.", "est. 1990";
+// - capitalised and before a number: day and month names and "No." ("Sat. 3 May",
+//   "Mar. 3rd", "No. 5") but "the sun.", "she sat.", "I said no.", "since Feb.".
+// A word in capitals ("HR.", "CA.", "MS.") is an acronym and never one of these; that is
+// why "mm" is in no list ("5 mm." millimetres, "Mm." a murmur, "MM." Messieurs). Nothing
+// is needed for "clearly mid-sentence": Unicode never ends a sentence at a period before
+// a lowercase word, a comma or a dash ("on Sat. at noon", "Mon. – Fri."). Each list
+// holds English, then German, French, Spanish and Italian.
+
+/// Abbreviations that are never ordinary words: they count in any case, anywhere.
+const ANYWHERE: &[&str] = &[
+    "mr", "mrs", "dr", "st", "jr", "sr", "vs", "lt", "sgt", "capt", "etc", "e.g", "i.e", "cf",
+    "approx", "dept", "inc", "ltd", "co", "corp", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "z.b",
+    "usw", "bzw", "ca", "evtl", "ggf", "inkl", "d.h", "u.a", "sog", "vgl", "str", "nr", "bspw",
+    "z.t", "mme", "mlle", "p.ex", "av", "bd", "sra", "srta", "dra", "ud", "uds", "lic", "dott",
 ];
 
-/// Abbreviations that only stay inside a sentence before a number ("No. 5", "p. 12").
+/// Titles that are also words or units in lowercase: they count only capitalised.
+const CAPITALISED: &[&str] = &[
+    "ms", "prof", "mt", "ft", "gen", "col", "rev", "hon", "gov", "sen", "rep", "hr", "fr", "ing",
+    "sig",
+];
+
+/// Abbreviations that are also words or units: they count, in any case, only before a
+/// number ("p. 12", "max. 5 people").
 const BEFORE_NUMBERS: &[&str] = &[
-    "no", "nos", "vol", "p", "pp", "ch", "fig", "art", "tel", "ext",
+    "vol", "p", "pp", "ch", "fig", "art", "tel", "ext", "min", "max", "avg", "est", "env",
+];
+
+/// Day and month names (often words: "sun", "sat", "wed", "mar", "jan", "sept") and "No.":
+/// they count only capitalised and before a number ("Sat. 3 May"). A dash after them never
+/// ends a sentence anyway ("Mon. – Fri."): Unicode continues a sentence at a dash.
+const CAPITALISED_BEFORE_NUMBERS: &[&str] = &[
+    "no", "nos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun",
 ];
 
 /// Closing quotes and brackets that may follow a terminator.
@@ -54,7 +76,9 @@ pub fn ends_with_period(text: &str) -> bool {
 }
 
 /// True when `before` ends with an abbreviation or a single capital initial
-/// ("J. R. R. Tolkien", "M. Dupont"), given the text that follows.
+/// ("J. R. R. Tolkien", "M. Dupont"), given the text that follows. Only the first
+/// character after the spaces of `after` is looked at, so the answer is final as soon
+/// as that character has arrived.
 pub fn ends_with_abbreviation(before: &str, after: &str) -> bool {
     let Some(word) = before.trim_end().strip_suffix('.') else {
         return false;
@@ -64,17 +88,24 @@ pub fn ends_with_abbreviation(before: &str, after: &str) -> bool {
         .next()
         .unwrap_or(word);
     let mut chars = last.chars();
-    if let (Some(c), None) = (chars.next(), chars.next()) {
+    let first = chars.next();
+    if let (Some(c), None) = (first, chars.next()) {
         if c.is_uppercase() {
             return true;
         }
     }
-    let lower = last.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
-        return true;
+    if last.chars().all(char::is_uppercase) {
+        // An acronym ("HR.", "CA."); "U.S." has its own entry.
+        return false;
     }
-    let number_follows = after.trim_start().starts_with(|c: char| c.is_ascii_digit());
-    number_follows && BEFORE_NUMBERS.contains(&lower.as_str())
+    let capitalised = first.is_some_and(char::is_uppercase);
+    let number = after.trim_start().starts_with(|c: char| c.is_ascii_digit());
+    let lower = last.to_lowercase();
+    let word = lower.as_str();
+    ANYWHERE.contains(&word)
+        || (capitalised && CAPITALISED.contains(&word))
+        || (number && BEFORE_NUMBERS.contains(&word))
+        || (capitalised && number && CAPITALISED_BEFORE_NUMBERS.contains(&word))
 }
 
 /// True when `before` ends with a list number ("1.") standing at the start of a line or
@@ -114,6 +145,10 @@ mod tests {
             ("Room No.", " 5"),
             ("M.", " Dupont"),
             ("z.B.", " das"),
+            ("Open Sat.", " 3 May"),
+            ("for max.", " 5 People"),
+            ("Ask Gen.", " Lee"),
+            ("See p.", " 12"),
         ];
         for (before, after) in yes {
             assert!(ends_with_abbreviation(before, after), "{before}");
@@ -122,6 +157,13 @@ mod tests {
             ("I said no.", " Then"),
             ("It is fine.", " Next"),
             ("See p.", " Then"),
+            ("like the sun.", " It"),
+            ("We met on Sat.", " It"),
+            ("finally sat.", " 3"),
+            ("up to max.", " Then"),
+            ("the next gen.", " It"),
+            ("I said no.", " 5"),
+            ("Ask HR.", " They"),
         ];
         for (before, after) in no {
             assert!(!ends_with_abbreviation(before, after), "{before}");

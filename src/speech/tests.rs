@@ -110,6 +110,84 @@ fn titles_and_abbreviations_never_end_a_sentence() {
 }
 
 #[test]
+fn ordinary_words_are_not_abbreviations() {
+    check(
+        PLAIN,
+        &[
+            (
+                "It shone like the sun. It had set.",
+                &["It shone like the sun.", "It had set."],
+            ),
+            (
+                "She finally sat. Then she slept.",
+                &["She finally sat.", "Then she slept."],
+            ),
+            ("Go up to max. Then stop.", &["Go up to max.", "Then stop."]),
+            (
+                "They wed. Then they left.",
+                &["They wed.", "Then they left."],
+            ),
+            (
+                "We met in Feb. It was cold.",
+                &["We met in Feb.", "It was cold."],
+            ),
+            ("I met Jan. He was kind.", &["I met Jan.", "He was kind."]),
+            (
+                "It took 50 ms. Then it failed.",
+                &["It took 50 ms.", "Then it failed."],
+            ),
+            ("Wait 5 min. Then go.", &["Wait 5 min.", "Then go."]),
+            ("Rev the engine. Go.", &["Rev the engine.", "Go."]),
+            ("One more rep. Done.", &["One more rep.", "Done."]),
+            ("Ask HR. They know.", &["Ask HR.", "They know."]),
+            (
+                "I live in CA. It is sunny.",
+                &["I live in CA.", "It is sunny."],
+            ),
+            ("No. That is wrong.", &["No.", "That is wrong."]),
+        ],
+    );
+}
+
+#[test]
+fn words_count_as_abbreviations_where_they_are_unambiguous() {
+    check(
+        PLAIN,
+        &[
+            ("Open Sat. 3 May. Bye.", &["Open Sat. 3 May.", "Bye."]),
+            (
+                "Sun. 5 March is free. Ok.",
+                &["Sun. 5 March is free.", "Ok."],
+            ),
+            ("Due Mar. 3rd. Bye.", &["Due Mar. 3rd.", "Bye."]),
+            ("Due Sept. 2024 Q3. Ok.", &["Due Sept. 2024 Q3.", "Ok."]),
+            ("Open Mon. – Fri. Ok.", &["Open Mon. – Fri.", "Ok."]),
+            (
+                "Room for max. 5 people. Ok.",
+                &["Room for max. 5 people.", "Ok."],
+            ),
+            (
+                "Platz für max. 5 Personen. Danke.",
+                &["Platz für max. 5 Personen.", "Danke."],
+            ),
+            (
+                "Wait min. 10 Minuten. Ok.",
+                &["Wait min. 10 Minuten.", "Ok."],
+            ),
+            ("Take the No. 7 Bus. Ok.", &["Take the No. 7 Bus.", "Ok."]),
+            ("Est. 1990 Quality. Ok.", &["Est. 1990 Quality.", "Ok."]),
+            ("Ask Gen. Lee now. Ok.", &["Ask Gen. Lee now.", "Ok."]),
+            ("Ask Rev. Green. Ok.", &["Ask Rev. Green.", "Ok."]),
+            ("Frag Hr. Meier. Ok.", &["Frag Hr. Meier.", "Ok."]),
+            (
+                "Sie wohnt in der Berliner Str. 5. Gut.",
+                &["Sie wohnt in der Berliner Str. 5.", "Gut."],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn initials_stay_with_the_name() {
     check(
         PLAIN,
@@ -372,6 +450,52 @@ fn markdown_is_reduced_to_its_words() {
 }
 
 #[test]
+fn marks_that_are_not_markup_are_kept_for_the_voice() {
+    check(
+        PLAIN,
+        &[
+            ("12 * 3.5 = 40", &["12 * 3.5 = 40"]),
+            ("7 * 8 is 56.", &["7 * 8 is 56."]),
+            ("7*8", &["7*8"]),
+            ("So 2**10 is 1024.", &["So 2**10 is 1024."]),
+            ("Is 5 * (3 + 2) 25?", &["Is 5 * (3 + 2) 25?"]),
+            ("It ends with 5 *", &["It ends with 5 *"]),
+            ("C# is fun.", &["C# is fun."]),
+            ("See issue #5 today.", &["See issue #5 today."]),
+            ("#5 is next.", &["#5 is next."]),
+            ("Wait ~5 minutes.", &["Wait ~5 minutes."]),
+            ("~5 minutes left.", &["~5 minutes left."]),
+            ("Pick 5 ~ 6 eggs.", &["Pick 5 ~ 6 eggs."]),
+            ("Use a _ here.", &["Use a _ here."]),
+            ("Call my_var__x now.", &["Call my_var__x now."]),
+            ("I don`t know.", &["I don`t know."]),
+            ("A ` sign.", &["A ` sign."]),
+        ],
+    );
+}
+
+#[test]
+fn marks_that_are_markup_are_still_stripped() {
+    check(
+        PLAIN,
+        &[
+            ("*really* good", &["really good"]),
+            ("**bold**", &["bold"]),
+            ("It is *really* good.", &["It is really good."]),
+            ("A **5** star stay.", &["A 5 star stay."]),
+            ("(*note*) ***all***.", &["(note) all."]),
+            ("Terms apply*", &["Terms apply"]),
+            ("_em_ and __strong__ too.", &["em and strong too."]),
+            ("A ~~strike~~ here.", &["A strike here."]),
+            ("Use `my_var` and ``x``.", &["Use my_var and x."]),
+            ("The `Vec`s and `a b` grow.", &["The Vecs and a b grow."]),
+            ("Run `x ` now.", &["Run x  now."]),
+            ("* 7 * 8 is it\n# 5 things", &["7 * 8 is it", "5 things"]),
+        ],
+    );
+}
+
+#[test]
 fn tables_are_read_as_their_cells() {
     check(
         PLAIN,
@@ -548,6 +672,7 @@ fn reply_text() -> impl Strategy<Value = String> {
         Just("[a](b) ".to_string()),
         Just("<think>x. Y</think>".to_string()),
         Just("`".to_string()),
+        "[*_~]",
         Just("\"".to_string()),
         Just("(".to_string()),
         Just(")".to_string()),
