@@ -4,31 +4,23 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use voicebridge::cli::{self, Command};
+use clap::Parser;
+use voicebridge::cli::{self, Cli, Command};
 use voicebridge::config::{ChatSettings, Settings};
 use voicebridge::startup::Application;
 use voicebridge::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before .env, so --help and --version answer whatever the configuration. clap prints
+    // help and version on stdout and exits 0; a mistake exits 2 with a hint on stderr.
+    let command = Cli::parse().into_command();
     // A missing .env is normal in production; variables then come from the environment.
     let _ = dotenvy::dotenv();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse_args(&args) {
-        Ok(command) => command,
-        Err(problem) => {
-            eprintln!("voicebridge: {problem}\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
     match command {
         Command::Serve => serve().await,
         Command::Chat { url } => chat(url).await,
         Command::Check => check().await,
-        Command::Help => {
-            eprintln!("{}", cli::USAGE);
-            ExitCode::SUCCESS
-        }
     }
 }
 
