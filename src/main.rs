@@ -55,7 +55,8 @@ async fn serve() -> ExitCode {
     }
 }
 
-async fn chat(url: Option<String>) -> ExitCode {
+/// `webhook_url` is already normalised by the command line; `None` means this machine.
+async fn chat(webhook_url: Option<String>) -> ExitCode {
     let settings = match ChatSettings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -67,7 +68,7 @@ async fn chat(url: Option<String>) -> ExitCode {
         eprintln!("voicebridge: LAYERCODE_WEBHOOK_SECRET is not set; sending unsigned webhooks");
     }
     let options = cli::chat::ChatOptions {
-        url: url.unwrap_or_else(|| format!("http://127.0.0.1:{}", settings.port)),
+        webhook_url: webhook_url.unwrap_or_else(|| cli::chat::local_webhook_url(settings.port)),
         secret: settings.webhook_secret,
         interactive: std::io::stdin().is_terminal(),
     };

@@ -21,8 +21,8 @@ Reads from the environment (or .env): LAYERCODE_WEBHOOK_SECRET to sign the webho
 (unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).";
 
 // Not the field's doc comment: rustdoc and the terminal want URLs written differently.
-const URL_HELP: &str =
-    "Base URL of the server, e.g. https://<app>.fly.dev [default: http://127.0.0.1:$PORT]";
+const URL_HELP: &str = "The server's base URL (https://<app>.fly.dev) or the webhook URL \
+pasted into Layercode (ending in /agent or /api/agent) [default: http://127.0.0.1:$PORT]";
 
 /// A Layercode webhook backend: signed webhooks in, streamed speech out, from any
 /// OpenAI-compatible model. Without a command it runs the server.
@@ -50,8 +50,10 @@ pub enum Command {
     /// Talk to a running voicebridge from the terminal, as Layercode would
     #[command(after_help = CHAT_CONFIGURATION)]
     Chat {
-        /// Base URL of the server; `None` means this machine's `PORT`.
-        #[arg(long, value_name = "URL", help = URL_HELP)]
+        /// The webhook URL, from [`chat::webhook_url`]; `None` means this machine's server.
+        // Checked while parsing, so a mistyped URL is a usage error with a hint (exit 2)
+        // rather than a connection error later.
+        #[arg(long, value_name = "URL", value_parser = chat::webhook_url, help = URL_HELP)]
         url: Option<String>,
     },
     /// Validate the configuration and ask every configured model for a tiny completion
@@ -85,7 +87,7 @@ mod tests {
         assert_eq!(
             parse(&["chat", "--url", "https://x.fly.dev"]),
             Ok(Command::Chat {
-                url: Some("https://x.fly.dev".into())
+                url: Some("https://x.fly.dev/agent".into())
             })
         );
     }
@@ -93,6 +95,10 @@ mod tests {
     #[test]
     fn mistakes_are_usage_errors() {
         assert_eq!(parse(&["chat", "--url"]), Err(ErrorKind::InvalidValue));
+        assert_eq!(
+            parse(&["chat", "--url", "x.fly.dev"]),
+            Err(ErrorKind::ValueValidation)
+        );
         assert_eq!(parse(&["chat", "--loud"]), Err(ErrorKind::UnknownArgument));
         assert_eq!(parse(&["dance"]), Err(ErrorKind::InvalidSubcommand));
         assert_eq!(parse(&["check", "now"]), Err(ErrorKind::UnknownArgument));

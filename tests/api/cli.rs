@@ -166,6 +166,46 @@ async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
     assert!(stdout.contains("key accepted     FAILED (401)"), "{stdout}");
 }
 
+#[tokio::test]
+async fn chat_accepts_the_webhook_url_pasted_into_layercode() {
+    let app = spawn_app().await;
+    for path in ["/agent", "/api/agent", "/api/agent/"] {
+        let url = format!("{}{path}", app.address);
+        let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+        let output = run(&["chat", "--url", &url], env, "Hi\n").await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{url}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let webhook = url.trim_end_matches('/');
+        for expected in [
+            &format!("Talking to {webhook} "),
+            &format!("agent> {WELCOME}"),
+            "agent> Hello there.",
+            "Session ended.",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "{url}: missing {expected:?} in:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn chat_refuses_a_url_without_http_before_sending_anything() {
+    let output = binary(&["chat", "--url", "app.fly.dev"], &[], "Hi\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`app.fly.dev` is not an http(s) URL"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
 fn assert_usage(text: &str) {
     assert!(
         text.to_lowercase().contains("usage: voicebridge"),
@@ -190,7 +230,7 @@ fn help_prints_usage_on_stdout_and_exits_0() {
         assert_usage(&stdout);
         // What the command reads is in its help, so a user knows what to set.
         let reads: &[&str] = if args.contains(&"chat") {
-            &["--url", "LAYERCODE_WEBHOOK_SECRET", "PORT"]
+            &["--url", "LAYERCODE_WEBHOOK_SECRET", "PORT", "/api/agent"]
         } else {
             &[".env", "README"]
         };
