@@ -4,31 +4,23 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use voicebridge::cli::{self, Command};
+use clap::Parser;
+use voicebridge::cli::{self, Cli, Command};
 use voicebridge::config::{ChatSettings, Settings};
 use voicebridge::startup::Application;
 use voicebridge::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before .env, so --help and --version answer whatever the configuration. clap prints
+    // help and version on stdout and exits 0; a mistake exits 2 with a hint on stderr.
+    let command = Cli::parse().into_command();
     // A missing .env is normal in production; variables then come from the environment.
     let _ = dotenvy::dotenv();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse_args(&args) {
-        Ok(command) => command,
-        Err(problem) => {
-            eprintln!("voicebridge: {problem}\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
     match command {
         Command::Serve => serve().await,
         Command::Chat { url } => chat(url).await,
         Command::Check => check().await,
-        Command::Help => {
-            eprintln!("{}", cli::USAGE);
-            ExitCode::SUCCESS
-        }
     }
 }
 
@@ -63,7 +55,8 @@ async fn serve() -> ExitCode {
     }
 }
 
-async fn chat(url: Option<String>) -> ExitCode {
+/// `webhook_url` is already normalised by the command line; `None` means this machine.
+async fn chat(webhook_url: Option<String>) -> ExitCode {
     let settings = match ChatSettings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -75,7 +68,7 @@ async fn chat(url: Option<String>) -> ExitCode {
         eprintln!("voicebridge: LAYERCODE_WEBHOOK_SECRET is not set; sending unsigned webhooks");
     }
     let options = cli::chat::ChatOptions {
-        url: url.unwrap_or_else(|| format!("http://127.0.0.1:{}", settings.port)),
+        webhook_url: webhook_url.unwrap_or_else(|| cli::chat::local_webhook_url(settings.port)),
         secret: settings.webhook_secret,
         interactive: std::io::stdin().is_terminal(),
     };

@@ -26,13 +26,45 @@ pub enum ChatError {
 /// Where and how to talk.
 #[derive(Debug, Clone)]
 pub struct ChatOptions {
-    /// Base URL of the server, e.g. `http://127.0.0.1:8080`.
-    pub url: String,
+    /// The webhook URL, e.g. `http://127.0.0.1:8080/agent`; see [`webhook_url`].
+    pub webhook_url: String,
     /// Webhook secret to sign with; `None` sends unsigned webhooks.
     pub secret: Option<Secret>,
     /// Input comes from a person at a terminal: prompt with `you> `. Piped input is
     /// echoed after `you> ` on its own line instead, so the output reads as a transcript.
     pub interactive: bool,
+}
+
+/// The webhook URL for what a user gave `--url`: a URL whose path ends in `/agent` (which
+/// covers `/api/agent`) is the webhook URL pasted from Layercode and is used as it is;
+/// any other http(s) URL is the server's base URL, and `/agent` is appended to it.
+/// A trailing slash is dropped either way, because the routes have none.
+pub fn webhook_url(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    let mut url = reqwest::Url::parse(input).map_err(|_| not_http(input))?;
+    // `localhost:8080` parses with `localhost` as its scheme, so the scheme check also
+    // catches a URL typed without `http://`.
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(not_http(input));
+    }
+    let mut path = url.path().trim_end_matches('/').to_string();
+    if !path.ends_with("/agent") {
+        path.push_str("/agent");
+    }
+    url.set_path(&path);
+    Ok(url.into())
+}
+
+/// The webhook URL of a server on this machine listening on `port`.
+pub fn local_webhook_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/agent")
+}
+
+fn not_http(input: &str) -> String {
+    format!(
+        "`{input}` is not an http(s) URL; give the server's address \
+         (http://127.0.0.1:8080, https://<app>.fly.dev) or its webhook URL (…/agent)"
+    )
 }
 
 /// Runs the chat until `input` ends.
@@ -54,7 +86,7 @@ where
     writeln!(
         out,
         "Talking to {} (conversation {conversation}).{hint}",
-        options.url
+        options.webhook_url
     )?;
     let start = json!({"type": "session.start", "session_id": conversation, "conversation_id": conversation, "turn_id": "turn-0"});
     client.turn(&start, out).await?;
@@ -110,7 +142,7 @@ impl<'a> Client<'a> {
         let bytes = serde_json::to_vec(body).map_err(|e| ChatError::Server(e.to_string()))?;
         let mut request = self
             .http
-            .post(format!("{}/agent", self.options.url.trim_end_matches('/')))
+            .post(&self.options.webhook_url)
             .header("content-type", "application/json");
         if let Some(secret) = &self.options.secret {
             let now = SystemTime::now()
@@ -121,10 +153,9 @@ impl<'a> Client<'a> {
                 signature::sign(secret.expose().as_bytes(), now, &bytes),
             );
         }
-        let response =
-            request.body(bytes).send().await.map_err(|e| {
-                ChatError::Server(format!("cannot reach {}: {e}", self.options.url))
-            })?;
+        let response = request.body(bytes).send().await.map_err(|e| {
+            ChatError::Server(format!("cannot reach {}: {e}", self.options.webhook_url))
+        })?;
         if !response.status().is_success() {
             let status = response.status();
             let text = response.text().await.unwrap_or_default();
@@ -184,5 +215,69 @@ impl<'a> Client<'a> {
             if sentences == 1 { "" } else { "s" }
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_get_the_webhook_path_and_webhook_urls_are_kept() {
+        for (given, expected) in [
+            ("https://app.fly.dev", "https://app.fly.dev/agent"),
+            ("https://app.fly.dev/", "https://app.fly.dev/agent"),
+            ("https://app.fly.dev/agent", "https://app.fly.dev/agent"),
+            ("https://app.fly.dev/agent/", "https://app.fly.dev/agent"),
+            (
+                "https://app.fly.dev/api/agent",
+                "https://app.fly.dev/api/agent",
+            ),
+            (
+                "https://app.fly.dev/api/agent/",
+                "https://app.fly.dev/api/agent",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/agent"),
+            ("  http://localhost:9000/\n", "http://localhost:9000/agent"),
+            // A server behind a path prefix, and a path that merely ends in "agent".
+            (
+                "https://example.com/voice",
+                "https://example.com/voice/agent",
+            ),
+            (
+                "https://example.com/voice/",
+                "https://example.com/voice/agent",
+            ),
+            (
+                "https://example.com/myagent",
+                "https://example.com/myagent/agent",
+            ),
+            ("HTTPS://App.Fly.Dev/agent", "https://app.fly.dev/agent"),
+        ] {
+            assert_eq!(webhook_url(given).as_deref(), Ok(expected), "{given:?}");
+        }
+    }
+
+    #[test]
+    fn anything_but_an_http_url_is_refused_with_an_example() {
+        for given in [
+            "app.fly.dev",
+            "localhost:8080",
+            "127.0.0.1:8080",
+            "ftp://app.fly.dev",
+            "file:///tmp/agent",
+            "https://",
+            "",
+        ] {
+            let error = webhook_url(given).expect_err(given);
+            assert!(error.contains("not an http(s) URL"), "{given:?}: {error}");
+            assert!(error.contains("https://<app>.fly.dev"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_local_default_is_a_webhook_url_already() {
+        let local = local_webhook_url(8080);
+        assert_eq!(webhook_url(&local), Ok(local));
     }
 }

@@ -1,64 +1,81 @@
-//! The binary's subcommands besides serving: `chat`, a terminal client that talks to a
-//! running voicebridge as Layercode would, and `check`, which validates the configuration
-//! and asks each configured model for one tiny completion. They write to any `Write`, so
-//! tests can read what a user would see.
+//! The command line (`serve`, `chat`, `check`, with `--help` and `--version`) and the
+//! subcommands besides serving: `chat`, a terminal client that talks to a running
+//! voicebridge as Layercode would, and `check`, which validates the configuration and asks
+//! each configured model for one tiny completion. They write to any `Write`, so tests can
+//! read what a user would see.
+
+use clap::{Parser, Subcommand};
 
 pub mod chat;
 pub mod check;
 
-/// What the command line asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Run the server (the default).
-    Serve,
-    /// The terminal chat, optionally against another server.
-    Chat {
-        /// Base URL of the server; `None` means this machine's `PORT`.
-        url: Option<String>,
-    },
-    /// Validate the configuration and reach the models.
-    Check,
-    /// Print usage.
-    Help,
+// The help of each subcommand names what it reads, because a user's first question about
+// a failing command is usually which variable it looked at.
+const SERVER_CONFIGURATION: &str = "\
+Configured from the environment; a .env file in the working directory is read first.
+LAYERCODE_WEBHOOK_SECRET and a model (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL) are the usual
+ones; the README's Configuration section lists every variable.";
+
+const CHAT_CONFIGURATION: &str = "\
+Reads from the environment (or .env): LAYERCODE_WEBHOOK_SECRET to sign the webhooks
+(unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).";
+
+// Not the field's doc comment: rustdoc and the terminal want URLs written differently.
+const URL_HELP: &str = "The server's base URL (https://<app>.fly.dev) or the webhook URL \
+pasted into Layercode (ending in /agent or /api/agent) [default: http://127.0.0.1:$PORT]";
+
+/// A Layercode webhook backend: signed webhooks in, streamed speech out, from any
+/// OpenAI-compatible model. Without a command it runs the server.
+#[derive(Debug, Parser)]
+#[command(name = "voicebridge", version, after_help = SERVER_CONFIGURATION)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-/// Usage text for `--help` and mistakes.
-pub const USAGE: &str = "\
-usage: voicebridge [serve]            run the server (configured from the environment)
-       voicebridge chat [--url URL]   talk to a running voicebridge from the terminal
-       voicebridge check              validate the configuration and reach the models";
-
-/// Parses the arguments after the program name.
-pub fn parse_args(args: &[String]) -> Result<Command, String> {
-    let mut args = args.iter().map(String::as_str);
-    let command = match args.next() {
-        None | Some("serve") => Command::Serve,
-        Some("check") => Command::Check,
-        Some("help" | "--help" | "-h") => Command::Help,
-        Some("chat") => {
-            let mut url = None;
-            while let Some(arg) = args.next() {
-                match arg {
-                    "--url" => url = Some(args.next().ok_or("--url needs a value")?.to_string()),
-                    other => return Err(format!("unknown argument `{other}`")),
-                }
-            }
-            return Ok(Command::Chat { url });
-        }
-        Some(other) => return Err(format!("unknown command `{other}`")),
-    };
-    match args.next() {
-        None => Ok(command),
-        Some(extra) => Err(format!("unexpected argument `{extra}`")),
+impl Cli {
+    /// What to run: serving when no command was given, so `voicebridge` alone starts the
+    /// server as it always has (and as the container's entrypoint expects).
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve)
     }
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the server (the default when no command is given)
+    #[command(after_help = SERVER_CONFIGURATION)]
+    Serve,
+    /// Talk to a running voicebridge from the terminal, as Layercode would
+    #[command(after_help = CHAT_CONFIGURATION)]
+    Chat {
+        /// The webhook URL, from [`chat::webhook_url`]; `None` means this machine's server.
+        // Checked while parsing, so a mistyped URL is a usage error with a hint (exit 2)
+        // rather than a connection error later.
+        #[arg(long, value_name = "URL", value_parser = chat::webhook_url, help = URL_HELP)]
+        url: Option<String>,
+    },
+    /// Validate the configuration and ask every configured model for a tiny completion
+    #[command(after_help = SERVER_CONFIGURATION)]
+    Check,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
 
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        parse_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    fn parse(args: &[&str]) -> Result<Command, ErrorKind> {
+        Cli::try_parse_from(std::iter::once("voicebridge").chain(args.iter().copied()))
+            .map(Cli::into_command)
+            .map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
@@ -70,12 +87,27 @@ mod tests {
         assert_eq!(
             parse(&["chat", "--url", "https://x.fly.dev"]),
             Ok(Command::Chat {
-                url: Some("https://x.fly.dev".into())
+                url: Some("https://x.fly.dev/agent".into())
             })
         );
-        assert!(parse(&["chat", "--url"]).is_err());
-        assert!(parse(&["chat", "--loud"]).is_err());
-        assert!(parse(&["dance"]).is_err());
-        assert!(parse(&["check", "now"]).is_err());
+    }
+
+    #[test]
+    fn mistakes_are_usage_errors() {
+        assert_eq!(parse(&["chat", "--url"]), Err(ErrorKind::InvalidValue));
+        assert_eq!(
+            parse(&["chat", "--url", "x.fly.dev"]),
+            Err(ErrorKind::ValueValidation)
+        );
+        assert_eq!(parse(&["chat", "--loud"]), Err(ErrorKind::UnknownArgument));
+        assert_eq!(parse(&["dance"]), Err(ErrorKind::InvalidSubcommand));
+        assert_eq!(parse(&["check", "now"]), Err(ErrorKind::UnknownArgument));
+    }
+
+    #[test]
+    fn help_and_version_are_answers_not_errors() {
+        assert_eq!(parse(&["--help"]), Err(ErrorKind::DisplayHelp));
+        assert_eq!(parse(&["chat", "--help"]), Err(ErrorKind::DisplayHelp));
+        assert_eq!(parse(&["--version"]), Err(ErrorKind::DisplayVersion));
     }
 }

@@ -127,7 +127,16 @@ pub struct ChatSettings {
 impl ChatSettings {
     /// Reads the chat settings from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the chat settings through `lookup`, like [`Settings::from_lookup`], so tests
+    /// pass a map. Empty values count as unset.
+    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
             port: parse_or("PORT", get("PORT"), 8080u16)?,
             webhook_secret: get("LAYERCODE_WEBHOOK_SECRET").map(Secret::new),
@@ -360,6 +369,38 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn chat_settings(pairs: &[(&str, &str)]) -> Result<ChatSettings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ChatSettings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn chat_settings_need_neither_a_secret_nor_a_model_key() {
+        let chat = chat_settings(&[]).expect("valid");
+        assert_eq!(chat.port, 8080);
+        assert!(chat.webhook_secret.is_none());
+
+        let chat = chat_settings(&[("PORT", "9000"), ("LAYERCODE_WEBHOOK_SECRET", "whsec_x")])
+            .expect("valid");
+        assert_eq!(chat.port, 9000);
+        assert_eq!(
+            chat.webhook_secret.map(|s| s.expose().to_string()),
+            Some("whsec_x".into())
+        );
+
+        let chat = chat_settings(&[("LAYERCODE_WEBHOOK_SECRET", " ")]).expect("valid");
+        assert!(chat.webhook_secret.is_none(), "blank counts as unset");
+    }
+
+    #[test]
+    fn chat_settings_name_a_bad_port() {
+        let err = chat_settings(&[("PORT", "eighty")]).expect_err("invalid");
+        assert_eq!(err.variable, "PORT");
     }
 
     const BASE: [(&str, &str); 2] = [

@@ -166,9 +166,124 @@ async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
     assert!(stdout.contains("key accepted     FAILED (401)"), "{stdout}");
 }
 
+#[tokio::test]
+async fn chat_accepts_the_webhook_url_pasted_into_layercode() {
+    let app = spawn_app().await;
+    for path in ["/agent", "/api/agent", "/api/agent/"] {
+        let url = format!("{}{path}", app.address);
+        let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+        let output = run(&["chat", "--url", &url], env, "Hi\n").await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{url}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let webhook = url.trim_end_matches('/');
+        for expected in [
+            &format!("Talking to {webhook} "),
+            &format!("agent> {WELCOME}"),
+            "agent> Hello there.",
+            "Session ended.",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "{url}: missing {expected:?} in:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn chat_refuses_a_url_without_http_before_sending_anything() {
+    let output = binary(&["chat", "--url", "app.fly.dev"], &[], "Hi\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`app.fly.dev` is not an http(s) URL"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+fn assert_usage(text: &str) {
+    assert!(
+        text.to_lowercase().contains("usage: voicebridge"),
+        "no usage in:\n{text}"
+    );
+}
+
+#[test]
+fn help_prints_usage_on_stdout_and_exits_0() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["serve", "--help"],
+        &["chat", "--help"],
+        &["check", "--help"],
+        &["help", "chat"],
+    ] {
+        let output = binary(args, &[], "");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stdout}");
+        assert_usage(&stdout);
+        // What the command reads is in its help, so a user knows what to set.
+        let reads: &[&str] = if args.contains(&"chat") {
+            &["--url", "LAYERCODE_WEBHOOK_SECRET", "PORT", "/api/agent"]
+        } else {
+            &[".env", "README"]
+        };
+        for expected in reads {
+            assert!(
+                stdout.contains(expected),
+                "{args:?}: no {expected:?} in:\n{stdout}"
+            );
+        }
+    }
+    let top = binary(&["--help"], &[], "");
+    let top = String::from_utf8_lossy(&top.stdout);
+    for command in ["serve", "chat", "check"] {
+        assert!(top.contains(command), "{command} missing from:\n{top}");
+    }
+}
+
+#[test]
+fn version_prints_the_cargo_version_and_exits_0() {
+    for flag in ["--version", "-V"] {
+        let output = binary(&[flag], &[], "");
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            format!("voicebridge {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
 #[test]
 fn unknown_commands_print_usage_and_exit_2() {
     let output = binary(&["dance"], &[], "");
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: voicebridge"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("'dance'"), "{stderr}");
+    assert_usage(&stderr);
+    assert!(stderr.contains("--help"), "points to the help: {stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn unknown_flags_and_typos_exit_2_with_a_hint() {
+    let output = binary(&["chat", "--loud"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("'--loud'"), "{stderr}");
+    assert_usage(&stderr);
+
+    let output = binary(&["chta"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'chat'"),
+        "suggests the command meant: {stderr}"
+    );
 }
