@@ -225,4 +225,27 @@ mod tests {
             );
         }
     }
+
+    /// Prints what a new conversation costs once the store is at its cap, for several caps:
+    /// the figure should not grow with the cap. A measurement, not a timed test; run it with
+    /// `cargo test --release --lib session::memory -- --ignored --nocapture`.
+    #[tokio::test]
+    #[ignore = "measurement: run by hand in release mode"]
+    async fn measure_a_new_conversation_at_the_cap() {
+        let inserts: u32 = 10_000;
+        for cap in [1_000, 10_000, 100_000] {
+            let store = MemoryStore::new(HistoryLimits::default(), cap);
+            for c in 0..cap {
+                touch(&store, &format!("conversation-{c:08}")).await;
+            }
+            let ids: Vec<String> = (0..inserts).map(|i| format!("newcomer-{i:08}")).collect();
+            let start = std::time::Instant::now();
+            for id in &ids {
+                touch(&store, id).await;
+            }
+            let per_insert = start.elapsed() / inserts;
+            assert_eq!(store.conversation_count(), Some(cap));
+            eprintln!("cap {cap:>7}: {per_insert:>10.2?} per new conversation (evicting one)");
+        }
+    }
 }
