@@ -394,4 +394,33 @@ mod tests {
             eprintln!("cap {cap:>7}: {per_insert:>10.2?} per new conversation (evicting one)");
         }
     }
+
+    /// As above, with 8 tasks on 2 worker threads (the deployment's cores) contending for
+    /// the list's mutex at a cap of 10,000. Run it like the one above.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "measurement: run by hand in release mode"]
+    async fn measure_new_conversations_from_concurrent_tasks() {
+        let (cap, tasks, per_task) = (10_000, 8_u32, 10_000_u32);
+        let store = Arc::new(MemoryStore::new(HistoryLimits::default(), cap));
+        for c in 0..cap {
+            touch(store.as_ref(), &format!("conversation-{c:08}")).await;
+        }
+        let start = std::time::Instant::now();
+        let writers: Vec<_> = (0..tasks)
+            .map(|task| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..per_task {
+                        touch(store.as_ref(), &format!("newcomer-{task}-{i:08}")).await;
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+        let per_insert = start.elapsed() / (tasks * per_task);
+        assert_eq!(store.conversation_count(), Some(cap));
+        eprintln!("{tasks} tasks, 2 threads, cap {cap}: {per_insert:>10.2?} per new conversation");
+    }
 }
