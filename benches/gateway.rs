@@ -13,6 +13,9 @@
 //! it causes: what the gateway spends before the model can start (HTTP, signature, JSON,
 //! the session store, connecting upstream). `BENCH_SESSION_STORE_URL=redis://…` runs the
 //! server with the Redis store to measure that store's cost.
+//! `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
+//! its own, so that with N above `SESSION_MAX_CONVERSATIONS` (10 000 by default) the
+//! in-memory store is at its cap and every measured turn evicts one conversation.
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
@@ -365,6 +368,34 @@ async fn level(
     (results, started.elapsed())
 }
 
+/// Fills the store with `BENCH_PREFILL_CONVERSATIONS` conversations (the fake's short
+/// default reply, 200 turns at a time).
+async fn prefill(http: &reqwest::Client, url: &str) {
+    let count: usize = std::env::var("BENCH_PREFILL_CONVERSATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if count == 0 {
+        return;
+    }
+    let started = Instant::now();
+    for batch in (0..count).step_by(200) {
+        let tasks: Vec<_> = (batch..count.min(batch + 200))
+            .map(|i| {
+                let (http, url) = (http.clone(), url.to_string());
+                tokio::spawn(async move { gateway_turn(&http, &url, 1_000_000 + i).await })
+            })
+            .collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+    println!(
+        "prefilled {count} conversations in {:.1} s\n",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 async fn run() {
     let upstream = FakeUpstream::start().await;
     let server = start_server(&upstream).await;
@@ -396,6 +427,7 @@ async fn run() {
         "CPU s server/bench"
     );
     let server_pid = server.child.id().to_string();
+    prefill(&http, &server.url).await;
     let mut turn = 0;
     for (concurrency, rounds) in [
         (1usize, 100usize),
