@@ -3,11 +3,11 @@
 //! (Redis expires it; no sweeper).
 //!
 //! Writes are optimistic: read `v` and `m` (one round trip), apply the history rules in
-//! Rust, then a Lua compare-and-set writes the new state only if `v` is unchanged (one
-//! round trip), retrying on a conflict. Two webhooks for one conversation on two machines
-//! therefore never interleave their writes, the rules live in one place (`history.rs`)
-//! rather than twice (Rust and Lua), and there is no lock to be left behind by a machine
-//! that dies.
+//! Rust (`History`), then a Lua compare-and-set writes the new state only if `v` is
+//! unchanged (one round trip), retrying on a conflict. Two webhooks for one conversation on
+//! two machines therefore never interleave their writes, the rules live in one place
+//! (`history.rs`) rather than twice (Rust and Lua), and there is no lock to be left behind
+//! by a machine that dies.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
 use super::{connection_config, random_u64, Keys};
-use crate::session::history::{self, ChatMessage, Heard, HistoryLimits};
+use crate::session::history::{ChatMessage, Heard, History, HistoryLimits};
 use crate::session::{SessionStore, StoreError};
 
 /// Conflicts retried before a write gives up. Conflicts need webhooks for one
@@ -79,31 +79,33 @@ impl RedisStore {
         })
     }
 
-    async fn load(&self, key: &str) -> Result<(String, Vec<ChatMessage>), StoreError> {
+    /// Reads a conversation's version and history; a history that an older version stored
+    /// breaking the rules comes back repaired (see `History`).
+    async fn load(&self, key: &str) -> Result<(String, History), StoreError> {
         let mut connection = self.connection.clone();
         let (version, messages): (Option<String>, Option<String>) =
             connection.hget(key, &["v", "m"]).await.map_err(failed)?;
-        let messages = match messages {
+        let history = match messages {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| StoreError(format!("stored history is not readable: {e}")))?,
-            None => Vec::new(),
+            None => History::new(),
         };
-        Ok((version.unwrap_or_default(), messages))
+        Ok((version.unwrap_or_default(), history))
     }
 
-    /// Applies `update` to the conversation's messages atomically.
+    /// Applies `update` to the conversation's history atomically.
     async fn update<T>(
         &self,
         conversation: &str,
-        mut update: impl FnMut(&mut Vec<ChatMessage>) -> T,
+        mut update: impl FnMut(&mut History) -> T,
     ) -> Result<T, StoreError> {
         let key = self.keys.conversation(conversation);
         let ttl_ms = self.ttl.as_millis().max(1) as u64;
         for attempt in 0..MAX_ATTEMPTS {
-            let (version, mut messages) = self.load(&key).await?;
-            let output = update(&mut messages);
+            let (version, mut history) = self.load(&key).await?;
+            let output = update(&mut history);
             let next = version.parse::<u64>().unwrap_or(0) + 1;
-            let json = serde_json::to_string(&messages)
+            let json = serde_json::to_string(&history)
                 .map_err(|e| StoreError(format!("cannot encode history: {e}")))?;
             let mut connection = self.connection.clone();
             let written: i64 = self
@@ -144,22 +146,23 @@ impl SessionStore for RedisStore {
         heard: Option<Heard>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let limits = self.limits;
-        self.update(conversation, |messages| {
-            history::begin_turn(messages, user.clone(), heard.as_ref(), limits)
+        self.update(conversation, |history| {
+            history.begin_turn(user.clone(), heard.as_ref(), limits)
         })
         .await
     }
 
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
         let limits = self.limits;
-        self.update(conversation, |messages| {
-            history::record_reply(messages, reply.clone(), limits);
+        self.update(conversation, |history| {
+            history.record_reply(reply.clone(), limits);
         })
         .await
     }
 
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
-        Ok(self.load(&self.keys.conversation(conversation)).await?.1)
+        let (_, history) = self.load(&self.keys.conversation(conversation)).await?;
+        Ok(history.into_messages())
     }
 
     async fn evict_idle(&self, _max_idle: Duration) -> Result<usize, StoreError> {
@@ -206,6 +209,35 @@ mod tests {
         assert_eq!(store.history("c-ttl").await.expect("store").len(), 1);
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert!(store.history("c-ttl").await.expect("store").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_history_stored_by_an_earlier_version_loads_and_is_repaired() {
+        let store = local_store(Duration::from_secs(60)).await;
+        let key = store.keys.conversation("c-old");
+        // Written as `m` was before `History`, with two user messages in a row.
+        let stored = r#"[{"role":"user","content":"Book","turn_id":"t1"},{"role":"user","content":"a table","turn_id":"t2"},{"role":"assistant","content":"For how many?","turn_id":"t2","interrupted":true}]"#;
+        let mut connection = store.connection.clone();
+        let _: () = connection
+            .hset_multiple(&key, &[("v", "7"), ("m", stored)])
+            .await
+            .expect("redis");
+        let history = store.history("c-old").await.expect("store");
+        assert_eq!(history.len(), 2, "{history:?}");
+        assert_eq!(history[0].content, "Book\na table");
+        assert!(history[1].interrupted);
+        let seen = store
+            .begin_turn("c-old", ChatMessage::user("Two", "t3"), None)
+            .await
+            .expect("store");
+        assert_eq!(seen.len(), 3);
+        let written: String = connection.hget(&key, "m").await.expect("redis");
+        assert!(
+            written.starts_with(
+                r#"[{"role":"user","content":"Book\na table","turn_id":"t2","merged_turns":["t1"]}"#
+            ),
+            "{written}"
+        );
     }
 
     #[tokio::test]

@@ -1,8 +1,9 @@
-//! Conversation history types and the rules that keep a history well-formed (pure): one
-//! user and one assistant entry per turn, never two user messages in a row, never an empty
-//! assistant message, what the user heard replacing what we meant to say, and bounds.
+//! Conversation history (pure): the message types and [`History`], the one type that
+//! changes a conversation's messages and so keeps its rules: one user and one assistant
+//! entry per turn, never two user messages in a row, never an empty assistant message,
+//! what the user heard replacing what we meant to say, and bounds.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Who a message is from, as the chat-completions API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,76 +103,142 @@ impl Default for HistoryLimits {
     }
 }
 
-/// Replaces the stored text of an interrupted assistant turn with what the user heard. A
-/// turn we never stored is ignored; hearing nothing removes the message.
-pub fn apply_heard(history: &mut Vec<ChatMessage>, heard: &Heard) {
-    let index = match &heard.assistant_turn_id {
-        Some(id) => history.iter().rposition(|m| m.is_turn(Role::Assistant, id)),
-        // Without an id it is about the previous reply only if that reply was stored
-        // (a turn cut off before speaking stores none; an older reply is not it).
-        None => history
-            .len()
-            .checked_sub(1)
-            .filter(|last| history[*last].role == Role::Assistant),
-    };
-    let Some(index) = index else { return };
-    if heard.text.trim().is_empty() {
-        history.remove(index);
+/// A conversation's messages, oldest first, changed only through methods that keep the rules
+/// above. It serializes as the bare list of messages, so stored histories keep their format.
+///
+/// Loading (from `Vec<ChatMessage>` or by deserializing) normalises: a list written by an
+/// older version, or by hand, may break the rules, and every method relies on them. Empty
+/// assistant messages are dropped, a second user or assistant entry for a turn is dropped
+/// (the first is the one the operations would find), and consecutive user messages are
+/// merged as an unanswered question would be. A well-formed list loads unchanged. The size
+/// bounds depend on the store's limits, so they are applied on the next turn or reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct History {
+    messages: Vec<ChatMessage>,
+}
+
+impl From<Vec<ChatMessage>> for History {
+    fn from(mut messages: Vec<ChatMessage>) -> Self {
+        messages.retain(|m| m.role != Role::Assistant || !m.content.trim().is_empty());
+        let mut seen = std::collections::HashSet::new();
+        messages.retain(|m| match &m.turn_id {
+            Some(turn) => seen.insert((m.role, turn.clone())),
+            None => true,
+        });
+        merge_unanswered(&mut messages);
+        Self { messages }
+    }
+}
+
+impl<'de> Deserialize<'de> for History {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<ChatMessage>::deserialize(deserializer).map(Self::from)
+    }
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The messages, oldest first.
+    pub fn messages(&self) -> &[ChatMessage] {
+        &self.messages
+    }
+
+    /// The messages, oldest first, for a caller that owns the history.
+    pub fn into_messages(self) -> Vec<ChatMessage> {
+        self.messages
+    }
+
+    /// Records the user's message of a turn and returns the history the model should see
+    /// for it, ending with that message. `heard` (what the user heard of an earlier reply)
+    /// is applied first. A repeated delivery adds nothing (and hides the earlier reply, so
+    /// the model answers the same question again). A user message following an unanswered
+    /// one is merged with it, so two user messages never stand in a row. `user` is stored
+    /// as a user message whatever its role, and only the history records merges.
+    pub fn begin_turn(
+        &mut self,
+        user: ChatMessage,
+        heard: Option<&Heard>,
+        limits: HistoryLimits,
+    ) -> Vec<ChatMessage> {
+        if let Some(heard) = heard {
+            self.apply_heard(heard);
+        }
+        let history = &mut self.messages;
+        let turn_id = user.turn_id.clone().unwrap_or_default();
+        if let Some(index) = history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
+            let mut view = history[..=index].to_vec();
+            truncate(&mut view, limits);
+            return view;
+        }
+        history.push(ChatMessage {
+            role: Role::User,
+            merged_turns: Vec::new(),
+            ..user
+        });
         merge_unanswered(history);
-        return;
+        truncate(history, limits);
+        history.clone()
     }
-    let message = &mut history[index];
-    message.content = heard.text.trim().to_string();
-    message.interrupted = true;
-}
 
-/// Records the user's message of a turn and returns the history the model should see for
-/// it, ending with that message. A repeated delivery adds nothing (and hides the earlier
-/// reply, so the model answers the same question again). A user message following an
-/// unanswered one is merged with it, so two user messages never stand in a row.
-pub fn begin_turn(
-    history: &mut Vec<ChatMessage>,
-    user: ChatMessage,
-    heard: Option<&Heard>,
-    limits: HistoryLimits,
-) -> Vec<ChatMessage> {
-    if let Some(heard) = heard {
-        apply_heard(history, heard);
+    /// Stores the assistant's reply for its turn: replaces an earlier reply to the same
+    /// turn, else goes right after that turn's user message, else at the end (a welcome).
+    /// Empty replies are not stored, nor the late reply of a turn whose question a newer
+    /// turn has already taken over (merged into its own): the newer turn answers both.
+    /// `reply` is stored as an assistant message whatever its role.
+    pub fn record_reply(&mut self, reply: ChatMessage, limits: HistoryLimits) {
+        let reply = ChatMessage {
+            role: Role::Assistant,
+            merged_turns: Vec::new(),
+            ..reply
+        };
+        if reply.content.trim().is_empty() {
+            return;
+        }
+        let history = &mut self.messages;
+        let turn_id = reply.turn_id.clone().unwrap_or_default();
+        if let Some(existing) = history
+            .iter_mut()
+            .find(|m| m.is_turn(Role::Assistant, &turn_id))
+        {
+            *existing = reply;
+            return;
+        }
+        match history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
+            Some(index) if history[index].turn_id.as_deref() != Some(turn_id.as_str()) => return,
+            Some(index) => history.insert(index + 1, reply),
+            None => history.push(reply),
+        }
+        truncate(history, limits);
     }
-    let turn_id = user.turn_id.clone().unwrap_or_default();
-    if let Some(index) = history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
-        let mut view = history[..=index].to_vec();
-        truncate(&mut view, limits);
-        return view;
-    }
-    history.push(user);
-    merge_unanswered(history);
-    truncate(history, limits);
-    history.clone()
-}
 
-/// Stores the assistant's reply for its turn: replaces an earlier reply to the same turn,
-/// else goes right after that turn's user message, else at the end (a welcome). Empty
-/// replies are not stored, nor the late reply of a turn whose question a newer turn has
-/// already taken over (merged into its own): the newer turn answers both.
-pub fn record_reply(history: &mut Vec<ChatMessage>, reply: ChatMessage, limits: HistoryLimits) {
-    if reply.content.trim().is_empty() {
-        return;
+    /// Replaces the stored text of an interrupted assistant turn with what the user heard.
+    /// A turn we never stored is ignored; hearing nothing removes the message.
+    fn apply_heard(&mut self, heard: &Heard) {
+        let history = &mut self.messages;
+        let index = match &heard.assistant_turn_id {
+            Some(id) => history.iter().rposition(|m| m.is_turn(Role::Assistant, id)),
+            // Without an id it is about the previous reply only if that reply was stored
+            // (a turn cut off before speaking stores none; an older reply is not it).
+            None => history
+                .len()
+                .checked_sub(1)
+                .filter(|last| history[*last].role == Role::Assistant),
+        };
+        let Some(index) = index else { return };
+        if heard.text.trim().is_empty() {
+            history.remove(index);
+            merge_unanswered(history);
+            return;
+        }
+        let message = &mut history[index];
+        message.content = heard.text.trim().to_string();
+        message.interrupted = true;
     }
-    let turn_id = reply.turn_id.clone().unwrap_or_default();
-    if let Some(existing) = history
-        .iter_mut()
-        .find(|m| m.is_turn(Role::Assistant, &turn_id))
-    {
-        *existing = reply;
-        return;
-    }
-    match history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
-        Some(index) if history[index].turn_id.as_deref() != Some(turn_id.as_str()) => return,
-        Some(index) => history.insert(index + 1, reply),
-        None => history.push(reply),
-    }
-    truncate(history, limits);
 }
 
 /// Joins consecutive user messages into the last one: the earlier turn got no reply, and
@@ -194,7 +261,7 @@ fn merge_unanswered(history: &mut Vec<ChatMessage>) {
 /// Drops the oldest messages until the history fits `limits`, keeping the newest message
 /// and never starting with a dangling assistant reply to a dropped question when a user
 /// message can start it instead.
-pub fn truncate(history: &mut Vec<ChatMessage>, limits: HistoryLimits) {
+fn truncate(history: &mut Vec<ChatMessage>, limits: HistoryLimits) {
     let mut chars: usize = history.iter().map(|m| m.content.chars().count()).sum();
     let mut drop = 0;
     while history.len() - drop > 1
@@ -209,8 +276,10 @@ pub fn truncate(history: &mut Vec<ChatMessage>, limits: HistoryLimits) {
     history.drain(..drop);
 }
 
-/// True when the history obeys every rule above (used by tests and debug checks).
-pub fn is_well_formed(history: &[ChatMessage]) -> bool {
+/// True when the history obeys every rule above; for tests only, as `History` cannot break
+/// them (the integration tests keep their own checker).
+#[cfg(test)]
+pub(crate) fn is_well_formed(history: &[ChatMessage]) -> bool {
     let no_user_pairs = history
         .windows(2)
         .all(|w| !(w[0].role == Role::User && w[1].role == Role::User));
@@ -226,243 +295,4 @@ pub fn is_well_formed(history: &[ChatMessage]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMITS: HistoryLimits = HistoryLimits {
-        max_messages: 100,
-        max_chars: 100_000,
-    };
-
-    fn texts(history: &[ChatMessage]) -> Vec<(Role, &str)> {
-        history
-            .iter()
-            .map(|m| (m.role, m.content.as_str()))
-            .collect()
-    }
-
-    #[test]
-    fn a_repeated_turn_adds_nothing_and_hides_its_old_reply() {
-        let mut history = Vec::new();
-        begin_turn(&mut history, ChatMessage::user("Hello", "t1"), None, LIMITS);
-        record_reply(
-            &mut history,
-            ChatMessage::assistant("Hi there.", "t1"),
-            LIMITS,
-        );
-        let seen = begin_turn(&mut history, ChatMessage::user("Hello", "t1"), None, LIMITS);
-        assert_eq!(seen, vec![ChatMessage::user("Hello", "t1")]);
-        record_reply(
-            &mut history,
-            ChatMessage::assistant("Hello again.", "t1"),
-            LIMITS,
-        );
-        assert_eq!(
-            texts(&history),
-            [(Role::User, "Hello"), (Role::Assistant, "Hello again.")]
-        );
-    }
-
-    #[test]
-    fn an_unanswered_user_message_merges_with_the_next() {
-        let mut history = Vec::new();
-        begin_turn(
-            &mut history,
-            ChatMessage::user("Book a table", "t1"),
-            None,
-            LIMITS,
-        );
-        let seen = begin_turn(
-            &mut history,
-            ChatMessage::user("for two", "t2"),
-            None,
-            LIMITS,
-        );
-        assert_eq!(texts(&seen), [(Role::User, "Book a table\nfor two")]);
-        assert_eq!(history[0].turn_id.as_deref(), Some("t2"));
-        assert!(is_well_formed(&history));
-    }
-
-    #[test]
-    fn a_late_reply_to_a_merged_question_is_dropped_and_its_redelivery_adds_nothing() {
-        let mut history = Vec::new();
-        begin_turn(
-            &mut history,
-            ChatMessage::user("Book a table", "t1"),
-            None,
-            LIMITS,
-        );
-        // t1 is still settling (slowly) when t2 arrives and takes its question over.
-        begin_turn(
-            &mut history,
-            ChatMessage::user("for two", "t2"),
-            None,
-            LIMITS,
-        );
-        record_reply(
-            &mut history,
-            ChatMessage::assistant("For two, at eight.", "t2"),
-            LIMITS,
-        );
-        record_reply(
-            &mut history,
-            ChatMessage::assistant("Sure, for how", "t1"),
-            LIMITS,
-        );
-        assert_eq!(
-            texts(&history),
-            [
-                (Role::User, "Book a table\nfor two"),
-                (Role::Assistant, "For two, at eight.")
-            ]
-        );
-        let seen = begin_turn(
-            &mut history,
-            ChatMessage::user("Book a table", "t1"),
-            None,
-            LIMITS,
-        );
-        assert_eq!(history.len(), 2, "a redelivered t1 is already here");
-        assert_eq!(seen.len(), 1);
-        assert!(is_well_formed(&history));
-    }
-
-    #[test]
-    fn what_was_heard_replaces_what_was_meant() {
-        let mut history = vec![
-            ChatMessage::user("Menu?", "t1"),
-            ChatMessage::assistant("We have soup. And a lovely salad.", "t1").interrupted(true),
-        ];
-        let heard = Heard {
-            assistant_turn_id: Some("t1".into()),
-            text: "We have soup.".into(),
-        };
-        begin_turn(
-            &mut history,
-            ChatMessage::user("Soup please", "t2"),
-            Some(&heard),
-            LIMITS,
-        );
-        assert_eq!(history[1].content, "We have soup.");
-        assert!(history[1].interrupted);
-    }
-
-    #[test]
-    fn hearing_nothing_removes_the_reply_and_keeps_the_history_well_formed() {
-        let mut history = vec![
-            ChatMessage::user("Menu?", "t1"),
-            ChatMessage::assistant("We have soup.", "t1"),
-        ];
-        let heard = Heard {
-            assistant_turn_id: None,
-            text: String::new(),
-        };
-        let seen = begin_turn(
-            &mut history,
-            ChatMessage::user("Wait", "t2"),
-            Some(&heard),
-            LIMITS,
-        );
-        assert_eq!(texts(&seen), [(Role::User, "Menu?\nWait")]);
-    }
-
-    #[test]
-    fn heard_without_an_id_never_touches_an_older_complete_reply() {
-        let mut history = vec![
-            ChatMessage::user("Menu?", "t1"),
-            ChatMessage::assistant("We have soup.", "t1"),
-            ChatMessage::user("And dessert?", "t2"), // cut off before any speech
-        ];
-        let heard = Heard {
-            assistant_turn_id: None,
-            text: String::new(),
-        };
-        apply_heard(&mut history, &heard);
-        assert_eq!(history[1].content, "We have soup.");
-        assert_eq!(history.len(), 3);
-    }
-
-    #[test]
-    fn heard_for_an_unknown_turn_changes_nothing() {
-        let mut history = vec![
-            ChatMessage::user("Hi", "t1"),
-            ChatMessage::assistant("Hello.", "t1"),
-        ];
-        let heard = Heard {
-            assistant_turn_id: Some("t9".into()),
-            text: "x".into(),
-        };
-        apply_heard(&mut history, &heard);
-        assert_eq!(history[1].content, "Hello.");
-        let mut empty = Vec::new();
-        apply_heard(&mut empty, &heard);
-        assert!(empty.is_empty());
-    }
-
-    #[test]
-    fn a_late_reply_goes_after_its_own_question() {
-        let mut history = vec![ChatMessage::user("One", "t1")];
-        record_reply(
-            &mut history,
-            ChatMessage::assistant("Welcome!", "t0"),
-            LIMITS,
-        );
-        record_reply(&mut history, ChatMessage::assistant("First.", "t1"), LIMITS);
-        assert_eq!(
-            texts(&history),
-            [
-                (Role::User, "One"),
-                (Role::Assistant, "First."),
-                (Role::Assistant, "Welcome!")
-            ]
-        );
-        record_reply(&mut history, ChatMessage::assistant("  ", "t2"), LIMITS);
-        assert_eq!(history.len(), 3);
-    }
-
-    #[test]
-    fn truncation_drops_the_oldest_and_keeps_the_newest() {
-        let limits = HistoryLimits {
-            max_messages: 3,
-            max_chars: 1000,
-        };
-        let mut history = Vec::new();
-        for i in 0..5 {
-            begin_turn(
-                &mut history,
-                ChatMessage::user(format!("q{i}"), format!("t{i}")),
-                None,
-                limits,
-            );
-            record_reply(
-                &mut history,
-                ChatMessage::assistant(format!("a{i}"), format!("t{i}")),
-                limits,
-            );
-        }
-        // Three messages fit, but a reply without its question does not start the history.
-        assert_eq!(
-            texts(&history),
-            [(Role::User, "q4"), (Role::Assistant, "a4")]
-        );
-
-        let limits = HistoryLimits {
-            max_messages: 100,
-            max_chars: 10,
-        };
-        let mut history = Vec::new();
-        begin_turn(&mut history, ChatMessage::user("12345", "t1"), None, limits);
-        record_reply(&mut history, ChatMessage::assistant("12345", "t1"), limits);
-        let seen = begin_turn(
-            &mut history,
-            ChatMessage::user("a very long question", "t2"),
-            None,
-            limits,
-        );
-        assert_eq!(
-            texts(&seen),
-            [(Role::User, "a very long question")],
-            "the newest always stays"
-        );
-    }
-}
+mod tests;

@@ -35,11 +35,11 @@ use lru::LruCache;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::history::{self, ChatMessage, Heard, HistoryLimits};
+use super::history::{ChatMessage, Heard, History, HistoryLimits};
 use super::store::{SessionStore, StoreError};
 
 /// One conversation's history, shared between the list and the operations using it.
-type SharedHistory = Arc<Mutex<Vec<ChatMessage>>>;
+type SharedHistory = Arc<Mutex<History>>;
 
 /// How many idle conversations the sweeper removes per hold of the list's mutex, so a
 /// large sweep never keeps turns waiting for long.
@@ -62,8 +62,8 @@ pub struct MemoryStore {
 }
 
 /// Locks without caring about poisoning: the list is consistent whenever it is unlocked
-/// (it is only changed inside `lru`), and a history is kept well formed by
-/// `session::history` step by step, so a panicking operation leaves nothing to repair.
+/// (it is only changed inside `lru`), and a `History` keeps its rules step by step, so a
+/// panicking operation leaves nothing to repair.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -79,15 +79,11 @@ impl MemoryStore {
         }
     }
 
-    /// Runs `update` on a conversation's messages, creating it (and making room) if new.
-    fn with_conversation<T>(
-        &self,
-        key: &str,
-        update: impl FnOnce(&mut Vec<ChatMessage>) -> T,
-    ) -> T {
-        let messages = self.use_conversation(key);
-        let mut messages = lock(&messages);
-        update(&mut messages)
+    /// Runs `update` on a conversation's history, creating it (and making room) if new.
+    fn with_conversation<T>(&self, key: &str, update: impl FnOnce(&mut History) -> T) -> T {
+        let history = self.use_conversation(key);
+        let mut history = lock(&history);
+        update(&mut history)
     }
 
     /// Marks a conversation most recently used and returns its history, creating it if new;
@@ -146,15 +142,15 @@ impl SessionStore for MemoryStore {
         heard: Option<Heard>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let limits = self.limits;
-        Ok(self.with_conversation(conversation, |messages| {
-            history::begin_turn(messages, user, heard.as_ref(), limits)
+        Ok(self.with_conversation(conversation, |history| {
+            history.begin_turn(user, heard.as_ref(), limits)
         }))
     }
 
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
         let limits = self.limits;
-        self.with_conversation(conversation, |messages| {
-            history::record_reply(messages, reply, limits);
+        self.with_conversation(conversation, |history| {
+            history.record_reply(reply, limits);
         });
         Ok(())
     }
@@ -165,7 +161,9 @@ impl SessionStore for MemoryStore {
         let messages = lock(&self.conversations)
             .peek(conversation)
             .map(|c| c.messages.clone());
-        Ok(messages.map(|m| lock(&m).clone()).unwrap_or_default())
+        Ok(messages
+            .map(|m| lock(&m).messages().to_vec())
+            .unwrap_or_default())
     }
 
     /// Pops from the least recently used end while the oldest is idle: the cost follows

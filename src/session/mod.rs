@@ -8,6 +8,6 @@ pub mod store;
 #[cfg(test)]
 pub mod conformance;
 
-pub use history::{ChatMessage, Heard, HistoryLimits, Role};
+pub use history::{ChatMessage, Heard, History, HistoryLimits, Role};
 pub use memory::{spawn_idle_sweeper, MemoryStore};
 pub use store::{SessionStore, StoreError};

@@ -15,8 +15,8 @@ pub struct StoreError(pub String);
 
 /// Conversation histories keyed by conversation id. Every operation is atomic per
 /// conversation, so two webhooks for one conversation never interleave their writes, and
-/// every history obeys the rules of `session::history`: one user and one assistant entry
-/// per turn, no two user messages in a row, no empty assistant message, bounded size.
+/// every history obeys the rules that `session::History` keeps: one user and one assistant
+/// entry per turn, no two user messages in a row, no empty assistant message, bounded size.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// Starts a turn (append): applies what the user heard of the previous reply, records

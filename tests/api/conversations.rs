@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::Notify;
-use voicebridge::session::history::is_well_formed;
 
 use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::*;
@@ -187,7 +186,7 @@ async fn a_turn_superseded_before_speaking_leaves_no_empty_reply_and_no_user_pai
     );
     app.settle().await;
     let history = app.store.history("conv_pair").await.expect("store");
-    assert!(is_well_formed(&history), "{history:?}");
+    assert_history_well_formed(&history, "conv_pair");
     gate.notify_one();
 }
 
@@ -291,9 +290,6 @@ async fn many_overlapping_turns_leave_every_history_well_formed() {
             .await
             .expect("store");
         assert!(!history.is_empty());
-        assert!(
-            is_well_formed(&history),
-            "conversation {conversation}: {history:?}"
-        );
+        assert_history_well_formed(&history, &format!("conversation {conversation}"));
     }
 }

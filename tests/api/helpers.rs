@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use voicebridge::config::Settings;
+use voicebridge::session::{ChatMessage, Role};
 use voicebridge::startup::Application;
 use voicebridge::webhook::signature;
 
@@ -240,6 +241,34 @@ pub fn assert_well_formed(events: &[Value], turn_id: &str) {
         .count();
     assert_eq!(ends, 1, "exactly one response.end in {events:?}");
     assert_eq!(events.last().expect("non-empty")["type"], "response.end");
+}
+
+/// Asserts the rules every stored history obeys, as seen from outside: never two user
+/// messages in a row, no empty assistant message, at most one user and one assistant
+/// entry per turn. `context` names the conversation in the failure message.
+pub fn assert_history_well_formed(history: &[ChatMessage], context: &str) {
+    for pair in history.windows(2) {
+        assert!(
+            !(pair[0].role == Role::User && pair[1].role == Role::User),
+            "{context}: two user messages in a row in {history:?}"
+        );
+    }
+    for message in history {
+        assert!(
+            message.role != Role::Assistant || !message.content.trim().is_empty(),
+            "{context}: an empty assistant message in {history:?}"
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for message in history {
+        if let Some(turn) = &message.turn_id {
+            assert!(
+                seen.insert((message.role, turn)),
+                "{context}: two {:?} entries for turn {turn} in {history:?}",
+                message.role
+            );
+        }
+    }
 }
 
 /// A loopback port nothing listens on (bound, read, released).

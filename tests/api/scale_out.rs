@@ -9,7 +9,6 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use voicebridge::config::Settings;
-use voicebridge::session::history::is_well_formed;
 use voicebridge::startup::Application;
 
 use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
@@ -169,7 +168,7 @@ async fn concurrent_webhooks_on_two_machines_leave_every_history_well_formed() {
             .await
             .expect("store");
         assert!(!history.is_empty());
-        assert!(is_well_formed(&history), "race-{conversation}: {history:?}");
+        assert_history_well_formed(&history, &format!("race-{conversation}"));
     }
 }
 

@@ -1,0 +1,245 @@
+//! The rules of `History`, table by table: turns, merges, what was heard, bounds, loading.
+
+use super::*;
+
+const LIMITS: HistoryLimits = HistoryLimits {
+    max_messages: 100,
+    max_chars: 100_000,
+};
+
+fn texts(history: &[ChatMessage]) -> Vec<(Role, &str)> {
+    history
+        .iter()
+        .map(|m| (m.role, m.content.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_repeated_turn_adds_nothing_and_hides_its_old_reply() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Hello", "t1"), None, LIMITS);
+    history.record_reply(ChatMessage::assistant("Hi there.", "t1"), LIMITS);
+    let seen = history.begin_turn(ChatMessage::user("Hello", "t1"), None, LIMITS);
+    assert_eq!(seen, vec![ChatMessage::user("Hello", "t1")]);
+    history.record_reply(ChatMessage::assistant("Hello again.", "t1"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [(Role::User, "Hello"), (Role::Assistant, "Hello again.")]
+    );
+}
+
+#[test]
+fn an_unanswered_user_message_merges_with_the_next() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Book a table", "t1"), None, LIMITS);
+    let seen = history.begin_turn(ChatMessage::user("for two", "t2"), None, LIMITS);
+    assert_eq!(texts(&seen), [(Role::User, "Book a table\nfor two")]);
+    assert_eq!(history.messages()[0].turn_id.as_deref(), Some("t2"));
+    assert!(is_well_formed(history.messages()));
+}
+
+#[test]
+fn a_late_reply_to_a_merged_question_is_dropped_and_its_redelivery_adds_nothing() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Book a table", "t1"), None, LIMITS);
+    // t1 is still settling (slowly) when t2 arrives and takes its question over.
+    history.begin_turn(ChatMessage::user("for two", "t2"), None, LIMITS);
+    history.record_reply(ChatMessage::assistant("For two, at eight.", "t2"), LIMITS);
+    history.record_reply(ChatMessage::assistant("Sure, for how", "t1"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [
+            (Role::User, "Book a table\nfor two"),
+            (Role::Assistant, "For two, at eight.")
+        ]
+    );
+    let seen = history.begin_turn(ChatMessage::user("Book a table", "t1"), None, LIMITS);
+    assert_eq!(
+        history.messages().len(),
+        2,
+        "a redelivered t1 is already here"
+    );
+    assert_eq!(seen.len(), 1);
+    assert!(is_well_formed(history.messages()));
+}
+
+#[test]
+fn what_was_heard_replaces_what_was_meant() {
+    let mut history = History::from(vec![
+        ChatMessage::user("Menu?", "t1"),
+        ChatMessage::assistant("We have soup. And a lovely salad.", "t1").interrupted(true),
+    ]);
+    let heard = Heard {
+        assistant_turn_id: Some("t1".into()),
+        text: "We have soup.".into(),
+    };
+    history.begin_turn(ChatMessage::user("Soup please", "t2"), Some(&heard), LIMITS);
+    assert_eq!(history.messages()[1].content, "We have soup.");
+    assert!(history.messages()[1].interrupted);
+}
+
+#[test]
+fn hearing_nothing_removes_the_reply_and_keeps_the_history_well_formed() {
+    let mut history = History::from(vec![
+        ChatMessage::user("Menu?", "t1"),
+        ChatMessage::assistant("We have soup.", "t1"),
+    ]);
+    let heard = Heard {
+        assistant_turn_id: None,
+        text: String::new(),
+    };
+    let seen = history.begin_turn(ChatMessage::user("Wait", "t2"), Some(&heard), LIMITS);
+    assert_eq!(texts(&seen), [(Role::User, "Menu?\nWait")]);
+}
+
+#[test]
+fn heard_without_an_id_never_touches_an_older_complete_reply() {
+    let mut history = History::from(vec![
+        ChatMessage::user("Menu?", "t1"),
+        ChatMessage::assistant("We have soup.", "t1"),
+        ChatMessage::user("And dessert?", "t2"), // cut off before any speech
+    ]);
+    let heard = Heard {
+        assistant_turn_id: None,
+        text: String::new(),
+    };
+    history.apply_heard(&heard);
+    assert_eq!(history.messages()[1].content, "We have soup.");
+    assert_eq!(history.messages().len(), 3);
+}
+
+#[test]
+fn heard_for_an_unknown_turn_changes_nothing() {
+    let mut history = History::from(vec![
+        ChatMessage::user("Hi", "t1"),
+        ChatMessage::assistant("Hello.", "t1"),
+    ]);
+    let heard = Heard {
+        assistant_turn_id: Some("t9".into()),
+        text: "x".into(),
+    };
+    history.apply_heard(&heard);
+    assert_eq!(history.messages()[1].content, "Hello.");
+    let mut empty = History::new();
+    empty.apply_heard(&heard);
+    assert!(empty.messages().is_empty());
+}
+
+#[test]
+fn a_late_reply_goes_after_its_own_question() {
+    let mut history = History::from(vec![ChatMessage::user("One", "t1")]);
+    history.record_reply(ChatMessage::assistant("Welcome!", "t0"), LIMITS);
+    history.record_reply(ChatMessage::assistant("First.", "t1"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [
+            (Role::User, "One"),
+            (Role::Assistant, "First."),
+            (Role::Assistant, "Welcome!")
+        ]
+    );
+    history.record_reply(ChatMessage::assistant("  ", "t2"), LIMITS);
+    assert_eq!(history.messages().len(), 3);
+}
+
+#[test]
+fn truncation_drops_the_oldest_and_keeps_the_newest() {
+    let limits = HistoryLimits {
+        max_messages: 3,
+        max_chars: 1000,
+    };
+    let mut history = History::new();
+    for i in 0..5 {
+        history.begin_turn(
+            ChatMessage::user(format!("q{i}"), format!("t{i}")),
+            None,
+            limits,
+        );
+        history.record_reply(
+            ChatMessage::assistant(format!("a{i}"), format!("t{i}")),
+            limits,
+        );
+    }
+    // Three messages fit, but a reply without its question does not start the history.
+    assert_eq!(
+        texts(history.messages()),
+        [(Role::User, "q4"), (Role::Assistant, "a4")]
+    );
+
+    let limits = HistoryLimits {
+        max_messages: 100,
+        max_chars: 10,
+    };
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("12345", "t1"), None, limits);
+    history.record_reply(ChatMessage::assistant("12345", "t1"), limits);
+    let seen = history.begin_turn(
+        ChatMessage::user("a very long question", "t2"),
+        None,
+        limits,
+    );
+    assert_eq!(
+        texts(&seen),
+        [(Role::User, "a very long question")],
+        "the newest always stays"
+    );
+}
+
+#[test]
+fn a_history_is_stored_as_the_bare_list_of_its_messages() {
+    let messages = vec![
+        ChatMessage::user("Menu?", "t1"),
+        ChatMessage::assistant("Soup.", "t1").interrupted(true),
+    ];
+    let history = History::from(messages.clone());
+    let json = serde_json::to_string(&history).expect("encode");
+    assert_eq!(json, serde_json::to_string(&messages).expect("encode"));
+    let stored = r#"[{"role":"user","content":"Menu?","turn_id":"t1"},{"role":"assistant","content":"Soup.","turn_id":"t1","interrupted":true}]"#;
+    assert_eq!(json, stored, "the format written by earlier versions");
+    let loaded: History = serde_json::from_str(stored).expect("decode");
+    assert_eq!(loaded.into_messages(), messages);
+}
+
+#[test]
+fn loading_a_history_that_breaks_the_rules_repairs_it() {
+    let stored = vec![
+        ChatMessage::user("Book", "t1"),
+        ChatMessage::user("a table", "t2"),
+        ChatMessage::assistant(" ", "t2"),
+        ChatMessage::assistant("For how many?", "t2"),
+        ChatMessage::assistant("Again?", "t2"),
+        ChatMessage::user("Two", "t3"),
+        ChatMessage::user("Two", "t3"),
+    ];
+    let json = serde_json::to_string(&stored).expect("encode");
+    let loaded: History = serde_json::from_str(&json).expect("decode");
+    assert_eq!(
+        texts(loaded.messages()),
+        [
+            (Role::User, "Book\na table"),
+            (Role::Assistant, "For how many?"),
+            (Role::User, "Two"),
+        ]
+    );
+    assert_eq!(loaded.messages()[0].merged_turns, ["t1"]);
+    assert!(is_well_formed(loaded.messages()));
+    assert_eq!(History::from(stored), loaded);
+}
+
+#[test]
+fn the_history_decides_roles_and_merges_not_the_caller() {
+    let mut history = History::new();
+    let posing = ChatMessage {
+        merged_turns: vec!["t0".into()],
+        ..ChatMessage::assistant("Hello", "t1")
+    };
+    history.begin_turn(posing, None, LIMITS);
+    history.record_reply(ChatMessage::user("", "t1"), LIMITS);
+    history.record_reply(ChatMessage::user("Hi.", "t1"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [(Role::User, "Hello"), (Role::Assistant, "Hi.")]
+    );
+    assert!(history.messages()[0].merged_turns.is_empty());
+    assert!(is_well_formed(history.messages()));
+}
