@@ -49,6 +49,13 @@ pub enum StartupError {
     },
 }
 
+/// First pause before retrying the same upstream; it doubles with each retry.
+const RETRY_BACKOFF: Duration = Duration::from_millis(250);
+
+/// How much longer than a turn's budget a Redis claim lives, so a machine that died
+/// mid-turn blocks its conversation at most this much past the turn's own deadline.
+const CLAIM_TTL_MARGIN: Duration = Duration::from_secs(5);
+
 /// The in-memory store, or Redis when `SESSION_STORE_URL` is set (refusing to start when
 /// Redis does not answer).
 async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, StartupError> {
@@ -80,8 +87,7 @@ async fn coordinator(
     let Some(url) = &settings.session_store_url else {
         return Ok(Arc::new(LocalCoordinator::new()));
     };
-    // A claim outlives a machine that died mid-turn by at most a turn's budget.
-    let claim_ttl = settings.llm.turn_timeout + Duration::from_secs(5);
+    let claim_ttl = settings.llm.turn_timeout + CLAIM_TTL_MARGIN;
     let coordinator = RedisCoordinator::connect(
         url.expose(),
         &settings.session_store_prefix,
@@ -101,6 +107,109 @@ fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
     )
 }
 
+/// What the agent needs from the settings. Here rather than in `config`, so that `config`
+/// knows nothing of the turn.
+fn agent_settings(settings: &Settings, system_prompt: String) -> AgentSettings {
+    AgentSettings {
+        system_prompt,
+        welcome: settings.welcome_message.clone(),
+        apology: settings.apology_message.clone(),
+        first_token_timeout: settings.llm.first_token_timeout,
+        idle_timeout: settings.llm.idle_timeout,
+        turn_timeout: settings.llm.turn_timeout,
+        retry: RetryPolicy {
+            max_retries: settings.llm.max_retries,
+            backoff: RETRY_BACKOFF,
+        },
+        filler: settings.llm.filler.clone(),
+        speech_idle_flush: settings.speech_idle_flush,
+        speech: settings.speech,
+    }
+}
+
+/// The agent: the prompt and the model, over the store and a coordinator of turns.
+async fn build_agent(
+    settings: &Settings,
+    system_prompt: String,
+    model: LlmClient,
+    store: Arc<dyn SessionStore>,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Result<Agent, StartupError> {
+    let ledger = Ledger {
+        store,
+        coordinator: coordinator(settings, metrics, shutdown).await?,
+        metrics: metrics.clone(),
+    };
+    let settings = agent_settings(settings, system_prompt);
+    Ok(Agent::new(ledger, Arc::new(model), settings))
+}
+
+/// The browser side: the Layercode API client behind `/authorize`, and the page.
+fn web_side(settings: &Settings) -> Result<Arc<Web>, StartupError> {
+    let api =
+        LayercodeApi::new(&settings.web).map_err(|e| StartupError::Layercode(e.to_string()))?;
+    Ok(Arc::new(Web::new(settings.web.clone(), api)))
+}
+
+/// Binds the configured address; returns the listener and the port it got (which
+/// differs from the setting when that is `0`).
+fn bind(settings: &Settings) -> Result<(TcpListener, u16), StartupError> {
+    let listener =
+        TcpListener::bind((settings.host, settings.port)).map_err(bind_error(settings))?;
+    let port = listener.local_addr().map_err(bind_error(settings))?.port();
+    Ok((listener, port))
+}
+
+fn bind_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError + '_ {
+    move |source| StartupError::Bind {
+        address: format!("{}:{}", settings.host, settings.port),
+        source,
+    }
+}
+
+/// The HTTP server over `listener`, serving the routes with `state`; not yet running.
+fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .configure(routes::configure)
+    })
+    // Without TCP_NODELAY a sentence written right after a delta waits for the
+    // client's delayed ACK: about 40 ms per sentence, measured by benches/pipeline.rs.
+    .tcp_nodelay(true)
+    // A client that closes its side has hung up (Layercode aborts our response on
+    // barge-in): stop at once, which drops the reply body and cancels the model
+    // request, instead of streaming on until the next write fails.
+    .h1_allow_half_closed(false)
+    // Our own signal handling drains turns first (see `run_until_stopped`).
+    .disable_signals()
+    .shutdown_timeout(CLOSE_TIMEOUT_SECS)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn warn_if_unsigned(settings: &Settings) {
+    if settings.webhook_secret.is_none() {
+        tracing::warn!(
+            "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
+             can reach this server can spend your model budget. Local development only."
+        );
+    }
+}
+
+fn log_listening(settings: &Settings, port: u16) {
+    tracing::info!(
+        address = %format!("{}:{}", settings.host, settings.port),
+        port,
+        model = %settings.llm.upstreams[0].model,
+        base_url = %redacted_url(&settings.llm.upstreams[0].base_url),
+        fallbacks = settings.llm.upstreams.len() - 1,
+        "voicebridge listening"
+    );
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
@@ -116,50 +225,22 @@ impl Application {
     /// that names what is wrong. Call inside a Tokio runtime.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
-        let llm = LlmClient::new(&settings.llm)?;
+        let model = LlmClient::new(&settings.llm)?;
         let shutdown = CancellationToken::new();
-        let store = session_store(&settings).await?;
-        let agent_settings = AgentSettings {
-            system_prompt,
-            welcome: settings.welcome_message.clone(),
-            apology: settings.apology_message.clone(),
-            first_token_timeout: settings.llm.first_token_timeout,
-            idle_timeout: settings.llm.idle_timeout,
-            turn_timeout: settings.llm.turn_timeout,
-            retry: RetryPolicy {
-                max_retries: settings.llm.max_retries,
-                backoff: Duration::from_millis(250),
-            },
-            filler: settings.llm.filler.clone(),
-            speech_idle_flush: settings.speech_idle_flush,
-            speech: settings.speech,
-        };
         let metrics = Metrics::new();
-        let coordinator = coordinator(&settings, &metrics, &shutdown).await?;
-        let ledger = Ledger {
-            store: store.clone(),
-            coordinator,
-            metrics: metrics.clone(),
-        };
-        let agent = Agent::new(ledger, Arc::new(llm), agent_settings);
-        if settings.webhook_secret.is_none() {
-            tracing::warn!(
-                "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
-                 can reach this server can spend your model budget. Local development only."
-            );
-        }
-
-        let api =
-            LayercodeApi::new(&settings.web).map_err(|e| StartupError::Layercode(e.to_string()))?;
-        let web = Arc::new(Web::new(settings.web.clone(), api));
-
-        let address = format!("{}:{}", settings.host, settings.port);
-        let bind_error = |source| StartupError::Bind {
-            address: address.clone(),
-            source,
-        };
-        let listener = TcpListener::bind((settings.host, settings.port)).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
+        let store = session_store(&settings).await?;
+        let agent = build_agent(
+            &settings,
+            system_prompt,
+            model,
+            store.clone(),
+            &metrics,
+            &shutdown,
+        )
+        .await?;
+        warn_if_unsigned(&settings);
+        let web = web_side(&settings)?;
+        let (listener, port) = bind(&settings)?;
 
         // Started only once the port is bound, so a failed start leaves no task behind.
         // (Redis expires idle conversations itself; its sweep does nothing.)
@@ -176,32 +257,8 @@ impl Application {
             webhook_secret: settings.webhook_secret.clone(),
             shutdown: shutdown.clone(),
         };
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(state.clone()))
-                .configure(routes::configure)
-        })
-        // Without TCP_NODELAY a sentence written right after a delta waits for the
-        // client's delayed ACK: about 40 ms per sentence, measured by benches/pipeline.rs.
-        .tcp_nodelay(true)
-        // A client that closes its side has hung up (Layercode aborts our response on
-        // barge-in): stop at once, which drops the reply body and cancels the model
-        // request, instead of streaming on until the next write fails.
-        .h1_allow_half_closed(false)
-        // Our own signal handling drains turns first (see `run_until_stopped`).
-        .disable_signals()
-        .shutdown_timeout(CLOSE_TIMEOUT_SECS)
-        .listen(listener)
-        .map_err(bind_error)?
-        .run();
-        tracing::info!(
-            %address,
-            port,
-            model = %settings.llm.upstreams[0].model,
-            base_url = %redacted_url(&settings.llm.upstreams[0].base_url),
-            fallbacks = settings.llm.upstreams.len() - 1,
-            "voicebridge listening"
-        );
+        let server = http_server(state, listener).map_err(bind_error(&settings))?;
+        log_listening(&settings, port);
         Ok(Self {
             port,
             store,

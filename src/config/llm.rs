@@ -3,7 +3,41 @@
 
 use std::time::Duration;
 
-use super::{millis, parse_or, parse_value, ConfigError, Secret};
+use super::parse::{millis, parse_or, parse_value, Get};
+use super::url::base_url;
+use super::{ConfigError, Secret};
+
+/// `LLM_BASE_URL`: OpenAI, the API every compatible server copies.
+const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Base URLs here need `LLM_API_KEY`: OpenAI refuses requests without one, and saying so
+/// at start-up beats a 401 on the first call.
+const OPENAI_ORIGIN: &str = "https://api.openai.com";
+
+/// `LLM_MODEL`: fast and cheap, which matters more for speech than the last bit of quality.
+const DEFAULT_LLM_MODEL: &str = "gpt-4o-mini";
+
+/// `LLM_TEMPERATURE` must lie within this range (OpenAI's own limits).
+const TEMPERATURE_RANGE: std::ops::RangeInclusive<f32> = 0.0..=2.0;
+
+/// `LLM_CONNECT_TIMEOUT_MS`: a healthy server accepts a connection well within this.
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 3_000;
+
+/// `LLM_FIRST_TOKEN_TIMEOUT_MS`: past this a caller hears silence as a fault, so the next
+/// attempt (or upstream) gets its chance.
+const DEFAULT_FIRST_TOKEN_TIMEOUT_MS: u64 = 5_000;
+
+/// `LLM_IDLE_TIMEOUT_MS`: longest silence between chunks once the reply has started.
+const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
+
+/// `LLM_TURN_TIMEOUT_MS`: cap on a whole turn, room for a retry and a fallback.
+const DEFAULT_TURN_TIMEOUT_MS: u64 = 45_000;
+
+/// `LLM_MAX_RETRIES`: one retry absorbs a transient error without doubling a bad wait.
+const DEFAULT_MAX_RETRIES: u32 = 1;
+
+/// `THINKING_FILLER_TEXT`: short, and true whatever the model says next.
+const DEFAULT_FILLER_TEXT: &str = "One moment.";
 
 /// One OpenAI-compatible endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,18 +83,16 @@ pub struct LlmSettings {
 }
 
 /// Reads the model settings.
-pub(super) fn llm_settings(
-    get: &dyn Fn(&str) -> Option<String>,
-) -> Result<LlmSettings, ConfigError> {
+pub(super) fn llm_settings(get: &Get) -> Result<LlmSettings, ConfigError> {
     let mut upstreams = vec![primary(get)?];
     upstreams.extend(fallbacks(get)?);
     let temperature: Option<f32> = get("LLM_TEMPERATURE")
         .map(|v| parse_value("LLM_TEMPERATURE", &v))
         .transpose()?;
-    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+    if temperature.is_some_and(|t| !TEMPERATURE_RANGE.contains(&t)) {
         return Err(ConfigError::new(
             "LLM_TEMPERATURE",
-            "must be within 0.0..=2.0",
+            format!("must be within {TEMPERATURE_RANGE:?}"),
         ));
     }
     let max_tokens: Option<u32> = get("LLM_MAX_TOKENS")
@@ -70,37 +102,45 @@ pub(super) fn llm_settings(
         return Err(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
     }
     let ms = |name: &'static str, default: u64| millis(name, get(name), default);
-    let filler = match get("THINKING_FILLER_AFTER_MS") {
-        None => None,
-        Some(raw) => Some(Filler {
-            after: millis("THINKING_FILLER_AFTER_MS", Some(raw), 1)?,
-            text: get("THINKING_FILLER_TEXT").unwrap_or_else(|| "One moment.".to_string()),
-        }),
-    };
     Ok(LlmSettings {
         upstreams,
         temperature,
         max_tokens,
-        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", 3_000)?,
-        first_token_timeout: ms("LLM_FIRST_TOKEN_TIMEOUT_MS", 5_000)?,
-        idle_timeout: ms("LLM_IDLE_TIMEOUT_MS", 10_000)?,
-        turn_timeout: ms("LLM_TURN_TIMEOUT_MS", 45_000)?,
-        max_retries: parse_or("LLM_MAX_RETRIES", get("LLM_MAX_RETRIES"), 1)?,
-        filler,
+        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS)?,
+        first_token_timeout: ms("LLM_FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS)?,
+        idle_timeout: ms("LLM_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS)?,
+        turn_timeout: ms("LLM_TURN_TIMEOUT_MS", DEFAULT_TURN_TIMEOUT_MS)?,
+        max_retries: parse_or(
+            "LLM_MAX_RETRIES",
+            get("LLM_MAX_RETRIES"),
+            DEFAULT_MAX_RETRIES,
+        )?,
+        filler: filler(get)?,
     })
 }
 
-fn primary(get: &dyn Fn(&str) -> Option<String>) -> Result<UpstreamSettings, ConfigError> {
+/// `THINKING_FILLER_AFTER_MS` turns the filler on; it has no default.
+fn filler(get: &Get) -> Result<Option<Filler>, ConfigError> {
+    let Some(raw) = get("THINKING_FILLER_AFTER_MS") else {
+        return Ok(None);
+    };
+    // `raw` is set, so the default is never used.
+    let after = millis("THINKING_FILLER_AFTER_MS", Some(raw), 1)?;
+    let text = get("THINKING_FILLER_TEXT").unwrap_or_else(|| DEFAULT_FILLER_TEXT.to_string());
+    Ok(Some(Filler { after, text }))
+}
+
+fn primary(get: &Get) -> Result<UpstreamSettings, ConfigError> {
     let base_url = base_url(
         "LLM_BASE_URL",
         get("LLM_BASE_URL")
             .as_deref()
-            .unwrap_or("https://api.openai.com/v1"),
+            .unwrap_or(DEFAULT_LLM_BASE_URL),
     )?;
     let api_key = get("LLM_API_KEY")
         .or_else(|| get("OPENAI_API_KEY"))
         .map(|v| Secret::new(v.trim()));
-    if api_key.is_none() && base_url.starts_with("https://api.openai.com") {
+    if api_key.is_none() && base_url.starts_with(OPENAI_ORIGIN) {
         return Err(ConfigError::new(
             "LLM_API_KEY",
             "is required for api.openai.com (OPENAI_API_KEY is read as a fallback); \
@@ -110,14 +150,14 @@ fn primary(get: &dyn Fn(&str) -> Option<String>) -> Result<UpstreamSettings, Con
     Ok(UpstreamSettings {
         base_url,
         api_key,
-        model: get("LLM_MODEL").map_or_else(|| "gpt-4o-mini".to_string(), |v| v.trim().into()),
+        model: get("LLM_MODEL").map_or_else(|| DEFAULT_LLM_MODEL.to_string(), |v| v.trim().into()),
     })
 }
 
 /// `LLM_FALLBACKS`: comma-separated `base_url|model|KEY_VARIABLE` entries, tried in order
 /// after the primary. The key is read from the named variable (leave the third field
 /// empty for servers without keys), so the list itself holds no secret.
-fn fallbacks(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<UpstreamSettings>, ConfigError> {
+fn fallbacks(get: &Get) -> Result<Vec<UpstreamSettings>, ConfigError> {
     let Some(list) = get("LLM_FALLBACKS") else {
         return Ok(Vec::new());
     };
@@ -150,18 +190,6 @@ fn fallbacks(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<UpstreamSetting
             })
         })
         .collect()
-}
-
-fn base_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
-    let url = raw.trim().trim_end_matches('/').to_string();
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(url)
-    } else {
-        Err(ConfigError::new(
-            variable,
-            format!("`{url}` must start with http:// or https://"),
-        ))
-    }
 }
 
 #[cfg(test)]

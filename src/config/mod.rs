@@ -1,73 +1,35 @@
 //! Typed, validated settings. This is the only module that reads environment variables;
 //! everything else receives a [`Settings`]. Tests build settings from a map with
-//! [`Settings::from_lookup`] instead of mutating the process environment.
+//! [`Settings::from_lookup`] instead of mutating the process environment. One file per
+//! area, each with its defaults as named constants; `url.rs` holds the one URL check.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::session::HistoryLimits;
-use crate::speech::{ChunkPolicy, SpeechSettings};
+use crate::speech::SpeechSettings;
 
+mod agent;
+mod chat;
 mod llm;
+mod logging;
+mod parse;
+mod secret;
+mod server;
+mod session;
+mod speech;
+mod url;
 mod web;
 
+pub use agent::DEFAULT_APOLOGY;
+pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
+pub use logging::LogFormat;
+pub use parse::ConfigError;
+pub use secret::Secret;
+pub use url::redacted_url;
 pub use web::WebSettings;
-
-/// Default spoken apology when the model fails mid-turn.
-pub const DEFAULT_APOLOGY: &str = "Sorry, I ran into a problem. Could you say that again?";
-
-/// A value that must never appear in logs, errors or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; call only where it is used (signing, an auth header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-/// Why the configuration was rejected; every message names the variable.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable at fault.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
-impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
-    }
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines, for a terminal.
-    Pretty,
-    /// One JSON object per line, for log shippers.
-    Json,
-}
 
 /// The whole validated configuration of the server.
 #[derive(Debug, Clone)]
@@ -113,37 +75,6 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
-/// What `voicebridge chat` needs: where the local server listens and the secret to sign
-/// with. Read without the rest of the configuration, so it works against a deployed
-/// server from a machine that has no model key.
-#[derive(Debug, Clone)]
-pub struct ChatSettings {
-    /// `PORT`, for the default URL.
-    pub port: u16,
-    /// `LAYERCODE_WEBHOOK_SECRET`, when set.
-    pub webhook_secret: Option<Secret>,
-}
-
-impl ChatSettings {
-    /// Reads the chat settings from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the chat settings through `lookup`, like [`Settings::from_lookup`], so tests
-    /// pass a map. Empty values count as unset.
-    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        Ok(Self {
-            port: parse_or("PORT", get("PORT"), 8080u16)?,
-            webhook_secret: get("LAYERCODE_WEBHOOK_SECRET").map(Secret::new),
-        })
-    }
-}
-
 impl Settings {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -157,204 +88,33 @@ impl Settings {
         F: Fn(&str) -> Option<String>,
     {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let host = match get("HOST") {
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::new("HOST", format!("`{v}` is not an IP address")))?,
-            None => IpAddr::from([0, 0, 0, 0]),
-        };
-        let port = parse_or("PORT", get("PORT"), 8080u16)?;
-
-        let allow_unsigned = parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))?;
-        let webhook_secret = lookup("LAYERCODE_WEBHOOK_SECRET")
-            .filter(|v| !v.is_empty())
-            .map(Secret::new);
-        if webhook_secret.is_none() && !allow_unsigned {
-            return Err(ConfigError::new(
-                "LAYERCODE_WEBHOOK_SECRET",
-                "is required (copy it from the Layercode dashboard); for local development \
-                 only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
-            ));
-        }
-
+        let server = server::server_config(&get, &lookup)?;
         let llm = llm::llm_settings(&get)?;
-        let welcome_message = lookup("WELCOME_MESSAGE").unwrap_or_default();
-        let apology_message = get("APOLOGY_MESSAGE").unwrap_or_else(|| DEFAULT_APOLOGY.to_string());
-
-        let log_format = match get("LOG_FORMAT").as_deref().map(str::trim) {
-            None | Some("pretty") | Some("text") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "LOG_FORMAT",
-                    format!("`{other}` is not one of `pretty`, `json`"),
-                ))
-            }
-        };
-
+        let texts = agent::agent_texts(&get);
+        let (log_filter, log_format) = logging::logging(&get)?;
+        let speech = speech::speech_config(&get)?;
+        let session = session::session_config(&get)?;
         Ok(Self {
-            host,
-            port,
-            webhook_secret,
+            host: server.host,
+            port: server.port,
+            webhook_secret: server.webhook_secret,
             llm,
-            system_prompt_file: get("SYSTEM_PROMPT_FILE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("prompts/system.md")),
-            welcome_message: welcome_message.trim().to_string(),
-            apology_message: apology_message.trim().to_string(),
-            speech: speech_settings(&get)?,
-            speech_idle_flush: millis("SPEECH_IDLE_FLUSH_MS", get("SPEECH_IDLE_FLUSH_MS"), 250)?,
-            history_limits: history_limits(&get)?,
-            session_idle_ttl: Duration::from_secs(positive(
-                "SESSION_IDLE_TTL_SECS",
-                get("SESSION_IDLE_TTL_SECS"),
-                30 * 60,
-            )?),
-            max_conversations: positive(
-                "SESSION_MAX_CONVERSATIONS",
-                get("SESSION_MAX_CONVERSATIONS"),
-                10_000,
-            )?,
-            session_store_url: session_store_url(get("SESSION_STORE_URL"))?,
-            session_store_prefix: get("SESSION_STORE_PREFIX")
-                .unwrap_or_else(|| "voicebridge:".to_string()),
+            system_prompt_file: texts.system_prompt_file,
+            welcome_message: texts.welcome_message,
+            apology_message: texts.apology_message,
+            speech: speech.speech,
+            speech_idle_flush: speech.idle_flush,
+            history_limits: session.history_limits,
+            session_idle_ttl: session.idle_ttl,
+            max_conversations: session.max_conversations,
+            session_store_url: session.store_url,
+            session_store_prefix: session.store_prefix,
             web: web::web_settings(&get)?,
-            metrics_token: get("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
-            shutdown_grace: Duration::from_secs(parse_or(
-                "SHUTDOWN_GRACE_SECS",
-                get("SHUTDOWN_GRACE_SECS"),
-                20,
-            )?),
-            log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_string()),
+            shutdown_grace: server.shutdown_grace,
+            metrics_token: server.metrics_token,
+            log_filter,
             log_format,
         })
-    }
-}
-
-fn speech_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<SpeechSettings, ConfigError> {
-    let defaults = SpeechSettings::default();
-    let max_chars = parse_or(
-        "SPEECH_MAX_CHUNK_CHARS",
-        get("SPEECH_MAX_CHUNK_CHARS"),
-        defaults.policy.max_chars,
-    )?;
-    if max_chars < 20 {
-        return Err(ConfigError::new(
-            "SPEECH_MAX_CHUNK_CHARS",
-            "must be at least 20",
-        ));
-    }
-    let policy = ChunkPolicy {
-        max_chars,
-        first_chunk_min_chars: parse_or(
-            "SPEECH_FIRST_CHUNK_MIN_CHARS",
-            get("SPEECH_FIRST_CHUNK_MIN_CHARS"),
-            defaults.policy.first_chunk_min_chars,
-        )?,
-        min_chunk_chars: parse_or(
-            "SPEECH_MIN_CHUNK_CHARS",
-            get("SPEECH_MIN_CHUNK_CHARS"),
-            defaults.policy.min_chunk_chars,
-        )?,
-    };
-    let keep_emoji = parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI"))?;
-    Ok(SpeechSettings {
-        policy,
-        drop_emoji: !keep_emoji,
-    })
-}
-
-fn session_store_url(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
-    let Some(url) = raw.map(|u| u.trim().to_string()) else {
-        return Ok(None);
-    };
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
-        Ok(Some(Secret::new(url)))
-    } else {
-        Err(ConfigError::new(
-            "SESSION_STORE_URL",
-            "must start with redis:// or rediss:// (leave it unset to keep conversations in memory)",
-        ))
-    }
-}
-
-/// The host part of a store URL, without credentials, for messages and logs.
-pub fn redacted_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
-    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    format!("{scheme}://{}", host.split('/').next().unwrap_or(host))
-}
-
-fn history_limits(get: &dyn Fn(&str) -> Option<String>) -> Result<HistoryLimits, ConfigError> {
-    let defaults = HistoryLimits::default();
-    Ok(HistoryLimits {
-        max_messages: positive(
-            "HISTORY_MAX_MESSAGES",
-            get("HISTORY_MAX_MESSAGES"),
-            defaults.max_messages,
-        )?,
-        max_chars: positive(
-            "HISTORY_MAX_CHARS",
-            get("HISTORY_MAX_CHARS"),
-            defaults.max_chars,
-        )?,
-    })
-}
-
-fn positive<T>(variable: &'static str, raw: Option<String>, default: T) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + Default,
-{
-    let value = parse_or(variable, raw, default)?;
-    if value <= T::default() {
-        return Err(ConfigError::new(variable, "must be at least 1"));
-    }
-    Ok(value)
-}
-
-fn parse_value<T: std::str::FromStr>(variable: &'static str, raw: &str) -> Result<T, ConfigError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| ConfigError::new(variable, format!("`{raw}` is not a valid value")))
-}
-
-fn parse_or<T: std::str::FromStr>(
-    variable: &'static str,
-    raw: Option<String>,
-    default: T,
-) -> Result<T, ConfigError> {
-    raw.map_or(Ok(default), |v| parse_value(variable, &v))
-}
-
-fn millis(
-    variable: &'static str,
-    raw: Option<String>,
-    default: u64,
-) -> Result<Duration, ConfigError> {
-    let ms: u64 = parse_or(variable, raw, default)?;
-    if ms == 0 {
-        return Err(ConfigError::new(
-            variable,
-            "must be at least 1 (milliseconds)",
-        ));
-    }
-    Ok(Duration::from_millis(ms))
-}
-
-fn parse_bool(variable: &'static str, raw: Option<String>) -> Result<bool, ConfigError> {
-    match raw
-        .as_deref()
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("false") | Some("0") | Some("no") => Ok(false),
-        Some("true") | Some("1") | Some("yes") => Ok(true),
-        Some(other) => Err(ConfigError::new(
-            variable,
-            format!("`{other}` is not `true` or `false`"),
-        )),
     }
 }
 
@@ -491,6 +251,34 @@ mod tests {
             let err = settings(&pairs).expect_err(variable);
             assert_eq!(err.variable, variable, "{variable}={value}");
             assert!(err.to_string().starts_with(variable));
+        }
+    }
+
+    #[test]
+    fn rejected_urls_say_which_schemes_and_hide_store_passwords() {
+        let cases = [
+            (
+                "LLM_BASE_URL",
+                "api.openai.com/",
+                "`api.openai.com` must start with http:// or https://",
+            ),
+            (
+                "LAYERCODE_API_BASE",
+                " ws://x ",
+                "`ws://x` must start with http:// or https://",
+            ),
+            (
+                "SESSION_STORE_URL",
+                "postgres://u:hunter2@x",
+                "must start with redis:// or rediss:// (leave it unset to keep conversations \
+                 in memory)",
+            ),
+        ];
+        for (variable, value, problem) in cases {
+            let mut pairs = BASE.to_vec();
+            pairs.push((variable, value));
+            let err = settings(&pairs).expect_err(variable);
+            assert_eq!((err.variable, err.problem.as_str()), (variable, problem));
         }
     }
 

@@ -1,7 +1,22 @@
 //! Settings of the browser side: Layercode's REST API for `/authorize`, who may call it,
 //! how often, and the optional access token.
 
-use super::{positive, ConfigError, Secret};
+use super::parse::{positive, Get};
+use super::url::base_url;
+use super::{ConfigError, Secret};
+
+/// `LAYERCODE_API_BASE`: Layercode's production API.
+const DEFAULT_LAYERCODE_API_BASE: &str = "https://api.layercode.com";
+
+/// Shortest `ACCESS_TOKEN`: anything shorter is guessable by trying.
+const MIN_ACCESS_TOKEN_CHARS: usize = 8;
+
+/// `AUTHORIZE_RATE_LIMIT_PER_MINUTE`: a person starts a handful of calls a minute at most;
+/// each `/authorize` costs a Layercode session.
+const DEFAULT_AUTHORIZE_PER_MINUTE: u32 = 10;
+
+/// `CLIENT_IP_HEADER`: where Fly puts the caller's address; `none` means the peer address.
+const DEFAULT_CLIENT_IP_HEADER: &str = "Fly-Client-IP";
 
 /// Everything `/authorize` and the voice page need.
 #[derive(Debug, Clone)]
@@ -23,17 +38,13 @@ pub struct WebSettings {
     pub client_ip_header: Option<String>,
 }
 
-pub(super) fn web_settings(
-    get: &dyn Fn(&str) -> Option<String>,
-) -> Result<WebSettings, ConfigError> {
-    let base = get("LAYERCODE_API_BASE").unwrap_or_else(|| "https://api.layercode.com".into());
-    let base = base.trim().trim_end_matches('/').to_string();
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(ConfigError::new(
-            "LAYERCODE_API_BASE",
-            format!("`{base}` must start with http:// or https://"),
-        ));
-    }
+/// Reads the settings of `/authorize` and the voice page.
+pub(super) fn web_settings(get: &Get) -> Result<WebSettings, ConfigError> {
+    let base = get("LAYERCODE_API_BASE");
+    let base = base_url(
+        "LAYERCODE_API_BASE",
+        base.as_deref().unwrap_or(DEFAULT_LAYERCODE_API_BASE),
+    )?;
     let allowed_origins = get("ALLOWED_ORIGINS")
         .map(|list| {
             list.split(',')
@@ -43,10 +54,13 @@ pub(super) fn web_settings(
         })
         .unwrap_or_default();
     let access_token = get("ACCESS_TOKEN").map(|t| Secret::new(t.trim()));
-    if access_token.as_ref().is_some_and(|t| t.expose().len() < 8) {
+    if access_token
+        .as_ref()
+        .is_some_and(|t| t.expose().len() < MIN_ACCESS_TOKEN_CHARS)
+    {
         return Err(ConfigError::new(
             "ACCESS_TOKEN",
-            "must be at least 8 characters",
+            format!("must be at least {MIN_ACCESS_TOKEN_CHARS} characters"),
         ));
     }
     Ok(WebSettings {
@@ -58,12 +72,12 @@ pub(super) fn web_settings(
         authorize_per_minute: positive(
             "AUTHORIZE_RATE_LIMIT_PER_MINUTE",
             get("AUTHORIZE_RATE_LIMIT_PER_MINUTE"),
-            10,
+            DEFAULT_AUTHORIZE_PER_MINUTE,
         )?,
         client_ip_header: match get("CLIENT_IP_HEADER") {
             Some(name) if name.trim() == "none" => None,
             Some(name) => Some(name.trim().to_string()),
-            None => Some("Fly-Client-IP".to_string()),
+            None => Some(DEFAULT_CLIENT_IP_HEADER.to_string()),
         },
     })
 }

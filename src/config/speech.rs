@@ -1,0 +1,66 @@
+//! Speech settings: how replies are cut into chunks, emoji cleanup and the idle flush.
+//! Chunk sizes default to [`ChunkPolicy::default`], which the speech module owns.
+
+use std::time::Duration;
+
+use super::parse::{millis, parse_bool, parse_or, Get};
+use super::ConfigError;
+use crate::speech::{ChunkPolicy, SpeechSettings};
+
+/// `SPEECH_IDLE_FLUSH_MS`: a pause this long in the model's stream usually means the
+/// sentence is done; shorter would cut sentences at abbreviations more often.
+const DEFAULT_SPEECH_IDLE_FLUSH_MS: u64 = 250;
+
+/// Smallest `SPEECH_MAX_CHUNK_CHARS`: below it a chunk is hardly a clause and speech
+/// sounds choppy.
+const MIN_SPEECH_MAX_CHUNK_CHARS: usize = 20;
+
+/// The speech part of [`super::Settings`].
+pub(super) struct SpeechConfig {
+    pub(super) speech: SpeechSettings,
+    pub(super) idle_flush: Duration,
+}
+
+/// Reads the chunking policy, `SPEECH_KEEP_EMOJI` and `SPEECH_IDLE_FLUSH_MS`.
+pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
+    let policy = chunk_policy(get)?;
+    let keep_emoji = parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI"))?;
+    let speech = SpeechSettings {
+        policy,
+        drop_emoji: !keep_emoji,
+    };
+    let idle_flush = millis(
+        "SPEECH_IDLE_FLUSH_MS",
+        get("SPEECH_IDLE_FLUSH_MS"),
+        DEFAULT_SPEECH_IDLE_FLUSH_MS,
+    )?;
+    Ok(SpeechConfig { speech, idle_flush })
+}
+
+fn chunk_policy(get: &Get) -> Result<ChunkPolicy, ConfigError> {
+    let defaults = ChunkPolicy::default();
+    let max_chars = parse_or(
+        "SPEECH_MAX_CHUNK_CHARS",
+        get("SPEECH_MAX_CHUNK_CHARS"),
+        defaults.max_chars,
+    )?;
+    if max_chars < MIN_SPEECH_MAX_CHUNK_CHARS {
+        return Err(ConfigError::new(
+            "SPEECH_MAX_CHUNK_CHARS",
+            format!("must be at least {MIN_SPEECH_MAX_CHUNK_CHARS}"),
+        ));
+    }
+    Ok(ChunkPolicy {
+        max_chars,
+        first_chunk_min_chars: parse_or(
+            "SPEECH_FIRST_CHUNK_MIN_CHARS",
+            get("SPEECH_FIRST_CHUNK_MIN_CHARS"),
+            defaults.first_chunk_min_chars,
+        )?,
+        min_chunk_chars: parse_or(
+            "SPEECH_MIN_CHUNK_CHARS",
+            get("SPEECH_MIN_CHUNK_CHARS"),
+            defaults.min_chunk_chars,
+        )?,
+    })
+}
