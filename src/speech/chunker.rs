@@ -9,7 +9,10 @@ use std::cell::Cell;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::rules::{ends_with_abbreviation, ends_with_list_number, ends_with_period, is_closing};
+use super::rules::{
+    ends_with_abbreviation, ends_with_list_number, ends_with_period, ends_with_terminator,
+    is_closing, is_line_break, is_terminator, is_unicode_terminator,
+};
 
 /// How sentences become chunks. See [`super::SpeechSettings`] for the defaults and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +93,7 @@ impl SentenceChunker {
     pub fn pause(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         let text = self.pending.trim_end();
-        let looks_finished = text
-            .trim_end_matches(is_closing)
-            .ends_with(['.', '!', '?', '…', '。', '！', '？'])
+        let looks_finished = ends_with_terminator(text)
             && !ends_with_abbreviation(text, "")
             && !ends_with_list_number(text);
         let finished = if looks_finished {
@@ -178,8 +179,7 @@ impl SentenceChunker {
             None => chunk,
         };
         // Only a short sentence is held; a short line (a list item, a table row) stands.
-        let trimmed = chunk.trim_end().trim_end_matches(is_closing);
-        let sentence = trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？']);
+        let sentence = ends_with_terminator(&chunk);
         let short = chunk.trim().chars().count() < self.policy.min_chunk_chars;
         if self.emitted_any && short && sentence {
             self.held = Some(chunk.trim().to_string());
@@ -210,10 +210,8 @@ fn sentence_end(text: &str, resume: &Cell<usize>) -> End {
     let tail = &text[from..];
     // Fast path for the common mid-sentence delta: without a terminator or a line break
     // there is no boundary. Any non-ASCII text takes the full Unicode path.
-    if !tail
-        .bytes()
-        .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n' | b'\r') || !b.is_ascii())
-    {
+    let may_end = |b: u8| !b.is_ascii() || is_terminator(b.into()) || is_line_break(b.into());
+    if !tail.bytes().any(may_end) {
         return End::Open;
     }
     for at in candidates(text, from) {
@@ -293,22 +291,9 @@ fn is_glued_sentence_end(text: &str, dot: usize) -> bool {
 /// quotes and brackets on the way; until a letter, a line break or a terminator arrives,
 /// the boundary may still disappear.
 fn period_is_decided(after: &str) -> bool {
-    after.chars().any(|c| {
-        c.is_alphabetic()
-            || matches!(
-                c,
-                '\n' | '\r'
-                    | '\u{85}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-                    | '.'
-                    | '!'
-                    | '?'
-                    | '。'
-                    | '！'
-                    | '？'
-            )
-    })
+    after
+        .chars()
+        .any(|c| c.is_alphabetic() || is_line_break(c) || is_unicode_terminator(c))
 }
 
 /// Marks after which a clause ends; the ASCII ones only count when a space follows.
