@@ -55,8 +55,7 @@ impl SentenceChunker {
         self.pending.push_str(text);
         let mut out = Vec::new();
         while let Some(end) = self.next_cut() {
-            let chunk: String = self.pending.drain(..end).collect();
-            self.search.restart();
+            let chunk = self.take_pending(end);
             self.deliver(chunk, &mut out);
         }
         out
@@ -72,15 +71,11 @@ impl SentenceChunker {
     pub fn pause(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         let finished = if looks_finished(&self.pending) {
-            self.search.restart();
-            std::mem::take(&mut self.pending)
+            self.take_all_pending()
         } else {
             String::new()
         };
-        let chunk = match self.held.take() {
-            Some(held) => format!("{held} {finished}"),
-            None => finished,
-        };
+        let chunk = self.after_held(finished);
         self.emit(chunk, &mut out);
         out
     }
@@ -104,16 +99,11 @@ impl SentenceChunker {
                 break;
             }
             let cut = start + cut_point(text, self.policy.max_chars);
-            let chunk: String = self.pending.drain(..cut).collect();
-            self.search.restart();
+            let chunk = self.take_pending(cut);
             self.deliver(chunk, &mut out);
         }
-        let rest = std::mem::take(&mut self.pending);
-        self.search.restart();
-        let rest = match self.held.take() {
-            Some(held) => format!("{held} {rest}"),
-            None => rest,
-        };
+        let rest = self.take_all_pending();
+        let rest = self.after_held(rest);
         self.emit(rest, &mut out);
         out
     }
@@ -147,12 +137,33 @@ impl SentenceChunker {
         certain.then_some(sentence_len)
     }
 
+    /// Removes the pending text up to `end`; returns it without its leading spaces, which
+    /// belonged to the previous chunk's end.
+    fn take_pending(&mut self, end: usize) -> String {
+        let chunk = self.pending[..end].trim_start().to_string();
+        self.pending.drain(..end);
+        self.search.restart();
+        chunk
+    }
+
+    /// Removes all the pending text.
+    fn take_all_pending(&mut self) -> String {
+        self.search.restart();
+        std::mem::take(&mut self.pending)
+    }
+
+    /// `text` after the held short sentence, if one is waiting: the one place held text
+    /// rejoins the stream, so it is never lost or spoken twice.
+    fn after_held(&mut self, text: String) -> String {
+        match self.held.take() {
+            Some(held) => format!("{held} {text}"),
+            None => text,
+        }
+    }
+
     /// Holds short sentences (after the first chunk) to join the next one.
     fn deliver(&mut self, chunk: String, out: &mut Vec<String>) {
-        let chunk = match self.held.take() {
-            Some(held) => format!("{held} {}", chunk.trim_start()),
-            None => chunk,
-        };
+        let chunk = self.after_held(chunk);
         // Only a short sentence is held; a short line (a list item, a table row) stands.
         let sentence = ends_with_terminator(&chunk);
         let short = chunk.trim().chars().count() < self.policy.min_chunk_chars;
