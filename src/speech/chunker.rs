@@ -1,15 +1,9 @@
-//! Incremental chunking of cleaned reply text into speakable pieces (pure). Sentence
-//! boundaries come from Unicode's sentence rules (UAX #29, via `unicode-segmentation`)
-//! plus a few of our own (glued sentences, `…`); a boundary is acted on only once the text
-//! after it makes it certain, and abbreviations, initials and list numbers never end a
-//! sentence. On top of sentences: a cap on chunk length, an early first chunk, and short
+//! Incremental chunking of cleaned reply text into speakable pieces (pure): sentences as
+//! [`super::boundary`] finds them, cut to a length cap, with an early first chunk and short
 //! sentences joined to the next.
 
-use std::cell::Cell;
-
-use unicode_segmentation::UnicodeSegmentation;
-
-use super::rules::{ends_with_abbreviation, ends_with_list_number, ends_with_period, is_closing};
+use super::boundary::{looks_finished, End, SentenceSearch};
+use super::rules::ends_with_terminator;
 
 /// How sentences become chunks. See [`super::SpeechSettings`] for the defaults and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +38,7 @@ pub struct SentenceChunker {
     pending: String,
     emitted_any: bool,
     held: Option<String>,
-    /// Offset (after leading spaces) of the last boundary found to be no boundary: the
-    /// search resumes there, so a long sentence is not searched again on every delta.
-    resume: Cell<usize>,
-}
-
-/// Where the first sentence of the pending text ends.
-enum End {
-    /// Certainly here (byte offset).
-    At(usize),
-    /// Possibly here; the text after it does not tell yet.
-    Undecided(usize),
-    /// Not within the pending text.
-    Open,
+    search: SentenceSearch,
 }
 
 impl SentenceChunker {
@@ -73,8 +55,7 @@ impl SentenceChunker {
         self.pending.push_str(text);
         let mut out = Vec::new();
         while let Some(end) = self.next_cut() {
-            let chunk: String = self.pending.drain(..end).collect();
-            self.resume.set(0);
+            let chunk = self.take_pending(end);
             self.deliver(chunk, &mut out);
         }
         out
@@ -89,22 +70,12 @@ impl SentenceChunker {
     /// pending if it already looks like a finished sentence, and any held short sentence.
     pub fn pause(&mut self) -> Vec<String> {
         let mut out = Vec::new();
-        let text = self.pending.trim_end();
-        let looks_finished = text
-            .trim_end_matches(is_closing)
-            .ends_with(['.', '!', '?', '…', '。', '！', '？'])
-            && !ends_with_abbreviation(text, "")
-            && !ends_with_list_number(text);
-        let finished = if looks_finished {
-            self.resume.set(0);
-            std::mem::take(&mut self.pending)
+        let finished = if looks_finished(&self.pending) {
+            self.take_all_pending()
         } else {
             String::new()
         };
-        let chunk = match self.held.take() {
-            Some(held) => format!("{held} {finished}"),
-            None => finished,
-        };
+        let chunk = self.after_held(finished);
         self.emit(chunk, &mut out);
         out
     }
@@ -114,7 +85,7 @@ impl SentenceChunker {
     pub fn finish_complete(&mut self) -> Vec<String> {
         let out = self.pause();
         self.pending.clear();
-        self.resume.set(0);
+        self.search.restart();
         out
     }
 
@@ -128,16 +99,11 @@ impl SentenceChunker {
                 break;
             }
             let cut = start + cut_point(text, self.policy.max_chars);
-            let chunk: String = self.pending.drain(..cut).collect();
-            self.resume.set(0);
+            let chunk = self.take_pending(cut);
             self.deliver(chunk, &mut out);
         }
-        let rest = std::mem::take(&mut self.pending);
-        self.resume.set(0);
-        let rest = match self.held.take() {
-            Some(held) => format!("{held} {rest}"),
-            None => rest,
-        };
+        let rest = self.take_all_pending();
+        let rest = self.after_held(rest);
         self.emit(rest, &mut out);
         out
     }
@@ -152,7 +118,7 @@ impl SentenceChunker {
 
     fn next_cut_in(&self, text: &str) -> Option<usize> {
         let max = self.policy.max_chars;
-        let (sentence_len, certain) = match sentence_end(text, &self.resume) {
+        let (sentence_len, certain) = match self.search.first_end(text) {
             End::At(at) => (at, true),
             End::Undecided(at) => (at, false),
             End::Open => (text.len(), false),
@@ -171,15 +137,35 @@ impl SentenceChunker {
         certain.then_some(sentence_len)
     }
 
+    /// Removes the pending text up to `end`; returns it without its leading spaces, which
+    /// belonged to the previous chunk's end.
+    fn take_pending(&mut self, end: usize) -> String {
+        let chunk = self.pending[..end].trim_start().to_string();
+        self.pending.drain(..end);
+        self.search.restart();
+        chunk
+    }
+
+    /// Removes all the pending text.
+    fn take_all_pending(&mut self) -> String {
+        self.search.restart();
+        std::mem::take(&mut self.pending)
+    }
+
+    /// `text` after the held short sentence, if one is waiting: the one place held text
+    /// rejoins the stream, so it is never lost or spoken twice.
+    fn after_held(&mut self, text: String) -> String {
+        match self.held.take() {
+            Some(held) => format!("{held} {text}"),
+            None => text,
+        }
+    }
+
     /// Holds short sentences (after the first chunk) to join the next one.
     fn deliver(&mut self, chunk: String, out: &mut Vec<String>) {
-        let chunk = match self.held.take() {
-            Some(held) => format!("{held} {}", chunk.trim_start()),
-            None => chunk,
-        };
+        let chunk = self.after_held(chunk);
         // Only a short sentence is held; a short line (a list item, a table row) stands.
-        let trimmed = chunk.trim_end().trim_end_matches(is_closing);
-        let sentence = trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？']);
+        let sentence = ends_with_terminator(&chunk);
         let short = chunk.trim().chars().count() < self.policy.min_chunk_chars;
         if self.emitted_any && short && sentence {
             self.held = Some(chunk.trim().to_string());
@@ -200,115 +186,6 @@ impl SentenceChunker {
 /// True when `text` has more than `max` characters (cheap for short text).
 fn char_len_exceeds(text: &str, max: usize) -> bool {
     text.len() > max && text.chars().nth(max).is_some()
-}
-
-/// Finds the end of the first sentence, skipping boundaries that are not real ones. The
-/// search starts at `resume`, the last boundary already found to be none; a rejection is
-/// final because it depends only on the text before the boundary and its next character.
-fn sentence_end(text: &str, resume: &Cell<usize>) -> End {
-    let from = resume.get().min(text.len());
-    let tail = &text[from..];
-    // Fast path for the common mid-sentence delta: without a terminator or a line break
-    // there is no boundary. Any non-ASCII text takes the full Unicode path.
-    if !tail
-        .bytes()
-        .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n' | b'\r') || !b.is_ascii())
-    {
-        return End::Open;
-    }
-    for at in candidates(text, from) {
-        let (before, after) = text.split_at(at);
-        if ends_with_period(before) && !period_is_decided(after) {
-            // Unicode's rule for "." looks ahead to the next letter ("e.g. (this").
-            return End::Undecided(at);
-        }
-        let not_a_boundary = ends_with_abbreviation(before, after)
-            || ends_with_list_number(before)
-            || continues_after_mark(before, after) // "Wow!" she said.
-            || !before.chars().any(char::is_alphanumeric); // punctuation joins the next
-        if not_a_boundary {
-            resume.set(at);
-            continue;
-        }
-        return End::At(at);
-    }
-    End::Open
-}
-
-/// A `!` or `?` followed on the same line by a lowercase word does not end the sentence
-/// (`"Really?" she asked.`), though Unicode's rules say it does.
-fn continues_after_mark(before: &str, after: &str) -> bool {
-    let tail = before.trim_end_matches(|c: char| c.is_whitespace() || is_closing(c));
-    let same_line = !before[tail.len()..].contains(['\n', '\r']);
-    same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
-}
-
-/// Candidate boundaries after `from` (itself a boundary or 0), in order: Unicode's, plus
-/// "glued.Sentences" and "Wait… What".
-fn candidates(text: &str, from: usize) -> Vec<usize> {
-    let mut all: Vec<usize> = text[from..]
-        .split_sentence_bound_indices()
-        .skip(1)
-        .map(|(start, _)| from + start)
-        .collect();
-    for (i, c) in text[from..].char_indices().map(|(i, c)| (from + i, c)) {
-        if c == '.' && is_glued_sentence_end(text, i) {
-            all.push(i + 1);
-        }
-        if c == '…' {
-            let after = &text[i + c.len_utf8()..];
-            let rest = after.trim_start();
-            let spaced = rest.len() < after.len();
-            if spaced && rest.chars().next().is_some_and(char::is_uppercase) {
-                all.push(text.len() - rest.len());
-            }
-        }
-    }
-    all.sort_unstable();
-    all.dedup();
-    all
-}
-
-/// "for you.Your order": a lowercase word, a period and a capitalised word with no space
-/// between. Not inside domains, URLs, e-mail addresses or abbreviations like "e.g.".
-fn is_glued_sentence_end(text: &str, dot: usize) -> bool {
-    let before = &text[..dot];
-    let word = before
-        .rsplit(|c: char| c.is_whitespace())
-        .next()
-        .unwrap_or(before);
-    let mut after = text[dot + 1..].chars();
-    let (Some(first), Some(second)) = (after.next(), after.next()) else {
-        return false;
-    };
-    word.chars().count() >= 2
-        && word
-            .chars()
-            .all(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}')
-        && first.is_uppercase()
-        && second.is_lowercase()
-}
-
-/// Unicode keeps "." inside a sentence when the next letter is lowercase, skipping digits,
-/// quotes and brackets on the way; until a letter, a line break or a terminator arrives,
-/// the boundary may still disappear.
-fn period_is_decided(after: &str) -> bool {
-    after.chars().any(|c| {
-        c.is_alphabetic()
-            || matches!(
-                c,
-                '\n' | '\r'
-                    | '\u{85}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-                    | '.'
-                    | '!'
-                    | '?'
-                    | '。'
-                    | '！'
-                    | '？'
-            )
-    })
 }
 
 /// Marks after which a clause ends; the ASCII ones only count when a space follows.

@@ -1,6 +1,7 @@
 //! Turning the model's text into speech (pure, no async): a streaming cleanup filter
 //! (markdown, code, reasoning, emoji) feeding a sentence chunker.
 
+mod boundary;
 pub mod chunker;
 pub mod filter;
 mod markdown;

@@ -1,4 +1,5 @@
-//! Language rules for sentence ends (pure): which periods end nothing.
+//! Language rules for sentence ends (pure): which marks end a sentence, and which periods
+//! end nothing.
 
 // Abbreviations, compared in lowercase without the final period, in four lists by how
 // they show they are one. Most are never ordinary words and count anywhere. Those that
@@ -41,6 +42,33 @@ const CAPITALISED_BEFORE_NUMBERS: &[&str] = &[
     "no", "nos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
     "dec", "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun",
 ];
+
+/// Marks that end a sentence: the ones Unicode's rules know, plus `…` ("Wait… What").
+#[inline]
+pub fn is_terminator(c: char) -> bool {
+    is_unicode_terminator(c) || c == '…'
+}
+
+/// The terminators Unicode's sentence rules also treat as such; to them `…` is an
+/// ordinary character that a period's look-ahead skips.
+#[inline]
+pub fn is_unicode_terminator(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '。' | '！' | '？')
+}
+
+/// Line and paragraph separators, at which Unicode's rules end a sentence.
+#[inline]
+pub fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// True when the text's last mark, ignoring trailing spaces and closing quotes and
+/// brackets, is a terminator: it reads as a finished sentence.
+pub fn ends_with_terminator(text: &str) -> bool {
+    text.trim_end()
+        .trim_end_matches(is_closing)
+        .ends_with(is_terminator)
+}
 
 /// Closing quotes and brackets that may follow a terminator.
 pub fn is_closing(c: char) -> bool {

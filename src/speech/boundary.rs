@@ -1,0 +1,138 @@
+//! Where a sentence ends in streamed text (pure): Unicode's sentence rules (UAX #29, via
+//! `unicode-segmentation`) plus a few of our own (glued sentences, `…`), a boundary acted on
+//! only once the text after it makes it certain, and abbreviations and list numbers skipped.
+
+use std::cell::Cell;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::rules::{
+    ends_with_abbreviation, ends_with_list_number, ends_with_period, ends_with_terminator,
+    is_closing, is_line_break, is_terminator, is_unicode_terminator,
+};
+
+/// Where the first sentence of the pending text ends.
+pub(super) enum End {
+    /// Certainly here (byte offset).
+    At(usize),
+    /// Possibly here; the text after it does not tell yet.
+    Undecided(usize),
+    /// Not within the pending text.
+    Open,
+}
+
+/// The search for the end of the first sentence of a growing text, remembering how far it
+/// got so that a long sentence is not searched again on every delta.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SentenceSearch {
+    /// Offset (after leading spaces) of the last boundary found to be no boundary: the
+    /// search resumes there. A `Cell` so that the search can run on a shared borrow.
+    resume: Cell<usize>,
+}
+
+impl SentenceSearch {
+    /// Finds the end of the first sentence, skipping boundaries that are not real ones. The
+    /// search starts at the last boundary already found to be none; a rejection is final
+    /// because it depends only on the text before the boundary and its next character.
+    pub(super) fn first_end(&self, text: &str) -> End {
+        let from = self.resume.get().min(text.len());
+        let tail = &text[from..];
+        // Fast path for the common mid-sentence delta: without a terminator or a line break
+        // there is no boundary. Any non-ASCII text takes the full Unicode path.
+        let may_end = |b: u8| !b.is_ascii() || is_terminator(b.into()) || is_line_break(b.into());
+        if !tail.bytes().any(may_end) {
+            return End::Open;
+        }
+        for at in candidates(text, from) {
+            let (before, after) = text.split_at(at);
+            if ends_with_period(before) && !period_is_decided(after) {
+                // Unicode's rule for "." looks ahead to the next letter ("e.g. (this").
+                return End::Undecided(at);
+            }
+            let not_a_boundary = ends_with_abbreviation(before, after)
+                || ends_with_list_number(before)
+                || continues_after_mark(before, after) // "Wow!" she said.
+                || !before.chars().any(char::is_alphanumeric); // punctuation joins the next
+            if not_a_boundary {
+                self.resume.set(at);
+                continue;
+            }
+            return End::At(at);
+        }
+        End::Open
+    }
+
+    /// Starts over, for text that no longer begins where the last search began.
+    pub(super) fn restart(&mut self) {
+        self.resume.set(0);
+    }
+}
+
+/// True when the text already reads as a finished sentence, without the text after it: it
+/// ends with a terminator that is not an abbreviation's or a list number's period.
+pub(super) fn looks_finished(text: &str) -> bool {
+    ends_with_terminator(text) && !ends_with_abbreviation(text, "") && !ends_with_list_number(text)
+}
+
+/// A `!` or `?` followed on the same line by a lowercase word does not end the sentence
+/// (`"Really?" she asked.`), though Unicode's rules say it does.
+fn continues_after_mark(before: &str, after: &str) -> bool {
+    let tail = before.trim_end_matches(|c: char| c.is_whitespace() || is_closing(c));
+    let same_line = !before[tail.len()..].contains(['\n', '\r']);
+    same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
+}
+
+/// Candidate boundaries after `from` (itself a boundary or 0), in order: Unicode's, plus
+/// "glued.Sentences" and "Wait… What".
+fn candidates(text: &str, from: usize) -> Vec<usize> {
+    let mut all: Vec<usize> = text[from..]
+        .split_sentence_bound_indices()
+        .skip(1)
+        .map(|(start, _)| from + start)
+        .collect();
+    for (i, c) in text[from..].char_indices().map(|(i, c)| (from + i, c)) {
+        if c == '.' && is_glued_sentence_end(text, i) {
+            all.push(i + 1);
+        }
+        if c == '…' {
+            let after = &text[i + c.len_utf8()..];
+            let rest = after.trim_start();
+            let spaced = rest.len() < after.len();
+            if spaced && rest.chars().next().is_some_and(char::is_uppercase) {
+                all.push(text.len() - rest.len());
+            }
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// "for you.Your order": a lowercase word, a period and a capitalised word with no space
+/// between. Not inside domains, URLs, e-mail addresses or abbreviations like "e.g.".
+fn is_glued_sentence_end(text: &str, dot: usize) -> bool {
+    let before = &text[..dot];
+    let word = before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or(before);
+    let mut after = text[dot + 1..].chars();
+    let (Some(first), Some(second)) = (after.next(), after.next()) else {
+        return false;
+    };
+    word.chars().count() >= 2
+        && word
+            .chars()
+            .all(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}')
+        && first.is_uppercase()
+        && second.is_lowercase()
+}
+
+/// Unicode keeps "." inside a sentence when the next letter is lowercase, skipping digits,
+/// quotes and brackets on the way; until a letter, a line break or a terminator arrives,
+/// the boundary may still disappear.
+fn period_is_decided(after: &str) -> bool {
+    after
+        .chars()
+        .any(|c| c.is_alphabetic() || is_line_break(c) || is_unicode_terminator(c))
+}
