@@ -23,8 +23,19 @@ fn unique_prefix(name: &str) -> String {
     format!("vb-test:{name}:{stamp}:")
 }
 
+/// Fails the test with how to start Redis when none answers on 127.0.0.1:6379.
+async fn require_redis() {
+    if let Err(error) = TcpStream::connect("127.0.0.1:6379").await {
+        panic!(
+            "these tests need Redis on {REDIS} ({error}); `scripts/test` starts one, or run \
+             `redis-server --daemonize yes --port 6379 --save '' --appendonly no`"
+        );
+    }
+}
+
 /// Machines A and B on one Redis.
 async fn two_machines(name: &str) -> (TestApp, TestApp) {
+    require_redis().await;
     let prefix = unique_prefix(name);
     let vars = [
         ("SESSION_STORE_URL", REDIS),
@@ -210,6 +221,7 @@ impl Proxy {
 
 #[tokio::test]
 async fn losing_redis_mid_run_still_ends_every_turn_and_it_comes_back() {
+    require_redis().await;
     let proxy = Proxy::start(0).await;
     let url = format!("redis://127.0.0.1:{}", proxy.port);
     let prefix = unique_prefix("outage");
