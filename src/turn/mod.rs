@@ -20,6 +20,7 @@ mod coordinator;
 mod lease;
 mod model;
 mod reply;
+mod spoken;
 #[cfg(test)]
 mod tests;
 

@@ -9,71 +9,12 @@ use std::pin::Pin;
 use serde_json::json;
 use tokio::time::{sleep_until, Instant};
 
+use super::spoken::{Report, Spoken};
 use super::{AgentSettings, Caller, Model, TurnEvent};
-use crate::llm::{next_attempt, LlmError, NextAttempt, Usage};
+use crate::llm::{next_attempt, LlmError, NextAttempt};
 use crate::metrics::Metrics;
 use crate::session::ChatMessage;
 use crate::speech::SpeechStream;
-
-/// What the user has heard so far in this turn.
-#[derive(Default)]
-pub(super) struct Spoken {
-    pub(super) text: String,
-    /// Where each sentence ends in `text`.
-    ends: Vec<usize>,
-    pub(super) sentences: usize,
-    pub(super) first_at: Option<Instant>,
-}
-
-impl Spoken {
-    pub(super) fn speak(&mut self, sink: &Caller, sentence: String) {
-        self.speak_completed(sink, sentence, None);
-    }
-
-    /// Speaks a sentence whose end arrived from upstream at `completed_at`.
-    pub(super) fn speak_completed(
-        &mut self,
-        sink: &Caller,
-        sentence: String,
-        completed_at: Option<std::time::Instant>,
-    ) {
-        if !self.text.is_empty() {
-            self.text.push(' ');
-        }
-        self.text.push_str(&sentence);
-        self.ends.push(self.text.len());
-        self.sentences += 1;
-        self.first_at.get_or_insert_with(Instant::now);
-        sink.send(TurnEvent::Speak(sentence, completed_at));
-    }
-
-    /// The text of the first `count` sentences: what a client that went away had received.
-    pub(super) fn first_sentences(&self, count: usize) -> &str {
-        match count.checked_sub(1).and_then(|last| self.ends.get(last)) {
-            Some(end) => &self.text[..*end],
-            None if count == 0 => "",
-            None => &self.text,
-        }
-    }
-}
-
-/// Timings and counts of one reply, for the turn's log line.
-#[derive(Default)]
-pub(super) struct Report {
-    pub(super) first_token_at: Option<Instant>,
-    pub(super) usage: Option<Usage>,
-    pub(super) attempts: u32,
-    pub(super) upstream: usize,
-    /// Why the model stopped, as it said (`stop`, `length`, …).
-    pub(super) finish_reason: Option<String>,
-}
-
-impl Report {
-    /// The model stopped at the token cap (`LLM_MAX_TOKENS`), mid-reply.
-    pub(super) fn cut_by_token_cap(&self) -> bool {
-        self.finish_reason.as_deref() == Some("length")
-    }
-}
 
 /// One reply in progress.
 pub(super) struct ReplyRun<'a> {

@@ -4,9 +4,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
+
+mod shutdown;
+use shutdown::stop_on_signal;
 
 use crate::cluster::{RedisCoordinator, RedisStore};
 use crate::config::{redacted_url, Settings};
@@ -298,56 +301,5 @@ impl Application {
         stopper.abort();
         self.shutdown.cancel();
         result
-    }
-}
-
-async fn stop_on_signal(
-    server: ServerHandle,
-    turns: TurnTasks,
-    shutdown: CancellationToken,
-    grace: Duration,
-) {
-    let signal = wait_for_signal().await;
-    tracing::info!(
-        signal,
-        turns_in_flight = turns.len(),
-        grace_secs = grace.as_secs(),
-        "stopping: no new connections; letting turns finish"
-    );
-    server.pause().await;
-    if tokio::time::timeout(grace, turns.close_and_wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            turns = turns.len(),
-            "grace period over; ending the remaining turns"
-        );
-        shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(2), turns.close_and_wait()).await;
-    }
-    server.stop(true).await;
-}
-
-/// Waits for SIGTERM (Fly, Docker, systemd) or SIGINT (Ctrl-C); returns its name.
-async fn wait_for_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = terminate.recv() => "SIGTERM",
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
     }
 }
