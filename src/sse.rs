@@ -129,7 +129,7 @@ impl Stream for SseBody {
         }
         match self.events.poll_recv(cx) {
             Poll::Ready(Some(event)) => {
-                self.ended = event == TurnEvent::End;
+                self.ended = matches!(event, TurnEvent::End);
                 self.observe(&event);
                 Poll::Ready(Some(Ok(encode(&event, &self.turn_id))))
             }

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::config::Secret;
 use crate::metrics::Metrics;
@@ -35,14 +34,12 @@ pub struct AppState {
 /// after its stream).
 #[derive(Clone)]
 pub struct TurnTasks {
-    tracker: TaskTracker,
     running: watch::Sender<usize>,
 }
 
 impl Default for TurnTasks {
     fn default() -> Self {
         Self {
-            tracker: TaskTracker::new(),
             running: watch::Sender::new(0),
         }
     }
@@ -65,7 +62,7 @@ impl TurnTasks {
     {
         self.running.send_modify(|n| *n += 1);
         let running = Running(self.running.clone());
-        self.tracker.spawn(async move {
+        tokio::spawn(async move {
             let _running = running;
             turn.await;
         });
@@ -81,15 +78,10 @@ impl TurnTasks {
         self.len() == 0
     }
 
-    /// Resolves once no turn task is running (at once if none is).
+    /// Resolves once no turn task is running (at once if none is). A stopping server
+    /// pauses accepting first, so this is also "every turn has ended".
     pub async fn idle(&self) {
         let mut running = self.running.subscribe();
         let _ = running.wait_for(|n| *n == 0).await;
-    }
-
-    /// Accepts no more turns and waits until the running ones have ended.
-    pub async fn close_and_wait(&self) {
-        self.tracker.close();
-        self.tracker.wait().await;
     }
 }

@@ -33,7 +33,10 @@ pub async fn receive_webhook(
     state.metrics.webhook_received(event.kind.as_str());
     match event.kind {
         EventKind::Message => reply(&state, event, received),
-        EventKind::SessionStart => stream_turn(&state, &event, Request::Welcome, received),
+        EventKind::SessionStart => {
+            let keys = turn_keys(&event)?;
+            Ok(stream_turn(&state, keys, Request::Welcome, received))
+        }
         EventKind::SessionEnd => Ok(acknowledge("session.end")),
         EventKind::SessionUpdate => Ok(acknowledge("session.update")),
         EventKind::Data => Ok(acknowledge("data")),
@@ -77,12 +80,17 @@ fn reply(
     event: WebhookEvent,
     received: Received,
 ) -> Result<HttpResponse, ApiError> {
+    let keys = turn_keys(&event)?;
     let text = event
         .text
-        .clone()
         .ok_or_else(|| ApiError::BadRequest("a `message` event needs `text`".into()))?;
     let heard = heard_of_previous_turn(event.interruption_context.as_ref());
-    stream_turn(state, &event, Request::Message { text, heard }, received)
+    Ok(stream_turn(
+        state,
+        keys,
+        Request::Message { text, heard },
+        received,
+    ))
 }
 
 /// What the user heard of an interrupted previous reply, when Layercode reports it.
@@ -109,11 +117,10 @@ fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
 /// goes away just long enough to settle history: dropping the body cancels it.
 fn stream_turn(
     state: &AppState,
-    event: &WebhookEvent,
+    (conversation, turn_id): (String, String),
     request: Request,
     received: Received,
-) -> Result<HttpResponse, ApiError> {
-    let (conversation, turn_id) = turn_keys(event)?;
+) -> HttpResponse {
     let (caller, delivery) = Caller::new(state.shutdown.child_token(), received.budget_from);
     let turn = Turn {
         conversation,
@@ -131,12 +138,12 @@ fn stream_turn(
         received: received.at,
     };
     let body = SseBody::new(delivery, turn_id).with_timing(timing);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((header::CONTENT_ENCODING, "identity"))
-        .streaming(body))
+        .streaming(body)
 }
 
 fn acknowledge(kind: &str) -> HttpResponse {

@@ -50,7 +50,7 @@ struct Conversation {
     /// Set under the list's mutex whenever the conversation moves to the front, so the
     /// list is ordered by it too and the idle sweep can stop at the first recent one.
     last_used: Instant,
-    messages: SharedHistory,
+    history: SharedHistory,
 }
 
 /// Histories held in this process's memory; lost on restart.
@@ -94,14 +94,14 @@ impl MemoryStore {
         let now = Instant::now();
         if let Some(conversation) = conversations.get_mut(key) {
             conversation.last_used = now;
-            return conversation.messages.clone();
+            return conversation.history.clone();
         }
-        let messages = SharedHistory::default();
+        let history = SharedHistory::default();
         let evicted = conversations.push(
             key.to_string(),
             Conversation {
                 last_used: now,
-                messages: messages.clone(),
+                history: history.clone(),
             },
         );
         drop(conversations);
@@ -110,7 +110,7 @@ impl MemoryStore {
         if let Some((evicted, _)) = evicted {
             tracing::debug!(conversation_id = %evicted, "evicted least recently used conversation");
         }
-        messages
+        history
     }
 
     /// Removes up to `SWEEP_BATCH` conversations idle for at least `max_idle` at `now`,
@@ -158,11 +158,11 @@ impl SessionStore for MemoryStore {
     /// A look that does not count as use: reading a history leaves its place in the list
     /// (and its idle time) as they were.
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
-        let messages = lock(&self.conversations)
+        let history = lock(&self.conversations)
             .peek(conversation)
-            .map(|c| c.messages.clone());
-        Ok(messages
-            .map(|m| lock(&m).messages().to_vec())
+            .map(|c| c.history.clone());
+        Ok(history
+            .map(|h| lock(&h).messages().to_vec())
             .unwrap_or_default())
     }
 

@@ -22,16 +22,13 @@ pub(super) async fn stop_on_signal(
         "stopping: no new connections; letting turns finish"
     );
     server.pause().await;
-    if tokio::time::timeout(grace, turns.close_and_wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, turns.idle()).await.is_err() {
         tracing::warn!(
             turns = turns.len(),
             "grace period over; ending the remaining turns"
         );
         shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(2), turns.close_and_wait()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), turns.idle()).await;
     }
     server.stop(true).await;
 }

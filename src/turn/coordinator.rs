@@ -104,22 +104,18 @@ impl LocalCoordinator {
     }
 }
 
-/// Waits up to `wait` for a superseded turn to settle.
-pub(crate) async fn wait_settled(settled: &CancellationToken, wait: Duration, conversation: &str) {
-    if tokio::time::timeout(wait, settled.cancelled())
-        .await
-        .is_err()
-    {
-        tracing::warn!(conversation_id = %conversation, "superseded turn did not settle in time");
-    }
-}
-
 #[async_trait]
 impl Coordinator for LocalCoordinator {
     async fn claim(&self, conversation: &str, wait: Duration) -> Claim {
         let (claim, predecessor) = self.register(conversation);
-        if let Some(settled) = predecessor {
-            wait_settled(&settled, wait, conversation).await;
+        let Some(settled) = predecessor else {
+            return claim;
+        };
+        if tokio::time::timeout(wait, settled.cancelled())
+            .await
+            .is_err()
+        {
+            tracing::warn!(conversation_id = %conversation, "superseded turn did not settle in time");
         }
         claim
     }

@@ -21,7 +21,7 @@ pub(super) struct ReplyRun<'a> {
     settings: &'a AgentSettings,
     metrics: &'a Metrics,
     llm: &'a dyn Model,
-    sink: &'a Caller,
+    caller: &'a Caller,
     pub(super) spoken: Spoken,
     pub(super) report: Report,
     speech: SpeechStream,
@@ -35,19 +35,19 @@ pub(super) struct ReplyRun<'a> {
 }
 
 impl<'a> ReplyRun<'a> {
-    /// A reply to `sink`, whose budget counts from when its webhook arrived.
+    /// A reply to `caller`, whose budget counts from when its webhook arrived.
     pub(super) fn new(
         settings: &'a AgentSettings,
         llm: &'a dyn Model,
-        sink: &'a Caller,
+        caller: &'a Caller,
         metrics: &'a Metrics,
     ) -> Self {
-        let started = sink.received_at();
+        let started = caller.received_at();
         Self {
             settings,
             metrics,
             llm,
-            sink,
+            caller,
             spoken: Spoken::default(),
             report: Report::default(),
             speech: SpeechStream::new(settings.speech),
@@ -160,9 +160,9 @@ impl<'a> ReplyRun<'a> {
                 self.flushed_since_text = false;
                 for sentence in self.speech.push(&text) {
                     self.spoken
-                        .speak_completed(self.sink, sentence, Some(received_at));
+                        .speak_completed(self.caller, sentence, Some(received_at));
                 }
-                self.sink.send(TurnEvent::Data(json!({ "delta": text })));
+                self.caller.send(TurnEvent::Data(json!({ "delta": text })));
             }
         }
         let ended_at = std::time::Instant::now();
@@ -180,7 +180,7 @@ impl<'a> ReplyRun<'a> {
         };
         for sentence in rest {
             self.spoken
-                .speak_completed(self.sink, sentence, Some(ended_at));
+                .speak_completed(self.caller, sentence, Some(ended_at));
         }
         Ok(())
     }
@@ -225,13 +225,13 @@ impl<'a> ReplyRun<'a> {
     fn speak_filler(&mut self) {
         self.filler_pending = false;
         if let Some(filler) = &self.settings.filler {
-            self.spoken.speak(self.sink, filler.text.clone());
+            self.spoken.speak(self.caller, filler.text.clone());
         }
     }
 
     fn speak_paused(&mut self) {
         for sentence in self.speech.pause() {
-            self.spoken.speak(self.sink, sentence);
+            self.spoken.speak(self.caller, sentence);
         }
     }
 
@@ -256,9 +256,10 @@ impl<'a> ReplyRun<'a> {
     /// Tells the user briefly that the model failed, and the browser why.
     pub(super) fn apologise(&mut self, error: &LlmError) {
         if !self.settings.apology.is_empty() {
-            self.spoken.speak(self.sink, self.settings.apology.clone());
+            self.spoken
+                .speak(self.caller, self.settings.apology.clone());
         }
-        self.sink.send(TurnEvent::Data(json!({
+        self.caller.send(TurnEvent::Data(json!({
             "error": {
                 "code": error.code(),
                 "message": "The language model failed to answer this turn.",
@@ -278,11 +279,11 @@ mod tests {
 
     #[test]
     fn only_the_sentences_delivered_count_as_heard() {
-        let (sink, _delivery) =
+        let (caller, _delivery) =
             Caller::new(tokio_util::sync::CancellationToken::new(), Instant::now());
         let mut spoken = Spoken::default();
         for sentence in ["We have soup.", "And salad.", "And pie."] {
-            spoken.speak(&sink, sentence.to_string());
+            spoken.speak(&caller, sentence.to_string());
         }
         assert_eq!(spoken.first_sentences(0), "");
         assert_eq!(spoken.first_sentences(1), "We have soup.");
@@ -291,6 +292,6 @@ mod tests {
             spoken.first_sentences(9),
             "We have soup. And salad. And pie."
         );
-        sink.end();
+        caller.end();
     }
 }

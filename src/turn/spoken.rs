@@ -18,14 +18,14 @@ pub(super) struct Spoken {
 }
 
 impl Spoken {
-    pub(super) fn speak(&mut self, sink: &Caller, sentence: String) {
-        self.speak_completed(sink, sentence, None);
+    pub(super) fn speak(&mut self, caller: &Caller, sentence: String) {
+        self.speak_completed(caller, sentence, None);
     }
 
     /// Speaks a sentence whose end arrived from upstream at `completed_at`.
     pub(super) fn speak_completed(
         &mut self,
-        sink: &Caller,
+        caller: &Caller,
         sentence: String,
         completed_at: Option<std::time::Instant>,
     ) {
@@ -36,7 +36,7 @@ impl Spoken {
         self.ends.push(self.text.len());
         self.sentences += 1;
         self.first_at.get_or_insert_with(Instant::now);
-        sink.send(TurnEvent::Speak(sentence, completed_at));
+        caller.send(TurnEvent::Speak(sentence, completed_at));
     }
 
     /// The text of the first `count` sentences: what a client that went away had received.

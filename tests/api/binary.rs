@@ -76,3 +76,30 @@ pub async fn start_binary(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
     }
     panic!("the binary did not start listening");
 }
+
+/// Runs one signed webhook `body` through the binary with JSON logs at `info`; returns the
+/// whole log and its `turn finished` lines (written before the turn's `response.end`).
+pub async fn turn_log(
+    upstream: &FakeUpstream,
+    body: &serde_json::Value,
+) -> (String, Vec<serde_json::Value>) {
+    let server = start_binary(upstream, &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
+    let body = serde_json::to_vec(body).expect("json");
+    let signed =
+        voicebridge::webhook::signature::sign(SECRET.as_bytes(), crate::helpers::now(), &body);
+    let response = reqwest::Client::new()
+        .post(format!("{}/agent", server.url))
+        .header("layercode-signature", signed)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    crate::helpers::SseReader::new(response).collect().await;
+    let log = server.stop_and_read_log();
+    let turns = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["message"] == "turn finished")
+        .collect();
+    (log, turns)
+}

@@ -2,9 +2,7 @@
 //! (llama-cpp-python's server does this when another request arrives) and is a failure;
 //! a reply stopped by the token cap speaks its complete sentences only.
 
-use serde_json::Value;
-
-use crate::binary::start_binary;
+use crate::binary::turn_log;
 use crate::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
 
@@ -143,23 +141,9 @@ async fn a_reply_stopped_by_the_token_cap_ends_on_its_last_complete_sentence() {
 async fn the_turn_log_says_when_the_token_cap_cut_the_reply() {
     let upstream = FakeUpstream::start().await;
     upstream.enqueue(capped(&CAPPED));
-    let server = start_binary(&upstream, &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
-    let body = serde_json::to_vec(&message("conv_cap_log", "t1", "Explain")).expect("json");
-    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
-    let response = reqwest::Client::new()
-        .post(format!("{}/agent", server.url))
-        .header("layercode-signature", signed)
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
-    // The turn's log line is written before its `response.end`.
-    SseReader::new(response).collect().await;
-    let log = server.stop_and_read_log();
-    let turn = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|line| line["message"] == "turn finished")
+    let (log, turns) = turn_log(&upstream, &message("conv_cap_log", "t1", "Explain")).await;
+    let turn = turns
+        .first()
         .unwrap_or_else(|| panic!("a turn line in {log}"));
     assert_eq!(turn["outcome"], "completed");
     assert_eq!(turn["finish_reason"], "length");

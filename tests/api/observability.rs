@@ -1,8 +1,6 @@
 //! What an operator sees: one log line per turn with its timings, and `/metrics`.
 
-use serde_json::Value;
-
-use crate::binary::start_binary;
+use crate::binary::turn_log;
 use crate::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
@@ -93,25 +91,7 @@ async fn metrics_can_require_a_bearer_token() {
 async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() {
     let upstream = FakeUpstream::start().await;
     upstream.enqueue(Reply::fixture("llmock-reply-with-usage.sse"));
-    let server = start_binary(&upstream, &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
-    let body = serde_json::to_vec(&message("conv_log", "t_log", "My secret plan")).expect("json");
-    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
-    let response = reqwest::Client::new()
-        .post(format!("{}/agent", server.url))
-        .header("layercode-signature", signed)
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
-    // The turn's log line is written before its `response.end`.
-    SseReader::new(response).collect().await;
-    let log = server.stop_and_read_log();
-
-    let turns: Vec<Value> = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|line| line["message"] == "turn finished")
-        .collect();
+    let (log, turns) = turn_log(&upstream, &message("conv_log", "t_log", "My secret plan")).await;
     assert_eq!(turns.len(), 1, "{log}");
     let turn = &turns[0];
     assert_eq!(turn["conversation_id"], "conv_log");
