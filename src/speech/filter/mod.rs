@@ -6,11 +6,7 @@
 
 use super::markdown::{is_emoji, is_rule_line, line_marker, mark_is_text, table_row_words, Marker};
 
-/// Longest `<…>` tag or `[text](url)` link held back before it is treated as plain text.
-const MAX_HELD: usize = 300;
-
-/// Tags whose content is model reasoning, never spoken.
-const REASONING_TAGS: &[&str] = &["think", "thinking", "reasoning", "reflection"];
+mod spans;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
@@ -85,17 +81,16 @@ impl SpeechFilter {
             State::LineStart => {
                 let held = std::mem::take(&mut self.held);
                 if !is_rule_line(&held) {
-                    self.release_line_start(held, &mut out);
+                    self.replay_inline(&held, &mut out);
                 }
             }
             State::TableRow => {
                 let row = std::mem::take(&mut self.held);
-                self.emit_str(&table_row_words(&row), &mut out);
+                self.replay_inline(&table_row_words(&row), &mut out);
             }
             State::Tag | State::Link => {
                 let held = std::mem::take(&mut self.held);
-                self.state = State::Inline;
-                self.emit_plain(&held, &mut out);
+                self.replay_inline(&held, &mut out);
             }
             State::Inline | State::Reasoning(_) | State::Code => {}
         }
@@ -122,7 +117,7 @@ impl SpeechFilter {
         if c == '\n' {
             let held = std::mem::take(&mut self.held);
             if !is_rule_line(&held) {
-                self.release_line_start(held, out);
+                self.replay_inline(&held, out);
             }
             self.emit('\n', out);
             self.state = State::LineStart;
@@ -144,22 +139,20 @@ impl SpeechFilter {
             Marker::Strip(len) => {
                 let rest = self.held.split_off(len);
                 self.held.clear();
-                self.state = State::Inline;
-                for c in rest.chars() {
-                    self.step(c, out);
-                }
+                self.replay_inline(&rest, out);
             }
             Marker::None => {
                 let held = std::mem::take(&mut self.held);
-                self.release_line_start(held, out);
+                self.replay_inline(&held, out);
             }
         }
     }
 
-    /// Replays held line-start characters as ordinary inline text.
-    fn release_line_start(&mut self, held: String, out: &mut String) {
+    /// Replays held text (a line's start, a link's words, a table row) as ordinary
+    /// inline text.
+    fn replay_inline(&mut self, text: &str, out: &mut String) {
         self.state = State::Inline;
-        for c in held.chars() {
+        for c in text.chars() {
             self.step(c, out);
         }
     }
@@ -207,145 +200,6 @@ impl SpeechFilter {
             }
         } else if mark == '`' {
             self.in_code = !self.in_code;
-        }
-    }
-
-    fn tag(&mut self, c: char, out: &mut String) {
-        self.held.push(c);
-        let body = &self.held[1..];
-        let first = body.chars().next();
-        let looks_like_tag = first.is_some_and(|f| f.is_ascii_alphabetic() || f == '/' || f == '!');
-        if !looks_like_tag || c == '\n' || self.held.len() > MAX_HELD {
-            let held = std::mem::take(&mut self.held);
-            self.state = State::Inline;
-            // "<" followed by a space or digit is a comparison, not a tag.
-            let mut chars = held.chars();
-            if let Some(first) = chars.next() {
-                self.emit(first, out);
-            }
-            for c in chars {
-                self.step(c, out);
-            }
-            return;
-        }
-        if c != '>' {
-            return;
-        }
-        let held = std::mem::take(&mut self.held);
-        self.state = State::Inline;
-        let name: String = held[1..held.len() - 1]
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if !held.starts_with("</") {
-            if let Some(tag) = REASONING_TAGS.iter().find(|t| **t == name) {
-                self.state = State::Reasoning(tag);
-                return;
-            }
-        }
-        // Other tags vanish; a line-breaking tag keeps words apart.
-        if matches!(name.as_str(), "br" | "p" | "div" | "li" | "tr") && !self.last.is_whitespace() {
-            self.emit(' ', out);
-        }
-    }
-
-    fn link(&mut self, c: char, out: &mut String) {
-        self.held.push(c);
-        let held = self.held.as_str();
-        let Some(close) = held.find(']') else {
-            if c == '\n' || held.len() > MAX_HELD {
-                self.abandon_link(out);
-            }
-            return;
-        };
-        let after = &held[close + 1..];
-        if after.is_empty() {
-            return;
-        }
-        if !after.starts_with('(') {
-            self.abandon_link(out);
-            return;
-        }
-        if c == '\n' || held.len() > MAX_HELD {
-            self.abandon_link(out);
-            return;
-        }
-        if c == ')' {
-            let text = held[1..close].to_string();
-            self.held.clear();
-            self.state = State::Inline;
-            for c in text.chars() {
-                self.step(c, out);
-            }
-        }
-    }
-
-    /// Not a link after all (`[1]`, `[sic]`): speak the held text without brackets.
-    fn abandon_link(&mut self, out: &mut String) {
-        let held = std::mem::take(&mut self.held);
-        self.state = State::Inline;
-        let text = held[1..].replacen(']', "", 1);
-        self.emit_plain(&text, out);
-    }
-
-    fn emit_plain(&mut self, text: &str, out: &mut String) {
-        for c in text.chars() {
-            self.step(c, out);
-        }
-    }
-
-    fn table_row(&mut self, c: char, out: &mut String) {
-        if c != '\n' {
-            self.held.push(c);
-            return;
-        }
-        let row = std::mem::take(&mut self.held);
-        let words = table_row_words(&row);
-        if !words.is_empty() {
-            self.emit_str(&words, out);
-            self.emit('\n', out);
-        }
-        self.state = State::LineStart;
-    }
-
-    fn emit_str(&mut self, text: &str, out: &mut String) {
-        self.state = State::Inline;
-        for c in text.chars() {
-            self.step(c, out);
-        }
-    }
-
-    fn reasoning(&mut self, name: &'static str, c: char) {
-        self.held.push(c);
-        let closing = format!("</{name}>");
-        if self.held.len() > closing.len() * 4 {
-            let keep = self.held.len() - closing.len();
-            let cut = (keep..=self.held.len())
-                .find(|i| self.held.is_char_boundary(*i))
-                .unwrap_or(self.held.len());
-            self.held.drain(..cut);
-        }
-        if self.held.to_ascii_lowercase().ends_with(&closing) {
-            self.held.clear();
-            self.state = State::Inline;
-        }
-    }
-
-    fn code(&mut self, c: char) {
-        if c == '\n' {
-            self.held.clear();
-            return;
-        }
-        self.held.push(c);
-        let line = self.held.trim_start();
-        if line.starts_with("```") || line.starts_with("~~~") {
-            // The closing fence; the rest of its line is ignored.
-            self.held.clear();
-            self.state = State::LineStart;
-            // Keep the text before and after the block apart.
-            self.last = '\n';
         }
     }
 
