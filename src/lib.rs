@@ -8,7 +8,8 @@
 //! - Use case: [`turn`] (one conversational turn, no HTTP types).
 //! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API), [`session`]
 //!   (history rules and the in-memory store), [`cluster`] (the Redis store and turn
-//!   coordinator: the only Redis user), [`prompts`] (prompt files). `reqwest` is used by `llm`, `layercode` and the terminal
+//!   coordinator: the only Redis user), [`prompts`] (prompt files), [`tools`] (tool files
+//!   and the HTTP call of one tool). `reqwest` is used by `llm`, `layercode`, `tools` and the terminal
 //!   client in [`cli`] only.
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
@@ -32,6 +33,7 @@ pub mod sse;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tools;
 pub mod turn;
 pub mod web;
 pub mod webhook;

@@ -1,0 +1,1006 @@
+//! Loading and checking tool files: one `*.toml` per tool, the file stem being its name.
+//! Every problem is a [`ToolFileError`] naming the file and the field, and stops start-up.
+//! No error message ever holds a resolved `${VAR}` value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use super::{Method, Tool, UrlPart, RESERVED_NAME};
+use crate::config::Secret;
+
+/// The fields a tool file may have; any other is an error, so typos are caught.
+const FIELDS: [&str; 9] = [
+    "description",
+    "method",
+    "url",
+    "timeout_ms",
+    "say_while_waiting",
+    "headers",
+    "parameters",
+    "static",
+    "mutating",
+];
+
+/// The timeout when the file gives none.
+const DEFAULT_TIMEOUT_MS: i64 = 5000;
+/// The longest timeout a file may ask for.
+const MAX_TIMEOUT_MS: i64 = 120_000;
+/// The longest a schema problem is quoted in an error.
+const MAX_PROBLEM_CHARS: usize = 300;
+
+/// Why a tool file could not be loaded. `Display` is `{file}: {field}: {problem}`, or
+/// `{file}: {problem}` when the problem is the whole file's.
+#[derive(Debug)]
+pub struct ToolFileError {
+    /// The file (or the folder, when it cannot be read).
+    pub file: PathBuf,
+    /// The field at fault, like `headers.Authorization`; empty for whole-file problems.
+    pub field: String,
+    /// What is wrong, with no secret in it.
+    pub problem: String,
+}
+
+impl fmt::Display for ToolFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.problem)
+        } else {
+            write!(
+                f,
+                "{}: {}: {}",
+                self.file.display(),
+                self.field,
+                self.problem
+            )
+        }
+    }
+}
+
+impl std::error::Error for ToolFileError {}
+
+/// Builds a [`ToolFileError`].
+fn error(file: &Path, field: impl Into<String>, problem: impl Into<String>) -> ToolFileError {
+    ToolFileError {
+        file: file.to_path_buf(),
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Loads every `*.toml` file in `dir`, in name order; a missing folder holds no tools.
+pub(crate) fn load_dir(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Tool>, ToolFileError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(error(dir, "", format!("cannot read the folder: {e}"))),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| error(dir, "", format!("cannot read the folder: {e}")))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
+    files.iter().map(|path| load_file(path, env)).collect()
+}
+
+/// Loads one tool file; its stem is the tool's name.
+pub(crate) fn load_file(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Tool, ToolFileError> {
+    let name = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .ok_or_else(|| error(path, "", "the file name is not valid UTF-8"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| error(path, "", format!("cannot read the file: {e}")))?;
+    parse_tool(path, name, &text, env)
+}
+
+/// True for a valid tool or placeholder name: 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Checks and builds the tool `name` from the text of its file at `path`.
+pub(crate) fn parse_tool(
+    path: &Path,
+    name: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Tool, ToolFileError> {
+    if !is_valid_name(name) {
+        return Err(error(
+            path,
+            "",
+            format!(
+                "the tool name {name:?} (the file name) must be 1 to 64 letters, digits, _ or -"
+            ),
+        ));
+    }
+    if name == RESERVED_NAME {
+        return Err(error(
+            path,
+            "",
+            format!(
+                "the name {RESERVED_NAME} is reserved for the built-in tool that ends the call"
+            ),
+        ));
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        error(
+            path,
+            "",
+            format!("not valid TOML: {}", toml_problem(&e, text)),
+        )
+    })?;
+    if let Some(unknown) = table.keys().find(|key| !FIELDS.contains(&key.as_str())) {
+        return Err(error(
+            path,
+            unknown.as_str(),
+            format!("unknown field (a tool file may have {})", FIELDS.join(", ")),
+        ));
+    }
+    let fail = |field: &str, problem: String| error(path, field, problem);
+
+    let description = match table.get("description") {
+        None => return Err(fail("description", "missing".into())),
+        Some(toml::Value::String(s)) if s.trim().is_empty() => {
+            return Err(fail("description", "must not be empty".into()))
+        }
+        Some(toml::Value::String(s)) => s.trim().to_string(),
+        Some(_) => return Err(fail("description", "must be a string".into())),
+    };
+
+    let method = match table.get("method") {
+        None => Method::Get,
+        Some(toml::Value::String(s)) => Method::parse(s.trim()).ok_or_else(|| {
+            fail(
+                "method",
+                format!("{s:?} is not one of GET, POST, PUT, PATCH, DELETE"),
+            )
+        })?,
+        Some(_) => return Err(fail("method", "must be a string".into())),
+    };
+
+    let url_template = match table.get("url") {
+        None => return Err(fail("url", "missing".into())),
+        Some(toml::Value::String(s)) => s.trim().to_string(),
+        Some(_) => return Err(fail("url", "must be a string".into())),
+    };
+    let url = parse_url(&url_template, env).map_err(|problem| fail("url", problem))?;
+
+    let timeout_ms = match table.get("timeout_ms") {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(toml::Value::Integer(ms)) if (1..=MAX_TIMEOUT_MS).contains(ms) => *ms,
+        Some(_) => {
+            return Err(fail(
+                "timeout_ms",
+                format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
+            ))
+        }
+    };
+    let timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(5000));
+
+    let say_while_waiting = match table.get("say_while_waiting") {
+        None => None,
+        Some(toml::Value::String(s)) if s.trim().is_empty() => None,
+        Some(toml::Value::String(s)) => Some(s.trim().to_string()),
+        Some(_) => return Err(fail("say_while_waiting", "must be a string".into())),
+    };
+
+    let headers = match table.get("headers") {
+        None => Vec::new(),
+        Some(toml::Value::Table(headers)) => parse_headers(path, headers, env)?,
+        Some(_) => return Err(fail("headers", "must be a table of strings".into())),
+    };
+
+    let statics = match table.get("static") {
+        None => Map::new(),
+        Some(toml::Value::Table(statics)) => {
+            let mut map = Map::new();
+            for (key, value) in statics {
+                let field = format!("static.{key}");
+                let value = static_value(value, env).map_err(|problem| fail(&field, problem))?;
+                map.insert(key.clone(), value);
+            }
+            map
+        }
+        Some(_) => return Err(fail("static", "must be a table".into())),
+    };
+
+    let mutating = match table.get("mutating") {
+        None => method != Method::Get,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(_) => return Err(fail("mutating", "must be true or false".into())),
+    };
+
+    let full_schema = match table.get("parameters") {
+        None => serde_json::json!({"type": "object", "properties": {}}),
+        Some(toml::Value::Table(parameters)) => {
+            let mut object = Map::new();
+            for (key, value) in parameters {
+                let value = toml_to_json(value)
+                    .map_err(|problem| fail(&format!("parameters.{key}"), problem))?;
+                object.insert(key.clone(), value);
+            }
+            Value::Object(object)
+        }
+        Some(_) => return Err(fail("parameters", "must be a table (a JSON Schema)".into())),
+    };
+    if full_schema.get("type") != Some(&Value::String("object".into())) {
+        return Err(fail("parameters.type", "must be \"object\"".into()));
+    }
+    jsonschema::validator_for(&full_schema).map_err(|e| {
+        fail(
+            "parameters",
+            format!("not a valid JSON Schema: {}", describe(&e)),
+        )
+    })?;
+    let parameters = without_statics(full_schema, &statics);
+    let validator = jsonschema::validator_for(&parameters).map_err(|e| {
+        fail(
+            "parameters",
+            format!("not a valid JSON Schema: {}", describe(&e)),
+        )
+    })?;
+
+    Ok(Tool {
+        name: name.to_string(),
+        description,
+        method,
+        url_template,
+        url,
+        timeout,
+        say_while_waiting,
+        headers,
+        parameters,
+        validator: Arc::new(validator),
+        statics,
+        mutating,
+    })
+}
+
+/// A TOML error as `line L, column C: message`, without quoting the file's text (which may
+/// hold a secret written in by hand).
+fn toml_problem(e: &toml::de::Error, text: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rsplit('\n')
+                .next()
+                .map_or(0, |last| last.chars().count())
+                + 1;
+            format!("line {line}, column {column}: {}", one_line(e.message()))
+        }
+        None => one_line(e.message()),
+    }
+}
+
+/// A message's lines joined with `, `.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A JSON Schema error, with where it is when that is known, cut to a readable length.
+pub(crate) fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    let path = e.instance_path().as_str();
+    let text = if path.is_empty() {
+        e.to_string()
+    } else {
+        format!("at {path}: {e}")
+    };
+    cut(&text, MAX_PROBLEM_CHARS)
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// The schema the model sees: static arguments removed from `properties` and `required`
+/// (and `required` dropped when it ends up empty).
+fn without_statics(mut schema: Value, statics: &Map<String, Value>) -> Value {
+    if statics.is_empty() {
+        return schema;
+    }
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.retain(|key, _| !statics.contains_key(key));
+    }
+    let mut drop_required = false;
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        required.retain(|key| key.as_str().is_none_or(|key| !statics.contains_key(key)));
+        drop_required = required.is_empty();
+    }
+    if drop_required {
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("required");
+        }
+    }
+    schema
+}
+
+/// The `[headers]` table: valid HTTP names, string values with `${VAR}` resolved.
+fn parse_headers(
+    path: &Path,
+    headers: &toml::Table,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(HeaderName, Secret)>, ToolFileError> {
+    let mut out = Vec::new();
+    for (key, value) in headers {
+        let field = format!("headers.{key}");
+        let name = HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| error(path, &field, "not a valid HTTP header name"))?;
+        let toml::Value::String(template) = value else {
+            return Err(error(path, &field, "must be a string"));
+        };
+        let resolved =
+            resolve_env(template, env).map_err(|problem| error(path, &field, problem))?;
+        if HeaderValue::from_str(&resolved).is_err() {
+            return Err(error(
+                path,
+                &field,
+                "not a valid HTTP header value (once ${VAR} values are filled in)",
+            ));
+        }
+        out.push((name, Secret::new(resolved)));
+    }
+    Ok(out)
+}
+
+/// A `[static]` value as JSON, `${VAR}` resolved in every string inside it.
+fn static_value(
+    value: &toml::Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, String> {
+    match value {
+        toml::Value::String(s) => Ok(Value::String(resolve_env(s, env)?)),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|item| static_value(item, env))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        toml::Value::Table(table) => {
+            let mut map = Map::new();
+            for (key, item) in table {
+                map.insert(key.clone(), static_value(item, env)?);
+            }
+            Ok(Value::Object(map))
+        }
+        other => toml_to_json(other),
+    }
+}
+
+/// A TOML value as JSON; dates become strings as written.
+fn toml_to_json(value: &toml::Value) -> Result<Value, String> {
+    Ok(match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .ok_or("numbers must be finite")?,
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(toml_to_json)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        toml::Value::Table(table) => {
+            let mut map = Map::new();
+            for (key, item) in table {
+                map.insert(key.clone(), toml_to_json(item)?);
+            }
+            Value::Object(map)
+        }
+    })
+}
+
+/// A piece of a templated string.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    /// Text as written.
+    Text(&'a str),
+    /// `${NAME}`: an environment variable.
+    Env(&'a str),
+    /// `{name}`: an argument (URLs only).
+    Placeholder(&'a str),
+}
+
+/// Splits `text` into text, `${VAR}` and (when `placeholders`) `{arg}` pieces. A `$` not
+/// followed by `{` is text.
+fn scan(text: &str, placeholders: bool) -> Result<Vec<Piece<'_>>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            let end = after
+                .find('}')
+                .ok_or("a ${ has no closing } (write ${NAME})")?;
+            let var = &after[..end];
+            if !is_valid_var(var) {
+                return Err(format!("${{{var}}} is not a valid variable name"));
+            }
+            pieces.push(Piece::Env(var));
+            rest = &after[end + 1..];
+        } else if let Some(after) = rest.strip_prefix('{').filter(|_| placeholders) {
+            let end = after
+                .find('}')
+                .ok_or("a { has no closing } (write {argument})")?;
+            let name = &after[..end];
+            if !is_valid_name(name) {
+                return Err(format!(
+                    "{{{name}}} is not a valid placeholder (1 to 64 letters, digits, _ or -)"
+                ));
+            }
+            pieces.push(Piece::Placeholder(name));
+            rest = &after[end + 1..];
+        } else {
+            let first = rest.chars().next().map_or(1, char::len_utf8);
+            let end = rest[first..]
+                .find(|c| c == '$' || (placeholders && c == '{'))
+                .map_or(rest.len(), |i| i + first);
+            pieces.push(Piece::Text(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    Ok(pieces)
+}
+
+/// True for an environment variable name: a letter or `_`, then letters, digits or `_`.
+fn is_valid_var(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The value of `${var}`; unset and empty are both errors.
+fn lookup(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    env(var)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| format!("${{{var}}} is not set"))
+}
+
+/// `text` with every `${VAR}` replaced by its value.
+fn resolve_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    for piece in scan(text, false)? {
+        match piece {
+            Piece::Text(t) | Piece::Placeholder(t) => out.push_str(t),
+            Piece::Env(var) => out.push_str(&lookup(var, env)?),
+        }
+    }
+    Ok(out)
+}
+
+/// The URL template as parts, `${VAR}` resolved; checks it is an http(s) URL once each
+/// placeholder holds a dummy value.
+fn parse_url(template: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<UrlPart>, String> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    for piece in scan(template, true)? {
+        match piece {
+            Piece::Text(t) => literal.push_str(t),
+            Piece::Env(var) => literal.push_str(&lookup(var, env)?),
+            Piece::Placeholder(name) => {
+                if !literal.is_empty() {
+                    parts.push(UrlPart::Literal(Secret::new(std::mem::take(&mut literal))));
+                }
+                parts.push(UrlPart::Placeholder(name.to_string()));
+            }
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(UrlPart::Literal(Secret::new(literal)));
+    }
+    let dummy: String = parts
+        .iter()
+        .map(|part| match part {
+            UrlPart::Literal(text) => text.expose(),
+            UrlPart::Placeholder(_) => "x",
+        })
+        .collect();
+    let parsed = reqwest::Url::parse(&dummy).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("must start with http:// or https://".into());
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::Toolbox;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const GET_ORDER: &str = r#"
+description = "Look up the status of an order by its number."
+method = "GET"
+url = "https://api.example.com/orders/{order_id}"
+timeout_ms = 3000
+say_while_waiting = "One moment while I look that up."
+
+[headers]
+Authorization = "Bearer ${ORDERS_API_KEY}"
+
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+description = "The order number, like A17."
+"#;
+
+    const SECRET: &str = "sk-live-very-secret-1234";
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "ORDERS_API_KEY" => Some(SECRET.to_string()),
+            "EMPTY" => Some(String::new()),
+            "BASE" => Some("https://base.example.com".to_string()),
+            _ => None,
+        }
+    }
+
+    /// A folder under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            static COUNT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "voicebridge-tools-{}-{}",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::SeqCst)
+            ));
+            std::fs::create_dir_all(&dir).expect("create temp dir");
+            Self(dir)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).expect("write tool file");
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn parse(name: &str, text: &str) -> Result<Tool, ToolFileError> {
+        parse_tool(Path::new(&format!("tools/{name}.toml")), name, text, &env)
+    }
+
+    fn parse_err(name: &str, text: &str) -> String {
+        parse(name, text).expect_err("should fail").to_string()
+    }
+
+    #[test]
+    fn the_example_loads_as_written() {
+        let dir = TempDir::new();
+        dir.write("get_order.toml", GET_ORDER);
+        let toolbox = Toolbox::load(&dir.0, &env).expect("loads");
+        assert_eq!(toolbox.len(), 1);
+        let tool = toolbox.get("get_order").expect("get_order");
+        assert_eq!(tool.name(), "get_order");
+        assert_eq!(
+            tool.description(),
+            "Look up the status of an order by its number."
+        );
+        assert_eq!(tool.method(), "GET");
+        assert!(!tool.mutating());
+        assert_eq!(tool.timeout(), Duration::from_millis(3000));
+        assert_eq!(
+            tool.say_while_waiting(),
+            Some("One moment while I look that up.")
+        );
+        assert_eq!(
+            tool.url_template(),
+            "https://api.example.com/orders/{order_id}"
+        );
+        assert_eq!(tool.headers.len(), 1);
+        assert_eq!(tool.headers[0].0.as_str(), "authorization");
+        assert_eq!(tool.headers[0].1.expose(), format!("Bearer {SECRET}"));
+        assert_eq!(
+            toolbox.definitions(),
+            &[json!({
+                "type": "function",
+                "function": {
+                    "name": "get_order",
+                    "description": "Look up the status of an order by its number.",
+                    "parameters": {
+                        "type": "object",
+                        "required": ["order_id"],
+                        "properties": {
+                            "order_id": {
+                                "type": "string",
+                                "description": "The order number, like A17."
+                            }
+                        }
+                    }
+                }
+            })]
+        );
+    }
+
+    #[test]
+    fn tools_are_sorted_by_name_and_only_toml_files_are_read() {
+        let dir = TempDir::new();
+        dir.write(
+            "b.toml",
+            "description = \"b\"\nurl = \"http://b.example\"\n",
+        );
+        dir.write(
+            "a-b.toml",
+            "description = \"ab\"\nurl = \"http://ab.example\"\n",
+        );
+        dir.write(
+            "a.toml",
+            "description = \"a\"\nurl = \"http://a.example\"\n",
+        );
+        dir.write("notes.txt", "not a tool");
+        dir.write("c.toml.bak", "not a tool");
+        std::fs::create_dir(dir.0.join("sub.toml")).expect("mkdir");
+        let toolbox = Toolbox::load(&dir.0, &env).expect("loads");
+        let names: Vec<&str> = toolbox.tools().iter().map(Tool::name).collect();
+        assert_eq!(names, ["a", "a-b", "b"]);
+        assert_eq!(toolbox.definitions().len(), 3);
+        assert_eq!(toolbox.definitions()[1]["function"]["name"], "a-b");
+        assert!(toolbox.get("a-b").is_some());
+        assert!(toolbox.get("c").is_none());
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_empty_toolbox() {
+        let dir = TempDir::new();
+        let toolbox = Toolbox::load(&dir.0.join("nope"), &env).expect("empty");
+        assert!(toolbox.is_empty());
+    }
+
+    #[test]
+    fn defaults_apply_when_fields_are_absent() {
+        let tool = parse(
+            "ping",
+            "description = \"Ping.\"\nurl = \"https://x.example/ping\"\n",
+        )
+        .expect("loads");
+        assert_eq!(tool.method(), "GET");
+        assert_eq!(tool.timeout(), Duration::from_millis(5000));
+        assert_eq!(tool.say_while_waiting(), None);
+        assert!(!tool.mutating());
+        assert_eq!(
+            tool.parameters(),
+            &json!({"type": "object", "properties": {}})
+        );
+        let blank = parse(
+            "ping",
+            "description = \"Ping.\"\nurl = \"https://x.example\"\nsay_while_waiting = \"  \"\n",
+        )
+        .expect("loads");
+        assert_eq!(blank.say_while_waiting(), None);
+    }
+
+    #[test]
+    fn mutating_defaults_by_method_and_can_be_set() {
+        let base = "description = \"d\"\nurl = \"https://x.example\"\n";
+        for (method, expected) in [
+            ("get", false),
+            ("POST", true),
+            ("put", true),
+            ("Patch", true),
+            ("DELETE", true),
+        ] {
+            let tool = parse("t", &format!("{base}method = \"{method}\"\n")).expect("loads");
+            assert_eq!(tool.mutating(), expected, "{method}");
+            assert_eq!(tool.method(), method.to_ascii_uppercase());
+        }
+        let post =
+            parse("t", &format!("{base}method = \"POST\"\nmutating = false\n")).expect("loads");
+        assert!(!post.mutating());
+        let get = parse("t", &format!("{base}mutating = true\n")).expect("loads");
+        assert!(get.mutating());
+    }
+
+    #[test]
+    fn static_arguments_are_removed_from_the_schema() {
+        let tool = parse(
+            "create_ticket",
+            r#"
+description = "Open a ticket."
+method = "POST"
+url = "https://x.example/{tenant}/tickets"
+[static]
+tenant = "acme"
+api_key = "${ORDERS_API_KEY}"
+[parameters]
+type = "object"
+required = ["tenant", "subject"]
+[parameters.properties.tenant]
+type = "string"
+[parameters.properties.subject]
+type = "string"
+"#,
+        )
+        .expect("loads");
+        assert_eq!(
+            tool.parameters(),
+            &json!({
+                "type": "object",
+                "required": ["subject"],
+                "properties": {"subject": {"type": "string"}}
+            })
+        );
+        assert_eq!(tool.statics["tenant"], "acme");
+        assert_eq!(tool.statics["api_key"], SECRET);
+        let only_static = parse(
+            "t",
+            r#"
+description = "d"
+url = "https://x.example"
+[static]
+tenant = "acme"
+[parameters]
+type = "object"
+required = ["tenant"]
+properties = { tenant = { type = "string" } }
+"#,
+        )
+        .expect("loads");
+        assert_eq!(
+            only_static.parameters(),
+            &json!({"type": "object", "properties": {}})
+        );
+    }
+
+    #[test]
+    fn a_bad_file_name_is_rejected() {
+        let dir = TempDir::new();
+        dir.write(
+            "bad name.toml",
+            "description = \"d\"\nurl = \"https://x.example\"\n",
+        );
+        let e = Toolbox::load(&dir.0, &env).expect_err("bad name");
+        assert!(e.to_string().contains("bad name.toml"), "{e}");
+        assert!(e.to_string().contains("must be 1 to 64 letters"), "{e}");
+        assert!(e.field.is_empty());
+        let long = "x".repeat(65);
+        assert!(parse(&long, "description = \"d\"\nurl = \"https://x.example\"\n").is_err());
+        assert!(parse(
+            &"x".repeat(64),
+            "description = \"d\"\nurl = \"https://x.example\"\n"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn end_call_is_reserved() {
+        let e = parse_err(
+            "end_call",
+            "description = \"d\"\nurl = \"https://x.example\"\n",
+        );
+        assert_eq!(
+            e,
+            "tools/end_call.toml: the name end_call is reserved for the built-in tool that ends the call"
+        );
+    }
+
+    #[test]
+    fn missing_and_malformed_fields_are_named() {
+        assert_eq!(
+            parse_err("x", "url = \"https://x.example\"\n"),
+            "tools/x.toml: description: missing"
+        );
+        assert_eq!(
+            parse_err("x", "description = \" \"\nurl = \"https://x.example\"\n"),
+            "tools/x.toml: description: must not be empty"
+        );
+        assert_eq!(
+            parse_err("x", "description = 3\nurl = \"https://x.example\"\n"),
+            "tools/x.toml: description: must be a string"
+        );
+        assert_eq!(
+            parse_err("x", "description = \"d\"\n"),
+            "tools/x.toml: url: missing"
+        );
+        let base = "description = \"d\"\nurl = \"https://x.example\"\n";
+        assert_eq!(
+            parse_err("x", &format!("{base}method = \"HEAD\"\n")),
+            "tools/x.toml: method: \"HEAD\" is not one of GET, POST, PUT, PATCH, DELETE"
+        );
+        for bad in ["0", "120001", "-5", "\"3000\"", "2.5"] {
+            let e = parse_err("x", &format!("{base}timeout_ms = {bad}\n"));
+            assert!(e.starts_with("tools/x.toml: timeout_ms: must be"), "{e}");
+        }
+        assert!(parse("x", &format!("{base}timeout_ms = 120000\n")).is_ok());
+        assert_eq!(
+            parse_err("x", &format!("{base}mutating = \"yes\"\n")),
+            "tools/x.toml: mutating: must be true or false"
+        );
+        assert_eq!(
+            parse_err("x", &format!("{base}[headers]\nX-Count = 3\n")),
+            "tools/x.toml: headers.X-Count: must be a string"
+        );
+        assert_eq!(
+            parse_err("x", &format!("{base}[headers]\n\"Bad Name\" = \"v\"\n")),
+            "tools/x.toml: headers.Bad Name: not a valid HTTP header name"
+        );
+    }
+
+    #[test]
+    fn urls_must_be_http_and_well_formed() {
+        let ok = |url: &str| parse("x", &format!("description = \"d\"\nurl = \"{url}\"\n"));
+        assert!(ok("http://127.0.0.1:8080/a/{id}?q={q}").is_ok());
+        assert!(ok("${BASE}/orders/{id}").is_ok());
+        for (url, problem) in [
+            ("ftp://x.example/", "must start with http:// or https://"),
+            ("x.example/orders", "not a valid URL"),
+            ("https://x.example/{id", "has no closing }"),
+            ("https://x.example/{a b}", "is not a valid placeholder"),
+            ("https://x.example/${NOPE}", "${NOPE} is not set"),
+        ] {
+            let e = ok(url).expect_err(url).to_string();
+            assert!(e.starts_with("tools/x.toml: url: "), "{e}");
+            assert!(e.contains(problem), "{url}: {e}");
+        }
+        let tool = ok("${BASE}/orders/{id}").expect("loads");
+        assert_eq!(tool.url_template(), "${BASE}/orders/{id}");
+        assert_eq!(tool.placeholders().collect::<Vec<_>>(), ["id"]);
+    }
+
+    #[test]
+    fn bad_toml_names_the_file_and_line() {
+        let e = parse_err(
+            "x",
+            "description = \"d\"\nurl = \"https://x.example\"\nheaders = [\n",
+        );
+        assert!(
+            e.starts_with("tools/x.toml: not valid TOML: line 4, column 1: "),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        let e = parse_err(
+            "x",
+            "description = \"d\"\nAuthorization = \"Bearer sk-abc\" x\n",
+        );
+        assert!(
+            e.starts_with("tools/x.toml: not valid TOML: line 2, column"),
+            "{e}"
+        );
+        assert!(!e.contains("sk-abc"), "the file's text is not quoted: {e}");
+    }
+
+    #[test]
+    fn an_unset_variable_names_the_header_and_variable_only() {
+        let text = GET_ORDER.replace("ORDERS_API_KEY", "MISSING_KEY");
+        assert_eq!(
+            parse_err("get_order", &text),
+            "tools/get_order.toml: headers.Authorization: ${MISSING_KEY} is not set"
+        );
+        let empty = GET_ORDER.replace("ORDERS_API_KEY", "EMPTY");
+        assert_eq!(
+            parse_err("get_order", &empty),
+            "tools/get_order.toml: headers.Authorization: ${EMPTY} is not set"
+        );
+        let static_unset =
+            "description = \"d\"\nurl = \"https://x.example\"\n[static]\nkey = \"${NOPE}\"\n";
+        assert_eq!(
+            parse_err("x", static_unset),
+            "tools/x.toml: static.key: ${NOPE} is not set"
+        );
+    }
+
+    #[test]
+    fn a_header_value_that_is_no_valid_header_keeps_the_secret_out() {
+        let env_with_newline = |name: &str| (name == "K").then(|| "line1\nsecret-part".to_string());
+        let text =
+            "description = \"d\"\nurl = \"https://x.example\"\n[headers]\nX-Key = \"${K}\"\n";
+        let e = parse_tool(Path::new("tools/x.toml"), "x", text, &env_with_newline)
+            .expect_err("invalid header value")
+            .to_string();
+        assert!(e.starts_with("tools/x.toml: headers.X-Key: not a valid HTTP header value"));
+        assert!(!e.contains("secret-part"));
+    }
+
+    #[test]
+    fn a_lone_dollar_stays_as_written() {
+        assert_eq!(
+            resolve_env("cost $5 and $ {x}", &env).as_deref(),
+            Ok("cost $5 and $ {x}")
+        );
+        assert_eq!(
+            resolve_env("Bearer ${ORDERS_API_KEY}!", &env).as_deref(),
+            Ok(format!("Bearer {SECRET}!").as_str())
+        );
+        assert_eq!(resolve_env("é$", &env).as_deref(), Ok("é$"));
+        assert!(resolve_env("${1X}", &env).is_err());
+        assert!(resolve_env("${X", &env).is_err());
+    }
+
+    #[test]
+    fn an_invalid_schema_is_rejected() {
+        let base = "description = \"d\"\nurl = \"https://x.example\"\n";
+        let e = parse_err(
+            "x",
+            &format!(
+                "{base}[parameters]\ntype = \"object\"\n[parameters.properties.id]\ntype = 17\n"
+            ),
+        );
+        assert!(
+            e.starts_with("tools/x.toml: parameters: not a valid JSON Schema: "),
+            "{e}"
+        );
+        let e = parse_err("x", &format!("{base}[parameters]\ntype = \"array\"\n"));
+        assert_eq!(e, "tools/x.toml: parameters.type: must be \"object\"");
+        let e = parse_err("x", &format!("{base}[parameters]\nproperties = {{}}\n"));
+        assert_eq!(e, "tools/x.toml: parameters.type: must be \"object\"");
+        let e = parse_err("x", &format!("{base}parameters = \"object\"\n"));
+        assert_eq!(
+            e,
+            "tools/x.toml: parameters: must be a table (a JSON Schema)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let e = parse_err(
+            "x",
+            "descripton = \"d\"\ndescription = \"d\"\nurl = \"https://x.example\"\n",
+        );
+        assert!(
+            e.starts_with("tools/x.toml: descripton: unknown field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn debug_does_not_show_secrets() {
+        let text = GET_ORDER.replace("[headers]", "url_extra_is_not_a_field = false\n[headers]");
+        assert!(parse("get_order", &text).is_err());
+        let with_static = format!(
+            "{}\n[static]\ntoken = \"${{ORDERS_API_KEY}}\"\n",
+            GET_ORDER.replace(
+                "orders/{order_id}",
+                "orders/{order_id}?key=${ORDERS_API_KEY}"
+            )
+        );
+        // [static] after [parameters.properties.order_id] starts a new table, as intended.
+        let tool = parse("get_order", &with_static).expect("loads");
+        let debug = format!("{tool:?}");
+        assert!(!debug.contains(SECRET), "{debug}");
+        assert!(debug.contains("authorization"), "{debug}");
+        assert!(debug.contains("token"), "{debug}");
+        let toolbox = Toolbox::from_tools(vec![tool]);
+        assert!(!format!("{toolbox:?}").contains(SECRET));
+    }
+}

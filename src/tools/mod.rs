@@ -1,0 +1,292 @@
+//! Tools the model may call: one TOML file per tool in a folder, each describing one HTTP
+//! endpoint. [`file`] loads and checks the files at start-up (every problem stops the server
+//! with a message naming the file and the field); [`call`] turns the model's arguments into
+//! one HTTP request and its response into text for the model.
+//!
+//! A tool file, `tools/get_order.toml` (the file stem is the tool's name):
+//!
+//! ```toml
+//! description = "Look up the status of an order by its number."
+//! method = "GET"
+//! url = "https://api.example.com/orders/{order_id}"
+//! timeout_ms = 3000
+//! say_while_waiting = "One moment while I look that up."
+//!
+//! [headers]
+//! Authorization = "Bearer ${ORDERS_API_KEY}"
+//!
+//! [parameters]
+//! type = "object"
+//! required = ["order_id"]
+//! [parameters.properties.order_id]
+//! type = "string"
+//! description = "The order number, like A17."
+//! ```
+//!
+//! Secrets (`${VAR}` values in headers, the URL and `[static]`) are resolved once at load
+//! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line.
+
+#![warn(missing_docs)]
+
+pub mod call;
+pub mod file;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderName;
+use serde_json::{Map, Value};
+
+use crate::config::Secret;
+
+pub use call::{ToolFailure, ToolFailureKind};
+pub use file::ToolFileError;
+
+/// The name of the built-in tool that ends the call; no tool file may take it.
+pub const RESERVED_NAME: &str = "end_call";
+
+/// The HTTP tools loaded from a folder, sorted by name, with their model-facing definitions
+/// computed once.
+#[derive(Debug, Clone, Default)]
+pub struct Toolbox {
+    tools: Vec<Tool>,
+    definitions: Vec<Value>,
+}
+
+impl Toolbox {
+    /// Loads every `*.toml` in `dir`; a missing dir is an empty toolbox. `env` looks up the
+    /// `${VAR}` references in header values, URLs and static arguments.
+    pub fn load(
+        dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Toolbox, ToolFileError> {
+        let tools = file::load_dir(dir, env)?;
+        Ok(Self::from_tools(tools))
+    }
+
+    /// A toolbox with no tools.
+    pub fn empty() -> Toolbox {
+        Self::default()
+    }
+
+    fn from_tools(mut tools: Vec<Tool>) -> Toolbox {
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        let definitions = tools.iter().map(Tool::definition).collect();
+        Toolbox { tools, definitions }
+    }
+
+    /// True when there are no tools.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// How many tools there are.
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// The tools, sorted by name.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// The tool called `name`, if there is one.
+    pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.tools
+            .binary_search_by(|tool| tool.name.as_str().cmp(name))
+            .ok()
+            .and_then(|i| self.tools.get(i))
+    }
+
+    /// OpenAI function-tool definitions, one per tool, in order:
+    /// `{"type":"function","function":{"name":…, "description":…, "parameters": <schema without static args>}}`
+    pub fn definitions(&self) -> &[Value] {
+        &self.definitions
+    }
+}
+
+/// The HTTP method of a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// Parses a method name, case-insensitively.
+    pub(crate) fn parse(text: &str) -> Option<Method> {
+        match text.to_ascii_uppercase().as_str() {
+            "GET" => Some(Method::Get),
+            "POST" => Some(Method::Post),
+            "PUT" => Some(Method::Put),
+            "PATCH" => Some(Method::Patch),
+            "DELETE" => Some(Method::Delete),
+            _ => None,
+        }
+    }
+
+    /// The method's name in capitals.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// True when the arguments go into a JSON body rather than the query string.
+    pub(crate) fn has_body(self) -> bool {
+        matches!(self, Method::Post | Method::Put | Method::Patch)
+    }
+}
+
+/// One piece of a tool's URL: literal text (with `${VAR}` already resolved) or an `{arg}`
+/// placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum UrlPart {
+    /// Text sent as it is; may hold a resolved secret.
+    Literal(Secret),
+    /// The name of the argument whose value fills this place.
+    Placeholder(String),
+}
+
+/// One tool: an HTTP endpoint the model may call. `Debug` shows header names and static
+/// argument names, never their values.
+#[derive(Clone)]
+pub struct Tool {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) method: Method,
+    pub(crate) url_template: String,
+    pub(crate) url: Vec<UrlPart>,
+    pub(crate) timeout: Duration,
+    pub(crate) say_while_waiting: Option<String>,
+    pub(crate) headers: Vec<(HeaderName, Secret)>,
+    /// The schema the model sees: `[parameters]` without the static arguments.
+    pub(crate) parameters: Value,
+    pub(crate) validator: Arc<jsonschema::Validator>,
+    /// Server-controlled arguments; string values may hold resolved secrets.
+    pub(crate) statics: Map<String, Value>,
+    pub(crate) mutating: bool,
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let static_names: Vec<&String> = self.statics.keys().collect();
+        f.debug_struct("Tool")
+            .field("name", &self.name)
+            .field("method", &self.method.as_str())
+            .field("url_template", &self.url_template)
+            .field("timeout", &self.timeout)
+            .field("mutating", &self.mutating)
+            .field("say_while_waiting", &self.say_while_waiting)
+            .field("headers", &header_names)
+            .field("static", &static_names)
+            .field("parameters", &self.parameters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tool {
+    /// The tool's name: its file stem.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the tool does, for the model.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The HTTP method in capitals: `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// True when calling the tool may change something (never retried). Defaults to false
+    /// for `GET` and true otherwise; `mutating = …` in the file overrides.
+    pub fn mutating(&self) -> bool {
+        self.mutating
+    }
+
+    /// The bound on one whole call, reading the response included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// What the agent may say while the call runs, if the file gives it.
+    pub fn say_while_waiting(&self) -> Option<&str> {
+        self.say_while_waiting.as_deref()
+    }
+
+    /// The URL with placeholders as written, for `voicebridge check`: `${VAR}` references
+    /// are shown as written, never resolved.
+    pub fn url_template(&self) -> &str {
+        &self.url_template
+    }
+
+    /// The JSON Schema of the arguments the model sees (static arguments removed).
+    pub fn parameters(&self) -> &Value {
+        &self.parameters
+    }
+
+    /// The OpenAI function-tool definition of this tool.
+    fn definition(&self) -> Value {
+        serde_json::json!({
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            }
+        })
+    }
+
+    /// The names of the `{arg}` placeholders in the URL, in order.
+    pub(crate) fn placeholders(&self) -> impl Iterator<Item = &str> {
+        self.url.iter().filter_map(|part| match part {
+            UrlPart::Placeholder(name) => Some(name.as_str()),
+            UrlPart::Literal(_) => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_and_toolbox_can_be_shared_across_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Tool>();
+        shared::<Toolbox>();
+    }
+
+    #[test]
+    fn empty_toolbox_has_nothing() {
+        let toolbox = Toolbox::empty();
+        assert!(toolbox.is_empty());
+        assert_eq!(toolbox.len(), 0);
+        assert!(toolbox.tools().is_empty());
+        assert!(toolbox.definitions().is_empty());
+        assert!(toolbox.get("get_order").is_none());
+    }
+
+    #[test]
+    fn methods_parse_case_insensitively() {
+        assert_eq!(Method::parse("get"), Some(Method::Get));
+        assert_eq!(Method::parse("Patch"), Some(Method::Patch));
+        assert_eq!(Method::parse("DELETE"), Some(Method::Delete));
+        assert_eq!(Method::parse("HEAD"), None);
+        assert!(Method::Post.has_body());
+        assert!(!Method::Delete.has_body());
+    }
+}
