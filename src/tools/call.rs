@@ -288,7 +288,7 @@ impl Tool {
                 request = request.body(body.clone());
             }
             match request.send().await {
-                Ok(response) => return read_response(response, max_chars).await,
+                Ok(response) => return self.read_response(response, max_chars).await,
                 Err(e) if e.is_timeout() => return Err(ToolFailure::timeout(self.timeout)),
                 Err(_) if retries_left > 0 => retries_left -= 1,
                 Err(_) => return Err(ToolFailure::connection("connection failed")),
@@ -326,26 +326,54 @@ fn is_quotable(content_type: Option<&HeaderValue>) -> bool {
     essence == "text/plain" || essence == "application/json" || essence.ends_with("+json")
 }
 
-/// The response as the model's text, or a [`ToolFailureKind::Status`] failure.
-async fn read_response(
-    mut response: reqwest::Response,
-    max_chars: usize,
-) -> Result<String, ToolFailure> {
-    let status = response.status();
-    if !status.is_success() {
+impl Tool {
+    /// The response as the model's text, or a [`ToolFailureKind::Status`] failure.
+    async fn read_response(
+        &self,
+        mut response: reqwest::Response,
+        max_chars: usize,
+    ) -> Result<String, ToolFailure> {
+        let status = response.status();
+        if status.is_success() {
+            return read_success(response, max_chars).await;
+        }
         let mut message = format!("HTTP {}", status.as_u16());
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
             if let Ok((body, _)) = read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
                 let text = String::from_utf8_lossy(&body);
-                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let text = self.redact(text.split_whitespace().collect::<Vec<_>>().join(" "));
                 if !text.is_empty() {
                     message.push_str(": ");
                     message.push_str(&cut(&text, MAX_ERROR_BODY_CHARS));
                 }
             }
         }
-        return Err(ToolFailure::new(ToolFailureKind::Status, message));
+        Err(ToolFailure::new(ToolFailureKind::Status, message))
     }
+
+    /// `text` with any header value this tool sends (whole, or its last word, like the
+    /// token after `Bearer`) replaced by `[redacted]`: an endpoint that echoes the request
+    /// in its error must not put a secret into a failure message.
+    fn redact(&self, mut text: String) -> String {
+        for (_, value) in &self.headers {
+            let value = value.expose();
+            let last_word = value.split_whitespace().next_back().unwrap_or(value);
+            for secret in [value, last_word] {
+                if secret.len() >= 8 && text.contains(secret) {
+                    text = text.replace(secret, "[redacted]");
+                }
+            }
+        }
+        text
+    }
+}
+
+/// A 2xx response's body as the model's text.
+async fn read_success(
+    mut response: reqwest::Response,
+    max_chars: usize,
+) -> Result<String, ToolFailure> {
+    let status = response.status();
     let cap = max_chars.saturating_mul(4).saturating_add(1024);
     let (body, _) = read_capped(&mut response, cap)
         .await
@@ -719,6 +747,25 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         assert_eq!(e.message, "HTTP 503");
         let e = t.call(&client(), &args, None, 1000).await.expect_err("500");
         assert_eq!(e.message, format!("HTTP 500: {}…", "x".repeat(200)));
+    }
+
+    #[tokio::test]
+    async fn an_error_body_echoing_a_header_value_is_redacted() {
+        let server = Server::start(|i| match i {
+            0 => answer(401, "text/plain", format!("bad token: {KEY}")),
+            _ => answer(
+                400,
+                "application/json",
+                format!("{{\"got\":\"Bearer {KEY}\"}}"),
+            ),
+        })
+        .await;
+        let t = get_order(&server.url("/orders/{order_id}"));
+        let args = t.arguments(r#"{"order_id": "A17"}"#).expect("valid");
+        let e = t.call(&client(), &args, None, 1000).await.expect_err("401");
+        assert_eq!(e.message, "HTTP 401: bad token: [redacted]");
+        let e = t.call(&client(), &args, None, 1000).await.expect_err("400");
+        assert_eq!(e.message, "HTTP 400: {\"got\":\"[redacted]\"}");
     }
 
     #[tokio::test]
