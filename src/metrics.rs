@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::llm::LlmError;
@@ -56,6 +57,8 @@ pub struct Metrics {
     turns: IntCounterVec,
     upstream_errors: IntCounterVec,
     store_errors: IntCounterVec,
+    tool_calls: IntCounterVec,
+    tool_seconds: HistogramVec,
     upstream_first_token: Histogram,
     /// Seconds from receiving a webhook to sending its first `response.tts`.
     pub first_tts: Histogram,
@@ -100,7 +103,23 @@ impl Metrics {
             0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
             0.05, 0.1,
         ];
+        let tool_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "voicebridge_tool_seconds",
+                "Time from starting a tool call to its result, by tool.",
+            )
+            .buckets(slow.clone()),
+            &["tool"],
+        )
+        .unwrap_or_else(|e| unreachable!("static histogram options are valid: {e}"));
+        let _ = registry.register(Box::new(tool_seconds.clone()));
         Self {
+            tool_calls: counter(
+                "voicebridge_tool_calls_total",
+                "Tool calls the model made, by tool and outcome.",
+                &["tool", "outcome"],
+            ),
+            tool_seconds,
             webhooks: counter("voicebridge_webhooks_total", "Webhooks accepted, by event type.", &["event"]),
             turns: counter(
                 "voicebridge_turns_total",
@@ -164,6 +183,17 @@ impl Metrics {
     /// The model's first token came this long after the request was sent.
     pub fn upstream_first_token(&self, after: Duration) {
         self.upstream_first_token.observe(after.as_secs_f64());
+    }
+
+    /// A tool call ended with `outcome` (`ok`, `http_error`, `timeout`, …); `took` is
+    /// the call's time when the tool was actually called.
+    pub fn tool_finished(&self, tool: &str, outcome: &str, took: Option<Duration>) {
+        self.tool_calls.with_label_values(&[tool, outcome]).inc();
+        if let Some(took) = took {
+            self.tool_seconds
+                .with_label_values(&[tool])
+                .observe(took.as_secs_f64());
+        }
     }
 
     /// A session store or cross-machine operation failed.

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::config::{redacted_url, Settings};
-use crate::llm::{LlmClient, LlmError};
+use crate::llm::{LlmClient, LlmError, Prompt};
 use crate::prompts::load_system_prompt;
 use crate::session::ChatMessage;
 
@@ -27,6 +27,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
             writeln!(out, "  system prompt      FAILED: {error}")?;
         }
     }
+    tools(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
             out,
@@ -69,16 +70,64 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
     Ok(passed)
 }
 
+/// The tools the model is offered. Every file was checked while the configuration was
+/// read, so an invalid one never gets here: it stopped `check` with its file and field.
+fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
+    let tools = &settings.tools;
+    let loaded = tools.toolbox.tools();
+    if loaded.is_empty() && !tools.end_call {
+        return writeln!(
+            out,
+            "  tools              none (no tool files in {})",
+            tools.dir.display()
+        );
+    }
+    writeln!(
+        out,
+        "  tools              {} from {} (at most {} rounds a turn, filler after {} ms)",
+        loaded.len(),
+        tools.dir.display(),
+        tools.max_rounds,
+        tools.filler_after.as_millis()
+    )?;
+    for tool in loaded {
+        let kind = if tool.mutating() {
+            "mutating"
+        } else {
+            "read-only"
+        };
+        writeln!(
+            out,
+            "    {:<16} {} {} ({kind}, timeout {} ms)",
+            tool.name(),
+            tool.method(),
+            tool.url_template(),
+            tool.timeout().as_millis()
+        )?;
+    }
+    if tools.end_call {
+        writeln!(
+            out,
+            "    {:<16} built in: ends the call after the goodbye",
+            crate::turn::END_CALL
+        )?;
+    }
+    Ok(())
+}
+
 /// Time to the first token of a one-word completion.
 async fn first_token(client: &LlmClient, index: usize) -> Result<Duration, LlmError> {
     let started = Instant::now();
     let question = [ChatMessage::user("Say ok.", "check")];
     let mut stream = client
-        .stream_chat(index, "Reply with the single word: ok", &question)
+        .stream_chat(
+            index,
+            &Prompt::new("Reply with the single word: ok", &question),
+        )
         .await?;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        if chunk.text.is_some() || chunk.reasoning || chunk.tool_call {
+        if chunk.text.is_some() || chunk.reasoning || !chunk.tool_calls.is_empty() {
             return Ok(started.elapsed());
         }
     }

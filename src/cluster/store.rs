@@ -1,6 +1,11 @@
 //! The Redis `SessionStore`, for more than one machine. A conversation is one hash
-//! (`conv:{id}`) with a version `v` and the JSON messages `m`, expiring after the idle TTL
-//! (Redis expires it; no sweeper).
+//! (`conv:{id}`) with a version `v`, the JSON messages `m` and their format `f`, expiring
+//! after the idle TTL (Redis expires it; no sweeper).
+//!
+//! Formats: 1 (no `f`) is role, content and turn bookkeeping; 2 adds `tool_calls` and
+//! `tool_results` on assistant messages, in OpenAI's shapes. A machine reads every format
+//! up to its own and refuses a newer one (an error, not a silent loss of tool calls); an
+//! older machine reading format 2 ignores the tool fields.
 //!
 //! Writes are optimistic: read `v` and `m` (one round trip), apply the history rules in
 //! Rust (`History`), then a Lua compare-and-set writes the new state only if `v` is
@@ -23,10 +28,13 @@ use crate::session::{SessionStore, StoreError};
 /// conversation arriving together; the stress test runs forty at once.
 const MAX_ATTEMPTS: u32 = 64;
 
+/// The format this version writes (see the module's doc).
+const FORMAT: u32 = 2;
+
 const COMPARE_AND_SET: &str = r"
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'f', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 ";
@@ -83,8 +91,18 @@ impl RedisStore {
     /// breaking the rules comes back repaired (see `History`).
     async fn load(&self, key: &str) -> Result<(String, History), StoreError> {
         let mut connection = self.connection.clone();
-        let (version, messages): (Option<String>, Option<String>) =
-            connection.hget(key, &["v", "m"]).await.map_err(failed)?;
+        let (version, messages, format): (Option<String>, Option<String>, Option<String>) =
+            connection
+                .hget(key, &["v", "m", "f"])
+                .await
+                .map_err(failed)?;
+        let format = format.map_or(Some(1), |f| f.parse::<u32>().ok());
+        if format.is_none_or(|f| f > FORMAT) {
+            return Err(StoreError(format!(
+                "this conversation was stored in a newer format than this version reads ({})",
+                FORMAT
+            )));
+        }
         let history = match messages {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| StoreError(format!("stored history is not readable: {e}")))?,
@@ -115,6 +133,7 @@ impl RedisStore {
                 .arg(next)
                 .arg(json)
                 .arg(ttl_ms)
+                .arg(FORMAT)
                 .invoke_async(&mut connection)
                 .await
                 .map_err(failed)?;
@@ -238,6 +257,22 @@ mod tests {
             ),
             "{written}"
         );
+    }
+
+    #[tokio::test]
+    async fn histories_are_written_in_format_2_and_a_newer_format_is_refused() {
+        let store = local_store(Duration::from_secs(60)).await;
+        store
+            .begin_turn("c-format", ChatMessage::user("Hi", "t1"), None)
+            .await
+            .expect("store");
+        let key = store.keys.conversation("c-format");
+        let mut connection = store.connection.clone();
+        let format: String = connection.hget(&key, "f").await.expect("redis");
+        assert_eq!(format, "2");
+        let _: () = connection.hset(&key, "f", "3").await.expect("redis");
+        let error = store.history("c-format").await.expect_err("newer format");
+        assert!(error.0.contains("newer format"), "{error}");
     }
 
     #[tokio::test]

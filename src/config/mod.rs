@@ -19,6 +19,7 @@ mod secret;
 mod server;
 mod session;
 mod speech;
+mod tools;
 mod url;
 mod web;
 
@@ -28,6 +29,7 @@ pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
 pub use secret::Secret;
+pub use tools::ToolSettings;
 pub use url::redacted_url;
 pub use web::WebSettings;
 
@@ -65,6 +67,8 @@ pub struct Settings {
     pub session_store_prefix: String,
     /// The browser side: `/authorize` and the voice page.
     pub web: WebSettings,
+    /// Tools the model may call.
+    pub tools: ToolSettings,
     /// Longest wait for in-flight turns when stopping.
     pub shutdown_grace: Duration,
     /// Bearer token protecting `GET /metrics`; open when unset.
@@ -110,6 +114,7 @@ impl Settings {
             session_store_url: session.store_url,
             session_store_prefix: session.store_prefix,
             web: web::web_settings(&get)?,
+            tools: tools::tool_settings(&get)?,
             shutdown_grace: server.shutdown_grace,
             metrics_token: server.metrics_token,
             log_filter,
@@ -244,6 +249,11 @@ mod tests {
             ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "0"),
             ("SHUTDOWN_GRACE_SECS", "soon"),
             ("SESSION_STORE_URL", "postgres://x"),
+            ("TOOL_MAX_ROUNDS", "0"),
+            ("TOOL_RESULT_MAX_CHARS", "many"),
+            ("TOOL_FILLER_AFTER_MS", "0"),
+            ("END_CALL_TOOL", "perhaps"),
+            ("TOOLS_DIR", "Cargo.toml"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use super::stream::ReplyStream;
-use super::wire::{ChatRequest, StreamOptions, WireMessage};
+use super::wire::{ChatRequest, Prompt, StreamOptions};
 use super::LlmError;
 use crate::config::{LlmSettings, UpstreamSettings};
-use crate::session::ChatMessage;
 
 /// Longest error body read from a failed request.
 const MAX_ERROR_BODY: usize = 2048;
@@ -71,24 +70,19 @@ impl LlmClient {
             .map_or("", |u| u.settings.model.as_str())
     }
 
-    /// Starts a streamed completion on upstream `index` for `system` followed by
-    /// `history`. Returns once the response headers arrived; HTTP errors come back as
-    /// [`LlmError::Status`].
+    /// Starts a streamed completion on upstream `index` for `prompt`. Returns once the
+    /// response headers arrived; HTTP errors come back as [`LlmError::Status`].
     pub async fn stream_chat(
         &self,
         index: usize,
-        system: &str,
-        history: &[ChatMessage],
+        prompt: &Prompt<'_>,
     ) -> Result<ReplyStream, LlmError> {
         let upstream = self
             .upstreams
             .get(index)
             .ok_or_else(|| LlmError::Unreachable(format!("no upstream number {index}")))?;
-        let system_message = ChatMessage::system(system);
-        let messages = std::iter::once(&system_message)
-            .chain(history)
-            .map(WireMessage::from)
-            .collect();
+        let messages = prompt.messages();
+        let tools = Some(prompt.tools).filter(|t| !t.is_empty());
         let body = ChatRequest {
             model: &upstream.settings.model,
             messages,
@@ -98,6 +92,8 @@ impl LlmClient {
             },
             temperature: self.temperature,
             max_tokens: self.max_tokens,
+            tools,
+            tool_choice: (tools.is_some() && prompt.tools_disabled).then_some("none"),
         };
         let mut request = self
             .http

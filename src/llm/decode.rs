@@ -1,15 +1,15 @@
 //! Decoding one upstream SSE event into what the turn needs (pure). Framing (lines, CRLF,
 //! comments, events split across reads) is handled in `stream.rs`.
 
-use super::wire::{ChunkWire, Usage};
+use super::wire::{ChunkWire, ToolCallDelta, Usage};
 
 /// What one event of the stream carried.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReplyChunk {
     /// Text to speak, never empty when present.
     pub text: Option<String>,
-    /// The model is emitting a tool call (never spoken).
-    pub tool_call: bool,
+    /// Fragments of tool calls (never spoken).
+    pub tool_calls: Vec<ToolCallDelta>,
     /// The model is reasoning (never spoken, but it is working).
     pub reasoning: bool,
     /// Why the model stopped (`stop`, `length`, `tool_calls`, `content_filter`).
@@ -69,7 +69,7 @@ pub fn decode_event(event_name: &str, data: &str) -> Result<ReplyChunk, DecodeEr
         .filter(|c| c.index == 0)
     {
         if let Some(delta) = choice.delta {
-            out.tool_call |= delta.tool_calls.is_some_and(|t| !t.is_null());
+            out.tool_calls.extend(delta.tool_calls.unwrap_or_default());
             out.reasoning |= [&delta.reasoning_content, &delta.reasoning]
                 .iter()
                 .any(|r| r.as_deref().is_some_and(|r| !r.is_empty()));
@@ -180,7 +180,14 @@ mod tests {
         let chunk = decode(
             r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\": \"mo"}}]}}]}"#,
         );
-        assert!(chunk.tool_call);
+        assert_eq!(chunk.tool_calls.len(), 1);
+        assert_eq!(
+            chunk.tool_calls[0]
+                .function
+                .as_ref()
+                .and_then(|f| f.arguments.as_deref()),
+            Some("{\"city\": \"mo")
+        );
         assert_eq!(chunk.text, None);
     }
 

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::history::{is_well_formed, ChatMessage, Heard, HistoryLimits, Role};
+use super::history::{
+    is_well_formed, ChatMessage, Heard, HistoryLimits, Role, ToolCall, ToolResult,
+};
 use super::store::SessionStore;
 
 /// The limits the suite expects the factory's stores to use.
@@ -22,6 +24,7 @@ where
     a_repeated_turn_is_stored_once(make()).await;
     unanswered_user_messages_merge(make()).await;
     heard_text_replaces_the_reply(make()).await;
+    tool_calls_round_trip(make()).await;
     truncates_to_the_limits(make()).await;
     conversations_are_isolated(make()).await;
     concurrent_writes_stay_well_formed(make()).await;
@@ -116,6 +119,37 @@ async fn heard_text_replaces_the_reply(store: Arc<dyn SessionStore>) {
         .await
         .expect("store");
     assert_eq!(seen[1].content, "Soup.");
+}
+
+async fn tool_calls_round_trip(store: Arc<dyn SessionStore>) {
+    store
+        .begin_turn("c-tools", ChatMessage::user("Cancel A1", "t1"), None)
+        .await
+        .expect("store");
+    let reply = ChatMessage::assistant("", "t1")
+        .interrupted(true)
+        .with_tools(
+            vec![ToolCall::new("c1", "cancel_order", r#"{"order_id":"A1"}"#)],
+            vec![ToolResult::new("c1", r#"{"cancelled":true}"#)],
+        );
+    store
+        .record_reply("c-tools", reply.clone())
+        .await
+        .expect("store");
+    let stored = store.history("c-tools").await.expect("store");
+    assert_eq!(stored[1], reply, "calls and results come back as stored");
+    // A redelivery of the turn sees the calls; a later turn sees the whole exchange.
+    let again = store
+        .begin_turn("c-tools", ChatMessage::user("Cancel A1", "t1"), None)
+        .await
+        .expect("store");
+    assert_eq!(again[1].tool_calls, reply.tool_calls);
+    let next = store
+        .begin_turn("c-tools", ChatMessage::user("Did it?", "t2"), None)
+        .await
+        .expect("store");
+    assert_eq!(next[1].tool_results, reply.tool_results);
+    assert!(is_well_formed(&next));
 }
 
 async fn truncates_to_the_limits(store: Arc<dyn SessionStore>) {

@@ -33,7 +33,97 @@ pub struct ChatMessage {
     /// Turns of earlier unanswered user messages merged into this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_turns: Vec<String>,
+    /// Tools the assistant called during its turn (OpenAI's `tool_calls`), every round's
+    /// calls in order. Only on assistant messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// One result per call in `tool_calls`, in the same order (OpenAI's `tool` messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_results: Vec<ToolResult>,
 }
+
+/// A tool call as the chat-completions API writes it in an assistant message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The call's id; its result names it.
+    pub id: String,
+    /// Always `function`.
+    #[serde(rename = "type", default = "function_kind")]
+    pub kind: String,
+    /// Which tool, with what arguments.
+    pub function: FunctionCall,
+}
+
+fn function_kind() -> String {
+    "function".to_string()
+}
+
+impl ToolCall {
+    /// A function call.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            kind: function_kind(),
+            function: FunctionCall {
+                name: name.into(),
+                arguments: arguments.into(),
+            },
+        }
+    }
+
+    fn chars(&self) -> usize {
+        self.function.name.chars().count() + self.function.arguments.chars().count()
+    }
+}
+
+/// The tool and arguments of a [`ToolCall`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCall {
+    /// The tool's name.
+    pub name: String,
+    /// The arguments as the model wrote them (a JSON object, as text).
+    pub arguments: String,
+}
+
+/// A tool's answer to one call, as a chat-completions `tool` message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolResult {
+    /// Always `tool`.
+    #[serde(default)]
+    pub role: ToolRole,
+    /// The call answered.
+    pub tool_call_id: String,
+    /// What the model reads: the tool's response, or a short error.
+    pub content: String,
+}
+
+impl ToolResult {
+    /// The result of call `id`.
+    pub fn new(id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            role: ToolRole::Tool,
+            tool_call_id: id.into(),
+            content: content.into(),
+        }
+    }
+}
+
+/// The role of a tool result; it has one value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolRole {
+    /// A tool's answer.
+    #[default]
+    Tool,
+}
+
+/// The result stored for a call whose answer was never recorded, so every call sent
+/// upstream is followed by a result for its id.
+pub const NO_RESULT: &str = r#"{"error":"no result was recorded for this call"}"#;
 
 impl ChatMessage {
     /// A user message for a turn.
@@ -58,7 +148,33 @@ impl ChatMessage {
             turn_id,
             interrupted: false,
             merged_turns: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_results: Vec::new(),
         }
+    }
+
+    /// The same message carrying the tool calls of its turn and their results.
+    pub fn with_tools(mut self, calls: Vec<ToolCall>, results: Vec<ToolResult>) -> Self {
+        self.tool_calls = calls;
+        self.tool_results = results;
+        pair_results(&mut self);
+        self
+    }
+
+    /// True for an assistant message with nothing in it: no words and no tool calls.
+    fn is_empty_reply(&self) -> bool {
+        self.role == Role::Assistant && self.content.trim().is_empty() && self.tool_calls.is_empty()
+    }
+
+    /// Characters counted against the history's size limit.
+    fn chars(&self) -> usize {
+        self.content.chars().count()
+            + self.tool_calls.iter().map(ToolCall::chars).sum::<usize>()
+            + self
+                .tool_results
+                .iter()
+                .map(|r| r.content.chars().count())
+                .sum::<usize>()
     }
 
     /// Marks the message as cut short.
@@ -120,7 +236,8 @@ pub struct History {
 
 impl From<Vec<ChatMessage>> for History {
     fn from(mut messages: Vec<ChatMessage>) -> Self {
-        messages.retain(|m| m.role != Role::Assistant || !m.content.trim().is_empty());
+        messages.iter_mut().for_each(pair_results);
+        messages.retain(|m| !m.is_empty_reply());
         let mut seen = std::collections::HashSet::new();
         messages.retain(|m| match &m.turn_id {
             Some(turn) => seen.insert((m.role, turn.clone())),
@@ -173,11 +290,25 @@ impl History {
         if let Some(index) = history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
             let mut view = history[..=index].to_vec();
             truncate(&mut view, limits);
+            // Tools an earlier delivery of this turn already called stay in view (without
+            // its words), so the model sees they happened and nothing is done twice.
+            let earlier = history[index + 1..]
+                .iter()
+                .find(|m| m.is_turn(Role::Assistant, &turn_id) && !m.tool_calls.is_empty());
+            if let Some(earlier) = earlier {
+                view.push(ChatMessage {
+                    content: String::new(),
+                    interrupted: false,
+                    ..earlier.clone()
+                });
+            }
             return view;
         }
         history.push(ChatMessage {
             role: Role::User,
             merged_turns: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_results: Vec::new(),
             ..user
         });
         merge_unanswered(history);
@@ -191,12 +322,13 @@ impl History {
     /// turn has already taken over (merged into its own): the newer turn answers both.
     /// `reply` is stored as an assistant message whatever its role.
     pub fn record_reply(&mut self, reply: ChatMessage, limits: HistoryLimits) {
-        let reply = ChatMessage {
+        let mut reply = ChatMessage {
             role: Role::Assistant,
             merged_turns: Vec::new(),
             ..reply
         };
-        if reply.content.trim().is_empty() {
+        pair_results(&mut reply);
+        if reply.is_empty_reply() {
             return;
         }
         let history = &mut self.messages;
@@ -230,7 +362,7 @@ impl History {
                 .filter(|last| history[*last].role == Role::Assistant),
         };
         let Some(index) = index else { return };
-        if heard.text.trim().is_empty() {
+        if heard.text.trim().is_empty() && history[index].tool_calls.is_empty() {
             history.remove(index);
             merge_unanswered(history);
             return;
@@ -239,6 +371,31 @@ impl History {
         message.content = heard.text.trim().to_string();
         message.interrupted = true;
     }
+}
+
+/// Makes `message`'s tool results answer its calls exactly: one result per call, in the
+/// calls' order, [`NO_RESULT`] where none was recorded; results for unknown calls go. Only
+/// assistant messages keep tool calls.
+fn pair_results(message: &mut ChatMessage) {
+    if message.role != Role::Assistant {
+        message.tool_calls.clear();
+        message.tool_results.clear();
+        return;
+    }
+    if message.tool_calls.is_empty() && message.tool_results.is_empty() {
+        return;
+    }
+    let mut results = std::mem::take(&mut message.tool_results);
+    message.tool_results = message
+        .tool_calls
+        .iter()
+        .map(
+            |call| match results.iter().position(|r| r.tool_call_id == call.id) {
+                Some(found) => results.swap_remove(found),
+                None => ToolResult::new(call.id.clone(), NO_RESULT),
+            },
+        )
+        .collect();
 }
 
 /// Joins consecutive user messages into the last one: the earlier turn got no reply, and
@@ -262,12 +419,12 @@ fn merge_unanswered(history: &mut Vec<ChatMessage>) {
 /// and never starting with a dangling assistant reply to a dropped question when a user
 /// message can start it instead.
 fn truncate(history: &mut Vec<ChatMessage>, limits: HistoryLimits) {
-    let mut chars: usize = history.iter().map(|m| m.content.chars().count()).sum();
+    let mut chars: usize = history.iter().map(ChatMessage::chars).sum();
     let mut drop = 0;
     while history.len() - drop > 1
         && (history.len() - drop > limits.max_messages.max(1) || chars > limits.max_chars)
     {
-        chars -= history[drop].content.chars().count();
+        chars -= history[drop].chars();
         drop += 1;
     }
     if drop > 0 && history.len() - drop > 1 && history[drop].role == Role::Assistant {
@@ -283,15 +440,20 @@ pub(crate) fn is_well_formed(history: &[ChatMessage]) -> bool {
     let no_user_pairs = history
         .windows(2)
         .all(|w| !(w[0].role == Role::User && w[1].role == Role::User));
-    let no_empty = history
-        .iter()
-        .all(|m| m.role != Role::Assistant || !m.content.trim().is_empty());
+    let no_empty = history.iter().all(|m| !m.is_empty_reply());
+    let paired = history.iter().all(|m| {
+        m.tool_calls.len() == m.tool_results.len()
+            && m.tool_calls
+                .iter()
+                .zip(&m.tool_results)
+                .all(|(c, r)| c.id == r.tool_call_id)
+    });
     let mut seen = std::collections::HashSet::new();
     let unique_turns = history
         .iter()
         .filter_map(|m| m.turn_id.as_ref().map(|t| (m.role, t)))
         .all(|key| seen.insert(key));
-    no_user_pairs && no_empty && unique_turns
+    no_user_pairs && no_empty && unique_turns && paired
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod store;
 #[cfg(test)]
 pub mod conformance;
 
-pub use history::{ChatMessage, Heard, History, HistoryLimits, Role};
+pub use history::{
+    ChatMessage, FunctionCall, Heard, History, HistoryLimits, Role, ToolCall, ToolResult, NO_RESULT,
+};
 pub use memory::{spawn_idle_sweeper, MemoryStore};
 pub use store::{SessionStore, StoreError};

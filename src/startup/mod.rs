@@ -20,7 +20,7 @@ use crate::prompts::{load_system_prompt, PromptError};
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::{AppState, TurnTasks};
-use crate::turn::{Agent, AgentSettings, Coordinator, Ledger, LocalCoordinator};
+use crate::turn::{Agent, AgentSettings, Coordinator, Ledger, LocalCoordinator, ToolSet};
 use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
@@ -42,6 +42,9 @@ pub enum StartupError {
     /// The Layercode API client could not be built.
     #[error("cannot set up the Layercode API client: {0}")]
     Layercode(String),
+    /// The tools' HTTP client could not be built.
+    #[error("{0}")]
+    Tools(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -144,8 +147,15 @@ async fn build_agent(
         coordinator: coordinator(settings, metrics, shutdown).await?,
         metrics: metrics.clone(),
     };
+    let tools = ToolSet::new(settings.tools.clone())
+        .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;
     let settings = agent_settings(settings, system_prompt);
-    Ok(Agent::new(ledger, Arc::new(model), settings))
+    Ok(Agent::new(
+        ledger,
+        Arc::new(model),
+        Arc::new(tools),
+        settings,
+    ))
 }
 
 /// The browser side: the Layercode API client behind `/authorize`, and the page.

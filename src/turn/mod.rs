@@ -23,12 +23,14 @@ mod reply;
 mod spoken;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 pub use caller::{Caller, Delivery, TurnEvent};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
 pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;
-use reply::ReplyRun;
+use reply::{ReplyRun, TurnKeys};
+pub use tools::{ToolSet, END_CALL};
 
 /// How a turn ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,15 +113,22 @@ pub struct AgentSettings {
 pub struct Agent {
     ledger: Ledger,
     model: Arc<dyn Model>,
+    tools: Arc<ToolSet>,
     settings: AgentSettings,
 }
 
 impl Agent {
     /// Builds the agent; `ledger` holds the store, the coordinator and the metrics.
-    pub fn new(ledger: Ledger, model: Arc<dyn Model>, settings: AgentSettings) -> Self {
+    pub fn new(
+        ledger: Ledger,
+        model: Arc<dyn Model>,
+        tools: Arc<ToolSet>,
+        settings: AgentSettings,
+    ) -> Self {
         Self {
             ledger,
             model,
+            tools,
             settings,
         }
     }
@@ -198,7 +207,19 @@ impl Agent {
             }
         };
 
-        let mut run = ReplyRun::new(&self.settings, self.model.as_ref(), &caller, self.metrics());
+        let keys = TurnKeys {
+            conversation: &turn.conversation,
+            turn_id: &turn.turn_id,
+        };
+        let model = self.model.as_ref();
+        let mut run = ReplyRun::new(
+            &self.settings,
+            model,
+            &caller,
+            self.metrics(),
+            &self.tools,
+            keys,
+        );
         let result = tokio::select! {
             biased;
             () = caller.cancellation().cancelled() => Err(TurnOutcome::Interrupted),
@@ -214,16 +235,26 @@ impl Agent {
                 TurnOutcome::Failed
             }
         };
+        if outcome == TurnOutcome::Completed && run.end_call {
+            // The goodbye has been framed; the page hangs up once it has been heard.
+            caller.send(TurnEvent::Data(serde_json::json!({"action": "end_call"})));
+        }
         // A client that went away heard only the sentences framed before it left; any
         // still queued were never sent.
         let spoken = match outcome {
             TurnOutcome::Interrupted => run.spoken.first_sentences(caller.delivered()),
             _ => run.spoken.text.as_str(),
-        };
+        }
+        .to_string();
+        // Calls still running after a barge-in or a newer turn: read-only ones are
+        // cancelled, mutating ones finish (within their timeout) and are stored.
+        run.settle_tools().await;
+        let (calls, results) = run.tool_record();
         let reply = ChatMessage::assistant(spoken, &turn.turn_id)
-            .interrupted(outcome != TurnOutcome::Completed);
+            .interrupted(outcome != TurnOutcome::Completed)
+            .with_tools(calls, results);
         self.metrics().turn_finished(TurnKind::Message, outcome);
-        log_turn(&turn, self.model.as_ref(), outcome, &run);
+        log_turn(&turn, model, outcome, &run);
         drop(run);
         // `response.end` need not wait for the store: the next turn of this conversation
         // still reads settled history, because it waits for this lease to settle.
@@ -257,6 +288,8 @@ fn log_turn(turn: &UserMessage, model: &dyn Model, outcome: TurnOutcome, run: &R
         completion_tokens = report.usage.map(|u| u.completion_tokens),
         finish_reason = report.finish_reason.as_deref(),
         cut_by_token_cap = report.cut_by_token_cap(),
+        tool_calls = report.tool_calls,
+        tool_ms = report.tool_time.as_millis() as u64,
         "turn finished"
     );
     tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");

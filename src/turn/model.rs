@@ -4,8 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::llm::{LlmClient, LlmError, ReplyStream};
-use crate::session::ChatMessage;
+use crate::llm::{LlmClient, LlmError, Prompt, ReplyStream};
 
 /// An OpenAI-compatible model behind one or more upstreams (the primary and fallbacks).
 #[async_trait]
@@ -16,13 +15,9 @@ pub trait Model: Send + Sync + 'static {
     /// The model name of upstream `index` (clamped to the last one), for logs.
     fn name(&self, index: usize) -> &str;
 
-    /// Starts a streamed reply from upstream `index` to `system` and `history`.
-    async fn stream_chat(
-        &self,
-        index: usize,
-        system: &str,
-        history: &[ChatMessage],
-    ) -> Result<ReplyStream, LlmError>;
+    /// Starts a streamed reply from upstream `index` to `prompt`.
+    async fn stream_chat(&self, index: usize, prompt: &Prompt<'_>)
+        -> Result<ReplyStream, LlmError>;
 }
 
 #[async_trait]
@@ -38,9 +33,8 @@ impl Model for LlmClient {
     async fn stream_chat(
         &self,
         index: usize,
-        system: &str,
-        history: &[ChatMessage],
+        prompt: &Prompt<'_>,
     ) -> Result<ReplyStream, LlmError> {
-        LlmClient::stream_chat(self, index, system, history).await
+        LlmClient::stream_chat(self, index, prompt).await
     }
 }

@@ -1,20 +1,30 @@
-//! Streaming one reply: attempts against the upstreams in order, deadlines, the thinking
-//! filler, speech pacing, and what was spoken. Retries happen only while the model has
-//! produced no text: once the user may have heard part of an answer, a failure ends the
-//! turn with an apology instead of a second, different answer.
+//! Streaming one reply: model↔tool rounds, attempts against the upstreams in order,
+//! deadlines, the thinking filler, speech pacing, and what was spoken. Retries happen only
+//! while the model has produced no text in the current round: once the user may have heard
+//! part of an answer, a failure ends the turn with an apology instead of a second,
+//! different answer. Tools run between rounds (see `tools.rs`); the time they take does
+//! not count against the turn's budget, since each tool has its own timeout.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde_json::json;
 use tokio::time::{sleep_until, Instant};
 
 use super::spoken::{Report, Spoken};
+use super::tools::{self, Plan, Round, ToolSet};
 use super::{AgentSettings, Caller, Model, TurnEvent};
-use crate::llm::{next_attempt, LlmError, NextAttempt};
+use crate::llm::{next_attempt, CallAssembler, LlmError, NextAttempt, Prompt, ToolRound};
 use crate::metrics::Metrics;
-use crate::session::ChatMessage;
+use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
 use crate::speech::SpeechStream;
+
+/// The keys of the turn, for idempotency keys and call ids.
+pub(super) struct TurnKeys<'a> {
+    pub(super) conversation: &'a str,
+    pub(super) turn_id: &'a str,
+}
 
 /// One reply in progress.
 pub(super) struct ReplyRun<'a> {
@@ -22,13 +32,34 @@ pub(super) struct ReplyRun<'a> {
     metrics: &'a Metrics,
     llm: &'a dyn Model,
     caller: &'a Caller,
+    tools: &'a Arc<ToolSet>,
+    keys: TurnKeys<'a>,
     pub(super) spoken: Spoken,
     pub(super) report: Report,
     speech: SpeechStream,
     started: Instant,
     budget_ends: Instant,
-    /// The model has produced text (which may already be heard): no more retries.
+    /// The model has produced text in this turn.
     content_started: bool,
+    /// The model has produced text in this round (which may already be heard): no more
+    /// retries of it.
+    round_started: bool,
+    /// What the model wrote in this round, as it wrote it.
+    round_text: String,
+    /// This round's tool-call fragments.
+    calls: CallAssembler,
+    /// Finished rounds of this turn (an earlier delivery's first).
+    pub(super) rounds: Vec<ToolRound>,
+    /// Calls an earlier delivery of this turn made, with their results.
+    earlier: Vec<(ToolCall, ToolResult)>,
+    /// The round whose calls are running.
+    running: Option<Round>,
+    /// Rounds this delivery ran.
+    rounds_run: u32,
+    /// Mutating calls so far, for their idempotency keys.
+    mutating_calls: usize,
+    /// The model called `end_call`.
+    pub(super) end_call: bool,
     filler_pending: bool,
     last_text_at: Instant,
     flushed_since_text: bool,
@@ -41,6 +72,8 @@ impl<'a> ReplyRun<'a> {
         llm: &'a dyn Model,
         caller: &'a Caller,
         metrics: &'a Metrics,
+        tools: &'a Arc<ToolSet>,
+        keys: TurnKeys<'a>,
     ) -> Self {
         let started = caller.received_at();
         Self {
@@ -48,28 +81,106 @@ impl<'a> ReplyRun<'a> {
             metrics,
             llm,
             caller,
+            tools,
+            keys,
             spoken: Spoken::default(),
             report: Report::default(),
             speech: SpeechStream::new(settings.speech),
             started,
             budget_ends: started + settings.turn_timeout,
             content_started: false,
+            round_started: false,
+            round_text: String::new(),
+            calls: CallAssembler::default(),
+            rounds: Vec::new(),
+            earlier: Vec::new(),
+            running: None,
+            rounds_run: 0,
+            mutating_calls: 0,
+            end_call: false,
             filler_pending: settings.filler.is_some(),
             last_text_at: started,
             flushed_since_text: true,
         }
     }
 
-    /// Streams the reply, trying upstreams in order while nothing was said.
+    /// Answers `history` (ending with the user's message, or with the calls an earlier
+    /// delivery of this turn made): model rounds, with the tools they call in between,
+    /// until the model answers in words, calls `end_call`, or the rounds run out.
     pub(super) async fn run(&mut self, history: &[ChatMessage]) -> Result<(), LlmError> {
+        let history = self.take_earlier_calls(history);
+        let max_rounds = self.tools.settings().max_rounds;
+        loop {
+            let tools_disabled = self.rounds_run >= max_rounds || self.end_call;
+            let calls = self.stream_round(history, tools_disabled).await?;
+            if calls.is_empty() {
+                return Ok(());
+            }
+            if tools_disabled || self.tools.definitions().is_empty() {
+                // Offered none, or told to call none: calls are not made, nor stored.
+                tracing::info!(
+                    calls = calls.len(),
+                    "model called tools it may not call now"
+                );
+                return Ok(());
+            }
+            let said_goodbye = !self.round_text.trim().is_empty();
+            self.run_round(calls).await;
+            if self.end_call && said_goodbye {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Splits off the calls an earlier delivery of this turn made (the history then ends
+    /// with them): they become this turn's first round, and a mutating call with the same
+    /// arguments is answered from them instead of being made again.
+    fn take_earlier_calls<'h>(&mut self, history: &'h [ChatMessage]) -> &'h [ChatMessage] {
+        match history.split_last() {
+            Some((last, rest)) if last.role == Role::Assistant && !last.tool_calls.is_empty() => {
+                self.earlier = last
+                    .tool_calls
+                    .iter()
+                    .cloned()
+                    .zip(last.tool_results.iter().cloned())
+                    .collect();
+                self.mutating_calls = last
+                    .tool_calls
+                    .iter()
+                    .filter(|c| self.tools.mutating(&c.function.name))
+                    .count();
+                self.rounds.push(ToolRound {
+                    text: String::new(),
+                    calls: last.tool_calls.clone(),
+                    results: last.tool_results.clone(),
+                });
+                rest
+            }
+            _ => history,
+        }
+    }
+
+    /// Streams one round of the reply, trying upstreams in order while nothing was said
+    /// in it; returns the tools it called.
+    async fn stream_round(
+        &mut self,
+        history: &[ChatMessage],
+        tools_disabled: bool,
+    ) -> Result<Vec<ToolCall>, LlmError> {
         let mut upstream = 0;
         let mut retries = 0;
+        self.round_started = false;
         loop {
             self.report.attempts += 1;
             self.report.upstream = upstream;
-            let error = match self.attempt(upstream, history).await {
-                Ok(()) => return Ok(()),
-                Err(error) if self.content_started => {
+            self.round_text.clear();
+            self.calls = CallAssembler::default();
+            let error = match self.attempt(upstream, history, tools_disabled).await {
+                Ok(()) => {
+                    let prefix = format!("{}_{}", self.rounds.len(), self.report.attempts);
+                    return Ok(std::mem::take(&mut self.calls).finish(&prefix));
+                }
+                Err(error) if self.round_started => {
                     self.metrics.upstream_failed(&error);
                     return Err(error);
                 }
@@ -107,14 +218,28 @@ impl<'a> ReplyRun<'a> {
         }
     }
 
-    async fn attempt(&mut self, upstream: usize, history: &[ChatMessage]) -> Result<(), LlmError> {
+    async fn attempt(
+        &mut self,
+        upstream: usize,
+        history: &[ChatMessage],
+        tools_disabled: bool,
+    ) -> Result<(), LlmError> {
         let sent_at = Instant::now();
         let first_token_by = self.cap(sent_at + self.settings.first_token_timeout);
         let first_token_late = self.late(first_token_by, || {
             LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
         });
-        let (llm, settings) = (self.llm, self.settings);
-        let request = llm.stream_chat(upstream, &settings.system_prompt, history);
+        let (llm, settings, tools) = (self.llm, self.settings, self.tools);
+        // A copy: a barge-in may drop this future, and the rounds must outlive it.
+        let rounds = self.rounds.clone();
+        let prompt = Prompt {
+            system: &settings.system_prompt,
+            history,
+            rounds: &rounds,
+            tools: tools.definitions(),
+            tools_disabled,
+        };
+        let request = llm.stream_chat(upstream, &prompt);
         let mut stream = self
             .wait(std::pin::pin!(request), first_token_by, first_token_late)
             .await??;
@@ -143,19 +268,26 @@ impl<'a> ReplyRun<'a> {
             let received_at = std::time::Instant::now();
             let chunk = chunk?;
             self.report.usage = chunk.usage.or(self.report.usage);
-            if !working && (chunk.text.is_some() || chunk.tool_call || chunk.reasoning) {
+            let calling = !chunk.tool_calls.is_empty();
+            if !working && (chunk.text.is_some() || calling || chunk.reasoning) {
                 working = true;
                 let now = Instant::now();
                 self.report.first_token_at.get_or_insert(now);
                 self.metrics
                     .upstream_first_token(now.duration_since(sent_at));
             }
-            if chunk.tool_call {
+            if calling {
                 // The model turned to a tool: what it said so far should not wait for it.
                 self.speak_paused();
+                chunk
+                    .tool_calls
+                    .into_iter()
+                    .for_each(|c| self.calls.push(c));
             }
             if let Some(text) = chunk.text {
                 self.content_started = true;
+                self.round_started = true;
+                self.round_text.push_str(&text);
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
                 for sentence in self.speech.push(&text) {
@@ -183,6 +315,219 @@ impl<'a> ReplyRun<'a> {
                 .speak_completed(self.caller, sentence, Some(ended_at));
         }
         Ok(())
+    }
+
+    /// Runs one round of tool calls: each is answered (called, or refused with a reason),
+    /// slow ones get their `say_while_waiting` spoken once, and the browser hears when
+    /// each starts and ends. The round is kept in `self` while it runs, so a barge-in
+    /// leaves it to [`ReplyRun::settle_tools`].
+    async fn run_round(&mut self, calls: Vec<ToolCall>) {
+        self.rounds_run += 1;
+        self.filler_pending = false; // The thinking filler is for a silent start only.
+        let mut plans = Vec::with_capacity(calls.len());
+        for call in &calls {
+            let keys = &self.keys;
+            let mutating = self.tools.mutating(&call.function.name);
+            let n = self.mutating_calls + 1;
+            let plan = tools::plan(self.tools, call, &self.earlier, || {
+                format!("{}:{}:{n}", keys.conversation, keys.turn_id)
+            });
+            if let Plan::Call { .. } = plan {
+                self.mutating_calls += usize::from(mutating);
+                self.caller.send(TurnEvent::Data(json!({"tool": {
+                    "id": call.id, "name": call.function.name, "status": "started",
+                }})));
+            }
+            if call.function.name == tools::END_CALL && self.tools.settings().end_call {
+                self.end_call = true;
+            }
+            plans.push(Some(plan));
+        }
+        let results = vec![None; calls.len()];
+        self.running = Some(Round {
+            text: std::mem::take(&mut self.round_text),
+            calls,
+            plans,
+            results,
+            started: Instant::now(),
+            filler_spoken: false,
+        });
+        let filler_at = Instant::now() + self.tools.settings().filler_after;
+        let count = self.running.as_ref().map_or(0, |r| r.calls.len());
+        for slot in 0..count {
+            loop {
+                let Some(round) = self.running.as_mut() else {
+                    return;
+                };
+                let plan = round.plans[slot].as_mut();
+                let Some(Plan::Call { task, .. }) = plan else {
+                    self.answer(slot, None);
+                    break;
+                };
+                let filler_due = !round.filler_spoken;
+                let joined = tokio::select! {
+                    biased;
+                    joined = task => Some(joined),
+                    () = sleep_until(filler_at), if filler_due => None,
+                };
+                match joined {
+                    Some(joined) => {
+                        self.answer(slot, Some(joined));
+                        break;
+                    }
+                    None => self.speak_tool_filler(),
+                }
+            }
+        }
+        self.finish_round();
+    }
+
+    /// Records the answer of call `slot` of the running round: `joined` is the called
+    /// tool's outcome, `None` for a call answered without calling.
+    fn answer(
+        &mut self,
+        slot: usize,
+        joined: Option<Result<tools::Called, tokio::task::JoinError>>,
+    ) {
+        let Some(round) = self.running.as_mut() else {
+            return;
+        };
+        let call = &round.calls[slot];
+        let name = call.function.name.as_str();
+        let (content, outcome, failed, took) = match (round.plans[slot].take(), joined) {
+            (
+                Some(Plan::Answer {
+                    content,
+                    outcome,
+                    failed,
+                }),
+                _,
+            ) => (content, outcome, failed, None),
+            (_, Some(Ok(called))) => {
+                let (content, outcome) = tools::finished(&called);
+                (content, outcome, called.result.is_err(), Some(called.took))
+            }
+            (_, Some(Err(_))) | (_, None) => (
+                tools::error("the tool call was lost".into()),
+                "lost",
+                true,
+                None,
+            ),
+        };
+        tools::count(self.metrics, self.tools, name, outcome, took);
+        self.report.tool_calls += 1;
+        let ms = took.map(|t| t.as_millis() as u64);
+        let status = if failed { "failed" } else { "finished" };
+        let mut event =
+            json!({"id": call.id, "name": tools::short(name).trim_matches('"'), "status": status});
+        if let Some(ms) = ms {
+            event["ms"] = json!(ms);
+        }
+        if failed {
+            event["outcome"] = json!(outcome);
+        }
+        self.caller.send(TurnEvent::Data(json!({ "tool": event })));
+        tracing::info!(tool = %tools::short(name), outcome, ms, "tool call finished");
+        round.results[slot] = Some(ToolResult::new(call.id.clone(), content));
+    }
+
+    /// Moves the running round, every call answered, to the finished rounds.
+    fn finish_round(&mut self) {
+        let Some(round) = self.running.take() else {
+            return;
+        };
+        let took = round.started.elapsed();
+        self.report.tool_time += took;
+        // Tools have their own timeouts: their time does not eat the model's budget.
+        self.budget_ends += took;
+        let results = round
+            .calls
+            .iter()
+            .zip(round.results)
+            .map(|(call, result)| {
+                result
+                    .unwrap_or_else(|| ToolResult::new(call.id.clone(), crate::session::NO_RESULT))
+            })
+            .collect();
+        self.rounds.push(ToolRound {
+            text: round.text,
+            calls: round.calls,
+            results,
+        });
+    }
+
+    /// After a barge-in (or a newer turn) stopped the reply: read-only calls still running
+    /// are cancelled; mutating calls already sent are awaited (each within its timeout),
+    /// so what they did is stored with the turn.
+    pub(super) async fn settle_tools(&mut self) {
+        let count = self.running.as_ref().map_or(0, |r| r.calls.len());
+        for slot in 0..count {
+            let Some(round) = self.running.as_mut() else {
+                return;
+            };
+            match round.plans[slot].take() {
+                Some(Plan::Call {
+                    mutating: true,
+                    task,
+                }) => {
+                    let joined = task.await;
+                    self.answer(slot, Some(joined));
+                }
+                Some(Plan::Call {
+                    mutating: false,
+                    task,
+                }) => {
+                    task.abort();
+                    round.plans[slot] = Some(Plan::Answer {
+                        content: tools::error(
+                            "cancelled: the user interrupted before the tool finished".into(),
+                        ),
+                        outcome: "cancelled",
+                        failed: true,
+                    });
+                    self.answer(slot, None);
+                }
+                plan @ Some(Plan::Answer { .. }) => {
+                    round.plans[slot] = plan;
+                    self.answer(slot, None);
+                }
+                None => {}
+            }
+        }
+        self.finish_round();
+    }
+
+    /// Every call of this turn with its result, for the stored reply.
+    pub(super) fn tool_record(&self) -> (Vec<ToolCall>, Vec<ToolResult>) {
+        let calls = self
+            .rounds
+            .iter()
+            .flat_map(|r| r.calls.iter().cloned())
+            .collect();
+        let results = self
+            .rounds
+            .iter()
+            .flat_map(|r| r.results.iter().cloned())
+            .collect();
+        (calls, results)
+    }
+
+    /// Speaks the `say_while_waiting` of the first running call that has one, once per
+    /// round.
+    fn speak_tool_filler(&mut self) {
+        let Some(round) = self.running.as_mut() else {
+            return;
+        };
+        round.filler_spoken = true;
+        let text = round.calls.iter().enumerate().find_map(|(slot, call)| {
+            let running = matches!(round.plans[slot], Some(Plan::Call { .. }));
+            running
+                .then(|| self.tools.filler(&call.function.name))
+                .flatten()
+        });
+        if let Some(text) = text {
+            self.spoken.speak(self.caller, text.to_string());
+        }
     }
 
     /// Awaits `future` until `deadline` (then `on_deadline`), meanwhile speaking the

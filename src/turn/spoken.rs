@@ -58,6 +58,10 @@ pub(super) struct Report {
     pub(super) upstream: usize,
     /// Why the model stopped, as it said (`stop`, `length`, …).
     pub(super) finish_reason: Option<String>,
+    /// Tool calls answered in this turn.
+    pub(super) tool_calls: usize,
+    /// Time spent waiting for tools.
+    pub(super) tool_time: std::time::Duration,
 }
 
 impl Report {

@@ -91,8 +91,7 @@ impl Model for ScriptedModel {
     async fn stream_chat(
         &self,
         _: usize,
-        _: &str,
-        _: &[ChatMessage],
+        _: &crate::llm::Prompt<'_>,
     ) -> Result<ReplyStream, LlmError> {
         self.requests.lock().expect("lock").push(Instant::now());
         let answer = self.answers.lock().expect("lock").pop_front();
@@ -168,7 +167,12 @@ fn harness(settings: AgentSettings) -> Harness {
         coordinator: coordinator.clone(),
         metrics: Metrics::new(),
     };
-    let agent = Arc::new(Agent::new(ledger, model.clone(), settings));
+    let agent = Arc::new(Agent::new(
+        ledger,
+        model.clone(),
+        Arc::new(ToolSet::none()),
+        settings,
+    ));
     Harness {
         agent,
         model,

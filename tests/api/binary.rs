@@ -83,7 +83,18 @@ pub async fn turn_log(
     upstream: &FakeUpstream,
     body: &serde_json::Value,
 ) -> (String, Vec<serde_json::Value>) {
-    let server = start_binary(upstream, &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
+    turn_log_with(upstream, body, &[]).await
+}
+
+/// [`turn_log`] with `extra` variables.
+pub async fn turn_log_with(
+    upstream: &FakeUpstream,
+    body: &serde_json::Value,
+    extra: &[(&str, &str)],
+) -> (String, Vec<serde_json::Value>) {
+    let mut vars = vec![("LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+    vars.extend_from_slice(extra);
+    let server = start_binary(upstream, &vars).await;
     let body = serde_json::to_vec(body).expect("json");
     let signed =
         voicebridge::webhook::signature::sign(SECRET.as_bytes(), crate::helpers::now(), &body);

@@ -139,6 +139,46 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
 }
 
 #[tokio::test]
+async fn check_lists_the_tools_and_stops_on_an_invalid_tool_file() {
+    let upstream = FakeUpstream::start().await;
+    let dir = crate::tools::tool_dir(&crate::tools::order_tools(&upstream, 2500));
+    let dir = dir.to_str().expect("utf-8").to_string();
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("TOOLS_DIR", &dir),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+        ("END_CALL_TOOL", "true"),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("tools              2 from"), "{stdout}");
+    assert!(
+        stdout.contains("    cancel_order     POST http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(mutating, timeout 2500 ms)"), "{stdout}");
+    assert!(stdout.contains("(read-only, timeout 2500 ms)"), "{stdout}");
+    assert!(stdout.contains("    end_call         built in"), "{stdout}");
+    assert!(!stdout.contains("orders-secret-123"), "{stdout}");
+
+    // The variable a tool file needs is unset: check names the file, field and variable.
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("TOOLS_DIR", &dir),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("TOOLS_DIR"), "{stderr}");
+    assert!(stderr.contains("get_order.toml"), "{stderr}");
+    assert!(stderr.contains("headers.Authorization"), "{stderr}");
+    assert!(stderr.contains("ORDERS_API_KEY"), "{stderr}");
+}
+
+#[tokio::test]
 async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
     let port = free_port();
     let dead = format!("http://127.0.0.1:{port}/v1");

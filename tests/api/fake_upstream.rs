@@ -15,6 +15,8 @@ use tokio::sync::Notify;
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub at: Instant,
+    #[allow(dead_code)] // not every test binary uses it
+    pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
@@ -37,7 +39,8 @@ impl Recorded {
             .map(|m| {
                 (
                     m["role"].as_str().expect("role").to_string(),
-                    m["content"].as_str().expect("content").to_string(),
+                    // `null` on an assistant message that only calls tools.
+                    m["content"].as_str().unwrap_or_default().to_string(),
                 )
             })
             .collect()
@@ -69,6 +72,13 @@ pub enum Reply {
     /// These exact bytes, then close (a recorded HTTP response).
     #[allow(dead_code)] // not every test binary uses it
     Raw(Vec<u8>),
+    /// A plain response with this status and body, after a pause (a tool endpoint).
+    #[allow(dead_code)] // not every test binary uses it
+    Plain {
+        status: u16,
+        body: String,
+        after: Duration,
+    },
 }
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/");
@@ -103,6 +113,49 @@ impl Reply {
     #[allow(dead_code)] // not every test binary uses it
     pub fn raw_fixture(name: &str) -> Self {
         Reply::Raw(std::fs::read(format!("{FIXTURES}{name}")).expect("fixture exists"))
+    }
+
+    /// A stream in which the model calls tools (`(id, name, arguments)`), after saying
+    /// `said` (may be empty). Each call arrives as OpenAI sends it: id and name first,
+    /// then the arguments in two pieces.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn tool_calls(said: &[&str], calls: &[(&str, &str, &str)]) -> Self {
+        let mut steps = vec![Step::Send(role_chunk())];
+        steps.extend(said.iter().map(|d| Step::Send(content_chunk(d))));
+        for (index, (id, name, arguments)) in calls.iter().enumerate() {
+            let first = serde_json::json!({"choices":[{"index":0,"delta":{"tool_calls":[
+                {"index":index,"id":id,"type":"function","function":{"name":name,"arguments":""}}
+            ]},"finish_reason":null}]});
+            steps.push(Step::Send(event(&first.to_string())));
+            let cut = arguments
+                .char_indices()
+                .nth(arguments.chars().count() / 2)
+                .map_or(0, |(i, _)| i);
+            for piece in [&arguments[..cut], &arguments[cut..]] {
+                let more = serde_json::json!({"choices":[{"index":0,"delta":{"tool_calls":[
+                    {"index":index,"function":{"arguments":piece}}
+                ]},"finish_reason":null}]});
+                steps.push(Step::Send(event(&more.to_string())));
+            }
+        }
+        steps.push(Step::Send(event(
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+        )));
+        steps.push(Step::Send(event("[DONE]")));
+        Reply::Stream {
+            steps,
+            abort: false,
+        }
+    }
+
+    /// A tool endpoint's answer: `status` with a JSON `body`, after `after`.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn plain(status: u16, body: &str, after: Duration) -> Self {
+        Reply::Plain {
+            status,
+            body: body.to_string(),
+            after,
+        }
     }
 
     pub fn status(status: u16, body: &str) -> Self {
@@ -254,7 +307,9 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let mut lines = head.split("\r\n");
-    let path = lines.next()?.split(' ').nth(1)?.to_string();
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_string();
+    let path = request_line.next()?.to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -275,6 +330,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         .unwrap_or(serde_json::Value::Null);
     Some(Recorded {
         at: Instant::now(),
+        method,
         path,
         headers,
         body,
@@ -297,6 +353,24 @@ async fn write_reply(
     shared: &Shared,
 ) -> std::io::Result<bool> {
     match reply {
+        Reply::Plain {
+            status,
+            body,
+            after,
+        } => {
+            if until_closed(socket, tokio::time::sleep(after)).await {
+                shared.closed.lock().expect("lock").push(Instant::now());
+                return Ok(false);
+            }
+            let head = format!(
+                "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await?;
+            socket.write_all(body.as_bytes()).await?;
+            socket.flush().await?;
+            Ok(true)
+        }
         Reply::Raw(bytes) => {
             socket.write_all(&bytes).await?;
             socket.flush().await?;

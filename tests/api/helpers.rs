@@ -255,9 +255,18 @@ pub fn assert_history_well_formed(history: &[ChatMessage], context: &str) {
     }
     for message in history {
         assert!(
-            message.role != Role::Assistant || !message.content.trim().is_empty(),
+            message.role != Role::Assistant
+                || !message.content.trim().is_empty()
+                || !message.tool_calls.is_empty(),
             "{context}: an empty assistant message in {history:?}"
         );
+        let answered: Vec<&str> = message
+            .tool_results
+            .iter()
+            .map(|r| r.tool_call_id.as_str())
+            .collect();
+        let called: Vec<&str> = message.tool_calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(called, answered, "{context}: every call has its result");
     }
     let mut seen = std::collections::HashSet::new();
     for message in history {

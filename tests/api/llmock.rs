@@ -229,3 +229,98 @@ async fn tool_call_deltas_from_llmock_are_never_spoken() {
     assert!(spoken(&events).is_empty(), "{events:?}");
     assert!(error_codes(&events).is_empty());
 }
+
+/// The same tool loop with llmock as the model: it calls the offered tool that best
+/// matches the question, with arguments valid for its schema, streamed as OpenAI streams
+/// them; then, reading the tool's result, it answers in words.
+#[tokio::test]
+async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
+    use crate::fake_upstream::{FakeUpstream, Reply};
+    use crate::tools::{order_tools, tool_dir, ORDER_BODY};
+
+    let llmock = Llmock::take().await;
+    let server = FakeUpstream::start().await;
+    server.enqueue(Reply::plain(200, ORDER_BODY, std::time::Duration::ZERO));
+    let dir = tool_dir(&order_tools(&server, 3000));
+    let app = llmock
+        .app(&[
+            ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+            ("ORDERS_API_KEY", "k"),
+        ])
+        .await;
+    let events = app
+        .turn(&message(
+            "llm_tools",
+            "t1",
+            "Look up the status of my order",
+        ))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert!(!spoken(&events).is_empty(), "{events:?}");
+    assert!(error_codes(&events).is_empty(), "{events:?}");
+
+    let calls = server.requests();
+    assert_eq!(calls.len(), 1, "the tool was called once");
+    assert_eq!(calls[0].method, "GET");
+    assert!(calls[0].path.starts_with("/orders/"), "{}", calls[0].path);
+
+    let requests = llmock.requests().await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let messages = requests[1]["body"]["messages"]
+        .as_array()
+        .expect("messages");
+    let call = &messages[messages.len() - 2];
+    let result = &messages[messages.len() - 1];
+    assert_eq!(call["tool_calls"][0]["function"]["name"], "get_order");
+    assert_eq!(result["role"], "tool");
+    assert_eq!(result["tool_call_id"], call["tool_calls"][0]["id"]);
+    assert_eq!(result["content"], ORDER_BODY);
+}
+
+/// llmock's broken tool call (arguments that are not JSON): the tool is not called, the
+/// model reads why, and the user hears its answer.
+#[tokio::test]
+async fn llmock_malformed_tool_arguments_are_refused_and_the_turn_goes_on() {
+    use crate::fake_upstream::FakeUpstream;
+    use crate::tools::{order_tools, tool_dir};
+
+    let llmock = Llmock::take().await;
+    let server = FakeUpstream::start().await;
+    let dir = tool_dir(&order_tools(&server, 3000));
+    let app = llmock
+        .app(&[
+            ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+            ("ORDERS_API_KEY", "k"),
+        ])
+        .await;
+    llmock
+        .script(json!([{"type": "tool_fault", "kind": "malformed_arguments"}]))
+        .await;
+    let events = app
+        .turn(&message(
+            "llm_tools_bad",
+            "t1",
+            "Look up the status of my order",
+        ))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert!(!spoken(&events).is_empty(), "{events:?}");
+    assert!(
+        server.requests().is_empty(),
+        "not called with broken arguments"
+    );
+    let requests = llmock.requests().await;
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1]["body"]["messages"]
+        .as_array()
+        .expect("messages");
+    let result = messages.last().expect("tool result");
+    assert_eq!(result["role"], "tool");
+    assert!(
+        result["content"]
+            .as_str()
+            .expect("text")
+            .contains("not valid JSON"),
+        "{result}"
+    );
+}

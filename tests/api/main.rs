@@ -18,4 +18,5 @@ mod resilience;
 mod scale_out;
 mod shutdown;
 mod speech;
+mod tools;
 mod turns;

@@ -243,3 +243,112 @@ fn the_history_decides_roles_and_merges_not_the_caller() {
     assert!(history.messages()[0].merged_turns.is_empty());
     assert!(is_well_formed(history.messages()));
 }
+
+fn with_call(reply: ChatMessage, id: &str, result: Option<&str>) -> ChatMessage {
+    let results = result
+        .map(|r| vec![ToolResult::new(id, r)])
+        .unwrap_or_default();
+    reply.with_tools(
+        vec![ToolCall::new(id, "get_order", r#"{"order_id":"A1"}"#)],
+        results,
+    )
+}
+
+#[test]
+fn every_tool_call_keeps_a_result_in_the_calls_order() {
+    let calls = vec![ToolCall::new("a", "x", "{}"), ToolCall::new("b", "y", "{}")];
+    let results = vec![ToolResult::new("b", "B"), ToolResult::new("zzz", "stray")];
+    let reply = ChatMessage::assistant("Done.", "t1").with_tools(calls, results);
+    let ids: Vec<(&str, &str)> = reply
+        .tool_results
+        .iter()
+        .map(|r| (r.tool_call_id.as_str(), r.content.as_str()))
+        .collect();
+    assert_eq!(ids, [("a", NO_RESULT), ("b", "B")]);
+    // Loading repairs a stored message the same way, and user messages carry no calls.
+    let mut broken = with_call(ChatMessage::assistant("", "t1"), "c", None);
+    broken.tool_results.clear();
+    let user = ChatMessage {
+        tool_calls: vec![ToolCall::new("u", "x", "{}")],
+        ..ChatMessage::user("Hi", "t1")
+    };
+    let loaded = History::from(vec![user, broken]);
+    assert!(is_well_formed(loaded.messages()));
+    assert!(loaded.messages()[0].tool_calls.is_empty());
+    assert_eq!(loaded.messages()[1].tool_results[0].content, NO_RESULT);
+}
+
+#[test]
+fn a_reply_with_only_tool_calls_is_kept_and_survives_hearing_nothing() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Cancel it", "t1"), None, LIMITS);
+    let reply = with_call(
+        ChatMessage::assistant("", "t1"),
+        "c1",
+        Some("{\"ok\":true}"),
+    );
+    history.record_reply(reply.interrupted(true), LIMITS);
+    assert_eq!(history.messages().len(), 2, "the call happened");
+    let heard = Heard {
+        assistant_turn_id: Some("t1".into()),
+        text: String::new(),
+    };
+    history.begin_turn(ChatMessage::user("Hello?", "t2"), Some(&heard), LIMITS);
+    assert_eq!(history.messages().len(), 3);
+    assert_eq!(history.messages()[1].tool_calls.len(), 1);
+    assert!(is_well_formed(history.messages()));
+    // An empty reply without calls is still dropped.
+    history.record_reply(ChatMessage::assistant(" ", "t2"), LIMITS);
+    assert_eq!(history.messages().len(), 3);
+}
+
+#[test]
+fn a_redelivered_turn_sees_the_calls_its_earlier_delivery_made() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Cancel A1", "t1"), None, LIMITS);
+    let reply = with_call(ChatMessage::assistant("Cancelled.", "t1"), "c1", Some("ok"));
+    history.record_reply(reply, LIMITS);
+    let seen = history.begin_turn(ChatMessage::user("Cancel A1", "t1"), None, LIMITS);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].content, "", "the words are not in view");
+    assert_eq!(seen[1].tool_calls[0].id, "c1");
+    assert_eq!(seen[1].tool_results[0].content, "ok");
+}
+
+#[test]
+fn trimming_counts_tool_results_and_never_splits_a_call_from_its_result() {
+    let limits = HistoryLimits {
+        max_messages: 100,
+        max_chars: 60,
+    };
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Order?", "t1"), None, limits);
+    let big = "x".repeat(40);
+    history.record_reply(
+        with_call(ChatMessage::assistant("Shipped.", "t1"), "c1", Some(&big)),
+        limits,
+    );
+    history.begin_turn(ChatMessage::user("Thanks", "t2"), None, limits);
+    // The call, its result and the words are one entry: they go together.
+    assert_eq!(texts(history.messages()), [(Role::User, "Thanks")]);
+    assert!(is_well_formed(history.messages()));
+}
+
+#[test]
+fn stored_tool_calls_use_openai_shapes() {
+    let reply = with_call(ChatMessage::assistant("Done.", "t1"), "c1", Some("ok"));
+    let json = serde_json::to_value(&reply).expect("json");
+    assert_eq!(
+        json["tool_calls"][0],
+        serde_json::json!({"id": "c1", "type": "function", "function": {"name": "get_order", "arguments": "{\"order_id\":\"A1\"}"}})
+    );
+    assert_eq!(
+        json["tool_results"][0],
+        serde_json::json!({"role": "tool", "tool_call_id": "c1", "content": "ok"})
+    );
+    let plain = serde_json::to_string(&ChatMessage::assistant("Hi", "t1")).expect("json");
+    assert!(
+        !plain.contains("tool"),
+        "messages without tools keep the old format: {plain}"
+    );
+}

@@ -1,0 +1,79 @@
+//! Tools: the folder of tool files (loaded and checked here, so a bad file stops start-up
+//! with its name and field), the per-turn round limit, result size, filler delay and the
+//! built-in `end_call` tool.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::parse::{millis, parse_bool, positive, Get};
+use super::ConfigError;
+use crate::tools::Toolbox;
+
+/// `TOOLS_DIR`: relative to the working directory, like the prompt file.
+const DEFAULT_TOOLS_DIR: &str = "tools";
+/// `TOOL_MAX_ROUNDS`: model↔tool rounds per turn; then the model must answer in words.
+const DEFAULT_MAX_ROUNDS: u32 = 3;
+/// `TOOL_RESULT_MAX_CHARS`: longer results are cut, with a note, before the model reads them.
+const DEFAULT_RESULT_MAX_CHARS: usize = 4000;
+/// `TOOL_FILLER_AFTER_MS`: a tool slower than this gets its `say_while_waiting` spoken.
+const DEFAULT_FILLER_AFTER_MS: u64 = 500;
+
+/// The tools part of [`super::Settings`].
+#[derive(Debug, Clone)]
+pub struct ToolSettings {
+    /// Where the tool files were read from.
+    pub dir: PathBuf,
+    /// The loaded tools.
+    pub toolbox: Arc<Toolbox>,
+    /// Most model↔tool rounds in one turn.
+    pub max_rounds: u32,
+    /// Longest tool result the model reads, in characters.
+    pub result_max_chars: usize,
+    /// How long a tool may run before its `say_while_waiting` is spoken.
+    pub filler_after: Duration,
+    /// Offer the model the built-in `end_call` tool.
+    pub end_call: bool,
+}
+
+impl ToolSettings {
+    /// No tools at all (tests, and `chat`).
+    pub fn none() -> Self {
+        Self {
+            dir: PathBuf::from(DEFAULT_TOOLS_DIR),
+            toolbox: Arc::new(Toolbox::empty()),
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            result_max_chars: DEFAULT_RESULT_MAX_CHARS,
+            filler_after: Duration::from_millis(DEFAULT_FILLER_AFTER_MS),
+            end_call: false,
+        }
+    }
+}
+
+/// Reads the tool variables and loads every file in `TOOLS_DIR`; `${VAR}` in a file is
+/// looked up through `get`.
+pub(super) fn tool_settings(get: &Get) -> Result<ToolSettings, ConfigError> {
+    let dir = PathBuf::from(get("TOOLS_DIR").unwrap_or_else(|| DEFAULT_TOOLS_DIR.into()));
+    let toolbox = Toolbox::load(&dir, &|name| get(name))
+        .map_err(|e| ConfigError::new("TOOLS_DIR", e.to_string()))?;
+    Ok(ToolSettings {
+        dir,
+        toolbox: Arc::new(toolbox),
+        max_rounds: positive(
+            "TOOL_MAX_ROUNDS",
+            get("TOOL_MAX_ROUNDS"),
+            DEFAULT_MAX_ROUNDS,
+        )?,
+        result_max_chars: positive(
+            "TOOL_RESULT_MAX_CHARS",
+            get("TOOL_RESULT_MAX_CHARS"),
+            DEFAULT_RESULT_MAX_CHARS,
+        )?,
+        filler_after: millis(
+            "TOOL_FILLER_AFTER_MS",
+            get("TOOL_FILLER_AFTER_MS"),
+            DEFAULT_FILLER_AFTER_MS,
+        )?,
+        end_call: parse_bool("END_CALL_TOOL", get("END_CALL_TOOL"))?,
+    })
+}

@@ -1,0 +1,239 @@
+//! Tool calls inside a turn: what the model may call, how one round of calls runs, and
+//! what each call leaves for the model and the browser.
+//!
+//! Every call the model makes gets exactly one result, whatever happens: the tool's
+//! answer, or a short JSON error (`{"error": "the tool failed: HTTP 503"}`) for an unknown
+//! tool, arguments that do not match the schema, a failure, or a read-only call cancelled
+//! by a barge-in. Calls run as tasks of their own, so a barge-in that drops the turn does
+//! not drop a mutating call already sent: the turn waits for it (within its timeout) and
+//! stores its result, so the model knows it happened.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::config::ToolSettings;
+use crate::metrics::Metrics;
+use crate::session::{ToolCall, ToolResult};
+use crate::tools::{ToolFailure, Toolbox};
+
+/// The built-in tool that ends the call (`END_CALL_TOOL`).
+pub const END_CALL: &str = "end_call";
+
+/// What the model may call, and the client that calls it.
+#[derive(Debug)]
+pub struct ToolSet {
+    toolbox: Arc<Toolbox>,
+    http: reqwest::Client,
+    settings: ToolSettings,
+    definitions: Vec<Value>,
+}
+
+impl ToolSet {
+    /// The configured tools, with `end_call` when it is on. Tools get an HTTP client of
+    /// their own: a slow tool must not hold connections the model's client needs.
+    pub fn new(settings: ToolSettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mut definitions = settings.toolbox.definitions().to_vec();
+        if settings.end_call {
+            definitions.push(json!({
+                "type": "function",
+                "function": {
+                    "name": END_CALL,
+                    "description": "End the phone call. Call it only once the conversation is \
+                        over and you have said goodbye.",
+                    "parameters": {"type": "object", "properties": {}},
+                }
+            }));
+        }
+        Ok(Self {
+            toolbox: settings.toolbox.clone(),
+            http,
+            settings,
+            definitions,
+        })
+    }
+
+    /// No tools: the model is offered none.
+    pub fn none() -> Self {
+        Self {
+            toolbox: Arc::new(Toolbox::empty()),
+            http: reqwest::Client::new(),
+            settings: ToolSettings::none(),
+            definitions: Vec::new(),
+        }
+    }
+
+    /// Tool definitions sent with every request (OpenAI function format).
+    pub fn definitions(&self) -> &[Value] {
+        &self.definitions
+    }
+
+    /// The limits and delays.
+    pub fn settings(&self) -> &ToolSettings {
+        &self.settings
+    }
+
+    /// Whether the named tool has side effects. Unknown tools are never called.
+    pub(super) fn mutating(&self, name: &str) -> bool {
+        self.toolbox.get(name).is_some_and(|t| t.mutating())
+    }
+
+    /// What `say_while_waiting` says for the named tool.
+    pub(super) fn filler(&self, name: &str) -> Option<&str> {
+        self.toolbox.get(name).and_then(|t| t.say_while_waiting())
+    }
+}
+
+/// How one call of a round is answered.
+pub(super) enum Plan {
+    /// Answered without calling anything.
+    Answer {
+        content: String,
+        outcome: &'static str,
+        /// The browser is told the call failed (rather than that it finished).
+        failed: bool,
+    },
+    /// Called over HTTP by a task of its own.
+    Call {
+        mutating: bool,
+        task: JoinHandle<Called>,
+    },
+}
+
+/// What a called tool returned, and how long it took.
+pub(super) struct Called {
+    pub(super) result: Result<String, ToolFailure>,
+    pub(super) took: Duration,
+}
+
+/// A round whose calls are running. Kept by the reply, not by the future awaiting it, so a
+/// barge-in that drops that future leaves the running calls to be settled.
+pub(super) struct Round {
+    pub(super) text: String,
+    pub(super) calls: Vec<ToolCall>,
+    pub(super) plans: Vec<Option<Plan>>,
+    pub(super) results: Vec<Option<ToolResult>>,
+    pub(super) started: Instant,
+    pub(super) filler_spoken: bool,
+}
+
+/// Decides how to answer `call`: `earlier` are calls (with results) an earlier delivery of
+/// this turn made, `key` the idempotency key a mutating call carries.
+pub(super) fn plan(
+    tools: &Arc<ToolSet>,
+    call: &ToolCall,
+    earlier: &[(ToolCall, ToolResult)],
+    key: impl FnOnce() -> String,
+) -> Plan {
+    let name = call.function.name.as_str();
+    if name == END_CALL && tools.settings.end_call {
+        return Plan::Answer {
+            content: json!({"ok": true, "note": "The call ends after this reply."}).to_string(),
+            outcome: "ok",
+            failed: false,
+        };
+    }
+    let Some(tool) = tools.toolbox.get(name) else {
+        return Plan::Answer {
+            content: error(format!("there is no tool named {}", short(name))),
+            outcome: "unknown_tool",
+            failed: true,
+        };
+    };
+    let arguments = match tool.arguments(&call.function.arguments) {
+        Ok(arguments) => arguments,
+        Err(problem) => {
+            return Plan::Answer {
+                content: error(format!("the tool was not called: {problem}")),
+                outcome: "invalid_arguments",
+                failed: true,
+            }
+        }
+    };
+    if tool.mutating() {
+        // A redelivered turn never repeats a side effect an earlier delivery had.
+        if let Some((_, result)) = earlier
+            .iter()
+            .find(|(c, _)| c.function.name == name && same_arguments(c, &arguments, tool))
+        {
+            return Plan::Answer {
+                content: result.content.clone(),
+                outcome: "repeat_skipped",
+                failed: false,
+            };
+        }
+    }
+    let mutating = tool.mutating();
+    let key = mutating.then(key);
+    let (tools, name) = (tools.clone(), name.to_string());
+    let task = tokio::spawn(async move {
+        let started = Instant::now();
+        let result = match tools.toolbox.get(&name) {
+            Some(tool) => {
+                let max = tools.settings.result_max_chars;
+                tool.call(&tools.http, &arguments, key.as_deref(), max)
+                    .await
+            }
+            None => unreachable!("the toolbox does not change while the server runs"),
+        };
+        Called {
+            result,
+            took: started.elapsed(),
+        }
+    });
+    Plan::Call { mutating, task }
+}
+
+fn same_arguments(
+    earlier: &ToolCall,
+    arguments: &Map<String, Value>,
+    tool: &crate::tools::Tool,
+) -> bool {
+    tool.arguments(&earlier.function.arguments)
+        .is_ok_and(|before| &before == arguments)
+}
+
+/// A short JSON error the model reads as the tool's result.
+pub(super) fn error(message: String) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// A name from the model, bounded for logs and the browser.
+pub(super) fn short(name: &str) -> String {
+    let cut: String = name.chars().take(64).collect();
+    format!("\"{cut}\"")
+}
+
+/// The result content and metric outcome of a finished call.
+pub(super) fn finished(called: &Called) -> (String, &'static str) {
+    match &called.result {
+        Ok(body) => (body.clone(), "ok"),
+        Err(failure) => (
+            error(format!("the tool failed: {}", failure.message)),
+            failure.kind.as_str(),
+        ),
+    }
+}
+
+/// Records a finished call in the metrics under a bounded label: the model may invent
+/// names, so unknown tools count as `unknown`.
+pub(super) fn count(
+    metrics: &Metrics,
+    tools: &ToolSet,
+    name: &str,
+    outcome: &str,
+    took: Option<Duration>,
+) {
+    let known = tools.toolbox.get(name).is_some() || (name == END_CALL && tools.settings.end_call);
+    let label = if known { name } else { "unknown" };
+    metrics.tool_finished(label, outcome, took);
+}

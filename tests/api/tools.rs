@@ -1,0 +1,689 @@
+//! Tools from files, end to end: the model (the fake upstream) calls tools, voicebridge
+//! calls a local fake tool server, and the test checks the request the tool received, what
+//! the model read next, what the user heard, and the history the next turn sends.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use voicebridge::session::Role;
+
+use crate::fake_upstream::{FakeUpstream, Recorded, Reply};
+use crate::helpers::*;
+
+pub const ORDER_BODY: &str = r#"{"status":"shipped","eta":"tomorrow"}"#;
+
+/// A folder of tool files for one test.
+pub fn tool_dir(files: &[(&str, String)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "voicebridge-tools-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.join(format!("{name}.toml")), text).expect("tool file");
+    }
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(now() as u64);
+    hasher.finish()
+}
+
+/// `get_order` (read-only GET) and `cancel_order` (mutating POST) against `server`.
+pub fn order_tools(server: &FakeUpstream, timeout_ms: u64) -> Vec<(&'static str, String)> {
+    let base = server.base_url.trim_end_matches("/v1");
+    vec![
+        (
+            "get_order",
+            format!(
+                r#"
+description = "Look up the status of an order by its number."
+method = "GET"
+url = "{base}/orders/{{order_id}}"
+timeout_ms = {timeout_ms}
+say_while_waiting = "One moment while I look that up."
+
+[headers]
+Authorization = "Bearer ${{ORDERS_API_KEY}}"
+
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+description = "The order number, like A17."
+[parameters.properties.detail]
+type = "string"
+"#
+            ),
+        ),
+        (
+            "cancel_order",
+            format!(
+                r#"
+description = "Cancel an order."
+method = "POST"
+url = "{base}/orders/{{order_id}}/cancel"
+timeout_ms = {timeout_ms}
+
+[static]
+channel = "voice"
+
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+[parameters.properties.reason]
+type = "string"
+"#
+            ),
+        ),
+    ]
+}
+
+struct ToolTest {
+    app: TestApp,
+    server: FakeUpstream,
+}
+
+async fn spawn_with_tools(extra: &[(&str, &str)], timeout_ms: u64) -> ToolTest {
+    let server = FakeUpstream::start().await;
+    let dir = tool_dir(&order_tools(&server, timeout_ms));
+    let dir = dir.to_str().expect("utf-8 path").to_string();
+    let mut vars = vec![
+        ("TOOLS_DIR", dir.as_str()),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
+    ToolTest { app, server }
+}
+
+fn tool_messages(request: &Recorded) -> Vec<Value> {
+    request.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool" || m["tool_calls"].is_array())
+        .cloned()
+        .collect()
+}
+
+fn tool_events(events: &[Value]) -> Vec<Value> {
+    contents(events, "response.data")
+        .into_iter()
+        .filter_map(|c| c.get("tool").cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_read_only_call_reaches_the_tool_and_its_result_reaches_the_model() {
+    let t = spawn_with_tools(&[], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &["Let me check. "],
+        &[(
+            "call_1",
+            "get_order",
+            r#"{"order_id":"A 17/x","detail":"full"}"#,
+        )],
+    ));
+    t.app
+        .upstream
+        .enqueue(Reply::deltas(&["It ships ", "tomorrow."]));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let events = t
+        .app
+        .turn(&message("conv_tool_get", "t1", "Where is A17?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["Let me check.", "It ships tomorrow."]);
+
+    // The tool got the placeholder URL-encoded, the rest in the query, the secret header.
+    let calls = t.server.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "GET");
+    assert_eq!(calls[0].path, "/orders/A%2017%2Fx?detail=full");
+    assert_eq!(
+        calls[0].header("authorization"),
+        Some("Bearer orders-secret-123")
+    );
+    assert_eq!(calls[0].header("idempotency-key"), None, "read-only");
+
+    // Every request offers the tools; the second carries the call and its result.
+    let requests = t.app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let names: Vec<&str> = request.body["tools"]
+            .as_array()
+            .expect("tools offered")
+            .iter()
+            .map(|t| t["function"]["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(names, ["cancel_order", "get_order"]);
+        let text = request.body.to_string();
+        assert!(!text.contains("orders-secret-123"), "no secret upstream");
+        assert!(
+            !text.contains("\"channel\""),
+            "static arguments are not in the schema"
+        );
+    }
+    let follow_up = tool_messages(&requests[1]);
+    assert_eq!(
+        follow_up,
+        [
+            json!({"role": "assistant", "content": "Let me check. ", "tool_calls": [{
+                "id": "call_1", "type": "function",
+                "function": {"name": "get_order", "arguments": r#"{"order_id":"A 17/x","detail":"full"}"#}
+            }]}),
+            json!({"role": "tool", "content": ORDER_BODY, "tool_call_id": "call_1"}),
+        ]
+    );
+
+    // The browser saw the tool start and finish.
+    let tool = tool_events(&events);
+    assert_eq!(tool.len(), 2, "{tool:?}");
+    assert_eq!(
+        (tool[0]["name"].as_str(), tool[0]["status"].as_str()),
+        (Some("get_order"), Some("started"))
+    );
+    assert_eq!(tool[1]["status"], "finished");
+    assert!(tool[1]["ms"].is_u64());
+
+    // The next turn sends the call and result before the words, from the store.
+    t.app.settle().await;
+    let history = t.app.store.history("conv_tool_get").await.expect("store");
+    assert_history_well_formed(&history, "conv_tool_get");
+    assert_eq!(history[1].role, Role::Assistant);
+    assert_eq!(history[1].content, "Let me check. It ships tomorrow.");
+    assert_eq!(history[1].tool_calls.len(), 1);
+    assert_eq!(history[1].tool_results[0].content, ORDER_BODY);
+    t.app.upstream.enqueue(Reply::deltas(&["You're welcome."]));
+    t.app.turn(&message("conv_tool_get", "t2", "Thanks")).await;
+    let next = t.app.upstream.requests().pop().expect("third request");
+    let roles: Vec<(String, String)> = next.messages();
+    let roles: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "assistant", "user"]
+    );
+}
+
+#[tokio::test]
+async fn a_mutating_call_carries_an_idempotency_key_and_static_arguments_win() {
+    let t = spawn_with_tools(&[], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[(
+            "call_c",
+            "cancel_order",
+            r#"{"order_id":"A17","reason":"late","channel":"web"}"#,
+        )],
+    ));
+    t.app
+        .upstream
+        .enqueue(Reply::deltas(&["Done, it is cancelled."]));
+    t.server
+        .enqueue(Reply::plain(200, r#"{"cancelled":true}"#, Duration::ZERO));
+    let events = t
+        .app
+        .turn(&message("conv_tool_post", "t1", "Cancel A17"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["Done, it is cancelled."]);
+    let calls = t.server.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "POST");
+    assert_eq!(calls[0].path, "/orders/A17/cancel");
+    assert_eq!(
+        calls[0].header("idempotency-key"),
+        Some("conv_tool_post:t1:1")
+    );
+    assert_eq!(
+        calls[0].body,
+        json!({"order_id": "A17", "reason": "late", "channel": "voice"})
+    );
+}
+
+#[tokio::test]
+async fn failures_are_told_to_the_model_never_to_the_user() {
+    let t = spawn_with_tools(&[("TOOL_FILLER_AFTER_MS", "100")], 400).await;
+    // One round with four calls: a 503, a timeout, bad arguments, an unknown tool.
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[
+            ("c1", "get_order", r#"{"order_id":"A1"}"#),
+            ("c2", "get_order", r#"{"order_id":"A2"}"#),
+            ("c3", "get_order", r#"{"order_id": 17"#),
+            ("c4", "delete_everything", "{}"),
+        ],
+    ));
+    t.app.upstream.enqueue(Reply::deltas(&[
+        "The order system is having trouble right now.",
+    ]));
+    t.server
+        .enqueue(Reply::plain(503, r#"{"error":"down"}"#, Duration::ZERO));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::from_secs(3)));
+    let events = t
+        .app
+        .turn(&message("conv_tool_fail", "t1", "Orders?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(
+        spoken(&events),
+        [
+            "One moment while I look that up.",
+            "The order system is having trouble right now."
+        ]
+    );
+    assert!(
+        error_codes(&events).is_empty(),
+        "the turn itself did not fail"
+    );
+    assert_eq!(
+        t.server.requests().len(),
+        2,
+        "bad arguments and unknown tools are not called"
+    );
+
+    let follow_up = tool_messages(&t.app.upstream.requests()[1]);
+    let results: Vec<(String, String)> = follow_up[1..]
+        .iter()
+        .map(|m| {
+            (
+                m["tool_call_id"].as_str().expect("id").to_string(),
+                serde_json::from_str::<Value>(m["content"].as_str().expect("content"))
+                    .expect("JSON error")["error"]
+                    .as_str()
+                    .expect("error text")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(results.len(), 4);
+    // Parallel calls finish in any order, but results follow the calls' order.
+    let ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c2", "c3", "c4"]);
+    let failed_http = results.iter().find(|(_, e)| e.contains("HTTP 503"));
+    let timed_out = results
+        .iter()
+        .find(|(_, e)| e.contains("timed out after 400 ms"));
+    assert!(failed_http.is_some() && timed_out.is_some(), "{results:?}");
+    assert!(results[2].1.contains("not valid JSON"), "{results:?}");
+    assert!(results[3].1.contains("no tool named"), "{results:?}");
+
+    let tool = tool_events(&events);
+    let failed = tool.iter().filter(|e| e["status"] == "failed").count();
+    assert_eq!(failed, 4, "{tool:?}");
+
+    let metrics = t
+        .app
+        .http
+        .get(format!("{}/metrics", t.app.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"voicebridge_tool_calls_total{outcome="http_error",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{outcome="timeout",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{outcome="invalid_arguments",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{outcome="unknown_tool",tool="unknown"} 1"#,
+        r#"voicebridge_tool_seconds_count{tool="get_order"} 2"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn parallel_calls_run_at_the_same_time_and_the_filler_is_said_once() {
+    let t = spawn_with_tools(&[("TOOL_FILLER_AFTER_MS", "100")], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[
+            ("p1", "get_order", r#"{"order_id":"A1"}"#),
+            ("p2", "get_order", r#"{"order_id":"A2"}"#),
+        ],
+    ));
+    t.app.upstream.enqueue(Reply::deltas(&["Both shipped."]));
+    for _ in 0..2 {
+        t.server
+            .enqueue(Reply::plain(200, ORDER_BODY, Duration::from_millis(600)));
+    }
+    let started = std::time::Instant::now();
+    let events = t
+        .app
+        .turn(&message("conv_tool_par", "t1", "A1 and A2?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(
+        spoken(&events),
+        ["One moment while I look that up.", "Both shipped."]
+    );
+    let calls = t.server.requests();
+    assert_eq!(calls.len(), 2);
+    let apart = if calls[1].at > calls[0].at {
+        calls[1].at - calls[0].at
+    } else {
+        calls[0].at - calls[1].at
+    };
+    assert!(
+        apart < Duration::from_millis(400),
+        "the second did not wait for the first: {apart:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1150),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn past_the_round_limit_the_model_must_answer_in_words() {
+    let t = spawn_with_tools(&[("TOOL_MAX_ROUNDS", "1")], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("r1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    // The model tries again although it may not; the call is not made.
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &["I could not check more. "],
+        &[("r2", "get_order", r#"{"order_id":"A2"}"#)],
+    ));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let events = t
+        .app
+        .turn(&message("conv_tool_rounds", "t1", "Check"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["I could not check more."]);
+    assert_eq!(t.server.requests().len(), 1);
+    let requests = t.app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].body.get("tool_choice").is_none());
+    assert_eq!(requests[1].body["tool_choice"], "none");
+    t.app.settle().await;
+    let history = t
+        .app
+        .store
+        .history("conv_tool_rounds")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_tool_rounds");
+    assert_eq!(
+        history[1].tool_calls.len(),
+        1,
+        "the unmade call is not stored"
+    );
+}
+
+/// Starts a turn whose tool call hangs until `gate`, reads until the tool was called,
+/// then hangs up (a barge-in).
+async fn hang_up_during_the_call(t: &ToolTest, conversation: &str, name: &str, args: &str) {
+    t.app
+        .upstream
+        .enqueue(Reply::tool_calls(&["Let me see. "], &[("b1", name, args)]));
+    t.app.upstream.enqueue(Reply::deltas(&["Never heard."]));
+    let response = t
+        .app
+        .post_webhook(&message(conversation, "t1", "Do it"))
+        .await;
+    let mut reader = SseReader::new(response);
+    reader.until_spoken().await;
+    for _ in 0..100 {
+        if !t.server.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(t.server.requests().len(), 1, "the tool was called");
+    drop(reader);
+}
+
+#[tokio::test]
+async fn a_barge_in_cancels_a_read_only_call_at_once() {
+    let t = spawn_with_tools(&[], 5000).await;
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::from_secs(4)));
+    let started = std::time::Instant::now();
+    hang_up_during_the_call(
+        &t,
+        "conv_tool_bargein_ro",
+        "get_order",
+        r#"{"order_id":"A1"}"#,
+    )
+    .await;
+    t.app.settle().await;
+    assert!(started.elapsed() < Duration::from_secs(3), "not waited for");
+    for _ in 0..100 {
+        if !t.server.closed_mid_stream().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        t.server.closed_mid_stream().len(),
+        1,
+        "the request was dropped"
+    );
+    let history = t
+        .app
+        .store
+        .history("conv_tool_bargein_ro")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_tool_bargein_ro");
+    let reply = &history[1];
+    assert!(reply.interrupted);
+    assert_eq!(reply.content, "Let me see.");
+    assert!(
+        reply.tool_results[0].content.contains("cancelled"),
+        "{reply:?}"
+    );
+    assert_eq!(t.app.upstream.requests().len(), 1, "no second round");
+}
+
+#[tokio::test]
+async fn a_barge_in_lets_a_mutating_call_finish_and_records_it() {
+    let t = spawn_with_tools(&[], 5000).await;
+    t.server.enqueue(Reply::plain(
+        200,
+        r#"{"cancelled":true}"#,
+        Duration::from_millis(500),
+    ));
+    hang_up_during_the_call(
+        &t,
+        "conv_tool_bargein_mut",
+        "cancel_order",
+        r#"{"order_id":"A1"}"#,
+    )
+    .await;
+    t.app.settle().await;
+    assert!(
+        t.server.closed_mid_stream().is_empty(),
+        "the call was not dropped"
+    );
+    let history = t
+        .app
+        .store
+        .history("conv_tool_bargein_mut")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_tool_bargein_mut");
+    let reply = &history[1];
+    assert!(reply.interrupted);
+    assert_eq!(reply.tool_calls[0].function.name, "cancel_order");
+    assert_eq!(reply.tool_results[0].content, r#"{"cancelled":true}"#);
+
+    // The next turn tells the model what happened.
+    t.app
+        .upstream
+        .enqueue(Reply::deltas(&["It was cancelled."]));
+    t.app
+        .turn(&message("conv_tool_bargein_mut", "t2", "Did it work?"))
+        .await;
+    let next = t.app.upstream.requests().pop().expect("request");
+    let tools = tool_messages(&next);
+    assert_eq!(tools[1]["content"], r#"{"cancelled":true}"#);
+}
+
+#[tokio::test]
+async fn a_redelivered_turn_never_repeats_a_mutating_call() {
+    let t = spawn_with_tools(&[], 3000).await;
+    let cancel = ("m1", "cancel_order", r#"{"order_id":"A17"}"#);
+    t.app.upstream.enqueue(Reply::tool_calls(&[], &[cancel]));
+    t.app.upstream.enqueue(Reply::deltas(&["Cancelled."]));
+    t.server
+        .enqueue(Reply::plain(200, r#"{"cancelled":true}"#, Duration::ZERO));
+    let first = t
+        .app
+        .turn(&message("conv_tool_redeliver", "t1", "Cancel A17"))
+        .await;
+    assert_eq!(spoken(&first), ["Cancelled."]);
+    t.app.settle().await;
+
+    // Layercode delivers the same turn again; the model, seeing the earlier call, may
+    // still call it again: the earlier result answers.
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("m2", "cancel_order", r#"{"order_id": "A17"}"#)],
+    ));
+    t.app.upstream.enqueue(Reply::deltas(&["It is cancelled."]));
+    let again = t
+        .app
+        .turn(&message("conv_tool_redeliver", "t1", "Cancel A17"))
+        .await;
+    assert_well_formed(&again, "t1");
+    assert_eq!(spoken(&again), ["It is cancelled."]);
+    assert_eq!(t.server.requests().len(), 1, "called once");
+
+    let requests = t.app.upstream.requests();
+    let redelivered = tool_messages(&requests[2]);
+    assert_eq!(
+        redelivered[0]["tool_calls"][0]["id"], "m1",
+        "the earlier call is in view"
+    );
+    assert_eq!(redelivered[1]["content"], r#"{"cancelled":true}"#);
+    t.app.settle().await;
+    let history = t
+        .app
+        .store
+        .history("conv_tool_redeliver")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_tool_redeliver");
+    assert_eq!(history.len(), 2);
+    let ids: Vec<&str> = history[1]
+        .tool_calls
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids, ["m1", "m2"]);
+    assert_eq!(history[1].tool_results[1].content, r#"{"cancelled":true}"#);
+}
+
+#[tokio::test]
+async fn end_call_speaks_the_goodbye_then_tells_the_page_to_hang_up() {
+    let t = spawn_with_tools(&[("END_CALL_TOOL", "true")], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &["Goodbye, ", "have a nice day!"],
+        &[("e1", "end_call", "{}")],
+    ));
+    let events = t.app.turn(&message("conv_tool_end", "t1", "Bye")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["Goodbye, have a nice day!"]);
+    let data = contents(&events, "response.data");
+    assert_eq!(data.last(), Some(&json!({"action": "end_call"})));
+    assert_eq!(
+        t.app.upstream.requests().len(),
+        1,
+        "no round after the goodbye"
+    );
+    let offered = t.app.upstream.requests()[0].body["tools"].to_string();
+    assert!(offered.contains("end_call"));
+
+    // Without a goodbye, the model is asked for one, with no tools allowed.
+    t.app
+        .upstream
+        .enqueue(Reply::tool_calls(&[], &[("e2", "end_call", "{}")]));
+    t.app.upstream.enqueue(Reply::deltas(&["Goodbye!"]));
+    let events = t.app.turn(&message("conv_tool_end", "t2", "Bye now")).await;
+    assert_eq!(spoken(&events), ["Goodbye!"]);
+    assert_eq!(
+        contents(&events, "response.data").last(),
+        Some(&json!({"action": "end_call"}))
+    );
+    assert_eq!(t.app.upstream.requests()[2].body["tool_choice"], "none");
+}
+
+#[tokio::test]
+async fn a_model_failure_after_a_tool_round_ends_once_and_keeps_the_call() {
+    let t = spawn_with_tools(&[], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("g1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    t.app.upstream.set_default(Reply::status(500, "{}"));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let events = t.app.turn(&message("conv_tool_fail2", "t1", "A1?")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), [APOLOGY]);
+    t.app.settle().await;
+    let history = t.app.store.history("conv_tool_fail2").await.expect("store");
+    assert_history_well_formed(&history, "conv_tool_fail2");
+    assert_eq!(
+        history[1].tool_calls.len(),
+        1,
+        "the call that was made is kept"
+    );
+}
+
+#[tokio::test]
+async fn the_turn_log_counts_tool_calls_and_never_shows_a_tool_secret() {
+    let upstream = FakeUpstream::start().await;
+    let server = FakeUpstream::start().await;
+    let dir = tool_dir(&order_tools(&server, 3000));
+    upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("l1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    upstream.enqueue(Reply::deltas(&["It failed."]));
+    // The tool fails and echoes the request's header back in its error body.
+    server.enqueue(Reply::plain(
+        401,
+        r#"{"error":"bad token Bearer orders-secret-123"}"#,
+        Duration::ZERO,
+    ));
+    let (log, turns) = crate::binary::turn_log_with(
+        &upstream,
+        &message("conv_tool_log", "t1", "A1?"),
+        &[
+            ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+            ("ORDERS_API_KEY", "orders-secret-123"),
+        ],
+    )
+    .await;
+    assert_eq!(turns.len(), 1, "{log}");
+    let fields = &turns[0];
+    assert_eq!(fields["tool_calls"], 1, "{log}");
+    assert!(fields["tool_ms"].is_u64(), "{log}");
+    assert!(log.contains("tool call finished"), "{log}");
+    assert!(!log.contains("orders-secret-123"), "{log}");
+    let sent = upstream.requests()[1].body.to_string();
+    assert!(sent.contains("HTTP 401"), "{sent}");
+    assert!(
+        !sent.contains("orders-secret-123"),
+        "the model never reads it: {sent}"
+    );
+}
