@@ -189,6 +189,35 @@ test('the page authorizes through our server, connects, shows streamed replies a
   await phone.context.close();
 });
 
+test('after end_call the page hangs up once the goodbye is over', async () => {
+  authorizeStatus = 200;
+  let closed = false;
+  const { page, context } = await openPage((ws) => {
+    let said = false;
+    const goodbye = () => {
+      if (said) return;
+      said = true;
+      ws.send(JSON.stringify({ type: 'response.data', content: { delta: 'Goodbye, have a nice day!' }, turn_id: 't9' }));
+      ws.send(JSON.stringify({ type: 'response.data', content: { action: 'end_call' }, turn_id: 't9' }));
+      ws.send(JSON.stringify({ type: 'response.end', turn_id: 't9' }));
+    };
+    ws.onMessage((message) => {
+      if (JSON.parse(message).type === 'client.ready') goodbye();
+    });
+    ws.onClose(() => { closed = true; });
+    setTimeout(goodbye, 1500);
+  });
+  await page.click('#connect');
+  await page.waitForFunction(() => window.voicebridge.status === 'connected', null, { timeout: 20000 });
+  await page.waitForFunction(() => window.voicebridge.status === 'disconnected', null, { timeout: 15000 });
+  assert.equal(await page.textContent('.message.agent .text'), 'Goodbye, have a nice day!');
+  assert.equal(await page.textContent('.note'), 'The agent ended the call.');
+  const deadline = Date.now() + 5000;
+  while (!closed && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+  assert.ok(closed, 'the WebSocket to Layercode was closed');
+  await context.close();
+});
+
 test('an authorize failure is shown to the user', async () => {
   authorizeStatus = 402;
   const { page, context } = await openPage(() => {});
