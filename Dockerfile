@@ -17,9 +17,11 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app/target/release/voicebridge /app/voicebridge
 COPY prompts ./prompts
+COPY tools ./tools
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     SYSTEM_PROMPT_FILE=/app/prompts/system.md \
+    TOOLS_DIR=/app/tools \
     LOG_FORMAT=json
 USER voicebridge
 EXPOSE 8080

@@ -194,9 +194,13 @@ fn event(data: &str) -> Vec<u8> {
     format!("data: {data}\n\n").into_bytes()
 }
 
+/// Chooses the reply to a request when nothing is queued.
+pub type Responder = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     replies: Mutex<VecDeque<Reply>>,
+    responder: Mutex<Option<Responder>>,
     default_reply: Mutex<Option<Reply>>,
     closed: Mutex<Vec<Instant>>,
     marks: Mutex<Vec<(usize, Instant)>>,
@@ -219,6 +223,7 @@ impl FakeUpstream {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
+            responder: Mutex::new(None),
             default_reply: Mutex::new(None),
             closed: Mutex::new(Vec::new()),
             marks: Mutex::new(Vec::new()),
@@ -246,6 +251,13 @@ impl FakeUpstream {
     #[allow(dead_code)] // not every test binary uses it
     pub fn set_default(&self, reply: Reply) {
         *self.shared.default_reply.lock().expect("lock") = Some(reply);
+    }
+
+    /// Answers each request with what `responder` makes of it when nothing is queued
+    /// (concurrent requests whose answers depend on what they ask).
+    #[allow(dead_code)] // used by benches/tools.rs
+    pub fn set_responder(&self, responder: Responder) {
+        *self.shared.responder.lock().expect("lock") = Some(responder);
     }
 
     /// How many connections clients have opened.
@@ -278,12 +290,12 @@ async fn serve(mut socket: TcpStream, shared: Arc<Shared>) {
     let _ = socket.set_nodelay(true);
     shared.connections.fetch_add(1, Ordering::Relaxed);
     while let Some(recorded) = read_request(&mut socket).await {
+        let responder = shared.responder.lock().expect("lock").clone();
+        let chosen = responder.map(|respond| respond(&recorded));
         shared.requests.lock().expect("lock").push(recorded);
-        let reply = shared
-            .replies
-            .lock()
-            .expect("lock")
-            .pop_front()
+        let queued = shared.replies.lock().expect("lock").pop_front();
+        let reply = queued
+            .or(chosen)
             .or_else(|| shared.default_reply.lock().expect("lock").clone())
             .unwrap_or_else(|| Reply::deltas(&["Hello ", "there. ", "How can I help?"]));
         if !matches!(write_reply(&mut socket, reply, &shared).await, Ok(true)) {
@@ -358,7 +370,8 @@ async fn write_reply(
             body,
             after,
         } => {
-            if until_closed(socket, tokio::time::sleep(after)).await {
+            // A zero pause must not wait for the timer's next tick (about a millisecond).
+            if !after.is_zero() && until_closed(socket, tokio::time::sleep(after)).await {
                 shared.closed.lock().expect("lock").push(Instant::now());
                 return Ok(false);
             }

@@ -687,3 +687,24 @@ async fn the_turn_log_counts_tool_calls_and_never_shows_a_tool_secret() {
         "the model never reads it: {sent}"
     );
 }
+
+#[test]
+fn the_example_tool_files_load() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tools");
+    let env = |name: &str| match name {
+        "ORDERS_API_BASE" => Some("https://api.example.com".to_string()),
+        "ORDERS_API_KEY" => Some("k".to_string()),
+        _ => None,
+    };
+    let toolbox = voicebridge::tools::Toolbox::load(std::path::Path::new(dir), &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = toolbox.tools().iter().map(|t| t.name()).collect();
+    assert_eq!(names, ["cancel_order", "get_order", "get_weather"]);
+    assert!(toolbox.get("cancel_order").expect("loaded").mutating());
+    assert!(!toolbox.get("get_weather").expect("loaded").mutating());
+    // The repository's own tools/ folder holds no tool: nothing is offered by default.
+    let own = concat!(env!("CARGO_MANIFEST_DIR"), "/tools");
+    let empty = voicebridge::tools::Toolbox::load(std::path::Path::new(own), &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(empty.is_empty());
+}
