@@ -201,6 +201,18 @@ impl<'a> Client<'a> {
                             .unwrap_or("error");
                         writeln!(out, "  ! the model failed ({code})")?;
                     }
+                    Some("response.data") if event["content"].get("tool").is_some() => {
+                        let tool = &event["content"]["tool"];
+                        let name = tool["name"].as_str().unwrap_or("?");
+                        let status = tool["status"].as_str().unwrap_or("?");
+                        match tool["ms"].as_u64() {
+                            Some(ms) => writeln!(out, "  [tool {name} {status}, {ms} ms]")?,
+                            None => writeln!(out, "  [tool {name} {status}]")?,
+                        }
+                    }
+                    Some("response.data") if event["content"]["action"] == "end_call" => {
+                        writeln!(out, "  [the agent ended the call]")?;
+                    }
                     _ => {}
                 }
             }

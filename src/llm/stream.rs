@@ -177,6 +177,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_recorded_tool_call_assembles_the_same_at_every_split_point() {
+        let bytes = fixture("llmock-tool-call.sse");
+        let expected = [crate::session::ToolCall::new(
+            "call_ce3a825d7ab04af697a0bfaf",
+            "get_weather",
+            "{\"city\": \"mock-city\"}",
+        )];
+        for cut in 1..bytes.len() {
+            let parts = [bytes[..cut].to_vec(), bytes[cut..].to_vec()];
+            let body =
+                futures_util::stream::iter(parts.map(|p| Ok::<_, std::io::Error>(Bytes::from(p))));
+            let mut stream = ReplyStream::new(body);
+            let mut calls = crate::llm::CallAssembler::default();
+            while let Some(item) = stream.next().await {
+                item.expect("decodes")
+                    .tool_calls
+                    .into_iter()
+                    .for_each(|c| calls.push(c));
+            }
+            assert_eq!(stream.finish_reason(), Some("tool_calls"));
+            assert_eq!(calls.finish("t"), expected, "cut at {cut}");
+        }
+    }
+
+    #[tokio::test]
     async fn done_without_a_finish_reason_is_a_cut_off_reply() {
         let (text, _, outcome) =
             whole(&fixture("llama-cpp-server-cut-by-another-request.sse")).await;

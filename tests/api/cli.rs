@@ -114,6 +114,34 @@ async fn chat_speaks_like_layercode_and_prints_what_is_said() {
 }
 
 #[tokio::test]
+async fn chat_shows_tool_calls_as_they_start_and_finish() {
+    let server = FakeUpstream::start().await;
+    server.enqueue(Reply::plain(
+        200,
+        crate::tools::ORDER_BODY,
+        std::time::Duration::ZERO,
+    ));
+    let dir = crate::tools::tool_dir(&crate::tools::order_tools(&server, 3000));
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "k"),
+    ])
+    .await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("c1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
+    let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+    let output = run(&["chat", "--url", &app.address], env, "Where is A1?\n").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("  [tool get_order started]\n"), "{stdout}");
+    assert!(stdout.contains("  [tool get_order finished, "), "{stdout}");
+    assert!(stdout.contains("agent> It ships tomorrow."), "{stdout}");
+}
+
+#[tokio::test]
 async fn chat_reports_a_wrong_secret_clearly() {
     let app = spawn_app().await;
     let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", "whsec_wrong")]);

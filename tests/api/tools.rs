@@ -708,3 +708,45 @@ fn the_example_tool_files_load() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(empty.is_empty());
 }
+
+#[tokio::test]
+async fn words_before_a_call_are_heard_while_the_tool_runs_and_long_results_are_cut() {
+    let t = spawn_with_tools(&[("TOOL_RESULT_MAX_CHARS", "20")], 3000).await;
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &["Let me check that. "],
+        &[("w1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    t.app.upstream.enqueue(Reply::deltas(&["It shipped."]));
+    let long = format!(r#"{{"status":"shipped","log":"{}"}}"#, "x".repeat(500));
+    t.server
+        .enqueue(Reply::plain(200, &long, Duration::from_millis(800)));
+    let started = std::time::Instant::now();
+    let response = t
+        .app
+        .post_webhook(&message("conv_tool_early", "t1", "A1?"))
+        .await;
+    let mut reader = SseReader::new(response);
+    let first = reader.until_spoken().await;
+    assert_eq!(first.last().expect("tts")["content"], "Let me check that.");
+    assert!(
+        started.elapsed() < Duration::from_millis(700),
+        "spoken before the tool answered: {:?}",
+        started.elapsed()
+    );
+    let rest = reader.collect().await;
+    assert_eq!(
+        spoken(&rest),
+        ["One moment while I look that up.", "It shipped."],
+        "the filler after 500 ms, then the answer"
+    );
+    let result = tool_messages(&t.app.upstream.requests()[1])[1]["content"]
+        .as_str()
+        .expect("text")
+        .to_string();
+    assert!(result.starts_with(r#"{"status":"shipped","#), "{result}");
+    assert!(
+        result.contains("[cut: the result was longer than 20 characters]"),
+        "{result}"
+    );
+    assert!(result.chars().count() < 80, "{result}");
+}
