@@ -122,6 +122,13 @@ impl<'a> ReplyRun<'a> {
                     calls = calls.len(),
                     "model called tools it may not call now"
                 );
+                if tools_disabled && self.spoken.sentences == 0 {
+                    // The rounds ran out and the model still would not answer in words.
+                    self.apology(
+                        "tool_rounds_exhausted",
+                        "The model kept calling tools past TOOL_MAX_ROUNDS.",
+                    );
+                }
                 return Ok(());
             }
             let said_goodbye = !self.round_text.trim().is_empty();
@@ -600,15 +607,19 @@ impl<'a> ReplyRun<'a> {
 
     /// Tells the user briefly that the model failed, and the browser why.
     pub(super) fn apologise(&mut self, error: &LlmError) {
+        self.apology(
+            error.code(),
+            "The language model failed to answer this turn.",
+        );
+    }
+
+    fn apology(&mut self, code: &str, message: &str) {
         if !self.settings.apology.is_empty() {
             self.spoken
                 .speak(self.caller, self.settings.apology.clone());
         }
         self.caller.send(TurnEvent::Data(json!({
-            "error": {
-                "code": error.code(),
-                "message": "The language model failed to answer this turn.",
-            }
+            "error": { "code": code, "message": message }
         })));
     }
 

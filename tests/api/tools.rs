@@ -425,6 +425,25 @@ async fn past_the_round_limit_the_model_must_answer_in_words() {
         1,
         "the unmade call is not stored"
     );
+
+    // A model that says nothing at all past the limit: the user hears the apology.
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("r3", "get_order", r#"{"order_id":"A3"}"#)],
+    ));
+    t.app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("r4", "get_order", r#"{"order_id":"A4"}"#)],
+    ));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let events = t
+        .app
+        .turn(&message("conv_tool_rounds", "t2", "Again"))
+        .await;
+    assert_well_formed(&events, "t2");
+    assert_eq!(spoken(&events), [APOLOGY]);
+    assert_eq!(error_codes(&events), ["tool_rounds_exhausted"]);
 }
 
 /// Starts a turn whose tool call hangs until `gate`, reads until the tool was called,
