@@ -35,6 +35,8 @@ pub enum StoreOperation {
     Claim,
     /// Giving a conversation up across machines.
     Release,
+    /// Storing what the page sent (`data`), or reading it for a turn.
+    ClientContext,
 }
 
 impl StoreOperation {
@@ -45,6 +47,7 @@ impl StoreOperation {
             Self::RecordReply => "record_reply",
             Self::Claim => "claim",
             Self::Release => "release",
+            Self::ClientContext => "client_context",
         }
     }
 }

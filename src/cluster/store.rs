@@ -2,6 +2,9 @@
 //! (`conv:{id}`) with a version `v`, the JSON messages `m` and their format `f`, expiring
 //! after the idle TTL (Redis expires it; no sweeper).
 //!
+//! The page's client variables (`session::client`) are the JSON object `c`, written with
+//! the history under the same version.
+//!
 //! Formats: 1 (no `f`) is role, content and turn bookkeeping; 2 adds `tool_calls` and
 //! `tool_results` on assistant messages, in OpenAI's shapes. A machine reads every format
 //! up to its own and refuses a newer one (an error, not a silent loss of tool calls); an
@@ -22,7 +25,7 @@ use redis::{AsyncCommands, Script};
 
 use super::{connection_config, random_u64, Keys};
 use crate::session::history::{ChatMessage, Heard, History, HistoryLimits};
-use crate::session::{SessionStore, StoreError};
+use crate::session::{merge_client, ClientVars, SessionStore, StoreError};
 
 /// Conflicts retried before a write gives up. Conflicts need webhooks for one
 /// conversation arriving together; the stress test runs forty at once.
@@ -34,7 +37,7 @@ const FORMAT: u32 = 2;
 const COMPARE_AND_SET: &str = r"
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'f', ARGV[5])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'f', ARGV[5], 'c', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 ";
@@ -87,20 +90,19 @@ impl RedisStore {
         })
     }
 
-    /// Reads a conversation's version and history; a history that an older version stored
-    /// breaking the rules comes back repaired (see `History`).
-    async fn load(&self, key: &str) -> Result<(String, History), StoreError> {
+    /// Reads a conversation's version, history and client variables; a history that an
+    /// older version stored breaking the rules comes back repaired (see `History`).
+    async fn load(&self, key: &str) -> Result<(String, History, ClientVars), StoreError> {
         let mut connection = self.connection.clone();
-        let (version, messages, format): (Option<String>, Option<String>, Option<String>) =
-            connection
-                .hget(key, &["v", "m", "f"])
-                .await
-                .map_err(failed)?;
+        type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+        let (version, messages, format, client): Fields = connection
+            .hget(key, &["v", "m", "f", "c"])
+            .await
+            .map_err(failed)?;
         let format = format.map_or(Some(1), |f| f.parse::<u32>().ok());
         if format.is_none_or(|f| f > FORMAT) {
             return Err(StoreError(format!(
-                "this conversation was stored in a newer format than this version reads ({})",
-                FORMAT
+                "this conversation was stored in a newer format than this version reads ({FORMAT})"
             )));
         }
         let history = match messages {
@@ -108,23 +110,28 @@ impl RedisStore {
                 .map_err(|e| StoreError(format!("stored history is not readable: {e}")))?,
             None => History::new(),
         };
-        Ok((version.unwrap_or_default(), history))
+        // Client variables are context, not record: unreadable ones start afresh.
+        let client = client
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        Ok((version.unwrap_or_default(), history, client))
     }
 
-    /// Applies `update` to the conversation's history atomically.
+    /// Applies `update` to the conversation's history and client variables atomically.
     async fn update<T>(
         &self,
         conversation: &str,
-        mut update: impl FnMut(&mut History) -> T,
+        mut update: impl FnMut(&mut History, &mut ClientVars) -> T,
     ) -> Result<T, StoreError> {
         let key = self.keys.conversation(conversation);
         let ttl_ms = self.ttl.as_millis().max(1) as u64;
         for attempt in 0..MAX_ATTEMPTS {
-            let (version, mut history) = self.load(&key).await?;
-            let output = update(&mut history);
+            let (version, mut history, mut client) = self.load(&key).await?;
+            let output = update(&mut history, &mut client);
             let next = version.parse::<u64>().unwrap_or(0) + 1;
-            let json = serde_json::to_string(&history)
-                .map_err(|e| StoreError(format!("cannot encode history: {e}")))?;
+            let encode = |e: serde_json::Error| StoreError(format!("cannot encode history: {e}"));
+            let json = serde_json::to_string(&history).map_err(encode)?;
+            let client = serde_json::to_string(&client).map_err(encode)?;
             let mut connection = self.connection.clone();
             let written: i64 = self
                 .compare_and_set
@@ -134,6 +141,7 @@ impl RedisStore {
                 .arg(json)
                 .arg(ttl_ms)
                 .arg(FORMAT)
+                .arg(client)
                 .invoke_async(&mut connection)
                 .await
                 .map_err(failed)?;
@@ -165,7 +173,7 @@ impl SessionStore for RedisStore {
         heard: Option<Heard>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let limits = self.limits;
-        self.update(conversation, |history| {
+        self.update(conversation, |history, _| {
             history.begin_turn(user.clone(), heard.as_ref(), limits)
         })
         .await
@@ -173,14 +181,28 @@ impl SessionStore for RedisStore {
 
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
         let limits = self.limits;
-        self.update(conversation, |history| {
+        self.update(conversation, |history, _| {
             history.record_reply(reply.clone(), limits);
         })
         .await
     }
 
+    async fn merge_client(
+        &self,
+        conversation: &str,
+        update: ClientVars,
+    ) -> Result<bool, StoreError> {
+        self.update(conversation, |_, client| merge_client(client, update.clone()))
+            .await
+    }
+
+    async fn client(&self, conversation: &str) -> Result<ClientVars, StoreError> {
+        let (_, _, client) = self.load(&self.keys.conversation(conversation)).await?;
+        Ok(client)
+    }
+
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
-        let (_, history) = self.load(&self.keys.conversation(conversation)).await?;
+        let (_, history, _) = self.load(&self.keys.conversation(conversation)).await?;
         Ok(history.into_messages())
     }
 

@@ -11,6 +11,7 @@ use crate::session::HistoryLimits;
 use crate::speech::SpeechSettings;
 
 mod agent;
+mod agents;
 mod chat;
 mod llm;
 mod logging;
@@ -24,6 +25,7 @@ mod url;
 mod web;
 
 pub use agent::DEFAULT_APOLOGY;
+pub use agents::{AgentConfig, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
@@ -69,6 +71,8 @@ pub struct Settings {
     pub web: WebSettings,
     /// Tools the model may call.
     pub tools: ToolSettings,
+    /// The agents this deployment answers for (one, from the environment, by default).
+    pub agents: AgentsConfig,
     /// Longest wait for in-flight turns when stopping.
     pub shutdown_grace: Duration,
     /// Bearer token protecting `GET /metrics`; open when unset.
@@ -98,6 +102,34 @@ impl Settings {
         let (log_filter, log_format) = logging::logging(&get)?;
         let speech = speech::speech_config(&get)?;
         let session = session::session_config(&get)?;
+        let web = web::web_settings(&get)?;
+        let tools = tools::tool_settings(&get)?;
+        let agents = agents::agents_config(
+            &get,
+            &agents::EnvAgent {
+                prompt_file: &texts.system_prompt_file,
+                welcome: &texts.welcome_message,
+                apology: &texts.apology_message,
+                webhook_secret: server.webhook_secret.as_ref(),
+                layercode_agent_id: web.agent_id.as_deref(),
+                llm: &llm,
+                allow_unsigned: server.allow_unsigned,
+            },
+        )?;
+        for agent in &agents.agents {
+            for tool in agent.tools.iter().flatten() {
+                if tools.toolbox.get(tool).is_none() && tool != crate::turn::END_CALL {
+                    return Err(ConfigError::new(
+                        "AGENTS_DIR",
+                        format!(
+                            "{}: tools: `{tool}` is not a tool in {}",
+                            agent.file.as_deref().unwrap_or(agents.dir.as_path()).display(),
+                            tools.dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Self {
             host: server.host,
             port: server.port,
@@ -113,8 +145,9 @@ impl Settings {
             max_conversations: session.max_conversations,
             session_store_url: session.store_url,
             session_store_prefix: session.store_prefix,
-            web: web::web_settings(&get)?,
-            tools: tools::tool_settings(&get)?,
+            web,
+            tools,
+            agents,
             shutdown_grace: server.shutdown_grace,
             metrics_token: server.metrics_token,
             log_filter,

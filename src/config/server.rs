@@ -22,6 +22,7 @@ pub(super) struct ServerConfig {
     pub(super) host: IpAddr,
     pub(super) port: u16,
     pub(super) webhook_secret: Option<Secret>,
+    pub(super) allow_unsigned: bool,
     pub(super) shutdown_grace: Duration,
     pub(super) metrics_token: Option<Secret>,
 }
@@ -36,10 +37,16 @@ pub(super) fn server_config(get: &Get, lookup: &Get) -> Result<ServerConfig, Con
             .map_err(|_| ConfigError::new("HOST", format!("`{v}` is not an IP address")))?,
         None => IpAddr::from(DEFAULT_HOST),
     };
+    let allow_unsigned = parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))?;
     Ok(ServerConfig {
         host,
         port: parse_or("PORT", get("PORT"), DEFAULT_PORT)?,
-        webhook_secret: webhook_secret(get, lookup)?,
+        // Required unless unsigned webhooks are allowed, or every agent file has its own
+        // (checked with the agents).
+        webhook_secret: lookup("LAYERCODE_WEBHOOK_SECRET")
+            .filter(|v| !v.is_empty())
+            .map(Secret::new),
+        allow_unsigned,
         shutdown_grace: Duration::from_secs(parse_or(
             "SHUTDOWN_GRACE_SECS",
             get("SHUTDOWN_GRACE_SECS"),
@@ -47,20 +54,4 @@ pub(super) fn server_config(get: &Get, lookup: &Get) -> Result<ServerConfig, Con
         )?),
         metrics_token: get("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
     })
-}
-
-/// `LAYERCODE_WEBHOOK_SECRET`, required unless `ALLOW_UNSIGNED_WEBHOOKS=true`.
-fn webhook_secret(get: &Get, lookup: &Get) -> Result<Option<Secret>, ConfigError> {
-    let allow_unsigned = parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))?;
-    let secret = lookup("LAYERCODE_WEBHOOK_SECRET")
-        .filter(|v| !v.is_empty())
-        .map(Secret::new);
-    if secret.is_none() && !allow_unsigned {
-        return Err(ConfigError::new(
-            "LAYERCODE_WEBHOOK_SECRET",
-            "is required (copy it from the Layercode dashboard); for local development \
-             only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
-        ));
-    }
-    Ok(secret)
 }

@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::read_body;
 use crate::error::ApiError;
+use crate::metrics::StoreOperation;
 use crate::session::Heard;
 use crate::sse::{SpeechTiming, SseBody};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub async fn receive_webhook(
         }
         EventKind::SessionEnd => Ok(acknowledge("session.end")),
         EventKind::SessionUpdate => Ok(acknowledge("session.update")),
-        EventKind::Data => Ok(acknowledge("data")),
+        EventKind::Data => Ok(client_data(&state, event).await),
         EventKind::Other(kind) => Ok(acknowledge(&kind)),
     }
 }
@@ -144,6 +145,35 @@ fn stream_turn(
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .streaming(body)
+}
+
+/// A `data` event: what the page sent joins the conversation's client variables, which
+/// templates read from the next turn on. A running turn is not touched. Answered as
+/// Layercode expects, with plain JSON.
+async fn client_data(state: &AppState, event: WebhookEvent) -> HttpResponse {
+    let answer = |received: bool, error: Option<&str>| {
+        let mut content = serde_json::json!({ "received": received });
+        if let Some(error) = error {
+            content["error"] = error.into();
+        }
+        HttpResponse::Ok().json(serde_json::json!({"type": "response.data", "content": content}))
+    };
+    let conversation = event.conversation_key().map(str::to_string);
+    let (Some(conversation), Some(update)) = (conversation, event.data) else {
+        return answer(false, Some("a data event needs `conversation_id` and an object in `data`"));
+    };
+    match state.agent.store().merge_client(&conversation, update).await {
+        Ok(true) => answer(true, None),
+        Ok(false) => answer(
+            false,
+            Some("the page's context would exceed the size limit; nothing was changed"),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "storing the page's data failed");
+            state.metrics.store_failed(StoreOperation::ClientContext);
+            answer(false, Some("the page's context could not be stored"))
+        }
+    }
 }
 
 fn acknowledge(kind: &str) -> HttpResponse {

@@ -25,6 +25,7 @@ where
     unanswered_user_messages_merge(make()).await;
     heard_text_replaces_the_reply(make()).await;
     tool_calls_round_trip(make()).await;
+    client_variables_merge_and_stay_bounded(make()).await;
     truncates_to_the_limits(make()).await;
     conversations_are_isolated(make()).await;
     concurrent_writes_stay_well_formed(make()).await;
@@ -150,6 +151,30 @@ async fn tool_calls_round_trip(store: Arc<dyn SessionStore>) {
         .expect("store");
     assert_eq!(next[1].tool_results, reply.tool_results);
     assert!(is_well_formed(&next));
+}
+
+async fn client_variables_merge_and_stay_bounded(store: Arc<dyn SessionStore>) {
+    let object = |value: serde_json::Value| match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("an object literal"),
+    };
+    assert!(store.client("c-client").await.expect("store").is_empty());
+    let page = object(serde_json::json!({"page": "/pricing", "plan": "pro"}));
+    assert!(store.merge_client("c-client", page).await.expect("store"));
+    let turn = store
+        .begin_turn("c-client", ChatMessage::user("Hi", "t1"), None)
+        .await
+        .expect("store");
+    assert_eq!(turn.len(), 1, "client variables are not history");
+    let change = object(serde_json::json!({"page": "/checkout", "plan": null}));
+    assert!(store.merge_client("c-client", change).await.expect("store"));
+    let huge = object(serde_json::json!({"blob": "x".repeat(super::CLIENT_MAX_BYTES)}));
+    assert!(!store.merge_client("c-client", huge).await.expect("store"));
+    assert_eq!(
+        serde_json::Value::Object(store.client("c-client").await.expect("store")),
+        serde_json::json!({"page": "/checkout"})
+    );
+    assert_eq!(store.history("c-client").await.expect("store").len(), 1);
 }
 
 async fn truncates_to_the_limits(store: Arc<dyn SessionStore>) {

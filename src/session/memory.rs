@@ -35,11 +35,19 @@ use lru::LruCache;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::client::{merge_client, ClientVars};
 use super::history::{ChatMessage, Heard, History, HistoryLimits};
 use super::store::{SessionStore, StoreError};
 
-/// One conversation's history, shared between the list and the operations using it.
-type SharedHistory = Arc<Mutex<History>>;
+/// One conversation's history and client variables.
+#[derive(Debug, Default)]
+struct Record {
+    history: History,
+    client: ClientVars,
+}
+
+/// One conversation's record, shared between the list and the operations using it.
+type SharedHistory = Arc<Mutex<Record>>;
 
 /// How many idle conversations the sweeper removes per hold of the list's mutex, so a
 /// large sweep never keeps turns waiting for long.
@@ -79,8 +87,8 @@ impl MemoryStore {
         }
     }
 
-    /// Runs `update` on a conversation's history, creating it (and making room) if new.
-    fn with_conversation<T>(&self, key: &str, update: impl FnOnce(&mut History) -> T) -> T {
+    /// Runs `update` on a conversation's record, creating it (and making room) if new.
+    fn with_conversation<T>(&self, key: &str, update: impl FnOnce(&mut Record) -> T) -> T {
         let history = self.use_conversation(key);
         let mut history = lock(&history);
         update(&mut history)
@@ -142,17 +150,36 @@ impl SessionStore for MemoryStore {
         heard: Option<Heard>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let limits = self.limits;
-        Ok(self.with_conversation(conversation, |history| {
-            history.begin_turn(user, heard.as_ref(), limits)
+        Ok(self.with_conversation(conversation, |record| {
+            record.history.begin_turn(user, heard.as_ref(), limits)
         }))
     }
 
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
         let limits = self.limits;
-        self.with_conversation(conversation, |history| {
-            history.record_reply(reply, limits);
+        self.with_conversation(conversation, |record| {
+            record.history.record_reply(reply, limits);
         });
         Ok(())
+    }
+
+    async fn merge_client(
+        &self,
+        conversation: &str,
+        update: ClientVars,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with_conversation(conversation, |record| {
+            merge_client(&mut record.client, update)
+        }))
+    }
+
+    async fn client(&self, conversation: &str) -> Result<ClientVars, StoreError> {
+        let record = lock(&self.conversations)
+            .peek(conversation)
+            .map(|c| c.history.clone());
+        Ok(record
+            .map(|r| lock(&r).client.clone())
+            .unwrap_or_default())
     }
 
     /// A look that does not count as use: reading a history leaves its place in the list
@@ -162,7 +189,7 @@ impl SessionStore for MemoryStore {
             .peek(conversation)
             .map(|c| c.history.clone());
         Ok(history
-            .map(|h| lock(&h).messages().to_vec())
+            .map(|h| lock(&h).history.messages().to_vec())
             .unwrap_or_default())
     }
 

@@ -1,6 +1,7 @@
 //! Conversation history: the message types and rules (pure), the store trait, and the
 //! in-memory store with its idle sweeper.
 
+pub mod client;
 pub mod history;
 pub mod memory;
 pub mod store;
@@ -8,6 +9,7 @@ pub mod store;
 #[cfg(test)]
 pub mod conformance;
 
+pub use client::{merge_client, ClientVars, CLIENT_MAX_BYTES};
 pub use history::{
     ChatMessage, FunctionCall, Heard, History, HistoryLimits, Role, ToolCall, ToolResult, NO_RESULT,
 };

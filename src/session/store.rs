@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::client::ClientVars;
 use super::history::{ChatMessage, Heard};
 
 /// A store operation failed (a networked store lost its connection, say).
@@ -34,6 +35,15 @@ pub trait SessionStore: Send + Sync + 'static {
     /// (marked interrupted when cut short). One reply per `turn_id`; empty replies are
     /// dropped.
     async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError>;
+
+    /// Merges what the page sent in a `data` event into the conversation's client
+    /// variables (see `session::client`), creating the conversation if new. `Ok(false)`
+    /// when the result would be too large; nothing changes then.
+    async fn merge_client(&self, conversation: &str, update: ClientVars)
+        -> Result<bool, StoreError>;
+
+    /// The conversation's client variables (empty when none or unknown).
+    async fn client(&self, conversation: &str) -> Result<ClientVars, StoreError>;
 
     /// The whole stored history of a conversation, oldest first (empty when unknown).
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError>;

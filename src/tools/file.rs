@@ -277,7 +277,7 @@ pub(crate) fn parse_tool(
 
 /// A TOML error as `line L, column C: message`, without quoting the file's text (which may
 /// hold a secret written in by hand).
-fn toml_problem(e: &toml::de::Error, text: &str) -> String {
+pub(crate) fn toml_problem(e: &toml::de::Error, text: &str) -> String {
     match e.span() {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);
@@ -489,7 +489,7 @@ fn lookup(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Str
 }
 
 /// `text` with every `${VAR}` replaced by its value.
-fn resolve_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn resolve_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::new();
     for piece in scan(text, false)? {
         match piece {

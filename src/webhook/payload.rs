@@ -76,6 +76,16 @@ pub struct WebhookEvent {
     pub text: Option<String>,
     /// What was heard of the previous turn, on `message`.
     pub interruption_context: Option<InterruptionContext>,
+    /// Context set at authorization (`metadata`), when it is an object.
+    pub metadata: Option<serde_json::Value>,
+    /// More context set at authorization (`custom_metadata`), when it is an object.
+    pub custom_metadata: Option<serde_json::Value>,
+    /// The caller's number, on phone sessions.
+    pub from_phone_number: Option<String>,
+    /// The number called, on phone sessions.
+    pub to_phone_number: Option<String>,
+    /// What the page sent, on `data` (an object; anything else is absent).
+    pub data: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl WebhookEvent {
@@ -119,6 +129,11 @@ struct RawEvent {
     turn_id: Option<serde_json::Value>,
     text: Option<serde_json::Value>,
     interruption_context: Option<serde_json::Value>,
+    metadata: Option<serde_json::Value>,
+    custom_metadata: Option<serde_json::Value>,
+    from_phone_number: Option<serde_json::Value>,
+    to_phone_number: Option<serde_json::Value>,
+    data: Option<serde_json::Value>,
 }
 
 /// Parses a webhook body. Unknown fields are ignored; known fields with the wrong JSON
@@ -147,7 +162,23 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, PayloadError> {
         turn_id: id_field("turn_id", raw.turn_id)?,
         text: string_field("text", raw.text)?,
         interruption_context,
+        // Context is advisory too: a shape we cannot use is left out, never refused.
+        metadata: raw.metadata.filter(serde_json::Value::is_object),
+        custom_metadata: raw.custom_metadata.filter(serde_json::Value::is_object),
+        from_phone_number: text_or_none(raw.from_phone_number),
+        to_phone_number: text_or_none(raw.to_phone_number),
+        data: match raw.data {
+            Some(serde_json::Value::Object(map)) => Some(map),
+            _ => None,
+        },
     })
+}
+
+fn text_or_none(value: Option<serde_json::Value>) -> Option<String> {
+    match value {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    }
 }
 
 fn wrong(field: &'static str, expected: &'static str) -> PayloadError {
@@ -254,6 +285,21 @@ mod tests {
         let body = br#"{"type":"message","session_id":"s","turn_id":"t","text":"hi","interruption_context":{"previous_turn_interrupted":null,"words_heard":7.5}}"#;
         let event = parse(body).expect("the turn still counts");
         assert_eq!(event.interruption_context, None);
+    }
+
+    #[test]
+    fn caller_context_is_read_and_unusable_shapes_are_left_out() {
+        let body = br#"{"type":"message","session_id":"s","turn_id":"t","text":"hi","metadata":{"name":"Ana"},"custom_metadata":{"tier":"gold"},"from_phone_number":"+15550100","to_phone_number":"+15550199"}"#;
+        let event = parse(body).expect("valid");
+        assert_eq!(event.metadata, Some(serde_json::json!({"name": "Ana"})));
+        assert_eq!(event.custom_metadata, Some(serde_json::json!({"tier": "gold"})));
+        assert_eq!(event.from_phone_number.as_deref(), Some("+15550100"));
+        assert_eq!(event.to_phone_number.as_deref(), Some("+15550199"));
+        let odd = br#"{"type":"data","session_id":"s","metadata":"x","from_phone_number":5,"data":[1]}"#;
+        let event = parse(odd).expect("still valid");
+        assert_eq!((event.metadata, event.from_phone_number, event.data), (None, None, None));
+        let data = parse(br#"{"type":"data","session_id":"s","data":{"page":"/x"}}"#).expect("valid");
+        assert_eq!(data.data.map(|d| d.len()), Some(1));
     }
 
     #[test]

@@ -1,0 +1,289 @@
+//! Several agents in one deployment: `AGENTS_DIR` (default `agents/`) holds one
+//! `<name>.toml` per agent. Each file names its prompt file, phrases, webhook secret and
+//! Layercode agent id, and may override any model setting (`model` for `LLM_MODEL`,
+//! `temperature` for `LLM_TEMPERATURE`, …) and pick a subset of the tools. Whatever a file
+//! leaves out comes from the environment, as for the single agent. A folder that is
+//! missing or holds no agent file means today's single agent, configured from the
+//! environment alone.
+
+use std::path::{Path, PathBuf};
+
+use super::llm::{llm_settings, LlmSettings};
+use super::parse::Get;
+use super::{ConfigError, Secret};
+use crate::tools::file::{resolve_env, toml_problem};
+
+/// `AGENTS_DIR`: relative to the working directory, like the prompt file.
+const DEFAULT_AGENTS_DIR: &str = "agents";
+
+/// The name of the agent configured from the environment alone.
+pub const DEFAULT_AGENT_NAME: &str = "default";
+
+/// Keys of an agent file that override a variable of the environment, with it.
+const OVERRIDES: [(&str, &str); 14] = [
+    ("model", "LLM_MODEL"),
+    ("base_url", "LLM_BASE_URL"),
+    ("api_key", "LLM_API_KEY"),
+    ("temperature", "LLM_TEMPERATURE"),
+    ("max_tokens", "LLM_MAX_TOKENS"),
+    ("fallbacks", "LLM_FALLBACKS"),
+    ("connect_timeout_ms", "LLM_CONNECT_TIMEOUT_MS"),
+    ("first_token_timeout_ms", "LLM_FIRST_TOKEN_TIMEOUT_MS"),
+    ("idle_timeout_ms", "LLM_IDLE_TIMEOUT_MS"),
+    ("turn_timeout_ms", "LLM_TURN_TIMEOUT_MS"),
+    ("max_retries", "LLM_MAX_RETRIES"),
+    ("thinking_filler_after_ms", "THINKING_FILLER_AFTER_MS"),
+    ("thinking_filler_text", "THINKING_FILLER_TEXT"),
+    ("apology", "APOLOGY_MESSAGE"),
+];
+
+/// Keys of an agent file that are its own.
+const OWN: [&str; 5] = [
+    "prompt_file",
+    "welcome",
+    "webhook_secret",
+    "layercode_agent_id",
+    "tools",
+];
+
+/// One agent's configuration.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Its name: the file's stem, or [`DEFAULT_AGENT_NAME`].
+    pub name: String,
+    /// The file it came from; `None` for the agent from the environment.
+    pub file: Option<PathBuf>,
+    /// Its system prompt file (a template).
+    pub prompt_file: PathBuf,
+    /// Spoken on `session.start` (a template); empty means a silent start.
+    pub welcome: String,
+    /// Spoken when the model fails (a template).
+    pub apology: String,
+    /// The secret its webhooks are signed with; `None` only with unsigned webhooks allowed.
+    pub webhook_secret: Option<Secret>,
+    /// Its Layercode agent id, for the voice page and `/authorize`.
+    pub layercode_agent_id: Option<String>,
+    /// Its model settings.
+    pub llm: LlmSettings,
+    /// The tools it may call, by name; `None` means every tool in `TOOLS_DIR`.
+    pub tools: Option<Vec<String>>,
+}
+
+/// The agents part of [`super::Settings`].
+#[derive(Debug, Clone)]
+pub struct AgentsConfig {
+    /// Where agent files are read from.
+    pub dir: PathBuf,
+    /// The agents, sorted by name; one named `default` when the folder has none.
+    pub agents: Vec<AgentConfig>,
+    /// The agent `POST /agent` answers for.
+    pub default: String,
+    /// True when the agents came from files: their conversations are kept apart.
+    pub from_files: bool,
+}
+
+/// What the environment says for the single agent (and the fallback for every file).
+pub(super) struct EnvAgent<'a> {
+    pub(super) prompt_file: &'a Path,
+    pub(super) welcome: &'a str,
+    pub(super) apology: &'a str,
+    pub(super) webhook_secret: Option<&'a Secret>,
+    pub(super) layercode_agent_id: Option<&'a str>,
+    pub(super) llm: &'a LlmSettings,
+    pub(super) allow_unsigned: bool,
+}
+
+/// Reads `AGENTS_DIR` and `DEFAULT_AGENT`.
+pub(super) fn agents_config(get: &Get, env: &EnvAgent<'_>) -> Result<AgentsConfig, ConfigError> {
+    let dir = PathBuf::from(get("AGENTS_DIR").unwrap_or_else(|| DEFAULT_AGENTS_DIR.into()));
+    let files = agent_files(&dir)?;
+    if files.is_empty() {
+        if env.webhook_secret.is_none() && !env.allow_unsigned {
+            return Err(missing_secret());
+        }
+        let agent = AgentConfig {
+            name: DEFAULT_AGENT_NAME.into(),
+            file: None,
+            prompt_file: env.prompt_file.to_path_buf(),
+            welcome: env.welcome.to_string(),
+            apology: env.apology.to_string(),
+            webhook_secret: env.webhook_secret.cloned(),
+            layercode_agent_id: env.layercode_agent_id.map(str::to_string),
+            llm: env.llm.clone(),
+            tools: None,
+        };
+        if let Some(name) = get("DEFAULT_AGENT").filter(|n| n.trim() != DEFAULT_AGENT_NAME) {
+            return Err(ConfigError::new(
+                "DEFAULT_AGENT",
+                format!("`{name}` names no agent: {} holds no agent files", dir.display()),
+            ));
+        }
+        return Ok(AgentsConfig {
+            dir,
+            agents: vec![agent],
+            default: DEFAULT_AGENT_NAME.into(),
+            from_files: false,
+        });
+    }
+    let agents = files
+        .iter()
+        .map(|path| agent_file(path, get, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    let default = match get("DEFAULT_AGENT").map(|n| n.trim().to_string()) {
+        Some(name) if agents.iter().any(|a| a.name == name) => name,
+        Some(name) => {
+            return Err(ConfigError::new(
+                "DEFAULT_AGENT",
+                format!("`{name}` is not one of the agents in {}", dir.display()),
+            ))
+        }
+        None if agents.len() == 1 => agents[0].name.clone(),
+        None => {
+            return Err(ConfigError::new(
+                "DEFAULT_AGENT",
+                format!(
+                    "is required with several agents in {} (the one POST /agent answers for)",
+                    dir.display()
+                ),
+            ))
+        }
+    };
+    Ok(AgentsConfig {
+        dir,
+        agents,
+        default,
+        from_files: true,
+    })
+}
+
+fn missing_secret() -> ConfigError {
+    ConfigError::new(
+        "LAYERCODE_WEBHOOK_SECRET",
+        "is required (copy it from the Layercode dashboard); for local development \
+         only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
+    )
+}
+
+/// The `*.toml` files of `dir`, by name; none when the folder is missing.
+fn agent_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ConfigError::new(
+                "AGENTS_DIR",
+                format!("{}: cannot read the folder: {e}", dir.display()),
+            ))
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml") && path.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// An error in an agent file, naming the file and the field.
+fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> ConfigError {
+    let field = if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
+    };
+    ConfigError::new("AGENTS_DIR", format!("{}: {field}{problem}", path.display()))
+}
+
+fn agent_file(path: &Path, get: &Get, env: &EnvAgent<'_>) -> Result<AgentConfig, ConfigError> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| crate::tools::file::is_valid_name(s))
+        .ok_or_else(|| {
+            file_error(path, "", "the file name must be 1 to 64 of A-Z a-z 0-9 _ - then .toml")
+        })?
+        .to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| file_error(path, "", format!("cannot read the file: {e}")))?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| file_error(path, "", format!("not valid TOML: {}", toml_problem(&e, &text))))?;
+    for key in table.keys() {
+        let known = OWN.contains(&key.as_str()) || OVERRIDES.iter().any(|(k, _)| k == key);
+        if !known {
+            return Err(file_error(path, key, "unknown field"));
+        }
+    }
+    let text_field = |key: &str| -> Result<Option<String>, ConfigError> {
+        let value = match table.get(key) {
+            None => return Ok(None),
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(toml::Value::Integer(n)) => n.to_string(),
+            Some(toml::Value::Float(x)) => x.to_string(),
+            Some(toml::Value::Boolean(b)) => b.to_string(),
+            Some(_) => return Err(file_error(path, key, "must be a string or a number")),
+        };
+        resolve_env(&value, &|var| get(var))
+            .map(Some)
+            .map_err(|problem| file_error(path, key, problem))
+    };
+    let overrides: Vec<(&str, String)> = OVERRIDES
+        .iter()
+        .map(|(key, variable)| Ok(text_field(key)?.map(|value| (*variable, value))))
+        .collect::<Result<Vec<_>, ConfigError>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let layered = |variable: &str| {
+        overrides
+            .iter()
+            .find(|(v, _)| *v == variable)
+            .map(|(_, value)| value.clone())
+            .or_else(|| get(variable))
+    };
+    let llm = llm_settings(&layered).map_err(|e| {
+        let field = OVERRIDES
+            .iter()
+            .find(|(_, v)| *v == e.variable)
+            .map_or(e.variable, |(k, _)| k);
+        file_error(path, field, e.problem)
+    })?;
+    let tools = match table.get("tools") {
+        None => None,
+        Some(toml::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    _ => Err(file_error(path, "tools", "must be a list of tool names")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(file_error(path, "tools", "must be a list of tool names")),
+    };
+    let webhook_secret = text_field("webhook_secret")?
+        .filter(|s| !s.is_empty())
+        .map(Secret::new)
+        .or_else(|| env.webhook_secret.cloned());
+    if webhook_secret.is_none() && !env.allow_unsigned {
+        return Err(file_error(
+            path,
+            "webhook_secret",
+            "is required (this agent's secret from the Layercode dashboard), unless \
+             LAYERCODE_WEBHOOK_SECRET or ALLOW_UNSIGNED_WEBHOOKS=true is set",
+        ));
+    }
+    Ok(AgentConfig {
+        name,
+        file: Some(path.to_path_buf()),
+        prompt_file: text_field("prompt_file")?
+            .map_or_else(|| env.prompt_file.to_path_buf(), PathBuf::from),
+        welcome: text_field("welcome")?.unwrap_or_else(|| env.welcome.to_string()),
+        apology: layered("APOLOGY_MESSAGE").unwrap_or_else(|| env.apology.to_string()),
+        webhook_secret,
+        layercode_agent_id: text_field("layercode_agent_id")?
+            .or_else(|| env.layercode_agent_id.map(str::to_string)),
+        llm,
+        tools,
+    })
+}
