@@ -13,7 +13,7 @@
 //!   client in [`cli`] only.
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
 //! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
-//!   [`llm::decode`], [`llm::wire`].
+//!   [`llm::decode`], [`llm::wire`], [`template`] (prompt templates and the clock they read).
 //! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging;
 //!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
 //!   subcommands.
@@ -33,6 +33,7 @@ pub mod sse;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod template;
 pub mod tools;
 pub mod turn;
 pub mod web;
