@@ -119,15 +119,15 @@ impl Metrics {
         Self {
             tool_calls: counter(
                 "voicebridge_tool_calls_total",
-                "Tool calls the model made, by tool and outcome.",
-                &["tool", "outcome"],
+                "Tool calls the model made, by agent, tool and outcome.",
+                &["agent", "tool", "outcome"],
             ),
             tool_seconds,
             webhooks: counter("voicebridge_webhooks_total", "Webhooks accepted, by event type.", &["event"]),
             turns: counter(
                 "voicebridge_turns_total",
-                "Turns finished, by event and outcome.",
-                &["event", "outcome"],
+                "Turns finished, by agent, event and outcome.",
+                &["agent", "event", "outcome"],
             ),
             upstream_errors: counter(
                 "voicebridge_upstream_errors_total",
@@ -166,13 +166,13 @@ impl Metrics {
     }
 
     /// A turn ended this way.
-    pub fn turn_finished(&self, kind: TurnKind, outcome: TurnOutcome) {
+    pub fn turn_finished(&self, agent: &str, kind: TurnKind, outcome: TurnOutcome) {
         let kind = match kind {
             TurnKind::Message => "message",
             TurnKind::Welcome => "session.start",
         };
         self.turns
-            .with_label_values(&[kind, outcome.as_str()])
+            .with_label_values(&[agent, kind, outcome.as_str()])
             .inc();
     }
 
@@ -190,8 +190,10 @@ impl Metrics {
 
     /// A tool call ended with `outcome` (`ok`, `http_error`, `timeout`, …); `took` is
     /// the call's time when the tool was actually called.
-    pub fn tool_finished(&self, tool: &str, outcome: &str, took: Option<Duration>) {
-        self.tool_calls.with_label_values(&[tool, outcome]).inc();
+    pub fn tool_finished(&self, agent: &str, tool: &str, outcome: &str, took: Option<Duration>) {
+        self.tool_calls
+            .with_label_values(&[agent, tool, outcome])
+            .inc();
         if let Some(took) = took {
             self.tool_seconds
                 .with_label_values(&[tool])

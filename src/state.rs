@@ -13,10 +13,8 @@ use crate::web::Web;
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// Answers turns.
-    pub agent: Arc<Agent>,
-    /// Webhook secret; `None` when unsigned webhooks are allowed (development only).
-    pub webhook_secret: Option<Secret>,
+    /// The agents, by name.
+    pub agents: Arc<Agents>,
     /// Cancelled when the server has stopped; turn tasks are children of it.
     pub shutdown: CancellationToken,
     /// The voice page and `/authorize`.
@@ -27,6 +25,71 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Bearer token protecting `/metrics`, when set.
     pub metrics_token: Option<Secret>,
+}
+
+/// One agent and what its webhooks and page need.
+pub struct AgentEntry {
+    /// Answers its turns.
+    pub agent: Arc<Agent>,
+    /// Its webhook secret; `None` when unsigned webhooks are allowed (development only).
+    pub webhook_secret: Option<Secret>,
+    /// Its Layercode agent id, for the page and `/authorize`.
+    pub layercode_agent_id: Option<String>,
+}
+
+/// Every agent of this deployment, by name, and which one `POST /agent` answers for.
+pub struct Agents {
+    entries: std::collections::BTreeMap<String, AgentEntry>,
+    default: String,
+    /// Agents from files keep their conversations apart: the store key is
+    /// `<agent>/<conversation_id>`. The single agent from the environment keeps the bare
+    /// id, so its stored conversations read as before.
+    namespaced: bool,
+}
+
+impl Agents {
+    /// The registry; `default` must name one of `entries`.
+    pub fn new(entries: Vec<(String, AgentEntry)>, default: String, namespaced: bool) -> Self {
+        Self {
+            entries: entries.into_iter().collect(),
+            default,
+            namespaced,
+        }
+    }
+
+    /// The named agent, or the default one for `None`.
+    pub fn get(&self, name: Option<&str>) -> Option<(&str, &AgentEntry)> {
+        let name = name.unwrap_or(&self.default);
+        self.entries
+            .get_key_value(name)
+            .map(|(name, entry)| (name.as_str(), entry))
+    }
+
+    /// The agent `POST /agent` answers for.
+    pub fn default_name(&self) -> &str {
+        &self.default
+    }
+
+    /// Every agent, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &AgentEntry)> {
+        self.entries
+            .iter()
+            .map(|(name, entry)| (name.as_str(), entry))
+    }
+
+    /// Where `agent`'s conversation `conversation` is stored.
+    pub fn conversation_key(&self, agent: &str, conversation: &str) -> String {
+        if self.namespaced {
+            format!("{agent}/{conversation}")
+        } else {
+            conversation.to_string()
+        }
+    }
+
+    /// The store every agent shares.
+    pub fn store(&self) -> Option<&Arc<dyn crate::session::SessionStore>> {
+        self.get(None).map(|(_, entry)| entry.agent.store())
+    }
 }
 
 /// The turn tasks running in this process: a stopping server waits for them, and anyone

@@ -94,7 +94,12 @@ impl RedisStore {
     /// older version stored breaking the rules comes back repaired (see `History`).
     async fn load(&self, key: &str) -> Result<(String, History, ClientVars), StoreError> {
         let mut connection = self.connection.clone();
-        type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+        type Fields = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let (version, messages, format, client): Fields = connection
             .hget(key, &["v", "m", "f", "c"])
             .await
@@ -192,8 +197,10 @@ impl SessionStore for RedisStore {
         conversation: &str,
         update: ClientVars,
     ) -> Result<bool, StoreError> {
-        self.update(conversation, |_, client| merge_client(client, update.clone()))
-            .await
+        self.update(conversation, |_, client| {
+            merge_client(client, update.clone())
+        })
+        .await
     }
 
     async fn client(&self, conversation: &str) -> Result<ClientVars, StoreError> {

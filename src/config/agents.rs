@@ -115,7 +115,10 @@ pub(super) fn agents_config(get: &Get, env: &EnvAgent<'_>) -> Result<AgentsConfi
         if let Some(name) = get("DEFAULT_AGENT").filter(|n| n.trim() != DEFAULT_AGENT_NAME) {
             return Err(ConfigError::new(
                 "DEFAULT_AGENT",
-                format!("`{name}` names no agent: {} holds no agent files", dir.display()),
+                format!(
+                    "`{name}` names no agent: {} holds no agent files",
+                    dir.display()
+                ),
             ));
         }
         return Ok(AgentsConfig {
@@ -192,7 +195,10 @@ fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> Conf
     } else {
         format!("{field}: ")
     };
-    ConfigError::new("AGENTS_DIR", format!("{}: {field}{problem}", path.display()))
+    ConfigError::new(
+        "AGENTS_DIR",
+        format!("{}: {field}{problem}", path.display()),
+    )
 }
 
 fn agent_file(path: &Path, get: &Get, env: &EnvAgent<'_>) -> Result<AgentConfig, ConfigError> {
@@ -201,13 +207,22 @@ fn agent_file(path: &Path, get: &Get, env: &EnvAgent<'_>) -> Result<AgentConfig,
         .and_then(|s| s.to_str())
         .filter(|s| crate::tools::file::is_valid_name(s))
         .ok_or_else(|| {
-            file_error(path, "", "the file name must be 1 to 64 of A-Z a-z 0-9 _ - then .toml")
+            file_error(
+                path,
+                "",
+                "the file name must be 1 to 64 of A-Z a-z 0-9 _ - then .toml",
+            )
         })?
         .to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| file_error(path, "", format!("cannot read the file: {e}")))?;
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|e| file_error(path, "", format!("not valid TOML: {}", toml_problem(&e, &text))))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        file_error(
+            path,
+            "",
+            format!("not valid TOML: {}", toml_problem(&e, &text)),
+        )
+    })?;
     for key in table.keys() {
         let known = OWN.contains(&key.as_str()) || OVERRIDES.iter().any(|(k, _)| k == key);
         if !known {

@@ -73,6 +73,8 @@ pub struct Settings {
     pub tools: ToolSettings,
     /// The agents this deployment answers for (one, from the environment, by default).
     pub agents: AgentsConfig,
+    /// `AGENT_TIMEZONE`: the zone templates read `now` in.
+    pub timezone: crate::template::Now,
     /// Longest wait for in-flight turns when stopping.
     pub shutdown_grace: Duration,
     /// Bearer token protecting `GET /metrics`; open when unset.
@@ -123,14 +125,22 @@ impl Settings {
                         "AGENTS_DIR",
                         format!(
                             "{}: tools: `{tool}` is not a tool in {}",
-                            agent.file.as_deref().unwrap_or(agents.dir.as_path()).display(),
+                            agent
+                                .file
+                                .as_deref()
+                                .unwrap_or(agents.dir.as_path())
+                                .display(),
                             tools.dir.display()
                         ),
                     ));
                 }
             }
         }
+        let zone = get("AGENT_TIMEZONE").unwrap_or_else(|| "UTC".into());
+        let timezone = crate::template::Now::in_zone(&zone)
+            .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem))?;
         Ok(Self {
+            timezone,
             host: server.host,
             port: server.port,
             webhook_secret: server.webhook_secret,
@@ -287,6 +297,9 @@ mod tests {
             ("TOOL_FILLER_AFTER_MS", "0"),
             ("END_CALL_TOOL", "perhaps"),
             ("TOOLS_DIR", "Cargo.toml"),
+            ("AGENT_TIMEZONE", "Mars/Olympus"),
+            ("AGENTS_DIR", "Cargo.toml"),
+            ("DEFAULT_AGENT", "sales"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -21,7 +21,7 @@ pub async fn metrics(
             return Err(ApiError::MetricsToken);
         }
     }
-    let conversations = state.agent.store().conversation_count();
+    let conversations = state.agents.store().and_then(|s| s.conversation_count());
     let body = state.metrics.render(state.turns.len(), conversations);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -17,7 +17,7 @@ pub use authorize::{authorize, authorize_preflight};
 pub use health::health;
 pub use metrics::metrics;
 pub use page::voice_page;
-pub use webhook::{receive_webhook, MAX_BODY_BYTES};
+pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
 
 /// Registers every route on an app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/agent", web::post().to(receive_webhook))
         .route("/api/agent", web::post().to(receive_webhook))
+        .route("/agent/{name}", web::post().to(receive_agent_webhook))
+        .route("/api/agent/{name}", web::post().to(receive_agent_webhook))
         .route("/authorize", web::post().to(authorize))
         .route("/api/authorize", web::post().to(authorize))
         .route(

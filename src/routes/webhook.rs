@@ -1,6 +1,7 @@
-//! `POST /agent` (and `/api/agent`): Layercode's webhook. Reads the raw body within a size
-//! limit, verifies the signature over those exact bytes, parses, then either streams a
-//! turn as SSE or acknowledges with a small JSON body.
+//! `POST /agent` (and `/api/agent`), and `POST /agent/<name>` for each agent: Layercode's
+//! webhook. Reads the raw body within a size limit, verifies the signature over those exact
+//! bytes with that agent's secret, parses, then either streams a turn as SSE or answers
+//! with a small JSON body.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +13,8 @@ use crate::error::ApiError;
 use crate::metrics::StoreOperation;
 use crate::session::Heard;
 use crate::sse::{SpeechTiming, SseBody};
-use crate::state::AppState;
+use crate::state::{AgentEntry, AppState};
+use crate::template::CallContext;
 use crate::turn::{Caller, Request, Turn};
 use crate::webhook::{
     payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
@@ -21,32 +23,67 @@ use crate::webhook::{
 /// Largest webhook body accepted; Layercode's are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Receives one Layercode webhook.
+/// Receives one Layercode webhook for the default agent.
 pub async fn receive_webhook(
     request: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    receive(request, body, &state, None).await
+}
+
+/// Receives one Layercode webhook for the agent named in the path.
+pub async fn receive_agent_webhook(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    receive(request, body, &state, Some(name.as_str())).await
+}
+
+async fn receive(
+    request: HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+    name: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
     let received = Received::now();
+    let (name, entry) = state.agents.get(name).ok_or(ApiError::NotFound)?;
     let body = read_body(&request, body, MAX_BODY_BYTES).await?;
-    check_signature(&state, &request, &body)?;
+    check_signature(entry, &request, &body)?;
     let event = payload::parse(&body)?;
     state.metrics.webhook_received(event.kind.as_str());
+    let agent = Target { name, entry };
     match event.kind {
-        EventKind::Message => reply(&state, event, received),
+        EventKind::Message => reply(state, agent, event, received),
         EventKind::SessionStart => {
             let keys = turn_keys(&event)?;
-            Ok(stream_turn(&state, keys, Request::Welcome, received))
+            Ok(stream_turn(
+                state,
+                agent,
+                &event,
+                keys,
+                Request::Welcome,
+                received,
+            ))
         }
         EventKind::SessionEnd => Ok(acknowledge("session.end")),
         EventKind::SessionUpdate => Ok(acknowledge("session.update")),
-        EventKind::Data => Ok(client_data(&state, event).await),
+        EventKind::Data => Ok(client_data(state, agent, event).await),
         EventKind::Other(kind) => Ok(acknowledge(&kind)),
     }
 }
 
-fn check_signature(state: &AppState, request: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
-    let Some(secret) = &state.webhook_secret else {
+/// The agent a webhook is for.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    name: &'a str,
+    entry: &'a AgentEntry,
+}
+
+fn check_signature(entry: &AgentEntry, request: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
+    let Some(secret) = &entry.webhook_secret else {
         return Ok(());
     };
     let header = match request.headers().get("layercode-signature") {
@@ -78,16 +115,20 @@ impl Received {
 
 fn reply(
     state: &AppState,
+    agent: Target<'_>,
     event: WebhookEvent,
     received: Received,
 ) -> Result<HttpResponse, ApiError> {
     let keys = turn_keys(&event)?;
     let text = event
         .text
+        .clone()
         .ok_or_else(|| ApiError::BadRequest("a `message` event needs `text`".into()))?;
     let heard = heard_of_previous_turn(event.interruption_context.as_ref());
     Ok(stream_turn(
         state,
+        agent,
+        &event,
         keys,
         Request::Message { text, heard },
         received,
@@ -118,18 +159,32 @@ fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
 /// goes away just long enough to settle history: dropping the body cancels it.
 fn stream_turn(
     state: &AppState,
+    target: Target<'_>,
+    event: &WebhookEvent,
     (conversation, turn_id): (String, String),
     request: Request,
     received: Received,
 ) -> HttpResponse {
     let (caller, delivery) = Caller::new(state.shutdown.child_token(), received.budget_from);
+    let context = CallContext {
+        metadata: CallContext::merge_metadata(
+            event.metadata.as_ref(),
+            event.custom_metadata.as_ref(),
+        ),
+        from_phone_number: event.from_phone_number.clone(),
+        to_phone_number: event.to_phone_number.clone(),
+        conversation_id: conversation.clone(),
+        agent: target.name.to_string(),
+        client: Default::default(),
+    };
     let turn = Turn {
-        conversation,
+        conversation: state.agents.conversation_key(target.name, &conversation),
+        context,
         turn_id: turn_id.clone(),
         request,
         caller,
     };
-    let agent = state.agent.clone();
+    let agent = target.entry.agent.clone();
     state.turns.spawn(async move {
         agent.run(turn).await;
     });
@@ -150,7 +205,7 @@ fn stream_turn(
 /// A `data` event: what the page sent joins the conversation's client variables, which
 /// templates read from the next turn on. A running turn is not touched. Answered as
 /// Layercode expects, with plain JSON.
-async fn client_data(state: &AppState, event: WebhookEvent) -> HttpResponse {
+async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) -> HttpResponse {
     let answer = |received: bool, error: Option<&str>| {
         let mut content = serde_json::json!({ "received": received });
         if let Some(error) = error {
@@ -158,11 +213,22 @@ async fn client_data(state: &AppState, event: WebhookEvent) -> HttpResponse {
         }
         HttpResponse::Ok().json(serde_json::json!({"type": "response.data", "content": content}))
     };
-    let conversation = event.conversation_key().map(str::to_string);
+    let conversation = event
+        .conversation_key()
+        .map(|c| state.agents.conversation_key(target.name, c));
     let (Some(conversation), Some(update)) = (conversation, event.data) else {
-        return answer(false, Some("a data event needs `conversation_id` and an object in `data`"));
+        return answer(
+            false,
+            Some("a data event needs `conversation_id` and an object in `data`"),
+        );
     };
-    match state.agent.store().merge_client(&conversation, update).await {
+    match target
+        .entry
+        .agent
+        .store()
+        .merge_client(&conversation, update)
+        .await
+    {
         Ok(true) => answer(true, None),
         Ok(false) => answer(
             false,

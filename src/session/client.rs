@@ -46,11 +46,21 @@ mod tests {
     #[test]
     fn keys_merge_null_removes_and_the_size_is_bounded() {
         let mut vars = ClientVars::new();
-        assert!(merge_client(&mut vars, object(json!({"page": "/pricing", "cart": 2}))));
-        assert!(merge_client(&mut vars, object(json!({"page": "/checkout", "cart": null}))));
+        assert!(merge_client(
+            &mut vars,
+            object(json!({"page": "/pricing", "cart": 2}))
+        ));
+        assert!(merge_client(
+            &mut vars,
+            object(json!({"page": "/checkout", "cart": null}))
+        ));
         assert_eq!(Value::Object(vars.clone()), json!({"page": "/checkout"}));
         let huge = object(json!({"blob": "x".repeat(CLIENT_MAX_BYTES)}));
         assert!(!merge_client(&mut vars, huge));
-        assert_eq!(Value::Object(vars), json!({"page": "/checkout"}), "unchanged");
+        assert_eq!(
+            Value::Object(vars),
+            json!({"page": "/checkout"}),
+            "unchanged"
+        );
     }
 }

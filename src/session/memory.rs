@@ -177,9 +177,7 @@ impl SessionStore for MemoryStore {
         let record = lock(&self.conversations)
             .peek(conversation)
             .map(|c| c.history.clone());
-        Ok(record
-            .map(|r| lock(&r).client.clone())
-            .unwrap_or_default())
+        Ok(record.map(|r| lock(&r).client.clone()).unwrap_or_default())
     }
 
     /// A look that does not count as use: reading a history leaves its place in the list

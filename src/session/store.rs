@@ -39,8 +39,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Merges what the page sent in a `data` event into the conversation's client
     /// variables (see `session::client`), creating the conversation if new. `Ok(false)`
     /// when the result would be too large; nothing changes then.
-    async fn merge_client(&self, conversation: &str, update: ClientVars)
-        -> Result<bool, StoreError>;
+    async fn merge_client(
+        &self,
+        conversation: &str,
+        update: ClientVars,
+    ) -> Result<bool, StoreError>;
 
     /// The conversation's client variables (empty when none or unknown).
     async fn client(&self, conversation: &str) -> Result<ClientVars, StoreError>;

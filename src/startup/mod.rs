@@ -8,19 +8,21 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
+mod agents;
 mod shutdown;
+pub use agents::agent_settings;
 use shutdown::stop_on_signal;
 
 use crate::cluster::{RedisCoordinator, RedisStore};
 use crate::config::{redacted_url, Settings};
 use crate::layercode::LayercodeApi;
-use crate::llm::{LlmClient, LlmError, RetryPolicy};
+use crate::llm::LlmError;
 use crate::metrics::Metrics;
-use crate::prompts::{load_system_prompt, PromptError};
+use crate::prompts::PromptError;
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::{AppState, TurnTasks};
-use crate::turn::{Agent, AgentSettings, Coordinator, Ledger, LocalCoordinator, ToolSet};
+use crate::turn::{Coordinator, Ledger, LocalCoordinator};
 use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
@@ -45,6 +47,9 @@ pub enum StartupError {
     /// The tools' HTTP client could not be built.
     #[error("{0}")]
     Tools(String),
+    /// A prompt or phrase is not a valid template.
+    #[error("template error in {0}")]
+    Template(crate::template::TemplateError),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -93,7 +98,14 @@ async fn coordinator(
     let Some(url) = &settings.session_store_url else {
         return Ok(Arc::new(LocalCoordinator::new()));
     };
-    let claim_ttl = settings.llm.turn_timeout + CLAIM_TTL_MARGIN;
+    let longest_turn = settings
+        .agents
+        .agents
+        .iter()
+        .map(|agent| agent.llm.turn_timeout)
+        .max()
+        .unwrap_or(settings.llm.turn_timeout);
+    let claim_ttl = longest_turn + CLAIM_TTL_MARGIN;
     let coordinator = RedisCoordinator::connect(
         url.expose(),
         &settings.session_store_prefix,
@@ -111,51 +123,6 @@ fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
         "SESSION_STORE_URL: cannot reach Redis at {}: {error}",
         redacted_url(url)
     )
-}
-
-/// What the agent needs from the settings. Here rather than in `config`, so that `config`
-/// knows nothing of the turn.
-fn agent_settings(settings: &Settings, system_prompt: String) -> AgentSettings {
-    AgentSettings {
-        system_prompt,
-        welcome: settings.welcome_message.clone(),
-        apology: settings.apology_message.clone(),
-        first_token_timeout: settings.llm.first_token_timeout,
-        idle_timeout: settings.llm.idle_timeout,
-        turn_timeout: settings.llm.turn_timeout,
-        retry: RetryPolicy {
-            max_retries: settings.llm.max_retries,
-            backoff: RETRY_BACKOFF,
-        },
-        filler: settings.llm.filler.clone(),
-        speech_idle_flush: settings.speech_idle_flush,
-        speech: settings.speech,
-    }
-}
-
-/// The agent: the prompt and the model, over the store and a coordinator of turns.
-async fn build_agent(
-    settings: &Settings,
-    system_prompt: String,
-    model: LlmClient,
-    store: Arc<dyn SessionStore>,
-    metrics: &Metrics,
-    shutdown: &CancellationToken,
-) -> Result<Agent, StartupError> {
-    let ledger = Ledger {
-        store,
-        coordinator: coordinator(settings, metrics, shutdown).await?,
-        metrics: metrics.clone(),
-    };
-    let tools = ToolSet::new(settings.tools.clone())
-        .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;
-    let settings = agent_settings(settings, system_prompt);
-    Ok(Agent::new(
-        ledger,
-        Arc::new(model),
-        Arc::new(tools),
-        settings,
-    ))
 }
 
 /// The browser side: the Layercode API client behind `/authorize`, and the page.
@@ -204,7 +171,12 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
 }
 
 fn warn_if_unsigned(settings: &Settings) {
-    if settings.webhook_secret.is_none() {
+    if settings
+        .agents
+        .agents
+        .iter()
+        .any(|agent| agent.webhook_secret.is_none())
+    {
         tracing::warn!(
             "ALLOW_UNSIGNED_WEBHOOKS=true: webhook signatures are NOT checked. Anyone who \
              can reach this server can spend your model budget. Local development only."
@@ -237,20 +209,15 @@ impl Application {
     /// Loads everything the server needs and binds its port; fails fast with a message
     /// that names what is wrong. Call inside a Tokio runtime.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let system_prompt = load_system_prompt(&settings.system_prompt_file)?;
-        let model = LlmClient::new(&settings.llm)?;
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
         let store = session_store(&settings).await?;
-        let agent = build_agent(
-            &settings,
-            system_prompt,
-            model,
-            store.clone(),
-            &metrics,
-            &shutdown,
-        )
-        .await?;
+        let ledger = Ledger {
+            store: store.clone(),
+            coordinator: coordinator(&settings, &metrics, &shutdown).await?,
+            metrics: metrics.clone(),
+        };
+        let agents = agents::build_agents(&settings, &ledger)?;
         warn_if_unsigned(&settings);
         let web = web_side(&settings)?;
         let (listener, port) = bind(&settings)?;
@@ -266,8 +233,7 @@ impl Application {
             turns: turns.clone(),
             metrics,
             metrics_token: settings.metrics_token.clone(),
-            agent: Arc::new(agent),
-            webhook_secret: settings.webhook_secret.clone(),
+            agents: Arc::new(agents),
             shutdown: shutdown.clone(),
         };
         let server = http_server(state, listener).map_err(bind_error(&settings))?;

@@ -489,7 +489,10 @@ fn lookup(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Str
 }
 
 /// `text` with every `${VAR}` replaced by its value.
-pub(crate) fn resolve_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn resolve_env(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::new();
     for piece in scan(text, false)? {
         match piece {

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Filler;
 use crate::llm::RetryPolicy;
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
 use crate::session::{ChatMessage, Heard, SessionStore};
 use crate::speech::SpeechSettings;
+use crate::template::{CallContext, Now, Template};
 
 mod caller;
 mod coordinator;
@@ -71,11 +71,14 @@ pub enum Request {
     },
 }
 
-/// One turn: its keys, what was asked, and the caller to answer.
+/// One turn: its keys, what was asked, who is calling, and the caller to answer.
 #[derive(Debug)]
 pub struct Turn {
-    /// History key.
+    /// History key (the conversation id, under the agent's name when there are several).
     pub conversation: String,
+    /// What templates may use: metadata, phone numbers, the conversation id as Layercode
+    /// sent it, the agent. Its `client` is read from the store when a template uses it.
+    pub context: CallContext,
     /// Layercode's turn id.
     pub turn_id: String,
     /// What the caller asked for.
@@ -84,15 +87,28 @@ pub struct Turn {
     pub caller: Caller,
 }
 
+/// Spoken when the model's first token is late.
+#[derive(Debug, Clone)]
+pub struct ThinkingFiller {
+    /// How late the first token must be.
+    pub after: Duration,
+    /// What is said (a template).
+    pub text: Template,
+}
+
 /// What the agent says and how it paces speech.
 #[derive(Debug, Clone)]
 pub struct AgentSettings {
-    /// The system prompt sent first on every turn.
-    pub system_prompt: String,
+    /// The agent's name (`default` for the one configured from the environment).
+    pub name: String,
+    /// The system prompt sent first on every turn (a template, rendered per turn).
+    pub system_prompt: Template,
     /// Spoken on `session.start`; empty means a silent start.
-    pub welcome: String,
+    pub welcome: Template,
     /// Spoken when the model fails mid-turn.
-    pub apology: String,
+    pub apology: Template,
+    /// The clock and time zone templates read `now` from.
+    pub now: Now,
     /// Deadline from sending a request to the model's first token.
     pub first_token_timeout: Duration,
     /// Longest silence between chunks once the reply has started.
@@ -102,7 +118,7 @@ pub struct AgentSettings {
     /// Retries of one upstream before the next.
     pub retry: RetryPolicy,
     /// Spoken when the first token is late.
-    pub filler: Option<Filler>,
+    pub filler: Option<ThinkingFiller>,
     /// After this long without a delta, a finished-looking sentence is spoken.
     pub speech_idle_flush: Duration,
     /// Cleanup and chunking of speech.
@@ -115,6 +131,15 @@ pub struct Agent {
     model: Arc<dyn Model>,
     tools: Arc<ToolSet>,
     settings: AgentSettings,
+    /// Some template reads `client`: each turn reads the page's context first.
+    reads_client: bool,
+}
+
+/// The agent's texts rendered for one turn.
+pub(crate) struct Texts {
+    pub(crate) system: String,
+    pub(crate) apology: String,
+    pub(crate) filler: Option<String>,
 }
 
 impl Agent {
@@ -125,11 +150,52 @@ impl Agent {
         tools: Arc<ToolSet>,
         settings: AgentSettings,
     ) -> Self {
+        let mut texts = vec![
+            &settings.system_prompt,
+            &settings.welcome,
+            &settings.apology,
+        ];
+        texts.extend(settings.filler.as_ref().map(|f| &f.text));
+        let reads_client = texts
+            .iter()
+            .any(|t| t.is_dynamic() && t.source().contains("client"));
         Self {
             ledger,
             model,
             tools,
             settings,
+            reads_client,
+        }
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// `context` with the page's variables, when a template reads them.
+    async fn with_client(&self, conversation: &str, mut context: CallContext) -> CallContext {
+        if self.reads_client {
+            match self.ledger.store.client(conversation).await {
+                Ok(client) => context.client = client,
+                Err(error) => self
+                    .ledger
+                    .store_failed(StoreOperation::ClientContext, &error),
+            }
+        }
+        context
+    }
+
+    fn render(&self, context: &CallContext) -> Texts {
+        let now = &self.settings.now;
+        Texts {
+            system: self.settings.system_prompt.render(context, now),
+            apology: self.settings.apology.render(context, now),
+            filler: self
+                .settings
+                .filler
+                .as_ref()
+                .map(|f| f.text.render(context, now)),
         }
     }
 
@@ -147,13 +213,16 @@ impl Agent {
     pub async fn run(&self, turn: Turn) -> Option<TurnOutcome> {
         let Turn {
             conversation,
+            context,
             turn_id,
             request,
             caller,
         } = turn;
         match request {
             Request::Welcome => {
-                self.welcome(&conversation, &turn_id, caller).await;
+                let context = self.with_client(&conversation, context).await;
+                self.welcome(&conversation, &turn_id, &context, caller)
+                    .await;
                 Some(TurnOutcome::Completed)
             }
             Request::Message { text, .. } if text.trim().is_empty() => {
@@ -161,26 +230,37 @@ impl Agent {
                 None
             }
             Request::Message { text, heard } => {
+                let context = self.with_client(&conversation, context).await;
                 let message = UserMessage {
                     conversation,
                     turn_id,
                     text,
                     heard,
                 };
-                Some(self.reply(message, caller).await)
+                Some(self.reply(message, &context, caller).await)
             }
         }
     }
 
     /// Speaks the welcome of a new connection and stores it as the assistant's message.
     /// A new connection supersedes a turn still running in the conversation.
-    async fn welcome(&self, conversation: &str, turn_id: &str, caller: Caller) {
+    async fn welcome(
+        &self,
+        conversation: &str,
+        turn_id: &str,
+        context: &CallContext,
+        caller: Caller,
+    ) {
         let lease = self.ledger.claim(conversation).await;
-        self.metrics()
-            .turn_finished(TurnKind::Welcome, TurnOutcome::Completed);
-        let welcome = &self.settings.welcome;
+        self.metrics().turn_finished(
+            &self.settings.name,
+            TurnKind::Welcome,
+            TurnOutcome::Completed,
+        );
+        let welcome = self.settings.welcome.render(context, &self.settings.now);
+        let welcome = welcome.trim();
         if !welcome.is_empty() {
-            caller.send(TurnEvent::Speak(welcome.clone(), None));
+            caller.send(TurnEvent::Speak(welcome.to_string(), None));
         }
         caller.end();
         let reply = (!welcome.is_empty()).then(|| ChatMessage::assistant(welcome, turn_id));
@@ -188,7 +268,7 @@ impl Agent {
     }
 
     /// Answers what the user said.
-    async fn reply(&self, turn: UserMessage, caller: Caller) -> TurnOutcome {
+    async fn reply(&self, turn: UserMessage, context: &CallContext, caller: Caller) -> TurnOutcome {
         let lease = self.ledger.claim(&turn.conversation).await;
         let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
         // The user's words are stored even when the turn is already cancelled: they were said.
@@ -212,8 +292,10 @@ impl Agent {
             turn_id: &turn.turn_id,
         };
         let model = self.model.as_ref();
+        let texts = self.render(context);
         let mut run = ReplyRun::new(
             &self.settings,
+            &texts,
             model,
             &caller,
             self.metrics(),
@@ -253,8 +335,9 @@ impl Agent {
         let reply = ChatMessage::assistant(spoken, &turn.turn_id)
             .interrupted(outcome != TurnOutcome::Completed)
             .with_tools(calls, results);
-        self.metrics().turn_finished(TurnKind::Message, outcome);
-        log_turn(&turn, model, outcome, &run);
+        self.metrics()
+            .turn_finished(&self.settings.name, TurnKind::Message, outcome);
+        log_turn(&self.settings.name, &turn, model, outcome, &run);
         drop(run);
         // `response.end` need not wait for the store: the next turn of this conversation
         // still reads settled history, because it waits for this lease to settle.
@@ -272,9 +355,16 @@ struct UserMessage {
     heard: Option<Heard>,
 }
 
-fn log_turn(turn: &UserMessage, model: &dyn Model, outcome: TurnOutcome, run: &ReplyRun<'_>) {
+fn log_turn(
+    agent: &str,
+    turn: &UserMessage,
+    model: &dyn Model,
+    outcome: TurnOutcome,
+    run: &ReplyRun<'_>,
+) {
     let report = &run.report;
     tracing::info!(
+        agent,
         conversation_id = %turn.conversation,
         turn_id = %turn.turn_id,
         model = model.name(report.upstream),

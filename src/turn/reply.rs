@@ -14,7 +14,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::spoken::{Report, Spoken};
 use super::tools::{self, Plan, Round, ToolSet};
-use super::{AgentSettings, Caller, Model, TurnEvent};
+use super::{AgentSettings, Caller, Model, Texts, TurnEvent};
 use crate::llm::{next_attempt, CallAssembler, LlmError, NextAttempt, Prompt, ToolRound};
 use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
@@ -29,6 +29,7 @@ pub(super) struct TurnKeys<'a> {
 /// One reply in progress.
 pub(super) struct ReplyRun<'a> {
     settings: &'a AgentSettings,
+    texts: &'a Texts,
     metrics: &'a Metrics,
     llm: &'a dyn Model,
     caller: &'a Caller,
@@ -69,6 +70,7 @@ impl<'a> ReplyRun<'a> {
     /// A reply to `caller`, whose budget counts from when its webhook arrived.
     pub(super) fn new(
         settings: &'a AgentSettings,
+        texts: &'a Texts,
         llm: &'a dyn Model,
         caller: &'a Caller,
         metrics: &'a Metrics,
@@ -78,6 +80,7 @@ impl<'a> ReplyRun<'a> {
         let started = caller.received_at();
         Self {
             settings,
+            texts,
             metrics,
             llm,
             caller,
@@ -236,11 +239,11 @@ impl<'a> ReplyRun<'a> {
         let first_token_late = self.late(first_token_by, || {
             LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
         });
-        let (llm, settings, tools) = (self.llm, self.settings, self.tools);
+        let (llm, texts, tools) = (self.llm, self.texts, self.tools);
         // A copy: a barge-in may drop this future, and the rounds must outlive it.
         let rounds = self.rounds.clone();
         let prompt = Prompt {
-            system: &settings.system_prompt,
+            system: &texts.system,
             history,
             rounds: &rounds,
             tools: tools.definitions(),
@@ -421,7 +424,14 @@ impl<'a> ReplyRun<'a> {
                 None,
             ),
         };
-        tools::count(self.metrics, self.tools, name, outcome, took);
+        tools::count(
+            self.metrics,
+            self.tools,
+            &self.settings.name,
+            name,
+            outcome,
+            took,
+        );
         self.report.tool_calls += 1;
         let ms = took.map(|t| t.as_millis() as u64);
         let status = if failed { "failed" } else { "finished" };
@@ -576,8 +586,8 @@ impl<'a> ReplyRun<'a> {
 
     fn speak_filler(&mut self) {
         self.filler_pending = false;
-        if let Some(filler) = &self.settings.filler {
-            self.spoken.speak(self.caller, filler.text.clone());
+        if let Some(filler) = self.texts.filler.as_ref().filter(|f| !f.trim().is_empty()) {
+            self.spoken.speak(self.caller, filler.trim().to_string());
         }
     }
 
@@ -614,9 +624,9 @@ impl<'a> ReplyRun<'a> {
     }
 
     fn apology(&mut self, code: &str, message: &str) {
-        if !self.settings.apology.is_empty() {
-            self.spoken
-                .speak(self.caller, self.settings.apology.clone());
+        let apology = self.texts.apology.trim();
+        if !apology.is_empty() {
+            self.spoken.speak(self.caller, apology.to_string());
         }
         self.caller.send(TurnEvent::Data(json!({
             "error": { "code": code, "message": message }

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::*;
 use crate::llm::{LlmError, ReplyStream};
 use crate::session::{HistoryLimits, MemoryStore, Role};
+use crate::template::{CallContext, Template};
 
 /// One step of a scripted reply.
 #[derive(Clone)]
@@ -142,9 +143,11 @@ const APOLOGY: &str = "Sorry, that failed.";
 
 fn settings() -> AgentSettings {
     AgentSettings {
-        system_prompt: "Be brief.".into(),
-        welcome: "Welcome!".into(),
-        apology: APOLOGY.into(),
+        name: "default".into(),
+        system_prompt: Template::plain("Be brief."),
+        welcome: Template::plain("Welcome!"),
+        apology: Template::plain(APOLOGY),
+        now: crate::template::Now::utc(),
         first_token_timeout: Duration::from_secs(3),
         idle_timeout: Duration::from_secs(5),
         turn_timeout: Duration::from_secs(20),
@@ -195,6 +198,7 @@ impl Harness {
         let (caller, delivery) = Caller::new(self.shutdown.child_token(), Instant::now());
         let turn = Turn {
             conversation: conversation.into(),
+            context: CallContext::default(),
             turn_id: turn_id.into(),
             request,
             caller,
@@ -444,9 +448,9 @@ async fn a_stalled_model_fails_after_the_idle_deadline() {
 #[tokio::test(start_paused = true)]
 async fn the_filler_is_spoken_when_the_first_token_is_late() {
     let mut settings = settings();
-    settings.filler = Some(crate::config::Filler {
+    settings.filler = Some(ThinkingFiller {
         after: Duration::from_millis(800),
-        text: "One moment.".into(),
+        text: Template::plain("One moment."),
     });
     let h = harness(settings);
     h.model.answer(stream(&[

@@ -27,22 +27,33 @@ pub const END_CALL: &str = "end_call";
 #[derive(Debug)]
 pub struct ToolSet {
     toolbox: Arc<Toolbox>,
+    /// The tools this agent may call, when not all of them.
+    only: Option<Vec<String>>,
     http: reqwest::Client,
     settings: ToolSettings,
     definitions: Vec<Value>,
 }
 
 impl ToolSet {
-    /// The configured tools, with `end_call` when it is on. Tools get an HTTP client of
-    /// their own: a slow tool must not hold connections the model's client needs.
-    pub fn new(settings: ToolSettings) -> Result<Self, reqwest::Error> {
+    /// The configured tools (only those named in `only`, when given), with `end_call`
+    /// when it is on. Tools get an HTTP client of their own: a slow tool must not hold
+    /// connections the model's client needs.
+    pub fn new(settings: ToolSettings, only: Option<Vec<String>>) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let mut definitions = settings.toolbox.definitions().to_vec();
+        let offered = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
+        let mut definitions: Vec<Value> = settings
+            .toolbox
+            .tools()
+            .iter()
+            .zip(settings.toolbox.definitions())
+            .filter(|(tool, _)| offered(tool.name()))
+            .map(|(_, definition)| definition.clone())
+            .collect();
         if settings.end_call {
             definitions.push(json!({
                 "type": "function",
@@ -56,6 +67,7 @@ impl ToolSet {
         }
         Ok(Self {
             toolbox: settings.toolbox.clone(),
+            only,
             http,
             settings,
             definitions,
@@ -66,6 +78,7 @@ impl ToolSet {
     pub fn none() -> Self {
         Self {
             toolbox: Arc::new(Toolbox::empty()),
+            only: None,
             http: reqwest::Client::new(),
             settings: ToolSettings::none(),
             definitions: Vec::new(),
@@ -82,14 +95,23 @@ impl ToolSet {
         &self.settings
     }
 
+    /// The named tool, if this agent may call it.
+    pub(super) fn tool(&self, name: &str) -> Option<&crate::tools::Tool> {
+        let allowed = self
+            .only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == name));
+        self.toolbox.get(name).filter(|_| allowed)
+    }
+
     /// Whether the named tool has side effects. Unknown tools are never called.
     pub(super) fn mutating(&self, name: &str) -> bool {
-        self.toolbox.get(name).is_some_and(|t| t.mutating())
+        self.tool(name).is_some_and(|t| t.mutating())
     }
 
     /// What `say_while_waiting` says for the named tool.
     pub(super) fn filler(&self, name: &str) -> Option<&str> {
-        self.toolbox.get(name).and_then(|t| t.say_while_waiting())
+        self.tool(name).and_then(|t| t.say_while_waiting())
     }
 }
 
@@ -142,7 +164,7 @@ pub(super) fn plan(
             failed: false,
         };
     }
-    let Some(tool) = tools.toolbox.get(name) else {
+    let Some(tool) = tools.tool(name) else {
         return Plan::Answer {
             content: error(format!("there is no tool named {}", short(name))),
             outcome: "unknown_tool",
@@ -177,7 +199,7 @@ pub(super) fn plan(
     let (tools, name) = (tools.clone(), name.to_string());
     let task = tokio::spawn(async move {
         let started = Instant::now();
-        let result = match tools.toolbox.get(&name) {
+        let result = match tools.tool(&name) {
             Some(tool) => {
                 let max = tools.settings.result_max_chars;
                 tool.call(&tools.http, &arguments, key.as_deref(), max)
@@ -229,11 +251,12 @@ pub(super) fn finished(called: &Called) -> (String, &'static str) {
 pub(super) fn count(
     metrics: &Metrics,
     tools: &ToolSet,
+    agent: &str,
     name: &str,
     outcome: &str,
     took: Option<Duration>,
 ) {
-    let known = tools.toolbox.get(name).is_some() || (name == END_CALL && tools.settings.end_call);
+    let known = tools.tool(name).is_some() || (name == END_CALL && tools.settings.end_call);
     let label = if known { name } else { "unknown" };
-    metrics.tool_finished(label, outcome, took);
+    metrics.tool_finished(agent, label, outcome, took);
 }

@@ -292,13 +292,21 @@ mod tests {
         let body = br#"{"type":"message","session_id":"s","turn_id":"t","text":"hi","metadata":{"name":"Ana"},"custom_metadata":{"tier":"gold"},"from_phone_number":"+15550100","to_phone_number":"+15550199"}"#;
         let event = parse(body).expect("valid");
         assert_eq!(event.metadata, Some(serde_json::json!({"name": "Ana"})));
-        assert_eq!(event.custom_metadata, Some(serde_json::json!({"tier": "gold"})));
+        assert_eq!(
+            event.custom_metadata,
+            Some(serde_json::json!({"tier": "gold"}))
+        );
         assert_eq!(event.from_phone_number.as_deref(), Some("+15550100"));
         assert_eq!(event.to_phone_number.as_deref(), Some("+15550199"));
-        let odd = br#"{"type":"data","session_id":"s","metadata":"x","from_phone_number":5,"data":[1]}"#;
+        let odd =
+            br#"{"type":"data","session_id":"s","metadata":"x","from_phone_number":5,"data":[1]}"#;
         let event = parse(odd).expect("still valid");
-        assert_eq!((event.metadata, event.from_phone_number, event.data), (None, None, None));
-        let data = parse(br#"{"type":"data","session_id":"s","data":{"page":"/x"}}"#).expect("valid");
+        assert_eq!(
+            (event.metadata, event.from_phone_number, event.data),
+            (None, None, None)
+        );
+        let data =
+            parse(br#"{"type":"data","session_id":"s","data":{"page":"/x"}}"#).expect("valid");
         assert_eq!(data.data.map(|d| d.len()), Some(1));
     }
 

@@ -85,7 +85,7 @@ async fn a_stream_cut_off_after_speech_apologises_and_keeps_what_was_heard() {
         "never retried after speech"
     );
     assert_eq!(metric(&app, UNFINISHED).await, Some(1.0));
-    let failed = r#"voicebridge_turns_total{event="message",outcome="failed"}"#;
+    let failed = r#"voicebridge_turns_total{agent="default",event="message",outcome="failed"}"#;
     assert_eq!(metric(&app, failed).await, Some(1.0));
 
     app.turn(&message("conv_cut_late", "t2", "Go on")).await;

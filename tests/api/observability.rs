@@ -44,15 +44,15 @@ async fn a_turn_moves_the_counters_and_histograms() {
         (r#"voicebridge_webhooks_total{event="message"}"#, 2.0),
         (r#"voicebridge_webhooks_total{event="session.start"}"#, 1.0),
         (
-            r#"voicebridge_turns_total{event="message",outcome="completed"}"#,
+            r#"voicebridge_turns_total{agent="default",event="message",outcome="completed"}"#,
             1.0,
         ),
         (
-            r#"voicebridge_turns_total{event="message",outcome="failed"}"#,
+            r#"voicebridge_turns_total{agent="default",event="message",outcome="failed"}"#,
             1.0,
         ),
         (
-            r#"voicebridge_turns_total{event="session.start",outcome="completed"}"#,
+            r#"voicebridge_turns_total{agent="default",event="session.start",outcome="completed"}"#,
             1.0,
         ),
         (

@@ -224,7 +224,10 @@ async fn non_conversational_events_get_a_plain_json_200() {
         let body: Value = response.json().await.expect("json");
         if event["type"] == "data" {
             // Layercode's shape for an answer to the page's data.
-            assert_eq!(body, json!({"type": "response.data", "content": {"received": true}}));
+            assert_eq!(
+                body,
+                json!({"type": "response.data", "content": {"received": true}})
+            );
         } else {
             assert_eq!(body["ok"], true);
         }

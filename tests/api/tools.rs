@@ -334,10 +334,10 @@ async fn failures_are_told_to_the_model_never_to_the_user() {
         .await
         .expect("text");
     for line in [
-        r#"voicebridge_tool_calls_total{outcome="http_error",tool="get_order"} 1"#,
-        r#"voicebridge_tool_calls_total{outcome="timeout",tool="get_order"} 1"#,
-        r#"voicebridge_tool_calls_total{outcome="invalid_arguments",tool="get_order"} 1"#,
-        r#"voicebridge_tool_calls_total{outcome="unknown_tool",tool="unknown"} 1"#,
+        r#"voicebridge_tool_calls_total{agent="default",outcome="http_error",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{agent="default",outcome="timeout",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{agent="default",outcome="invalid_arguments",tool="get_order"} 1"#,
+        r#"voicebridge_tool_calls_total{agent="default",outcome="unknown_tool",tool="unknown"} 1"#,
         r#"voicebridge_tool_seconds_count{tool="get_order"} 2"#,
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");

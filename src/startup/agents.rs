@@ -1,0 +1,88 @@
+//! Building the agents: each one's templates compiled (a template that does not parse
+//! stops start-up naming the file or variable and the line), its model client and tools,
+//! all sharing one store and one coordinator.
+
+use std::sync::Arc;
+
+use super::{StartupError, RETRY_BACKOFF};
+use crate::config::{AgentConfig, Settings};
+use crate::llm::{LlmClient, RetryPolicy};
+use crate::prompts::load_system_prompt;
+use crate::state::{AgentEntry, Agents};
+use crate::template::Template;
+use crate::turn::{Agent, AgentSettings, Ledger, ThinkingFiller, ToolSet};
+
+/// What a template is called in errors: the variable for the agent from the environment,
+/// the file and field for an agent file.
+fn template_name(config: &AgentConfig, field: &str, variable: &str) -> String {
+    match &config.file {
+        Some(file) => format!("{}: {field}", file.display()),
+        None => variable.to_string(),
+    }
+}
+
+/// `config`'s settings, its templates compiled. What is not per agent comes from
+/// `settings`.
+pub fn agent_settings(
+    settings: &Settings,
+    config: &AgentConfig,
+) -> Result<AgentSettings, StartupError> {
+    let prompt = load_system_prompt(&config.prompt_file)?;
+    let compile = |field: &str, variable: &str, text: &str| {
+        Template::new(&template_name(config, field, variable), text).map_err(StartupError::Template)
+    };
+    let system_prompt = Template::new(&config.prompt_file.display().to_string(), &prompt)
+        .map_err(StartupError::Template)?;
+    let filler = match &config.llm.filler {
+        Some(filler) => Some(ThinkingFiller {
+            after: filler.after,
+            text: compile("thinking_filler_text", "THINKING_FILLER_TEXT", &filler.text)?,
+        }),
+        None => None,
+    };
+    Ok(AgentSettings {
+        name: config.name.clone(),
+        system_prompt,
+        welcome: compile("welcome", "WELCOME_MESSAGE", &config.welcome)?,
+        apology: compile("apology", "APOLOGY_MESSAGE", &config.apology)?,
+        now: settings.timezone.clone(),
+        first_token_timeout: config.llm.first_token_timeout,
+        idle_timeout: config.llm.idle_timeout,
+        turn_timeout: config.llm.turn_timeout,
+        retry: RetryPolicy {
+            max_retries: config.llm.max_retries,
+            backoff: RETRY_BACKOFF,
+        },
+        filler,
+        speech_idle_flush: settings.speech_idle_flush,
+        speech: settings.speech,
+    })
+}
+
+/// Every configured agent over `ledger`'s store and coordinator.
+pub(super) fn build_agents(settings: &Settings, ledger: &Ledger) -> Result<Agents, StartupError> {
+    let mut entries = Vec::new();
+    for config in &settings.agents.agents {
+        let model = LlmClient::new(&config.llm)?;
+        let tools = ToolSet::new(settings.tools.clone(), config.tools.clone()).map_err(|e| {
+            StartupError::Tools(format!("cannot build the tools' HTTP client: {e}"))
+        })?;
+        let agent = Agent::new(
+            ledger.clone(),
+            Arc::new(model),
+            Arc::new(tools),
+            agent_settings(settings, config)?,
+        );
+        let entry = AgentEntry {
+            agent: Arc::new(agent),
+            webhook_secret: config.webhook_secret.clone(),
+            layercode_agent_id: config.layercode_agent_id.clone(),
+        };
+        entries.push((config.name.clone(), entry));
+    }
+    Ok(Agents::new(
+        entries,
+        settings.agents.default.clone(),
+        settings.agents.from_files,
+    ))
+}
