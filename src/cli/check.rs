@@ -1,32 +1,37 @@
-//! `voicebridge check`: the configuration is valid (it was parsed to get here), the
-//! system prompt loads, and every configured model answers a tiny streamed completion.
+//! `voicebridge check`: the configuration is valid (it was parsed to get here); for every
+//! agent, its webhook paths, its prompt and phrases compiled and rendered with sample
+//! values, and every model it uses answering a tiny streamed completion; the tools.
 //! Prints a report and returns whether everything passed.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::config::{redacted_url, Settings};
+use crate::config::{redacted_url, AgentConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
-use crate::prompts::load_system_prompt;
 use crate::session::ChatMessage;
+use crate::startup::agent_settings;
+use crate::template::CallContext;
 
 /// Checks everything; `false` means the report names a failure.
 pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
     writeln!(out, "voicebridge check")?;
     writeln!(out, "  configuration      ok")?;
     let mut passed = true;
-    match load_system_prompt(&settings.system_prompt_file) {
-        Ok(prompt) => writeln!(
+    let agents = &settings.agents;
+    if agents.from_files {
+        writeln!(
             out,
-            "  system prompt      ok ({}, {} characters)",
-            settings.system_prompt_file.display(),
-            prompt.chars().count()
-        )?,
-        Err(error) => {
-            passed = false;
-            writeln!(out, "  system prompt      FAILED: {error}")?;
-        }
+            "  agents             {} from {} (POST /agent answers for {})",
+            agents.agents.len(),
+            agents.dir.display(),
+            agents.default
+        )?;
     }
+    writeln!(
+        out,
+        "  time zone          {}",
+        settings.timezone.zone_name()
+    )?;
     tools(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
@@ -34,8 +39,83 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
             "  voice page         LAYERCODE_API_KEY not set: /authorize will answer 500"
         )?;
     }
+    for agent in &agents.agents {
+        passed &= check_agent(settings, agent, out).await?;
+    }
+    writeln!(
+        out,
+        "{}",
+        if passed {
+            "all checks passed"
+        } else {
+            "some checks FAILED"
+        }
+    )?;
+    Ok(passed)
+}
 
-    let mut llm_settings = settings.llm.clone();
+/// One agent: where its webhooks go, its templates rendered with sample values, and its
+/// models answering.
+async fn check_agent<W: Write>(
+    settings: &Settings,
+    agent: &AgentConfig,
+    out: &mut W,
+) -> std::io::Result<bool> {
+    let mut passed = true;
+    let paths = if agent.name == settings.agents.default {
+        if settings.agents.from_files {
+            format!("POST /agent and /agent/{0} (also under /api)", agent.name)
+        } else {
+            "POST /agent (also /api/agent)".to_string()
+        }
+    } else {
+        format!("POST /agent/{0} (also /api/agent/{0})", agent.name)
+    };
+    writeln!(out, "  agent {:<12} {paths}", agent.name)?;
+    if agent.layercode_agent_id.is_none() && settings.agents.from_files {
+        writeln!(
+            out,
+            "    layercode_agent_id not set: the voice page cannot talk to this agent"
+        )?;
+    }
+    match agent_settings(settings, agent) {
+        Ok(compiled) => {
+            let prompt = compiled.system_prompt.source();
+            writeln!(
+                out,
+                "  system prompt      ok ({}, {} characters)",
+                agent.prompt_file.display(),
+                prompt.chars().count()
+            )?;
+            let sample = CallContext::sample(&agent.name);
+            let now = &compiled.now;
+            let templates = [
+                ("system prompt", &compiled.system_prompt),
+                ("welcome", &compiled.welcome),
+                ("apology", &compiled.apology),
+            ];
+            let mut shown = false;
+            for (what, template) in templates.into_iter().filter(|(_, t)| t.is_dynamic()) {
+                if !shown {
+                    writeln!(
+                        out,
+                        "    rendered with sample values (metadata.name = Ana, client.page = /pricing):"
+                    )?;
+                    shown = true;
+                }
+                writeln!(out, "    {what}:")?;
+                for line in template.render(&sample, now).lines().take(12) {
+                    writeln!(out, "      | {line}")?;
+                }
+            }
+        }
+        Err(error) => {
+            passed = false;
+            writeln!(out, "  system prompt      FAILED: {error}")?;
+        }
+    }
+
+    let mut llm_settings = agent.llm.clone();
     llm_settings.max_tokens = Some(8);
     let client = match LlmClient::new(&llm_settings) {
         Ok(client) => client,
@@ -44,8 +124,8 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
             return Ok(false);
         }
     };
-    let deadline = settings.llm.first_token_timeout * 2;
-    for (index, upstream) in settings.llm.upstreams.iter().enumerate() {
+    let deadline = agent.llm.first_token_timeout * 2;
+    for (index, upstream) in agent.llm.upstreams.iter().enumerate() {
         let role = if index == 0 { "primary" } else { "fallback" };
         writeln!(
             out,
@@ -58,15 +138,6 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
         let result = result.unwrap_or(Err(LlmError::FirstTokenTimeout(deadline.as_millis())));
         passed &= report(out, result)?;
     }
-    writeln!(
-        out,
-        "{}",
-        if passed {
-            "all checks passed"
-        } else {
-            "some checks FAILED"
-        }
-    )?;
     Ok(passed)
 }
 

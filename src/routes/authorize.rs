@@ -77,12 +77,30 @@ async fn forward(
     let Some(fields) = session.as_object_mut() else {
         return Err(ApiError::BadRequest("body must be a JSON object".into()));
     };
-    fill_agent_id(fields, web.settings.agent_id.as_deref())?;
+    let agent = requested_agent(request);
+    let configured = web.layercode_agent_id(agent.as_deref()).map_err(|()| {
+        ApiError::BadRequest(format!(
+            "there is no agent named `{}`",
+            agent.as_deref().unwrap_or_default()
+        ))
+    })?;
+    fill_agent_id(fields, configured)?;
     let layercode = web.api.authorize(&session).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(layercode))
+}
+
+/// The agent the page asked for with `?agent=<name>` (the voice page adds it).
+fn requested_agent(request: &HttpRequest) -> Option<String> {
+    request.query_string().split('&').find_map(|pair| {
+        let value = pair.strip_prefix("agent=")?;
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .ok()?;
+        Some(value.into_owned()).filter(|v| !v.is_empty())
+    })
 }
 
 /// The SDK sends `agent_id` (older ones `pipeline_id`); the server's own agent id fills in

@@ -23,6 +23,7 @@ use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::{AppState, TurnTasks};
 use crate::turn::{Coordinator, Ledger, LocalCoordinator};
+use crate::web::page::PageAgent;
 use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
@@ -129,7 +130,21 @@ fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
 fn web_side(settings: &Settings) -> Result<Arc<Web>, StartupError> {
     let api =
         LayercodeApi::new(&settings.web).map_err(|e| StartupError::Layercode(e.to_string()))?;
-    Ok(Arc::new(Web::new(settings.web.clone(), api)))
+    let agents = settings
+        .agents
+        .agents
+        .iter()
+        .map(|agent| PageAgent {
+            name: agent.name.clone(),
+            agent_id: agent.layercode_agent_id.clone(),
+        })
+        .collect();
+    Ok(Arc::new(Web::new(
+        settings.web.clone(),
+        api,
+        agents,
+        settings.agents.default.clone(),
+    )))
 }
 
 /// Binds the configured address; returns the listener and the port it got (which

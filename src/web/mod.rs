@@ -20,17 +20,39 @@ pub struct Web {
     pub limiter: RateLimiter,
     /// The voice page, rendered with this server's configuration.
     pub page: String,
+    /// Every agent the page can talk to.
+    pub agents: Vec<page::PageAgent>,
+    /// The agent the page starts with, and `/authorize` fills in without `?agent=`.
+    pub default_agent: String,
 }
 
 impl Web {
-    /// Builds the web side from its settings.
-    pub fn new(settings: WebSettings, api: LayercodeApi) -> Self {
+    /// Builds the web side from its settings and the agents it serves.
+    pub fn new(
+        settings: WebSettings,
+        api: LayercodeApi,
+        agents: Vec<page::PageAgent>,
+        default_agent: String,
+    ) -> Self {
         Self {
             limiter: RateLimiter::new(settings.authorize_per_minute),
-            page: page::render(settings.agent_id.as_deref()),
+            page: page::render(&agents, &default_agent),
             settings,
             api,
+            agents,
+            default_agent,
         }
+    }
+
+    /// The Layercode agent id of the named agent (the default one for `None`);
+    /// `Err` when no agent has that name.
+    pub fn layercode_agent_id(&self, name: Option<&str>) -> Result<Option<&str>, ()> {
+        let name = name.unwrap_or(&self.default_agent);
+        self.agents
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.agent_id.as_deref())
+            .ok_or(())
     }
 
     /// True when no access token is configured or `authorization` carries it.

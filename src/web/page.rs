@@ -6,11 +6,31 @@ pub const SDK_VERSION: &str = "2.8.10";
 
 const TEMPLATE: &str = include_str!("../../static/index.html");
 
-/// The page with its configuration block filled in. The JSON is made safe to sit inside
-/// a `<script>` element.
-pub fn render(agent_id: Option<&str>) -> String {
+/// An agent the page can talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAgent {
+    /// Its name in voicebridge (`/?agent=<name>`).
+    pub name: String,
+    /// Its Layercode agent id.
+    pub agent_id: Option<String>,
+}
+
+/// The page with its configuration block filled in: every agent (the page offers a
+/// picker when there are several, and `/?agent=<name>` chooses one), the default first
+/// choice. The JSON is made safe to sit inside a `<script>` element.
+pub fn render(agents: &[PageAgent], default: &str) -> String {
+    let agent_id = agents
+        .iter()
+        .find(|a| a.name == default)
+        .and_then(|a| a.agent_id.as_deref());
+    let list: Vec<serde_json::Value> = agents
+        .iter()
+        .map(|a| serde_json::json!({"name": a.name, "agentId": a.agent_id}))
+        .collect();
     let config = serde_json::json!({
         "agentId": agent_id,
+        "agents": list,
+        "defaultAgent": default,
         "sdkUrl": format!(
             "https://cdn.jsdelivr.net/npm/@layercode/js-sdk@{SDK_VERSION}/dist/layercode-js-sdk.esm.js"
         ),
@@ -26,10 +46,24 @@ mod tests {
 
     #[test]
     fn the_configuration_is_embedded_and_cannot_close_the_script() {
-        let page = render(Some("agent</script><b>"));
+        let agent = |name: &str, id: Option<&str>| PageAgent {
+            name: name.into(),
+            agent_id: id.map(str::to_string),
+        };
+        let page = render(&[agent("default", Some("agent</script><b>"))], "default");
         assert!(page.contains("\"agentId\":\"agent\\u003c/script>\\u003cb>\""));
         assert!(page.contains(SDK_VERSION));
         assert!(!page.contains("{{CONFIG_JSON}}"));
-        assert!(render(None).contains("\"agentId\":null"));
+        assert!(render(&[agent("default", None)], "default").contains("\"agentId\":null"));
+        let two = render(
+            &[agent("sales", Some("ag_s")), agent("support", Some("ag_t"))],
+            "support",
+        );
+        assert!(two.contains("\"defaultAgent\":\"support\""), "{two}");
+        assert!(two.contains("\"agentId\":\"ag_t\""));
+        assert!(
+            two.contains("{\"agentId\":\"ag_s\",\"name\":\"sales\"}"),
+            "{two}"
+        );
     }
 }

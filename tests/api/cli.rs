@@ -207,6 +207,72 @@ async fn check_lists_the_tools_and_stops_on_an_invalid_tool_file() {
 }
 
 #[tokio::test]
+async fn check_lists_the_agents_renders_their_templates_and_reaches_each_model() {
+    let upstream = FakeUpstream::start().await;
+    let dir = std::env::temp_dir().join(format!("voicebridge-check-agents-{}", now()));
+    std::fs::create_dir_all(dir.join("agents")).expect("dir");
+    std::fs::write(
+        dir.join("sales.md"),
+        "You sell to {{ metadata.name }} on {{ client.page }}.",
+    )
+    .expect("prompt");
+    std::fs::write(dir.join("support.md"), "One.\nTwo.\nThree {% if %}.\n").expect("prompt");
+    let agent = |prompt: &str, model: &str| {
+        format!(
+            "prompt_file = \"{}\"\nwebhook_secret = \"whsec_x\"\nmodel = \"{model}\"\n",
+            dir.join(prompt).display()
+        )
+    };
+    std::fs::write(
+        dir.join("agents/sales.toml"),
+        agent("sales.md", "sales-model"),
+    )
+    .expect("agent");
+    std::fs::write(
+        dir.join("agents/support.toml"),
+        agent("support.md", "support-model"),
+    )
+    .expect("agent");
+    let agents = dir.join("agents");
+    let env = vars(&[
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+        ("DEFAULT_AGENT", "sales"),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "support's prompt is broken: {stdout}"
+    );
+    assert!(stdout.contains("agents             2 from"), "{stdout}");
+    assert!(
+        stdout.contains("agent sales        POST /agent and /agent/sales"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("agent support      POST /agent/support"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("      | You sell to Ana on /pricing."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("support.md: line 3"), "{stdout}");
+    let models: Vec<String> = upstream
+        .requests()
+        .iter()
+        .map(|r| r.body["model"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        models,
+        ["sales-model", "support-model"],
+        "each agent's model, once"
+    );
+}
+
+#[tokio::test]
 async fn check_fails_on_a_dead_url_and_on_a_rejected_key() {
     let port = free_port();
     let dead = format!("http://127.0.0.1:{port}/v1");

@@ -5,6 +5,7 @@ mod cli;
 mod fake_upstream;
 mod helpers;
 
+mod agents;
 mod authorize;
 mod conversations;
 mod deploy;

@@ -24,7 +24,7 @@ fn unique_prefix(name: &str) -> String {
 }
 
 /// Fails the test with how to start Redis when none answers on 127.0.0.1:6379.
-async fn require_redis() {
+pub async fn require_redis() {
     if let Err(error) = TcpStream::connect("127.0.0.1:6379").await {
         panic!(
             "these tests need Redis on {REDIS} ({error}); `scripts/test` starts one, or run \
