@@ -78,7 +78,7 @@ async fn forward(
         return Err(ApiError::BadRequest("body must be a JSON object".into()));
     };
     let agent = requested_agent(request);
-    let configured = web.layercode_agent_id(agent.as_deref()).map_err(|()| {
+    let configured = web.layercode_agent_id(agent.as_deref()).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "there is no agent named `{}`",
             agent.as_deref().unwrap_or_default()

@@ -44,15 +44,14 @@ impl Web {
         }
     }
 
-    /// The Layercode agent id of the named agent (the default one for `None`);
-    /// `Err` when no agent has that name.
-    pub fn layercode_agent_id(&self, name: Option<&str>) -> Result<Option<&str>, ()> {
+    /// The named agent (the default one for `None`), when there is one: its Layercode
+    /// agent id, if configured.
+    pub fn layercode_agent_id(&self, name: Option<&str>) -> Option<Option<&str>> {
         let name = name.unwrap_or(&self.default_agent);
         self.agents
             .iter()
             .find(|a| a.name == name)
             .map(|a| a.agent_id.as_deref())
-            .ok_or(())
     }
 
     /// True when no access token is configured or `authorization` carries it.
