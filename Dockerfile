@@ -18,10 +18,12 @@ WORKDIR /app
 COPY --from=build /app/target/release/voicebridge /app/voicebridge
 COPY prompts ./prompts
 COPY tools ./tools
+COPY agents ./agents
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     SYSTEM_PROMPT_FILE=/app/prompts/system.md \
     TOOLS_DIR=/app/tools \
+    AGENTS_DIR=/app/agents \
     LOG_FORMAT=json
 USER voicebridge
 EXPOSE 8080

@@ -92,6 +92,41 @@ fn micro_benchmarks() {
             black_box(sse::encode(black_box(&tts), "turn_42"));
         }
     });
+    templates();
+}
+
+/// Rendering the system prompt per turn: the shipped prompt (plain text, no engine) and
+/// the same prompt with a greeting, a condition on the page's context and `now`.
+fn templates() {
+    use voicebridge::template::{CallContext, Now, Template};
+    let shipped = include_str!("../prompts/system.md");
+    let plain = Template::new("prompts/system.md", shipped).expect("the shipped prompt");
+    let dynamic_source = format!(
+        "You are talking to {{{{ metadata.name | default(\"a guest\") }}}}.\n\
+         {{% if client.page %}}They are looking at {{{{ client.page }}}}.{{% endif %}}\n\
+         It is {{{{ now }}}}.\n{shipped}"
+    );
+    let dynamic = Template::new("templated", &dynamic_source).expect("valid");
+    let context = CallContext::sample("default");
+    let now = Now::in_zone("Europe/Berlin").expect("zone");
+    let n = 20_000;
+    time_per_op(
+        &format!(
+            "template: render the shipped prompt ({} chars)",
+            shipped.len()
+        ),
+        n,
+        || {
+            for _ in 0..n {
+                black_box(plain.render(black_box(&context), &now));
+            }
+        },
+    );
+    time_per_op("template: render it with name, page and now", n, || {
+        for _ in 0..n {
+            black_box(dynamic.render(black_box(&context), &now));
+        }
+    });
 }
 
 /// Resident memory added by conversations in the in-memory store: 10 000 conversations of

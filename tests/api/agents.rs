@@ -416,3 +416,46 @@ async fn redis_keeps_the_pages_data_across_machines() {
     );
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn the_example_agents_load_and_render() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tools = format!("{root}/examples/tools");
+    let agents = format!("{root}/examples/agents");
+    let vars = [
+        ("AGENTS_DIR", agents.as_str()),
+        ("DEFAULT_AGENT", "support"),
+        ("TOOLS_DIR", tools.as_str()),
+        ("SALES_WEBHOOK_SECRET", "whsec_a"),
+        ("SUPPORT_WEBHOOK_SECRET", "whsec_b"),
+        ("SALES_LAYERCODE_AGENT_ID", "ag_a"),
+        ("SUPPORT_LAYERCODE_AGENT_ID", "ag_b"),
+        ("ORDERS_API_BASE", "https://api.example.com"),
+        ("ORDERS_API_KEY", "k"),
+        ("LAYERCODE_WEBHOOK_SECRET", ""),
+    ];
+    // The example's paths are relative to the repository, as when run from it.
+    let settings = settings_with(&vars).expect("the example configuration is valid");
+    let names: Vec<&str> = settings
+        .agents
+        .agents
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["sales", "support"]);
+    let root_dir = std::path::Path::new(root);
+    for agent in &settings.agents.agents {
+        let mut agent = agent.clone();
+        agent.prompt_file = root_dir.join(&agent.prompt_file);
+        let compiled = voicebridge::startup::agent_settings(&settings, &agent)
+            .unwrap_or_else(|e| panic!("{}: {e}", agent.name));
+        let sample = voicebridge::template::CallContext::sample(&agent.name);
+        let prompt = compiled.system_prompt.render(&sample, &compiled.now);
+        assert!(prompt.contains("Ana"), "{prompt}");
+    }
+    let support = &settings.agents.agents[1];
+    assert_eq!(
+        support.tools.as_deref(),
+        Some(&["get_order".to_string()][..])
+    );
+}

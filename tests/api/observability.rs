@@ -94,6 +94,7 @@ async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() 
     let (log, turns) = turn_log(&upstream, &message("conv_log", "t_log", "My secret plan")).await;
     assert_eq!(turns.len(), 1, "{log}");
     let turn = &turns[0];
+    assert_eq!(turn["agent"], "default");
     assert_eq!(turn["conversation_id"], "conv_log");
     assert_eq!(turn["turn_id"], "t_log");
     assert_eq!(turn["model"], "gpt-4o-mini");
