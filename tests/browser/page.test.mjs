@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ const session = {
 };
 
 let layercode; // fake REST API
+let layercodePort;
 let authorizeCalls = [];
 let authorizeStatus = 200;
 let server; // the voicebridge process
@@ -54,6 +55,32 @@ async function waitForHealth(url) {
   throw new Error('voicebridge did not start');
 }
 
+/// Starts the voicebridge binary with Layercode's API at `layercodePort` and `env`.
+async function startVoicebridge(layercodePort, env) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const workdir = join(tmpdir(), `voicebridge-browser-${port}`);
+  mkdirSync(workdir, { recursive: true });
+  const binary = process.env.VOICEBRIDGE_BIN || join(root, 'target/debug/voicebridge');
+  const child = spawn(binary, [], {
+    cwd: workdir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ALLOW_UNSIGNED_WEBHOOKS: 'true',
+      LLM_BASE_URL: 'http://127.0.0.1:9/v1',
+      LAYERCODE_API_KEY: 'lc_browser_key',
+      LAYERCODE_API_BASE: `http://127.0.0.1:${layercodePort}`,
+      SYSTEM_PROMPT_FILE: join(root, 'prompts/system.md'),
+      RUST_LOG: 'error',
+      ...env,
+    },
+  });
+  await waitForHealth(url);
+  return { server: child, baseUrl: url };
+}
+
 before(async () => {
   layercode = createServer((request, response) => {
     let body = '';
@@ -64,29 +91,11 @@ before(async () => {
       response.end(authorizeStatus === 200 ? JSON.stringify(session) : JSON.stringify({ error: 'Insufficient balance' }));
     });
   });
-  const layercodePort = await listen(layercode);
+  layercodePort = await listen(layercode);
 
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const workdir = join(tmpdir(), `voicebridge-browser-${port}`);
-  mkdirSync(workdir, { recursive: true });
-  const binary = process.env.VOICEBRIDGE_BIN || join(root, 'target/debug/voicebridge');
-  server = spawn(binary, [], {
-    cwd: workdir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ALLOW_UNSIGNED_WEBHOOKS: 'true',
-      LLM_BASE_URL: 'http://127.0.0.1:9/v1',
-      LAYERCODE_API_KEY: 'lc_browser_key',
-      LAYERCODE_API_BASE: `http://127.0.0.1:${layercodePort}`,
-      LAYERCODE_AGENT_ID: 'agent_browser',
-      SYSTEM_PROMPT_FILE: join(root, 'prompts/system.md'),
-      RUST_LOG: 'error',
-    },
-  });
-  await waitForHealth(baseUrl);
+  ({ server, baseUrl } = await startVoicebridge(layercodePort, {
+    LAYERCODE_AGENT_ID: 'agent_browser',
+  }));
 
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -107,9 +116,9 @@ after(async () => {
 
 /// A page with the SDK served locally, nothing else reaching the internet, and Layercode's
 /// WebSocket answered by `onSocket`.
-async function openPage(onSocket, viewport = { width: 1280, height: 800 }) {
+async function openPage(onSocket, viewport = { width: 1280, height: 800 }, url = baseUrl) {
   const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
-  await context.grantPermissions(['microphone'], { origin: baseUrl });
+  await context.grantPermissions(['microphone'], { origin: new URL(url).origin });
   const page = await context.newPage();
   // The last route registered wins: first block the internet, then serve the SDK.
   await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
@@ -120,7 +129,7 @@ async function openPage(onSocket, viewport = { width: 1280, height: 800 }) {
     body: readFileSync(sdkFile),
   }));
   await page.routeWebSocket(/wss:\/\/api\.layercode\.com\/v1\/agents\/web\/websocket/, onSocket);
-  await page.goto(baseUrl);
+  await page.goto(url);
   return { page, context };
 }
 
@@ -228,4 +237,38 @@ test('an authorize failure is shown to the user', async () => {
   assert.equal(await page.textContent('#status-text'), 'Error');
   await context.close();
   authorizeStatus = 200;
+});
+
+test('with several agents the page offers a picker and authorizes the chosen agent', async () => {
+  authorizeStatus = 200;
+  authorizeCalls = [];
+  const agents = join(tmpdir(), `voicebridge-browser-agents-${Date.now()}`);
+  mkdirSync(agents, { recursive: true });
+  const prompt = join(root, 'prompts/system.md');
+  for (const [name, id] of [['sales', 'ag_sales'], ['support', 'ag_support']]) {
+    writeFileSync(join(agents, `${name}.toml`), `prompt_file = "${prompt}"\nlayercode_agent_id = "${id}"\n`);
+  }
+  const multi = await startVoicebridge(layercodePort, { AGENTS_DIR: agents, DEFAULT_AGENT: 'support' });
+  try {
+    const { page, context } = await openPage(() => {}, undefined, `${multi.baseUrl}/?agent=sales`);
+    assert.equal(await page.isVisible('#agent'), true);
+    const options = await page.$$eval('#agent option', (nodes) => nodes.map((n) => n.value));
+    assert.deepEqual(options, ['sales', 'support']);
+    assert.equal(await page.inputValue('#agent'), 'sales');
+    await page.selectOption('#agent', 'support');
+    assert.match(page.url(), /agent=support/);
+    await page.click('#connect');
+    const deadline = Date.now() + 15000;
+    while (authorizeCalls.length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+    assert.equal(authorizeCalls.length, 1);
+    assert.equal(authorizeCalls[0].body.agent_id, 'ag_support');
+    await context.close();
+
+    // The single-agent page shows no picker.
+    const single = await openPage(() => {});
+    assert.equal(await single.page.isVisible('#agent'), false);
+    await single.context.close();
+  } finally {
+    multi.server.kill('SIGTERM');
+  }
 });
