@@ -48,7 +48,11 @@ pub fn webhook_url(input: &str) -> Result<String, String> {
         return Err(not_http(input));
     }
     let mut path = url.path().trim_end_matches('/').to_string();
-    if !path.ends_with("/agent") {
+    // `…/agent` and an agent's own `…/agent/<name>` are webhook URLs already.
+    let agent_path = path
+        .rsplit_once('/')
+        .is_some_and(|(before, name)| before.ends_with("/agent") && !name.is_empty());
+    if !path.ends_with("/agent") && !agent_path {
         path.push_str("/agent");
     }
     url.set_path(&path);
@@ -265,6 +269,14 @@ mod tests {
                 "https://example.com/myagent/agent",
             ),
             ("HTTPS://App.Fly.Dev/agent", "https://app.fly.dev/agent"),
+            (
+                "https://app.fly.dev/agent/sales",
+                "https://app.fly.dev/agent/sales",
+            ),
+            (
+                "https://app.fly.dev/api/agent/support/",
+                "https://app.fly.dev/api/agent/support",
+            ),
         ] {
             assert_eq!(webhook_url(given).as_deref(), Ok(expected), "{given:?}");
         }
