@@ -120,6 +120,19 @@ impl Template {
     /// syntax error, or for an unknown filter, test or function that a trial render with
     /// [`CallContext::sample`] reaches.
     pub fn new(name: &str, source: &str) -> Result<Template, TemplateError> {
+        Template::compile(name, source, Printing::Text)
+    }
+
+    /// Compiles `source` as a URL (or a piece of one), like [`Template::new`] except that
+    /// every value a `{{ … }}` prints is percent-encoded as a path segment (all but
+    /// `A-Z a-z 0-9 - . _ ~` is encoded), so a caller's value cannot add a path segment, a
+    /// query or a fragment; a value that is `.` or `..` (which would move up the path) is a
+    /// render error. A value passed through `| safe` is printed as it is.
+    pub fn for_url(name: &str, source: &str) -> Result<Template, TemplateError> {
+        Template::compile(name, source, Printing::UrlSegment)
+    }
+
+    fn compile(name: &str, source: &str, output: Printing) -> Result<Template, TemplateError> {
         if !uses_template_syntax(source) {
             return Ok(Template::plain_named(name, source));
         }
@@ -134,6 +147,9 @@ impl Template {
         // Building fails only for custom delimiters, and these are the default ones.
         if let Ok(syntax) = syntax.build() {
             env.set_syntax(syntax);
+        }
+        if output == Printing::UrlSegment {
+            env.set_formatter(url_segment_formatter);
         }
         env.add_template_owned(name.to_string(), source.to_string())
             .map_err(|error| TemplateError {
@@ -155,7 +171,7 @@ impl Template {
     /// in the parts the sample reaches and turns them into a compile error; other runtime
     /// errors depend on the caller's values and are left to [`Template::render`].
     fn check_names(&self) -> Result<(), TemplateError> {
-        let Err(error) = self.try_render(variables(&CallContext::sample("default"), "now")) else {
+        let Err(error) = self.render_with(variables(&CallContext::sample("default"), "now")) else {
             return Ok(());
         };
         match error.kind() {
@@ -212,7 +228,7 @@ impl Template {
         }
         let words = now.words();
         let variables = variables(context, &words);
-        match self.try_render(variables) {
+        match self.render_with(variables) {
             Ok(text) => text,
             Err(error) => {
                 tracing::warn!(
@@ -221,11 +237,71 @@ impl Template {
                     line = error.line(),
                     "template failed to render; rendering it without variables"
                 );
-                self.try_render(Value::from(()))
+                self.render_with(Value::from(()))
                     .unwrap_or_else(|_| strip_template_syntax(&self.source))
             }
         }
     }
+
+    /// Renders with `context` and `now`, or `None` when rendering hits a runtime error (its
+    /// kind and line are logged with `tracing::warn!`, never a value). For texts where a
+    /// fallback would do harm, like a URL: better no request than one to the wrong place.
+    pub fn render_strict(&self, context: &CallContext, now: &Now) -> Option<String> {
+        if self.engine.is_none() {
+            return Some(self.source.clone());
+        }
+        let words = now.words();
+        match self.render_with(variables(context, &words)) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::warn!(
+                    template = %self.name,
+                    kind = %error.kind(),
+                    line = error.line(),
+                    "template failed to render"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// How a template prints the values of `{{ … }}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Printing {
+    /// As text, unescaped.
+    Text,
+    /// Percent-encoded as a URL path segment.
+    UrlSegment,
+}
+
+/// What a URL template's `{{ … }}` keeps unencoded: RFC 3986's unreserved characters.
+const URL_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Prints a value of a URL template: percent-encoded, unless marked safe.
+fn url_segment_formatter(
+    out: &mut minijinja::Output<'_>,
+    _state: &mut minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let text = value.to_string();
+    if value.is_safe() {
+        return Ok(out.write_str(&text)?);
+    }
+    if text == "." || text == ".." {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            "a value in a URL cannot be \".\" or \"..\"",
+        ));
+    }
+    for piece in percent_encoding::utf8_percent_encode(&text, URL_SEGMENT) {
+        out.write_str(piece)?;
+    }
+    Ok(())
 }
 
 /// The variables of one render: `context` and `now` in words.
@@ -243,7 +319,7 @@ fn variables(context: &CallContext, now: &str) -> Value {
 
 impl Template {
     /// Renders with `variables`; plain text renders as itself.
-    fn try_render(&self, variables: Value) -> Result<String, minijinja::Error> {
+    fn render_with(&self, variables: Value) -> Result<String, minijinja::Error> {
         match &self.engine {
             Some(engine) => engine.get_template(&self.name)?.render(variables),
             None => Ok(self.source.clone()),
@@ -653,6 +729,38 @@ mod tests {
         let out = render("A {{ 1 // 0 }} B {% if true %}C{% endif %}", &context);
         assert_eq!(out, "A  B C");
         assert_eq!(render("[{{ 1 / 0 }}]", &context), "[]");
+    }
+
+    #[test]
+    fn a_url_template_percent_encodes_what_it_prints() {
+        let context = CallContext {
+            metadata: object(json!({"id": "a b/c?d", "dot": "..", "base": "x/y"})),
+            ..CallContext::default()
+        };
+        let url = |source: &str| Template::for_url("url", source).expect("compiles");
+        let template = url("https://x.example/{{ metadata.id }}/{order}{{ metadata.none }}");
+        assert_eq!(
+            template.render_strict(&context, &Now::utc()).as_deref(),
+            Some("https://x.example/a%20b%2Fc%3Fd/{order}")
+        );
+        assert_eq!(
+            url("https://x.example/{{ metadata.base | safe }}")
+                .render_strict(&context, &Now::utc())
+                .as_deref(),
+            Some("https://x.example/x/y")
+        );
+        assert_eq!(
+            url("https://x.example/{{ metadata.dot }}").render_strict(&context, &Now::utc()),
+            None
+        );
+        let plain = url("https://x.example/{order}");
+        assert!(!plain.is_dynamic());
+        assert_eq!(
+            plain.render_strict(&context, &Now::utc()).as_deref(),
+            Some("https://x.example/{order}")
+        );
+        // Prompt templates print as they are.
+        assert_eq!(render("{{ metadata.id }}", &context), "a b/c?d");
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   text; `null`s are left out); there is no body;
 //! - `POST`, `PUT` and `PATCH`: the JSON body is *all* the arguments, those used in the URL
 //!   included, so the endpoint sees every argument in one predictable place.
+//!
+//! A templated URL, header value or `[static]` string is rendered for each call with the
+//! turn's [`CallContext`]. The URL's placeholders are those of the URL rendered for the
+//! call: [`Tool::arguments`] and [`Tool::call`] both render it with the context they get.
 
 use std::time::Duration;
 
@@ -19,7 +23,8 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 use super::file::{cut, describe};
-use super::{Method, Tool, UrlPart};
+use super::{placeholders, Method, Tool, UrlPart};
+use crate::template::{CallContext, Now};
 
 /// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -125,10 +130,16 @@ impl Tool {
     /// Parses the model's argument string (JSON; an empty or whitespace-only string counts
     /// as `{}`), checks it is an object and valid against the schema the model saw, then
     /// applies `[static]` (static arguments override the model's; they are removed from the
-    /// model's arguments before the schema check) and checks every URL placeholder has a
-    /// value. `Err` is a short message safe to give the model (at most about 300
-    /// characters, never a header or static value).
-    pub fn arguments(&self, raw: &str) -> Result<Map<String, Value>, String> {
+    /// model's arguments before the schema check; a templated static string is rendered
+    /// with `context` and `now`) and checks every placeholder of the URL, as rendered with
+    /// `context`, has a value. `Err` is a short message safe to give the model (at most
+    /// about 300 characters, never a header or static value).
+    pub fn arguments(
+        &self,
+        raw: &str,
+        context: &CallContext,
+        now: &Now,
+    ) -> Result<Map<String, Value>, String> {
         let mut arguments = if raw.trim().is_empty() {
             Map::new()
         } else {
@@ -164,7 +175,11 @@ impl Tool {
         for (key, value) in &self.statics {
             arguments.insert(key.clone(), value.clone());
         }
-        for name in self.placeholders() {
+        for (key, template) in &self.static_templates {
+            arguments.insert(key.clone(), Value::String(template.render(context, now)));
+        }
+        let parts = self.url_parts(context, now)?;
+        for name in placeholders(&parts) {
             if let Some(problem) = placeholder_problem(name, arguments.get(name)) {
                 return Err(problem);
             }
@@ -182,14 +197,20 @@ impl Tool {
     /// be built from `arguments` (a placeholder without a value) is a
     /// [`ToolFailureKind::Connection`] failure: no request is made. An `idempotency_key`
     /// that is no valid header value is not sent.
+    ///
+    /// Templates (the URL, header values) are rendered with `context` and `now`; a rendered
+    /// header value that is no valid header value is left out, with a warning naming the
+    /// tool and the header only.
     pub async fn call(
         &self,
         http: &reqwest::Client,
         arguments: &Map<String, Value>,
         idempotency_key: Option<&str>,
         max_chars: usize,
+        context: &CallContext,
+        now: &Now,
     ) -> Result<String, ToolFailure> {
-        let url = self.request_url(arguments)?;
+        let url = self.request_url(arguments, context, now)?;
         let body = if self.method.has_body() {
             Some(serde_json::to_vec(arguments).map_err(|_| {
                 ToolFailure::connection("the arguments could not be written as JSON")
@@ -197,7 +218,7 @@ impl Tool {
         } else {
             None
         };
-        let headers = self.request_headers(body.is_some(), idempotency_key);
+        let headers = self.request_headers(body.is_some(), idempotency_key, context, now);
         let attempts = self.attempts(http, url, headers, body, max_chars);
         tokio::time::timeout(self.timeout, attempts)
             .await
@@ -206,10 +227,18 @@ impl Tool {
 
     /// The URL with placeholders filled and, for methods without a body, the other
     /// arguments in the query string.
-    fn request_url(&self, arguments: &Map<String, Value>) -> Result<Url, ToolFailure> {
+    fn request_url(
+        &self,
+        arguments: &Map<String, Value>,
+        context: &CallContext,
+        now: &Now,
+    ) -> Result<Url, ToolFailure> {
+        let parts = self
+            .url_parts(context, now)
+            .map_err(ToolFailure::connection)?;
         let mut text = String::new();
         let mut used = Vec::new();
-        for part in &self.url {
+        for part in parts.iter() {
             match part {
                 UrlPart::Literal(literal) => text.push_str(literal.expose()),
                 UrlPart::Placeholder(name) => {
@@ -241,19 +270,32 @@ impl Tool {
         Ok(url)
     }
 
-    /// `Accept`, `Content-Type` (with a body), the file's headers (marked sensitive; they
-    /// may replace the first two) and `Idempotency-Key`.
-    fn request_headers(&self, json_body: bool, idempotency_key: Option<&str>) -> HeaderMap {
+    /// `Accept`, `Content-Type` (with a body), the file's headers (templates rendered;
+    /// marked sensitive; they may replace the first two) and `Idempotency-Key`.
+    fn request_headers(
+        &self,
+        json_body: bool,
+        idempotency_key: Option<&str>,
+        context: &CallContext,
+        now: &Now,
+    ) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
         if json_body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        for (name, value) in &self.headers {
-            // Checked at load; a value that no longer parses is left out.
-            if let Ok(mut value) = HeaderValue::from_str(value.expose()) {
-                value.set_sensitive(true);
-                headers.insert(name.clone(), value);
+        for (name, text) in &self.headers {
+            // A fixed value was checked at load; a rendered one is checked here.
+            match HeaderValue::from_str(&text.render(context, now)) {
+                Ok(mut value) => {
+                    value.set_sensitive(true);
+                    headers.insert(name.clone(), value);
+                }
+                Err(_) => tracing::warn!(
+                    tool = %self.name,
+                    header = %name,
+                    "the header's value is not a valid HTTP header value; it is not sent"
+                ),
             }
         }
         if let Some(Ok(key)) = idempotency_key.map(HeaderValue::from_str) {
@@ -288,7 +330,7 @@ impl Tool {
                 request = request.body(body.clone());
             }
             match request.send().await {
-                Ok(response) => return self.read_response(response, max_chars).await,
+                Ok(response) => return self.read_response(response, &headers, max_chars).await,
                 Err(e) if e.is_timeout() => return Err(ToolFailure::timeout(self.timeout)),
                 Err(_) if retries_left > 0 => retries_left -= 1,
                 Err(_) => return Err(ToolFailure::connection("connection failed")),
@@ -328,9 +370,12 @@ fn is_quotable(content_type: Option<&HeaderValue>) -> bool {
 
 impl Tool {
     /// The response as the model's text, or a [`ToolFailureKind::Status`] failure.
+    /// `sent` are the request's headers, whose sensitive values are redacted from a quoted
+    /// error body.
     async fn read_response(
         &self,
         mut response: reqwest::Response,
+        sent: &HeaderMap,
         max_chars: usize,
     ) -> Result<String, ToolFailure> {
         let status = response.status();
@@ -341,7 +386,7 @@ impl Tool {
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
             if let Ok((body, _)) = read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
                 let text = String::from_utf8_lossy(&body);
-                let text = self.redact(text.split_whitespace().collect::<Vec<_>>().join(" "));
+                let text = redact(sent, text.split_whitespace().collect::<Vec<_>>().join(" "));
                 if !text.is_empty() {
                     message.push_str(": ");
                     message.push_str(&cut(&text, MAX_ERROR_BODY_CHARS));
@@ -350,22 +395,24 @@ impl Tool {
         }
         Err(ToolFailure::new(ToolFailureKind::Status, message))
     }
+}
 
-    /// `text` with any header value this tool sends (whole, or its last word, like the
-    /// token after `Bearer`) replaced by `[redacted]`: an endpoint that echoes the request
-    /// in its error must not put a secret into a failure message.
-    fn redact(&self, mut text: String) -> String {
-        for (_, value) in &self.headers {
-            let value = value.expose();
-            let last_word = value.split_whitespace().next_back().unwrap_or(value);
-            for secret in [value, last_word] {
-                if secret.len() >= 8 && text.contains(secret) {
-                    text = text.replace(secret, "[redacted]");
-                }
+/// `text` with any header value from the tool file sent with this call (the sensitive
+/// ones of `sent`, templates as rendered for the call; whole, or the last word, like the
+/// token after `Bearer`) replaced by `[redacted]`: an endpoint that echoes the request in
+/// its error must not put a secret into a failure message.
+fn redact(sent: &HeaderMap, mut text: String) -> String {
+    for value in sent.values().filter(|value| value.is_sensitive()) {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let value = value.as_ref();
+        let last_word = value.split_whitespace().next_back().unwrap_or(value);
+        for secret in [value, last_word] {
+            if secret.len() >= 8 && text.contains(secret) {
+                text = text.replace(secret, "[redacted]");
             }
         }
-        text
     }
+    text
 }
 
 /// A 2xx response's body as the model's text.
@@ -395,6 +442,7 @@ async fn read_success(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::CallContext;
     use crate::tools::file::parse_tool;
     use std::net::SocketAddr;
     use std::path::Path;
@@ -410,6 +458,11 @@ mod tests {
 
     fn tool(text: &str) -> Tool {
         parse_tool(Path::new("tools/t.toml"), "t", text, &env).expect("tool loads")
+    }
+
+    /// The context of a call with nothing known about the caller.
+    fn ctx() -> CallContext {
+        CallContext::default()
     }
 
     fn client() -> reqwest::Client {
@@ -556,43 +609,57 @@ type = "string"
     #[test]
     fn empty_arguments_are_an_empty_object() {
         let t = tool("description = \"d\"\nurl = \"https://x.example\"\n");
-        assert_eq!(t.arguments(""), Ok(Map::new()));
-        assert_eq!(t.arguments("  \n"), Ok(Map::new()));
-        assert_eq!(t.arguments("{}"), Ok(Map::new()));
+        assert_eq!(t.arguments("", &ctx(), &Now::utc()), Ok(Map::new()));
+        assert_eq!(t.arguments("  \n", &ctx(), &Now::utc()), Ok(Map::new()));
+        assert_eq!(t.arguments("{}", &ctx(), &Now::utc()), Ok(Map::new()));
     }
 
     #[test]
     fn arguments_must_be_a_json_object() {
         let t = tool("description = \"d\"\nurl = \"https://x.example\"\n");
-        let e = t.arguments("{\"a\": ").expect_err("invalid");
+        let e = t
+            .arguments("{\"a\": ", &ctx(), &Now::utc())
+            .expect_err("invalid");
         assert!(e.starts_with("arguments are not valid JSON: "), "{e}");
         assert_eq!(
-            t.arguments("[1, 2]"),
+            t.arguments("[1, 2]", &ctx(), &Now::utc()),
             Err("arguments must be a JSON object, not an array".to_string())
         );
         assert_eq!(
-            t.arguments("\"x\""),
+            t.arguments("\"x\"", &ctx(), &Now::utc()),
             Err("arguments must be a JSON object, not a string".to_string())
         );
         let long = format!("{{\"a\": \"{}", "x".repeat(1000));
-        assert!(t.arguments(&long).expect_err("invalid").chars().count() <= 301);
+        assert!(
+            t.arguments(&long, &ctx(), &Now::utc())
+                .expect_err("invalid")
+                .chars()
+                .count()
+                <= 301
+        );
     }
 
     #[test]
     fn arguments_are_checked_against_the_schema() {
         let t = get_order("https://x.example/orders/{order_id}");
         assert_eq!(
-            t.arguments("{}"),
+            t.arguments("{}", &ctx(), &Now::utc()),
             Err("arguments do not match the schema: \"order_id\" is a required property".into())
         );
-        let e = t.arguments(r#"{"order_id": 17}"#).expect_err("wrong type");
+        let e = t
+            .arguments(r#"{"order_id": 17}"#, &ctx(), &Now::utc())
+            .expect_err("wrong type");
         assert!(
             e.starts_with("arguments do not match the schema: at /order_id: 17"),
             "{e}"
         );
         assert!(!e.contains(KEY));
         let ok = t
-            .arguments(r#"{"order_id": "A17", "verbose": true}"#)
+            .arguments(
+                r#"{"order_id": "A17", "verbose": true}"#,
+                &ctx(),
+                &Now::utc(),
+            )
             .expect("valid");
         assert_eq!(ok["order_id"], "A17");
         assert_eq!(ok["verbose"], true);
@@ -616,12 +683,18 @@ properties = { subject = { type = "string" }, tenant = { type = "string" } }
 "#,
         );
         let args = t
-            .arguments(r#"{"subject": "help", "tenant": "evil", "token": "mine"}"#)
+            .arguments(
+                r#"{"subject": "help", "tenant": "evil", "token": "mine"}"#,
+                &ctx(),
+                &Now::utc(),
+            )
             .expect("valid");
         assert_eq!(args["tenant"], "acme");
         assert_eq!(args["token"], KEY);
         assert_eq!(args["subject"], "help");
-        let e = t.arguments(r#"{"subject": 3}"#).expect_err("wrong type");
+        let e = t
+            .arguments(r#"{"subject": 3}"#, &ctx(), &Now::utc())
+            .expect_err("wrong type");
         assert!(!e.contains(KEY), "{e}");
     }
 
@@ -637,13 +710,18 @@ properties = { order_id = { type = ["string", "null"] } }
 "#,
         );
         let missing = Err("missing argument \"order_id\" for the URL".to_string());
-        assert_eq!(t.arguments("{}"), missing);
-        assert_eq!(t.arguments(r#"{"order_id": null}"#), missing);
+        assert_eq!(t.arguments("{}", &ctx(), &Now::utc()), missing);
         assert_eq!(
-            t.arguments(r#"{"order_id": ".."}"#),
+            t.arguments(r#"{"order_id": null}"#, &ctx(), &Now::utc()),
+            missing
+        );
+        assert_eq!(
+            t.arguments(r#"{"order_id": ".."}"#, &ctx(), &Now::utc()),
             Err("argument \"order_id\" cannot be \".\" or \"..\" in the URL".to_string())
         );
-        assert!(t.arguments(r#"{"order_id": "A17"}"#).is_ok());
+        assert!(t
+            .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+            .is_ok());
     }
 
     #[test]
@@ -661,10 +739,14 @@ properties = { order_id = { type = ["string", "null"] } }
             Server::start(|_| answer(200, "application/json", r#"{"status":"shipped"}"#)).await;
         let t = get_order(&server.url("/orders/{order_id}?v=2"));
         let args = t
-            .arguments(r#"{"order_id": "A 17/x", "verbose": true, "note": "a&b c"}"#)
+            .arguments(
+                r#"{"order_id": "A 17/x", "verbose": true, "note": "a&b c"}"#,
+                &ctx(),
+                &Now::utc(),
+            )
             .expect("valid");
         let result = t
-            .call(&client(), &args, Some("key-123"), 1000)
+            .call(&client(), &args, Some("key-123"), 1000, &ctx(), &Now::utc())
             .await
             .expect("ok");
         assert_eq!(result, r#"{"status":"shipped"}"#);
@@ -705,8 +787,13 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
 "#,
             server.url("/items/{id}")
         ));
-        let args = t.arguments(r#"{"id": "x1", "qty": 2}"#).expect("valid");
-        let result = t.call(&client(), &args, None, 1000).await.expect("ok");
+        let args = t
+            .arguments(r#"{"id": "x1", "qty": 2}"#, &ctx(), &Now::utc())
+            .expect("valid");
+        let result = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect("ok");
         assert_eq!(result, "created");
         let request = &server.requests()[0];
         assert!(
@@ -734,8 +821,13 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         })
         .await;
         let t = get_order(&server.url("/orders/{order_id}"));
-        let args = t.arguments(r#"{"order_id": "A17"}"#).expect("valid");
-        let e = t.call(&client(), &args, None, 1000).await.expect_err("404");
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+            .expect("valid");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("404");
         assert_eq!(
             e,
             ToolFailure {
@@ -743,9 +835,15 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
                 message: "HTTP 404: {\"error\":\"no such order\"}".into()
             }
         );
-        let e = t.call(&client(), &args, None, 1000).await.expect_err("503");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("503");
         assert_eq!(e.message, "HTTP 503");
-        let e = t.call(&client(), &args, None, 1000).await.expect_err("500");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("500");
         assert_eq!(e.message, format!("HTTP 500: {}…", "x".repeat(200)));
     }
 
@@ -761,10 +859,18 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         })
         .await;
         let t = get_order(&server.url("/orders/{order_id}"));
-        let args = t.arguments(r#"{"order_id": "A17"}"#).expect("valid");
-        let e = t.call(&client(), &args, None, 1000).await.expect_err("401");
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+            .expect("valid");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("401");
         assert_eq!(e.message, "HTTP 401: bad token: [redacted]");
-        let e = t.call(&client(), &args, None, 1000).await.expect_err("400");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("400");
         assert_eq!(e.message, "HTTP 400: {\"got\":\"[redacted]\"}");
     }
 
@@ -783,7 +889,7 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         ));
         let started = std::time::Instant::now();
         let e = t
-            .call(&client(), &Map::new(), None, 1000)
+            .call(&client(), &Map::new(), None, 1000, &ctx(), &Now::utc())
             .await
             .expect_err("timeout");
         assert_eq!(
@@ -803,7 +909,7 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         drop(listener);
         let t = tool(&format!("description = \"d\"\nurl = \"http://{addr}/x\"\n"));
         let e = t
-            .call(&client(), &Map::new(), None, 1000)
+            .call(&client(), &Map::new(), None, 1000, &ctx(), &Now::utc())
             .await
             .expect_err("refused");
         assert_eq!(
@@ -826,8 +932,13 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         })
         .await;
         let t = get_order(&server.url("/orders/{order_id}"));
-        let args = t.arguments(r#"{"order_id": "A17"}"#).expect("valid");
-        let result = t.call(&client(), &args, None, 1000).await.expect("retried");
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+            .expect("valid");
+        let result = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect("retried");
         assert_eq!(result, "{\"ok\":true}");
         assert_eq!(server.requests().len(), 2);
     }
@@ -847,7 +958,14 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
             server.url("/pay")
         ));
         let e = t
-            .call(&client(), &Map::new(), Some("k1"), 1000)
+            .call(
+                &client(),
+                &Map::new(),
+                Some("k1"),
+                1000,
+                &ctx(),
+                &Now::utc(),
+            )
             .await
             .expect_err("not retried");
         assert_eq!(e.kind, ToolFailureKind::Connection);
@@ -867,7 +985,10 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
             "description = \"d\"\nurl = \"{}\"\n",
             server.url("/big")
         ));
-        let result = t.call(&client(), &Map::new(), None, 10).await.expect("ok");
+        let result = t
+            .call(&client(), &Map::new(), None, 10, &ctx(), &Now::utc())
+            .await
+            .expect("ok");
         assert_eq!(
             result,
             format!(
@@ -875,7 +996,10 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
                 "é".repeat(10)
             )
         );
-        let result = t.call(&client(), &Map::new(), None, 100).await.expect("ok");
+        let result = t
+            .call(&client(), &Map::new(), None, 100, &ctx(), &Now::utc())
+            .await
+            .expect("ok");
         assert_eq!(
             result,
             format!(
@@ -899,11 +1023,168 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         let mut args = Map::new();
         args.insert("id".into(), Value::from(7));
         args.insert("reason".into(), Value::from("dup"));
-        let result = t.call(&client(), &args, None, 100).await.expect("ok");
+        let result = t
+            .call(&client(), &args, None, 100, &ctx(), &Now::utc())
+            .await
+            .expect("ok");
         assert_eq!(result, "OK (HTTP 204, no content)");
         assert!(server.requests()[0].starts_with("DELETE /orders/7?reason=dup HTTP/1.1"));
-        let result = t.call(&client(), &args, None, 100).await.expect("ok");
+        let result = t
+            .call(&client(), &args, None, 100, &ctx(), &Now::utc())
+            .await
+            .expect("ok");
         assert_eq!(result, "OK (HTTP 200, no content)");
+    }
+
+    // ---- templates
+
+    const CRM: &str = r#"
+description = "Look up the caller's account."
+url = "{base}/accounts/{{ metadata.account_id }}/orders/{order_id}"
+[headers]
+Authorization = "Bearer ${API_KEY}"
+X-Caller = "{{ from_phone_number | default('web') }}"
+[static]
+agent = "{{ agent }}"
+conversation = "{{ conversation_id }}"
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+"#;
+
+    fn crm(server: &Server) -> Tool {
+        tool(&CRM.replace("{base}", &server.url("")))
+    }
+
+    fn caller(from: Option<&str>) -> CallContext {
+        let mut metadata = Map::new();
+        metadata.insert("account_id".into(), Value::from("acc_7"));
+        CallContext {
+            metadata,
+            from_phone_number: from.map(str::to_string),
+            conversation_id: "conv_1".into(),
+            agent: "sales".into(),
+            ..CallContext::default()
+        }
+    }
+
+    fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
+        request.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    #[tokio::test]
+    async fn templates_are_rendered_with_the_callers_context() {
+        let server = Server::start(|_| answer(200, "application/json", "{}")).await;
+        let t = crm(&server);
+        let now = Now::utc();
+        for (from, expected) in [(Some("+15550100"), "+15550100"), (None, "web")] {
+            let context = caller(from);
+            let args = t
+                .arguments(
+                    r#"{"order_id": "A 17", "agent": "x", "conversation": "y"}"#,
+                    &context,
+                    &now,
+                )
+                .expect("valid");
+            assert_eq!(args["agent"], "sales");
+            assert_eq!(args["conversation"], "conv_1");
+            t.call(&client(), &args, None, 1000, &context, &now)
+                .await
+                .expect("ok");
+            let requests = server.requests();
+            let request = requests.last().expect("a request");
+            let target = request
+                .lines()
+                .next()
+                .and_then(|line| line.split(' ').nth(1))
+                .expect("request target");
+            let (path, query) = target.split_once('?').expect("a query");
+            assert_eq!(path, "/accounts/acc_7/orders/A%2017");
+            let mut pairs: Vec<&str> = query.split('&').collect();
+            pairs.sort_unstable();
+            assert_eq!(pairs, ["agent=sales", "conversation=conv_1"]);
+            assert_eq!(header(request, "x-caller"), Some(expected));
+            assert_eq!(
+                header(request, "authorization"),
+                Some(format!("Bearer {KEY}").as_str())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_in_a_url_template_cannot_change_the_urls_shape() {
+        let server = Server::start(|_| answer(200, "text/plain", "ok")).await;
+        let t = crm(&server);
+        let now = Now::utc();
+        let mut context = caller(None);
+        context
+            .metadata
+            .insert("account_id".into(), Value::from("a/b?c#{order_id}"));
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &context, &now)
+            .expect("valid");
+        t.call(&client(), &args, None, 1000, &context, &now)
+            .await
+            .expect("ok");
+        let request = &server.requests()[0];
+        assert!(
+            request.starts_with("GET /accounts/a%2Fb%3Fc%23%7Border_id%7D/orders/A17?"),
+            "{request}"
+        );
+
+        context
+            .metadata
+            .insert("account_id".into(), Value::from(".."));
+        let e = t
+            .arguments(r#"{"order_id": "A17"}"#, &context, &now)
+            .expect_err("a dot-dot segment");
+        assert_eq!(e, "the URL could not be rendered for this call");
+        let e = t
+            .call(&client(), &args, None, 1000, &context, &now)
+            .await
+            .expect_err("no request");
+        assert_eq!(e.kind, ToolFailureKind::Connection);
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_invalid_rendered_header_is_left_out() {
+        let server = Server::start(|_| answer(200, "text/plain", "ok")).await;
+        let t = crm(&server);
+        let context = caller(Some("+1555\nX-Evil: 1"));
+        let now = Now::utc();
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &context, &now)
+            .expect("valid");
+        t.call(&client(), &args, None, 1000, &context, &now)
+            .await
+            .expect("sent without the header");
+        let request = &server.requests()[0];
+        assert_eq!(header(request, "x-caller"), None, "{request}");
+        assert_eq!(header(request, "x-evil"), None, "{request}");
+        assert!(header(request, "authorization").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_rendered_header_value_echoed_in_an_error_is_redacted() {
+        let server =
+            Server::start(|_| answer(403, "text/plain", "unknown caller +15550123456 here")).await;
+        let t = crm(&server);
+        let context = caller(Some("+15550123456"));
+        let now = Now::utc();
+        let args = t
+            .arguments(r#"{"order_id": "A17"}"#, &context, &now)
+            .expect("valid");
+        let e = t
+            .call(&client(), &args, None, 1000, &context, &now)
+            .await
+            .expect_err("403");
+        assert_eq!(e.message, "HTTP 403: unknown caller [redacted] here");
     }
 
     #[tokio::test]
@@ -911,7 +1192,7 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         let server = Server::start(|_| answer(200, "text/plain", "hi")).await;
         let t = get_order(&server.url("/orders/{order_id}"));
         let e = t
-            .call(&client(), &Map::new(), None, 100)
+            .call(&client(), &Map::new(), None, 100, &ctx(), &Now::utc())
             .await
             .expect_err("missing");
         assert_eq!(e.kind, ToolFailureKind::Connection);

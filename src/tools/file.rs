@@ -10,8 +10,9 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use super::{Method, Tool, UrlPart, RESERVED_NAME};
+use super::{Method, Text, Tool, ToolUrl, UrlPart, RESERVED_NAME};
 use crate::config::Secret;
+use crate::template::{CallContext, Now, Template, TemplateError};
 
 /// The fields a tool file may have; any other is an error, so typos are caught.
 const FIELDS: [&str; 9] = [
@@ -182,7 +183,7 @@ pub(crate) fn parse_tool(
         Some(toml::Value::String(s)) => s.trim().to_string(),
         Some(_) => return Err(fail("url", "must be a string".into())),
     };
-    let url = parse_url(&url_template, env).map_err(|problem| fail("url", problem))?;
+    let url = parse_tool_url(path, &url_template, env).map_err(|problem| fail("url", problem))?;
 
     let timeout_ms = match table.get("timeout_ms") {
         None => DEFAULT_TIMEOUT_MS,
@@ -209,6 +210,7 @@ pub(crate) fn parse_tool(
         Some(_) => return Err(fail("headers", "must be a table of strings".into())),
     };
 
+    let mut static_templates = Vec::new();
     let statics = match table.get("static") {
         None => Map::new(),
         Some(toml::Value::Table(statics)) => {
@@ -216,6 +218,14 @@ pub(crate) fn parse_tool(
             for (key, value) in statics {
                 let field = format!("static.{key}");
                 let value = static_value(value, env).map_err(|problem| fail(&field, problem))?;
+                if let Value::String(text) = &value {
+                    let name = format!("{}: {field}", path.display());
+                    let template = Template::new(&name, text)
+                        .map_err(|e| fail(&field, template_problem(&e)))?;
+                    if template.is_dynamic() {
+                        static_templates.push((key.clone(), template));
+                    }
+                }
                 map.insert(key.clone(), value);
             }
             map
@@ -271,8 +281,15 @@ pub(crate) fn parse_tool(
         parameters,
         validator: Arc::new(validator),
         statics,
+        static_templates,
         mutating,
     })
+}
+
+/// A template's compile error as a tool file's problem: `line N: message` (the file and
+/// field are said by the [`ToolFileError`]).
+fn template_problem(e: &TemplateError) -> String {
+    format!("line {}: {}", e.line, e.message)
 }
 
 /// A TOML error as `line L, column C: message`, without quoting the file's text (which may
@@ -344,12 +361,14 @@ fn without_statics(mut schema: Value, statics: &Map<String, Value>) -> Value {
     schema
 }
 
-/// The `[headers]` table: valid HTTP names, string values with `${VAR}` resolved.
+/// The `[headers]` table: valid HTTP names, string values with `${VAR}` resolved, then
+/// compiled as templates when they use template syntax (a rendered value is checked per
+/// call; a fixed one here).
 fn parse_headers(
     path: &Path,
     headers: &toml::Table,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<(HeaderName, Secret)>, ToolFileError> {
+) -> Result<Vec<(HeaderName, Text)>, ToolFileError> {
     let mut out = Vec::new();
     for (key, value) in headers {
         let field = format!("headers.{key}");
@@ -360,6 +379,12 @@ fn parse_headers(
         };
         let resolved =
             resolve_env(template, env).map_err(|problem| error(path, &field, problem))?;
+        let compiled = Template::new(&format!("{}: {field}", path.display()), &resolved)
+            .map_err(|e| error(path, &field, template_problem(&e)))?;
+        if compiled.is_dynamic() {
+            out.push((name, Text::Template(compiled)));
+            continue;
+        }
         if HeaderValue::from_str(&resolved).is_err() {
             return Err(error(
                 path,
@@ -367,7 +392,7 @@ fn parse_headers(
                 "not a valid HTTP header value (once ${VAR} values are filled in)",
             ));
         }
-        out.push((name, Secret::new(resolved)));
+        out.push((name, Text::Fixed(Secret::new(resolved))));
     }
     Ok(out)
 }
@@ -432,13 +457,13 @@ enum Piece<'a> {
     Placeholder(&'a str),
 }
 
-/// Splits `text` into text, `${VAR}` and (when `placeholders`) `{arg}` pieces. A `$` not
-/// followed by `{` is text.
-fn scan(text: &str, placeholders: bool) -> Result<Vec<Piece<'_>>, String> {
+/// Splits `text` into text, (when `env`) `${VAR}` and (when `placeholders`) `{arg}`
+/// pieces. A `$` not followed by `{` is text.
+fn scan(text: &str, env: bool, placeholders: bool) -> Result<Vec<Piece<'_>>, String> {
     let mut pieces = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("${") {
+        if let Some(after) = rest.strip_prefix("${").filter(|_| env) {
             let end = after
                 .find('}')
                 .ok_or("a ${ has no closing } (write ${NAME})")?;
@@ -494,7 +519,7 @@ pub(crate) fn resolve_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, String> {
     let mut out = String::new();
-    for piece in scan(text, false)? {
+    for piece in scan(text, true, false)? {
         match piece {
             Piece::Text(t) | Piece::Placeholder(t) => out.push_str(t),
             Piece::Env(var) => out.push_str(&lookup(var, env)?),
@@ -503,12 +528,51 @@ pub(crate) fn resolve_env(
     Ok(out)
 }
 
+/// The tool's URL: `${VAR}` resolved, then compiled as a template when it uses template
+/// syntax (named `{file}: url`). A template is checked by rendering it with
+/// [`CallContext::sample`]: the result must be a well-formed URL template.
+fn parse_tool_url(
+    file: &Path,
+    template: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ToolUrl, String> {
+    let resolved = resolve_env(template, env)?;
+    let compiled = Template::for_url(&format!("{}: url", file.display()), &resolved)
+        .map_err(|e| template_problem(&e))?;
+    if !compiled.is_dynamic() {
+        // Exactly as before templates: the parts are computed once.
+        return parse_url(template, env).map(ToolUrl::Parts);
+    }
+    let rendered = compiled
+        .render_strict(&CallContext::sample("default"), &Now::utc())
+        .ok_or("the template does not render with sample values")?;
+    let parts = split_url(&rendered).map_err(|problem| format!("once rendered: {problem}"))?;
+    check_url(&parts).map_err(|problem| format!("once rendered: {problem}"))?;
+    Ok(ToolUrl::Template(compiled))
+}
+
+/// A rendered URL template as parts: text and `{arg}` placeholders (`${VAR}` is resolved
+/// before a template is compiled, so it is not looked for here).
+pub(crate) fn split_url(text: &str) -> Result<Vec<UrlPart>, String> {
+    url_parts(scan(text, false, true)?, &|_| None)
+}
+
 /// The URL template as parts, `${VAR}` resolved; checks it is an http(s) URL once each
 /// placeholder holds a dummy value.
 fn parse_url(template: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<UrlPart>, String> {
+    let parts = url_parts(scan(template, true, true)?, env)?;
+    check_url(&parts)?;
+    Ok(parts)
+}
+
+/// Scanned pieces of a URL as parts, `${VAR}` resolved with `env`.
+fn url_parts(
+    pieces: Vec<Piece<'_>>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<UrlPart>, String> {
     let mut parts = Vec::new();
     let mut literal = String::new();
-    for piece in scan(template, true)? {
+    for piece in pieces {
         match piece {
             Piece::Text(t) => literal.push_str(t),
             Piece::Env(var) => literal.push_str(&lookup(var, env)?),
@@ -523,6 +587,11 @@ fn parse_url(template: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
     if !literal.is_empty() {
         parts.push(UrlPart::Literal(Secret::new(literal)));
     }
+    Ok(parts)
+}
+
+/// Checks `parts` make an http(s) URL once each placeholder holds a dummy value.
+fn check_url(parts: &[UrlPart]) -> Result<(), String> {
     let dummy: String = parts
         .iter()
         .map(|part| match part {
@@ -534,12 +603,13 @@ fn parse_url(template: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err("must start with http:// or https://".into());
     }
-    Ok(parts)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::{CallContext, Now};
     use crate::tools::Toolbox;
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -566,7 +636,7 @@ description = "The order number, like A17."
 
     fn env(name: &str) -> Option<String> {
         match name {
-            "ORDERS_API_KEY" => Some(SECRET.to_string()),
+            "ORDERS_API_KEY" | "CRM_KEY" => Some(SECRET.to_string()),
             "EMPTY" => Some(String::new()),
             "BASE" => Some("https://base.example.com".to_string()),
             _ => None,
@@ -634,7 +704,10 @@ description = "The order number, like A17."
         );
         assert_eq!(tool.headers.len(), 1);
         assert_eq!(tool.headers[0].0.as_str(), "authorization");
-        assert_eq!(tool.headers[0].1.expose(), format!("Bearer {SECRET}"));
+        let Text::Fixed(value) = &tool.headers[0].1 else {
+            panic!("a fixed header");
+        };
+        assert_eq!(value.expose(), format!("Bearer {SECRET}"));
         assert_eq!(
             toolbox.definitions(),
             &[json!({
@@ -878,7 +951,146 @@ properties = { tenant = { type = "string" } }
         }
         let tool = ok("${BASE}/orders/{id}").expect("loads");
         assert_eq!(tool.url_template(), "${BASE}/orders/{id}");
-        assert_eq!(tool.placeholders().collect::<Vec<_>>(), ["id"]);
+        assert!(matches!(tool.url, ToolUrl::Parts(_)));
+        let parts = tool
+            .url_parts(&CallContext::default(), &Now::utc())
+            .expect("fixed parts");
+        assert_eq!(
+            crate::tools::placeholders(&parts).collect::<Vec<_>>(),
+            ["id"]
+        );
+    }
+
+    const CRM: &str = r#"
+description = "Look up the caller's account."
+url = "https://crm.example.com/accounts/{{ metadata.account_id }}/orders/{order_id}"
+[headers]
+Authorization = "Bearer ${CRM_KEY}"
+X-Caller = "{{ from_phone_number | default('web') }}"
+[static]
+agent = "{{ agent }}"
+conversation = "{{ conversation_id }}"
+tenant = "acme"
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+"#;
+
+    #[test]
+    fn the_templated_example_loads() {
+        let tool = parse("crm", CRM).expect("loads");
+        assert_eq!(
+            tool.url_template(),
+            "https://crm.example.com/accounts/{{ metadata.account_id }}/orders/{order_id}"
+        );
+        assert!(matches!(tool.url, ToolUrl::Template(_)));
+        let kinds: Vec<(&str, bool)> = tool
+            .headers
+            .iter()
+            .map(|(name, text)| (name.as_str(), matches!(text, Text::Template(_))))
+            .collect();
+        assert_eq!(kinds, [("authorization", false), ("x-caller", true)]);
+        let Text::Fixed(key) = &tool.headers[0].1 else {
+            panic!("a fixed header");
+        };
+        assert_eq!(key.expose(), format!("Bearer {SECRET}"));
+        let templated: Vec<&str> = tool
+            .static_templates
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .collect();
+        assert_eq!(templated, ["agent", "conversation"]);
+        assert_eq!(
+            tool.parameters(),
+            &json!({
+                "type": "object",
+                "required": ["order_id"],
+                "properties": {"order_id": {"type": "string"}}
+            })
+        );
+        let sample = CallContext::sample("sales");
+        let parts = tool.url_parts(&sample, &Now::utc()).expect("renders");
+        assert_eq!(
+            crate::tools::placeholders(&parts).collect::<Vec<_>>(),
+            ["order_id"]
+        );
+        let args = tool
+            .arguments(r#"{"order_id": "A1"}"#, &sample, &Now::utc())
+            .expect("valid");
+        assert_eq!(args["agent"], "sales");
+        assert_eq!(args["conversation"], "conv_sample");
+        assert_eq!(args["tenant"], "acme");
+    }
+
+    #[test]
+    fn a_template_that_does_not_compile_names_the_file_and_field() {
+        let e = parse(
+            "crm",
+            &CRM.replace("{{ from_phone_number | default('web') }}", "{{ x "),
+        )
+        .expect_err("a broken header template");
+        assert_eq!(e.field, "headers.X-Caller");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("tools/crm.toml: headers.X-Caller: line 1: "),
+            "{text}"
+        );
+
+        let e = parse("crm", &CRM.replace("{{ metadata.account_id }}", "{% if %}"))
+            .expect_err("a broken URL template");
+        assert_eq!(e.field, "url");
+        assert!(
+            e.to_string().starts_with("tools/crm.toml: url: line 1: "),
+            "{e}"
+        );
+
+        let e = parse("crm", &CRM.replace("{{ agent }}", "{{ agent | nope }}"))
+            .expect_err("an unknown filter");
+        assert_eq!(e.field, "static.agent");
+        assert!(e.problem.starts_with("line 1: "), "{e}");
+        assert!(e.problem.contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn a_url_template_is_checked_with_sample_values() {
+        let ok = |url: &str| parse("x", &format!("description = \"d\"\nurl = \"{url}\"\n"));
+        assert!(ok("https://x.example/{{ agent }}/{id}?q={q}").is_ok());
+        assert!(ok("${BASE}/{{ metadata.account_id }}").is_ok());
+        for (url, problem) in [
+            (
+                "ftp://x.example/{{ agent }}",
+                "must start with http:// or https://",
+            ),
+            ("{{ agent }}/orders", "not a valid URL"),
+            ("https://x.example/{{ agent }}/{id", "has no closing }"),
+            (
+                "https://x.example/{{ agent }}/{a b}",
+                "is not a valid placeholder",
+            ),
+            (
+                "https://x.example/${NOPE}/{{ agent }}",
+                "${NOPE} is not set",
+            ),
+        ] {
+            let e = ok(url).expect_err(url).to_string();
+            assert!(e.starts_with("tools/x.toml: url: "), "{e}");
+            assert!(e.contains(problem), "{url}: {e}");
+        }
+        let tool = ok("${BASE}/{{ agent }}").expect("loads");
+        assert_eq!(tool.url_template(), "${BASE}/{{ agent }}");
+        assert!(!format!("{tool:?}").contains("base.example.com"));
+    }
+
+    #[test]
+    fn a_template_may_come_from_a_variable_and_text_without_syntax_stays_fixed() {
+        let env = |name: &str| (name == "CALLER").then(|| "{{ agent }}".to_string());
+        let text = "description = \"d\"\nurl = \"https://x.example/a\"\n[headers]\nX-A = \"${CALLER}\"\nX-B = \"{x} }} {\"\n";
+        let tool = parse_tool(Path::new("tools/x.toml"), "x", text, &env).expect("loads");
+        assert!(matches!(tool.headers[0].1, Text::Template(_)));
+        assert!(matches!(tool.headers[1].1, Text::Fixed(_)));
+        assert!(matches!(tool.url, ToolUrl::Parts(_)));
     }
 
     #[test]

@@ -25,12 +25,19 @@
 //!
 //! Secrets (`${VAR}` values in headers, the URL and `[static]`) are resolved once at load
 //! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line.
+//!
+//! The URL, header values and `[static]` string values may be templates (Jinja syntax, the
+//! variables of [`crate::template`]: `{{ metadata.account_id }}`, `{{ from_phone_number }}`,
+//! …), compiled at load (after `${VAR}` is resolved) and rendered for every call with the
+//! turn's [`CallContext`]. A value a URL template prints is percent-encoded like an
+//! `{arg}` placeholder's. Text without template syntax costs nothing per call.
 
 #![warn(missing_docs)]
 
 pub mod call;
 pub mod file;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -40,6 +47,7 @@ use reqwest::header::HeaderName;
 use serde_json::{Map, Value};
 
 use crate::config::Secret;
+use crate::template::{CallContext, Now, Template};
 
 pub use call::{ToolFailure, ToolFailureKind};
 pub use file::ToolFileError;
@@ -157,6 +165,44 @@ pub(crate) enum UrlPart {
     Placeholder(String),
 }
 
+/// A tool's URL: fixed parts, or a template whose rendering is split into parts per call.
+#[derive(Clone)]
+pub(crate) enum ToolUrl {
+    /// No template syntax: the parts, `${VAR}` resolved, computed once at load.
+    Parts(Vec<UrlPart>),
+    /// A template (`${VAR}` resolved before compiling) rendered for every call.
+    Template(Template),
+}
+
+/// A header value or `[static]` string from a tool file: fixed text, or a template rendered
+/// for every call. Either may hold a resolved secret, so `Debug` shows neither.
+#[derive(Clone)]
+pub(crate) enum Text {
+    /// No template syntax: the text, `${VAR}` resolved.
+    Fixed(Secret),
+    /// A template (`${VAR}` resolved before compiling).
+    Template(Template),
+}
+
+impl Text {
+    /// The text for one call: fixed text as it is, a template rendered with `context`.
+    pub(crate) fn render(&self, context: &CallContext, now: &Now) -> Cow<'_, str> {
+        match self {
+            Text::Fixed(secret) => Cow::Borrowed(secret.expose()),
+            Text::Template(template) => Cow::Owned(template.render(context, now)),
+        }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Text::Fixed(_) => f.write_str("Fixed([redacted])"),
+            Text::Template(_) => f.write_str("Template([redacted])"),
+        }
+    }
+}
+
 /// One tool: an HTTP endpoint the model may call. `Debug` shows header names and static
 /// argument names, never their values.
 #[derive(Clone)]
@@ -165,15 +211,18 @@ pub struct Tool {
     pub(crate) description: String,
     pub(crate) method: Method,
     pub(crate) url_template: String,
-    pub(crate) url: Vec<UrlPart>,
+    pub(crate) url: ToolUrl,
     pub(crate) timeout: Duration,
     pub(crate) say_while_waiting: Option<String>,
-    pub(crate) headers: Vec<(HeaderName, Secret)>,
+    pub(crate) headers: Vec<(HeaderName, Text)>,
     /// The schema the model sees: `[parameters]` without the static arguments.
     pub(crate) parameters: Value,
     pub(crate) validator: Arc<jsonschema::Validator>,
-    /// Server-controlled arguments; string values may hold resolved secrets.
+    /// Server-controlled arguments; string values may hold resolved secrets. A templated
+    /// string holds its source here and its template in `static_templates`.
     pub(crate) statics: Map<String, Value>,
+    /// The `[static]` strings that are templates, rendered for every call.
+    pub(crate) static_templates: Vec<(String, Template)>,
     pub(crate) mutating: bool,
 }
 
@@ -250,13 +299,35 @@ impl Tool {
         })
     }
 
-    /// The names of the `{arg}` placeholders in the URL, in order.
-    pub(crate) fn placeholders(&self) -> impl Iterator<Item = &str> {
-        self.url.iter().filter_map(|part| match part {
-            UrlPart::Placeholder(name) => Some(name.as_str()),
-            UrlPart::Literal(_) => None,
-        })
+    /// The URL's parts for one call: the fixed ones, or the template rendered with
+    /// `context` and split into text and `{arg}` placeholders. `Err` is a short message
+    /// with no value in it (the template failed to render, or its rendering is not a
+    /// well-formed URL template).
+    pub(crate) fn url_parts(
+        &self,
+        context: &CallContext,
+        now: &Now,
+    ) -> Result<Cow<'_, [UrlPart]>, String> {
+        match &self.url {
+            ToolUrl::Parts(parts) => Ok(Cow::Borrowed(parts)),
+            ToolUrl::Template(template) => {
+                let rendered = template
+                    .render_strict(context, now)
+                    .ok_or("the URL could not be rendered for this call")?;
+                file::split_url(&rendered)
+                    .map(Cow::Owned)
+                    .map_err(|_| "the rendered URL is not a valid URL template".to_string())
+            }
+        }
     }
+}
+
+/// The names of the `{arg}` placeholders in `parts`, in order.
+pub(crate) fn placeholders(parts: &[UrlPart]) -> impl Iterator<Item = &str> {
+    parts.iter().filter_map(|part| match part {
+        UrlPart::Placeholder(name) => Some(name.as_str()),
+        UrlPart::Literal(_) => None,
+    })
 }
 
 #[cfg(test)]

@@ -290,6 +290,7 @@ impl Agent {
         let keys = TurnKeys {
             conversation: &turn.conversation,
             turn_id: &turn.turn_id,
+            context,
         };
         let model = self.model.as_ref();
         let texts = self.render(context);

@@ -19,11 +19,14 @@ use crate::llm::{next_attempt, CallAssembler, LlmError, NextAttempt, Prompt, Too
 use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
 use crate::speech::SpeechStream;
+use crate::template::CallContext;
 
-/// The keys of the turn, for idempotency keys and call ids.
+/// The keys of the turn, for idempotency keys and call ids, and the caller's context the
+/// tools' templates are rendered with.
 pub(super) struct TurnKeys<'a> {
     pub(super) conversation: &'a str,
     pub(super) turn_id: &'a str,
+    pub(super) context: &'a CallContext,
 }
 
 /// One reply in progress.
@@ -339,7 +342,8 @@ impl<'a> ReplyRun<'a> {
             let keys = &self.keys;
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
-            let plan = tools::plan(self.tools, call, &self.earlier, || {
+            let now = &self.settings.now;
+            let plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
                 format!("{}:{}:{n}", keys.conversation, keys.turn_id)
             });
             if let Plan::Call { .. } = plan {

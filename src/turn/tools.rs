@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::config::ToolSettings;
 use crate::metrics::Metrics;
 use crate::session::{ToolCall, ToolResult};
+use crate::template::{CallContext, Now};
 use crate::tools::{ToolFailure, Toolbox};
 
 /// The built-in tool that ends the call (`END_CALL_TOOL`).
@@ -149,11 +150,14 @@ pub(super) struct Round {
 }
 
 /// Decides how to answer `call`: `earlier` are calls (with results) an earlier delivery of
-/// this turn made, `key` the idempotency key a mutating call carries.
+/// this turn made, `context` and `now` what the tool's templates (URL, headers, static
+/// values) are rendered with, `key` the idempotency key a mutating call carries.
 pub(super) fn plan(
     tools: &Arc<ToolSet>,
     call: &ToolCall,
     earlier: &[(ToolCall, ToolResult)],
+    context: &CallContext,
+    now: &Now,
     key: impl FnOnce() -> String,
 ) -> Plan {
     let name = call.function.name.as_str();
@@ -171,7 +175,7 @@ pub(super) fn plan(
             failed: true,
         };
     };
-    let arguments = match tool.arguments(&call.function.arguments) {
+    let arguments = match tool.arguments(&call.function.arguments, context, now) {
         Ok(arguments) => arguments,
         Err(problem) => {
             return Plan::Answer {
@@ -183,10 +187,9 @@ pub(super) fn plan(
     };
     if tool.mutating() {
         // A redelivered turn never repeats a side effect an earlier delivery had.
-        if let Some((_, result)) = earlier
-            .iter()
-            .find(|(c, _)| c.function.name == name && same_arguments(c, &arguments, tool))
-        {
+        if let Some((_, result)) = earlier.iter().find(|(c, _)| {
+            c.function.name == name && same_arguments(c, &arguments, tool, context, now)
+        }) {
             return Plan::Answer {
                 content: result.content.clone(),
                 outcome: "repeat_skipped",
@@ -197,12 +200,13 @@ pub(super) fn plan(
     let mutating = tool.mutating();
     let key = mutating.then(key);
     let (tools, name) = (tools.clone(), name.to_string());
+    let (context, now) = (context.clone(), now.clone());
     let task = tokio::spawn(async move {
         let started = Instant::now();
         let result = match tools.tool(&name) {
             Some(tool) => {
                 let max = tools.settings.result_max_chars;
-                tool.call(&tools.http, &arguments, key.as_deref(), max)
+                tool.call(&tools.http, &arguments, key.as_deref(), max, &context, &now)
                     .await
             }
             None => unreachable!("the toolbox does not change while the server runs"),
@@ -215,12 +219,15 @@ pub(super) fn plan(
     Plan::Call { mutating, task }
 }
 
+/// Whether an earlier call's arguments, checked with the same context, are `arguments`.
 fn same_arguments(
     earlier: &ToolCall,
     arguments: &Map<String, Value>,
     tool: &crate::tools::Tool,
+    context: &CallContext,
+    now: &Now,
 ) -> bool {
-    tool.arguments(&earlier.function.arguments)
+    tool.arguments(&earlier.function.arguments, context, now)
         .is_ok_and(|before| &before == arguments)
 }
 

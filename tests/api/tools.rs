@@ -769,3 +769,56 @@ async fn words_before_a_call_are_heard_while_the_tool_runs_and_long_results_are_
     );
     assert!(result.chars().count() < 80, "{result}");
 }
+
+#[tokio::test]
+async fn a_templated_url_and_header_are_rendered_with_the_callers_context() {
+    let server = FakeUpstream::start().await;
+    let base = server.base_url.trim_end_matches("/v1");
+    let file = r#"
+description = "Look up an order on the caller's account."
+url = "BASE/accounts/{{ metadata.account_id }}/orders/{order_id}"
+[headers]
+Authorization = "Bearer ${ORDERS_API_KEY}"
+X-Caller = "{{ from_phone_number | default('web') }}"
+[static]
+agent = "{{ agent }}"
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+"#
+    .replace("BASE", base);
+    let dir = tool_dir(&[("account_order", file)]);
+    let dir = dir.to_str().expect("utf-8 path").to_string();
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.as_str()),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+    ])
+    .await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_1", "account_order", r#"{"order_id":"A17"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
+    server.enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+
+    let mut turn = message("conv_tool_tpl", "t1", "Where is my order A17?");
+    turn["metadata"] = json!({"account_id": "acc_9"});
+    turn["from_phone_number"] = json!("+15550100");
+    let events = app.turn(&turn).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["It ships tomorrow."]);
+
+    let calls = server.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].path, "/accounts/acc_9/orders/A17?agent=default");
+    assert_eq!(calls[0].header("x-caller"), Some("+15550100"));
+    assert_eq!(
+        calls[0].header("authorization"),
+        Some("Bearer orders-secret-123")
+    );
+    // The model sees neither the template nor the static argument.
+    let offered = app.upstream.requests()[0].body["tools"].to_string();
+    assert!(!offered.contains("agent"), "{offered}");
+}
