@@ -40,7 +40,11 @@ impl CallAssembler {
             let new_id = id
                 .as_ref()
                 .is_some_and(|id| !call.id.is_empty() && call.id != *id);
-            let new_name = delta.index.is_none() && named && !call.name.is_empty();
+            // A name on a call that has one starts another call: without an index
+            // always, with one when the name differs (a repeated name is the same call).
+            let new_name = named
+                && !call.name.is_empty()
+                && (delta.index.is_none() || name.as_deref() != Some(call.name.as_str()));
             !new_id && !new_name
         });
         let call = match continues {
@@ -152,6 +156,16 @@ mod tests {
         let done = calls.finish("t");
         assert_eq!(done.len(), 2);
         assert_eq!(done[1].function.name, "b");
+    }
+
+    #[test]
+    fn the_same_index_with_another_name_and_no_id_is_a_new_call() {
+        let mut calls = CallAssembler::default();
+        calls.push(delta(Some(0), None, Some("get_order"), "{}"));
+        calls.push(delta(Some(0), None, Some("get_weather"), "{}"));
+        let done = calls.finish("t");
+        let names: Vec<&str> = done.iter().map(|c| c.function.name.as_str()).collect();
+        assert_eq!(names, ["get_order", "get_weather"]);
     }
 
     #[test]

@@ -69,7 +69,13 @@ pub fn decode_event(event_name: &str, data: &str) -> Result<ReplyChunk, DecodeEr
         .filter(|c| c.index == 0)
     {
         if let Some(delta) = choice.delta {
-            out.tool_calls.extend(delta.tool_calls.unwrap_or_default());
+            out.tool_calls.extend(
+                delta
+                    .tool_calls
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(ToolCallDelta::lenient),
+            );
             out.reasoning |= [&delta.reasoning_content, &delta.reasoning]
                 .iter()
                 .any(|r| r.as_deref().is_some_and(|r| !r.is_empty()));
@@ -189,6 +195,20 @@ mod tests {
             Some("{\"city\": \"mo")
         );
         assert_eq!(chunk.text, None);
+    }
+
+    #[test]
+    fn odd_tool_call_fragments_are_read_leniently() {
+        let chunk = decode(
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":"1","id":"c","function":{"name":"f","arguments":{"a":1}}},7,null]}}]}"#,
+        );
+        assert_eq!(chunk.tool_calls.len(), 1);
+        let call = &chunk.tool_calls[0];
+        assert_eq!(call.index, Some(1));
+        assert_eq!(
+            call.function.as_ref().and_then(|f| f.arguments.as_deref()),
+            Some(r#"{"a":1}"#)
+        );
     }
 
     #[test]

@@ -200,8 +200,10 @@ pub(crate) struct DeltaWire {
     pub reasoning_content: Option<String>,
     #[serde(default)]
     pub reasoning: Option<String>,
+    /// Parsed one by one ([`ToolCallDelta::lenient`]): an odd fragment is dropped, not
+    /// allowed to fail the whole chunk.
     #[serde(default)]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    pub tool_calls: Option<Vec<serde_json::Value>>,
 }
 
 /// A fragment of a streamed tool call: the first names the call (`id`, `function.name`),
@@ -218,6 +220,37 @@ pub struct ToolCallDelta {
     /// Name and a piece of the arguments.
     #[serde(default)]
     pub function: Option<FunctionDelta>,
+}
+
+impl ToolCallDelta {
+    /// Reads a fragment as servers send it: `index` as a number or a numeric string,
+    /// `arguments` as text or (some servers) an object, which is kept as its JSON text.
+    /// `None` for a fragment that is not an object.
+    pub fn lenient(value: serde_json::Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let text = |v: Option<&serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+        let index = match object.get("index") {
+            Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let function = object
+            .get("function")
+            .and_then(|f| f.as_object())
+            .map(|f| FunctionDelta {
+                name: text(f.get("name")),
+                arguments: text(f.get("arguments")),
+            });
+        Some(Self {
+            index,
+            id: text(object.get("id")),
+            function,
+        })
+    }
 }
 
 /// The function part of a [`ToolCallDelta`].

@@ -106,7 +106,18 @@ async fn coordinator(
         .map(|agent| agent.llm.turn_timeout)
         .max()
         .unwrap_or(settings.llm.turn_timeout);
-    let claim_ttl = longest_turn + CLAIM_TTL_MARGIN;
+    // Tool time does not count against a turn's budget, and a stopped turn still waits
+    // for its mutating calls: the claim must outlive every round's tools and that wait.
+    let longest_tool = settings
+        .tools
+        .toolbox
+        .tools()
+        .iter()
+        .map(|tool| tool.timeout())
+        .max()
+        .unwrap_or_default();
+    let tool_time = longest_tool * (settings.tools.max_rounds + 1);
+    let claim_ttl = longest_turn + tool_time + CLAIM_TTL_MARGIN;
     let coordinator = RedisCoordinator::connect(
         url.expose(),
         &settings.session_store_prefix,

@@ -380,7 +380,10 @@ impl Tool {
     ) -> Result<String, ToolFailure> {
         let status = response.status();
         if status.is_success() {
-            return read_success(response, max_chars).await;
+            // An endpoint that echoes the request must not hand the model a secret either.
+            return read_success(response, max_chars)
+                .await
+                .map(|text| redact(sent, text));
         }
         let mut message = format!("HTTP {}", status.as_u16());
         if is_quotable(response.headers().get(CONTENT_TYPE)) {

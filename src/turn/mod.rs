@@ -330,7 +330,23 @@ impl Agent {
         }
         .to_string();
         // Calls still running after a barge-in or a newer turn: read-only ones are
-        // cancelled, mutating ones finish (within their timeout) and are stored.
+        // cancelled, mutating ones finish (within their timeout) and are stored. While a
+        // mutating one runs, the turn is stored with it as still running, so a newer turn
+        // that does not wait for it still sees the call was made.
+        if let Some((calls, results)) = run.provisional_tool_record() {
+            let provisional = ChatMessage::assistant(spoken.clone(), &turn.turn_id)
+                .interrupted(true)
+                .with_tools(calls, results);
+            if let Err(error) = self
+                .ledger
+                .store
+                .record_reply(&turn.conversation, provisional)
+                .await
+            {
+                self.ledger
+                    .store_failed(StoreOperation::RecordReply, &error);
+            }
+        }
         run.settle_tools().await;
         let (calls, results) = run.tool_record();
         let reply = ChatMessage::assistant(spoken, &turn.turn_id)
@@ -338,7 +354,7 @@ impl Agent {
             .with_tools(calls, results);
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
-        log_turn(&self.settings.name, &turn, model, outcome, &run);
+        log_turn(&self.settings.name, context, &turn, model, outcome, &run);
         drop(run);
         // `response.end` need not wait for the store: the next turn of this conversation
         // still reads settled history, because it waits for this lease to settle.
@@ -358,6 +374,7 @@ struct UserMessage {
 
 fn log_turn(
     agent: &str,
+    context: &CallContext,
     turn: &UserMessage,
     model: &dyn Model,
     outcome: TurnOutcome,
@@ -366,7 +383,7 @@ fn log_turn(
     let report = &run.report;
     tracing::info!(
         agent,
-        conversation_id = %turn.conversation,
+        conversation_id = %context.conversation_id,
         turn_id = %turn.turn_id,
         model = model.name(report.upstream),
         outcome = outcome.as_str(),

@@ -56,6 +56,8 @@ pub(super) struct ReplyRun<'a> {
     pub(super) rounds: Vec<ToolRound>,
     /// Calls an earlier delivery of this turn made, with their results.
     earlier: Vec<(ToolCall, ToolResult)>,
+    /// Makes the ids given to calls that came without one unique to this delivery.
+    nonce: u32,
     /// The round whose calls are running.
     running: Option<Round>,
     /// Rounds this delivery ran.
@@ -100,6 +102,7 @@ impl<'a> ReplyRun<'a> {
             calls: CallAssembler::default(),
             rounds: Vec::new(),
             earlier: Vec::new(),
+            nonce: tools::nonce(),
             running: None,
             rounds_run: 0,
             mutating_calls: 0,
@@ -128,7 +131,7 @@ impl<'a> ReplyRun<'a> {
                     calls = calls.len(),
                     "model called tools it may not call now"
                 );
-                if tools_disabled && self.spoken.sentences == 0 {
+                if tools_disabled && !self.content_started {
                     // The rounds ran out and the model still would not answer in words.
                     self.apology(
                         "tool_rounds_exhausted",
@@ -190,7 +193,12 @@ impl<'a> ReplyRun<'a> {
             self.calls = CallAssembler::default();
             let error = match self.attempt(upstream, history, tools_disabled).await {
                 Ok(()) => {
-                    let prefix = format!("{}_{}", self.rounds.len(), self.report.attempts);
+                    let prefix = format!(
+                        "{:08x}_{}_{}",
+                        self.nonce,
+                        self.rounds.len(),
+                        self.report.attempts
+                    );
                     return Ok(std::mem::take(&mut self.calls).finish(&prefix));
                 }
                 Err(error) if self.round_started => {
@@ -338,7 +346,19 @@ impl<'a> ReplyRun<'a> {
         self.rounds_run += 1;
         self.filler_pending = false; // The thinking filler is for a silent start only.
         let mut plans = Vec::with_capacity(calls.len());
-        for call in &calls {
+        for (index, call) in calls.iter().enumerate() {
+            if index >= tools::MAX_CALLS_PER_ROUND {
+                // A runaway model does not get to fire off any number of requests.
+                plans.push(Some(Plan::Answer {
+                    content: tools::error(format!(
+                        "not called: at most {} tool calls are made in one round",
+                        tools::MAX_CALLS_PER_ROUND
+                    )),
+                    outcome: "too_many_calls",
+                    failed: true,
+                }));
+                continue;
+            }
             let keys = &self.keys;
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
@@ -516,6 +536,34 @@ impl<'a> ReplyRun<'a> {
             }
         }
         self.finish_round();
+    }
+
+    /// When a mutating call is still running (the reply was stopped while it ran): every
+    /// call so far, with the running ones' results saying so. Stored at once, so a turn
+    /// that follows before the call ends sees that it was made.
+    pub(super) fn provisional_tool_record(&self) -> Option<(Vec<ToolCall>, Vec<ToolResult>)> {
+        let round = self.running.as_ref()?;
+        let pending = round
+            .plans
+            .iter()
+            .any(|p| matches!(p, Some(Plan::Call { mutating: true, .. })));
+        if !pending {
+            return None;
+        }
+        let (mut calls, mut results) = self.tool_record();
+        for (slot, call) in round.calls.iter().enumerate() {
+            calls.push(call.clone());
+            results.push(round.results[slot].clone().unwrap_or_else(|| {
+                ToolResult::new(
+                    call.id.clone(),
+                    tools::error(
+                        "still running when the user interrupted; its result was not known yet"
+                            .into(),
+                    ),
+                )
+            }));
+        }
+        Some((calls, results))
     }
 
     /// Every call of this turn with its result, for the stored reply.

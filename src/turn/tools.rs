@@ -24,6 +24,19 @@ use crate::tools::{ToolFailure, Toolbox};
 /// The built-in tool that ends the call (`END_CALL_TOOL`).
 pub const END_CALL: &str = "end_call";
 
+/// Most calls made in one round; a model asking for more gets an error result for the
+/// rest.
+pub(super) const MAX_CALLS_PER_ROUND: usize = 8;
+
+/// A random number for ids unique to one delivery of a turn.
+pub(super) fn nonce() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let hash = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (hash >> 32) as u32
+}
+
 /// What the model may call, and the client that calls it.
 #[derive(Debug)]
 pub struct ToolSet {
@@ -55,7 +68,9 @@ impl ToolSet {
             .filter(|(tool, _)| offered(tool.name()))
             .map(|(_, definition)| definition.clone())
             .collect();
-        if settings.end_call {
+        // An agent with a list of tools gets `end_call` only when the list names it.
+        let end_call = settings.end_call && offered(END_CALL);
+        if end_call {
             definitions.push(json!({
                 "type": "function",
                 "function": {
@@ -66,6 +81,8 @@ impl ToolSet {
                 }
             }));
         }
+        let mut settings = settings;
+        settings.end_call = end_call;
         Ok(Self {
             toolbox: settings.toolbox.clone(),
             only,

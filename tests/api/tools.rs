@@ -822,3 +822,63 @@ type = "string"
     let offered = app.upstream.requests()[0].body["tools"].to_string();
     assert!(!offered.contains("agent"), "{offered}");
 }
+
+#[tokio::test]
+async fn a_turn_that_follows_a_barge_in_sees_a_mutating_call_still_running() {
+    let t = spawn_with_tools(&[], 8000).await;
+    // The cancellation takes longer than a newer turn waits for the older one (2 s).
+    t.server.enqueue(Reply::plain(
+        200,
+        r#"{"cancelled":true}"#,
+        Duration::from_millis(3500),
+    ));
+    hang_up_during_the_call(
+        &t,
+        "conv_tool_overtaken",
+        "cancel_order",
+        r#"{"order_id":"A1"}"#,
+    )
+    .await;
+    // (The reply queued for the first turn's second round, never asked for, answers.)
+    let events = t
+        .app
+        .turn(&message("conv_tool_overtaken", "t2", "Did you cancel it?"))
+        .await;
+    assert_eq!(spoken(&events), ["Never heard."]);
+    let seen = t.app.upstream.requests().pop().expect("request");
+    let tools = tool_messages(&seen);
+    assert_eq!(
+        tools[0]["tool_calls"][0]["function"]["name"],
+        "cancel_order"
+    );
+    assert!(
+        tools[1]["content"]
+            .as_str()
+            .expect("text")
+            .contains("still running"),
+        "{tools:?}"
+    );
+    let users: Vec<String> = seen
+        .messages()
+        .into_iter()
+        .filter(|(role, _)| role == "user")
+        .map(|(_, text)| text)
+        .collect();
+    assert_eq!(
+        users,
+        ["Do it", "Did you cancel it?"],
+        "not merged: t1 was answered"
+    );
+
+    // Once the call ends, its real result replaces the provisional one.
+    t.app.settle().await;
+    let history = t
+        .app
+        .store
+        .history("conv_tool_overtaken")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_tool_overtaken");
+    assert_eq!(history[1].tool_results[0].content, r#"{"cancelled":true}"#);
+    assert_eq!(t.server.requests().len(), 1, "called once");
+}
