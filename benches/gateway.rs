@@ -26,12 +26,11 @@ mod fake_upstream;
 mod support;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use futures_util::StreamExt;
-use support::{cpu_seconds, start_server, SECRET};
-use voicebridge::webhook::signature;
+use support::{cpu_seconds, signed_message, start_server};
 
 const SENTENCES: usize = 5;
 const PACE: Duration = Duration::from_millis(50);
@@ -107,24 +106,16 @@ async fn read_frames(
 
 /// One turn through the gateway.
 async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnResult {
-    let body = serde_json::to_vec(&serde_json::json!({
-        "type": "message", "conversation_id": format!("bench-{turn}"),
-        "turn_id": format!("t{turn}"), "text": format!("Tell me five things ({turn})."),
-    }))
-    .expect("json");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let signed = signature::sign(SECRET.as_bytes(), now, &body);
-    let sent = Some((format!("Tell me five things ({turn})."), Instant::now()));
-    let Ok(response) = http
-        .post(url)
-        .header("layercode-signature", signed)
-        .body(body)
-        .send()
-        .await
-    else {
+    let text = format!("Tell me five things ({turn}).");
+    let request = signed_message(
+        http,
+        url,
+        &format!("bench-{turn}"),
+        &format!("t{turn}"),
+        &text,
+    );
+    let sent = Some((text, Instant::now()));
+    let Ok(response) = request.send().await else {
         return TurnResult::failed();
     };
     let mut arrivals = Vec::new();

@@ -27,11 +27,10 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use fake_upstream::{FakeUpstream, Recorded, Reply, Step};
-use support::{cpu_seconds, start_server, SECRET};
-use voicebridge::webhook::signature;
+use support::{cpu_seconds, signed_message, start_server};
 
 /// How long the fake model streams before its tool call is complete.
 const THINK: Duration = Duration::from_millis(200);
@@ -79,23 +78,14 @@ fn model_reply(request: &Recorded) -> Reply {
 }
 
 async fn turn(http: &reqwest::Client, url: &str, n: usize) -> bool {
-    let body = serde_json::to_vec(&serde_json::json!({
-        "type": "message", "conversation_id": format!("tools-{n}"),
-        "turn_id": format!("t{n}"), "text": format!("Order {n}, please."),
-    }))
-    .expect("json");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let signed = signature::sign(SECRET.as_bytes(), now, &body);
-    let Ok(response) = http
-        .post(url)
-        .header("layercode-signature", signed)
-        .body(body)
-        .send()
-        .await
-    else {
+    let request = signed_message(
+        http,
+        url,
+        &format!("tools-{n}"),
+        &format!("t{n}"),
+        &format!("Order {n}, please."),
+    );
+    let Ok(response) = request.send().await else {
         return false;
     };
     response

@@ -9,6 +9,29 @@ use crate::fake_upstream::FakeUpstream;
 /// The webhook secret the benchmarked server is started with.
 pub const SECRET: &str = "whsec_bench";
 
+/// A `message` webhook for conversation `conversation`, turn `turn`, saying `text`, as a
+/// request signed like Layercode's.
+pub fn signed_message(
+    http: &reqwest::Client,
+    url: &str,
+    conversation: &str,
+    turn: &str,
+    text: &str,
+) -> reqwest::RequestBuilder {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "message", "conversation_id": conversation, "turn_id": turn, "text": text,
+    }))
+    .expect("json");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now, &body);
+    http.post(url)
+        .header("layercode-signature", signed)
+        .body(body)
+}
+
 pub struct Server {
     pub child: Child,
     pub url: String,

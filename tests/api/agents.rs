@@ -246,15 +246,7 @@ async fn two_agents_have_their_own_prompts_models_secrets_and_histories() {
     );
 
     // Metrics carry the agent.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics_text().await;
     for line in [
         r#"voicebridge_turns_total{agent="sales",event="message",outcome="completed"} 1"#,
         r#"voicebridge_turns_total{agent="support",event="message",outcome="completed"} 1"#,

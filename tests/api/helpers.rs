@@ -125,6 +125,18 @@ impl TestApp {
         self.post_raw("/agent", bytes, Some(signature)).await
     }
 
+    /// The `/metrics` text.
+    pub async fn metrics_text(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Waits until no turn task is running: a turn's stream ends before its history is
     /// stored, so a test that reads the store directly waits for this first.
     pub async fn settle(&self) {

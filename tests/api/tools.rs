@@ -323,16 +323,7 @@ async fn failures_are_told_to_the_model_never_to_the_user() {
     let failed = tool.iter().filter(|e| e["status"] == "failed").count();
     assert_eq!(failed, 4, "{tool:?}");
 
-    let metrics = t
-        .app
-        .http
-        .get(format!("{}/metrics", t.app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = t.app.metrics_text().await;
     for line in [
         r#"voicebridge_tool_calls_total{agent="default",outcome="http_error",tool="get_order"} 1"#,
         r#"voicebridge_tool_calls_total{agent="default",outcome="timeout",tool="get_order"} 1"#,
