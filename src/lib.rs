@@ -18,6 +18,7 @@
 //!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
 //!   subcommands.
 
+pub mod calls;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -1,0 +1,123 @@
+//! What is kept of a call (pure types): the records the turn and the webhook hand to the
+//! call store, and what the store gives back to the API and the calls page. No secret is
+//! ever part of a record: tool arguments are the model's, results are summarised by
+//! outcome, headers are never recorded.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One thing that happened in a call, queued for the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// A turn finished (or a welcome was spoken).
+    Turn(TurnRecord),
+    /// The user heard only part of an earlier reply (Layercode's `interruption_context`):
+    /// the stored reply of `assistant_turn_id` (the latest one when `None`) becomes `text`
+    /// and is marked interrupted.
+    Heard {
+        /// Whose call.
+        call: CallKey,
+        /// The reply it is about, when Layercode says.
+        assistant_turn_id: Option<String>,
+        /// The words heard.
+        text: String,
+        /// When it was reported (unix milliseconds).
+        at_ms: i64,
+    },
+    /// Layercode's `session.end`: what it reports about the whole session.
+    SessionEnd {
+        /// Whose call.
+        call: CallKey,
+        /// When it arrived (unix milliseconds).
+        at_ms: i64,
+        /// The report's fields as Layercode sent them (transcript, duration, latency, …),
+        /// without `type` and the ids.
+        report: Map<String, Value>,
+    },
+    /// Layercode's `session.update`: recording status and URL, mostly.
+    SessionUpdate {
+        /// Whose call.
+        call: CallKey,
+        /// When it arrived (unix milliseconds).
+        at_ms: i64,
+        /// `recording_status`, when sent.
+        recording_status: Option<String>,
+        /// `recording_url`, when sent.
+        recording_url: Option<String>,
+        /// The other fields as sent.
+        details: Map<String, Value>,
+    },
+}
+
+/// Which call a record belongs to: the agent and Layercode's conversation id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CallKey {
+    /// The agent's name.
+    pub agent: String,
+    /// Layercode's conversation id.
+    pub conversation_id: String,
+}
+
+/// One turn as it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    /// Whose call.
+    pub call: CallKey,
+    /// Layercode's turn id.
+    pub turn_id: String,
+    /// When the webhook arrived (unix milliseconds).
+    pub at_ms: i64,
+    /// `message` or `session.start`.
+    pub event: String,
+    /// What the user said (empty for a welcome).
+    pub user_text: String,
+    /// What the agent said, as far as the user heard it.
+    pub agent_text: String,
+    /// The reply was cut short (barge-in, failure, a newer turn).
+    pub interrupted: bool,
+    /// `completed`, `interrupted`, `failed` or `superseded`.
+    pub outcome: String,
+    /// The model that answered, when one did.
+    pub model: Option<String>,
+    /// Model attempts made.
+    pub attempts: u32,
+    /// Webhook to the model's first token.
+    pub first_token_ms: Option<u64>,
+    /// Webhook to the first sentence sent.
+    pub first_tts_ms: Option<u64>,
+    /// Webhook to the end of the reply.
+    pub total_ms: Option<u64>,
+    /// Prompt tokens, when the provider reported usage.
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens, when the provider reported usage.
+    pub completion_tokens: Option<u64>,
+    /// Tools called during the turn.
+    pub tools: Vec<ToolRecord>,
+    /// Caller context, when the webhook had it (stored with the call).
+    pub caller: CallerRecord,
+}
+
+/// A tool call of a turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolRecord {
+    /// The tool's name as the model gave it.
+    pub name: String,
+    /// The arguments as the model wrote them.
+    pub arguments: String,
+    /// `ok`, `http_error`, `timeout`, `connection_error`, `invalid_arguments`, …
+    pub outcome: String,
+    /// How long the call took, when it was made.
+    pub ms: Option<u64>,
+}
+
+/// Who is calling, as the webhook said.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallerRecord {
+    /// `custom_metadata` merged over `metadata`.
+    pub metadata: Map<String, Value>,
+    /// The caller's number on phone calls.
+    pub from_phone_number: Option<String>,
+    /// The number called.
+    pub to_phone_number: Option<String>,
+}
