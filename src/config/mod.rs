@@ -12,6 +12,7 @@ use crate::speech::SpeechSettings;
 
 mod agent;
 mod agents;
+mod calls;
 mod chat;
 mod llm;
 mod logging;
@@ -25,6 +26,7 @@ mod url;
 mod web;
 
 pub use agent::DEFAULT_APOLOGY;
+pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use agents::{AgentConfig, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
@@ -73,6 +75,8 @@ pub struct Settings {
     pub tools: ToolSettings,
     /// The agents this deployment answers for (one, from the environment, by default).
     pub agents: AgentsConfig,
+    /// The call store and the calls pages.
+    pub calls: CallSettings,
     /// `AGENT_TIMEZONE`: the zone templates read `now` in.
     pub timezone: crate::template::Now,
     /// Longest wait for in-flight turns when stopping.
@@ -140,6 +144,7 @@ impl Settings {
         let timezone = crate::template::Now::in_zone(&zone)
             .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem))?;
         Ok(Self {
+            calls: calls::call_settings(&get)?,
             timezone,
             host: server.host,
             port: server.port,
@@ -227,6 +232,14 @@ mod tests {
         assert_eq!(s.welcome_message, "");
         assert_eq!(s.apology_message, DEFAULT_APOLOGY);
         assert_eq!(s.llm.temperature, None);
+        assert_eq!(
+            s.calls.store_url.as_ref().map(Secret::expose),
+            Some(DEFAULT_CALL_STORE_URL)
+        );
+        assert_eq!(s.calls.retention_days, 30);
+        assert!(s.calls.admin_token.is_none());
+        let off = settings(&[BASE[0], BASE[1], ("CALL_STORE_URL", "off")]).expect("valid");
+        assert!(off.calls.store_url.is_none());
     }
 
     #[test]
@@ -300,6 +313,10 @@ mod tests {
             ("AGENT_TIMEZONE", "Mars/Olympus"),
             ("AGENTS_DIR", "Cargo.toml"),
             ("DEFAULT_AGENT", "sales"),
+            ("CALL_STORE_URL", "mysql://x"),
+            ("CALL_RETENTION_DAYS", "0"),
+            ("CALL_STORE_QUEUE_SIZE", "many"),
+            ("ADMIN_TOKEN", "short"),
         ];
         for (variable, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -42,6 +42,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("SYSTEM_PROMPT_FILE", prompt),
         ("WELCOME_MESSAGE", WELCOME),
         ("APOLOGY_MESSAGE", APOLOGY),
+        // Tests that keep calls on record say so; the others write no database.
+        ("CALL_STORE_URL", "off"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

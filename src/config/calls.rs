@@ -1,0 +1,72 @@
+//! The call store: where every call's record goes (`CALL_STORE_URL`), how long it is kept,
+//! how many records may wait for the database, and the token guarding the calls pages and
+//! API.
+
+use super::parse::{positive, Get};
+use super::url::{checked_url, Quote};
+use super::{ConfigError, Secret};
+
+/// `CALL_STORE_URL`: an SQLite file next to the server, created on first start.
+pub const DEFAULT_CALL_STORE_URL: &str = "sqlite://data/calls.db";
+/// `CALL_RETENTION_DAYS`: a month of calls.
+const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// `CALL_STORE_QUEUE_SIZE`: records waiting for the database; about a minute of a busy
+/// machine's turns, a few MiB at most.
+const DEFAULT_QUEUE_SIZE: usize = 10_000;
+/// Shortest `ADMIN_TOKEN`: it guards every transcript.
+const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+const STORE_SCHEMES: &[&str] = &["sqlite", "postgres", "postgresql"];
+
+/// The call store part of [`super::Settings`].
+#[derive(Debug, Clone)]
+pub struct CallSettings {
+    /// The database; `None` when `CALL_STORE_URL=off`.
+    pub store_url: Option<Secret>,
+    /// Records older than this many days are deleted.
+    pub retention_days: u32,
+    /// Records that may wait for the database before new ones are dropped (and counted).
+    pub queue_size: usize,
+    /// Bearer token (or login password) of `/calls` and `/api/calls`; off when unset.
+    pub admin_token: Option<Secret>,
+}
+
+/// Reads `CALL_STORE_URL`, `CALL_RETENTION_DAYS`, `CALL_STORE_QUEUE_SIZE`, `ADMIN_TOKEN`.
+pub(super) fn call_settings(get: &Get) -> Result<CallSettings, ConfigError> {
+    let raw = get("CALL_STORE_URL").unwrap_or_else(|| DEFAULT_CALL_STORE_URL.into());
+    let raw = raw.trim();
+    let store_url = if raw.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        Some(Secret::new(checked_url(
+            "CALL_STORE_URL",
+            raw,
+            STORE_SCHEMES,
+            Quote::Never,
+        )?))
+    };
+    let admin_token = get("ADMIN_TOKEN").map(|t| Secret::new(t.trim()));
+    if admin_token
+        .as_ref()
+        .is_some_and(|t| t.expose().chars().count() < MIN_ADMIN_TOKEN_CHARS)
+    {
+        return Err(ConfigError::new(
+            "ADMIN_TOKEN",
+            format!("must be at least {MIN_ADMIN_TOKEN_CHARS} characters: it guards every transcript"),
+        ));
+    }
+    Ok(CallSettings {
+        store_url,
+        retention_days: positive(
+            "CALL_RETENTION_DAYS",
+            get("CALL_RETENTION_DAYS"),
+            DEFAULT_RETENTION_DAYS,
+        )?,
+        queue_size: positive(
+            "CALL_STORE_QUEUE_SIZE",
+            get("CALL_STORE_QUEUE_SIZE"),
+            DEFAULT_QUEUE_SIZE,
+        )?,
+        admin_token,
+    })
+}
