@@ -458,6 +458,12 @@ impl<'a> ReplyRun<'a> {
         );
         self.report.tool_calls += 1;
         let ms = took.map(|t| t.as_millis() as u64);
+        self.report.tools.push(crate::calls::ToolRecord {
+            name: name.chars().take(64).collect(),
+            arguments: call.function.arguments.clone(),
+            outcome: outcome.to_string(),
+            ms,
+        });
         let status = if failed { "failed" } else { "finished" };
         let mut event =
             json!({"id": call.id, "name": tools::short(name).trim_matches('"'), "status": status});

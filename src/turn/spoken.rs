@@ -62,6 +62,8 @@ pub(super) struct Report {
     pub(super) tool_calls: usize,
     /// Time spent waiting for tools.
     pub(super) tool_time: std::time::Duration,
+    /// Every tool call answered, for the call's record.
+    pub(super) tools: Vec<crate::calls::ToolRecord>,
 }
 
 impl Report {
