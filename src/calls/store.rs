@@ -974,3 +974,670 @@ async fn migrator(source: Embedded) -> Result<Migrator, CallStoreError> {
         .await
         .map_err(|e| CallStoreError(format!("loading migrations: {e}")))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// The Postgres server the tests create their databases on.
+    fn postgres_base() -> String {
+        std::env::var("VB_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+    }
+
+    /// A name no other test (or test run) uses.
+    pub(crate) fn unique(prefix: &str) -> String {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        format!(
+            "{prefix}_{}_{nanos}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    async fn admin_execute(sql: &str) -> Result<(), sqlx::Error> {
+        use sqlx::Connection;
+        let url = format!("{}/postgres", postgres_base());
+        let mut admin = sqlx::PgConnection::connect(&url).await?;
+        sqlx::query(sql).execute(&mut admin).await?;
+        admin.close().await
+    }
+
+    /// A fresh Postgres database for one test, dropped (best effort) when it goes away,
+    /// even when the test panics.
+    pub(crate) struct TestDb {
+        pub(crate) store: CallStore,
+        pub(crate) url: String,
+        name: String,
+    }
+
+    impl TestDb {
+        pub(crate) async fn create() -> Self {
+            let name = unique("vb_test");
+            admin_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("Postgres on 127.0.0.1:5432 (or VB_TEST_POSTGRES_URL) is reachable");
+            let url = format!("{}/{name}", postgres_base());
+            let store = CallStore::connect(&url).await.expect("connects");
+            assert_eq!(store.backend(), "postgres");
+            Self { store, url, name }
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = std::thread::spawn(move || {
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = runtime.block_on(admin_execute(&sql));
+                }
+            })
+            .join();
+        }
+    }
+
+    pub(crate) async fn memory() -> CallStore {
+        let store = CallStore::connect("sqlite::memory:").await.expect("opens");
+        assert_eq!(store.backend(), "sqlite");
+        store
+    }
+
+    fn key(agent: &str, conversation: &str) -> CallKey {
+        CallKey {
+            agent: agent.to_string(),
+            conversation_id: conversation.to_string(),
+        }
+    }
+
+    /// A completed message turn.
+    pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
+        TurnRecord {
+            call: call.clone(),
+            turn_id: turn_id.to_string(),
+            at_ms,
+            event: "message".to_string(),
+            user_text: format!("user says {turn_id}"),
+            agent_text: format!("agent answers {turn_id}"),
+            interrupted: false,
+            outcome: "completed".to_string(),
+            model: Some("gpt-test".to_string()),
+            attempts: 1,
+            first_token_ms: Some(150),
+            first_tts_ms: Some(400),
+            total_ms: Some(1_000),
+            prompt_tokens: Some(120),
+            completion_tokens: Some(30),
+            tools: Vec::new(),
+            caller: CallerRecord::default(),
+        }
+    }
+
+    async fn put(store: &CallStore, turn: &TurnRecord) {
+        store
+            .write(&Record::Turn(turn.clone()))
+            .await
+            .expect("writes");
+    }
+
+    async fn get(store: &CallStore, call: &CallKey) -> CallDetail {
+        store
+            .get(call)
+            .await
+            .expect("reads")
+            .expect("the call exists")
+    }
+
+    fn without_caller(mut turn: TurnRecord) -> TurnRecord {
+        turn.caller = CallerRecord::default();
+        turn
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
+        let call = key("reception", "conv-1");
+        let caller = CallerRecord {
+            metadata: map(json!({"name": "Ada", "plan": "gold"})),
+            from_phone_number: Some("+15550001".to_string()),
+            to_phone_number: Some("+15559999".to_string()),
+        };
+        let mut welcome = turn(&call, "w0", 1_000);
+        welcome.event = "session.start".to_string();
+        welcome.user_text = String::new();
+        welcome.agent_text = "Hello, how can I help?".to_string();
+        welcome.first_tts_ms = Some(300);
+        welcome.total_ms = Some(800);
+        welcome.caller = caller.clone();
+        let mut booking = turn(&call, "m1", 2_000);
+        booking.user_text = "A table for two, please".to_string();
+        booking.agent_text = "Sure, for what time would you like it?".to_string();
+        booking.interrupted = true;
+        booking.outcome = "interrupted".to_string();
+        booking.first_tts_ms = Some(500);
+        booking.tools = vec![
+            ToolRecord {
+                name: "check_availability".to_string(),
+                arguments: r#"{"party":2,"note":"window \"seat\""}"#.to_string(),
+                outcome: "ok".to_string(),
+                ms: Some(120),
+            },
+            ToolRecord {
+                name: "lookup".to_string(),
+                arguments: "{}".to_string(),
+                outcome: "timeout".to_string(),
+                ms: None,
+            },
+        ];
+        booking.caller = caller.clone();
+        let mut failure = turn(&call, "m2", 4_000);
+        failure.user_text = "Tonight".to_string();
+        failure.agent_text = String::new();
+        failure.outcome = "failed".to_string();
+        failure.model = None;
+        failure.attempts = 3;
+        failure.first_token_ms = None;
+        failure.first_tts_ms = None;
+        failure.total_ms = Some(2_000);
+        failure.prompt_tokens = None;
+        failure.completion_tokens = None;
+        // A later webhook without caller context changes nothing of it.
+
+        let report = map(json!({
+            "transcript": [
+                {"role": "assistant", "text": "Hello, how can I help?"},
+                {"role": "user", "text": "A table for two, please"}
+            ],
+            "duration": 6_000
+        }));
+        let records = [
+            Record::Turn(welcome.clone()),
+            Record::Turn(booking.clone()),
+            Record::Heard {
+                call: call.clone(),
+                assistant_turn_id: Some("m1".to_string()),
+                text: "Sure, for what".to_string(),
+                at_ms: 3_900,
+            },
+            Record::Turn(failure.clone()),
+            Record::SessionEnd {
+                call: call.clone(),
+                at_ms: 7_000,
+                report: report.clone(),
+            },
+            Record::SessionUpdate {
+                call: call.clone(),
+                at_ms: 9_000,
+                recording_status: Some("completed".to_string()),
+                recording_url: Some("https://recordings.example/conv-1.mp3".to_string()),
+                details: map(json!({"recording_duration": 6.2})),
+            },
+            // A later update without the fields keeps them.
+            Record::SessionUpdate {
+                call: call.clone(),
+                at_ms: 9_500,
+                recording_status: None,
+                recording_url: None,
+                details: Map::new(),
+            },
+        ];
+        for record in &records {
+            store.write(record).await.expect("writes");
+        }
+
+        let detail = get(store, &call).await;
+        let mut heard = without_caller(booking);
+        heard.agent_text = "Sure, for what".to_string();
+        assert_eq!(
+            detail.turns,
+            vec![without_caller(welcome), heard, without_caller(failure)]
+        );
+        assert_eq!(detail.metadata, caller.metadata);
+        assert_eq!(detail.session_report, Some(report));
+        assert_eq!(detail.ended_ms, Some(7_000));
+        assert_eq!(detail.recording_status.as_deref(), Some("completed"));
+        assert_eq!(
+            detail.recording_url.as_deref(),
+            Some("https://recordings.example/conv-1.mp3")
+        );
+        assert_eq!(detail.summary_text, None);
+        assert_eq!(
+            detail.summary,
+            CallSummary {
+                agent: "reception".to_string(),
+                conversation_id: "conv-1".to_string(),
+                started_ms: 1_000,
+                last_ms: 7_000,
+                duration_ms: 6_000,
+                turns: 2,
+                outcome: "failed".to_string(),
+                median_first_tts_ms: Some(400),
+                from_phone_number: Some("+15550001".to_string()),
+                to_phone_number: Some("+15559999".to_string()),
+            }
+        );
+        let json = serde_json::to_value(&detail).expect("serialises");
+        assert_eq!(json["conversation_id"], "conv-1");
+        assert_eq!(json["turns"][1]["tools"][0]["ms"], 120);
+
+        assert_eq!(
+            store.get(&key("reception", "nope")).await.expect("reads"),
+            None
+        );
+    }
+
+    async fn a_redelivered_turn_replaces_its_row_and_keeps_its_place(store: &CallStore) {
+        let call = key("reception", "conv-2");
+        put(store, &turn(&call, "m1", 1_000)).await;
+        put(store, &turn(&call, "m2", 2_000)).await;
+        let mut again = turn(&call, "m1", 1_000);
+        again.agent_text = "a better answer".to_string();
+        again.caller.from_phone_number = Some("+1777".to_string());
+        put(store, &again).await;
+
+        let detail = get(store, &call).await;
+        let ids: Vec<&str> = detail.turns.iter().map(|t| t.turn_id.as_str()).collect();
+        assert_eq!(ids, ["m1", "m2"]);
+        assert_eq!(detail.turns[0].agent_text, "a better answer");
+        assert_eq!(detail.summary.turns, 2);
+        assert_eq!(detail.summary.from_phone_number.as_deref(), Some("+1777"));
+
+        // Heard without a turn id: the latest turn that has a reply.
+        let mut silent = turn(&call, "m3", 3_000);
+        silent.agent_text = String::new();
+        put(store, &silent).await;
+        store
+            .write(&Record::Heard {
+                call: call.clone(),
+                assistant_turn_id: None,
+                text: "agent ans".to_string(),
+                at_ms: 3_100,
+            })
+            .await
+            .expect("writes");
+        let detail = get(store, &call).await;
+        let replies: Vec<(&str, bool)> = detail
+            .turns
+            .iter()
+            .map(|t| (t.agent_text.as_str(), t.interrupted))
+            .collect();
+        assert_eq!(
+            replies,
+            [("a better answer", false), ("agent ans", true), ("", false)]
+        );
+        assert_eq!(detail.summary.outcome, "interrupted");
+
+        // Heard for an unknown call or turn does nothing.
+        for (call, id) in [
+            (key("reception", "unknown"), None),
+            (call.clone(), Some("m9")),
+        ] {
+            store
+                .write(&Record::Heard {
+                    call: call.clone(),
+                    assistant_turn_id: id.map(str::to_string),
+                    text: "x".to_string(),
+                    at_ms: 5_000,
+                })
+                .await
+                .expect("writes");
+        }
+        assert_eq!(
+            store
+                .get(&key("reception", "unknown"))
+                .await
+                .expect("reads"),
+            None
+        );
+        assert_eq!(get(store, &call).await.turns, detail.turns);
+    }
+
+    async fn lists_filter_by_text_phone_and_agent_and_page_by_time(store: &CallStore) {
+        let calls = [
+            (
+                "reception",
+                "c1",
+                1_000,
+                "I want a TABLE by the window",
+                "+15550101",
+            ),
+            (
+                "reception",
+                "c2",
+                2_000,
+                "what are your opening hours",
+                "+15550202",
+            ),
+            ("sales", "c3", 3_000, "a table for 50% off?", "+4420300"),
+            ("sales", "c4", 4_000, "nothing to see", "+15550404"),
+            ("reception", "c5", 5_000, "a tablet, maybe", "+33100"),
+        ];
+        for (agent, id, at, said, phone) in calls {
+            let mut record = turn(&key(agent, id), "m1", at);
+            record.user_text = said.to_string();
+            record.caller.from_phone_number = Some(phone.to_string());
+            record.caller.to_phone_number = Some("+18009990000".to_string());
+            put(store, &record).await;
+        }
+        let ids = |page: &CallPage| -> Vec<String> {
+            page.calls
+                .iter()
+                .map(|c| c.conversation_id.clone())
+                .collect()
+        };
+        let list = |query: CallQuery| async move { store.list(&query).await.expect("lists") };
+
+        let all = list(CallQuery::default()).await;
+        assert_eq!(ids(&all), ["c5", "c4", "c3", "c2", "c1"]);
+        assert_eq!(all.next_before_ms, None);
+
+        let text = |t: &str| CallQuery {
+            text: Some(t.to_string()),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(&list(text("table")).await), ["c5", "c3", "c1"]);
+        assert_eq!(ids(&list(text("TaBlE BY")).await), ["c1"]);
+        assert_eq!(ids(&list(text("50%")).await), ["c3"]);
+        assert_eq!(ids(&list(text("0%")).await), ["c3"]);
+        assert_eq!(ids(&list(text("_")).await), Vec::<String>::new());
+        // The agent's words are searched too.
+        assert_eq!(ids(&list(text("ANSWERS")).await).len(), 5);
+
+        let phone = |p: &str| CallQuery {
+            phone: Some(p.to_string()),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(&list(phone("555")).await), ["c4", "c2", "c1"]);
+        assert_eq!(ids(&list(phone("+44")).await), ["c3"]);
+        assert_eq!(ids(&list(phone("18009990000")).await).len(), 5);
+
+        let agent = |a: &str| CallQuery {
+            agent: Some(a.to_string()),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(&list(agent("sales")).await), ["c4", "c3"]);
+        assert_eq!(ids(&list(agent("sale")).await), Vec::<String>::new());
+
+        let combined = CallQuery {
+            text: Some("table".to_string()),
+            agent: Some("reception".to_string()),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(&list(combined).await), ["c5", "c1"]);
+
+        let first = list(CallQuery {
+            limit: Some(2),
+            ..CallQuery::default()
+        })
+        .await;
+        assert_eq!(ids(&first), ["c5", "c4"]);
+        assert_eq!(first.next_before_ms, Some(4_000));
+        let second = list(CallQuery {
+            limit: Some(2),
+            before_ms: first.next_before_ms,
+            ..CallQuery::default()
+        })
+        .await;
+        assert_eq!(ids(&second), ["c3", "c2"]);
+        let third = list(CallQuery {
+            limit: Some(2),
+            before_ms: second.next_before_ms,
+            ..CallQuery::default()
+        })
+        .await;
+        assert_eq!(ids(&third), ["c1"]);
+        assert_eq!(third.next_before_ms, None);
+
+        // Limits are kept within 1..=200.
+        let one = list(CallQuery {
+            limit: Some(0),
+            ..CallQuery::default()
+        })
+        .await;
+        assert_eq!(ids(&one), ["c5"]);
+        let most = list(CallQuery {
+            limit: Some(10_000),
+            ..CallQuery::default()
+        })
+        .await;
+        assert_eq!(most.calls.len(), 5);
+    }
+
+    async fn summaries_give_outcome_median_and_duration(store: &CallStore) {
+        // Completed: three turns, median of 400, 100, 900 is 400; duration to the end of
+        // the last turn (3_000 + 1_000 - 1_000).
+        let done = key("a", "done");
+        let mut welcome = turn(&done, "w", 1_000);
+        welcome.event = "session.start".to_string();
+        welcome.first_tts_ms = Some(100);
+        put(store, &welcome).await;
+        put(store, &turn(&done, "m1", 2_000)).await;
+        let mut last = turn(&done, "m2", 3_000);
+        last.first_tts_ms = Some(900);
+        put(store, &last).await;
+
+        // Interrupted, no speech at all, no session end.
+        let cut = key("a", "cut");
+        let mut only = turn(&cut, "m1", 10_000);
+        only.first_tts_ms = None;
+        only.total_ms = None;
+        only.interrupted = true;
+        put(store, &only).await;
+
+        // Only a session end: the call exists, with no turns.
+        let bare = key("a", "bare");
+        store
+            .write(&Record::SessionEnd {
+                call: bare.clone(),
+                at_ms: 20_000,
+                report: Map::new(),
+            })
+            .await
+            .expect("writes");
+
+        let page = store.list(&CallQuery::default()).await.expect("lists");
+        let by_id = |id: &str| {
+            page.calls
+                .iter()
+                .find(|c| c.conversation_id == id)
+                .cloned()
+                .expect("listed")
+        };
+        let summary = by_id("done");
+        assert_eq!(
+            (
+                summary.turns,
+                summary.outcome.as_str(),
+                summary.median_first_tts_ms
+            ),
+            (2, "completed", Some(400))
+        );
+        assert_eq!(summary.duration_ms, 3_000);
+        assert_eq!((summary.started_ms, summary.last_ms), (1_000, 3_000));
+        assert_eq!(summary, get(store, &done).await.summary);
+
+        let summary = by_id("cut");
+        assert_eq!(
+            (
+                summary.turns,
+                summary.outcome.as_str(),
+                summary.median_first_tts_ms
+            ),
+            (1, "interrupted", None)
+        );
+        assert_eq!(summary.duration_ms, 0);
+
+        let detail = get(store, &bare).await;
+        assert_eq!(detail.summary, by_id("bare"));
+        assert_eq!(
+            (detail.summary.turns, detail.summary.outcome.as_str()),
+            (0, "completed")
+        );
+        assert_eq!(detail.summary.duration_ms, 0);
+        assert_eq!(detail.session_report, Some(Map::new()));
+        assert!(detail.turns.is_empty());
+        assert!(detail.metadata.is_empty());
+    }
+
+    async fn delete_removes_a_call_and_its_turns(store: &CallStore) {
+        let call = key("a", "gone");
+        let kept = key("a", "kept");
+        put(store, &turn(&call, "m1", 1_000)).await;
+        put(store, &turn(&call, "m2", 2_000)).await;
+        put(store, &turn(&kept, "m1", 1_500)).await;
+        assert!(store.delete(&call).await.expect("deletes"));
+        assert_eq!(store.get(&call).await.expect("reads"), None);
+        assert!(!store.delete(&call).await.expect("deletes"));
+        // Its turns went too: the same id starts afresh.
+        put(store, &turn(&call, "m9", 5_000)).await;
+        let ids: Vec<String> = get(store, &call)
+            .await
+            .turns
+            .into_iter()
+            .map(|t| t.turn_id)
+            .collect();
+        assert_eq!(ids, ["m9"]);
+        assert_eq!(get(store, &kept).await.turns.len(), 1);
+    }
+
+    async fn delete_older_than_keeps_recent_calls(store: &CallStore) {
+        for (id, at) in [("old", 1_000), ("older", 500), ("new", 3_000)] {
+            put(store, &turn(&key("a", id), "m1", at)).await;
+        }
+        assert_eq!(store.delete_older_than(2_000).await.expect("deletes"), 2);
+        let page = store.list(&CallQuery::default()).await.expect("lists");
+        let ids: Vec<&str> = page
+            .calls
+            .iter()
+            .map(|c| c.conversation_id.as_str())
+            .collect();
+        assert_eq!(ids, ["new"]);
+        assert_eq!(store.get(&key("a", "old")).await.expect("reads"), None);
+        assert_eq!(store.delete_older_than(2_000).await.expect("deletes"), 0);
+        // Re-creating an old call shows no stale turns.
+        put(store, &turn(&key("a", "old"), "m2", 4_000)).await;
+        assert_eq!(get(store, &key("a", "old")).await.turns.len(), 1);
+    }
+
+    /// Each scenario once on SQLite (in memory) and once on a fresh Postgres database.
+    macro_rules! on_both_backends {
+        ($($scenario:ident),* $(,)?) => {
+            mod sqlite {
+                $(
+                    #[tokio::test]
+                    async fn $scenario() {
+                        let store = super::memory().await;
+                        super::$scenario(&store).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test]
+                    async fn $scenario() {
+                        let db = super::TestDb::create().await;
+                        super::$scenario(&db.store).await;
+                    }
+                )*
+            }
+        };
+    }
+
+    on_both_backends!(
+        a_whole_call_comes_back_as_it_happened,
+        a_redelivered_turn_replaces_its_row_and_keeps_its_place,
+        lists_filter_by_text_phone_and_agent_and_page_by_time,
+        summaries_give_outcome_median_and_duration,
+        delete_removes_a_call_and_its_turns,
+        delete_older_than_keeps_recent_calls,
+    );
+
+    #[tokio::test]
+    async fn a_sqlite_file_survives_a_restart_and_migrations_run_again() {
+        let folder = std::env::temp_dir().join(unique("vb-calls"));
+        let path = folder.join("nested").join("calls.db");
+        let url = format!("sqlite://{}", path.display());
+        let call = key("a", "kept");
+        {
+            let store = CallStore::connect(&url).await.expect("opens");
+            put(&store, &turn(&call, "m1", 1_000)).await;
+        }
+        assert!(path.exists(), "the file and its folders are created");
+        let store = CallStore::connect(&url).await.expect("opens again");
+        let detail = get(&store, &call).await;
+        assert_eq!(detail.turns, vec![turn(&call, "m1", 1_000)]);
+        let mode: String = match &store.backend {
+            Backend::Sqlite(pool) => sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .expect("reads"),
+            Backend::Postgres(_) => unreachable!("a SQLite URL"),
+        };
+        assert_eq!(mode, "wal");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[tokio::test]
+    async fn postgres_migrations_run_again_on_reconnect() {
+        let db = TestDb::create().await;
+        let call = key("a", "kept");
+        put(&db.store, &turn(&call, "m1", 1_000)).await;
+        let again = CallStore::connect(&db.url).await.expect("connects again");
+        assert_eq!(get(&again, &call).await.turns.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_and_debug_never_show_the_password() {
+        let err = CallStore::connect("postgres://user:hunter2@127.0.0.1:1/calls")
+            .await
+            .expect_err("nothing listens on port 1");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().starts_with("call store: "), "{err}");
+
+        let err = CallStore::connect("mysql://user:hunter2@host/db")
+            .await
+            .expect_err("not a supported scheme");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+
+        let store = memory().await;
+        assert_eq!(format!("{store:?}"), r#"CallStore { backend: "sqlite" }"#);
+    }
+
+    #[test]
+    fn passwords_are_found_in_urls() {
+        assert_eq!(password_of("postgres://u:p%40ss@h:5432/db"), Some("p%40ss"));
+        assert_eq!(password_of("postgres://u@h/db"), None);
+        assert_eq!(password_of("postgres://h/db?user=u"), None);
+        assert_eq!(password_of("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn medians_take_the_middle_or_the_mean_of_the_two_middles() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[7]), Some(7));
+        assert_eq!(median(&[1, 4]), Some(2));
+        assert_eq!(median(&[1, 5, 9]), Some(5));
+        assert_eq!(median(&[1, 2, 10, 20]), Some(6));
+    }
+
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}
