@@ -1,8 +1,11 @@
 //! Every call on record: what happened in each conversation (turns as heard, timings,
+//! tools, Layercode's session report), kept in a database by a background writer so a slow
 //! or failing database never touches a turn.
 
 pub mod record;
 pub mod store;
+pub mod writer;
 
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 pub use store::{CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary};
+pub use writer::{CallRecorder, CallWriter};
