@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::llm::LlmError;
@@ -69,6 +69,9 @@ pub struct Metrics {
     pub added_latency: Histogram,
     turns_in_flight: IntGauge,
     conversations: IntGauge,
+    call_records_dropped: IntCounter,
+    call_store_errors: IntCounter,
+    call_records_written: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -89,6 +92,12 @@ impl Metrics {
         };
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let counter = IntCounterVec::new(Opts::new(name, help), labels)
+                .unwrap_or_else(|e| unreachable!("static counter options are valid: {e}"));
+            let _ = registry.register(Box::new(counter.clone()));
+            counter
+        };
+        let total = |name: &str, help: &str| {
+            let counter = IntCounter::new(name, help)
                 .unwrap_or_else(|e| unreachable!("static counter options are valid: {e}"));
             let _ = registry.register(Box::new(counter.clone()));
             counter
@@ -156,6 +165,18 @@ impl Metrics {
             ),
             turns_in_flight: gauge("voicebridge_turns_in_flight", "Turns streaming right now."),
             conversations: gauge("voicebridge_conversations", "Conversations held by the session store."),
+            call_records_dropped: total(
+                "voicebridge_call_records_dropped_total",
+                "Call records dropped because the call store's queue was full or closed.",
+            ),
+            call_store_errors: total(
+                "voicebridge_call_store_errors_total",
+                "Failed attempts to write a call record (each retry counts).",
+            ),
+            call_records_written: total(
+                "voicebridge_call_records_written_total",
+                "Call records written to the call store.",
+            ),
             registry,
         }
     }
@@ -206,6 +227,21 @@ impl Metrics {
         self.store_errors
             .with_label_values(&[operation.as_str()])
             .inc();
+    }
+
+    /// A call record was dropped: the call store's queue was full or closed.
+    pub fn call_record_dropped(&self) {
+        self.call_records_dropped.inc();
+    }
+
+    /// An attempt to write a call record failed (it is retried).
+    pub fn call_store_failed(&self) {
+        self.call_store_errors.inc();
+    }
+
+    /// A call record was written to the call store.
+    pub fn call_record_written(&self) {
+        self.call_records_written.inc();
     }
 
     /// The Prometheus text exposition, with the gauges read now.

@@ -3,5 +3,9 @@
 //! or failing database never touches a turn.
 
 pub mod record;
+pub mod store;
+pub mod writer;
 
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
+pub use store::{CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary};
+pub use writer::{CallRecorder, CallWriter};
