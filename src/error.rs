@@ -51,6 +51,15 @@ pub enum ApiError {
     /// Layercode did not authorize the session.
     #[error(transparent)]
     Authorize(#[from] AuthorizeError),
+    /// The calls pages and API are off; the message says how to turn them on.
+    #[error("{0}")]
+    CallsOff(String),
+    /// The calls pages and API need `ADMIN_TOKEN`.
+    #[error("the calls need ADMIN_TOKEN: send it as a Bearer token or as the Basic password")]
+    AdminToken,
+    /// The call store failed to answer.
+    #[error("the call store is unavailable: {0}")]
+    CallStore(String),
 }
 
 impl ResponseError for ApiError {
@@ -62,7 +71,9 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::AccessDenied | Self::MetricsToken | Self::PageLocked => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::CallsOff(_) => StatusCode::NOT_FOUND,
+            Self::AdminToken => StatusCode::UNAUTHORIZED,
+            Self::CallStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Authorize(AuthorizeError::NotConfigured) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Authorize(AuthorizeError::Unreachable(_)) => StatusCode::BAD_GATEWAY,
@@ -80,6 +91,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         tracing::info!(status = self.status_code().as_u16(), error = %self, "request refused");
         let mut response = HttpResponse::build(self.status_code());
+        if let Self::AdminToken = self {
+            // The calls pages are for a person: the browser asks for the token.
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Basic realm=\"voicebridge calls\", charset=\"UTF-8\"",
+            ));
+        }
         if let Self::PageLocked = self {
             // A page for a person: the browser shows its own password prompt.
             return response

@@ -25,6 +25,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Bearer token protecting `/metrics`, when set.
     pub metrics_token: Option<Secret>,
+    /// The call store, for the calls pages and API; `None` with `CALL_STORE_URL=off`.
+    pub call_store: Option<crate::calls::CallStore>,
+    /// Where session reports go (to the call store's writer, or nowhere).
+    pub calls: crate::calls::CallRecorder,
+    /// Token of the calls pages and API; they are off without it.
+    pub admin_token: Option<Secret>,
 }
 
 /// One agent and what its webhooks and page need.

@@ -52,7 +52,9 @@ pub(super) fn call_settings(get: &Get) -> Result<CallSettings, ConfigError> {
     {
         return Err(ConfigError::new(
             "ADMIN_TOKEN",
-            format!("must be at least {MIN_ADMIN_TOKEN_CHARS} characters: it guards every transcript"),
+            format!(
+                "must be at least {MIN_ADMIN_TOKEN_CHARS} characters: it guards every transcript"
+            ),
         ));
     }
     Ok(CallSettings {

@@ -26,8 +26,8 @@ mod url;
 mod web;
 
 pub use agent::DEFAULT_APOLOGY;
-pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use agents::{AgentConfig, AgentsConfig, DEFAULT_AGENT_NAME};
+pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;

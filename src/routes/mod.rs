@@ -1,6 +1,7 @@
 //! Thin HTTP handlers and the route table.
 
 mod authorize;
+mod calls;
 mod health;
 mod metrics;
 mod page;
@@ -14,6 +15,7 @@ use futures_util::StreamExt;
 use crate::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
+pub use calls::{delete_call, get_call, list_calls};
 pub use health::health;
 pub use metrics::metrics;
 pub use page::voice_page;
@@ -28,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/agent", web::post().to(receive_webhook))
         .route("/agent/{name}", web::post().to(receive_agent_webhook))
         .route("/api/agent/{name}", web::post().to(receive_agent_webhook))
+        .route("/api/calls", web::get().to(list_calls))
+        .route("/api/calls/{id}", web::get().to(get_call))
+        .route("/api/calls/{id}", web::delete().to(delete_call))
         .route("/authorize", web::post().to(authorize))
         .route("/api/authorize", web::post().to(authorize))
         .route(

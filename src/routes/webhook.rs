@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::read_body;
+use crate::calls::{CallKey, Record};
 use crate::error::ApiError;
 use crate::metrics::StoreOperation;
 use crate::session::Heard;
@@ -68,8 +69,10 @@ async fn receive(
                 received,
             ))
         }
-        EventKind::SessionEnd => Ok(acknowledge("session.end")),
-        EventKind::SessionUpdate => Ok(acknowledge("session.update")),
+        EventKind::SessionEnd | EventKind::SessionUpdate => {
+            record_session(state, agent, &body, &event);
+            Ok(acknowledge(event.kind.as_str()))
+        }
         EventKind::Data => Ok(client_data(state, agent, event).await),
         EventKind::Other(kind) => Ok(acknowledge(&kind)),
     }
@@ -200,6 +203,48 @@ fn stream_turn(
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .streaming(body)
+}
+
+/// Keeps what `session.end` and `session.update` report about the call (the fields as
+/// Layercode sent them, less the type and ids), for the call store.
+fn record_session(state: &AppState, target: Target<'_>, body: &[u8], event: &WebhookEvent) {
+    if !state.calls.is_on() {
+        return;
+    }
+    let Some(conversation_id) = event.conversation_key() else {
+        return;
+    };
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(body) else {
+        return;
+    };
+    for key in ["type", "conversation_id", "session_id", "turn_id"] {
+        fields.remove(key);
+    }
+    let call = CallKey {
+        agent: target.name.to_string(),
+        conversation_id: conversation_id.to_string(),
+    };
+    let at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let record = match event.kind {
+        EventKind::SessionEnd => Record::SessionEnd {
+            call,
+            at_ms,
+            report: fields,
+        },
+        _ => {
+            let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            Record::SessionUpdate {
+                call,
+                at_ms,
+                recording_status: text("recording_status"),
+                recording_url: text("recording_url"),
+                details: fields,
+            }
+        }
+    };
+    state.calls.record(record);
 }
 
 /// A `data` event: what the page sent joins the conversation's client variables, which

@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 mod agents;
+mod calls;
 mod shutdown;
 pub use agents::agent_settings;
 use shutdown::stop_on_signal;
@@ -225,6 +226,7 @@ fn log_listening(settings: &Settings, port: u16) {
 pub struct Application {
     port: u16,
     store: Arc<dyn SessionStore>,
+    calls: Option<crate::calls::CallWriter>,
     server: Server,
     shutdown: CancellationToken,
     turns: TurnTasks,
@@ -238,10 +240,13 @@ impl Application {
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
         let store = session_store(&settings).await?;
+        let call_store = calls::call_store(&settings).await?;
+        let calls = calls::start(call_store, &settings, &metrics, &shutdown);
         let ledger = Ledger {
             store: store.clone(),
             coordinator: coordinator(&settings, &metrics, &shutdown).await?,
             metrics: metrics.clone(),
+            calls: calls.recorder.clone(),
         };
         let agents = agents::build_agents(&settings, &ledger)?;
         warn_if_unsigned(&settings);
@@ -261,12 +266,16 @@ impl Application {
             metrics_token: settings.metrics_token.clone(),
             agents: Arc::new(agents),
             shutdown: shutdown.clone(),
+            call_store: calls.store,
+            calls: calls.recorder,
+            admin_token: settings.calls.admin_token.clone(),
         };
         let server = http_server(state, listener).map_err(bind_error(&settings))?;
         log_listening(&settings, port);
         Ok(Self {
             port,
             store,
+            calls: calls.writer,
             server,
             shutdown,
             turns,
@@ -293,15 +302,29 @@ impl Application {
     /// turns get up to `SHUTDOWN_GRACE_SECS` to finish, turns still running after that end
     /// with `response.end`, and the server returns `Ok` (the binary exits 0).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopping_since = Arc::new(std::sync::OnceLock::new());
         let stopper = tokio::spawn(stop_on_signal(
             self.server.handle(),
             self.turns.clone(),
             self.shutdown.clone(),
             self.grace,
+            stopping_since.clone(),
         ));
         let result = self.server.await;
         stopper.abort();
         self.shutdown.cancel();
+        if let Some(writer) = self.calls {
+            // What is queued is written within what is left of the grace period (at
+            // least a moment, so a quick stop still writes its last turns).
+            let spent = stopping_since
+                .get()
+                .map_or(Duration::ZERO, |at| at.elapsed());
+            let left = self.grace.saturating_sub(spent).max(Duration::from_secs(2));
+            let unwritten = writer.flush(left).await;
+            if unwritten > 0 {
+                tracing::warn!(unwritten, "stopping: call records not written in time");
+            }
+        }
         result
     }
 }

@@ -13,8 +13,10 @@ pub(super) async fn stop_on_signal(
     turns: TurnTasks,
     shutdown: CancellationToken,
     grace: Duration,
+    stopping_since: std::sync::Arc<std::sync::OnceLock<std::time::Instant>>,
 ) {
     let signal = wait_for_signal().await;
+    let _ = stopping_since.set(std::time::Instant::now());
     tracing::info!(
         signal,
         turns_in_flight = turns.len(),

@@ -23,6 +23,8 @@ pub struct Ledger {
     pub coordinator: Arc<dyn Coordinator>,
     /// Failed store operations are counted here.
     pub metrics: Metrics,
+    /// Every turn's record goes here (to the call store's writer, or nowhere).
+    pub calls: crate::calls::CallRecorder,
 }
 
 /// A claimed conversation. Dropping a lease that was not settled releases the claim at

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::calls::{CallKey, CallerRecord, Record, TurnRecord};
 use crate::llm::RetryPolicy;
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
 use crate::session::{ChatMessage, Heard, SessionStore};
@@ -262,7 +263,27 @@ impl Agent {
         if !welcome.is_empty() {
             caller.send(TurnEvent::Speak(welcome.to_string(), None));
         }
+        let at_ms = received_ms(&caller);
         caller.end();
+        self.ledger.calls.record(Record::Turn(TurnRecord {
+            call: call_key(context),
+            turn_id: turn_id.to_string(),
+            at_ms,
+            event: "session.start".into(),
+            user_text: String::new(),
+            agent_text: welcome.to_string(),
+            interrupted: false,
+            outcome: TurnOutcome::Completed.as_str().into(),
+            model: None,
+            attempts: 0,
+            first_token_ms: None,
+            first_tts_ms: Some(0),
+            total_ms: Some(0),
+            prompt_tokens: None,
+            completion_tokens: None,
+            tools: Vec::new(),
+            caller: caller_record(context),
+        }));
         let reply = (!welcome.is_empty()).then(|| ChatMessage::assistant(welcome, turn_id));
         lease.settle(reply).await;
     }
@@ -270,6 +291,14 @@ impl Agent {
     /// Answers what the user said.
     async fn reply(&self, turn: UserMessage, context: &CallContext, caller: Caller) -> TurnOutcome {
         let lease = self.ledger.claim(&turn.conversation).await;
+        if let Some(heard) = &turn.heard {
+            self.ledger.calls.record(Record::Heard {
+                call: call_key(context),
+                assistant_turn_id: heard.assistant_turn_id.clone(),
+                text: heard.text.clone(),
+                at_ms: received_ms(&caller),
+            });
+        }
         let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
         // The user's words are stored even when the turn is already cancelled: they were said.
         let history = match self
@@ -355,6 +384,9 @@ impl Agent {
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
         log_turn(&self.settings.name, context, &turn, model, outcome, &run);
+        self.ledger.calls.record(turn_record(
+            context, &turn, &reply, outcome, model, &run, &caller,
+        ));
         drop(run);
         // `response.end` need not wait for the store: the next turn of this conversation
         // still reads settled history, because it waits for this lease to settle.
@@ -370,6 +402,63 @@ struct UserMessage {
     turn_id: String,
     text: String,
     heard: Option<Heard>,
+}
+
+/// The call a turn belongs to.
+fn call_key(context: &CallContext) -> CallKey {
+    CallKey {
+        agent: context.agent.clone(),
+        conversation_id: context.conversation_id.clone(),
+    }
+}
+
+fn caller_record(context: &CallContext) -> CallerRecord {
+    CallerRecord {
+        metadata: context.metadata.clone(),
+        from_phone_number: context.from_phone_number.clone(),
+        to_phone_number: context.to_phone_number.clone(),
+    }
+}
+
+/// When the caller's webhook arrived, as unix milliseconds.
+fn received_ms(caller: &Caller) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    now - caller.received_at().elapsed().as_millis() as i64
+}
+
+/// What the call's record keeps of a finished reply: the words as sent (what the user
+/// heard, for an interrupted one), timings, usage and tools. No prompt, no secret.
+fn turn_record(
+    context: &CallContext,
+    turn: &UserMessage,
+    reply: &ChatMessage,
+    outcome: TurnOutcome,
+    model: &dyn Model,
+    run: &ReplyRun<'_>,
+    caller: &Caller,
+) -> Record {
+    let report = &run.report;
+    Record::Turn(TurnRecord {
+        call: call_key(context),
+        turn_id: turn.turn_id.clone(),
+        at_ms: received_ms(caller),
+        event: "message".into(),
+        user_text: turn.text.clone(),
+        agent_text: reply.content.clone(),
+        interrupted: reply.interrupted,
+        outcome: outcome.as_str().into(),
+        model: (report.attempts > 0).then(|| model.name(report.upstream).to_string()),
+        attempts: report.attempts,
+        first_token_ms: run.ms_since_start(report.first_token_at),
+        first_tts_ms: run.ms_since_start(run.spoken.first_at),
+        total_ms: run.ms_since_start(Some(tokio::time::Instant::now())),
+        prompt_tokens: report.usage.map(|u| u.prompt_tokens),
+        completion_tokens: report.usage.map(|u| u.completion_tokens),
+        tools: report.tools.clone(),
+        caller: caller_record(context),
+    })
 }
 
 fn log_turn(

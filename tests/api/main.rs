@@ -7,6 +7,7 @@ mod helpers;
 
 mod agents;
 mod authorize;
+mod calls;
 mod conversations;
 mod deploy;
 mod failures;

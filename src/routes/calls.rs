@@ -1,0 +1,94 @@
+//! `GET /api/calls`, `GET /api/calls/<conversation_id>`, `DELETE /api/calls/<conversation_id>`:
+//! the call records as JSON, behind `ADMIN_TOKEN` (Bearer, or the password of HTTP Basic).
+//! Without a token configured, or without a call store, they answer saying how to turn
+//! them on.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::authorization;
+use crate::calls::{CallKey, CallQuery, CallStore};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::access::is_granted;
+
+/// The call store, once the request is allowed to read it.
+fn guarded<'a>(request: &HttpRequest, state: &'a AppState) -> Result<&'a CallStore, ApiError> {
+    let Some(token) = &state.admin_token else {
+        return Err(ApiError::CallsOff(
+            "set ADMIN_TOKEN (16+ characters) to turn on the calls pages and API".into(),
+        ));
+    };
+    if !is_granted(authorization(request), token.expose()) {
+        return Err(ApiError::AdminToken);
+    }
+    state.call_store.as_ref().ok_or_else(|| {
+        ApiError::CallsOff("no call store: CALL_STORE_URL is off, so no call is kept".into())
+    })
+}
+
+fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(value)
+}
+
+/// Recent calls, newest first: `?text=&phone=&agent=&before_ms=&limit=`.
+pub async fn list_calls(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<CallQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let page = store
+        .list(&query)
+        .await
+        .map_err(|e| ApiError::CallStore(e.to_string()))?;
+    Ok(json(&page))
+}
+
+/// Which call a path names: its conversation id, and `?agent=` when there are several
+/// agents (the default agent otherwise).
+#[derive(Debug, serde::Deserialize)]
+pub struct AgentParam {
+    agent: Option<String>,
+}
+
+fn call_key(state: &AppState, conversation_id: String, agent: Option<String>) -> CallKey {
+    CallKey {
+        agent: agent.unwrap_or_else(|| state.agents.default_name().to_string()),
+        conversation_id,
+    }
+}
+
+/// One call's whole record.
+pub async fn get_call(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    agent: web::Query<AgentParam>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let key = call_key(&state, id.into_inner(), agent.into_inner().agent);
+    match store.get(&key).await {
+        Ok(Some(call)) => Ok(json(&call)),
+        Ok(None) => Err(ApiError::NotFound),
+        Err(e) => Err(ApiError::CallStore(e.to_string())),
+    }
+}
+
+/// Deletes one call (for privacy requests).
+pub async fn delete_call(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    agent: web::Query<AgentParam>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let key = call_key(&state, id.into_inner(), agent.into_inner().agent);
+    match store.delete(&key).await {
+        Ok(true) => Ok(HttpResponse::NoContent().finish()),
+        Ok(false) => Err(ApiError::NotFound),
+        Err(e) => Err(ApiError::CallStore(e.to_string())),
+    }
+}

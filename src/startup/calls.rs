@@ -1,0 +1,79 @@
+//! The call store at start-up: connected (and migrated) before the server listens, its
+//! writer and the retention sweep started; an unreachable database stops start-up with
+//! the variable and host named, never the password.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::StartupError;
+use crate::calls::{CallRecorder, CallStore, CallWriter};
+use crate::config::{redacted_url, Settings};
+use crate::metrics::Metrics;
+
+/// How often records past `CALL_RETENTION_DAYS` are deleted.
+const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
+
+/// The store, its recorder and its writer; all off with `CALL_STORE_URL=off`.
+pub(super) struct Calls {
+    pub(super) store: Option<CallStore>,
+    pub(super) recorder: CallRecorder,
+    pub(super) writer: Option<CallWriter>,
+}
+
+/// Connects the call store configured in `settings`.
+pub(super) async fn call_store(settings: &Settings) -> Result<Option<CallStore>, StartupError> {
+    let Some(url) = &settings.calls.store_url else {
+        return Ok(None);
+    };
+    let store = CallStore::connect(url.expose()).await.map_err(|e| {
+        StartupError::Store(format!(
+            "CALL_STORE_URL: cannot open the call store at {}: {e} (CALL_STORE_URL=off keeps no calls)",
+            redacted_url(url.expose())
+        ))
+    })?;
+    tracing::info!(store = %redacted_url(url.expose()), backend = store.backend(), "calls are kept on record");
+    Ok(Some(store))
+}
+
+/// Starts the writer and the retention sweep for `store`.
+pub(super) fn start(
+    store: Option<CallStore>,
+    settings: &Settings,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Calls {
+    let Some(store) = store else {
+        return Calls {
+            store: None,
+            recorder: CallRecorder::off(),
+            writer: None,
+        };
+    };
+    let (recorder, writer) =
+        CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone());
+    let retention = Duration::from_secs(u64::from(settings.calls.retention_days) * 24 * 60 * 60);
+    let (sweeper, stop) = (store.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        loop {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            let cutoff = now_ms - retention.as_millis() as i64;
+            match sweeper.delete_older_than(cutoff).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "deleted calls past CALL_RETENTION_DAYS"),
+                Err(error) => tracing::warn!(%error, "deleting old calls failed"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(RETENTION_SWEEP) => {}
+            }
+        }
+    });
+    Calls {
+        store: Some(store),
+        recorder,
+        writer: Some(writer),
+    }
+}

@@ -1,0 +1,319 @@
+//! Every call on record, end to end: the real server with the call store on SQLite and on
+//! the PostgreSQL of this machine, a whole conversation (welcome, a completed turn, a
+//! barge-in, what the user heard, a model failure, tools, Layercode's session report), read
+//! back through the admin API, after a restart too; deleting a call.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::*;
+
+const ADMIN: &str = "admin-token-for-tests-0123";
+
+/// A fresh folder for an SQLite file.
+fn sqlite_url(name: &str) -> String {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("voicebridge-calls-{name}-{stamp}"));
+    format!("sqlite://{}/calls.db", dir.display())
+}
+
+/// A fresh database on this machine's PostgreSQL (trust auth), dropped at the end.
+struct Postgres {
+    url: String,
+    name: String,
+}
+
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
+
+async fn admin_sql(sql: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres"))
+        .await
+        .expect("PostgreSQL answers on 127.0.0.1:5432 (it runs on every machine here)");
+    sqlx::query(sql)
+        .execute(&mut admin)
+        .await
+        .expect("admin SQL");
+    let _ = admin.close().await;
+}
+
+impl Postgres {
+    async fn create(name: &str) -> Self {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("vb_api_{name}_{}_{stamp}", std::process::id());
+        admin_sql(&format!("CREATE DATABASE {name}")).await;
+        Self {
+            url: format!("{POSTGRES}/{name}"),
+            name,
+        }
+    }
+
+    async fn drop_database(self) {
+        admin_sql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .await;
+    }
+}
+
+impl TestApp {
+    async fn admin_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// The call's record once the writer has stored `turns` turns, the session report and
+    /// the recording (the last records sent).
+    async fn call_when_written(&self, conversation: &str, turns: usize) -> Value {
+        for _ in 0..200 {
+            let response = self.admin_get(&format!("/api/calls/{conversation}")).await;
+            if response.status() == 200 {
+                let call: Value = response.json().await.expect("json");
+                let written = call["turns"].as_array().map_or(0, Vec::len);
+                if written == turns
+                    && !call["session_report"].is_null()
+                    && !call["recording_status"].is_null()
+                {
+                    return call;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the call was not written within 5 s");
+    }
+}
+
+/// One conversation with every kind of turn; returns its id.
+async fn a_whole_conversation(app: &TestApp, conversation: &str) {
+    let caller = |mut event: Value| {
+        event["metadata"] = json!({"name": "Ana"});
+        event["from_phone_number"] = json!("+15550100");
+        event["to_phone_number"] = json!("+15550199");
+        event
+    };
+    app.turn(&caller(session_start(conversation, "sess_rec", "t0")))
+        .await;
+
+    app.upstream.enqueue(Reply::deltas(&[
+        "We are open until nine. ",
+        "Anything else?",
+    ]));
+    app.turn(&caller(message(conversation, "t1", "When do you close?")))
+        .await;
+
+    // A long reply the user cuts off after its first sentence.
+    app.upstream.enqueue(Reply::deltas(&[
+        "We have soup. ",
+        "And salad with a very long description that goes on. ",
+        "And pie.",
+    ]));
+    let response = app
+        .post_webhook(&caller(message(conversation, "t2", "What food is there?")))
+        .await;
+    let mut reader = SseReader::new(response);
+    reader.until_spoken().await;
+    drop(reader);
+    app.settle().await;
+
+    // Layercode reports what the user heard of it with the next turn; this one fails.
+    app.upstream.set_default(Reply::status(500, "{}"));
+    let mut next = caller(message(conversation, "t3", "Soup please"));
+    next["interruption_context"] = json!({
+        "previous_turn_interrupted": true,
+        "text_heard": "We have soup.",
+        "assistant_turn_id": "t2",
+    });
+    let events = app.turn(&next).await;
+    assert_eq!(spoken(&events), [APOLOGY]);
+
+    let end = json!({"type": "session.end", "conversation_id": conversation, "session_id": "sess_rec",
+        "duration": 42000, "transcript": [{"role": "user", "text": "When do you close?"}],
+        "latency": {"p50_ms": 800}});
+    assert_eq!(app.post_webhook(&end).await.status(), 200);
+    let update = json!({"type": "session.update", "conversation_id": conversation,
+        "recording_status": "completed", "recording_url": "https://recordings.example/r1.wav"});
+    assert_eq!(app.post_webhook(&update).await.status(), 200);
+}
+
+fn turn<'a>(call: &'a Value, id: &str) -> &'a Value {
+    call["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .find(|t| t["turn_id"] == id)
+        .unwrap_or_else(|| panic!("turn {id} in {call}"))
+}
+
+async fn the_call_is_kept_exactly(store_url: &str) {
+    let vars = [("CALL_STORE_URL", store_url), ("ADMIN_TOKEN", ADMIN)];
+    let app = spawn_app_with(&vars).await;
+    a_whole_conversation(&app, "conv_rec").await;
+    let call = app.call_when_written("conv_rec", 4).await;
+
+    assert_eq!(call["agent"], "default");
+    assert_eq!(call["conversation_id"], "conv_rec");
+    assert_eq!(call["metadata"], json!({"name": "Ana"}));
+    assert_eq!(call["from_phone_number"], "+15550100");
+    assert_eq!(call["to_phone_number"], "+15550199");
+    assert_eq!(call["turns"].as_array().map(Vec::len), Some(4));
+    assert_eq!(call["outcome"], "failed");
+    assert_eq!(call["recording_status"], "completed");
+    assert_eq!(call["recording_url"], "https://recordings.example/r1.wav");
+    assert_eq!(call["session_report"]["duration"], 42000);
+    assert_eq!(call["session_report"]["latency"]["p50_ms"], 800);
+
+    let welcome = turn(&call, "t0");
+    assert_eq!(welcome["event"], "session.start");
+    assert_eq!(welcome["agent_text"], WELCOME);
+
+    let answered = turn(&call, "t1");
+    assert_eq!(answered["user_text"], "When do you close?");
+    assert_eq!(
+        answered["agent_text"],
+        "We are open until nine. Anything else?"
+    );
+    assert_eq!(answered["outcome"], "completed");
+    assert_eq!(answered["interrupted"], false);
+    assert_eq!(answered["model"], "test-model");
+    assert_eq!(answered["prompt_tokens"], 12);
+    assert!(answered["first_tts_ms"].is_u64() && answered["total_ms"].is_u64());
+
+    let cut = turn(&call, "t2");
+    assert_eq!(cut["interrupted"], true);
+    assert_eq!(cut["agent_text"], "We have soup.", "what was heard");
+
+    let failed = turn(&call, "t3");
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(failed["agent_text"], APOLOGY);
+
+    // The list finds it by text and by phone number; not without the token.
+    let list: Value = app
+        .admin_get("/api/calls?text=SOUP&phone=0100")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["calls"][0]["conversation_id"], "conv_rec");
+    assert_eq!(list["calls"][0]["turns"], 3);
+    let none: Value = app
+        .admin_get("/api/calls?text=lasagne")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(none["calls"], json!([]));
+    let anonymous = app
+        .http
+        .get(format!("{}/api/calls", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status(), 401);
+
+    // A restart keeps it.
+    let again = spawn_app_with(&vars).await;
+    let kept: Value = again
+        .admin_get("/api/calls/conv_rec")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(kept["turns"], call["turns"]);
+
+    // Deleting removes it.
+    let deleted = again
+        .http
+        .delete(format!("{}/api/calls/conv_rec", again.address))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(again.admin_get("/api/calls/conv_rec").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_call_is_kept_exactly_in_sqlite_and_survives_a_restart() {
+    the_call_is_kept_exactly(&sqlite_url("exact")).await;
+}
+
+#[tokio::test]
+async fn a_call_is_kept_exactly_in_postgres_and_survives_a_restart() {
+    let db = Postgres::create("exact").await;
+    the_call_is_kept_exactly(&db.url).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn without_admin_token_or_store_the_api_says_how_to_turn_it_on() {
+    let app = spawn_app_with(&[("CALL_STORE_URL", &sqlite_url("off"))]).await;
+    let response = app
+        .http
+        .get(format!("{}/api/calls", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("text")
+            .contains("ADMIN_TOKEN"),
+        "{body}"
+    );
+
+    let app = spawn_app_with(&[("ADMIN_TOKEN", ADMIN)]).await;
+    let response = app.admin_get("/api/calls").await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("text")
+            .contains("CALL_STORE_URL"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_call_store_stops_start_up_without_its_password() {
+    let dead = format!("postgres://postgres:hunter2@127.0.0.1:{}/x", free_port());
+    let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
+    let upstream = FakeUpstream::start().await;
+    let vars = [
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", upstream.base_url.as_str()),
+        ("SYSTEM_PROMPT_FILE", prompt),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("CALL_STORE_URL", dead.as_str()),
+    ];
+    let settings = voicebridge::config::Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("valid settings");
+    let error = voicebridge::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.starts_with("CALL_STORE_URL: cannot open the call store"),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+}
