@@ -61,6 +61,7 @@ pub struct Metrics {
     upstream_errors: IntCounterVec,
     store_errors: IntCounterVec,
     tool_calls: IntCounterVec,
+    post_call: IntCounterVec,
     tool_seconds: HistogramVec,
     upstream_first_token: Histogram,
     /// Seconds from receiving a webhook to sending its first `response.tts`.
@@ -126,6 +127,11 @@ impl Metrics {
         .unwrap_or_else(|e| unreachable!("static histogram options are valid: {e}"));
         let _ = registry.register(Box::new(tool_seconds.clone()));
         Self {
+            post_call: counter(
+                "voicebridge_post_call_webhooks_total",
+                "Post-call webhooks, by outcome (delivered, refused, failed).",
+                &["outcome"],
+            ),
             tool_calls: counter(
                 "voicebridge_tool_calls_total",
                 "Tool calls the model made, by agent, tool and outcome.",
@@ -220,6 +226,11 @@ impl Metrics {
                 .with_label_values(&[tool])
                 .observe(took.as_secs_f64());
         }
+    }
+
+    /// A post-call webhook ended this way.
+    pub fn post_call_delivered(&self, outcome: &str) {
+        self.post_call.with_label_values(&[outcome]).inc();
     }
 
     /// A session store or cross-machine operation failed.

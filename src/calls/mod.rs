@@ -2,10 +2,12 @@
 //! tools, Layercode's session report), kept in a database by a background writer so a slow
 //! or failing database never touches a turn.
 
+pub mod post_call;
 pub mod record;
 pub mod store;
 pub mod writer;
 
+pub use post_call::PostCallSettings;
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 pub use store::{CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary};
 pub use writer::{CallRecorder, CallWriter};

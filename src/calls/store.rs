@@ -234,6 +234,7 @@ const SESSION_UPDATE: &str = "\
 
 const DELETE_TURNS: &str = "DELETE FROM turns WHERE agent = $1 AND conversation_id = $2";
 const DELETE_CALL: &str = "DELETE FROM calls WHERE agent = $1 AND conversation_id = $2";
+const SET_SUMMARY: &str = "UPDATE calls SET summary = $1 WHERE agent = $2 AND conversation_id = $3";
 const DELETE_OLD_TURNS: &str = "\
     DELETE FROM turns WHERE EXISTS (SELECT 1 FROM calls \
         WHERE calls.agent = turns.agent AND calls.conversation_id = turns.conversation_id \
@@ -422,6 +423,15 @@ impl CallStore {
             recording_url: stored.recording_url,
             summary_text: stored.summary,
         }))
+    }
+
+    /// Keeps a written summary of the call (`POST_CALL_SUMMARY`); `true` when the call
+    /// exists.
+    pub async fn set_summary(&self, call: &CallKey, summary: &str) -> Result<bool, CallStoreError> {
+        let mut args = vec![Arg::Text(summary.to_string())];
+        args.extend(key_args(call));
+        let affected = self.run(vec![(SET_SUMMARY, args)]).await?;
+        Ok(affected.first().is_some_and(|&n| n > 0))
     }
 
     /// Removes the call and its turns; `true` when it existed.

@@ -62,6 +62,17 @@ impl CallWriter {
         spawn_with(store, bound, metrics)
     }
 
+    /// Like [`CallWriter::spawn`], calling `written` with every record once it is stored
+    /// (the post-call webhook learns of activity and of ends this way).
+    pub fn spawn_observed(
+        store: CallStore,
+        bound: usize,
+        metrics: Metrics,
+        written: impl Fn(&Record) + Send + Sync + 'static,
+    ) -> (CallRecorder, CallWriter) {
+        spawn_with(Observed { store, written }, bound, metrics)
+    }
+
     /// Stops taking records and writes what is queued, for at most `within`; returns how
     /// many were left unwritten.
     pub async fn flush(self, within: Duration) -> usize {
@@ -87,6 +98,22 @@ trait Sink: Send + Sync + 'static {
 impl Sink for CallStore {
     fn write(&self, record: &Record) -> impl Future<Output = Result<(), CallStoreError>> + Send {
         CallStore::write(self, record)
+    }
+}
+
+/// The store, and a callback told of each record written.
+struct Observed<F> {
+    store: CallStore,
+    written: F,
+}
+
+impl<F: Fn(&Record) + Send + Sync + 'static> Sink for Observed<F> {
+    fn write(&self, record: &Record) -> impl Future<Output = Result<(), CallStoreError>> + Send {
+        async move {
+            self.store.write(record).await?;
+            (self.written)(record);
+            Ok(())
+        }
     }
 }
 

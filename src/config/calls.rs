@@ -29,6 +29,10 @@ pub struct CallSettings {
     pub queue_size: usize,
     /// Bearer token (or login password) of `/calls` and `/api/calls`; off when unset.
     pub admin_token: Option<Secret>,
+    /// `POST_CALL_WEBHOOK_URL` and `POST_CALL_WEBHOOK_SECRET`, when set.
+    pub post_call: Option<(String, Secret)>,
+    /// `POST_CALL_SUMMARY`: a model-written summary goes with each call.
+    pub post_call_summary: bool,
 }
 
 /// Reads `CALL_STORE_URL`, `CALL_RETENTION_DAYS`, `CALL_STORE_QUEUE_SIZE`, `ADMIN_TOKEN`.
@@ -57,7 +61,36 @@ pub(super) fn call_settings(get: &Get) -> Result<CallSettings, ConfigError> {
             ),
         ));
     }
+    let post_call = match get("POST_CALL_WEBHOOK_URL") {
+        None => None,
+        Some(url) => {
+            let url = super::url::base_url("POST_CALL_WEBHOOK_URL", &url)?;
+            let secret = get("POST_CALL_WEBHOOK_SECRET").ok_or_else(|| {
+                ConfigError::new(
+                    "POST_CALL_WEBHOOK_SECRET",
+                    "is required with POST_CALL_WEBHOOK_URL: the receiver checks the signature with it",
+                )
+            })?;
+            if store_url.is_none() {
+                return Err(ConfigError::new(
+                    "POST_CALL_WEBHOOK_URL",
+                    "needs the call store: CALL_STORE_URL is off",
+                ));
+            }
+            Some((url, Secret::new(secret.trim())))
+        }
+    };
+    let post_call_summary =
+        super::parse::parse_bool("POST_CALL_SUMMARY", get("POST_CALL_SUMMARY"))?;
+    if post_call_summary && post_call.is_none() {
+        return Err(ConfigError::new(
+            "POST_CALL_SUMMARY",
+            "summarises calls for the post-call webhook: set POST_CALL_WEBHOOK_URL too",
+        ));
+    }
     Ok(CallSettings {
+        post_call,
+        post_call_summary,
         store_url,
         retention_days: positive(
             "CALL_RETENTION_DAYS",

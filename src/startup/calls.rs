@@ -7,8 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
-use crate::calls::{CallRecorder, CallStore, CallWriter};
+use crate::calls::{post_call, CallRecorder, CallStore, CallWriter, PostCallSettings};
 use crate::config::{redacted_url, Settings};
+use crate::llm::LlmClient;
 use crate::metrics::Metrics;
 
 /// How often records past `CALL_RETENTION_DAYS` are deleted.
@@ -50,8 +51,35 @@ pub(super) fn start(
             writer: None,
         };
     };
-    let (recorder, writer) =
-        CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone());
+    let (recorder, writer) = match &settings.calls.post_call {
+        None => CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone()),
+        Some((url, secret)) => {
+            let post_call = PostCallSettings {
+                url: url.clone(),
+                secret: secret.clone(),
+                summary: settings.calls.post_call_summary,
+                idle_after: settings.session_idle_ttl,
+            };
+            let model = settings
+                .calls
+                .post_call_summary
+                .then(|| LlmClient::new(&settings.llm).ok())
+                .flatten();
+            let written = post_call::spawn(
+                post_call,
+                store.clone(),
+                model,
+                metrics.clone(),
+                shutdown.clone(),
+            );
+            CallWriter::spawn_observed(
+                store.clone(),
+                settings.calls.queue_size,
+                metrics.clone(),
+                written,
+            )
+        }
+    };
     let retention = Duration::from_secs(u64::from(settings.calls.retention_days) * 24 * 60 * 60);
     let (sweeper, stop) = (store.clone(), shutdown.clone());
     tokio::spawn(async move {

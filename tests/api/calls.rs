@@ -317,3 +317,88 @@ async fn an_unreachable_call_store_stops_start_up_without_its_password() {
     );
     assert!(!error.contains("hunter2"), "{error}");
 }
+
+#[tokio::test]
+async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
+    let receiver = FakeUpstream::start().await;
+    receiver.enqueue(Reply::plain(503, "{}", Duration::ZERO));
+    receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
+    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let store = sqlite_url("hook");
+    let app = spawn_app_with(&[
+        ("CALL_STORE_URL", store.as_str()),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+        ("POST_CALL_SUMMARY", "true"),
+    ])
+    .await;
+    app.upstream.enqueue(Reply::deltas(&["We open at nine."]));
+    app.turn(&message("conv_hook", "t1", "When do you open?"))
+        .await;
+    // The summary is one more model call.
+    app.upstream.enqueue(Reply::deltas(&[
+        "The caller asked when the shop opens. The agent said nine.",
+    ]));
+    let end = json!({"type": "session.end", "conversation_id": "conv_hook", "duration": 9000});
+    assert_eq!(app.post_webhook(&end).await.status(), 200);
+
+    // The first attempt gets a 503, the retry (after 1 s) a 200; nothing after that.
+    for _ in 0..100 {
+        if receiver.requests().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let deliveries = receiver.requests();
+    assert_eq!(deliveries.len(), 2, "one retry, then delivered once");
+    let first = &deliveries[0];
+    assert_eq!(first.path, "/hooks/call");
+    assert_eq!(first.body, deliveries[1].body, "the same record both times");
+    assert_eq!(first.body["type"], "call.ended");
+    let call = &first.body["call"];
+    assert_eq!(call["conversation_id"], "conv_hook");
+    assert_eq!(call["turns"][0]["agent_text"], "We open at nine.");
+    assert_eq!(call["session_report"]["duration"], 9000);
+    assert_eq!(
+        call["summary_text"],
+        "The caller asked when the shop opens. The agent said nine."
+    );
+    // Signed like Layercode's webhooks, over the exact body.
+    let header = deliveries[1].header("voicebridge-signature");
+    voicebridge::webhook::signature::verify(b"hook-secret-xyz", header, &deliveries[1].raw, now())
+        .expect("a valid signature");
+    let wrong =
+        voicebridge::webhook::signature::verify(b"other", header, &deliveries[1].raw, now());
+    assert!(wrong.is_err());
+    let summary_request = app.upstream.requests().pop().expect("summary request");
+    assert!(summary_request.messages()[1]
+        .1
+        .contains("Caller: When do you open?"));
+}
+
+#[tokio::test]
+async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
+    let receiver = FakeUpstream::start().await;
+    receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
+    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let store = sqlite_url("idle");
+    let app = spawn_app_with(&[
+        ("CALL_STORE_URL", store.as_str()),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+        ("SESSION_IDLE_TTL_SECS", "1"),
+    ])
+    .await;
+    app.turn(&message("conv_quiet", "t1", "Hello")).await;
+    for _ in 0..100 {
+        if !receiver.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deliveries = receiver.requests();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_quiet");
+}

@@ -20,6 +20,9 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
+    /// The body's exact bytes.
+    #[allow(dead_code)] // not every test binary uses it
+    pub raw: Vec<u8>,
 }
 
 impl Recorded {
@@ -338,14 +341,15 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let body = serde_json::from_slice(&buf[head_end..head_end + length])
-        .unwrap_or(serde_json::Value::Null);
+    let raw = buf[head_end..head_end + length].to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
     Some(Recorded {
         at: Instant::now(),
         method,
         path,
         headers,
         body,
+        raw,
     })
 }
 
