@@ -108,12 +108,10 @@ struct Observed<F> {
 }
 
 impl<F: Fn(&Record) + Send + Sync + 'static> Sink for Observed<F> {
-    fn write(&self, record: &Record) -> impl Future<Output = Result<(), CallStoreError>> + Send {
-        async move {
-            self.store.write(record).await?;
-            (self.written)(record);
-            Ok(())
-        }
+    async fn write(&self, record: &Record) -> Result<(), CallStoreError> {
+        self.store.write(record).await?;
+        (self.written)(record);
+        Ok(())
     }
 }
 
