@@ -402,3 +402,134 @@ async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
     assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_quiet");
 }
+
+#[tokio::test]
+async fn a_database_outage_loses_no_turn_and_records_arrive_once_it_is_back() {
+    let db = Postgres::create("outage").await;
+    let app = spawn_app_with(&[
+        ("CALL_STORE_URL", db.url.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+        ("CALL_STORE_QUEUE_SIZE", "2"),
+    ])
+    .await;
+    app.turn(&message("conv_outage", "t1", "Before")).await;
+    let end = json!({"type": "session.end", "conversation_id": "conv_outage"});
+    // Wait for t1 to be written, then take the database away.
+    for _ in 0..200 {
+        let response = app.admin_get("/api/calls/conv_outage").await;
+        if response.status() == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    admin_sql(&format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+        db.name
+    ))
+    .await;
+    admin_sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        db.name
+    ))
+    .await;
+
+    // Turns go on as if nothing happened: every one is answered in full.
+    for turn in ["t2", "t3", "t4", "t5"] {
+        let events = app.turn(&message("conv_outage", turn, "During")).await;
+        assert_well_formed(&events, turn);
+        assert_eq!(spoken(&events), ["Hello there.", "How can I help?"]);
+    }
+    let metrics = app.metrics_text().await;
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("voicebridge_call_records_dropped_total "))
+        .expect("dropped counter");
+    assert_eq!(
+        dropped, "voicebridge_call_records_dropped_total 1",
+        "one past the bound of 2 (+1 in hand)"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("voicebridge_call_store_errors_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+
+    admin_sql(&format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+        db.name
+    ))
+    .await;
+    assert_eq!(app.post_webhook(&end).await.status(), 200);
+    let mut turns = 0;
+    for _ in 0..400 {
+        if let Ok(call) = app
+            .admin_get("/api/calls/conv_outage")
+            .await
+            .json::<Value>()
+            .await
+        {
+            turns = call["turns"].as_array().map_or(0, Vec::len);
+            if turns == 4 && !call["session_report"].is_null() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        turns, 4,
+        "t1, and the three records the queue held through the outage"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn calls_past_the_retention_are_deleted() {
+    use voicebridge::calls::{CallKey, CallStore, CallerRecord, Record, TurnRecord};
+    let url = sqlite_url("retention");
+    let store = CallStore::connect(&url).await.expect("opens");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    for (conversation, age_days) in [("conv_old", 3), ("conv_new", 0)] {
+        let record = Record::Turn(TurnRecord {
+            call: CallKey {
+                agent: "default".into(),
+                conversation_id: conversation.into(),
+            },
+            turn_id: "t1".into(),
+            at_ms: now_ms - age_days * 24 * 60 * 60 * 1000,
+            event: "message".into(),
+            user_text: "Hi".into(),
+            agent_text: "Hello.".into(),
+            interrupted: false,
+            outcome: "completed".into(),
+            model: None,
+            attempts: 1,
+            first_token_ms: None,
+            first_tts_ms: None,
+            total_ms: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            tools: Vec::new(),
+            caller: CallerRecord::default(),
+        });
+        store.write(&record).await.expect("written");
+    }
+    let app = spawn_app_with(&[
+        ("CALL_STORE_URL", url.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+        ("CALL_RETENTION_DAYS", "2"),
+    ])
+    .await;
+    let mut status = 0;
+    for _ in 0..200 {
+        status = app.admin_get("/api/calls/conv_old").await.status().as_u16();
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(status, 404, "three days old, two days kept");
+    assert_eq!(app.admin_get("/api/calls/conv_new").await.status(), 200);
+}
