@@ -19,12 +19,15 @@ COPY --from=build /app/target/release/voicebridge /app/voicebridge
 COPY prompts ./prompts
 COPY tools ./tools
 COPY agents ./agents
+COPY deploy/start.sh /app/start.sh
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     SYSTEM_PROMPT_FILE=/app/prompts/system.md \
     TOOLS_DIR=/app/tools \
     AGENTS_DIR=/app/agents \
+    CALL_STORE_URL=sqlite:///app/data/calls.db \
     LOG_FORMAT=json
-USER voicebridge
+# Starts as root only to hand the data volume to the voicebridge user, then runs the
+# server as that user (deploy/start.sh, with util-linux's setpriv).
 EXPOSE 8080
-CMD ["/app/voicebridge"]
+CMD ["/app/start.sh"]

@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use crate::calls::CallStore;
 use crate::config::{redacted_url, AgentConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
 use crate::session::ChatMessage;
@@ -33,6 +34,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
         settings.timezone.zone_name()
     )?;
     tools(settings, out)?;
+    passed &= call_store(settings, out).await?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
             out,
@@ -137,6 +139,56 @@ async fn check_agent<W: Write>(
         let result = tokio::time::timeout(deadline, first_token(&client, index)).await;
         let result = result.unwrap_or(Err(LlmError::FirstTokenTimeout(deadline.as_millis())));
         passed &= report(out, result)?;
+    }
+    Ok(passed)
+}
+
+/// Where calls are kept: the store opens (and is migrated), the pages and the post-call
+/// webhook are on or off.
+async fn call_store<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
+    let calls = &settings.calls;
+    let Some(url) = &calls.store_url else {
+        writeln!(out, "  call store         off (CALL_STORE_URL=off): no call is kept")?;
+        return Ok(true);
+    };
+    // An SQLite URL is a file name with no password in it.
+    let shown = if url.expose().starts_with("sqlite:") {
+        url.expose().to_string()
+    } else {
+        redacted_url(url.expose())
+    };
+    let passed = match CallStore::connect(url.expose()).await {
+        Ok(store) => {
+            writeln!(
+                out,
+                "  call store         ok ({shown}, {}, kept {} days)",
+                store.backend(),
+                calls.retention_days
+            )?;
+            true
+        }
+        Err(error) => {
+            writeln!(out, "  call store         FAILED ({shown}): {error}")?;
+            false
+        }
+    };
+    let pages = if calls.admin_token.is_some() {
+        "on: /calls and /api/calls with ADMIN_TOKEN"
+    } else {
+        "off (set ADMIN_TOKEN to see /calls)"
+    };
+    writeln!(out, "  calls pages        {pages}")?;
+    if let Some((hook, _)) = &calls.post_call {
+        let summary = if calls.post_call_summary {
+            ", with a summary"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  post-call webhook  {}{summary}",
+            redacted_url(hook)
+        )?;
     }
     Ok(passed)
 }

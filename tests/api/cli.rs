@@ -162,6 +162,12 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("first token"), "{stdout}");
     assert!(stdout.contains("all checks passed"), "{stdout}");
+    // The default call store: an SQLite file in the working directory, created.
+    assert!(
+        stdout.contains("call store         ok (sqlite://data/calls.db, sqlite, kept 30 days)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("calls pages        off (set ADMIN_TOKEN"), "{stdout}");
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
 }

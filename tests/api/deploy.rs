@@ -93,3 +93,30 @@ fn every_path_the_dockerfile_copies_exists() {
         );
     }
 }
+
+#[test]
+fn the_call_store_file_lives_on_the_volume_fly_mounts() {
+    let dockerfile = std::fs::read_to_string(format!("{ROOT}/Dockerfile")).expect("Dockerfile");
+    let url = dockerfile
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("CALL_STORE_URL="))
+        .expect("the image sets CALL_STORE_URL");
+    let file = url.strip_prefix("sqlite://").expect("an SQLite file");
+    let folder = std::path::Path::new(file).parent().expect("a folder");
+    let fly = fly();
+    assert_eq!(
+        fly["mounts"]["destination"].as_str(),
+        folder.to_str(),
+        "the volume holds {file}"
+    );
+    // The entry point hands that folder to the server's user, then drops root.
+    let start = std::fs::read_to_string(format!("{ROOT}/deploy/start.sh")).expect("start.sh");
+    assert!(start.contains(&format!("chown voicebridge:voicebridge {}", folder.display())));
+    assert!(start.contains("exec setpriv --reuid=voicebridge"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(format!("{ROOT}/deploy/start.sh"))
+        .expect("start.sh")
+        .permissions()
+        .mode();
+    assert!(mode & 0o111 != 0, "start.sh is executable");
+}
