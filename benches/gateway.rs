@@ -13,7 +13,9 @@
 //! it causes: what the gateway spends before the model can start (HTTP, signature, JSON,
 //! the session store, connecting upstream). `BENCH_SESSION_STORE_URL=redis://…` runs the
 //! server with the Redis store to measure that store's cost.
-//! `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
+//! `BENCH_CALL_STORE_URL=sqlite://…` (or `postgres://…`) keeps every call on record, to
+//! measure that the writer stays off the turn's path; `BENCH_MAX_CONCURRENCY=100` stops
+//! after the 100-turn level. `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
 //! its own, so that with N above `SESSION_MAX_CONVERSATIONS` (10 000 by default) the
 //! in-memory store is at its cap and every measured turn evicts one conversation.
 
@@ -305,10 +307,15 @@ async fn run() {
         .expect("client");
     let direct_url = format!("{}/chat/completions", upstream.base_url);
 
-    let store = std::env::var("BENCH_SESSION_STORE_URL")
+    let mut store = std::env::var("BENCH_SESSION_STORE_URL")
         .map_or("in-memory store".to_string(), |url| {
             format!("Redis store at {url}")
         });
+    store.push_str(
+        &std::env::var("BENCH_CALL_STORE_URL").map_or(", calls not recorded".to_string(), |url| {
+            format!(", calls recorded in {url}")
+        }),
+    );
     println!("voicebridge release binary, {store}; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
     println!("server RSS at idle: {:.1} MiB\n", idle_rss as f64 / 1024.0);
     println!(
@@ -327,13 +334,19 @@ async fn run() {
     let server_pid = server.child.id().to_string();
     prefill(&http, &server.url).await;
     let mut turn = 0;
-    for (concurrency, rounds) in [
+    // BENCH_MAX_CONCURRENCY=100 stops after that level (quick comparisons).
+    let max: usize = std::env::var("BENCH_MAX_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    let levels = [
         (1usize, 100usize),
         (100, 3),
         (1000, 1),
         (2000, 1),
         (4000, 1),
-    ] {
+    ];
+    for (concurrency, rounds) in levels.into_iter().filter(|(c, _)| *c <= max) {
         for (label, direct) in [
             ("direct (no gateway)", true),
             ("through voicebridge", false),

@@ -87,6 +87,9 @@ pub async fn start_server(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
         .port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
     command.env_clear();
+    // BENCH_CALL_STORE_URL=sqlite://…|postgres://… measures with calls on record.
+    let calls = std::env::var("BENCH_CALL_STORE_URL").unwrap_or_else(|_| "off".into());
+    command.env("CALL_STORE_URL", calls);
     // BENCH_SESSION_STORE_URL=redis://… measures with the shared store.
     if let Ok(url) = std::env::var("BENCH_SESSION_STORE_URL") {
         command

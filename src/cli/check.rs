@@ -148,7 +148,10 @@ async fn check_agent<W: Write>(
 async fn call_store<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
     let calls = &settings.calls;
     let Some(url) = &calls.store_url else {
-        writeln!(out, "  call store         off (CALL_STORE_URL=off): no call is kept")?;
+        writeln!(
+            out,
+            "  call store         off (CALL_STORE_URL=off): no call is kept"
+        )?;
         return Ok(true);
     };
     // An SQLite URL is a file name with no password in it.
@@ -184,11 +187,7 @@ async fn call_store<W: Write>(settings: &Settings, out: &mut W) -> std::io::Resu
         } else {
             ""
         };
-        writeln!(
-            out,
-            "  post-call webhook  {}{summary}",
-            redacted_url(hook)
-        )?;
+        writeln!(out, "  post-call webhook  {}{summary}", redacted_url(hook))?;
     }
     Ok(passed)
 }

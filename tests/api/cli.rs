@@ -167,7 +167,10 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         stdout.contains("call store         ok (sqlite://data/calls.db, sqlite, kept 30 days)"),
         "{stdout}"
     );
-    assert!(stdout.contains("calls pages        off (set ADMIN_TOKEN"), "{stdout}");
+    assert!(
+        stdout.contains("calls pages        off (set ADMIN_TOKEN"),
+        "{stdout}"
+    );
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
 }

@@ -111,7 +111,10 @@ fn the_call_store_file_lives_on_the_volume_fly_mounts() {
     );
     // The entry point hands that folder to the server's user, then drops root.
     let start = std::fs::read_to_string(format!("{ROOT}/deploy/start.sh")).expect("start.sh");
-    assert!(start.contains(&format!("chown voicebridge:voicebridge {}", folder.display())));
+    assert!(start.contains(&format!(
+        "chown voicebridge:voicebridge {}",
+        folder.display()
+    )));
     assert!(start.contains("exec setpriv --reuid=voicebridge"));
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(format!("{ROOT}/deploy/start.sh"))
