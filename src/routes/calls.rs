@@ -13,7 +13,10 @@ use crate::state::AppState;
 use crate::web::access::is_granted;
 
 /// The call store, once the request is allowed to read it.
-fn guarded<'a>(request: &HttpRequest, state: &'a AppState) -> Result<&'a CallStore, ApiError> {
+pub(super) fn guarded<'a>(
+    request: &HttpRequest,
+    state: &'a AppState,
+) -> Result<&'a CallStore, ApiError> {
     let Some(token) = &state.admin_token else {
         return Err(ApiError::CallsOff(
             "set ADMIN_TOKEN (16+ characters) to turn on the calls pages and API".into(),

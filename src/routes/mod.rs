@@ -2,12 +2,14 @@
 
 mod authorize;
 mod calls;
+mod calls_page;
 mod health;
 mod metrics;
 mod page;
 mod webhook;
 
 use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -16,6 +18,7 @@ use crate::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
 pub use calls::{delete_call, get_call, list_calls};
+pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
 pub use metrics::metrics;
 pub use page::voice_page;
@@ -30,9 +33,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/agent", web::post().to(receive_webhook))
         .route("/agent/{name}", web::post().to(receive_agent_webhook))
         .route("/api/agent/{name}", web::post().to(receive_agent_webhook))
-        .route("/api/calls", web::get().to(list_calls))
-        .route("/api/calls/{id}", web::get().to(get_call))
-        .route("/api/calls/{id}", web::delete().to(delete_call))
+        .service(
+            web::scope("/api/calls")
+                .wrap(calls_headers())
+                .route("", web::get().to(list_calls))
+                .route("/{id}", web::get().to(get_call))
+                .route("/{id}", web::delete().to(delete_call)),
+        )
+        .service(
+            web::scope("/calls")
+                .wrap(calls_headers())
+                .route("", web::get().to(calls_page))
+                .route("/app.js", web::get().to(calls_script))
+                .route("/app.css", web::get().to(calls_style))
+                .route("/{id}", web::get().to(calls_page)),
+        )
         .route("/authorize", web::post().to(authorize))
         .route("/api/authorize", web::post().to(authorize))
         .route(
@@ -44,6 +59,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::method(actix_web::http::Method::OPTIONS).to(authorize_preflight),
         )
         .default_service(web::to(not_found));
+}
+
+/// The security headers of every calls page and calls API response (errors included).
+fn calls_headers() -> DefaultHeaders {
+    crate::web::calls_page::SECURITY_HEADERS
+        .iter()
+        .fold(DefaultHeaders::new(), |headers, &pair| headers.add(pair))
 }
 
 /// Reads a request body up to `limit` bytes: a declared larger length is refused before

@@ -1,7 +1,9 @@
-//! The browser side: the voice page, and what guards `/authorize` (the access token and
-//! a rate limit per client address). HTTP handling lives in `routes/`.
+//! The browser side: the voice page, the calls pages' files and headers, and what guards
+//! `/authorize` (the access token and a rate limit per client address). HTTP handling
+//! lives in `routes/`.
 
 pub mod access;
+pub mod calls_page;
 pub mod page;
 pub mod rate_limit;
 

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use crate::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
-const ADMIN: &str = "admin-token-for-tests-0123";
+pub(crate) const ADMIN: &str = "admin-token-for-tests-0123";
 
 /// A fresh folder for an SQLite file.
-fn sqlite_url(name: &str) -> String {
+pub(crate) fn sqlite_url(name: &str) -> String {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

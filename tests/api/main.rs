@@ -8,6 +8,7 @@ mod helpers;
 mod agents;
 mod authorize;
 mod calls;
+mod calls_page;
 mod conversations;
 mod deploy;
 mod failures;

@@ -272,3 +272,141 @@ test('with several agents the page offers a picker and authorizes the chosen age
     multi.server.kill('SIGTERM');
   }
 });
+
+test('the calls pages list a call and show its transcript as text, with a latency chart', async () => {
+  // A model that always answers with markup-looking text, streamed. The speech filter
+  // drops the tags before the reply is spoken (and recorded); the entity and the
+  // comparison stay, and must show as typed.
+  const model = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      if (body.includes('please fail')) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end('{"error":{"message":"down"}}');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta, finish) => `data: ${JSON.stringify({
+        id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'fake-model',
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })}\n\n`;
+      response.write(chunk({ role: 'assistant', content: 'Hello <b>there</b> &amp; 1 <2. ' }, null));
+      response.write(chunk({}, 'stop'));
+      response.end('data: [DONE]\n\n');
+    });
+  });
+  const modelPort = await listen(model);
+  const token = 'calls-page-admin-token-0123';
+  const store = join(tmpdir(), `voicebridge-calls-page-${Date.now()}`);
+  mkdirSync(store, { recursive: true });
+  const calls = await startVoicebridge(layercodePort, {
+    LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+    LLM_MODEL: 'fake-model',
+    WELCOME_MESSAGE: 'Hi, this is the test agent.',
+    CALL_STORE_URL: `sqlite://${store}/calls.db`,
+    ADMIN_TOKEN: token,
+  });
+  const conversation = 'conv_calls_page';
+  const hostile = '<img src=x onerror=alert(1)>';
+  const webhook = async (body) => {
+    const response = await fetch(`${calls.baseUrl}/agent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: 'sess_calls_page', conversation_id: conversation, ...body }),
+    });
+    assert.equal(response.status, 200);
+    return response.text(); // the whole SSE stream, to its end
+  };
+  try {
+    await webhook({ type: 'session.start', turn_id: 't0' });
+    const first = await webhook({ type: 'message', turn_id: 't1', text: hostile });
+    assert.match(first, /response\.end/);
+    await webhook({
+      type: 'message', turn_id: 't2', text: 'And <script>alert(2)</script> too?',
+      interruption_context: { previous_turn_interrupted: true, text_heard: 'Hello', assistant_turn_id: 't1' },
+    });
+    await webhook({ type: 'message', turn_id: 't3', text: 'please fail' });
+    await webhook({ type: 'session.end', duration: 5000 });
+
+    // The writer stores records in the background: wait for all four turns.
+    const auth = { authorization: `Bearer ${token}` };
+    let stored = null;
+    for (let i = 0; i < 200 && !stored; i += 1) {
+      const list = await (await fetch(`${calls.baseUrl}/api/calls`, { headers: auth })).json();
+      if (list.calls?.some((c) => c.conversation_id === conversation)) {
+        const call = await (await fetch(`${calls.baseUrl}/api/calls/${conversation}`, { headers: auth })).json();
+        if (call.turns?.length === 4 && call.session_report) stored = call;
+      }
+      if (!stored) await new Promise((ok) => setTimeout(ok, 50));
+    }
+    assert.ok(stored, 'the call was stored');
+
+    const context = await browser.newContext({
+      viewport: { width: 1100, height: 1000 },
+      serviceWorkers: 'block',
+      httpCredentials: { username: 'admin', password: token },
+    });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('dialog', (dialog) => problems.push(`unexpected dialog: ${dialog.message()}`));
+    await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
+
+    const shots = join(root, 'target/browser');
+    mkdirSync(shots, { recursive: true });
+    await page.goto(`${calls.baseUrl}/calls`);
+    const row = page.locator(`#calls-body tr[data-conversation-id="${conversation}"]`);
+    await row.waitFor({ timeout: 10000 });
+    await page.screenshot({ path: join(shots, 'calls-list.png') });
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells[1], 'default');
+    assert.equal(cells[3], '3', 'three message turns (the welcome is not counted)');
+    assert.equal(cells[4], 'failed');
+    assert.match(cells[2], /^\d+:\d\d$/);
+
+    await row.locator('a.call-link').click();
+    await page.waitForSelector('body[data-loaded="call"]', { timeout: 10000 });
+    assert.equal(new URL(page.url()).pathname, `/calls/${conversation}`);
+    assert.equal(new URL(page.url()).searchParams.get('agent'), 'default');
+
+    const userTexts = await page.$$eval('#transcript .message.user .text', (nodes) => nodes.map((n) => n.textContent));
+    assert.deepEqual(userTexts, [hostile, 'And <script>alert(2)</script> too?', 'please fail']);
+    const agentTexts = await page.$$eval('#transcript .message.agent .text', (nodes) => nodes.map((n) => n.textContent));
+    assert.deepEqual(agentTexts, stored.turns.map((t) => t.agent_text));
+    assert.deepEqual(agentTexts.slice(0, 3), ['Hi, this is the test agent.', 'Hello', 'Hello there &amp; 1 <2.']);
+    assert.equal(await page.locator('#transcript .message.agent.failed').count(), 1, 'the failed turn is marked');
+    assert.equal(await page.locator('#transcript img').count(), 0, 'no img element from the caller\'s words');
+    assert.equal(await page.locator('#transcript b').count(), 0, 'no b element from the model\'s words');
+    assert.equal(await page.locator('#transcript script').count(), 0);
+    assert.equal(await page.locator('#transcript .message.agent .cut').count(), 1);
+    assert.equal(await page.textContent('#transcript .message.agent .cut'), 'interrupted — heard up to here');
+    assert.equal(await page.textContent('.message.agent .who'), 'Agent · welcome');
+
+    const groups = await page.locator('#chart svg g.turn-bar').count();
+    const timed = stored.turns.filter((t) => [t.first_token_ms, t.first_tts_ms, t.total_ms].some((v) => typeof v === 'number'));
+    assert.ok(timed.length >= 3, `turns with timings: ${JSON.stringify(stored.turns)}`);
+    assert.equal(groups, timed.length, 'one bar group per turn with timings (welcome included)');
+    assert.ok(await page.locator('#chart svg rect').count() > 0, 'bars drawn');
+    assert.equal(await page.isVisible('#legend'), true);
+
+    await page.screenshot({ path: join(shots, 'calls-page.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
+
+    // Deleting asks first, then goes back to the list, where the call is gone.
+    page.removeAllListeners('dialog');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#delete');
+    await page.waitForURL(`${calls.baseUrl}/calls?agent=default`, { timeout: 10000 });
+    await page.waitForSelector('#no-calls:not([hidden])', { timeout: 10000 });
+    assert.equal(await row.count(), 0);
+    const gone = await fetch(`${calls.baseUrl}/api/calls/${conversation}`, { headers: auth });
+    assert.equal(gone.status, 404);
+    assert.deepEqual(problems, [], 'no console errors');
+    await context.close();
+  } finally {
+    calls.server.kill('SIGTERM');
+    model.close();
+  }
+});

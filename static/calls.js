@@ -1,0 +1,365 @@
+// The calls pages: /calls lists the calls, /calls/<id>?agent=<name> shows one. Every
+// piece of data from the API goes into the page as text (textContent, setAttribute),
+// never as markup, so whatever a caller said shows as the words they said.
+'use strict';
+
+(() => {
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const $ = (id) => document.getElementById(id);
+
+  /// An HTML element with attributes and, when given, text.
+  function el(tag, attributes = {}, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  /// An SVG element with attributes and, when given, text.
+  function svg(tag, attributes = {}, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function showError(error) {
+    const box = $('error');
+    box.textContent = error instanceof Error ? error.message : String(error);
+    box.hidden = false;
+  }
+
+  /// JSON from the calls API (same origin: the browser re-sends the login).
+  async function api(path, options = {}) {
+    const response = await fetch(path, {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+      ...options,
+    });
+    if (!response.ok) {
+      let message = `The server answered ${response.status}.`;
+      try {
+        const body = await response.json();
+        if (body && typeof body.error === 'string') message = `The server answered ${response.status}: ${body.error}`;
+      } catch { /* not JSON */ }
+      throw new Error(message);
+    }
+    return response.status === 204 ? null : response.json();
+  }
+
+  const isNumber = (value) => typeof value === 'number' && Number.isFinite(value);
+  const time = (ms) => (isNumber(ms) ? new Date(ms).toLocaleString() : '—');
+  const millis = (ms) => (isNumber(ms) ? `${Math.round(ms)} ms` : '—');
+
+  function duration(ms) {
+    if (!isNumber(ms) || ms < 0) return '—';
+    const seconds = Math.round(ms / 1000);
+    return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  }
+
+  const OUTCOMES = ['completed', 'interrupted', 'failed', 'superseded'];
+
+  function badge(outcome) {
+    const text = typeof outcome === 'string' && outcome ? outcome : 'unknown';
+    const node = el('span', {}, text);
+    node.className = OUTCOMES.includes(text) ? `badge ${text}` : 'badge';
+    return node;
+  }
+
+  function callPath(call) {
+    const agent = encodeURIComponent(String(call.agent ?? ''));
+    return `/calls/${encodeURIComponent(String(call.conversation_id ?? ''))}?agent=${agent}`;
+  }
+
+  // ---- The list ------------------------------------------------------------------------
+
+  function callRow(call) {
+    const href = callPath(call);
+    const row = el('tr', { 'data-conversation-id': call.conversation_id ?? '' });
+    const when = el('td');
+    when.append(el('a', { href, class: 'call-link' }, time(call.started_ms)));
+    row.append(
+      when,
+      el('td', {}, call.agent ?? ''),
+      el('td', { class: 'num' }, duration(call.duration_ms)),
+      el('td', { class: 'num' }, isNumber(call.turns) ? call.turns : '—'),
+    );
+    const outcome = el('td');
+    outcome.append(badge(call.outcome));
+    row.append(outcome, el('td', { class: 'num' }, millis(call.median_first_tts_ms)));
+    const phones = [call.from_phone_number, call.to_phone_number].filter((p) => typeof p === 'string' && p);
+    if (phones.length) row.setAttribute('title', phones.join(' → '));
+    row.addEventListener('click', (event) => {
+      if (event.target instanceof Element && event.target.closest('a')) return;
+      location.assign(href);
+    });
+    return row;
+  }
+
+  function showList() {
+    $('list-view').hidden = false;
+    const params = new URLSearchParams(location.search);
+    const text = $('text');
+    const phone = $('phone');
+    const body = $('calls-body');
+    const older = $('older');
+    text.value = params.get('text') || '';
+    phone.value = params.get('phone') || '';
+    const agent = params.get('agent') || '';
+    let before = null;
+
+    async function load(fresh) {
+      const query = new URLSearchParams();
+      if (text.value.trim()) query.set('text', text.value.trim());
+      if (phone.value.trim()) query.set('phone', phone.value.trim());
+      if (agent) query.set('agent', agent);
+      if (!fresh && before !== null) query.set('before_ms', String(before));
+      older.disabled = true;
+      try {
+        const page = await api(`/api/calls?${query}`);
+        if (fresh) body.replaceChildren();
+        for (const call of Array.isArray(page.calls) ? page.calls : []) body.append(callRow(call));
+        before = isNumber(page.next_before_ms) ? page.next_before_ms : null;
+        older.hidden = before === null;
+        $('no-calls').hidden = body.children.length > 0;
+        $('error').hidden = true;
+      } catch (error) {
+        showError(error);
+      } finally {
+        older.disabled = false;
+      }
+    }
+
+    $('search').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const url = new URL(location.href);
+      for (const [name, input] of [['text', text], ['phone', phone]]) {
+        if (input.value.trim()) url.searchParams.set(name, input.value.trim());
+        else url.searchParams.delete(name);
+      }
+      history.replaceState(null, '', url);
+      load(true);
+    });
+    older.addEventListener('click', () => load(false));
+    load(true);
+  }
+
+  // ---- One call ------------------------------------------------------------------------
+
+  function fact(list, name, value) {
+    list.append(el('dt', {}, name));
+    const dd = el('dd');
+    if (value instanceof Node) dd.append(value);
+    else dd.textContent = value === undefined || value === null || value === '' ? '—' : String(value);
+    list.append(dd);
+  }
+
+  /// A link for an https: recording URL; anything else stays text.
+  function recording(url) {
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol === 'https:') {
+        return el('a', { href: parsed.href, rel: 'noopener noreferrer', target: '_blank' }, url);
+      }
+    } catch { /* not a URL */ }
+    return el('span', {}, url);
+  }
+
+  function showHeader(call) {
+    $('call-title').textContent = `${call.agent ?? ''} · ${time(call.started_ms)}`;
+    $('call-outcome').replaceWith(Object.assign(badge(call.outcome), { id: 'call-outcome' }));
+    const facts = $('call-facts');
+    facts.replaceChildren();
+    fact(facts, 'Conversation', call.conversation_id);
+    fact(facts, 'Agent', call.agent);
+    fact(facts, 'Started', time(call.started_ms));
+    if (isNumber(call.ended_ms)) fact(facts, 'Ended', time(call.ended_ms));
+    fact(facts, 'Duration', duration(call.duration_ms));
+    fact(facts, 'Median first audio', millis(call.median_first_tts_ms));
+    if (call.from_phone_number) fact(facts, 'From', call.from_phone_number);
+    if (call.to_phone_number) fact(facts, 'To', call.to_phone_number);
+    if (typeof call.recording_url === 'string' && call.recording_url) {
+      const node = el('span');
+      node.append(recording(call.recording_url));
+      if (call.recording_status) node.append(document.createTextNode(` (${call.recording_status})`));
+      fact(facts, 'Recording', node);
+    } else if (call.recording_status) {
+      fact(facts, 'Recording', call.recording_status);
+    }
+
+    const metadata = call.metadata && typeof call.metadata === 'object' ? Object.entries(call.metadata) : [];
+    const list = $('call-metadata');
+    list.replaceChildren();
+    for (const [key, value] of metadata) fact(list, key, typeof value === 'string' ? value : JSON.stringify(value));
+    $('call-metadata-box').hidden = metadata.length === 0;
+
+    if (typeof call.summary_text === 'string' && call.summary_text) {
+      $('call-summary').textContent = call.summary_text;
+      $('call-summary').hidden = false;
+    }
+    if (call.session_report && typeof call.session_report === 'object') {
+      $('report').textContent = JSON.stringify(call.session_report, null, 2);
+      $('report-box').hidden = false;
+    }
+  }
+
+  function bubble(kind, who, text) {
+    const node = el('div', { class: `message ${kind}` });
+    node.append(el('span', { class: 'who' }, who), el('span', { class: 'text' }, text));
+    return node;
+  }
+
+  function toolChip(tool) {
+    const outcome = typeof tool.outcome === 'string' ? tool.outcome : '';
+    const chip = el('div', { class: `chip ${outcome === 'ok' ? 'ok' : 'bad'}`, title: tool.arguments ?? '' });
+    const details = el('details');
+    const summary = el('summary');
+    summary.append(el('span', { class: 'name' }, tool.name ?? ''), document.createTextNode(` · ${outcome} · ${millis(tool.ms)}`));
+    details.append(summary, el('pre', {}, tool.arguments ?? ''));
+    chip.append(details);
+    return chip;
+  }
+
+  function showTranscript(turns) {
+    const transcript = $('transcript');
+    transcript.replaceChildren();
+    for (const turn of turns) {
+      const group = el('div', { class: 'turn', 'data-turn-id': turn.turn_id ?? '' });
+      const welcome = turn.event === 'session.start';
+      if (typeof turn.user_text === 'string' && turn.user_text) {
+        group.append(bubble('user', 'Caller', turn.user_text));
+      }
+      const failed = turn.outcome === 'failed';
+      if ((typeof turn.agent_text === 'string' && turn.agent_text) || failed) {
+        const reply = bubble('agent', welcome ? 'Agent · welcome' : 'Agent', turn.agent_text ?? '');
+        // A failed turn is cut short too; its own mark says more.
+        if (failed) {
+          reply.classList.add('failed');
+          reply.append(el('span', { class: 'fail' }, 'failed — the model did not finish; the caller heard this'));
+        } else if (turn.interrupted) {
+          reply.append(el('span', { class: 'cut' }, 'interrupted — heard up to here'));
+        } else if (turn.outcome === 'superseded') {
+          reply.append(el('span', { class: 'cut' }, 'superseded by a newer turn'));
+        }
+        group.append(reply);
+      }
+      const tools = Array.isArray(turn.tools) ? turn.tools : [];
+      if (tools.length) {
+        const chips = el('div', { class: 'tools' });
+        for (const tool of tools) chips.append(toolChip(tool));
+        group.append(chips);
+      }
+      if (group.children.length) transcript.append(group);
+    }
+    if (!transcript.children.length) transcript.append(el('p', { class: 'empty' }, 'No turns recorded.'));
+  }
+
+  /// Horizontal bars per turn, from the webhook (0 ms): the whole reply, the first
+  /// sentence sent and the model's first token, drawn over each other.
+  function showChart(turns) {
+    const box = $('chart');
+    box.replaceChildren();
+    let n = 0;
+    const rows = [];
+    for (const turn of turns) {
+      const welcome = turn.event === 'session.start';
+      if (!welcome) n += 1;
+      const times = { token: turn.first_token_ms, tts: turn.first_tts_ms, total: turn.total_ms };
+      if (![times.token, times.tts, times.total].some(isNumber)) continue;
+      rows.push({ label: welcome ? 'welcome' : `turn ${n}`, times, id: turn.turn_id ?? '' });
+    }
+    $('no-chart').hidden = rows.length > 0;
+    $('legend').hidden = rows.length === 0;
+    if (!rows.length) return;
+
+    // The scale ends on a round number: steps of 1, 2 or 5 times a power of ten.
+    const longest = Math.max(1, ...rows.flatMap((r) => Object.values(r.times).filter(isNumber)));
+    const rough = longest / 4;
+    const power = 10 ** Math.floor(Math.log10(rough));
+    const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) || rough;
+    const max = Math.max(step, Math.ceil(longest / step) * step);
+    const width = Math.max(360, box.clientWidth || 720);
+    const left = 74;
+    const right = 190;
+    const rowHeight = 26;
+    const top = 6;
+    const plot = width - left - right;
+    const height = top + rows.length * rowHeight + 24;
+    const x = (ms) => left + (ms / max) * plot;
+    const chart = svg('svg', {
+      width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
+      'aria-label': 'Latency per turn in milliseconds',
+    });
+
+    for (let tick = 0; tick <= max + step / 2; tick += step) {
+      const at = x(tick);
+      chart.append(
+        svg('line', { class: 'axis', x1: at, x2: at, y1: top, y2: height - 18 }),
+        svg('text', { x: at, y: height - 4, 'text-anchor': 'middle' }, tick === max ? `${tick} ms` : `${tick}`),
+      );
+    }
+
+    rows.forEach((row, i) => {
+      const y = top + i * rowHeight;
+      const group = svg('g', { class: 'turn-bar', 'data-turn-id': row.id });
+      group.append(svg('text', { class: 'label', x: left - 8, y: y + 16, 'text-anchor': 'end' }, row.label));
+      const bars = [
+        ['total', row.times.total, 0, 20, 'whole reply'],
+        ['tts', row.times.tts, 4, 12, 'first sentence sent'],
+        ['token', row.times.token, 7, 6, 'model first token'],
+      ];
+      for (const [kind, ms, offset, thickness, name] of bars) {
+        if (!isNumber(ms)) continue;
+        const rect = svg('rect', {
+          class: kind, x: left, y: y + 2 + offset, height: thickness,
+          width: Math.max(1, x(ms) - left), rx: 2,
+        });
+        rect.append(svg('title', {}, `${name}: ${Math.round(ms)} ms`));
+        group.append(rect);
+      }
+      const label = [row.times.token, row.times.tts, row.times.total].map((ms) => (isNumber(ms) ? Math.round(ms) : '—')).join(' / ');
+      group.append(svg('text', { x: left + plot + 8, y: y + 16 }, `${label} ms`));
+      chart.append(group);
+    });
+    box.append(chart);
+  }
+
+  async function showCall(id) {
+    $('call-view').hidden = false;
+    const agent = new URLSearchParams(location.search).get('agent');
+    const query = agent ? `?agent=${encodeURIComponent(agent)}` : '';
+    const path = `/api/calls/${encodeURIComponent(id)}${query}`;
+    const back = agent ? `/calls?agent=${encodeURIComponent(agent)}` : '/calls';
+    $('back').setAttribute('href', back);
+    try {
+      const call = await api(path);
+      const turns = Array.isArray(call.turns) ? call.turns : [];
+      document.title = `${call.conversation_id ?? id} · Calls · voicebridge`;
+      showHeader(call);
+      showTranscript(turns);
+      showChart(turns);
+      document.body.setAttribute('data-loaded', 'call');
+    } catch (error) {
+      showError(error);
+    }
+    $('delete').addEventListener('click', async () => {
+      if (!window.confirm(`Delete call ${id} for good? Its transcript cannot be brought back.`)) return;
+      try {
+        await api(path, { method: 'DELETE' });
+        location.assign(back);
+      } catch (error) {
+        showError(error);
+      }
+    });
+  }
+
+  const prefix = '/calls/';
+  const rest = location.pathname.startsWith(prefix) ? location.pathname.slice(prefix.length) : '';
+  if (rest) {
+    let id = rest;
+    try { id = decodeURIComponent(rest); } catch { /* keep it as it is */ }
+    showCall(id);
+  } else {
+    showList();
+  }
+})();
