@@ -533,3 +533,63 @@ async fn calls_past_the_retention_are_deleted() {
     assert_eq!(status, 404, "three days old, two days kept");
     assert_eq!(app.admin_get("/api/calls/conv_new").await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_one() {
+    use std::io::Read;
+    let port = free_port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/post-call/receiver.py"
+    );
+    let mut receiver = std::process::Command::new("python3")
+        .args(["-u", script, &port.to_string()])
+        .env("POST_CALL_WEBHOOK_SECRET", "example-secret-123")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let hook = format!("http://127.0.0.1:{port}/");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if http.post(&hook).body("{}").send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the receiver listens");
+    let forged = http
+        .post(&hook)
+        .header("voicebridge-signature", format!("t={},v1=00", now()))
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status(), 401);
+
+    let store = sqlite_url("receiver");
+    let app = spawn_app_with(&[
+        ("CALL_STORE_URL", store.as_str()),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "example-secret-123"),
+    ])
+    .await;
+    app.turn(&message("conv_example", "t1", "Hello there"))
+        .await;
+    let end = json!({"type": "session.end", "conversation_id": "conv_example"});
+    app.post_webhook(&end).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = receiver.kill();
+    let mut printed = String::new();
+    if let Some(mut out) = receiver.stdout.take() {
+        let _ = out.read_to_string(&mut printed);
+    }
+    let _ = receiver.wait();
+    assert!(
+        printed.contains("default/conv_example: 1 turns"),
+        "{printed}"
+    );
+    assert!(printed.contains("caller: Hello there"), "{printed}");
+}

@@ -114,3 +114,30 @@ async fn after_the_grace_period_a_running_turn_is_ended_properly() {
     assert_eq!(exit_code(&mut server.child).await, Some(0));
     gate.notify_one();
 }
+
+#[tokio::test]
+async fn sigterm_writes_the_queued_call_records_before_exiting() {
+    let upstream = FakeUpstream::start().await;
+    let dir = std::env::temp_dir().join(format!("voicebridge-stop-calls-{}", now()));
+    let url = format!("sqlite://{}/calls.db", dir.display());
+    let mut server = start_binary(&upstream, &[("CALL_STORE_URL", url.as_str())]).await;
+    let reader = begin_turn(&server).await;
+    let events = reader.collect().await;
+    assert_well_formed(&events, "t1");
+    // Stop at once: the record may still be queued; it must be written before the exit.
+    send_signal(&server.child, "TERM");
+    assert_eq!(exit_code(&mut server.child).await, Some(0));
+    let store = voicebridge::calls::CallStore::connect(&url)
+        .await
+        .expect("the file exists");
+    let call = store
+        .get(&voicebridge::calls::CallKey {
+            agent: "default".into(),
+            conversation_id: "conv_stop".into(),
+        })
+        .await
+        .expect("reads")
+        .expect("the call was written");
+    assert_eq!(call.turns.len(), 1);
+    assert_eq!(call.turns[0].user_text, "Tell me slowly");
+}
