@@ -4,6 +4,7 @@ WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY static ./static
+COPY migrations ./migrations
 COPY benches ./benches
 RUN cargo build --release --locked --bin voicebridge
 

@@ -4,5 +4,5 @@
 # as root.
 set -e
 mkdir -p /app/data
-chown voicebridge:voicebridge /app/data 2>/dev/null || true
+chown -R voicebridge:voicebridge /app/data 2>/dev/null || true
 exec setpriv --reuid=voicebridge --regid=voicebridge --clear-groups /app/voicebridge "$@"

@@ -130,6 +130,16 @@ enum Arg {
     Bool(bool),
 }
 
+/// Text as both databases store it: PostgreSQL refuses the NUL character (and a record it
+/// refuses would be retried for ever), so it is dropped; nothing a caller can say needs it.
+fn storable(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
+}
+
 /// One statement and its values.
 type Step = (&'static str, Vec<Arg>);
 
@@ -150,8 +160,8 @@ macro_rules! bind_all {
         let mut query = $query;
         for arg in $args {
             query = match arg {
-                Arg::Text(v) => query.bind(v),
-                Arg::OptText(v) => query.bind(v),
+                Arg::Text(v) => query.bind(storable(v)),
+                Arg::OptText(v) => query.bind(v.map(storable)),
                 Arg::Int(v) => query.bind(v),
                 Arg::OptInt(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),

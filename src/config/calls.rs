@@ -10,9 +10,10 @@ use super::{ConfigError, Secret};
 pub const DEFAULT_CALL_STORE_URL: &str = "sqlite://data/calls.db";
 /// `CALL_RETENTION_DAYS`: a month of calls.
 const DEFAULT_RETENTION_DAYS: u32 = 30;
-/// `CALL_STORE_QUEUE_SIZE`: records waiting for the database; about a minute of a busy
-/// machine's turns, a few MiB at most.
-const DEFAULT_QUEUE_SIZE: usize = 10_000;
+/// `CALL_STORE_QUEUE_SIZE`: records waiting for the database. A turn's record is usually
+/// a few KiB (its words, tools and the caller's metadata); 2000 of them stay well inside
+/// a small machine's memory during an outage.
+const DEFAULT_QUEUE_SIZE: usize = 2_000;
 /// Shortest `ADMIN_TOKEN`: it guards every transcript.
 const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 

@@ -21,8 +21,9 @@ use crate::webhook::{
     payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
 };
 
-/// Largest webhook body accepted; Layercode's are a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest webhook body accepted. Turns are a few hundred bytes, but `session.end`
+/// carries the whole transcript: an hour-long call is a few hundred KiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Receives one Layercode webhook for the default agent.
 pub async fn receive_webhook(

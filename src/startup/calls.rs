@@ -65,12 +65,14 @@ pub(super) fn start(
                 .post_call_summary
                 .then(|| LlmClient::new(&settings.llm).ok())
                 .flatten();
+            // Not stopped with the server: it ends when the writer does, so the records
+            // written while stopping (a session.end among them) still trigger deliveries.
             let written = post_call::spawn(
                 post_call,
                 store.clone(),
                 model,
                 metrics.clone(),
-                shutdown.clone(),
+                CancellationToken::new(),
             );
             CallWriter::spawn_observed(
                 store.clone(),

@@ -62,6 +62,9 @@ pub enum StartupError {
     },
 }
 
+/// Longest time a stopping server spends writing queued call records.
+const FLUSH_AT_MOST: Duration = Duration::from_secs(3);
+
 /// First pause before retrying the same upstream; it doubles with each retry.
 const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 
@@ -319,7 +322,12 @@ impl Application {
             let spent = stopping_since
                 .get()
                 .map_or(Duration::ZERO, |at| at.elapsed());
-            let left = self.grace.saturating_sub(spent).max(Duration::from_secs(2));
+            // Never more than a few seconds, so the whole stop stays inside the
+            // platform's kill timeout.
+            let left = self
+                .grace
+                .saturating_sub(spent)
+                .clamp(Duration::from_secs(2), FLUSH_AT_MOST);
             let unwritten = writer.flush(left).await;
             if unwritten > 0 {
                 tracing::warn!(unwritten, "stopping: call records not written in time");

@@ -277,8 +277,9 @@ impl Agent {
             model: None,
             attempts: 0,
             first_token_ms: None,
-            first_tts_ms: Some(0),
-            total_ms: Some(0),
+            // The welcome is fixed text, not a reply: no time to first audio to report.
+            first_tts_ms: None,
+            total_ms: None,
             prompt_tokens: None,
             completion_tokens: None,
             tools: Vec::new(),
@@ -291,14 +292,6 @@ impl Agent {
     /// Answers what the user said.
     async fn reply(&self, turn: UserMessage, context: &CallContext, caller: Caller) -> TurnOutcome {
         let lease = self.ledger.claim(&turn.conversation).await;
-        if let Some(heard) = &turn.heard {
-            self.ledger.calls.record(Record::Heard {
-                call: call_key(context),
-                assistant_turn_id: heard.assistant_turn_id.clone(),
-                text: heard.text.clone(),
-                at_ms: received_ms(&caller),
-            });
-        }
         let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
         // The user's words are stored even when the turn is already cancelled: they were said.
         let history = match self
@@ -323,6 +316,24 @@ impl Agent {
         };
         let model = self.model.as_ref();
         let texts = self.render(context);
+        if let Some(heard) = &turn.heard {
+            // The reply it is about: the one Layercode names, else the last reply stored.
+            let about = heard.assistant_turn_id.clone().or_else(|| {
+                history
+                    .iter()
+                    .rev()
+                    .find(|m| m.role == crate::session::Role::Assistant)
+                    .and_then(|m| m.turn_id.clone())
+            });
+            if about.is_some() {
+                self.ledger.calls.record(Record::Heard {
+                    call: call_key(context),
+                    assistant_turn_id: about,
+                    text: heard.text.clone(),
+                    at_ms: received_ms(&caller),
+                });
+            }
+        }
         let mut run = ReplyRun::new(
             &self.settings,
             &texts,

@@ -580,7 +580,8 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
         .await;
     let end = json!({"type": "session.end", "conversation_id": "conv_example"});
     app.post_webhook(&end).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Delivered 2 s after session.end.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let _ = receiver.kill();
     let mut printed = String::new();
     if let Some(mut out) = receiver.stdout.take() {

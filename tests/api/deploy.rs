@@ -112,7 +112,7 @@ fn the_call_store_file_lives_on_the_volume_fly_mounts() {
     // The entry point hands that folder to the server's user, then drops root.
     let start = std::fs::read_to_string(format!("{ROOT}/deploy/start.sh")).expect("start.sh");
     assert!(start.contains(&format!(
-        "chown voicebridge:voicebridge {}",
+        "chown -R voicebridge:voicebridge {}",
         folder.display()
     )));
     assert!(start.contains("exec setpriv --reuid=voicebridge"));
@@ -122,4 +122,51 @@ fn the_call_store_file_lives_on_the_volume_fly_mounts() {
         .permissions()
         .mode();
     assert!(mode & 0o111 != 0, "start.sh is executable");
+}
+
+#[test]
+fn the_build_stage_copies_every_folder_the_code_compiles_in() {
+    let dockerfile = std::fs::read_to_string(format!("{ROOT}/Dockerfile")).expect("Dockerfile");
+    let build = dockerfile
+        .split("FROM debian")
+        .next()
+        .expect("a build stage");
+    // include_str!/include_bytes! reach outside src/ into these folders.
+    let mut needed = std::collections::BTreeSet::new();
+    let mut files = vec![std::path::PathBuf::from(format!("{ROOT}/src"))];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("readable").flatten() {
+                files.push(entry.path());
+            }
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for part in text.split("include_str!(\"").skip(1) {
+            let target = part.split('"').next().unwrap_or_default();
+            let resolved = path.parent().expect("a folder").join(target);
+            let resolved = resolved.canonicalize().expect("the included file exists");
+            let relative = resolved
+                .strip_prefix(std::path::Path::new(ROOT).canonicalize().expect("root"))
+                .expect("inside the repository")
+                .to_path_buf();
+            // Files at the top (.env.example) are read by unit tests only.
+            if relative.components().count() > 1 {
+                let top = relative.components().next().expect("a folder");
+                needed.insert(top.as_os_str().to_string_lossy().to_string());
+            }
+        }
+    }
+    assert!(
+        needed.contains("migrations") && needed.contains("static"),
+        "{needed:?}"
+    );
+    for folder in needed {
+        assert!(
+            build.contains(&format!("COPY {folder} ./{folder}")),
+            "the build stage must copy {folder}/"
+        );
+    }
 }

@@ -166,13 +166,13 @@ async fn malformed_bodies_get_400_saying_what_is_wrong() {
 #[tokio::test]
 async fn oversized_bodies_get_413_with_or_without_a_content_length() {
     let app = spawn_app().await;
-    let big = json!({"type": "message", "conversation_id": "c", "turn_id": "t", "text": "a".repeat(70_000)});
+    let big = json!({"type": "message", "conversation_id": "c", "turn_id": "t", "text": "a".repeat(1_100_000)});
     let bytes = serde_json::to_vec(&big).expect("json");
     let header = signature::sign(SECRET.as_bytes(), now(), &bytes);
     let response = app
         .post_raw("/agent", bytes.clone(), Some(header.clone()))
         .await;
-    assert_refused(response, 413, "larger than 65536 bytes").await;
+    assert_refused(response, 413, "larger than 1048576 bytes").await;
 
     // Chunked upload: no Content-Length, the limit applies while reading.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
@@ -190,10 +190,10 @@ async fn oversized_bodies_get_413_with_or_without_a_content_length() {
     assert_refused(response, 413, "larger than").await;
 
     // Just under the limit is fine.
-    let filler = 64 * 1024 - 100;
+    let filler = 1024 * 1024 - 100;
     let fits = json!({"type": "session.update", "session_id": "s", "pad": "b".repeat(filler)});
     let bytes = serde_json::to_vec(&fits).expect("json");
-    assert!(bytes.len() <= 64 * 1024);
+    assert!(bytes.len() <= 1024 * 1024);
     let header = signature::sign(SECRET.as_bytes(), now(), &bytes);
     assert_eq!(
         app.post_raw("/agent", bytes, Some(header)).await.status(),
