@@ -33,6 +33,7 @@ pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
 pub use secret::Secret;
+pub use speech::VoiceSettings;
 pub use tools::ToolSettings;
 pub use url::redacted_url;
 pub use web::WebSettings;
@@ -58,6 +59,8 @@ pub struct Settings {
     pub speech: SpeechSettings,
     /// After this long without a delta, a finished-looking sentence is spoken.
     pub speech_idle_flush: Duration,
+    /// Normalization, language and pronunciations of what is spoken.
+    pub voice: VoiceSettings,
     /// History kept and sent upstream per conversation.
     pub history_limits: HistoryLimits,
     /// Conversations idle this long are forgotten.
@@ -155,6 +158,7 @@ impl Settings {
             apology_message: texts.apology_message,
             speech: speech.speech,
             speech_idle_flush: speech.idle_flush,
+            voice: speech.voice,
             history_limits: session.history_limits,
             session_idle_ttl: session.idle_ttl,
             max_conversations: session.max_conversations,
@@ -311,6 +315,8 @@ mod tests {
             ("END_CALL_TOOL", "perhaps"),
             ("TOOLS_DIR", "Cargo.toml"),
             ("AGENT_TIMEZONE", "Mars/Olympus"),
+            ("SPEECH_LANGUAGE", "klingon"),
+            ("SPEECH_NORMALIZE", "often"),
             ("AGENTS_DIR", "Cargo.toml"),
             ("DEFAULT_AGENT", "sales"),
             ("CALL_STORE_URL", "mysql://x"),

@@ -19,6 +19,21 @@ const MIN_SPEECH_MAX_CHUNK_CHARS: usize = 20;
 pub(super) struct SpeechConfig {
     pub(super) speech: SpeechSettings,
     pub(super) idle_flush: Duration,
+    pub(super) voice: VoiceSettings,
+}
+
+/// `PRONUNCIATIONS_FILE`: next to the system prompt; optional.
+const DEFAULT_PRONUNCIATIONS_FILE: &str = "prompts/pronunciations.toml";
+
+/// What is done to a sentence right before it goes to text-to-speech.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceSettings {
+    /// `SPEECH_NORMALIZE`: numbers, money, dates and symbols in spoken form.
+    pub normalize: bool,
+    /// `SPEECH_LANGUAGE`: `en`, `de`, `fr`, `es`, or `auto` (detected per reply).
+    pub language: String,
+    /// `PRONUNCIATIONS_FILE`: words and how they are said (a missing file is none).
+    pub pronunciations_file: std::path::PathBuf,
 }
 
 /// Reads the chunking policy, `SPEECH_KEEP_EMOJI` and `SPEECH_IDLE_FLUSH_MS`.
@@ -34,7 +49,32 @@ pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
         get("SPEECH_IDLE_FLUSH_MS"),
         DEFAULT_SPEECH_IDLE_FLUSH_MS,
     )?;
-    Ok(SpeechConfig { speech, idle_flush })
+    let language = get("SPEECH_LANGUAGE")
+        .unwrap_or_else(|| "en".into())
+        .trim()
+        .to_ascii_lowercase();
+    if !["en", "de", "fr", "es", "auto"].contains(&language.as_str()) {
+        return Err(ConfigError::new(
+            "SPEECH_LANGUAGE",
+            format!("`{language}` is not one of en, de, fr, es, auto"),
+        ));
+    }
+    let normalize = match get("SPEECH_NORMALIZE") {
+        None => true,
+        raw => parse_bool("SPEECH_NORMALIZE", raw)?,
+    };
+    let voice = VoiceSettings {
+        normalize,
+        language,
+        pronunciations_file: get("PRONUNCIATIONS_FILE")
+            .unwrap_or_else(|| DEFAULT_PRONUNCIATIONS_FILE.into())
+            .into(),
+    };
+    Ok(SpeechConfig {
+        speech,
+        idle_flush,
+        voice,
+    })
 }
 
 fn chunk_policy(get: &Get) -> Result<ChunkPolicy, ConfigError> {
