@@ -5,6 +5,7 @@ mod boundary;
 pub mod chunker;
 pub mod filter;
 mod markdown;
+pub mod pronounce;
 pub mod rules;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
