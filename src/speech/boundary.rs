@@ -7,8 +7,9 @@ use std::cell::Cell;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::rules::{
-    ends_with_abbreviation, ends_with_list_number, ends_with_period, ends_with_terminator,
-    is_closing, is_line_break, is_terminator, is_unicode_terminator,
+    ellipsis_continues, ends_with_abbreviation, ends_with_list_number, ends_with_period,
+    ends_with_terminator, is_cjk_opening, is_closing, is_line_break, is_terminator,
+    is_unicode_terminator, ordinal_continues, quote_continues,
 };
 
 /// Where the first sentence of the pending text ends.
@@ -33,7 +34,8 @@ pub(super) struct SentenceSearch {
 impl SentenceSearch {
     /// Finds the end of the first sentence, skipping boundaries that are not real ones. The
     /// search starts at the last boundary already found to be none; a rejection is final
-    /// because it depends only on the text before the boundary and its next character.
+    /// because it depends only on the text before the boundary and its next character (or
+    /// its next word, which is waited for: "am 3. M" may become "am 3. Mai").
     pub(super) fn first_end(&self, text: &str) -> End {
         let from = self.resume.get().min(text.len());
         let tail = &text[from..];
@@ -52,8 +54,16 @@ impl SentenceSearch {
             let not_a_boundary = ends_with_abbreviation(before, after)
                 || ends_with_list_number(before)
                 || continues_after_mark(before, after) // "Wow!" she said.
+                || quote_continues(before, after) // 「行きます。」と言った
+                || ellipsis_continues(before, after) // "Wait... 3 more"
                 || !before.chars().any(char::is_alphanumeric); // punctuation joins the next
-            if not_a_boundary {
+                                                               // "am 3. Mai": the whole next word may be needed to tell.
+            let continues = not_a_boundary
+                || match ordinal_continues(before, after) {
+                    Some(ordinal) => ordinal,
+                    None => return End::Undecided(at),
+                };
+            if continues {
                 self.resume.set(at);
                 continue;
             }
@@ -71,7 +81,10 @@ impl SentenceSearch {
 /// True when the text already reads as a finished sentence, without the text after it: it
 /// ends with a terminator that is not an abbreviation's or a list number's period.
 pub(super) fn looks_finished(text: &str) -> bool {
-    ends_with_terminator(text) && !ends_with_abbreviation(text, "") && !ends_with_list_number(text)
+    ends_with_terminator(text)
+        && !ends_with_abbreviation(text, "")
+        && !ends_with_list_number(text)
+        && ordinal_continues(text, "") != Some(true)
 }
 
 /// A `!` or `?` followed on the same line by a lowercase word does not end the sentence
@@ -93,6 +106,14 @@ fn candidates(text: &str, from: usize) -> Vec<usize> {
     for (i, c) in text[from..].char_indices().map(|(i, c)| (from + i, c)) {
         if c == '.' && is_glued_sentence_end(text, i) {
             all.push(i + 1);
+        }
+        if matches!(c, '。' | '！' | '？') {
+            // "「はい。」「いいえ。」": an opening quote after the closing ones starts anew.
+            let after = &text[i + c.len_utf8()..];
+            let rest = after.trim_start_matches(is_closing);
+            if rest.starts_with(is_cjk_opening) {
+                all.push(text.len() - rest.len());
+            }
         }
         if c == '…' {
             let after = &text[i + c.len_utf8()..];

@@ -5,6 +5,7 @@ mod boundary;
 pub mod chunker;
 pub mod filter;
 mod markdown;
+pub mod pronounce;
 pub mod rules;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
@@ -28,7 +29,12 @@ pub use filter::SpeechFilter;
 ///   "est" and the like before a number ("max. 5 people", not "up to max."); day and month
 ///   names and "No." capitalised before a number ("Sat. 3 May", "Mar. 3rd", "No. 5", not
 ///   "the sun.", "she sat.", "I said no."). Words in capitals ("HR.") are acronyms. The
-///   lists are in [`rules`].
+///   lists (English, German, French, Spanish, Italian, Portuguese, Dutch, Russian) are in
+///   [`rules`].
+/// - A number's period is an ordinal's after a German article or preposition ("am 3.",
+///   "Der 1. FC") and for a day before a month name ("bis 26. Dezember"); an ellipsis
+///   before a number goes on ("Wait... 3 more"); a CJK quote closed after `。！？` ends the
+///   sentence unless a quoting particle follows ("「行きます。」と言った").
 /// - Markdown marks are stripped only where they are markup: a `*`, `_`, `~` or backtick
 ///   with space on both sides, `*` between digits ("7*8"), `_` or a backtick inside a word
 ///   ("snake_case") and a single `~` ("~5 minutes") stay for the voice to read.

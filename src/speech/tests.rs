@@ -633,6 +633,348 @@ fn a_pause_speaks_what_looks_finished() {
     assert_eq!(stream.finish(), ["Your order is"]);
 }
 
+#[test]
+fn german_ordinals_before_months_and_after_articles_continue() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Wir treffen uns am 3. Mai in Berlin. Gut.",
+                &["Wir treffen uns am 3. Mai in Berlin.", "Gut."],
+            ),
+            (
+                "Der 1. FC Köln hat gewonnen. Toll.",
+                &["Der 1. FC Köln hat gewonnen.", "Toll."],
+            ),
+            (
+                "Wir sind vom 24. bis 26. Dezember weg. Schön.",
+                &["Wir sind vom 24. bis 26. Dezember weg.", "Schön."],
+            ),
+            (
+                "Sie ist 3. geworden. Super.",
+                &["Sie ist 3. geworden.", "Super."],
+            ),
+            (
+                "Im 2. Weltkrieg war alles anders. Ja.",
+                &["Im 2. Weltkrieg war alles anders.", "Ja."],
+            ),
+            (
+                "Heute ist der 24. Dezember. Frohe Weihnachten.",
+                &["Heute ist der 24. Dezember.", "Frohe Weihnachten."],
+            ),
+            (
+                "Ab 1. Jan. gilt der Tarif. Gut.",
+                &["Ab 1. Jan. gilt der Tarif.", "Gut."],
+            ),
+            (
+                "Bis zum 15. März bitte. Danke.",
+                &["Bis zum 15. März bitte.", "Danke."],
+            ),
+            (
+                "Ich habe 3. Dann gehe ich.",
+                &["Ich habe 3.", "Dann gehe ich."],
+            ),
+            (
+                "Es war 2024. Mai kam danach.",
+                &["Es war 2024.", "Mai kam danach."],
+            ),
+            (
+                "Ich bin 40. März ist mein Monat.",
+                &["Ich bin 40.", "März ist mein Monat."],
+            ),
+            ("Zähl bis 10. Dann komm.", &["Zähl bis 10.", "Dann komm."]),
+            ("I am 30. Then I left.", &["I am 30.", "Then I left."]),
+            ("Vi ses den 3. maj. Hej.", &["Vi ses den 3. maj.", "Hej."]),
+            (
+                "Tavataan 3. toukokuuta. Hei.",
+                &["Tavataan 3. toukokuuta.", "Hei."],
+            ),
+            (
+                "Wir feiern am 3.\nMai kommt bald.",
+                &["Wir feiern am 3.", "Mai kommt bald."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn russian_abbreviations_never_end_a_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Он живёт на ул. Ленина. Хорошо.",
+                &["Он живёт на ул. Ленина.", "Хорошо."],
+            ),
+            (
+                "Купите овощи, фрукты и т.д. Потом отдохните.",
+                &["Купите овощи, фрукты и т.д. Потом отдохните."],
+            ),
+            (
+                "Книги, журналы и т.п. Всё здесь.",
+                &["Книги, журналы и т.п. Всё здесь."],
+            ),
+            (
+                "Это фрукты, т.е. Яблоки и груши. Да.",
+                &["Это фрукты, т.е. Яблоки и груши.", "Да."],
+            ),
+            (
+                "Я родился в г. Москва. Привет.",
+                &["Я родился в г. Москва.", "Привет."],
+            ),
+            (
+                "Это было в 2020 г. Потом всё изменилось.",
+                &["Это было в 2020 г.", "Потом всё изменилось."],
+            ),
+            (
+                "Это было в 1990–1995 гг. Потом пришли перемены.",
+                &["Это было в 1990–1995 гг.", "Потом пришли перемены."],
+            ),
+            (
+                "Музей им. Пушкина открыт. Идём.",
+                &["Музей им. Пушкина открыт.", "Идём."],
+            ),
+            (
+                "Адрес: ул. Мира, д. 5. Ждём.",
+                &["Адрес: ул. Мира, д. 5.", "Ждём."],
+            ),
+            (
+                "Откройте стр. 5 и читайте. Хорошо.",
+                &["Откройте стр. 5 и читайте.", "Хорошо."],
+            ),
+            (
+                "Цена 100 руб. Скидка есть.",
+                &["Цена 100 руб.", "Скидка есть."],
+            ),
+            (
+                "Цена 100 руб. 50 коп. за штуку. Да.",
+                &["Цена 100 руб. 50 коп. за штуку.", "Да."],
+            ),
+            (
+                "Население 5 млн. Это много.",
+                &["Население 5 млн.", "Это много."],
+            ),
+            (
+                "Около 5 тыс. человек пришли. Ура.",
+                &["Около 5 тыс. человек пришли.", "Ура."],
+            ),
+            (
+                "Бюджет 3 млрд. рублей. Ясно.",
+                &["Бюджет 3 млрд. рублей.", "Ясно."],
+            ),
+            ("См. Главу 3. Там всё.", &["См. Главу 3.", "Там всё."]),
+            ("Рост 180 см. Вес 80 кг.", &["Рост 180 см.", "Вес 80 кг."]),
+            (
+                "Города, напр. Москва и Казань. Да.",
+                &["Города, напр. Москва и Казань.", "Да."],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn italian_abbreviations_never_end_a_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Il sig. Rossi è arrivato. Bene.",
+                &["Il sig. Rossi è arrivato.", "Bene."],
+            ),
+            (
+                "La sig.ra Bianchi è qui. Grazie.",
+                &["La sig.ra Bianchi è qui.", "Grazie."],
+            ),
+            (
+                "Chiedi al dott. Verdi. Ciao.",
+                &["Chiedi al dott. Verdi.", "Ciao."],
+            ),
+            (
+                "Il prof. Bianchi insegna. Sì.",
+                &["Il prof. Bianchi insegna.", "Sì."],
+            ),
+            (
+                "Compra pane, latte ecc. Poi torna.",
+                &["Compra pane, latte ecc. Poi torna."],
+            ),
+            (
+                "Vedi pag. 12 del libro. Ok.",
+                &["Vedi pag. 12 del libro.", "Ok."],
+            ),
+            (
+                "Frutta, ad es. Mele e pere. Bene.",
+                &["Frutta, ad es. Mele e pere.", "Bene."],
+            ),
+            (
+                "Sono ca. Cento persone. Bene.",
+                &["Sono ca. Cento persone.", "Bene."],
+            ),
+            (
+                "Parla con l'avv. Neri. Grazie.",
+                &["Parla con l'avv. Neri.", "Grazie."],
+            ),
+            (
+                "L'ing. Galli arriva. Bene.",
+                &["L'ing. Galli arriva.", "Bene."],
+            ),
+            ("Eso es. Vamos.", &["Eso es.", "Vamos."]),
+        ],
+    );
+}
+
+#[test]
+fn portuguese_abbreviations_never_end_a_sentence() {
+    check(
+        PLAIN,
+        &[
+            ("O sr. Silva chegou. Olá.", &["O sr. Silva chegou.", "Olá."]),
+            (
+                "A Sra. Costa está aqui. Obrigado.",
+                &["A Sra. Costa está aqui.", "Obrigado."],
+            ),
+            (
+                "Fale com a dra. Lima. Tchau.",
+                &["Fale com a dra. Lima.", "Tchau."],
+            ),
+            (
+                "Frutas, p. ex. Maçãs e peras. Bom.",
+                &["Frutas, p. ex. Maçãs e peras.", "Bom."],
+            ),
+            (
+                "Veja a pág. 10 do livro. Certo.",
+                &["Veja a pág. 10 do livro.", "Certo."],
+            ),
+            (
+                "Moro na Av. Paulista. Legal.",
+                &["Moro na Av. Paulista.", "Legal."],
+            ),
+            (
+                "Compre pão, leite etc. Depois volte.",
+                &["Compre pão, leite etc. Depois volte."],
+            ),
+            ("Ele é meu ex. Acabou.", &["Ele é meu ex.", "Acabou."]),
+        ],
+    );
+}
+
+#[test]
+fn dutch_abbreviations_never_end_a_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Bel dhr. Jansen even. Dank je.",
+                &["Bel dhr. Jansen even.", "Dank je."],
+            ),
+            (
+                "Mevr. De Vries is er. Fijn.",
+                &["Mevr. De Vries is er.", "Fijn."],
+            ),
+            (
+                "Fruit, bijv. Appels en peren. Goed.",
+                &["Fruit, bijv. Appels en peren.", "Goed."],
+            ),
+            (
+                "Morgen, d.w.z. Dinsdag, kom ik. Tot dan.",
+                &["Morgen, d.w.z. Dinsdag, kom ik.", "Tot dan."],
+            ),
+            (
+                "Zie blz. 12 voor meer. Oké.",
+                &["Zie blz. 12 voor meer.", "Oké."],
+            ),
+            (
+                "Met o.a. Jan en Piet. Leuk.",
+                &["Met o.a. Jan en Piet.", "Leuk."],
+            ),
+            (
+                "Vragen m.b.t. Uw contract? Bel ons.",
+                &["Vragen m.b.t. Uw contract?", "Bel ons."],
+            ),
+            (
+                "Neem thee i.p.v. Koffie. Gezond.",
+                &["Neem thee i.p.v. Koffie.", "Gezond."],
+            ),
+            (
+                "Het is ca. Tien euro. Prima.",
+                &["Het is ca. Tien euro.", "Prima."],
+            ),
+            ("Bel nr. 5 nu. Dag.", &["Bel nr. 5 nu.", "Dag."]),
+        ],
+    );
+}
+
+#[test]
+fn cjk_closing_quotes_and_brackets_stay_with_their_sentence() {
+    check(
+        PLAIN,
+        &[
+            (
+                "「行きます。」と彼は言った。はい。",
+                &["「行きます。」と彼は言った。", "はい。"],
+            ),
+            (
+                "『本当ですか？』って聞いた。うん。",
+                &["『本当ですか？』って聞いた。", "うん。"],
+            ),
+            (
+                "彼は「行きます」と言った。はい。",
+                &["彼は「行きます」と言った。", "はい。"],
+            ),
+            (
+                "他说：“我来了。”然后他走了。",
+                &["他说：“我来了。”", "然后他走了。"],
+            ),
+            (
+                "【注意！】请小心。好的。",
+                &["【注意！】", "请小心。", "好的。"],
+            ),
+            ("他读完了。）很好。", &["他读完了。）", "很好。"]),
+            ("《真好！》他说。", &["《真好！》", "他说。"]),
+            ("「はい。」「いいえ。」", &["「はい。」", "「いいえ。」"]),
+            (
+                "价格是100元。（含税）谢谢。",
+                &["价格是100元。", "（含税）谢谢。"],
+            ),
+            ("「行きます。」\n次の日。", &["「行きます。」", "次の日。"]),
+        ],
+    );
+}
+
+#[test]
+fn ellipses_before_numbers_and_lowercase_words_continue() {
+    check(
+        PLAIN,
+        &[
+            (
+                "Wait... 3 more minutes. Ok.",
+                &["Wait... 3 more minutes.", "Ok."],
+            ),
+            (
+                "Wait... 3 People came. Ok.",
+                &["Wait... 3 People came.", "Ok."],
+            ),
+            (
+                "Warte… 5 Minuten noch. Gut.",
+                &["Warte… 5 Minuten noch.", "Gut."],
+            ),
+            ("So... maybe not. Fine.", &["So... maybe not.", "Fine."]),
+            ("So… maybe not. Fine.", &["So… maybe not.", "Fine."]),
+            (
+                "Counting... 10, 9, 8. Go!",
+                &["Counting... 10, 9, 8.", "Go!"],
+            ),
+            (
+                "Well… Maybe later. Bye.",
+                &["Well…", "Maybe later.", "Bye."],
+            ),
+            (
+                "Well... Maybe later. Bye.",
+                &["Well...", "Maybe later.", "Bye."],
+            ),
+        ],
+    );
+}
+
 fn squash(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
@@ -680,6 +1022,13 @@ fn reply_text() -> impl Strategy<Value = String> {
         Just("。".to_string()),
         Just("你好".to_string()),
         Just("🎉".to_string()),
+        Just("am 3. ".to_string()),
+        "(Mai|M|Ma|Dez|Jan\\.)",
+        Just("ул. ".to_string()),
+        Just("т.д. ".to_string()),
+        "[「」（）【】と]",
+        Just("！".to_string()),
+        Just("っ".to_string()),
     ];
     proptest::collection::vec(token, 0..60).prop_map(|tokens| tokens.concat())
 }
