@@ -5,10 +5,12 @@ mod boundary;
 pub mod chunker;
 pub mod filter;
 mod markdown;
+pub mod normalize;
 pub mod rules;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
 pub use filter::SpeechFilter;
+pub use normalize::{detect, normalize, Language};
 
 /// How replies become speech. Defaults, and why:
 /// - `max_chars` 250: a long sentence is about 15 s of speech; cutting there keeps audio

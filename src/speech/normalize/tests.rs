@@ -1,0 +1,3 @@
+//! Normalization tests.
+
+use super::*;
