@@ -73,11 +73,7 @@ impl Language {
     /// The language of a code such as "en", "DE" or "en-US" (case-insensitive; the region
     /// is ignored); `None` for any other language.
     pub fn from_code(code: &str) -> Option<Language> {
-        let primary = code
-            .trim()
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default();
+        let primary = code.trim().split(['-', '_']).next().unwrap_or_default();
         match primary.to_ascii_lowercase().as_str() {
             "en" => Some(Language::En),
             "de" => Some(Language::De),
@@ -108,6 +104,9 @@ impl Language {
     }
 }
 
+/// The confidence from which [`detect`] trusts whatlang's guess.
+const MIN_CONFIDENCE: f64 = 0.5;
+
 /// Rewrites `text` (one sentence or chunk) for speech in `language`. Returns
 /// `Cow::Borrowed` when nothing needed rewriting.
 pub fn normalize(text: &str, language: Language) -> Cow<'_, str> {
@@ -118,7 +117,10 @@ pub fn normalize(text: &str, language: Language) -> Cow<'_, str> {
 }
 
 /// The reply's language guessed from `text` with `whatlang`, among the four languages
-/// only; `None` when unsure or when the text is in none of them.
+/// only; `None` when unsure or when the text is in none of them. All of whatlang's
+/// languages take part (so Italian is not taken for Spanish), and a guess counts from a
+/// confidence of 0.5: whatlang's own "reliable" flag rejects ordinary ten-word English
+/// sentences, while two or three words stay well below 0.5.
 pub fn detect(text: &str) -> Option<Language> {
     let info = whatlang::detect(text)?;
     let language = match info.lang() {
@@ -128,5 +130,5 @@ pub fn detect(text: &str) -> Option<Language> {
         whatlang::Lang::Spa => Language::Es,
         _ => return None,
     };
-    info.is_reliable().then_some(language)
+    (info.confidence() >= MIN_CONFIDENCE).then_some(language)
 }

@@ -214,7 +214,9 @@ impl Cx<'_> {
             '-' | '−' => {
                 if let Some(cur) = self.char_at(next).and_then(words::currency_symbol) {
                     if self.is_digit(next + cur_len(self, next)) && self.sign_position(i) {
-                        if let Some((end, words)) = self.money_prefix(next, cur) {
+                        if let Some((end, words)) =
+                            self.money_prefix(next + cur_len(self, next), cur)
+                        {
                             return Step::Replace(end, format!("{} {words}", self.w.minus));
                         }
                     }
@@ -318,7 +320,11 @@ impl Cx<'_> {
             }
         }
         let int_end = j;
-        let decimal = if self.lang == Language::En { b'.' } else { b',' };
+        let decimal = if self.lang == Language::En {
+            b'.'
+        } else {
+            b','
+        };
         let mut frac = None;
         let sep = self.byte(j);
         if (sep == decimal || (sep == b'.' && !thousands)) && self.is_digit(j + 1) {
@@ -595,7 +601,8 @@ impl Cx<'_> {
                 ) || matches!((value % 10, value % 100, s), (2, v, "nd") if v != 12)
                     || matches!((value % 10, value % 100, s), (3, v, "rd") if v != 13)
                     || (s == "th"
-                        && (!(1..=3).contains(&(value % 10)) || (11..=13).contains(&(value % 100))));
+                        && (!(1..=3).contains(&(value % 10))
+                            || (11..=13).contains(&(value % 100))));
                 if ok && self.boundary(j + 2) {
                     (2, false)
                 } else {
@@ -1044,8 +1051,7 @@ impl Cx<'_> {
 
     fn word_like(&self, i: usize) -> Step {
         let rest = self.rest(i);
-        if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.")
-        {
+        if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.") {
             if let Some(step) = self.url(i) {
                 return step;
             }
@@ -1152,7 +1158,10 @@ impl Cx<'_> {
             }
             labels += 1;
             last_label = (start, k);
-            if self.byte(k) == b'.' && self.char_at(k + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+            if self.byte(k) == b'.'
+                && self
+                    .char_at(k + 1)
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
             {
                 k += 1;
             } else {
@@ -1229,7 +1238,11 @@ impl Cx<'_> {
         }
         let mut year = None;
         if self.rest(end).starts_with(", ") || self.byte(end) == b' ' {
-            let y = if self.byte(end) == b',' { end + 2 } else { end + 1 };
+            let y = if self.byte(end) == b',' {
+                end + 2
+            } else {
+                end + 1
+            };
             if let Some((text, e)) = self.year_at(y) {
                 year = Some(text);
                 end = e;
