@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::words::{self, Currency, UnitWords, Words, MINUTES, UNITS};
+use super::words::{self, Currency, Spacing, UnitWords, Words, MINUTES, UNITS};
 use super::Language;
 
 /// Symbols that may need words; a text with none of them, no digit and no `.` (every
@@ -80,7 +80,10 @@ impl<'a> Out<'a> {
             .buf
             .get_or_insert_with(|| String::with_capacity(self.src.len() + 32));
         buf.push_str(self.src.get(self.copied..start).unwrap_or_default());
-        buf.push_str(with);
+        match with.strip_prefix(' ') {
+            Some(rest) if buf.ends_with(' ') => buf.push_str(rest),
+            _ => buf.push_str(with),
+        }
         self.copied = end;
     }
 
@@ -184,11 +187,17 @@ impl Cx<'_> {
     /// `word` padded with a space on each side that touches a non-space.
     fn spaced(&self, start: usize, end: usize, word: &str) -> String {
         let mut out = String::with_capacity(word.len() + 2);
-        if self.prev_char(start).is_some_and(|c| !c.is_whitespace()) {
+        if self
+            .prev_char(start)
+            .is_some_and(|c| !c.is_whitespace() && !"([{\"'".contains(c))
+        {
             out.push(' ');
         }
         out.push_str(word);
-        if self.char_at(end).is_some_and(|c| !c.is_whitespace()) {
+        if self
+            .char_at(end)
+            .is_some_and(|c| !c.is_whitespace() && !".,;:!?)]}\"'".contains(c))
+        {
             out.push(' ');
         }
         out
@@ -430,7 +439,21 @@ impl Cx<'_> {
         if self.byte(k) == b'%' {
             return Step::Replace(k + 1, format!("{} {}", self.num_text(&n), self.w.percent));
         }
-        // Money written after the amount.
+        // Money written after the amount, maybe with a scale word: "5 Millionen €".
+        if self.byte(j) == b' ' {
+            if let Some((scale, e)) = self.scale_word_at(j + 1) {
+                let c_at = self.opt_space(e);
+                if let Some(cur) = self.char_at(c_at).and_then(words::currency_symbol) {
+                    let end = c_at + cur_len(self, c_at);
+                    return Step::Replace(end, self.money_words(&n, cur, Some(scale)));
+                }
+                if let Some(cur) = self.rest(c_at).get(..3).and_then(words::currency_code) {
+                    if c_at > e && self.boundary(c_at + 3) {
+                        return Step::Replace(c_at + 3, self.money_words(&n, cur, Some(scale)));
+                    }
+                }
+            }
+        }
         if let Some(c) = self.char_at(k) {
             if let Some(cur) = words::currency_symbol(c) {
                 let end = k + c.len_utf8();
@@ -465,20 +488,29 @@ impl Cx<'_> {
                     .unwrap_or(0);
                 let words = match self.fraction_name(num, den) {
                     Some(name) => name.to_string(),
+                    None if num == 24 && den == 7 => self.w.always.to_string(),
                     None => format!("{} {} {den}", self.num_text(&n), self.w.over),
                 };
                 return Step::Replace(e, words);
             }
         }
-        // Multiplication: 3×4, 3 x 4.
+        // Multiplication: 3×4, 3 x 4, 3x4; a factor: 3x faster, 1.5×.
         if let Some(c) = self.char_at(k) {
-            if c == '×' || ((c == 'x' || c == 'X') && (k > j || self.is_digit(k + 1))) {
-                let after = self.opt_space(k + c.len_utf8());
-                if self.is_digit(after) && (after > k + 1 || k == j) {
+            if matches!(c, '×' | 'x' | 'X') {
+                let x_end = k + c.len_utf8();
+                let after = self.opt_space(x_end);
+                let hex = c == 'x' && k == j && self.s.get(n.start..n.end) == Some("0");
+                if hex {
+                    return Step::Skip(self.word_end(x_end));
+                }
+                if self.is_digit(after) {
                     return Step::Replace(
                         after,
                         format!("{} {} ", self.num_text(&n), self.w.times),
                     );
+                }
+                if k == j && self.boundary(x_end) {
+                    return Step::Replace(x_end, format!("{} {}", self.num_text(&n), self.w.times));
                 }
             }
         }
@@ -522,14 +554,62 @@ impl Cx<'_> {
             b'b' if self.byte(end + 1) == b'n' => Some((2, 2)),
             _ => None,
         };
-        let scale = match scale {
+        let mut scale = match scale {
             Some((scale, len)) if self.boundary(end + len) => {
                 end += len;
                 Some(scale)
             }
             _ => None,
         };
-        Some((end, self.money_words(&n, cur, scale)))
+        // A scale word after the amount: "$3 million".
+        if scale.is_none() && self.byte(end) == b' ' {
+            if let Some((index, e)) = self.scale_word_at(end + 1) {
+                end = e;
+                scale = Some(index);
+            }
+        }
+        let mut words = self.money_words(&n, cur, scale);
+        // A range of amounts: "$5-$10", "$5–10".
+        if let Some(c) = self.char_at(end) {
+            if c == '-' || c == '–' {
+                let k = end + c.len_utf8();
+                let next = self.char_at(k);
+                if self.is_digit(k) || next.and_then(words::currency_symbol) == Some(cur) {
+                    words.push(' ');
+                    words.push_str(self.w.to);
+                    words.push(' ');
+                    return Some((k, words));
+                }
+            }
+        }
+        Some((end, words))
+    }
+
+    /// A scale word ("million", "Millionen", "mil millones") at `i`: its index and end.
+    fn scale_word_at(&self, i: usize) -> Option<(usize, usize)> {
+        let rest = self.rest(i);
+        for (index, (one, many)) in self.w.scales.iter().enumerate().rev() {
+            for word in [many, one] {
+                if rest.starts_with(word) && self.boundary(i + word.len()) {
+                    return Some((index, i + word.len()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Puts back a sentence's final period that a consumed "p.m." or "etc." ended with.
+    fn keep_period(&self, words: &mut String, end: usize) {
+        if end > 0 && self.byte(end - 1) == b'.' && self.sentence_ends_at(end) {
+            words.push('.');
+        }
+    }
+
+    /// Whether a period consumed at `end` also ended the sentence: the end of the text, or
+    /// a space and a capital letter after it.
+    fn sentence_ends_at(&self, end: usize) -> bool {
+        end == self.s.len()
+            || (self.byte(end) == b' ' && self.char_at(end + 1).is_some_and(char::is_uppercase))
     }
 
     fn money_words(&self, n: &Num, cur: Currency, scale: Option<usize>) -> String {
@@ -543,7 +623,10 @@ impl Cx<'_> {
             out.push_str(if one_num { one } else { many });
             out.push(' ');
             if scale > 0 {
-                out.push_str(self.w.scale_of);
+                // fr elides before a vowel: "millions d'euros".
+                let elide =
+                    self.lang == Language::Fr && major.starts_with(['a', 'e', 'i', 'o', 'u', 'y']);
+                out.push_str(if elide { "d'" } else { self.w.scale_of });
             }
             out.push_str(major);
             return out;
@@ -852,14 +935,18 @@ impl Cx<'_> {
             Some((pm, end)) if (1..=12).contains(&hour) => (Some(pm), end),
             _ => (None, m_end),
         };
-        Some(Step::Replace(end, self.time_words(hour, minute, pm)))
+        let mut words = self.time_words(hour, minute, pm);
+        self.keep_period(&mut words, end);
+        Some(Step::Replace(end, words))
     }
 
     /// `3pm`, `3 p.m.`.
     fn am_pm(&self, n: &Num) -> Option<Step> {
         let hour = self.int_value(n).filter(|h| (1..=12).contains(h))?;
         let (pm, end) = self.am_pm_at(n.end)?;
-        Some(Step::Replace(end, self.time_words(hour, 0, Some(pm))))
+        let mut words = self.time_words(hour, 0, Some(pm));
+        self.keep_period(&mut words, end);
+        Some(Step::Replace(end, words))
     }
 
     /// am/pm after a time at `i` (one optional space): whether pm, and the end.
@@ -926,8 +1013,13 @@ impl Cx<'_> {
         let j = n.end;
         let k = self.opt_space(j);
         let rest = self.rest(k);
-        for (symbol, apart, table) in UNITS {
-            if !rest.starts_with(symbol) || (!apart && k > j) {
+        for (symbol, spacing, table) in UNITS {
+            let placed = match spacing {
+                Spacing::Either => true,
+                Spacing::Attached => k == j,
+                Spacing::Apart => k > j,
+            };
+            if !rest.starts_with(symbol) || !placed {
                 continue;
             }
             let end = k + symbol.len();
@@ -1066,7 +1158,9 @@ impl Cx<'_> {
             if rest.starts_with(abbr) && self.boundary(i + abbr.len()) {
                 let end = i + abbr.len();
                 let mut out = (*expansion).to_string();
-                if end == self.s.len() {
+                if end == self.s.len()
+                    || (matches!(*abbr, "etc." | "usw.") && self.sentence_ends_at(end))
+                {
                     out.push('.');
                 }
                 return Step::Replace(end, out);
@@ -1209,7 +1303,10 @@ impl Cx<'_> {
             return None;
         }
         let end = host_start + host.len();
-        let out = format!("{} {} {}", self.dotted(local), self.w.at, self.dotted(host));
+        let local = self
+            .dotted(local)
+            .replace('+', &format!(" {} ", self.w.plus));
+        let out = format!("{local} {} {}", self.w.at, self.dotted(host));
         Some(Step::Replace(end, out))
     }
 

@@ -34,6 +34,8 @@ pub(super) struct Words {
     pub percent: &'static str,
     /// A fraction with no name: "1 over 7".
     pub over: &'static str,
+    /// `24/7`.
+    pub always: &'static str,
     /// Joins the major and minor units of money: "49 dollars and 95 cents".
     pub money_and: &'static str,
     /// Between a scale word and the currency: fr/es "millions de dollars".
@@ -76,6 +78,7 @@ static EN: Words = Words {
     slash: "slash",
     percent: "percent",
     over: "over",
+    always: "twenty-four seven",
     money_and: "and",
     scale_of: "",
     scales: [
@@ -165,6 +168,7 @@ static DE: Words = Words {
     slash: "slash",
     percent: "Prozent",
     over: "durch",
+    always: "rund um die Uhr",
     money_and: "und",
     scale_of: "",
     scales: [
@@ -253,6 +257,7 @@ static FR: Words = Words {
     slash: "slash",
     percent: "pour cent",
     over: "sur",
+    always: "24 heures sur 24",
     money_and: "et",
     scale_of: "de ",
     scales: [
@@ -337,6 +342,7 @@ static ES: Words = Words {
     slash: "barra",
     percent: "por ciento",
     over: "sobre",
+    always: "las 24 horas del día",
     money_and: "con",
     scale_of: "de ",
     scales: [
@@ -477,16 +483,26 @@ pub(super) fn currency_words(
     }
 }
 
-/// Units after a number, longest symbol first where one begins another. Each: the symbol,
-/// whether it may stand apart from the number ("5 km") or only attached ("5in"), and
-/// (singular, plural) per language in the order en, de, fr, es.
+/// A unit's (singular, plural) per language in the order en, de, fr, es.
 pub(super) type UnitWords = [(&'static str, &'static str); 4];
 
-/// The unit table.
-pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
+/// Where a unit symbol may stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Spacing {
+    /// "5km" and "5 km".
+    Either,
+    /// Only "5in": "5 in stock" is no length.
+    Attached,
+    /// Only "5 s": "the 1990s" is no duration.
+    Apart,
+}
+
+/// Units after a number, longest symbol first where one begins another: the symbol, where
+/// it may stand, and its words.
+pub(super) static UNITS: &[(&str, Spacing, UnitWords)] = &[
     (
         "km/h",
-        true,
+        Spacing::Either,
         [
             ("kilometer per hour", "kilometers per hour"),
             ("Kilometer pro Stunde", "Kilometer pro Stunde"),
@@ -496,7 +512,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "km",
-        true,
+        Spacing::Either,
         [
             ("kilometer", "kilometers"),
             ("Kilometer", "Kilometer"),
@@ -506,7 +522,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "cm",
-        true,
+        Spacing::Either,
         [
             ("centimeter", "centimeters"),
             ("Zentimeter", "Zentimeter"),
@@ -516,7 +532,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "mm",
-        true,
+        Spacing::Either,
         [
             ("millimeter", "millimeters"),
             ("Millimeter", "Millimeter"),
@@ -526,7 +542,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "mph",
-        true,
+        Spacing::Either,
         [
             ("mile per hour", "miles per hour"),
             ("Meile pro Stunde", "Meilen pro Stunde"),
@@ -536,7 +552,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "mg",
-        true,
+        Spacing::Either,
         [
             ("milligram", "milligrams"),
             ("Milligramm", "Milligramm"),
@@ -546,7 +562,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "ml",
-        true,
+        Spacing::Either,
         [
             ("milliliter", "milliliters"),
             ("Milliliter", "Milliliter"),
@@ -556,7 +572,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "mL",
-        true,
+        Spacing::Either,
         [
             ("milliliter", "milliliters"),
             ("Milliliter", "Milliliter"),
@@ -566,7 +582,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "min",
-        true,
+        Spacing::Either,
         [
             ("minute", "minutes"),
             ("Minute", "Minuten"),
@@ -576,7 +592,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "ms",
-        true,
+        Spacing::Either,
         [
             ("millisecond", "milliseconds"),
             ("Millisekunde", "Millisekunden"),
@@ -586,7 +602,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "m",
-        true,
+        Spacing::Either,
         [
             ("meter", "meters"),
             ("Meter", "Meter"),
@@ -596,7 +612,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "kg",
-        true,
+        Spacing::Either,
         [
             ("kilogram", "kilograms"),
             ("Kilogramm", "Kilogramm"),
@@ -606,7 +622,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "g",
-        true,
+        Spacing::Either,
         [
             ("gram", "grams"),
             ("Gramm", "Gramm"),
@@ -616,7 +632,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "l",
-        true,
+        Spacing::Either,
         [
             ("liter", "liters"),
             ("Liter", "Liter"),
@@ -626,7 +642,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "L",
-        true,
+        Spacing::Either,
         [
             ("liter", "liters"),
             ("Liter", "Liter"),
@@ -636,7 +652,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "°C",
-        true,
+        Spacing::Either,
         [
             ("degree Celsius", "degrees Celsius"),
             ("Grad Celsius", "Grad Celsius"),
@@ -646,7 +662,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "°F",
-        true,
+        Spacing::Either,
         [
             ("degree Fahrenheit", "degrees Fahrenheit"),
             ("Grad Fahrenheit", "Grad Fahrenheit"),
@@ -656,7 +672,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "°",
-        true,
+        Spacing::Either,
         [
             ("degree", "degrees"),
             ("Grad", "Grad"),
@@ -666,7 +682,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "ft",
-        true,
+        Spacing::Either,
         [
             ("foot", "feet"),
             ("Fuß", "Fuß"),
@@ -676,7 +692,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "in",
-        false,
+        Spacing::Attached,
         [
             ("inch", "inches"),
             ("Zoll", "Zoll"),
@@ -686,7 +702,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "lbs",
-        true,
+        Spacing::Either,
         [
             ("pound", "pounds"),
             ("Pfund", "Pfund"),
@@ -696,7 +712,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "lb",
-        true,
+        Spacing::Either,
         [
             ("pound", "pounds"),
             ("Pfund", "Pfund"),
@@ -706,7 +722,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "oz",
-        true,
+        Spacing::Either,
         [
             ("ounce", "ounces"),
             ("Unze", "Unzen"),
@@ -716,7 +732,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "hrs",
-        true,
+        Spacing::Either,
         [
             ("hour", "hours"),
             ("Stunde", "Stunden"),
@@ -726,7 +742,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "hr",
-        true,
+        Spacing::Either,
         [
             ("hour", "hours"),
             ("Stunde", "Stunden"),
@@ -736,7 +752,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "h",
-        true,
+        Spacing::Either,
         [
             ("hour", "hours"),
             ("Stunde", "Stunden"),
@@ -746,7 +762,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "sec",
-        true,
+        Spacing::Either,
         [
             ("second", "seconds"),
             ("Sekunde", "Sekunden"),
@@ -756,7 +772,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "s",
-        true,
+        Spacing::Apart,
         [
             ("second", "seconds"),
             ("Sekunde", "Sekunden"),
@@ -766,7 +782,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "TB",
-        true,
+        Spacing::Either,
         [
             ("terabyte", "terabytes"),
             ("Terabyte", "Terabyte"),
@@ -776,7 +792,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "GB",
-        true,
+        Spacing::Either,
         [
             ("gigabyte", "gigabytes"),
             ("Gigabyte", "Gigabyte"),
@@ -786,7 +802,7 @@ pub(super) static UNITS: &[(&str, bool, UnitWords)] = &[
     ),
     (
         "MB",
-        true,
+        Spacing::Either,
         [
             ("megabyte", "megabytes"),
             ("Megabyte", "Megabyte"),
