@@ -14,10 +14,10 @@ const OTHER_TRIGGERS: &[char] = &[
 ];
 
 /// Top-level domains recognised in a bare domain ("example.com"), so that "end.Next" is no
-/// address.
+/// address. Lowercase only, and none that is also a short English word ("it", "at", "me").
 const TLDS: &[&str] = &[
     "com", "org", "net", "io", "ai", "dev", "app", "co", "uk", "de", "fr", "es", "eu", "info",
-    "biz", "us", "ca", "ch", "at", "it", "nl", "be", "me", "tv", "gov", "edu",
+    "biz", "ch", "nl", "tv", "gov", "edu",
 ];
 
 /// Whether `text` has anything the scanner could rewrite.
@@ -457,7 +457,9 @@ impl Cx<'_> {
         if let Some(c) = self.char_at(k) {
             if let Some(cur) = words::currency_symbol(c) {
                 let end = k + c.len_utf8();
-                return Step::Replace(end, self.money_words(&n, cur, None));
+                let mut words = self.money_words(&n, cur, None);
+                let end = self.per_unit(end, &mut words).unwrap_or(end);
+                return Step::Replace(end, words);
             }
         }
         if k > j || self.lang != Language::En {
@@ -569,6 +571,9 @@ impl Cx<'_> {
             }
         }
         let mut words = self.money_words(&n, cur, scale);
+        if let Some(end) = self.per_unit(end, &mut words) {
+            return Some((end, words));
+        }
         // A range of amounts: "$5-$10", "$5–10".
         if let Some(c) = self.char_at(end) {
             if c == '-' || c == '–' {
@@ -583,6 +588,18 @@ impl Cx<'_> {
             }
         }
         Some((end, words))
+    }
+
+    /// A price per unit after money ending at `end` ("$5/month"): adds "per" to `words`
+    /// and gives the end of the slash.
+    fn per_unit(&self, end: usize, words: &mut String) -> Option<usize> {
+        if self.byte(end) == b'/' && self.char_at(end + 1).is_some_and(char::is_alphabetic) {
+            words.push(' ');
+            words.push_str(self.w.per);
+            words.push(' ');
+            return Some(end + 1);
+        }
+        None
     }
 
     /// A scale word ("million", "Millionen", "mil millones") at `i`: its index and end.
@@ -931,12 +948,24 @@ impl Cx<'_> {
         if hour > 23 || minute > 59 {
             return None;
         }
-        let (pm, end) = match self.am_pm_at(m_end) {
+        let (pm, mut end) = match self.am_pm_at(m_end) {
             Some((pm, end)) if (1..=12).contains(&hour) => (Some(pm), end),
             _ => (None, m_end),
         };
+        // de "15:30 Uhr": the words already say "Uhr".
+        if self.lang == Language::De && self.rest(end).starts_with(" Uhr") && self.boundary(end + 4)
+        {
+            end += 4;
+        }
         let mut words = self.time_words(hour, minute, pm);
         self.keep_period(&mut words, end);
+        // 9:00-17:00.
+        if let Some(second) = self.range_second(end).filter(|_| pm.is_none()) {
+            words.push(' ');
+            words.push_str(self.w.to);
+            words.push(' ');
+            return Some(Step::Replace(second, words));
+        }
         Some(Step::Replace(end, words))
     }
 
@@ -1263,7 +1292,7 @@ impl Cx<'_> {
             }
         }
         let tld = self.s.get(last_label.0..last_label.1)?;
-        (labels >= 2 && TLDS.contains(&tld.to_ascii_lowercase().as_str())).then_some(k)
+        (labels >= 2 && TLDS.contains(&tld)).then_some(k)
     }
 
     fn domain(&self, i: usize) -> Option<Step> {

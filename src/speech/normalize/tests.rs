@@ -64,6 +64,9 @@ const MONEY: &[(Language, &str, &str)] = &[
     (En, "It costs $49.95.", "It costs 49 dollars and 95 cents."),
     (En, "$1", "1 dollar"),
     (En, "$2", "2 dollars"),
+    (En, "$5/month", "5 dollars per month"),
+    (De, "5 €/Monat", "5 Euro pro Monat"),
+    (Es, "$5/mes", "5 dólares por mes"),
     (En, "$0.01", "1 cent"),
     (En, "$0.50 each", "50 cents each"),
     (En, "$3.5 each", "3 dollars and 50 cents each"),
@@ -214,10 +217,14 @@ const TIMES: &[(Language, &str, &str)] = &[
     (En, "At 9 a.m. we open.", "At 9 a m we open."),
     (En, "At 5 p.m. We close.", "At 5 p m. We close."),
     (En, "at 15:30", "at 15 30"),
+    (En, "open 9:00-17:00", "open 9 o'clock to 17 o'clock"),
+    (De, "9:00–17:30 Uhr", "9 Uhr bis 17 Uhr 30"),
     (En, "at 12:00", "at 12 o'clock"),
     (En, "at 3:05", "at 3 oh 5"),
     (De, "um 15:30", "um 15 Uhr 30"),
     (De, "um 15:00", "um 15 Uhr"),
+    (De, "um 15:00 Uhr.", "um 15 Uhr."),
+    (De, "um 8:15 Uhr", "um 8 Uhr 15"),
     (De, "um 3:30 pm", "um 15 Uhr 30"),
     (Fr, "à 15:30", "à 15 heures 30"),
     (Fr, "à 15h30", "à 15 heures 30"),
@@ -380,6 +387,8 @@ const ADDRESSES: &[(Language, &str, &str)] = &[
         "Visita ejemplo punto es barra precios",
     ),
     (En, "It ended.Then it began.", "It ended.Then it began."),
+    (En, "Do that.It works.", "Do that.It works."),
+    (En, "e.g. node.js", "for example node.js"),
 ];
 
 #[test]

@@ -34,6 +34,8 @@ pub(super) struct Words {
     pub percent: &'static str,
     /// A fraction with no name: "1 over 7".
     pub over: &'static str,
+    /// A price per unit: "$5/month".
+    pub per: &'static str,
     /// `24/7`.
     pub always: &'static str,
     /// Joins the major and minor units of money: "49 dollars and 95 cents".
@@ -78,6 +80,7 @@ static EN: Words = Words {
     slash: "slash",
     percent: "percent",
     over: "over",
+    per: "per",
     always: "twenty-four seven",
     money_and: "and",
     scale_of: "",
@@ -168,6 +171,7 @@ static DE: Words = Words {
     slash: "slash",
     percent: "Prozent",
     over: "durch",
+    per: "pro",
     always: "rund um die Uhr",
     money_and: "und",
     scale_of: "",
@@ -257,6 +261,7 @@ static FR: Words = Words {
     slash: "slash",
     percent: "pour cent",
     over: "sur",
+    per: "par",
     always: "24 heures sur 24",
     money_and: "et",
     scale_of: "de ",
@@ -342,6 +347,7 @@ static ES: Words = Words {
     slash: "barra",
     percent: "por ciento",
     over: "sobre",
+    per: "por",
     always: "las 24 horas del día",
     money_and: "con",
     scale_of: "de ",
