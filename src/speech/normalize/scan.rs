@@ -799,7 +799,8 @@ impl Cx<'_> {
             return None;
         }
         k += 1;
-        if self.lang == Language::En && self.rest(k).starts_with("of ") {
+        let of = self.lang == Language::En && self.rest(k).starts_with("of ");
+        if of {
             k += 3;
         }
         let (month, mut end) = self.month_at(k)?;
@@ -822,6 +823,27 @@ impl Cx<'_> {
             } else {
                 Some(Step::Skip(n.end))
             };
+        }
+        if of {
+            // "the 3rd of July" keeps its order: "the third of July".
+            let mut words = format!(
+                "{} of {}",
+                self.w
+                    .ordinals
+                    .get(day as usize - 1)
+                    .copied()
+                    .unwrap_or_default(),
+                self.w
+                    .months
+                    .get(month as usize - 1)
+                    .copied()
+                    .unwrap_or_default()
+            );
+            if let Some(year) = year {
+                words.push_str(", ");
+                words.push_str(year);
+            }
+            return Some(Step::Replace(end, words));
         }
         let dative = self.dative_before(n.start);
         Some(Step::Replace(

@@ -254,7 +254,8 @@ const DATES: &[(Language, &str, &str)] = &[
     (En, "July 3rd", "July third"),
     (En, "on May 21st, 2025.", "on May twenty-first, 2025."),
     (En, "3 July 2024", "July third, 2024"),
-    (En, "the 3rd of July", "the July third"),
+    (En, "the 3rd of July", "the third of July"),
+    (En, "the 4th of July, 2025", "the fourth of July, 2025"),
     (De, "am 3. Mai", "am dritten Mai"),
     (De, "Der 3. Mai ist frei.", "Der dritter Mai ist frei."),
     (De, "vom 1. Januar", "vom ersten Januar"),
@@ -544,7 +545,12 @@ fn plain_text() -> impl Strategy<Value = String> {
         "hello", "world", "Haus", "très", "mañana", "the", "und", "señor", "café", "ÄÖÜ", "naïve",
         "x", "m", "in", "am", "pm", "July", "Mai", "er", "e", "km",
     ]);
-    let sep = prop::sample::select(vec![" ", ", ", "! ", "? ", " - ", "\n", ": "]);
+    // Random words of three letters or more, minus the abbreviations.
+    let random = "[a-zA-ZäöüßéèêàçñÁÉ]{3,10}".prop_filter("no abbreviation", |w| {
+        !["etc", "usw", "env", "aprox", "approx", "Approx"].contains(&w.as_str())
+    });
+    let word = prop_oneof![word.prop_map(str::to_string), random];
+    let sep = prop::sample::select(vec![" ", ", ", ". ", "! ", "? ", " - ", "\n", ": ", "; "]);
     prop::collection::vec((word, sep), 0..30).prop_map(|parts| {
         parts
             .into_iter()
