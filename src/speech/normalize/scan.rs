@@ -478,6 +478,14 @@ impl Cx<'_> {
         if let Some(second) = self.range_second(j) {
             return Step::Replace(second, format!("{} {} ", self.num_text(&n), self.w.to));
         }
+        // A rating: 3.5/5.
+        if self.byte(j) == b'/' && n.frac.is_some() && self.is_digit(j + 1) {
+            let e = self.digits_end(j + 1);
+            if self.boundary(e) && self.byte(e) != b'/' {
+                let den = self.s.get(j + 1..e).unwrap_or_default();
+                return Step::Replace(e, format!("{} {} {den}", self.num_text(&n), self.w.over));
+            }
+        }
         // Fractions: 1/2, 3/4, 1/7.
         if self.byte(j) == b'/' && !n.thousands && n.frac.is_none() && self.is_digit(j + 1) {
             let e = self.digits_end(j + 1);
@@ -514,6 +522,20 @@ impl Cx<'_> {
                 if k == j && self.boundary(x_end) {
                     return Step::Replace(x_end, format!("{} {}", self.num_text(&n), self.w.times));
                 }
+            }
+        }
+        // A scale letter: 2.5M, 3B.
+        let scale = match (self.byte(j), self.byte(j + 1)) {
+            (b'M', _) => Some((1, 1)),
+            (b'B', _) => Some((2, 1)),
+            (b'b', b'n') => Some((2, 2)),
+            _ => None,
+        };
+        if let Some((scale, len)) = scale {
+            if self.boundary(j + len) {
+                let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
+                let word = if self.is_one(&n) { one } else { many };
+                return Step::Replace(j + len, format!("{} {word}", self.num_text(&n)));
             }
         }
         if n.thousands || n.frac.is_some() {
@@ -740,9 +762,30 @@ impl Cx<'_> {
                         break;
                     }
                 }
+                // The short forms before a noun: "1.er piso" → "primer piso".
+                if rest.starts_with(".er") && self.boundary(j + 3) {
+                    match value {
+                        1 => return Some(Step::Replace(j + 3, "primer".to_string())),
+                        3 => return Some(Step::Replace(j + 3, "tercer".to_string())),
+                        _ => {}
+                    }
+                }
                 found
             }
-            Language::De => (0, false),
+            Language::De => {
+                // "vom 1. bis 3. Mai": the first day is an ordinal too.
+                if (1..=31).contains(&value) && self.dative_before(n.start) {
+                    let tail = rest.strip_prefix(". ").unwrap_or_default();
+                    let joined = ["bis ", "und ", "oder "]
+                        .iter()
+                        .any(|w| tail.starts_with(w));
+                    if joined {
+                        let stem = self.w.ordinals.get(value as usize - 1).copied()?;
+                        return Some(Step::Replace(j + 1, format!("{stem}n")));
+                    }
+                }
+                (0, false)
+            }
         };
         let after = j + suffix_len;
         if (1..=31).contains(&value) {
@@ -864,7 +907,7 @@ impl Cx<'_> {
             .unwrap_or_default();
         matches!(
             word.to_lowercase().as_str(),
-            "am" | "vom" | "zum" | "dem" | "beim" | "seit" | "ab"
+            "am" | "vom" | "zum" | "dem" | "beim" | "seit" | "ab" | "bis"
         )
     }
 
@@ -981,14 +1024,7 @@ impl Cx<'_> {
         }
         let mut words = self.time_words(hour, minute, pm);
         self.keep_period(&mut words, end);
-        // 9:00-17:00.
-        if let Some(second) = self.range_second(end).filter(|_| pm.is_none()) {
-            words.push(' ');
-            words.push_str(self.w.to);
-            words.push(' ');
-            return Some(Step::Replace(second, words));
-        }
-        Some(Step::Replace(end, words))
+        Some(self.time_range(words, end))
     }
 
     /// `3pm`, `3 p.m.`.
@@ -997,7 +1033,19 @@ impl Cx<'_> {
         let (pm, end) = self.am_pm_at(n.end)?;
         let mut words = self.time_words(hour, 0, Some(pm));
         self.keep_period(&mut words, end);
-        Some(Step::Replace(end, words))
+        Some(self.time_range(words, end))
+    }
+
+    /// A time ending at `end`, and the start of a range's second time if one follows
+    /// ("9am–5pm", "9:00-17:00").
+    fn time_range(&self, mut words: String, end: usize) -> Step {
+        if let Some(second) = self.range_second(end) {
+            words.push(' ');
+            words.push_str(self.w.to);
+            words.push(' ');
+            return Step::Replace(second, words);
+        }
+        Step::Replace(end, words)
     }
 
     /// am/pm after a time at `i` (one optional space): whether pm, and the end.

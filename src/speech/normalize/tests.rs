@@ -141,6 +141,12 @@ const NUMBERS: &[(Language, &str, &str)] = &[
     (Es, "Hace -5.", "Hace menos 5."),
     (En, "version 1.2.3 is out", "version 1.2.3 is out"),
     (En, "1, 2 and 3", "1, 2 and 3"),
+    (En, "2.5M users", "2 point 5 million users"),
+    (En, "3B people", "3 billion people"),
+    (De, "2,5 Mio. Nutzer", "2 Komma 5 Mio. Nutzer"),
+    (En, "Rated 3.5/5 stars.", "Rated 3 point 5 over 5 stars."),
+    (En, "Call 911 now.", "Call 911 now."),
+    (En, "From 2023-2024 we grew.", "From 2023 to 2024 we grew."),
     (En, "50%", "50 percent"),
     (En, "12.5 %", "12 point 5 percent"),
     (De, "50 %", "50 Prozent"),
@@ -179,6 +185,8 @@ const ORDINALS: &[(Language, &str, &str)] = &[
     (Es, "la 1ª", "la primera"),
     (Es, "el 3.º", "el tercero"),
     (Es, "la 21ª", "la vigésima primera"),
+    (Es, "el 1.er piso", "el primer piso"),
+    (Es, "el 3.er piso", "el tercer piso"),
 ];
 
 #[test]
@@ -188,6 +196,7 @@ fn ordinals() {
 
 const FRACTIONS: &[(Language, &str, &str)] = &[
     (En, "1/2 cup", "one half cup"),
+    (En, "That's 1/2 of 10.", "That's one half of 10."),
     (En, "3/4", "three quarters"),
     (En, "1/3", "one third"),
     (En, "2/3", "two thirds"),
@@ -217,6 +226,7 @@ const TIMES: &[(Language, &str, &str)] = &[
     (En, "At 9 a.m. we open.", "At 9 a m we open."),
     (En, "At 5 p.m. We close.", "At 5 p m. We close."),
     (En, "at 15:30", "at 15 30"),
+    (En, "open 9am–5pm.", "open 9 a m to 5 p m."),
     (En, "open 9:00-17:00", "open 9 o'clock to 17 o'clock"),
     (De, "9:00–17:30 Uhr", "9 Uhr bis 17 Uhr 30"),
     (En, "at 12:00", "at 12 o'clock"),
@@ -259,6 +269,19 @@ const DATES: &[(Language, &str, &str)] = &[
     (De, "am 3. Mai", "am dritten Mai"),
     (De, "Der 3. Mai ist frei.", "Der dritter Mai ist frei."),
     (De, "vom 1. Januar", "vom ersten Januar"),
+    (De, "vom 1. bis 3. Mai", "vom ersten bis dritten Mai"),
+    (
+        De,
+        "am 24.12.2024 um 18:45 Uhr.",
+        "am vierundzwanzigsten Dezember 2024 um 18 Uhr 45.",
+    ),
+    (De, "Die 2. Auflage", "Die 2. Auflage"),
+    (
+        En,
+        "On 12/25/2024 we close.",
+        "On December twenty-fifth, 2024 we close.",
+    ),
+    (En, "We met on 13/25/2024.", "We met on 13/25/2024."),
     (
         De,
         "bis zum 31. Dezember 2024",
