@@ -1,5 +1,6 @@
 //! Turning the model's text into speech (pure, no async): a streaming cleanup filter
-//! (markdown, code, reasoning, emoji) feeding a sentence chunker.
+//! (markdown, code, reasoning, emoji) feeding a sentence chunker; [`normalize`](mod@normalize)
+//! rewrites a chunk's numbers, money, dates and symbols into words for the TTS engine.
 
 mod boundary;
 pub mod chunker;

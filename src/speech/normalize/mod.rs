@@ -14,24 +14,33 @@
 //! - Money, symbol before or after, or ISO code after: `$ € £ ¥ ₹`, `USD EUR GBP JPY CHF
 //!   INR`; `$49.95` → "49 dollars and 95 cents", `5,50 €` → "5 Euro und 50 Cent";
 //!   singular for 1; `$3.5M`, `$2B`, `€1.2k` → "3 point 5 million dollars"; `-$5` →
-//!   "minus 5 dollars".
+//!   "minus 5 dollars"; `$3 million`, `5 Millionen €`; `$5-$10` → "5 dollars to 10 dollars";
+//!   `$5/month` → "5 dollars per month" ("pro", "par", "por").
 //! - Percentages `50%`, `12.5 %` → "50 percent", "50 Prozent", "50 pour cent", "50 por
 //!   ciento".
 //! - Ranges `5–10`, `5-10 km` → "5 to 10 kilometers", "5 bis 10 Kilometer", "5 à 10
-//!   kilomètres", "5 a 10 kilómetros".
+//!   kilomètres", "5 a 10 kilómetros". Scores read the same ("3-2" → "3 to 2").
+//! - Scale letters after a number: `2.5M`, `3B`, `3bn` → "2 point 5 million", "3 billion".
 //! - Ordinals: en `1st`…`31st` → "first"…"thirty-first"; fr `1er`, `1re`, `2e`, `2ème`
-//!   → "premier", "première", "deuxième"; es `1º`, `1.º`, `1ª` → "primero", "primera".
+//!   → "premier", "première", "deuxième"; es `1º`, `1.º`, `1ª` → "primero", "primera",
+//!   `1.er`, `3.er` → "primer", "tercer". German `3.` is read only in dates (below).
 //!   Above 31 the digits and suffix stay (`32nd`).
 //! - Fractions `1/2 1/3 2/3 1/4 3/4` (and `½ ¼ ¾`) by name ("one half", "three quarters"),
-//!   any other `a/b` → "a over b" / "a durch b" / "a sur b" / "a sobre b".
+//!   any other `a/b` → "a over b" / "a durch b" / "a sur b" / "a sobre b", ratings too
+//!   (`3.5/5` → "3 point 5 over 5"); `24/7` → "twenty-four seven", "rund um die Uhr", "24
+//!   heures sur 24", "las 24 horas del día".
 //! - Times `15:30`, `3:30 pm`, `3pm`, fr `15h30`: en "15 30", "3 30 p m", "3 p m", `3:05`
 //!   → "3 oh 5", `12:00` → "12 o'clock"; de "15 Uhr 30"; fr "15 heures 30"; es "15 y 30",
-//!   `15:00` → "15 en punto". de/fr/es turn am/pm into the 24-hour clock.
+//!   `15:00` → "15 en punto". de/fr/es turn am/pm into the 24-hour clock; de drops a
+//!   following "Uhr" (`8:15 Uhr` → "8 Uhr 15"). Ranges: `9am–5pm` → "9 a m to 5 p m". A
+//!   final "p.m." or "etc." that also ended the sentence leaves its period.
 //! - Dates: ISO `2024-07-03`, numeric `07/03/2024` (en month/day, de/fr/es day/month),
-//!   `03.07.2024` (day.month everywhere), `July 3, 2024`, `3rd of July`, `3 July 2024`,
-//!   de `3. Juli 2024`, fr `1er juillet`: en "July third, 2024"; de "dritter Juli 2024",
-//!   after am/vom/zum/dem "am dritten Juli"; fr "3 juillet 2024", "premier juillet"; es "3
-//!   de julio de 2024". Years stay digits.
+//!   `03.07.2024` (day.month everywhere), `July 3, 2024`, `3 July 2024`, de `3. Juli
+//!   2024`, fr `1er juillet`: en "July third, 2024" (`the 3rd of July` keeps its order:
+//!   "the third of July"); de "dritter Juli 2024", after am/vom/zum/bis/dem/beim/seit/ab
+//!   "am dritten Juli", and "vom 1. bis 3. Mai" → "vom ersten bis dritten Mai"; fr "3
+//!   juillet 2024", "premier juillet"; es "3 de julio de 2024". Years stay digits (every
+//!   engine reads "2024" as a year); invalid dates (`13/25/2024`) stay as written.
 //! - Durations and units after a number: `2h 30m`, `45 min`, km, m, cm, mm, kg, g, mg, l,
 //!   L, ml, °C, °F, °, mph, km/h, ft, in (attached only: `5in`), lb, lbs, oz, h, hr, hrs,
 //!   min, s, sec, ms, MB, GB, TB; singular for 1.
@@ -44,7 +53,10 @@
 //!   scheme, `www.`, query and any path of more than one segment are dropped; one short
 //!   path segment is kept: "example dot com slash pricing".
 //! - Symbols: `&` "and", `+` "plus", `=` "equals", `#1` "number 1", `×` and `x` between
-//!   numbers "times", `~5` "about 5", `±` "plus or minus", a lone `%` "percent".
+//!   numbers "times" (`3x faster` → "3 times faster"; hex `0x1F` stays), `~5` "about 5",
+//!   `±` "plus or minus", a lone `%` "percent"; de "und", "gleich", "Nummer", "mal",
+//!   "etwa"; fr "et", "égal", "numéro", "fois", "environ"; es "y", "igual a", "número",
+//!   "por", "unos".
 //! - Abbreviations: en `e.g.`, `i.e.`, `approx.`, `etc.`, `vs.`; de `z.B.`, `d.h.`,
 //!   `usw.`, `ca.`; fr `p. ex.`, `env.`; es `p. ej.`, `aprox.`.
 
