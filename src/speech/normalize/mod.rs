@@ -21,10 +21,11 @@
 //! - Ranges `5–10`, `5-10 km` → "5 to 10 kilometers", "5 bis 10 Kilometer", "5 à 10
 //!   kilomètres", "5 a 10 kilómetros". Scores read the same ("3-2" → "3 to 2").
 //! - Scale letters after a number: `2.5M`, `3B`, `3bn` → "2 point 5 million", "3 billion".
-//! - Ordinals: en `1st`…`31st` → "first"…"thirty-first"; fr `1er`, `1re`, `2e`, `2ème`
+//! - Ordinals: en `1st`…`99th` → "first"…"ninety-ninth"; fr `1er`, `1re`, `2e`, `2ème`
 //!   → "premier", "première", "deuxième"; es `1º`, `1.º`, `1ª` → "primero", "primera",
 //!   `1.er`, `3.er` → "primer", "tercer". German `3.` is read only in dates (below).
-//!   Above 31 the digits and suffix stay (`32nd`).
+//!   Word tables cover 1–31 (and en up to 99); above, digits and suffix stay (`101st`,
+//!   fr `32e`).
 //! - Fractions `1/2 1/3 2/3 1/4 3/4` (and `½ ¼ ¾`) by name ("one half", "three quarters"),
 //!   any other `a/b` → "a over b" / "a durch b" / "a sur b" / "a sobre b", ratings too
 //!   (`3.5/5` → "3 point 5 over 5"); `24/7` → "twenty-four seven", "rund um die Uhr", "24

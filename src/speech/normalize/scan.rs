@@ -796,6 +796,9 @@ impl Cx<'_> {
         if suffix_len == 0 {
             return None;
         }
+        if self.lang == Language::En && (32..=99).contains(&value) {
+            return Some(Step::Replace(after, english_ordinal(value)));
+        }
         if value == 0 || value > 31 {
             return Some(Step::Skip(after));
         }
@@ -1445,6 +1448,35 @@ impl Cx<'_> {
             }
         }
         Some(Step::Replace(end, self.date_words(day, month, year, false)))
+    }
+}
+
+/// An English ordinal from 32 to 99 in words: "thirty-second", "fortieth".
+fn english_ordinal(value: u32) -> String {
+    const TENS: [(&str, &str); 8] = [
+        ("twenty", "twentieth"),
+        ("thirty", "thirtieth"),
+        ("forty", "fortieth"),
+        ("fifty", "fiftieth"),
+        ("sixty", "sixtieth"),
+        ("seventy", "seventieth"),
+        ("eighty", "eightieth"),
+        ("ninety", "ninetieth"),
+    ];
+    let (tens, tenth) = TENS
+        .get((value / 10).saturating_sub(2) as usize)
+        .copied()
+        .unwrap_or_default();
+    match value % 10 {
+        0 => tenth.to_string(),
+        unit => {
+            let unit = words::words(Language::En)
+                .ordinals
+                .get(unit as usize - 1)
+                .copied()
+                .unwrap_or_default();
+            format!("{tens}-{unit}")
+        }
     }
 }
 
