@@ -587,7 +587,40 @@ fn plain_text() -> impl Strategy<Value = String> {
     })
 }
 
+/// Every input of the table, for gluing together.
+fn table_inputs() -> Vec<&'static str> {
+    [
+        MONEY,
+        NUMBERS,
+        ORDINALS,
+        FRACTIONS,
+        TIMES,
+        DATES,
+        UNITS_AND_DURATIONS,
+        PHONES,
+        ADDRESSES,
+        SYMBOLS,
+        ABBREVIATIONS,
+    ]
+    .iter()
+    .flat_map(|table| table.iter().map(|(_, input, _)| *input))
+    .collect()
+}
+
 proptest! {
+    #[test]
+    fn never_panics_on_glued_formats(
+        pieces in prop::collection::vec(
+            (prop::sample::select(table_inputs()), prop::sample::select(vec!["", " ", "-", "/", ".", ","])),
+            0..8,
+        )
+    ) {
+        let text: String = pieces.iter().map(|(p, sep)| format!("{p}{sep}")).collect();
+        for language in [En, De, Fr, Es] {
+            let _ = normalize(&text, language);
+        }
+    }
+
     #[test]
     fn never_panics(text in any::<String>()) {
         for language in [En, De, Fr, Es] {
