@@ -20,7 +20,8 @@
 //!   ciento".
 //! - Ranges `5–10`, `5-10 km` → "5 to 10 kilometers", "5 bis 10 Kilometer", "5 à 10
 //!   kilomètres", "5 a 10 kilómetros". Scores read the same ("3-2" → "3 to 2").
-//! - Scale letters after a number: `2.5M`, `3B`, `3bn` → "2 point 5 million", "3 billion".
+//! - Scale letters after a number: `2.5M`, `3B`, `3bn` → "2 point 5 million", "3 billion";
+//!   de `Tsd.`, `Mio.`, `Mrd.` → "tausend", "Millionen", "Milliarden".
 //! - Ordinals: en `1st`…`99th` → "first"…"ninety-ninth"; fr `1er`, `1re`, `2e`, `2ème`
 //!   → "premier", "première", "deuxième"; es `1º`, `1.º`, `1ª` → "primero", "primera",
 //!   `1.er`, `3.er` → "primer", "tercer". German `3.` is read only in dates (below).

@@ -524,6 +524,20 @@ impl Cx<'_> {
                 }
             }
         }
+        // de "2,5 Mio. Nutzer".
+        if self.byte(j) == b' ' {
+            if let Some((scale, end)) = self.scale_abbreviation_at(j + 1) {
+                let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
+                let word = if self.is_one(&n) { one } else { many };
+                let mut words = format!("{} {word}", self.num_text(&n));
+                // Every German noun is capitalised: only the text's end says the sentence
+                // ended here.
+                if end == self.s.len() {
+                    words.push('.');
+                }
+                return Step::Replace(end, words);
+            }
+        }
         // A scale letter: 2.5M, 3B.
         let scale = match (self.byte(j), self.byte(j + 1)) {
             (b'M', _) => Some((1, 1)),
@@ -626,6 +640,9 @@ impl Cx<'_> {
 
     /// A scale word ("million", "Millionen", "mil millones") at `i`: its index and end.
     fn scale_word_at(&self, i: usize) -> Option<(usize, usize)> {
+        if let Some(found) = self.scale_abbreviation_at(i) {
+            return Some(found);
+        }
         let rest = self.rest(i);
         for (index, (one, many)) in self.w.scales.iter().enumerate().rev() {
             for word in [many, one] {
@@ -635,6 +652,18 @@ impl Cx<'_> {
             }
         }
         None
+    }
+
+    /// A German scale abbreviation at `i` ("Tsd.", "Mio.", "Mrd."): its index and end.
+    fn scale_abbreviation_at(&self, i: usize) -> Option<(usize, usize)> {
+        if self.lang != Language::De {
+            return None;
+        }
+        let rest = self.rest(i);
+        ["Tsd.", "Mio.", "Mrd."]
+            .iter()
+            .position(|a| rest.starts_with(a))
+            .map(|index| (index, i + 4))
     }
 
     /// Puts back a sentence's final period that a consumed "p.m." or "etc." ended with.
@@ -1129,7 +1158,8 @@ impl Cx<'_> {
                 // A lone degree sign may be followed by anything.
                 true
             } else {
-                self.boundary(end)
+                // Not fr "5 l'ont".
+                self.boundary(end) && !matches!(self.char_at(end), Some('\'' | '’'))
             };
             if !ends_ok {
                 continue;
