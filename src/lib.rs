@@ -12,8 +12,10 @@
 //!   and the HTTP call of one tool). `reqwest` is used by `llm`, `layercode`, `tools` and the terminal
 //!   client in [`cli`] only.
 //! - Browser side: [`web`] (the voice page, access token, rate limit).
-//! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences), [`session::history`],
-//!   [`llm::decode`], [`llm::wire`], [`template`] (prompt templates and the clock they read).
+//! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences, and
+//!   [`speech::normalize`](mod@speech::normalize) for numbers and symbols),
+//!   [`session::history`], [`llm::decode`], [`llm::wire`], [`template`] (prompt templates
+//!   and the clock they read).
 //! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging;
 //!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
 //!   subcommands.

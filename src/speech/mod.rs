@@ -1,15 +1,21 @@
 //! Turning the model's text into speech (pure, no async): a streaming cleanup filter
-//! (markdown, code, reasoning, emoji) feeding a sentence chunker.
+//! (markdown, code, reasoning, emoji) feeding a sentence chunker; [`normalize`](mod@normalize)
+//! rewrites a chunk's numbers, money, dates and symbols into words for the TTS engine.
 
 mod boundary;
 pub mod chunker;
 pub mod filter;
 mod markdown;
+pub mod normalize;
 pub mod pronounce;
+pub mod voice;
 pub mod rules;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
 pub use filter::SpeechFilter;
+pub use normalize::{detect, normalize, Language};
+pub use pronounce::Pronunciations;
+pub use voice::{LanguageChoice, Voice, VoiceReply};
 
 /// How replies become speech. Defaults, and why:
 /// - `max_chars` 250: a long sentence is about 15 s of speech; cutting there keeps audio

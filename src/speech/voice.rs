@@ -1,0 +1,138 @@
+//! The last step before text-to-speech: the pronunciation dictionary, then normalization
+//! (numbers, money, dates, symbols in spoken form) in the reply's language. Applied to
+//! `response.tts` only; `response.data` and history keep the model's own text.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::normalize::{detect, normalize, Language};
+use super::pronounce::Pronunciations;
+
+/// How much of a reply is looked at to guess its language (`SPEECH_LANGUAGE=auto`).
+const DETECT_FROM_CHARS: usize = 300;
+
+/// Which language normalization speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanguageChoice {
+    /// Always this one.
+    Fixed(Language),
+    /// Guessed per reply from its first sentences; English until a guess is sure.
+    Auto,
+}
+
+/// What is done to each sentence before it is spoken.
+#[derive(Debug, Clone)]
+pub struct Voice {
+    normalize: bool,
+    language: LanguageChoice,
+    pronunciations: Pronunciations,
+}
+
+impl Voice {
+    /// Normalization on or off, in `language`, after `pronunciations`.
+    pub fn new(normalize: bool, language: LanguageChoice, pronunciations: Pronunciations) -> Self {
+        Self {
+            normalize,
+            language,
+            pronunciations,
+        }
+    }
+
+    /// Sentences are spoken as they are (tests, and `SPEECH_NORMALIZE=false` with no
+    /// dictionary).
+    pub fn plain() -> Self {
+        Self::new(false, LanguageChoice::Fixed(Language::En), Pronunciations::default())
+    }
+
+    /// Whether normalization is on.
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
+    /// The language setting.
+    pub fn language(&self) -> LanguageChoice {
+        self.language
+    }
+
+    /// Words in the pronunciation dictionary.
+    pub fn pronunciations(&self) -> usize {
+        self.pronunciations.len()
+    }
+}
+
+/// A voice speaking one reply: remembers the reply's language once guessed.
+#[derive(Debug, Clone)]
+pub struct VoiceReply {
+    voice: Arc<Voice>,
+    detected: Option<Language>,
+    seen: String,
+}
+
+impl VoiceReply {
+    /// A new reply in `voice`.
+    pub fn new(voice: Arc<Voice>) -> Self {
+        Self {
+            voice,
+            detected: None,
+            seen: String::new(),
+        }
+    }
+
+    /// What the text-to-speech engine gets for `sentence`; borrowed when nothing changed.
+    pub fn say<'s>(&mut self, sentence: &'s str) -> Cow<'s, str> {
+        let pronounced = self.voice.pronunciations.apply(sentence);
+        if !self.voice.normalize {
+            return pronounced;
+        }
+        let language = self.language_of(sentence);
+        match pronounced {
+            Cow::Borrowed(text) => normalize(text, language),
+            Cow::Owned(text) => Cow::Owned(normalize(&text, language).into_owned()),
+        }
+    }
+
+    fn language_of(&mut self, sentence: &str) -> Language {
+        match self.voice.language {
+            LanguageChoice::Fixed(language) => language,
+            LanguageChoice::Auto => {
+                if let Some(language) = self.detected {
+                    return language;
+                }
+                if self.seen.len() < DETECT_FROM_CHARS {
+                    self.seen.push(' ');
+                    self.seen.push_str(sentence);
+                }
+                self.detected = detect(&self.seen);
+                self.detected.unwrap_or(Language::En)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_voices_change_nothing_and_borrow() {
+        let mut reply = VoiceReply::new(Arc::new(Voice::plain()));
+        assert!(matches!(reply.say("It costs $5."), Cow::Borrowed("It costs $5.")));
+    }
+
+    #[test]
+    fn the_dictionary_comes_before_normalization() {
+        let words = Pronunciations::from_pairs(&[("nginx", "engine x")]).expect("valid");
+        let voice = Voice::new(true, LanguageChoice::Fixed(Language::En), words);
+        let mut reply = VoiceReply::new(Arc::new(voice));
+        let said = reply.say("Nginx costs $5.");
+        assert!(said.starts_with("engine x costs 5 dollars"), "{said}");
+    }
+
+    #[test]
+    fn auto_detects_the_reply_language_from_its_first_sentences() {
+        let voice = Voice::new(true, LanguageChoice::Auto, Pronunciations::default());
+        let mut reply = VoiceReply::new(Arc::new(voice));
+        let said = reply.say("Das Paket kommt am Dienstag bei Ihnen an und kostet nur 5 €.");
+        assert!(said.contains("Euro"), "{said}");
+    }
+}
