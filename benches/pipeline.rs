@@ -11,7 +11,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use voicebridge::llm::decode::decode_event;
 use voicebridge::llm::ReplyStream;
-use voicebridge::speech::{SpeechSettings, SpeechStream};
+use voicebridge::speech::{
+    Language, LanguageChoice, Pronunciations, SpeechSettings, SpeechStream, Voice, VoiceReply,
+};
 use voicebridge::sse;
 use voicebridge::turn::TurnEvent;
 
@@ -44,6 +46,35 @@ fn micro_benchmarks() {
                     black_box(chunker.push(delta));
                 }
                 black_box(chunker.finish());
+            }
+        },
+    );
+
+    // The same, then each sentence through the voice (dictionary and normalization), as
+    // the turn does before response.tts; a reply with money, a date and a phone number.
+    let voice = std::sync::Arc::new(Voice::new(
+        true,
+        LanguageChoice::Fixed(Language::En),
+        Pronunciations::from_pairs(&[("nginx", "engine x")]).expect("valid"),
+    ));
+    let rich = "Sure. Your plan is $49.95 a month, renewing on 2024-07-03. \
+                Call +1 (555) 010-0199 at 3:30 pm, e.g. tomorrow. See you!";
+    let rich_deltas: Vec<String> = rich.split_inclusive(' ').map(str::to_string).collect();
+    time_per_op(
+        "speech: clean + chunk + normalize one ~5-char delta",
+        rounds * rich_deltas.len(),
+        || {
+            for _ in 0..rounds {
+                let mut chunker = SpeechStream::new(SpeechSettings::default());
+                let mut reply = VoiceReply::new(voice.clone());
+                for delta in &rich_deltas {
+                    for sentence in chunker.push(delta) {
+                        black_box(reply.say(&sentence).len());
+                    }
+                }
+                for sentence in chunker.finish() {
+                    black_box(reply.say(&sentence).len());
+                }
             }
         },
     );

@@ -8,8 +8,8 @@ pub mod filter;
 mod markdown;
 pub mod normalize;
 pub mod pronounce;
-pub mod voice;
 pub mod rules;
+pub mod voice;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
 pub use filter::SpeechFilter;

@@ -133,7 +133,7 @@ impl Pronunciations {
             } else {
                 at + c.len_utf8()
             };
-            if starts {
+            if starts && !in_address(text, at) {
                 word.clear();
                 word.extend(text[at..word_end].chars().flat_map(char::to_lowercase));
                 let found = self.index.get(&word).and_then(|entries| {
@@ -246,9 +246,32 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// True when `at` lies inside a URL or an e-mail address (the run of non-space text around
+/// it has `://`, `@` or starts with `www.`): a word there is part of an address, which
+/// normalization reads as a whole, so the dictionary leaves it alone.
+fn in_address(text: &str, at: usize) -> bool {
+    let start = text[..at].rfind(char::is_whitespace).map_or(0, |i| {
+        i + text[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    let end = text[at..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |i| at + i);
+    let token = &text[start..end];
+    token.contains("://") || token.contains('@') || token.starts_with("www.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_inside_addresses_are_left_alone() {
+        let words = Pronunciations::from_pairs(&[("nginx", "engine x")]).expect("valid");
+        assert_eq!(
+            words.apply("See https://example.com/nginx or nginx@example.com for Nginx."),
+            "See https://example.com/nginx or nginx@example.com for engine x."
+        );
+    }
 
     fn dictionary(pairs: &[(&str, &str)]) -> Pronunciations {
         Pronunciations::from_pairs(pairs).expect("valid pairs")

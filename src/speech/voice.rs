@@ -41,7 +41,11 @@ impl Voice {
     /// Sentences are spoken as they are (tests, and `SPEECH_NORMALIZE=false` with no
     /// dictionary).
     pub fn plain() -> Self {
-        Self::new(false, LanguageChoice::Fixed(Language::En), Pronunciations::default())
+        Self::new(
+            false,
+            LanguageChoice::Fixed(Language::En),
+            Pronunciations::default(),
+        )
     }
 
     /// Whether normalization is on.
@@ -116,7 +120,10 @@ mod tests {
     #[test]
     fn plain_voices_change_nothing_and_borrow() {
         let mut reply = VoiceReply::new(Arc::new(Voice::plain()));
-        assert!(matches!(reply.say("It costs $5."), Cow::Borrowed("It costs $5.")));
+        assert!(matches!(
+            reply.say("It costs $5."),
+            Cow::Borrowed("It costs $5.")
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::{StartupError, RETRY_BACKOFF};
 use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::prompts::load_system_prompt;
+use crate::speech::{Language, LanguageChoice, Pronunciations, Voice};
 use crate::state::{AgentEntry, Agents};
 use crate::template::Template;
 use crate::turn::{Agent, AgentSettings, Ledger, ThinkingFiller, ToolSet};
@@ -26,6 +27,26 @@ fn template_name(config: &AgentConfig, field: &str, variable: &str) -> String {
 pub fn agent_settings(
     settings: &Settings,
     config: &AgentConfig,
+) -> Result<AgentSettings, StartupError> {
+    agent_settings_with(settings, config, Arc::new(voice(settings)?))
+}
+
+/// The voice every agent speaks with: the pronunciation dictionary (a bad file stops
+/// start-up naming its line), normalization and its language.
+pub fn voice(settings: &Settings) -> Result<Voice, StartupError> {
+    let words = Pronunciations::load(&settings.voice.pronunciations_file)
+        .map_err(|e| StartupError::Pronunciations(e.to_string()))?;
+    let language = match Language::from_code(&settings.voice.language) {
+        Some(language) => LanguageChoice::Fixed(language),
+        None => LanguageChoice::Auto,
+    };
+    Ok(Voice::new(settings.voice.normalize, language, words))
+}
+
+fn agent_settings_with(
+    settings: &Settings,
+    config: &AgentConfig,
+    voice: Arc<Voice>,
 ) -> Result<AgentSettings, StartupError> {
     let prompt = load_system_prompt(&config.prompt_file)?;
     let compile = |field: &str, variable: &str, text: &str| {
@@ -56,12 +77,14 @@ pub fn agent_settings(
         filler,
         speech_idle_flush: settings.speech_idle_flush,
         speech: settings.speech,
+        voice,
     })
 }
 
 /// Every configured agent over `ledger`'s store and coordinator.
 pub(super) fn build_agents(settings: &Settings, ledger: &Ledger) -> Result<Agents, StartupError> {
     let mut entries = Vec::new();
+    let voice = Arc::new(voice(settings)?);
     for config in &settings.agents.agents {
         let model = LlmClient::new(&config.llm)?;
         let tools = ToolSet::new(settings.tools.clone(), config.tools.clone()).map_err(|e| {
@@ -71,7 +94,7 @@ pub(super) fn build_agents(settings: &Settings, ledger: &Ledger) -> Result<Agent
             ledger.clone(),
             Arc::new(model),
             Arc::new(tools),
-            agent_settings(settings, config)?,
+            agent_settings_with(settings, config, voice.clone())?,
         );
         let entry = AgentEntry {
             agent: Arc::new(agent),

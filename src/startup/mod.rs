@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 mod agents;
 mod calls;
 mod shutdown;
-pub use agents::agent_settings;
+pub use agents::{agent_settings, voice};
 use shutdown::stop_on_signal;
 
 use crate::cluster::{RedisCoordinator, RedisStore};
@@ -49,6 +49,9 @@ pub enum StartupError {
     /// The tools' HTTP client could not be built.
     #[error("{0}")]
     Tools(String),
+    /// The pronunciation dictionary could not be read.
+    #[error("PRONUNCIATIONS_FILE: {0}")]
+    Pronunciations(String),
     /// A prompt or phrase is not a valid template.
     #[error("template error in {0}")]
     Template(crate::template::TemplateError),

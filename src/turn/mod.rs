@@ -124,6 +124,8 @@ pub struct AgentSettings {
     pub speech_idle_flush: Duration,
     /// Cleanup and chunking of speech.
     pub speech: SpeechSettings,
+    /// Pronunciations and normalization of what is spoken.
+    pub voice: Arc<crate::speech::Voice>,
 }
 
 /// The agent: answers turns with the configured model, prompt and store.
@@ -261,7 +263,9 @@ impl Agent {
         let welcome = self.settings.welcome.render(context, &self.settings.now);
         let welcome = welcome.trim();
         if !welcome.is_empty() {
-            caller.send(TurnEvent::Speak(welcome.to_string(), None));
+            let mut voice = crate::speech::VoiceReply::new(self.settings.voice.clone());
+            let said = voice.say(welcome).into_owned();
+            caller.send(TurnEvent::Speak(said, None));
         }
         let at_ms = received_ms(&caller);
         caller.end();

@@ -91,7 +91,7 @@ impl<'a> ReplyRun<'a> {
             caller,
             tools,
             keys,
-            spoken: Spoken::default(),
+            spoken: Spoken::new(crate::speech::VoiceReply::new(settings.voice.clone())),
             report: Report::default(),
             speech: SpeechStream::new(settings.speech),
             started,
@@ -705,7 +705,9 @@ mod tests {
     fn only_the_sentences_delivered_count_as_heard() {
         let (caller, _delivery) =
             Caller::new(tokio_util::sync::CancellationToken::new(), Instant::now());
-        let mut spoken = Spoken::default();
+        let mut spoken = Spoken::new(crate::speech::VoiceReply::new(std::sync::Arc::new(
+            crate::speech::Voice::plain(),
+        )));
         for sentence in ["We have soup.", "And salad.", "And pie."] {
             spoken.speak(&caller, sentence.to_string());
         }

@@ -7,9 +7,11 @@ use tokio::time::Instant;
 use super::{Caller, TurnEvent};
 use crate::llm::Usage;
 
-/// What the user has heard so far in this turn.
-#[derive(Default)]
+/// What the user has heard so far in this turn. History keeps the model's words; the
+/// text-to-speech engine gets them through the agent's voice (pronunciations, numbers and
+/// symbols in spoken form).
 pub(super) struct Spoken {
+    voice: crate::speech::VoiceReply,
     pub(super) text: String,
     /// Where each sentence ends in `text`.
     ends: Vec<usize>,
@@ -18,6 +20,16 @@ pub(super) struct Spoken {
 }
 
 impl Spoken {
+    pub(super) fn new(voice: crate::speech::VoiceReply) -> Self {
+        Self {
+            voice,
+            text: String::new(),
+            ends: Vec::new(),
+            sentences: 0,
+            first_at: None,
+        }
+    }
+
     pub(super) fn speak(&mut self, caller: &Caller, sentence: String) {
         self.speak_completed(caller, sentence, None);
     }
@@ -36,7 +48,11 @@ impl Spoken {
         self.ends.push(self.text.len());
         self.sentences += 1;
         self.first_at.get_or_insert_with(Instant::now);
-        caller.send(TurnEvent::Speak(sentence, completed_at));
+        let changed = match self.voice.say(&sentence) {
+            std::borrow::Cow::Owned(said) => Some(said),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        caller.send(TurnEvent::Speak(changed.unwrap_or(sentence), completed_at));
     }
 
     /// The text of the first `count` sentences: what a client that went away had received.

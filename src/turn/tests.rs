@@ -158,6 +158,7 @@ fn settings() -> AgentSettings {
         filler: None,
         speech_idle_flush: Duration::from_millis(250),
         speech: SpeechSettings::default(),
+        voice: Arc::new(crate::speech::Voice::plain()),
     }
 }
 

@@ -93,7 +93,7 @@ async fn a_scripted_reply_is_spoken_sentence_by_sentence() {
         spoken(&events),
         [
             "Sure.",
-            "Dr. Smith can see you at 3 p.m. tomorrow.",
+            "Dr. Smith can see you at 3 p m tomorrow.",
             "Does that work?"
         ]
     );

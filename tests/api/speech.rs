@@ -37,7 +37,7 @@ async fn a_markdown_reply_is_spoken_cleanly_and_forwarded_raw() {
             "Open the app.",
             "Tap Settings.",
             "Plan, Price",
-            "Pro, $9",
+            "Pro, 9 dollars",
             "That's it"
         ]
     );
@@ -109,4 +109,91 @@ async fn a_finished_sentence_is_spoken_when_the_model_turns_to_a_tool() {
     gate.notify_one();
     let rest = reader.collect().await;
     assert_eq!(spoken(&rest), ["Your order has shipped."]);
+}
+
+#[tokio::test]
+async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
+    let dir = std::env::temp_dir().join(format!("voicebridge-pron-{}", now()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let words = dir.join("pronunciations.toml");
+    std::fs::write(&words, "\"nginx\" = \"engine x\"\n").expect("file");
+    let app = spawn_app_with(&[("PRONUNCIATIONS_FILE", words.to_str().expect("utf-8"))]).await;
+    let reply = [
+        "Your plan is $49.95 a month. ",
+        "It renews on 2024-07-03. ",
+        "Call +1 (555) 010-0199 or write to support@example.com. ",
+        "Docs are at https://www.example.com/docs/setup/nginx?x=1 for Nginx users.",
+    ];
+    app.upstream.enqueue(Reply::deltas(&reply));
+    let events = app.turn(&message("conv_norm", "t1", "Plan?")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(
+        spoken(&events),
+        [
+            "Your plan is 49 dollars and 95 cents a month.",
+            "It renews on July third, 2024.",
+            "Call plus 1, 5 5 5, 0 1 0, 0 1 9 9 or write to support at example dot com.",
+            "Docs are at example dot com for engine x users.",
+        ]
+    );
+    let deltas: String = contents(&events, "response.data")
+        .iter()
+        .filter_map(|c| c["delta"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(deltas, reply.concat(), "the browser gets the model's text");
+    // History keeps the model's words, not the spoken forms.
+    app.settle().await;
+    let history = app.store.history("conv_norm").await.expect("store");
+    assert!(
+        history[1].content.contains("$49.95"),
+        "{}",
+        history[1].content
+    );
+
+    // Off, and in German.
+    let off = spawn_app_with(&[("SPEECH_NORMALIZE", "false")]).await;
+    off.upstream.enqueue(Reply::deltas(&["It is $5."]));
+    assert_eq!(
+        spoken(&off.turn(&message("conv_off", "t1", "Price?")).await),
+        ["It is $5."]
+    );
+    let de = spawn_app_with(&[("SPEECH_LANGUAGE", "de")]).await;
+    de.upstream
+        .enqueue(Reply::deltas(&["Der Termin ist am 3. Mai um 15:30."]));
+    assert_eq!(
+        spoken(&de.turn(&message("conv_de", "t1", "Wann?")).await),
+        ["Der Termin ist am dritten Mai um 15 Uhr 30."]
+    );
+}
+
+#[tokio::test]
+async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
+    let dir = std::env::temp_dir().join(format!("voicebridge-pron-bad-{}", now()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let words = dir.join("pronunciations.toml");
+    std::fs::write(&words, "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n").expect("file");
+    let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
+    let path = words.to_str().expect("utf-8").to_string();
+    let vars = [
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("SYSTEM_PROMPT_FILE", prompt),
+        ("CALL_STORE_URL", "off"),
+        ("PRONUNCIATIONS_FILE", path.as_str()),
+        ("PORT", "0"),
+        ("HOST", "127.0.0.1"),
+    ];
+    let settings = voicebridge::config::Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("valid");
+    let error = voicebridge::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(error.starts_with("PRONUNCIATIONS_FILE: "), "{error}");
+    assert!(error.contains("line 2"), "{error}");
 }

@@ -25,7 +25,7 @@ async fn a_full_turn_streams_deltas_then_sentences_and_ends_once() {
         spoken(&events),
         [
             "Sure.",
-            "Dr. Smith can see you at 3 p.m. tomorrow.",
+            "Dr. Smith can see you at 3 p m tomorrow.",
             "Does that work?"
         ]
     );

@@ -649,3 +649,45 @@ proptest! {
         }
     }
 }
+
+/// The examples the README's "Spoken forms" table shows, exactly as it shows them.
+#[test]
+fn the_readme_table_is_true() {
+    let en = |text: &str| normalize(text, Language::En).into_owned();
+    for (written, spoken) in [
+        ("$49.95", "49 dollars and 95 cents"),
+        ("€5", "5 euros"),
+        ("£1,200", "1200 pounds"),
+        ("$3.5M", "3 point 5 million dollars"),
+        ("-$5", "minus 5 dollars"),
+        ("$5/month", "5 dollars per month"),
+        ("1,200", "1200"),
+        ("3.14", "3 point 1 4"),
+        ("-5", "minus 5"),
+        ("50%", "50 percent"),
+        ("5–10 km", "5 to 10 kilometers"),
+        ("1/2", "one half"),
+        ("24/7", "twenty-four seven"),
+        ("1st", "first"),
+        ("21st", "twenty-first"),
+        ("3:30 pm", "3 30 p m"),
+        ("15:30", "15 30"),
+        ("9am–5pm", "9 a m to 5 p m"),
+        ("2024-07-03", "July third, 2024"),
+        ("July 3, 2024", "July third, 2024"),
+        ("2h 30m", "2 hours 30 minutes"),
+        ("45 min", "45 minutes"),
+        ("25°C", "25 degrees Celsius"),
+        ("5 kg", "5 kilograms"),
+        ("60 mph", "60 miles per hour"),
+        ("+1 (555) 010-0199", "plus 1, 5 5 5, 0 1 0, 0 1 9 9"),
+        ("support@example.com", "support at example dot com"),
+        ("https://www.example.com/docs/a?x=1", "example dot com"),
+        ("#1", "number 1"),
+        ("3×4", "3 times 4"),
+        ("~5", "about 5"),
+    ] {
+        assert_eq!(en(written), spoken, "{written}");
+    }
+    assert_eq!(normalize("5,50 €", Language::De), "5 Euro und 50 Cent");
+}
