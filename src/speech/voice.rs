@@ -135,6 +135,48 @@ mod tests {
         assert!(said.starts_with("engine x costs 5 dollars"), "{said}");
     }
 
+    /// What a reply sounds like when its text arrives in the pieces `cuts` makes.
+    fn spoken(text: &str, cuts: &[usize]) -> Vec<String> {
+        let voice = Arc::new(Voice::new(
+            true,
+            LanguageChoice::Fixed(Language::En),
+            Pronunciations::from_pairs(&[("nginx", "engine x")]).expect("valid"),
+        ));
+        let mut reply = VoiceReply::new(voice);
+        let mut stream = crate::speech::SpeechStream::new(crate::speech::SpeechSettings::default());
+        let mut bounds: Vec<usize> = cuts
+            .iter()
+            .map(|c| c % (text.len() + 1))
+            .filter(|c| text.is_char_boundary(*c))
+            .collect();
+        bounds.push(0);
+        bounds.push(text.len());
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut out = Vec::new();
+        for pair in bounds.windows(2) {
+            for sentence in stream.push(&text[pair[0]..pair[1]]) {
+                out.push(reply.say(&sentence).into_owned());
+            }
+        }
+        for sentence in stream.finish() {
+            out.push(reply.say(&sentence).into_owned());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_spoken_forms_are_the_same_however_the_stream_is_split(
+            cuts in proptest::collection::vec(0usize..400, 0..40),
+        ) {
+            let text = "Your plan is $49.95 a month, renewing on 2024-07-03. Call \
+                +1 (555) 010-0199 at 3:30 pm or write to support@example.com, e.g. \
+                about Nginx. It is 25°C and 50% off. Vielen Dank!";
+            proptest::prop_assert_eq!(spoken(text, &cuts), spoken(text, &[]));
+        }
+    }
+
     #[test]
     fn auto_detects_the_reply_language_from_its_first_sentences() {
         let voice = Voice::new(true, LanguageChoice::Auto, Pronunciations::default());
