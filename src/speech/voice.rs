@@ -10,6 +10,8 @@ use super::pronounce::Pronunciations;
 
 /// How much of a reply is looked at to guess its language (`SPEECH_LANGUAGE=auto`).
 const DETECT_FROM_CHARS: usize = 300;
+/// The least text a guess is made from; until then (and when unsure) English.
+const MIN_DETECT_CHARS: usize = 40;
 
 /// Which language normalization speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,10 @@ impl VoiceReply {
                     self.seen.push(' ');
                     self.seen.push_str(sentence);
                 }
-                self.detected = detect(&self.seen);
+                // A guess from a few words is no guess: wait for a sentence's worth.
+                if self.seen.chars().count() >= MIN_DETECT_CHARS {
+                    self.detected = detect(&self.seen);
+                }
                 self.detected.unwrap_or(Language::En)
             }
         }

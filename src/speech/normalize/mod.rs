@@ -20,7 +20,9 @@
 //!   ciento".
 //! - Ranges `5–10`, `5-10 km` → "5 to 10 kilometers", "5 bis 10 Kilometer", "5 à 10
 //!   kilomètres", "5 a 10 kilómetros". Scores read the same ("3-2" → "3 to 2").
-//! - Scale letters after a number: `2.5M`, `3B`, `3bn` → "2 point 5 million", "3 billion";
+//! - Scale letters after a number with decimals: `2.5M`, `1.5B` → "2 point 5 million",
+//!   "1 point 5 billion" (a bare `2B` or `14B` is a seat, a gate or a flat and stays; with
+//!   a currency, `$2B` is "2 billion dollars");
 //!   de `Tsd.`, `Mio.`, `Mrd.` → "tausend", "Millionen", "Milliarden".
 //! - Ordinals: en `1st`…`99th` → "first"…"ninety-ninth"; fr `1er`, `1re`, `2e`, `2ème`
 //!   → "premier", "première", "deuxième"; es `1º`, `1.º`, `1ª` → "primero", "primera",

@@ -499,7 +499,12 @@ impl Cx<'_> {
                 let words = match self.fraction_name(num, den) {
                     Some(name) => name.to_string(),
                     None if num == 24 && den == 7 => self.w.always.to_string(),
-                    None => format!("{} {} {den}", self.num_text(&n), self.w.over),
+                    // 1/7, 3/8; but 50/50, 9/11, 20/20 and a date like 3/15 are not
+                    // fractions, and are left as written.
+                    None if num < den && den <= 10 => {
+                        format!("{} {} {den}", self.num_text(&n), self.w.over)
+                    }
+                    None => return Step::Skip(e),
                 };
                 return Step::Replace(e, words);
             }
@@ -545,7 +550,8 @@ impl Cx<'_> {
             (b'b', b'n') => Some((2, 2)),
             _ => None,
         };
-        if let Some((scale, len)) = scale {
+        // Only with decimals (2.5M): a bare 2B or 14B is a seat, a gate or a flat.
+        if let Some((scale, len)) = scale.filter(|_| n.frac.is_some()) {
             if self.boundary(j + len) {
                 let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
                 let word = if self.is_one(&n) { one } else { many };
@@ -561,6 +567,13 @@ impl Cx<'_> {
     /// The start of the second number of a range after `j`, if there is one.
     fn range_second(&self, j: usize) -> Option<usize> {
         let c = self.char_at(j)?;
+        // A ZIP+4 (12345-6789) or a long code is not a range.
+        let first_digits = self.s.get(..j).map_or(0, |before| {
+            before.bytes().rev().take_while(u8::is_ascii_digit).count()
+        });
+        if first_digits >= 5 {
+            return None;
+        }
         if c == '-' || c == '–' {
             let k = j + c.len_utf8();
             if self.is_digit(k) {
@@ -569,7 +582,8 @@ impl Cx<'_> {
         }
         if c == ' ' {
             let d = self.char_at(j + 1)?;
-            if (d == '–' || d == '-') && self.byte(j + 1 + d.len_utf8()) == b' ' {
+            // Spaced, only the en dash is a range: "10 - 3" is a subtraction.
+            if d == '–' && self.byte(j + 1 + d.len_utf8()) == b' ' {
                 let k = j + 2 + d.len_utf8();
                 if self.is_digit(k) {
                     return Some(k);
@@ -1036,8 +1050,14 @@ impl Cx<'_> {
         if !(1..=2).contains(&(h_end - i)) || !(sep == b':' || fr_h) {
             return None;
         }
+        // The minutes and seconds of 2:05:00 are not a time of their own.
+        if i > 0 && self.byte(i - 1) == b':' {
+            return None;
+        }
         let m_end = self.digits_end(h_end + 1);
-        if m_end - h_end - 1 != 2 || !self.boundary(m_end) || self.byte(m_end) == b':' {
+        let attached = self.am_pm_at(m_end).is_some();
+        if m_end - h_end - 1 != 2 || !(self.boundary(m_end) || attached) || self.byte(m_end) == b':'
+        {
             return None;
         }
         let hour = self.s.get(i..h_end)?.parse::<u32>().ok()?;
@@ -1094,6 +1114,10 @@ impl Cx<'_> {
             ("AM", false),
             ("PM", true),
         ] {
+            // German "am" is a preposition ("um 9:30 am Montag").
+            if self.lang == Language::De && mark == "am" {
+                continue;
+            }
             if rest.starts_with(mark) && self.boundary(k + mark.len()) {
                 return Some((pm, k + mark.len()));
             }

@@ -142,7 +142,8 @@ const NUMBERS: &[(Language, &str, &str)] = &[
     (En, "version 1.2.3 is out", "version 1.2.3 is out"),
     (En, "1, 2 and 3", "1, 2 and 3"),
     (En, "2.5M users", "2 point 5 million users"),
-    (En, "3B people", "3 billion people"),
+    // A bare scale letter is read only with decimals: 3B could be a seat or a flat.
+    (En, "3B people", "3B people"),
     (De, "2,5 Mio. Nutzer", "2 Komma 5 Millionen Nutzer"),
     (De, "Es sind 1 Mio.", "Es sind 1 Million."),
     (De, "3 Mrd. €", "3 Milliarden Euro"),
@@ -690,4 +691,33 @@ fn the_readme_table_is_true() {
         assert_eq!(en(written), spoken, "{written}");
     }
     assert_eq!(normalize("5,50 €", Language::De), "5 Euro und 50 Cent");
+}
+
+/// Everyday text that must come out as written (or nearly): seats and gates, German "am",
+/// the parts of a three-part time, numbers that are not fractions or ranges.
+#[test]
+fn everyday_numbers_are_not_mistaken_for_formats() {
+    let en = |text: &str| normalize(text, Language::En).into_owned();
+    for (written, spoken) in [
+        ("Your seat is 14B.", "Your seat is 14B."),
+        ("Go to gate 2B.", "Go to gate 2B."),
+        ("It raised $2B.", "It raised 2 billion dollars."),
+        ("A 2.5M user base.", "A 2 point 5 million user base."),
+        ("It ran for 2:05:00.", "It ran for 2:05:00."),
+        ("It's a 50/50 chance.", "It's a 50/50 chance."),
+        ("Due 3/15.", "Due 3/15."),
+        ("Take 3/4 of it.", "Take three quarters of it."),
+        ("What's 10 - 3?", "What's 10 - 3?"),
+        ("Mail 12345-6789.", "Mail 12345-6789."),
+        ("Open 9–5 daily.", "Open 9 to 5 daily."),
+        ("Meet at 3:30pm.", "Meet at 3 30 p m."),
+    ] {
+        assert_eq!(en(written), spoken, "{written}");
+    }
+    let de = |text: &str| normalize(text, Language::De).into_owned();
+    assert_eq!(
+        de("Ihr Termin ist um 9:30 am Montag."),
+        "Ihr Termin ist um 9 Uhr 30 am Montag."
+    );
+    assert_eq!(de("Um 3 PM."), "Um 15 Uhr.");
 }
