@@ -370,6 +370,7 @@ impl<'a> ReplyRun<'a> {
                 self.mutating_calls += usize::from(mutating);
                 self.caller.send(TurnEvent::Data(json!({"tool": {
                     "id": call.id, "name": call.function.name, "status": "started",
+                    "arguments": call.function.arguments,
                 }})));
             }
             if call.function.name == tools::END_CALL && self.tools.settings().end_call {
