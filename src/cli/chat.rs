@@ -143,31 +143,14 @@ impl<'a> Client<'a> {
     }
 
     async fn post(&self, body: &Value) -> Result<reqwest::Response, ChatError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ChatError::Server(e.to_string()))?;
-        let mut request = self
-            .http
-            .post(&self.options.webhook_url)
-            .header("content-type", "application/json");
-        if let Some(secret) = &self.options.secret {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            request = request.header(
-                "layercode-signature",
-                signature::sign(secret.expose().as_bytes(), now, &bytes),
-            );
-        }
-        let response = request.body(bytes).send().await.map_err(|e| {
-            ChatError::Server(format!("cannot reach {}: {e}", self.options.webhook_url))
-        })?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            return Err(ChatError::Server(format!(
-                "the server answered {status}: {text}"
-            )));
-        }
-        Ok(response)
+        post_webhook(
+            &self.http,
+            &self.options.webhook_url,
+            self.options.secret.as_ref(),
+            body,
+        )
+        .await
+        .map_err(ChatError::Server)
     }
 
     /// Sends a conversational webhook and prints its reply as it streams.
@@ -181,14 +164,7 @@ impl<'a> Client<'a> {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| ChatError::Server(format!("stream broke: {e}")))?;
             buffer.extend_from_slice(&chunk);
-            while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
-                let frame: Vec<u8> = buffer.drain(..end + 2).collect();
-                let Some(event) = frame
-                    .strip_prefix(b"data: ")
-                    .and_then(|json| serde_json::from_slice::<Value>(json).ok())
-                else {
-                    continue;
-                };
+            for event in drain_events(&mut buffer) {
                 match event["type"].as_str() {
                     Some("response.tts") => {
                         first_tts.get_or_insert_with(|| sent.elapsed());
@@ -232,6 +208,56 @@ impl<'a> Client<'a> {
         )?;
         Ok(())
     }
+}
+
+/// Posts one webhook `body` to `url` as Layercode does, signed with `secret` when there is
+/// one, and returns the response if the server accepted it (2xx). The error is a sentence
+/// for the user.
+pub(crate) async fn post_webhook(
+    http: &reqwest::Client,
+    url: &str,
+    secret: Option<&Secret>,
+    body: &Value,
+) -> Result<reqwest::Response, String> {
+    let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let mut request = http.post(url).header("content-type", "application/json");
+    if let Some(secret) = secret {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        request = request.header(
+            "layercode-signature",
+            signature::sign(secret.expose().as_bytes(), now, &bytes),
+        );
+    }
+    let response = request
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        return Err(format!("the server answered {status}: {text}"));
+    }
+    Ok(response)
+}
+
+/// Takes every complete SSE frame (`data: {json}` and a blank line) out of `buffer` and
+/// returns their JSON events, skipping frames that are not JSON data; an incomplete frame
+/// stays in the buffer for the next chunk.
+pub(crate) fn drain_events(buffer: &mut Vec<u8>) -> Vec<Value> {
+    let mut events = Vec::new();
+    while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
+        let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+        if let Some(event) = frame
+            .strip_prefix(b"data: ")
+            .and_then(|json| serde_json::from_slice::<Value>(json).ok())
+        {
+            events.push(event);
+        }
+    }
+    events
 }
 
 #[cfg(test)]
