@@ -1,5 +1,5 @@
 //! The `voicebridge` binary: reads `.env` (development), then runs the server (default),
-//! the terminal chat or the configuration check.
+//! the terminal chat, the configuration check or the scenario tests.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -21,6 +21,13 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Chat { url } => chat(url).await,
         Command::Check => check().await,
+        Command::Test {
+            paths,
+            url,
+            jobs,
+            junit,
+            json,
+        } => test(paths, url, jobs, junit, json).await,
     }
 }
 
@@ -90,4 +97,67 @@ async fn check() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     }
+}
+
+/// `voicebridge test`: loads the scenarios first (a broken file exits 2 before anything
+/// starts), then plays them against `url` or a server started here.
+async fn test(
+    paths: Vec<std::path::PathBuf>,
+    url: Option<String>,
+    jobs: u16,
+    junit: Option<std::path::PathBuf>,
+    json: bool,
+) -> ExitCode {
+    let scenarios = match cli::test::load(&paths) {
+        Ok(scenarios) => scenarios,
+        Err(error) => {
+            eprintln!("voicebridge test: {error}");
+            return ExitCode::from(cli::test::BROKEN);
+        }
+    };
+    let secret = std::env::var("LAYERCODE_WEBHOOK_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(voicebridge::config::Secret::new);
+    let webhook_url = match url {
+        Some(url) => url,
+        None => match start_in_process().await {
+            Ok(url) => url,
+            Err(error) => {
+                eprintln!("voicebridge test: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let options = cli::test::TestOptions {
+        paths,
+        target: cli::test::target(webhook_url, secret),
+        jobs: usize::from(jobs),
+        junit,
+        json,
+    };
+    match cli::test::run(&options, &scenarios, &mut std::io::stdout()).await {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("voicebridge test: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
+/// background and returns its webhook URL.
+async fn start_in_process() -> Result<String, String> {
+    let settings = Settings::from_lookup(|name| match name {
+        "PORT" => Some("0".into()),
+        "HOST" => Some("127.0.0.1".into()),
+        _ => std::env::var(name).ok(),
+    })
+    .map_err(|e| format!("configuration error: {e}"))?;
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let url = cli::chat::local_webhook_url(app.port());
+    tokio::spawn(app.run_until_stopped());
+    Ok(url)
 }

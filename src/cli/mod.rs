@@ -4,10 +4,13 @@
 //! each configured model for one tiny completion. They write to any `Write`, so tests can
 //! read what a user would see.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 pub mod chat;
 pub mod check;
+pub mod test;
 
 // The help of each subcommand names what it reads, because a user's first question about
 // a failing command is usually which variable it looked at.
@@ -19,6 +22,11 @@ ones; the README's Configuration section lists every variable.";
 const CHAT_CONFIGURATION: &str = "\
 Reads from the environment (or .env): LAYERCODE_WEBHOOK_SECRET to sign the webhooks
 (unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).";
+
+const TEST_CONFIGURATION: &str = "\
+Without --url the server runs in-process, configured from the environment (or .env) as
+`serve` is, on a free port. LAYERCODE_WEBHOOK_SECRET signs the webhooks (unsigned without
+it). Exit status: 0 all passed, 1 a scenario failed, 2 a broken scenario file or none found.";
 
 // Not the field's doc comment: rustdoc and the terminal want URLs written differently.
 const URL_HELP: &str = "The server's base URL (https://<app>.fly.dev) or the webhook URL \
@@ -59,6 +67,24 @@ pub enum Command {
     /// Validate the configuration and ask every configured model for a tiny completion
     #[command(after_help = SERVER_CONFIGURATION)]
     Check,
+    /// Play scripted conversations (scenario files) and check what the agent says and does
+    #[command(after_help = TEST_CONFIGURATION)]
+    Test {
+        /// Scenario files or folders of `*.toml` files [default: scenarios]
+        paths: Vec<PathBuf>,
+        /// Test a running server instead of one started in-process
+        #[arg(long, value_name = "URL", value_parser = chat::webhook_url)]
+        url: Option<String>,
+        /// How many scenarios run at once
+        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+        /// Also write the results as JUnit XML to this file
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Print the results as a JSON array instead of the text report
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[cfg(test)]
@@ -84,6 +110,20 @@ mod tests {
         assert_eq!(parse(&["serve"]), Ok(Command::Serve));
         assert_eq!(parse(&["check"]), Ok(Command::Check));
         assert_eq!(parse(&["chat"]), Ok(Command::Chat { url: None }));
+        assert_eq!(
+            parse(&["test", "a.toml", "more", "--jobs", "2", "--json"]),
+            Ok(Command::Test {
+                paths: vec!["a.toml".into(), "more".into()],
+                url: None,
+                jobs: 2,
+                junit: None,
+                json: true,
+            })
+        );
+        assert_eq!(
+            parse(&["test", "--jobs", "0"]),
+            Err(ErrorKind::ValueValidation)
+        );
         assert_eq!(
             parse(&["chat", "--url", "https://x.fly.dev"]),
             Ok(Command::Chat {

@@ -1,0 +1,94 @@
+//! `voicebridge test [PATHS…]`: scripted conversations (`*.toml` scenarios) played against
+//! a server, in-process or at `--url`, with expectations on what is said, which tools are
+//! called, how soon the first audio comes and whether the call ends; reported as text,
+//! JSON or JUnit XML.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use futures_util::StreamExt;
+
+use crate::config::Secret;
+
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+pub use run::{ScenarioResult, Target};
+
+/// The folder searched when no path is given.
+pub const DEFAULT_FOLDER: &str = "scenarios";
+
+/// How to run the scenarios and report on them.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// Scenario files or folders; empty means [`DEFAULT_FOLDER`].
+    pub paths: Vec<PathBuf>,
+    /// Where to post and how to sign.
+    pub target: Target,
+    /// How many scenarios run at once (at least 1).
+    pub jobs: usize,
+    /// Write JUnit XML here too.
+    pub junit: Option<PathBuf>,
+    /// Print a JSON array instead of the text report.
+    pub json: bool,
+}
+
+/// Exit code: every scenario passed.
+pub const PASSED: u8 = 0;
+/// Exit code: a scenario failed.
+pub const FAILED: u8 = 1;
+/// Exit code: a broken scenario file, or none found.
+pub const BROKEN: u8 = 2;
+
+/// Reads the scenarios under `paths`; the error is the message for stderr.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<scenario::Loaded>, String> {
+    let default = [PathBuf::from(DEFAULT_FOLDER)];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let loaded = scenario::load(paths)?;
+    if loaded.is_empty() {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!(
+            "no scenario (*.toml) found in {}",
+            names.join(", ")
+        ));
+    }
+    Ok(loaded)
+}
+
+/// Plays `scenarios` against `options.target`, writes the report to `out` (and the JUnit
+/// file) and returns the exit code.
+pub async fn run<W: Write>(
+    options: &TestOptions,
+    scenarios: &[scenario::Loaded],
+    out: &mut W,
+) -> std::io::Result<u8> {
+    let http = reqwest::Client::new();
+    let results: Vec<ScenarioResult> = futures_util::stream::iter(scenarios)
+        .map(|loaded| run::play(&http, &options.target, loaded))
+        .buffered(options.jobs.max(1))
+        .collect()
+        .await;
+    if options.json {
+        writeln!(out, "{}", report::json(&results))?;
+    } else {
+        report::text(&results, out)?;
+    }
+    if let Some(path) = &options.junit {
+        std::fs::write(path, report::junit(&results))?;
+    }
+    let (_, failed) = report::counts(&results);
+    Ok(if failed == 0 { PASSED } else { FAILED })
+}
+
+/// The target for a server at `webhook_url`, signing with `secret`.
+pub fn target(webhook_url: String, secret: Option<Secret>) -> Target {
+    Target {
+        webhook_url,
+        secret,
+    }
+}
