@@ -36,7 +36,7 @@ fn binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
 }
 
 /// Runs the binary off the async runtime, so an in-process server keeps serving it.
-async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
+pub async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let stdin = stdin.to_string();
     tokio::task::spawn_blocking(move || {
@@ -48,7 +48,7 @@ async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
     .expect("blocking task")
 }
 
-fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -4,6 +4,7 @@ mod binary;
 mod cli;
 mod fake_upstream;
 mod helpers;
+mod scenarios;
 
 mod agents;
 mod authorize;

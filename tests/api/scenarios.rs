@@ -1,0 +1,274 @@
+//! `voicebridge test`, run as the real binary: scenarios played in-process or against a
+//! server at `--url`, with the model faked.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::cli::{run, vars};
+use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::*;
+
+/// A folder with these scenario files (`name` → text).
+fn scenario_dir(files: &[(&str, &str)]) -> PathBuf {
+    let dir = crate::tools::tool_dir(&[]);
+    for (name, text) in files {
+        std::fs::write(dir.join(format!("{name}.toml")), text).expect("scenario file");
+    }
+    dir
+}
+
+fn path(dir: &Path) -> String {
+    dir.to_str().expect("utf-8").to_string()
+}
+
+/// Runs `voicebridge test` against `app` (`--url`), signed with the test secret.
+async fn test_against(app: &TestApp, args: &[&str]) -> Output {
+    let mut all = vec!["test", "--url", &app.address];
+    all.extend_from_slice(args);
+    run(&all, vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]), "").await
+}
+
+fn stdout(output: &Output) -> String {
+    format!(
+        "{}\n--- stderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+const PASSING: &str = r#"
+description = "The order question is answered"
+session_start = true
+expect_welcome = ["test agent"]
+[[turn]]
+user = "Where is my order?"
+expect_said = ["TOMORROW"]
+expect_not_said = ["sorry"]
+max_first_audio_ms = 5000
+"#;
+
+const FAILING: &str = r#"
+description = "Says a day it never says"
+[[turn]]
+user = "When?"
+expect_said = ["monday"]
+"#;
+
+#[tokio::test]
+async fn a_passing_scenario_in_process_exits_0() {
+    let model = FakeUpstream::start().await;
+    model.set_default(Reply::deltas(&["It ships tomorrow."]));
+    let dir = scenario_dir(&[("order", PASSING)]);
+    let env = vars(&[
+        ("LLM_BASE_URL", &model.base_url),
+        ("LLM_API_KEY", "sk-test"),
+        ("LLM_MODEL", "test-model"),
+        ("CALL_STORE_URL", "off"),
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("WELCOME_MESSAGE", WELCOME),
+    ]);
+    let output = run(&["test", &path(&dir)], env, "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("✓ The order question is answered ("), "{out}");
+    assert!(out.contains("  you> Where is my order?"), "{out}");
+    assert!(out.contains("  agent> It ships tomorrow."), "{out}");
+    assert!(out.contains("    ✓ welcome \"test agent\""), "{out}");
+    assert!(out.contains("    ✓ said \"TOMORROW\""), "{out}");
+    assert!(out.contains("    ✓ not said \"sorry\""), "{out}");
+    assert!(out.contains("    ✓ first audio ≤ 5000 ms"), "{out}");
+    assert!(out.contains("first audio "), "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    // The model heard the user's line in a conversation of its own.
+    let requests = model.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0]
+        .messages()
+        .contains(&("user".into(), "Where is my order?".into())));
+}
+
+#[tokio::test]
+async fn a_failing_scenario_exits_1_and_says_why_in_text_junit_and_json() {
+    let app = spawn_app().await;
+    app.upstream
+        .set_default(Reply::deltas(&["It ships tomorrow."]));
+    let dir = scenario_dir(&[("a_pass", PASSING), ("b_fail", FAILING)]);
+    let junit = dir.join("report.xml");
+    let output = test_against(
+        &app,
+        &[&path(&dir), "--junit", junit.to_str().expect("utf-8")],
+    )
+    .await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✗ Says a day it never says ("), "{out}");
+    assert!(
+        out.contains("    ✗ said \"monday\": not in \"It ships tomorrow.\""),
+        "{out}"
+    );
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"voicebridge scenarios\" tests=\"2\" failures=\"1\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(
+        xml.contains("message=\"said &quot;monday&quot;: not in &quot;It ships tomorrow.&quot;\""),
+        "{xml}"
+    );
+    assert!(xml.trim_end().ends_with("</testsuite>"), "{xml}");
+
+    let output = test_against(&app, &[&path(&dir), "--json"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let results: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    let results = results.as_array().expect("array");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["passed"], true);
+    assert_eq!(results[1]["passed"], false);
+    assert_eq!(results[1]["turns"][0]["heard"][0], "It ships tomorrow.");
+    assert_eq!(results[1]["turns"][0]["checks"][0]["passed"], false);
+}
+
+#[tokio::test]
+async fn a_broken_file_exits_2_naming_the_file_and_line() {
+    let dir = scenario_dir(&[(
+        "broken",
+        "description = \"x\"\n[[turn]]\nuser = \"hi\"\nexpect_sad = [\"x\"]\n",
+    )]);
+    let output = run(&["test", &path(&dir)], vars(&[]), "").await;
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("broken.toml: line 4: "), "{err}");
+    assert!(err.contains("expect_sad"), "{err}");
+
+    let empty = scenario_dir(&[]);
+    let output = run(&["test", &path(&empty)], vars(&[]), "").await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no scenario"));
+}
+
+#[tokio::test]
+async fn expect_tool_checks_the_name_and_arguments_of_a_call() {
+    let tool_server = FakeUpstream::start().await;
+    tool_server.set_default(Reply::plain(
+        200,
+        crate::tools::ORDER_BODY,
+        std::time::Duration::ZERO,
+    ));
+    let tools = crate::tools::tool_dir(&crate::tools::order_tools(&tool_server, 3000));
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", tools.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "k"),
+    ])
+    .await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("c1", "get_order", r#"{"order_id":"A17"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
+    let dir = scenario_dir(&[(
+        "tool",
+        r#"
+description = "The order is looked up"
+[[turn]]
+user = "Where is my order A17?"
+expect_tool = { name = "get_order", arguments = { order_id = "A17" } }
+expect_said = ["tomorrow"]
+"#,
+    )]);
+    let output = test_against(&app, &[&path(&dir)]).await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("    ✓ tool get_order {\"order_id\":\"A17\"}"),
+        "{out}"
+    );
+    assert_eq!(tool_server.requests()[0].path, "/orders/A17");
+}
+
+#[tokio::test]
+async fn a_barge_in_sends_what_was_heard_with_the_next_turn() {
+    let app = spawn_app().await;
+    app.upstream.enqueue(Reply::deltas(&[
+        "We have soup today. ",
+        "And a lovely cake. ",
+        "Also tea.",
+    ]));
+    app.upstream.enqueue(Reply::deltas(&["Soup it is."]));
+    let dir = scenario_dir(&[(
+        "barge",
+        r#"
+description = "The caller cuts in"
+[[turn]]
+user = "What's on the menu?"
+interrupt_after_sentences = 1
+[[turn]]
+user = "Soup please"
+expect_said = ["soup it is"]
+"#,
+    )]);
+    let output = test_against(&app, &[&path(&dir)]).await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("  agent> We have soup today.\n"), "{out}");
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2, "{out}");
+    let sent = requests[1].messages();
+    assert_eq!(sent[2], ("assistant".into(), "We have soup today.".into()));
+    assert_eq!(sent[3], ("user".into(), "Soup please".into()));
+}
+
+#[tokio::test]
+async fn expect_end_call_sees_the_hang_up() {
+    let app = spawn_app_with(&[("END_CALL_TOOL", "true")]).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &["Goodbye!"],
+        &[("e1", "end_call", "{}")],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Still here."]));
+    let dir = scenario_dir(&[
+        (
+            "a_bye",
+            "description = \"Hangs up\"\n[[turn]]\nuser = \"Bye\"\nexpect_end_call = true\n",
+        ),
+        (
+            "b_stay",
+            "description = \"Never hangs up\"\n[[turn]]\nuser = \"Hm\"\nexpect_end_call = true\n",
+        ),
+    ]);
+    let output = test_against(&app, &["--jobs", "1", &path(&dir)]).await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✓ Hangs up ("), "{out}");
+    assert!(
+        out.contains("    ✗ end call: the agent did not end the call"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn expect_judge_and_mocked_tools_fail_as_not_supported_yet() {
+    let app = spawn_app().await;
+    app.upstream.set_default(Reply::deltas(&["Hello."]));
+    let dir = scenario_dir(&[
+        (
+            "judge",
+            "description = \"Judged\"\n[[turn]]\nuser = \"Hi\"\nexpect_judge = \"is polite\"\n",
+        ),
+        (
+            "mocked",
+            "description = \"Mocked\"\n[tools.get_order]\nresponse = \"{}\"\n[[turn]]\nuser = \"Hi\"\n",
+        ),
+    ]);
+    let output = test_against(&app, &[&path(&dir)]).await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✗ not supported yet: expect_judge"), "{out}");
+    assert!(out.contains("✗ not supported yet: mocked tools"), "{out}");
+    assert!(out.contains("0 passed, 2 failed"), "{out}");
+}
