@@ -205,4 +205,11 @@ expect_end_call = true
         let e = parse(Path::new("a.toml"), "description = \"x\"\n").expect_err("empty");
         assert!(e.contains("nothing to test"), "{e}");
     }
+
+    #[test]
+    fn the_example_scenarios_read() {
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scenarios"));
+        let loaded = load(&[dir]).expect("examples are valid");
+        assert_eq!(loaded.len(), 2);
+    }
 }
