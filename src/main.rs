@@ -119,10 +119,10 @@ async fn test(
         .ok()
         .filter(|s| !s.trim().is_empty())
         .map(voicebridge::config::Secret::new);
-    let webhook_url = match url {
-        Some(url) => url,
+    let (webhook_url, mocks) = match url {
+        Some(url) => (url, None),
         None => match start_in_process().await {
-            Ok(url) => url,
+            Ok((url, mocks)) => (url, Some(mocks)),
             Err(error) => {
                 eprintln!("voicebridge test: {error}");
                 return ExitCode::FAILURE;
@@ -135,6 +135,8 @@ async fn test(
         jobs: usize::from(jobs),
         junit,
         json,
+        mocks,
+        judge: judge(),
     };
     match cli::test::run(&options, &scenarios, &mut std::io::stdout()).await {
         Ok(code) => ExitCode::from(code),
@@ -145,9 +147,25 @@ async fn test(
     }
 }
 
+/// The model for `expect_judge`: the agent's model settings from the environment, with
+/// `JUDGE_MODEL` in place of the primary model when set.
+fn judge() -> Result<cli::test::judge::Judge, String> {
+    let settings = Settings::from_lookup(|name| match name {
+        // Only the model settings matter here.
+        "ALLOW_UNSIGNED_WEBHOOKS" => Some("true".into()),
+        "CALL_STORE_URL" => Some("off".into()),
+        _ => std::env::var(name).ok(),
+    })
+    .map_err(|e| format!("the judge's model is not configured: {e}"))?;
+    let model = std::env::var("JUDGE_MODEL")
+        .ok()
+        .filter(|m| !m.trim().is_empty());
+    cli::test::judge::Judge::new(settings.llm, model)
+}
+
 /// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
-/// background and returns its webhook URL.
-async fn start_in_process() -> Result<String, String> {
+/// background and returns its webhook URL and where tool answers for scenarios go.
+async fn start_in_process() -> Result<(String, voicebridge::turn::ToolMocks), String> {
     let settings = Settings::from_lookup(|name| match name {
         "PORT" => Some("0".into()),
         "HOST" => Some("127.0.0.1".into()),
@@ -158,6 +176,7 @@ async fn start_in_process() -> Result<String, String> {
         .await
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let url = cli::chat::local_webhook_url(app.port());
+    let mocks = app.tool_mocks();
     tokio::spawn(app.run_until_stopped());
-    Ok(url)
+    Ok((url, mocks))
 }

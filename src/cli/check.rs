@@ -35,6 +35,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
     )?;
     tools(settings, out)?;
     passed &= call_store(settings, out).await?;
+    scenarios(out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
             out,
@@ -141,6 +142,20 @@ async fn check_agent<W: Write>(
         passed &= report(out, result)?;
     }
     Ok(passed)
+}
+
+/// The scenarios `voicebridge test` would play, and the model that judges them.
+fn scenarios<W: Write>(out: &mut W) -> std::io::Result<()> {
+    let found = crate::cli::test::load(&[]).map_or(0, |s| s.len());
+    let judge = std::env::var("JUDGE_MODEL")
+        .ok()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| "the primary model".into());
+    writeln!(
+        out,
+        "  scenarios          {found} in {}/ (voicebridge test; judged by {judge})",
+        crate::cli::test::DEFAULT_FOLDER
+    )
 }
 
 /// Where calls are kept: the store opens (and is migrated), the pages and the post-call

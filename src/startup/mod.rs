@@ -231,6 +231,7 @@ fn log_listening(settings: &Settings, port: u16) {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    tool_mocks: crate::turn::ToolMocks,
     store: Arc<dyn SessionStore>,
     calls: Option<crate::calls::CallWriter>,
     server: Server,
@@ -254,7 +255,8 @@ impl Application {
             metrics: metrics.clone(),
             calls: calls.recorder.clone(),
         };
-        let agents = agents::build_agents(&settings, &ledger)?;
+        let tool_mocks = crate::turn::ToolMocks::default();
+        let agents = agents::build_agents(&settings, &ledger, &tool_mocks)?;
         warn_if_unsigned(&settings);
         let web = web_side(&settings)?;
         let (listener, port) = bind(&settings)?;
@@ -280,6 +282,7 @@ impl Application {
         log_listening(&settings, port);
         Ok(Self {
             port,
+            tool_mocks,
             store,
             calls: calls.writer,
             server,
@@ -292,6 +295,11 @@ impl Application {
     /// The bound port (useful when the settings asked for port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Answers given in place of calling tools, per conversation (`voicebridge test`).
+    pub fn tool_mocks(&self) -> crate::turn::ToolMocks {
+        self.tool_mocks.clone()
     }
 
     /// The turn tasks (for tests that wait until no turn is running).

@@ -368,6 +368,15 @@ impl<'a> ReplyRun<'a> {
             });
             if let Plan::Call { .. } = plan {
                 self.mutating_calls += usize::from(mutating);
+            }
+            let mocked = matches!(
+                plan,
+                Plan::Answer {
+                    outcome: "mocked",
+                    ..
+                }
+            );
+            if mocked || matches!(plan, Plan::Call { .. }) {
                 self.caller.send(TurnEvent::Data(json!({"tool": {
                     "id": call.id, "name": call.function.name, "status": "started",
                     "arguments": call.function.arguments,

@@ -41,6 +41,8 @@ pub(super) fn nonce() -> u32 {
 #[derive(Debug)]
 pub struct ToolSet {
     toolbox: Arc<Toolbox>,
+    /// Answers given in place of calling a tool, per conversation (`voicebridge test`).
+    mocks: ToolMocks,
     /// The tools this agent may call, when not all of them.
     only: Option<Vec<String>>,
     http: reqwest::Client,
@@ -52,7 +54,11 @@ impl ToolSet {
     /// The configured tools (only those named in `only`, when given), with `end_call`
     /// when it is on. Tools get an HTTP client of their own: a slow tool must not hold
     /// connections the model's client needs.
-    pub fn new(settings: ToolSettings, only: Option<Vec<String>>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        settings: ToolSettings,
+        only: Option<Vec<String>>,
+        mocks: ToolMocks,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
@@ -85,6 +91,7 @@ impl ToolSet {
         settings.end_call = end_call;
         Ok(Self {
             toolbox: settings.toolbox.clone(),
+            mocks,
             only,
             http,
             settings,
@@ -96,6 +103,7 @@ impl ToolSet {
     pub fn none() -> Self {
         Self {
             toolbox: Arc::new(Toolbox::empty()),
+            mocks: ToolMocks::default(),
             only: None,
             http: reqwest::Client::new(),
             settings: ToolSettings::none(),
@@ -130,6 +138,33 @@ impl ToolSet {
     /// What `say_while_waiting` says for the named tool.
     pub(super) fn filler(&self, name: &str) -> Option<&str> {
         self.tool(name).and_then(|t| t.say_while_waiting())
+    }
+}
+
+/// Answers given in place of calling a tool, for one conversation at a time: `voicebridge
+/// test` answers a scenario's `[tools.<name>]` this way, in its own conversation only.
+#[derive(Debug, Clone, Default)]
+pub struct ToolMocks(Arc<dashmap::DashMap<String, std::collections::HashMap<String, String>>>);
+
+impl ToolMocks {
+    /// In conversation `conversation_id` (Layercode's id), calls of `tool` are answered
+    /// with `response` (the tool's result as the model reads it).
+    pub fn answer(&self, conversation_id: &str, tool: &str, response: String) {
+        self.0
+            .entry(conversation_id.to_string())
+            .or_default()
+            .insert(tool.to_string(), response);
+    }
+
+    /// Forgets the conversation's answers.
+    pub fn forget(&self, conversation_id: &str) {
+        self.0.remove(conversation_id);
+    }
+
+    fn get(&self, conversation_id: &str, tool: &str) -> Option<String> {
+        self.0
+            .get(conversation_id)
+            .and_then(|answers| answers.get(tool).cloned())
     }
 }
 
@@ -178,6 +213,13 @@ pub(super) fn plan(
     key: impl FnOnce() -> String,
 ) -> Plan {
     let name = call.function.name.as_str();
+    if let Some(response) = tools.mocks.get(&context.conversation_id, name) {
+        return Plan::Answer {
+            content: response,
+            outcome: "mocked",
+            failed: false,
+        };
+    }
     if name == END_CALL && tools.settings.end_call {
         return Plan::Answer {
             content: json!({"ok": true, "note": "The call ends after this reply."}).to_string(),

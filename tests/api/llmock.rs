@@ -324,3 +324,34 @@ async fn llmock_malformed_tool_arguments_are_refused_and_the_turn_goes_on() {
         "{result}"
     );
 }
+
+/// `voicebridge test` end to end with llmock as the model: the server runs in-process from
+/// the environment, plays a scenario and reports it passed.
+#[tokio::test]
+async fn voicebridge_test_plays_a_scenario_against_llmock() {
+    let llmock = Llmock::take().await;
+    llmock
+        .script(json!([{"type": "reply", "text": "Hello! We open at nine tomorrow."}]))
+        .await;
+    let dir = std::env::temp_dir().join(format!("voicebridge-llmock-scenarios-{}", now()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("opening.toml"),
+        "description = \"Opening hours\"\n[[turn]]\nuser = \"When do you open?\"\n\
+         expect_said = [\"nine\"]\nexpect_not_said = [\"sorry\"]\nmax_first_audio_ms = 5000\n",
+    )
+    .expect("scenario");
+    let base = format!("{}/v1", llmock.url);
+    let env = crate::cli::vars(&[
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ("LLM_BASE_URL", base.as_str()),
+        ("LLM_MODEL", "gpt-4o-mini"),
+        ("CALL_STORE_URL", "off"),
+    ]);
+    let output = crate::cli::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("✓ Opening hours"), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    assert_eq!(llmock.requests().await.len(), 1);
+}

@@ -121,6 +121,24 @@ async fn a_failing_scenario_exits_1_and_says_why_in_text_junit_and_json() {
         "{xml}"
     );
     assert!(xml.trim_end().ends_with("</testsuite>"), "{xml}");
+    // A real XML parser reads it as CI systems do (Python's, as scripts/test has Python).
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E\n\
+             r = E.parse(sys.argv[1]).getroot()\n\
+             print(r.tag, r.get('tests'), r.get('failures'), len(r.findall('testcase')), \
+             len(r.findall('testcase/failure')))",
+            junit.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "testsuite 2 1 2 1",
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
 
     let output = test_against(&app, &[&path(&dir), "--json"]).await;
     assert_eq!(output.status.code(), Some(1));
@@ -252,23 +270,111 @@ async fn expect_end_call_sees_the_hang_up() {
 }
 
 #[tokio::test]
-async fn expect_judge_and_mocked_tools_fail_as_not_supported_yet() {
+async fn the_judge_says_yes_or_no_and_an_unreachable_judge_fails() {
     let app = spawn_app().await;
-    app.upstream.set_default(Reply::deltas(&["Hello."]));
-    let dir = scenario_dir(&[
-        (
-            "judge",
-            "description = \"Judged\"\n[[turn]]\nuser = \"Hi\"\nexpect_judge = \"is polite\"\n",
-        ),
-        (
-            "mocked",
-            "description = \"Mocked\"\n[tools.get_order]\nresponse = \"{}\"\n[[turn]]\nuser = \"Hi\"\n",
-        ),
+    // The agent and the judge share the fake model here: replies first, then verdicts.
+    app.upstream
+        .enqueue(Reply::deltas(&["Goodbye, have a nice day!"]));
+    let judge = FakeUpstream::start().await;
+    judge.enqueue(Reply::deltas(&[
+        "YES\n",
+        "The agent said goodbye politely.",
+    ]));
+    let dir = scenario_dir(&[(
+        "judged",
+        "description = \"Judged\"\n[[turn]]\nuser = \"Bye\"\nexpect_judge = \"The agent says goodbye politely.\"\n",
+    )]);
+    let folder = path(&dir);
+    let all = ["test", "--url", &app.address, &folder];
+    let env = |judge_url: &str| {
+        vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", judge_url),
+            ("JUDGE_MODEL", "judge-model"),
+        ])
+    };
+    let output = run(&all, env(&judge.base_url), "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("✓ judge: The agent says goodbye politely."),
+        "{out}"
+    );
+    let asked = judge.requests().pop().expect("the judge was asked");
+    assert_eq!(asked.body["model"], "judge-model");
+    assert!(asked.messages()[1]
+        .1
+        .contains("Agent: Goodbye, have a nice day!"));
+
+    // A "no" fails with the judge's reason.
+    app.upstream.enqueue(Reply::deltas(&["Whatever."]));
+    judge.enqueue(Reply::deltas(&["NO\nThe agent was curt."]));
+    let output = run(&all, env(&judge.base_url), "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("no: The agent was curt."), "{out}");
+
+    // No reachable judge: failed, never passed.
+    app.upstream.enqueue(Reply::deltas(&["Bye."]));
+    let dead = format!("http://127.0.0.1:{}/v1", free_port());
+    let output = run(&all, env(&dead), "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("the judge could not be asked"), "{out}");
+}
+
+#[tokio::test]
+async fn mocked_tools_are_answered_from_the_scenario_in_process_only() {
+    let model = FakeUpstream::start().await;
+    model.enqueue(Reply::tool_calls(
+        &[],
+        &[("m1", "get_order", r#"{"order_id":"A17"}"#)],
+    ));
+    model.enqueue(Reply::deltas(&["It arrives tomorrow."]));
+    let tool_server = FakeUpstream::start().await;
+    let tools = crate::tools::tool_dir(&crate::tools::order_tools(&tool_server, 3000));
+    let dir = scenario_dir(&[(
+        "mocked",
+        "description = \"Mocked order\"\n[[turn]]\nuser = \"Where is A17?\"\n\
+         expect_tool = { name = \"get_order\", arguments = { order_id = \"A17\" } }\n\
+         expect_said = [\"tomorrow\"]\n\
+         [tools.get_order]\nresponse = { status = \"shipped\", eta = \"tomorrow\" }\n",
+    )]);
+    let env = vars(&[
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ("LLM_BASE_URL", &model.base_url),
+        ("CALL_STORE_URL", "off"),
+        ("TOOLS_DIR", tools.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "k"),
     ]);
+    let output = run(&["test", &path(&dir)], env, "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        tool_server.requests().is_empty(),
+        "the real tool was not called"
+    );
+    let follow_up = model.requests().pop().expect("second request");
+    let result = follow_up.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("the tool result");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(result["content"].as_str().expect("text"))
+            .expect("json"),
+        serde_json::json!({"status": "shipped", "eta": "tomorrow"})
+    );
+
+    // Against a running server they cannot be answered: failed, with why.
+    let app = spawn_app().await;
     let output = test_against(&app, &[&path(&dir)]).await;
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
-    assert!(out.contains("✗ not supported yet: expect_judge"), "{out}");
-    assert!(out.contains("✗ not supported yet: mocked tools"), "{out}");
-    assert!(out.contains("0 passed, 2 failed"), "{out}");
+    assert!(
+        out.contains("✗ mocked tools: [tools.<name>] answers need the server"),
+        "{out}"
+    );
 }

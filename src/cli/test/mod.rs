@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 
 use crate::config::Secret;
 
+pub mod judge;
 pub mod report;
 pub mod run;
 pub mod scenario;
@@ -32,6 +33,11 @@ pub struct TestOptions {
     pub junit: Option<PathBuf>,
     /// Print a JSON array instead of the text report.
     pub json: bool,
+    /// Where `[tools.<name>]` answers go, when the server runs in this process; `None`
+    /// with `--url` (a running server's tools are called for real).
+    pub mocks: Option<crate::turn::ToolMocks>,
+    /// The model for `expect_judge`, or why there is none.
+    pub judge: Result<judge::Judge, String>,
 }
 
 /// Exit code: every scenario passed.
@@ -69,7 +75,7 @@ pub async fn run<W: Write>(
 ) -> std::io::Result<u8> {
     let http = reqwest::Client::new();
     let results: Vec<ScenarioResult> = futures_util::stream::iter(scenarios)
-        .map(|loaded| run::play(&http, &options.target, loaded))
+        .map(|loaded| run::play(&http, options, loaded))
         .buffered(options.jobs.max(1))
         .collect()
         .await;

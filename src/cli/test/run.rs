@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::scenario::{ExpectTool, Loaded, Turn};
+use super::TestOptions;
 use crate::cli::chat::{drain_events, post_webhook};
 use crate::config::Secret;
 
@@ -109,8 +110,13 @@ struct Heard {
     total_ms: u64,
 }
 
-/// Plays `loaded` against `target` and checks every expectation.
-pub async fn play(http: &reqwest::Client, target: &Target, loaded: &Loaded) -> ScenarioResult {
+/// Plays `loaded` against the options' target and checks every expectation.
+pub async fn play(
+    http: &reqwest::Client,
+    options: &TestOptions,
+    loaded: &Loaded,
+) -> ScenarioResult {
+    let target = &options.target;
     let scenario = &loaded.scenario;
     let url = target.url_for(scenario.agent.as_deref());
     let stem = loaded
@@ -119,12 +125,41 @@ pub async fn play(http: &reqwest::Client, target: &Target, loaded: &Loaded) -> S
         .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
     let conversation = format!("test-{stem}-{:x}", random());
     let mut checks = Vec::new();
-    if scenario.expect_judge.is_some() || scenario.turns.iter().any(|t| t.expect_judge.is_some()) {
-        checks.push(unsupported("expect_judge"));
+    if !scenario.tools.is_empty() {
+        match &options.mocks {
+            Some(mocks) => {
+                for (name, mocked) in &scenario.tools {
+                    mocks.answer(&conversation, name, mocked.response.to_string());
+                }
+            }
+            None => checks.push(Check::new(
+                "mocked tools".into(),
+                Some(
+                    "[tools.<name>] answers need the server this command starts: run without \
+                     --url"
+                        .into(),
+                ),
+            )),
+        }
     }
-    if scenario.tools.is_some() {
-        checks.push(unsupported("mocked tools ([tools.<name>])"));
+    let result = play_turns(http, options, loaded, &url, &conversation, checks).await;
+    if let Some(mocks) = &options.mocks {
+        mocks.forget(&conversation);
     }
+    result
+}
+
+async fn play_turns(
+    http: &reqwest::Client,
+    options: &TestOptions,
+    loaded: &Loaded,
+    url: &str,
+    conversation: &str,
+    mut checks: Vec<Check>,
+) -> ScenarioResult {
+    let target = &options.target;
+    let scenario = &loaded.scenario;
+    let url = url.to_string();
     let base = |kind: &str| {
         let mut body =
             json!({"type": kind, "session_id": conversation, "conversation_id": conversation});
@@ -182,14 +217,24 @@ pub async fn play(http: &reqwest::Client, target: &Target, loaded: &Loaded) -> S
                 if turn.interrupt_after_sentences.is_some() {
                     interrupted = Some((heard.sentences.join(" "), turn_id.clone()));
                 }
-                let checks = check_turn(turn, &heard);
-                turns.push(turn_result(Some(turn.user.clone()), heard, checks));
+                let mut checks = check_turn(turn, &heard);
+                let mut result = turn_result(Some(turn.user.clone()), heard, Vec::new());
+                if let Some(statement) = &turn.expect_judge {
+                    let mut so_far = turns.clone();
+                    so_far.push(result.clone());
+                    checks.push(judged(options, &so_far, statement).await);
+                }
+                result.checks = checks;
+                turns.push(result);
             }
             Err(error) => {
                 turns.push(failed_request(Some(turn.user.clone()), error));
                 break;
             }
         }
+    }
+    if let Some(statement) = &scenario.expect_judge {
+        checks.push(judged(options, &turns, statement).await);
     }
     // Best effort: the server forgets the conversation sooner.
     let _ = post(base("session.end")).await;
@@ -206,13 +251,6 @@ fn finish(loaded: &Loaded, checks: Vec<Check>, turns: Vec<TurnResult>) -> Scenar
         checks,
         turns,
     }
-}
-
-fn unsupported(what: &str) -> Check {
-    Check::new(
-        format!("not supported yet: {what}"),
-        Some("this voicebridge cannot check it, so the scenario cannot pass".into()),
-    )
 }
 
 fn turn_result(user: Option<String>, heard: Heard, checks: Vec<Check>) -> TurnResult {
@@ -310,10 +348,30 @@ fn check_turn(turn: &Turn, heard: &Heard) -> Vec<Check> {
         let label = if expected { "end call" } else { "no end call" };
         checks.push(Check::new(label.into(), failure));
     }
-    if turn.expect_judge.is_some() {
-        checks.push(unsupported("expect_judge"));
-    }
     checks
+}
+
+/// The judge's verdict on `statement` about the conversation in `turns`.
+async fn judged(options: &TestOptions, turns: &[TurnResult], statement: &str) -> Check {
+    let label = format!("judge: {statement}");
+    let judge = match &options.judge {
+        Ok(judge) => judge,
+        Err(why) => return Check::new(label, Some(why.clone())),
+    };
+    let mut transcript = String::new();
+    for turn in turns {
+        if let Some(user) = &turn.user {
+            transcript.push_str(&format!("Caller: {user}\n"));
+        }
+        if !turn.heard.is_empty() {
+            transcript.push_str(&format!("Agent: {}\n", turn.heard.join(" ")));
+        }
+    }
+    match judge.judge(&transcript, statement).await {
+        Ok(verdict) if verdict.yes => Check::new(label, None),
+        Ok(verdict) => Check::new(label, Some(format!("no: {}", verdict.reason))),
+        Err(why) => Check::new(label, Some(why)),
+    }
 }
 
 fn said(wanted: &str, spoken: &str, what: &str) -> Check {

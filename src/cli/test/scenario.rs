@@ -26,12 +26,12 @@ pub struct Scenario {
     /// The user's turns, in order.
     #[serde(default, rename = "turn")]
     pub turns: Vec<Turn>,
-    /// Mocked tools: not supported yet, so a scenario with them fails.
+    /// Tools answered from the scenario instead of being called (in-process runs).
     #[serde(default)]
-    pub tools: Option<Value>,
-    /// A judge for the whole call: not supported yet, so a scenario with one fails.
+    pub tools: std::collections::BTreeMap<String, MockedTool>,
+    /// A statement about the whole call, judged by a model.
     #[serde(default)]
-    pub expect_judge: Option<Value>,
+    pub expect_judge: Option<String>,
 }
 
 /// One user turn and what must hold of the reply.
@@ -58,9 +58,17 @@ pub struct Turn {
     /// Whether the agent must (or must not) end the call in this turn.
     #[serde(default)]
     pub expect_end_call: Option<bool>,
-    /// A judge for this turn: not supported yet, so the scenario fails.
+    /// A statement about the call so far, judged by a model after this turn.
     #[serde(default)]
-    pub expect_judge: Option<Value>,
+    pub expect_judge: Option<String>,
+}
+
+/// A tool answered from the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockedTool {
+    /// What the model reads as the tool's result (sent as JSON).
+    pub response: Value,
 }
 
 /// A tool call the model must make.
@@ -196,8 +204,8 @@ expect_end_call = true
     fn unsupported_fields_parse_so_the_run_can_fail_them() {
         let text = "description = \"x\"\n[tools.get_order]\nresponse = \"{}\"\n[[turn]]\nuser = \"hi\"\nexpect_judge = \"polite\"\n";
         let s = parse(Path::new("a.toml"), text).expect("parses");
-        assert!(s.tools.is_some());
-        assert!(s.turns[0].expect_judge.is_some());
+        assert_eq!(s.tools["get_order"].response, serde_json::json!("{}"));
+        assert_eq!(s.turns[0].expect_judge.as_deref(), Some("polite"));
     }
 
     #[test]
