@@ -228,6 +228,15 @@ fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
         tools.filler_after.as_millis()
     )?;
     for tool in loaded {
+        if tool.client() {
+            writeln!(
+                out,
+                "    {:<16} client tool, run by the page (timeout {} ms)",
+                tool.name(),
+                tool.timeout().as_millis()
+            )?;
+            continue;
+        }
         let kind = if tool.mutating() {
             "mutating"
         } else {

@@ -15,8 +15,9 @@ use crate::config::Secret;
 use crate::template::{CallContext, Now, Template, TemplateError};
 
 /// The fields a tool file may have; any other is an error, so typos are caught.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "description",
+    "client",
     "method",
     "url",
     "timeout_ms",
@@ -29,6 +30,10 @@ const FIELDS: [&str; 9] = [
 
 /// The timeout when the file gives none.
 const DEFAULT_TIMEOUT_MS: i64 = 5000;
+/// The timeout of a client tool when the file gives none: a person may be looking.
+const DEFAULT_CLIENT_TIMEOUT_MS: i64 = 10_000;
+/// The fields only an HTTP tool has; a client tool with one is an error.
+const HTTP_ONLY_FIELDS: [&str; 5] = ["url", "method", "headers", "static", "mutating"];
 /// The longest timeout a file may ask for.
 const MAX_TIMEOUT_MS: i64 = 120_000;
 /// The longest a schema problem is quoted in an error.
@@ -167,6 +172,22 @@ pub(crate) fn parse_tool(
         Some(_) => return Err(fail("description", "must be a string".into())),
     };
 
+    let client = match table.get("client") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(_) => return Err(fail("client", "must be true or false".into())),
+    };
+    if client {
+        if let Some(field) = HTTP_ONLY_FIELDS.iter().find(|f| table.contains_key(**f)) {
+            return Err(fail(
+                field,
+                "a client tool (client = true) runs in the browser and has no url, method, \
+                 headers, static or mutating"
+                    .into(),
+            ));
+        }
+    }
+
     let method = match table.get("method") {
         None => Method::Get,
         Some(toml::Value::String(s)) => Method::parse(s.trim()).ok_or_else(|| {
@@ -178,14 +199,21 @@ pub(crate) fn parse_tool(
         Some(_) => return Err(fail("method", "must be a string".into())),
     };
 
-    let url_template = match table.get("url") {
-        None => return Err(fail("url", "missing".into())),
-        Some(toml::Value::String(s)) => s.trim().to_string(),
-        Some(_) => return Err(fail("url", "must be a string".into())),
+    let (url_template, url) = if client {
+        (String::new(), ToolUrl::Parts(Vec::new()))
+    } else {
+        let url_template = match table.get("url") {
+            None => return Err(fail("url", "missing".into())),
+            Some(toml::Value::String(s)) => s.trim().to_string(),
+            Some(_) => return Err(fail("url", "must be a string".into())),
+        };
+        let url =
+            parse_tool_url(path, &url_template, env).map_err(|problem| fail("url", problem))?;
+        (url_template, url)
     };
-    let url = parse_tool_url(path, &url_template, env).map_err(|problem| fail("url", problem))?;
 
     let timeout_ms = match table.get("timeout_ms") {
+        None if client => DEFAULT_CLIENT_TIMEOUT_MS,
         None => DEFAULT_TIMEOUT_MS,
         Some(toml::Value::Integer(ms)) if (1..=MAX_TIMEOUT_MS).contains(ms) => *ms,
         Some(_) => {
@@ -234,7 +262,7 @@ pub(crate) fn parse_tool(
     };
 
     let mutating = match table.get("mutating") {
-        None => method != Method::Get,
+        None => !client && method != Method::Get,
         Some(toml::Value::Boolean(b)) => *b,
         Some(_) => return Err(fail("mutating", "must be true or false".into())),
     };
@@ -283,6 +311,7 @@ pub(crate) fn parse_tool(
         statics,
         static_templates,
         mutating,
+        client,
     })
 }
 
@@ -877,6 +906,67 @@ properties = { tenant = { type = "string" } }
             "description = \"d\"\nurl = \"https://x.example\"\n"
         )
         .is_ok());
+    }
+
+    const SHOW_TEXT: &str = r#"
+client = true
+description = "Show a short text on the caller's screen."
+say_while_waiting = "I'm putting it on your screen."
+[parameters]
+type = "object"
+required = ["text"]
+[parameters.properties.title]
+type = "string"
+[parameters.properties.text]
+type = "string"
+"#;
+
+    #[test]
+    fn a_client_tool_loads_without_a_url() {
+        let tool = parse("show_text", SHOW_TEXT).expect("loads");
+        assert!(tool.client());
+        assert!(!tool.mutating());
+        assert_eq!(tool.timeout(), Duration::from_millis(10_000));
+        assert_eq!(tool.url_template(), "");
+        assert_eq!(
+            tool.say_while_waiting(),
+            Some("I'm putting it on your screen.")
+        );
+        assert_eq!(tool.parameters()["required"], json!(["text"]));
+        let faster = parse("show_text", &format!("timeout_ms = 300\n{SHOW_TEXT}")).expect("loads");
+        assert_eq!(faster.timeout(), Duration::from_millis(300));
+        let http = parse("get_order", GET_ORDER).expect("loads");
+        assert!(!http.client());
+        let not_client = parse(
+            "x",
+            "client = false\ndescription = \"d\"\nurl = \"https://x.example\"\n",
+        )
+        .expect("loads");
+        assert!(!not_client.client());
+    }
+
+    #[test]
+    fn a_client_tool_with_http_fields_names_the_field() {
+        for (line, field) in [
+            ("url = \"https://x.example\"\n", "url"),
+            ("method = \"POST\"\n", "method"),
+            ("mutating = true\n", "mutating"),
+            ("[headers]\nX-A = \"b\"\n", "headers"),
+            ("[static]\nkey = \"v\"\n", "static"),
+        ] {
+            let text = format!("client = true\ndescription = \"d\"\n{line}");
+            let e = parse("show_text", &text).expect_err(field);
+            assert_eq!(e.field, field);
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("tools/show_text.toml: {field}: a client tool")),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            parse_err("x", "client = \"yes\"\ndescription = \"d\"\n"),
+            "tools/x.toml: client: must be true or false"
+        );
     }
 
     #[test]

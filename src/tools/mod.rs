@@ -224,6 +224,8 @@ pub struct Tool {
     /// The `[static]` strings that are templates, rendered for every call.
     pub(crate) static_templates: Vec<(String, Template)>,
     pub(crate) mutating: bool,
+    /// Run by the caller's browser (`client = true`): no URL, never mutating.
+    pub(crate) client: bool,
 }
 
 impl fmt::Debug for Tool {
@@ -236,6 +238,7 @@ impl fmt::Debug for Tool {
             .field("url_template", &self.url_template)
             .field("timeout", &self.timeout)
             .field("mutating", &self.mutating)
+            .field("client", &self.client)
             .field("say_while_waiting", &self.say_while_waiting)
             .field("headers", &header_names)
             .field("static", &static_names)
@@ -266,7 +269,14 @@ impl Tool {
         self.mutating
     }
 
-    /// The bound on one whole call, reading the response included.
+    /// True for a client tool (`client = true`): the caller's browser runs it, answering
+    /// a `tool_call` data event with a `tool_result` data webhook.
+    pub fn client(&self) -> bool {
+        self.client
+    }
+
+    /// The bound on one whole call, reading the response included (for a client tool,
+    /// the wait for the page's answer).
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
