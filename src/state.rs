@@ -31,6 +31,8 @@ pub struct AppState {
     pub calls: crate::calls::CallRecorder,
     /// Token of the calls pages and API; they are off without it.
     pub admin_token: Option<Secret>,
+    /// Client tool calls waiting for the page's `tool_result`.
+    pub client_calls: crate::turn::ClientCalls,
 }
 
 /// One agent and what its webhooks and page need.

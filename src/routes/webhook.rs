@@ -249,7 +249,9 @@ fn record_session(state: &AppState, target: Target<'_>, body: &[u8], event: &Web
 }
 
 /// A `data` event: what the page sent joins the conversation's client variables, which
-/// templates read from the next turn on. A running turn is not touched. Answered as
+/// templates read from the next turn on. A running turn is not touched, except that a
+/// `tool_result` (the page's answer to a client tool call) goes to the turn waiting for
+/// it, and never into the client variables. Answered as
 /// Layercode expects, with plain JSON.
 async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) -> HttpResponse {
     let answer = |received: bool, error: Option<&str>| {
@@ -259,15 +261,30 @@ async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) 
         }
         HttpResponse::Ok().json(serde_json::json!({"type": "response.data", "content": content}))
     };
+    let raw_conversation = event.conversation_key().unwrap_or_default().to_string();
     let conversation = event
         .conversation_key()
         .map(|c| state.agents.conversation_key(target.name, c));
-    let (Some(conversation), Some(update)) = (conversation, event.data) else {
+    let (Some(conversation), Some(mut update)) = (conversation, event.data) else {
         return answer(
             false,
             Some("a data event needs `conversation_id` and an object in `data`"),
         );
     };
+    // The page's answer to a client tool call goes to the turn waiting for it, never into
+    // the client variables.
+    match update.remove("tool_result") {
+        None => {}
+        Some(serde_json::Value::Object(tool_result)) => {
+            if let Err(error) = deliver_tool_result(state, target, &raw_conversation, tool_result) {
+                return answer(false, Some(error));
+            }
+            if update.is_empty() {
+                return answer(true, None);
+            }
+        }
+        Some(_) => return answer(false, Some("`tool_result` must be an object")),
+    }
     match target
         .entry
         .agent
@@ -285,6 +302,30 @@ async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) 
             state.metrics.store_failed(StoreOperation::ClientContext);
             answer(false, Some("the page's context could not be stored"))
         }
+    }
+}
+
+/// Hands a page's `tool_result` (`{"id": <call id>, "result": <any JSON>}`) to the client
+/// tool call of this conversation waiting for it; `Err` says why it could not be.
+fn deliver_tool_result(
+    state: &AppState,
+    target: Target<'_>,
+    conversation_id: &str,
+    mut tool_result: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), &'static str> {
+    let Some(serde_json::Value::String(id)) = tool_result.remove("id") else {
+        return Err("`tool_result` needs a string `id`");
+    };
+    let result = tool_result
+        .remove("result")
+        .unwrap_or(serde_json::Value::Null);
+    if state
+        .client_calls
+        .deliver(target.name, conversation_id, &id, result)
+    {
+        Ok(())
+    } else {
+        Err("no tool call is waiting for this id")
     }
 }
 

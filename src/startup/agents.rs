@@ -11,7 +11,7 @@ use crate::prompts::load_system_prompt;
 use crate::speech::{Language, LanguageChoice, Pronunciations, Voice};
 use crate::state::{AgentEntry, Agents};
 use crate::template::Template;
-use crate::turn::{Agent, AgentSettings, Ledger, ThinkingFiller, ToolMocks, ToolSet};
+use crate::turn::{Agent, AgentSettings, ClientCalls, Ledger, ThinkingFiller, ToolMocks, ToolSet};
 
 /// What a template is called in errors: the variable for the agent from the environment,
 /// the file and field for an agent file.
@@ -86,15 +86,19 @@ pub(super) fn build_agents(
     settings: &Settings,
     ledger: &Ledger,
     mocks: &ToolMocks,
+    client_calls: &ClientCalls,
 ) -> Result<Agents, StartupError> {
     let mut entries = Vec::new();
     let voice = Arc::new(voice(settings)?);
     for config in &settings.agents.agents {
         let model = LlmClient::new(&config.llm)?;
-        let tools = ToolSet::new(settings.tools.clone(), config.tools.clone(), mocks.clone())
-            .map_err(|e| {
-                StartupError::Tools(format!("cannot build the tools' HTTP client: {e}"))
-            })?;
+        let tools = ToolSet::new(
+            settings.tools.clone(),
+            config.tools.clone(),
+            mocks.clone(),
+            client_calls.clone(),
+        )
+        .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;
         let agent = Agent::new(
             ledger.clone(),
             Arc::new(model),

@@ -256,7 +256,8 @@ impl Application {
             calls: calls.recorder.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
-        let agents = agents::build_agents(&settings, &ledger, &tool_mocks)?;
+        let client_calls = crate::turn::ClientCalls::default();
+        let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls)?;
         warn_if_unsigned(&settings);
         let web = web_side(&settings)?;
         let (listener, port) = bind(&settings)?;
@@ -277,6 +278,7 @@ impl Application {
             call_store: calls.store,
             calls: calls.recorder,
             admin_token: settings.calls.admin_token.clone(),
+            client_calls,
         };
         let server = http_server(state, listener).map_err(bind_error(&settings))?;
         log_listening(&settings, port);

@@ -31,7 +31,7 @@ pub use coordinator::{Claim, Coordinator, LocalCoordinator};
 pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;
 use reply::{ReplyRun, TurnKeys};
-pub use tools::{ToolMocks, ToolSet, END_CALL};
+pub use tools::{ClientCalls, ToolMocks, ToolSet, END_CALL};
 
 /// How a turn ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -363,7 +363,7 @@ impl<'a> ReplyRun<'a> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
-            let plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
+            let mut plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
                 format!("{}:{}:{n}", keys.conversation, keys.turn_id)
             });
             if let Plan::Call { .. } = plan {
@@ -381,6 +381,14 @@ impl<'a> ReplyRun<'a> {
                     "id": call.id, "name": call.function.name, "status": "started",
                     "arguments": call.function.arguments,
                 }})));
+            }
+            if let Plan::Call {
+                client_event: Some(event),
+                ..
+            } = &mut plan
+            {
+                // The page runs this one: it must have the call before it is awaited.
+                self.caller.send(TurnEvent::Data(std::mem::take(event)));
             }
             if call.function.name == tools::END_CALL && self.tools.settings().end_call {
                 self.end_call = true;
@@ -526,6 +534,7 @@ impl<'a> ReplyRun<'a> {
                 Some(Plan::Call {
                     mutating: true,
                     task,
+                    ..
                 }) => {
                     let joined = task.await;
                     self.answer(slot, Some(joined));
@@ -533,6 +542,7 @@ impl<'a> ReplyRun<'a> {
                 Some(Plan::Call {
                     mutating: false,
                     task,
+                    ..
                 }) => {
                     task.abort();
                     round.plans[slot] = Some(Plan::Answer {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -19,7 +20,7 @@ use crate::config::ToolSettings;
 use crate::metrics::Metrics;
 use crate::session::{ToolCall, ToolResult};
 use crate::template::{CallContext, Now};
-use crate::tools::{ToolFailure, Toolbox};
+use crate::tools::{ToolFailure, ToolFailureKind, Toolbox};
 
 /// The built-in tool that ends the call (`END_CALL_TOOL`).
 pub const END_CALL: &str = "end_call";
@@ -43,6 +44,8 @@ pub struct ToolSet {
     toolbox: Arc<Toolbox>,
     /// Answers given in place of calling a tool, per conversation (`voicebridge test`).
     mocks: ToolMocks,
+    /// Client tool calls waiting for the page's answer (shared by every agent).
+    client_calls: ClientCalls,
     /// The tools this agent may call, when not all of them.
     only: Option<Vec<String>>,
     http: reqwest::Client,
@@ -58,6 +61,7 @@ impl ToolSet {
         settings: ToolSettings,
         only: Option<Vec<String>>,
         mocks: ToolMocks,
+        client_calls: ClientCalls,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -92,6 +96,7 @@ impl ToolSet {
         Ok(Self {
             toolbox: settings.toolbox.clone(),
             mocks,
+            client_calls,
             only,
             http,
             settings,
@@ -104,6 +109,7 @@ impl ToolSet {
         Self {
             toolbox: Arc::new(Toolbox::empty()),
             mocks: ToolMocks::default(),
+            client_calls: ClientCalls::default(),
             only: None,
             http: reqwest::Client::new(),
             settings: ToolSettings::none(),
@@ -168,6 +174,91 @@ impl ToolMocks {
     }
 }
 
+/// Client tool calls waiting for the page's answer, by agent, conversation and call id:
+/// one registry shared by every agent, which the `data` webhook delivers `tool_result`s to.
+/// A call is registered only while its turn waits for it (on this machine: the answer must
+/// reach the machine running the turn).
+#[derive(Debug, Clone, Default)]
+pub struct ClientCalls(Arc<ClientCallsInner>);
+
+#[derive(Debug, Default)]
+struct ClientCallsInner {
+    waiting: dashmap::DashMap<String, (u64, oneshot::Sender<Value>)>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl ClientCalls {
+    fn key(agent: &str, conversation_id: &str, call_id: &str) -> String {
+        format!("{agent}\n{conversation_id}\n{call_id}")
+    }
+
+    /// Registers call `call_id` of `agent`'s conversation `conversation_id` (Layercode's
+    /// id); the call waits until the guard is dropped.
+    fn register(
+        &self,
+        agent: &str,
+        conversation_id: &str,
+        call_id: &str,
+    ) -> (Waiting, oneshot::Receiver<Value>) {
+        let key = Self::key(agent, conversation_id, call_id);
+        let token = self
+            .0
+            .next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (sender, receiver) = oneshot::channel();
+        self.0.waiting.insert(key.clone(), (token, sender));
+        let waiting = Waiting {
+            calls: self.clone(),
+            key,
+            token,
+        };
+        (waiting, receiver)
+    }
+
+    /// Delivers the page's `result` to the waiting call `call_id` of `agent`'s
+    /// conversation `conversation_id`; false when no call is waiting for it.
+    pub fn deliver(
+        &self,
+        agent: &str,
+        conversation_id: &str,
+        call_id: &str,
+        result: Value,
+    ) -> bool {
+        let key = Self::key(agent, conversation_id, call_id);
+        match self.0.waiting.remove(&key) {
+            Some((_, (_, sender))) => sender.send(result).is_ok(),
+            None => false,
+        }
+    }
+
+    /// How many calls are waiting.
+    pub fn len(&self) -> usize {
+        self.0.waiting.len()
+    }
+
+    /// True when no call is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.0.waiting.is_empty()
+    }
+}
+
+/// A registered client call: dropping it (the answer came, the wait timed out, or a
+/// barge-in aborted the task) removes the registration, unless a newer one took its id.
+struct Waiting {
+    calls: ClientCalls,
+    key: String,
+    token: u64,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.calls
+            .0
+            .waiting
+            .remove_if(&self.key, |_, (token, _)| *token == self.token);
+    }
+}
+
 /// How one call of a round is answered.
 pub(super) enum Plan {
     /// Answered without calling anything.
@@ -177,10 +268,12 @@ pub(super) enum Plan {
         /// The browser is told the call failed (rather than that it finished).
         failed: bool,
     },
-    /// Called over HTTP by a task of its own.
+    /// Called by a task of its own: over HTTP, or (a client tool) by the page, which is
+    /// sent `client_event` as a data event before the task's answer is awaited.
     Call {
         mutating: bool,
         task: JoinHandle<Called>,
+        client_event: Option<Value>,
     },
 }
 
@@ -256,6 +349,9 @@ pub(super) fn plan(
             };
         }
     }
+    if tool.client() {
+        return client_call(tools, tool, call, arguments, context);
+    }
     let mutating = tool.mutating();
     let key = mutating.then(key);
     let (tools, name) = (tools.clone(), name.to_string());
@@ -275,7 +371,57 @@ pub(super) fn plan(
             took: started.elapsed(),
         }
     });
-    Plan::Call { mutating, task }
+    Plan::Call {
+        mutating,
+        task,
+        client_event: None,
+    }
+}
+
+/// A call of a client tool: registered at once (so an answer is taken as soon as the
+/// page has the `tool_call` event), then awaited within the tool's timeout by a task.
+fn client_call(
+    tools: &Arc<ToolSet>,
+    tool: &crate::tools::Tool,
+    call: &ToolCall,
+    arguments: Map<String, Value>,
+    context: &CallContext,
+) -> Plan {
+    let (waiting, answer) =
+        tools
+            .client_calls
+            .register(&context.agent, &context.conversation_id, &call.id);
+    let timeout = tool.timeout();
+    let max = tools.settings.result_max_chars;
+    let task = tokio::spawn(async move {
+        let _waiting = waiting;
+        let started = Instant::now();
+        let result = match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => Ok(crate::tools::file::cut(&result.to_string(), max)),
+            Ok(Err(_)) => Err(ToolFailure {
+                kind: ToolFailureKind::Connection,
+                message: "the call was replaced before the page answered".into(),
+            }),
+            Err(_) => Err(ToolFailure {
+                kind: ToolFailureKind::Timeout,
+                message: format!("the page did not answer within {} ms", timeout.as_millis()),
+            }),
+        };
+        Called {
+            result,
+            took: started.elapsed(),
+        }
+    });
+    let client_event = json!({"tool_call": {
+        "id": call.id,
+        "name": call.function.name,
+        "arguments": Value::Object(arguments),
+    }});
+    Plan::Call {
+        mutating: false,
+        task,
+        client_event: Some(client_event),
+    }
 }
 
 /// Whether an earlier call's arguments, checked with the same context, are `arguments`.
@@ -325,4 +471,34 @@ pub(super) fn count(
     let known = tools.tool(name).is_some() || (name == END_CALL && tools.settings.end_call);
     let label = if known { name } else { "unknown" };
     metrics.tool_finished(agent, label, outcome, took);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_call_is_registered_until_answered_or_dropped() {
+        let calls = ClientCalls::default();
+        let (waiting, answer) = calls.register("a", "conv", "c1");
+        assert_eq!(calls.len(), 1);
+        assert!(!calls.deliver("a", "other", "c1", json!(1)));
+        assert!(!calls.deliver("b", "conv", "c1", json!(1)));
+        assert!(calls.deliver("a", "conv", "c1", json!({"shown": true})));
+        assert_eq!(answer.await.expect("answered"), json!({"shown": true}));
+        assert!(calls.is_empty());
+        assert!(!calls.deliver("a", "conv", "c1", json!(1)), "only once");
+        drop(waiting);
+
+        let (waiting, _answer) = calls.register("a", "conv", "c2");
+        drop(waiting);
+        assert!(calls.is_empty(), "a dropped wait is forgotten");
+
+        let (older, _first) = calls.register("a", "conv", "c3");
+        let (_newer, second) = calls.register("a", "conv", "c3");
+        drop(older);
+        assert_eq!(calls.len(), 1, "the newer registration stays");
+        assert!(calls.deliver("a", "conv", "c3", json!(2)));
+        assert_eq!(second.await.expect("answered"), json!(2));
+    }
 }

@@ -10,6 +10,7 @@ mod agents;
 mod authorize;
 mod calls;
 mod calls_page;
+mod client_tools;
 mod conversations;
 mod deploy;
 mod failures;

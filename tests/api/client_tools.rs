@@ -1,0 +1,213 @@
+//! Client tools end to end: the model calls a tool the page runs, the turn sends the page
+//! a `tool_call` data event, the page answers with a `tool_result` data webhook, and the
+//! model reads that answer.
+
+use serde_json::{json, Value};
+
+use crate::fake_upstream::Reply;
+use crate::helpers::*;
+use crate::tools::tool_dir;
+
+fn show_text(timeout_ms: u64) -> String {
+    format!(
+        r#"
+client = true
+description = "Show a short text on the caller's screen."
+timeout_ms = {timeout_ms}
+
+[parameters]
+type = "object"
+required = ["text"]
+[parameters.properties.title]
+type = "string"
+[parameters.properties.text]
+type = "string"
+"#
+    )
+}
+
+async fn spawn_with_client_tool(timeout_ms: u64) -> TestApp {
+    let dir = tool_dir(&[("show_text", show_text(timeout_ms))]);
+    let dir = dir.to_str().expect("utf-8 path").to_string();
+    spawn_app_with(&[("TOOLS_DIR", dir.as_str())]).await
+}
+
+fn tool_result(conversation: &str, id: &str, result: Value) -> Value {
+    json!({
+        "type": "data", "conversation_id": conversation, "turn_id": "t1",
+        "data": {"tool_result": {"id": id, "result": result}},
+    })
+}
+
+/// Reads events until the `tool_call` data event; returns them all.
+async fn until_tool_call(reader: &mut SseReader) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        let event = reader.next_event().await.expect("a tool_call event");
+        let found = event["type"] == "response.data" && event["content"]["tool_call"].is_object();
+        events.push(event);
+        if found {
+            return events;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
+    let app = spawn_with_client_tool(5000).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[(
+            "call_s",
+            "show_text",
+            r#"{"title":"Your code","text":"A17"}"#,
+        )],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["It's on your screen now."]));
+    let response = app
+        .post_webhook(&message("conv_client", "t1", "Show me my code"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut reader = SseReader::new(response);
+    let mut events = until_tool_call(&mut reader).await;
+    let call = events.last().expect("tool_call")["content"]["tool_call"].clone();
+    assert_eq!(
+        call,
+        json!({"id": "call_s", "name": "show_text",
+               "arguments": {"title": "Your code", "text": "A17"}})
+    );
+
+    let answered = app
+        .post_webhook(&tool_result(
+            "conv_client",
+            "call_s",
+            json!({"shown": true}),
+        ))
+        .await;
+    assert_eq!(answered.status(), 200);
+    let body: Value = answered.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"type": "response.data", "content": {"received": true}})
+    );
+
+    events.extend(reader.collect().await);
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["It's on your screen now."]);
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    let names: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .expect("tools offered")
+        .iter()
+        .map(|t| t["function"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["show_text"]);
+    let tool_message = requests[1].body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool message");
+    assert_eq!(tool_message["content"], r#"{"shown":true}"#);
+    assert_eq!(tool_message["tool_call_id"], "call_s");
+
+    // The answer was taken once: a second one finds nobody waiting.
+    let again = app
+        .post_webhook(&tool_result(
+            "conv_client",
+            "call_s",
+            json!({"shown": true}),
+        ))
+        .await;
+    let body: Value = again.json().await.expect("json");
+    assert_eq!(body["content"]["received"], false);
+}
+
+#[tokio::test]
+async fn a_page_that_does_not_answer_times_out() {
+    let app = spawn_with_client_tool(300).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_t", "show_text", r#"{"text":"A17"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["I could not show it, sorry."]));
+    let events = app
+        .turn(&message("conv_client_late", "t1", "Show me my code"))
+        .await;
+    assert_well_formed(&events, "t1");
+    let ends = events
+        .iter()
+        .filter(|e| e["type"] == "response.end")
+        .count();
+    assert_eq!(ends, 1);
+    assert_eq!(spoken(&events), ["I could not show it, sorry."]);
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    let tool_message = requests[1].body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool message");
+    let content = tool_message["content"].as_str().expect("text");
+    assert!(
+        content.contains("did not answer within 300 ms"),
+        "{content}"
+    );
+
+    // Too late: the call is no longer waiting.
+    let late = app
+        .post_webhook(&tool_result(
+            "conv_client_late",
+            "call_t",
+            json!({"shown": true}),
+        ))
+        .await;
+    let body: Value = late.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"type": "response.data", "content": {
+            "received": false, "error": "no tool call is waiting for this id"}})
+    );
+}
+
+#[tokio::test]
+async fn an_answer_for_an_unknown_call_is_refused() {
+    let app = spawn_with_client_tool(5000).await;
+    let response = app
+        .post_webhook(&tool_result("conv_nobody", "call_x", json!(1)))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"type": "response.data", "content": {
+            "received": false, "error": "no tool call is waiting for this id"}})
+    );
+}
+
+#[tokio::test]
+async fn arguments_that_do_not_match_the_schema_never_reach_the_page() {
+    let app = spawn_with_client_tool(5000).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_bad", "show_text", r#"{"title":"no text"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Sorry."]));
+    let events = app.turn(&message("conv_client_bad", "t1", "Show me")).await;
+    assert_well_formed(&events, "t1");
+    assert!(
+        contents(&events, "response.data")
+            .iter()
+            .all(|c| c.get("tool_call").is_none()),
+        "{events:?}"
+    );
+    let requests = app.upstream.requests();
+    let text = requests[1].body.to_string();
+    assert!(text.contains("the tool was not called"), "{text}");
+}
