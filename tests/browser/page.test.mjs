@@ -227,6 +227,50 @@ test('after end_call the page hangs up once the goodbye is over', async () => {
   await context.close();
 });
 
+test('the page runs the show_text client tool and answers with its result', async () => {
+  authorizeStatus = 200;
+  const received = [];
+  const { page, context } = await openPage((ws) => {
+    let asked = false;
+    const ask = () => {
+      if (asked) return;
+      asked = true;
+      ws.send(JSON.stringify({
+        type: 'response.data',
+        content: { tool_call: { id: 'c1', name: 'show_text', arguments: { title: 'Your code', text: '<b>A17</b>' } } },
+        turn_id: 't9',
+      }));
+      ws.send(JSON.stringify({
+        type: 'response.data',
+        content: { tool_call: { id: 'c2', name: 'open_map', arguments: {} } },
+        turn_id: 't9',
+      }));
+    };
+    ws.onMessage((message) => {
+      const parsed = JSON.parse(message);
+      received.push(parsed);
+      if (parsed.type === 'client.ready') ask();
+    });
+    setTimeout(ask, 1500);
+  });
+  await page.click('#connect');
+  await page.waitForFunction(() => window.voicebridge.status === 'connected', null, { timeout: 20000 });
+  await page.waitForSelector('.card', { timeout: 10000 });
+  assert.equal(await page.textContent('.card .title'), 'Your code');
+  assert.equal(await page.textContent('.card .text'), '<b>A17</b>');
+  assert.equal(await page.$$eval('.card b', (nodes) => nodes.length), 0, 'inserted as text only');
+
+  const answers = () => received.filter((m) => m.type === 'client.response.data');
+  const deadline = Date.now() + 10000;
+  while (answers().length < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+  const byId = Object.fromEntries(answers().map((m) => [m.data.tool_result.id, m.data.tool_result.result]));
+  assert.deepEqual(byId.c1, { shown: true });
+  assert.equal(byId.c1.shown, true);
+  assert.deepEqual(byId.c2, { error: 'this page has no handler for open_map' });
+  assert.equal(await page.evaluate(() => typeof window.voicebridge.registerTool), 'function');
+  await context.close();
+});
+
 test('an authorize failure is shown to the user', async () => {
   authorizeStatus = 402;
   const { page, context } = await openPage(() => {});
