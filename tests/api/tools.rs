@@ -709,8 +709,13 @@ fn the_example_tool_files_load() {
     let toolbox = voicebridge::tools::Toolbox::load(std::path::Path::new(dir), &env)
         .unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = toolbox.tools().iter().map(|t| t.name()).collect();
-    assert_eq!(names, ["cancel_order", "get_order", "get_weather"]);
+    assert_eq!(
+        names,
+        ["cancel_order", "get_order", "get_weather", "show_text"]
+    );
     assert!(toolbox.get("cancel_order").expect("loaded").mutating());
+    let show_text = toolbox.get("show_text").expect("loaded");
+    assert!(show_text.client() && !show_text.mutating());
     assert!(!toolbox.get("get_weather").expect("loaded").mutating());
     // The repository's own tools/ folder holds no tool: nothing is offered by default.
     let own = concat!(env!("CARGO_MANIFEST_DIR"), "/tools");
