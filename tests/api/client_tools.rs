@@ -114,6 +114,10 @@ async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
     assert_eq!(tool_message["content"], r#"{"shown":true}"#);
     assert_eq!(tool_message["tool_call_id"], "call_s");
 
+    // The answer is not a client variable.
+    let client = app.store.client("conv_client").await.expect("store");
+    assert!(client.get("tool_result").is_none(), "{client:?}");
+
     // The answer was taken once: a second one finds nobody waiting.
     let again = app
         .post_webhook(&tool_result(
@@ -210,4 +214,68 @@ async fn arguments_that_do_not_match_the_schema_never_reach_the_page() {
     let requests = app.upstream.requests();
     let text = requests[1].body.to_string();
     assert!(text.contains("the tool was not called"), "{text}");
+}
+
+#[tokio::test]
+async fn a_barge_in_stops_the_wait_and_forgets_the_call() {
+    let app = spawn_with_client_tool(5000).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_b", "show_text", r#"{"text":"A17"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
+    let started = std::time::Instant::now();
+    let response = app
+        .post_webhook(&message("conv_client_bargein", "t1", "Show me"))
+        .await;
+    let mut reader = SseReader::new(response);
+    until_tool_call(&mut reader).await;
+    drop(reader);
+    app.settle().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "not waited for"
+    );
+    let history = app
+        .store
+        .history("conv_client_bargein")
+        .await
+        .expect("store");
+    assert_history_well_formed(&history, "conv_client_bargein");
+    assert!(
+        history[1].tool_results[0].content.contains("cancelled"),
+        "{history:?}"
+    );
+    assert_eq!(app.upstream.requests().len(), 1, "no second round");
+    let late = app
+        .post_webhook(&tool_result(
+            "conv_client_bargein",
+            "call_b",
+            json!({"shown": true}),
+        ))
+        .await;
+    let body: Value = late.json().await.expect("json");
+    assert_eq!(body["content"]["received"], false, "the call was forgotten");
+}
+
+#[tokio::test]
+async fn a_tool_result_is_not_kept_in_the_client_variables() {
+    let app = spawn_with_client_tool(5000).await;
+    let response = app
+        .post_webhook(&json!({
+            "type": "data", "conversation_id": "conv_client_vars", "turn_id": "t1",
+            "data": {"page": "/checkout", "tool_result": {"id": "nobody", "result": 1}},
+        }))
+        .await;
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["content"]["received"], false);
+    let response = app
+        .post_webhook(&json!({
+            "type": "data", "conversation_id": "conv_client_vars", "turn_id": "t1",
+            "data": {"tool_result": "not an object"},
+        }))
+        .await;
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["content"]["received"], false);
+    assert_eq!(body["content"]["error"], "`tool_result` must be an object");
 }
