@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod layercode;
 pub mod llm;
+pub mod mcp;
 pub mod metrics;
 pub mod prompts;
 pub mod routes;

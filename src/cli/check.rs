@@ -34,6 +34,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
         settings.timezone.zone_name()
     )?;
     tools(settings, out)?;
+    mcp_servers(settings, out).await?;
     passed &= call_store(settings, out).await?;
     scenarios(out)?;
     if settings.web.layercode_api_key.is_none() {
@@ -257,6 +258,48 @@ fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
             "    {:<16} built in: ends the call after the goodbye",
             crate::turn::END_CALL
         )?;
+    }
+    Ok(())
+}
+
+/// Each MCP server: its URL (redacted), whether it answers, and its tools. A server that
+/// does not answer is reported, not failed: the agent talks without its tools.
+async fn mcp_servers<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
+    if settings.tools.mcp.is_empty() {
+        return Ok(());
+    }
+    let registry = crate::mcp::McpRegistry::new(&settings.tools.mcp);
+    writeln!(
+        out,
+        "  mcp servers        {} from {}",
+        settings.tools.mcp.len(),
+        settings.tools.mcp_dir.display()
+    )?;
+    for (name, url, state) in registry.probe().await {
+        let url = redacted_url(&url);
+        match state {
+            crate::mcp::McpState::Connected(tools) => {
+                writeln!(
+                    out,
+                    "    {name:<16} {url}: connected with {} tools",
+                    tools.len()
+                )?;
+                for tool in tools.iter() {
+                    let kind = if tool.mutating {
+                        "mutating"
+                    } else {
+                        "read-only"
+                    };
+                    writeln!(out, "      {} ({kind})", tool.name)?;
+                }
+            }
+            crate::mcp::McpState::Unreachable(error) => {
+                writeln!(out, "    {name:<16} {url}: unreachable: {error}")?;
+            }
+            crate::mcp::McpState::Connecting => {
+                writeln!(out, "    {name:<16} {url}: not tried")?;
+            }
+        }
     }
     Ok(())
 }

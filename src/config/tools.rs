@@ -12,6 +12,8 @@ use crate::tools::Toolbox;
 
 /// `TOOLS_DIR`: relative to the working directory, like the prompt file.
 const DEFAULT_TOOLS_DIR: &str = "tools";
+/// `MCP_DIR`: one `<name>.toml` per MCP server; missing is none.
+const DEFAULT_MCP_DIR: &str = "mcp";
 /// `TOOL_MAX_ROUNDS`: model↔tool rounds per turn; then the model must answer in words.
 const DEFAULT_MAX_ROUNDS: u32 = 3;
 /// `TOOL_RESULT_MAX_CHARS`: longer results are cut, with a note, before the model reads them.
@@ -34,6 +36,10 @@ pub struct ToolSettings {
     pub filler_after: Duration,
     /// Offer the model the built-in `end_call` tool.
     pub end_call: bool,
+    /// Where the MCP server files were read from (`MCP_DIR`).
+    pub mcp_dir: PathBuf,
+    /// The MCP servers, by name.
+    pub mcp: Arc<Vec<crate::mcp::McpServerConfig>>,
 }
 
 impl ToolSettings {
@@ -46,6 +52,8 @@ impl ToolSettings {
             result_max_chars: DEFAULT_RESULT_MAX_CHARS,
             filler_after: Duration::from_millis(DEFAULT_FILLER_AFTER_MS),
             end_call: false,
+            mcp_dir: PathBuf::from(DEFAULT_MCP_DIR),
+            mcp: Arc::new(Vec::new()),
         }
     }
 }
@@ -56,8 +64,13 @@ pub(super) fn tool_settings(get: &Get) -> Result<ToolSettings, ConfigError> {
     let dir = PathBuf::from(get("TOOLS_DIR").unwrap_or_else(|| DEFAULT_TOOLS_DIR.into()));
     let toolbox = Toolbox::load(&dir, &|name| get(name))
         .map_err(|e| ConfigError::new("TOOLS_DIR", e.to_string()))?;
+    let mcp_dir = PathBuf::from(get("MCP_DIR").unwrap_or_else(|| DEFAULT_MCP_DIR.into()));
+    let mcp = crate::mcp::load_dir(&mcp_dir, &|name| get(name))
+        .map_err(|e| ConfigError::new("MCP_DIR", e))?;
     Ok(ToolSettings {
         dir,
+        mcp_dir,
+        mcp: Arc::new(mcp),
         toolbox: Arc::new(toolbox),
         max_rounds: positive(
             "TOOL_MAX_ROUNDS",

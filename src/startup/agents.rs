@@ -87,6 +87,7 @@ pub(super) fn build_agents(
     ledger: &Ledger,
     mocks: &ToolMocks,
     client_calls: &ClientCalls,
+    mcp: &crate::mcp::McpRegistry,
 ) -> Result<Agents, StartupError> {
     let mut entries = Vec::new();
     let voice = Arc::new(voice(settings)?);
@@ -97,6 +98,7 @@ pub(super) fn build_agents(
             config.tools.clone(),
             mocks.clone(),
             client_calls.clone(),
+            mcp.clone(),
         )
         .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;
         let agent = Agent::new(

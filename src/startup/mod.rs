@@ -257,7 +257,8 @@ impl Application {
         };
         let tool_mocks = crate::turn::ToolMocks::default();
         let client_calls = crate::turn::ClientCalls::default();
-        let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls)?;
+        let mcp = crate::mcp::McpRegistry::new(&settings.tools.mcp);
+        let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls, &mcp)?;
         warn_if_unsigned(&settings);
         let web = web_side(&settings)?;
         let (listener, port) = bind(&settings)?;
@@ -267,6 +268,7 @@ impl Application {
         if settings.session_store_url.is_none() {
             spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
         }
+        mcp.start(&shutdown);
         let turns = TurnTasks::default();
         let state = AppState {
             web,

@@ -253,11 +253,12 @@ impl<'a> ReplyRun<'a> {
         let (llm, texts, tools) = (self.llm, self.texts, self.tools);
         // A copy: a barge-in may drop this future, and the rounds must outlive it.
         let rounds = self.rounds.clone();
+        let definitions = tools.definitions();
         let prompt = Prompt {
             system: &texts.system,
             history,
             rounds: &rounds,
-            tools: tools.definitions(),
+            tools: &definitions,
             tools_disabled,
         };
         let request = llm.stream_chat(upstream, &prompt);

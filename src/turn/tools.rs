@@ -51,6 +51,8 @@ pub struct ToolSet {
     http: reqwest::Client,
     settings: ToolSettings,
     definitions: Vec<Value>,
+    /// Tools from MCP servers (empty when none is configured).
+    mcp: crate::mcp::McpRegistry,
 }
 
 impl ToolSet {
@@ -62,6 +64,7 @@ impl ToolSet {
         only: Option<Vec<String>>,
         mocks: ToolMocks,
         client_calls: ClientCalls,
+        mcp: crate::mcp::McpRegistry,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -101,6 +104,7 @@ impl ToolSet {
             http,
             settings,
             definitions,
+            mcp,
         })
     }
 
@@ -114,12 +118,40 @@ impl ToolSet {
             http: reqwest::Client::new(),
             settings: ToolSettings::none(),
             definitions: Vec::new(),
+            mcp: crate::mcp::McpRegistry::default(),
         }
     }
 
     /// Tool definitions sent with every request (OpenAI function format).
-    pub fn definitions(&self) -> &[Value] {
-        &self.definitions
+    /// With MCP servers, the static definitions and then their current tools; without,
+    /// the static ones borrowed.
+    pub fn definitions(&self) -> std::borrow::Cow<'_, [Value]> {
+        if self.mcp.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.definitions);
+        }
+        let mut all = self.definitions.clone();
+        all.extend(
+            self.mcp
+                .tools()
+                .into_iter()
+                .filter(|t| self.allowed(&t.name))
+                .map(|t| t.definition),
+        );
+        std::borrow::Cow::Owned(all)
+    }
+
+    fn allowed(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == name))
+    }
+
+    /// The named MCP tool, if its server is connected and this agent may call it.
+    fn mcp_tool(&self, name: &str) -> Option<crate::mcp::McpTool> {
+        if self.mcp.is_empty() || !self.allowed(name) {
+            return None;
+        }
+        self.mcp.get(name)
     }
 
     /// The limits and delays.
@@ -138,7 +170,10 @@ impl ToolSet {
 
     /// Whether the named tool has side effects. Unknown tools are never called.
     pub(super) fn mutating(&self, name: &str) -> bool {
-        self.tool(name).is_some_and(|t| t.mutating())
+        match self.tool(name) {
+            Some(tool) => tool.mutating(),
+            None => self.mcp_tool(name).is_some_and(|t| t.mutating),
+        }
     }
 
     /// What `say_while_waiting` says for the named tool.
@@ -320,6 +355,11 @@ pub(super) fn plan(
             failed: false,
         };
     }
+    if tools.tool(name).is_none() {
+        if let Some(mcp_tool) = tools.mcp_tool(name) {
+            return mcp_call(tools, call, mcp_tool, earlier);
+        }
+    }
     let Some(tool) = tools.tool(name) else {
         return Plan::Answer {
             content: error(format!("there is no tool named {}", short(name))),
@@ -366,6 +406,63 @@ pub(super) fn plan(
             }
             None => unreachable!("the toolbox does not change while the server runs"),
         };
+        Called {
+            result,
+            took: started.elapsed(),
+        }
+    });
+    Plan::Call {
+        mutating,
+        task,
+        client_event: None,
+    }
+}
+
+/// A call of a tool of an MCP server: arguments must be a JSON object; a mutating call an
+/// earlier delivery made is not repeated.
+fn mcp_call(
+    tools: &Arc<ToolSet>,
+    call: &ToolCall,
+    tool: crate::mcp::McpTool,
+    earlier: &[(ToolCall, ToolResult)],
+) -> Plan {
+    let text = call.function.arguments.trim();
+    let parsed = if text.is_empty() {
+        Ok(Value::Object(Map::new()))
+    } else {
+        serde_json::from_str::<Value>(text)
+    };
+    let arguments = match parsed {
+        Ok(Value::Object(arguments)) => arguments,
+        _ => {
+            return Plan::Answer {
+                content: error(
+                    "the tool was not called: the arguments are not a JSON object".into(),
+                ),
+                outcome: "invalid_arguments",
+                failed: true,
+            }
+        }
+    };
+    if tool.mutating {
+        let same = |c: &ToolCall| {
+            c.function.name == tool.name
+                && serde_json::from_str::<Value>(&c.function.arguments)
+                    .is_ok_and(|v| v == Value::Object(arguments.clone()))
+        };
+        if let Some((_, result)) = earlier.iter().find(|(c, _)| same(c)) {
+            return Plan::Answer {
+                content: result.content.clone(),
+                outcome: "repeat_skipped",
+                failed: false,
+            };
+        }
+    }
+    let mutating = tool.mutating;
+    let (registry, max) = (tools.mcp.clone(), tools.settings.result_max_chars);
+    let task = tokio::spawn(async move {
+        let started = Instant::now();
+        let result = registry.call(&tool.name, arguments, max).await;
         Called {
             result,
             took: started.elapsed(),
@@ -468,7 +565,9 @@ pub(super) fn count(
     outcome: &str,
     took: Option<Duration>,
 ) {
-    let known = tools.tool(name).is_some() || (name == END_CALL && tools.settings.end_call);
+    let known = tools.tool(name).is_some()
+        || (name == END_CALL && tools.settings.end_call)
+        || tools.mcp_tool(name).is_some();
     let label = if known { name } else { "unknown" };
     metrics.tool_finished(agent, label, outcome, took);
 }

@@ -17,6 +17,7 @@ mod failures;
 mod finish;
 mod history;
 mod llmock;
+mod mcp;
 mod observability;
 mod requests;
 mod resilience;

@@ -1,0 +1,186 @@
+//! Loading `MCP_DIR`: one `<name>.toml` per MCP server.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::Secret;
+use crate::tools::file::resolve_env;
+
+/// `timeout_ms` when a file gives none.
+const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// One MCP server file. `Debug` shows header names, never their values.
+#[derive(Clone)]
+pub struct McpServerConfig {
+    /// The file stem: the prefix of its tools' names (`<name>__<tool>`).
+    pub name: String,
+    /// The Streamable HTTP endpoint, `${VAR}` resolved.
+    pub url: Secret,
+    /// The URL as written, for `voicebridge check`.
+    pub url_template: String,
+    /// Headers sent with every request, `${VAR}` resolved.
+    pub headers: Vec<(String, Secret)>,
+    /// The tools offered, when not all of them.
+    pub tools: Option<Vec<String>>,
+    /// The tools treated as mutating, when the file says; otherwise the server's
+    /// annotations decide.
+    pub mutating: Option<Vec<String>>,
+    /// The bound on one call.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for McpServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("McpServerConfig")
+            .field("name", &self.name)
+            .field("url", &self.url_template)
+            .field("headers", &names)
+            .field("tools", &self.tools)
+            .field("mutating", &self.mutating)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    url: String,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    tools: Option<Vec<String>>,
+    mutating: Option<Vec<String>>,
+    timeout_ms: Option<u64>,
+}
+
+/// Every `*.toml` in `dir`, sorted by name; a missing dir is none. An error names the file
+/// and, where it can, the field.
+pub fn load_dir(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<McpServerConfig>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+    };
+    let mut servers = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        servers.push(parse(&path, &text, env).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    servers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(servers)
+}
+
+/// One file's server; `Err` names the field.
+pub(crate) fn parse(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<McpServerConfig, String> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let valid = !name.is_empty()
+        && !name.contains("__")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(
+            "the file name must be letters, digits, '_' or '-' (and no \"__\")".to_string(),
+        );
+    }
+    let file: File = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+    let url = resolve_env(&file.url, env).map_err(|e| format!("url: {e}"))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("url: must start with http:// or https://".to_string());
+    }
+    let mut headers = Vec::new();
+    for (header, value) in &file.headers {
+        if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return Err(format!("headers.{header}: not a valid header name"));
+        }
+        let value = resolve_env(value, env).map_err(|e| format!("headers.{header}: {e}"))?;
+        if reqwest::header::HeaderValue::from_str(&value).is_err() {
+            return Err(format!("headers.{header}: not a valid header value"));
+        }
+        headers.push((header.clone(), Secret::new(value)));
+    }
+    let timeout_ms = file.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    if timeout_ms == 0 {
+        return Err("timeout_ms: must be more than 0".to_string());
+    }
+    Ok(McpServerConfig {
+        name,
+        url: Secret::new(url),
+        url_template: file.url,
+        headers,
+        tools: file.tools,
+        mutating: file.mutating,
+        timeout: Duration::from_millis(timeout_ms),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "TOKEN").then(|| "s3cret".to_string())
+    }
+
+    #[test]
+    fn a_file_is_read_with_its_secrets() {
+        let text = "url = \"http://127.0.0.1:9/mcp\"\ntools = [\"a\"]\ntimeout_ms = 500\n\
+            [headers]\nAuthorization = \"Bearer ${TOKEN}\"\n";
+        let server = parse(Path::new("mcp/weather.toml"), text, &env).expect("parses");
+        assert_eq!(server.name, "weather");
+        assert_eq!(server.url.expose(), "http://127.0.0.1:9/mcp");
+        assert_eq!(server.headers[0].1.expose(), "Bearer s3cret");
+        assert_eq!(server.tools, Some(vec!["a".to_string()]));
+        assert_eq!(server.timeout, Duration::from_millis(500));
+        assert!(!format!("{server:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_bad_file_names_the_field() {
+        let path = Path::new("mcp/w.toml");
+        let err = parse(path, "url = 3\n", &env).expect_err("fails");
+        assert!(err.contains("url"), "{err}");
+        let err = parse(path, "url = \"ftp://x\"\n", &env).expect_err("fails");
+        assert!(err.starts_with("url:"), "{err}");
+        let err = parse(path, "url = \"http://x\"\ntimeout_ms = 0\n", &env).expect_err("fails");
+        assert!(err.starts_with("timeout_ms:"), "{err}");
+        let err = parse(path, "url = \"http://x\"\nbogus = 1\n", &env).expect_err("fails");
+        assert!(err.contains("bogus"), "{err}");
+        let err =
+            parse(Path::new("mcp/a__b.toml"), "url = \"http://x\"\n", &env).expect_err("fails");
+        assert!(err.contains("file name"), "{err}");
+    }
+
+    #[test]
+    fn an_unset_variable_is_named() {
+        let text = "url = \"http://x/mcp\"\n[headers]\nX-Key = \"${MISSING_KEY}\"\n";
+        let err = parse(Path::new("mcp/w.toml"), text, &env).expect_err("fails");
+        assert!(err.starts_with("headers.X-Key"), "{err}");
+        assert!(err.contains("MISSING_KEY"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_dir_is_no_servers() {
+        let servers = load_dir(Path::new("/nonexistent/mcp"), &env).expect("none");
+        assert!(servers.is_empty());
+    }
+}

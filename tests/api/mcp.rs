@@ -1,0 +1,120 @@
+//! MCP servers: the official Python SDK's server (installed by `scripts/test` into .venv)
+//! reached through the registry the agents share.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Map};
+use voicebridge::mcp::{McpRegistry, McpServerConfig};
+
+/// The Python MCP server on `port`, killed on drop.
+struct PyServer(Child);
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> &'static Path {
+    let python = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python"));
+    assert!(
+        python.exists(),
+        ".venv/bin/python is missing: run scripts/test, which installs the MCP SDK"
+    );
+    python
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+async fn start_server(port: u16) -> PyServer {
+    let child = Command::new(python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/server.py"))
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the MCP server starts");
+    let server = PyServer(child);
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the MCP server did not open port {port}");
+}
+
+fn config(port: u16) -> McpServerConfig {
+    let dir = std::env::temp_dir().join(format!("vb-mcp-{port}"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("weather.toml"),
+        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
+    )
+    .expect("written");
+    let mut servers = voicebridge::mcp::load_dir(&dir, &|_| None).expect("loads");
+    servers.remove(0)
+}
+
+async fn wait_for_tools(registry: &McpRegistry, within: Duration) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let names: Vec<String> = registry.tools().into_iter().map(|t| t.name).collect();
+        if !names.is_empty() || tokio::time::Instant::now() > deadline {
+            return names;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn tools_of_a_real_mcp_server_are_listed_and_called() {
+    let port = free_port();
+    let _server = start_server(port).await;
+    let registry = McpRegistry::new(&[config(port)]);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    registry.start(&shutdown);
+    let names = wait_for_tools(&registry, Duration::from_secs(10)).await;
+    assert_eq!(names, ["weather__book_table", "weather__get_weather"]);
+    let tools = registry.tools();
+    assert!(tools[0].mutating, "book_table is not read-only");
+    assert!(!tools[1].mutating, "get_weather is read-only");
+    assert_eq!(
+        tools[1].definition["function"]["parameters"]["required"],
+        json!(["city"])
+    );
+
+    let mut arguments = Map::new();
+    arguments.insert("city".into(), json!("Paris"));
+    let text = registry
+        .call("weather__get_weather", arguments, 4000)
+        .await
+        .expect("answered");
+    assert!(text.contains("Sunny and 21 degrees in Paris"), "{text}");
+    let failed = registry.call("weather__book_table", Map::new(), 4000).await;
+    assert!(failed.is_err(), "missing arguments are the server's error");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_server_down_at_start_up_appears_when_it_answers() {
+    let port = free_port();
+    let registry = McpRegistry::new(&[config(port)]);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    registry.start(&shutdown);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(registry.tools().is_empty());
+    let _server = start_server(port).await;
+    let names = wait_for_tools(&registry, Duration::from_secs(15)).await;
+    assert_eq!(names.len(), 2, "tools appear once the server answers");
+    shutdown.cancel();
+}
