@@ -217,7 +217,7 @@ impl McpRegistry {
     }
 
     /// Calls `name` with `arguments`, within the server's timeout; the text of the result
-    /// (structured content as JSON), cut to `max` characters.
+    /// (the structured content as JSON when there is no text), cut to `max` characters.
     pub async fn call(
         &self,
         name: &str,
@@ -265,17 +265,18 @@ impl McpRegistry {
     }
 }
 
-/// The text items of `result` joined by newlines, then its structured content as JSON.
+/// The text items of `result` joined by newlines; the structured content as JSON only
+/// when there is no text (servers usually send both, the text saying the same).
 fn result_text(result: &CallToolResult) -> String {
-    let mut parts: Vec<String> = result
+    let parts: Vec<String> = result
         .content
         .iter()
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect();
-    if let Some(structured) = &result.structured_content {
-        parts.push(structured.to_string());
+    match &result.structured_content {
+        Some(structured) if parts.is_empty() => structured.to_string(),
+        _ => parts.join("\n"),
     }
-    parts.join("\n")
 }
 
 type Running = rmcp::service::RunningService<RoleClient, Handler>;

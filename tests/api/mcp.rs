@@ -118,3 +118,64 @@ async fn a_server_down_at_start_up_appears_when_it_answers() {
     assert_eq!(names.len(), 2, "tools appear once the server answers");
     shutdown.cancel();
 }
+
+/// The whole app with an MCP server configured: the model is offered the server's tools,
+/// calls one, and reads the server's answer in its next request.
+#[tokio::test]
+async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server(port).await;
+    let dir = std::env::temp_dir().join(format!("vb-mcp-app-{port}"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("weather.toml"),
+        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
+    )
+    .expect("written");
+    let app = spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await;
+    // The server's tools appear once it has been listed (in the background).
+    let mut offered = Vec::new();
+    for attempt in 0..50 {
+        app.upstream.enqueue(Reply::deltas(&["Hello."]));
+        app.turn(&message("conv_mcp_wait", &format!("w{attempt}"), "Hi"))
+            .await;
+        let request = app.upstream.requests().pop().expect("a request");
+        offered = request.body["tools"]
+            .as_array()
+            .map(|tools| {
+                tools
+                    .iter()
+                    .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !offered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(offered, ["weather__book_table", "weather__get_weather"]);
+
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("w1", "weather__get_weather", r#"{"city":"Paris"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["It is sunny in Paris."]));
+    let events = app.turn(&message("conv_mcp", "t1", "Weather?")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["It is sunny in Paris."]);
+    let follow_up = app.upstream.requests().pop().expect("the follow-up");
+    let result = follow_up.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool result");
+    assert_eq!(result["tool_call_id"], "w1");
+    assert_eq!(result["content"], "Sunny and 21 degrees in Paris.");
+}
