@@ -39,6 +39,9 @@ pub struct McpTool {
     pub definition: Value,
     /// Never retried; awaited on barge-in.
     pub mutating: bool,
+    /// The server's input schema, compiled; `None` when it does not compile (the server
+    /// then checks the arguments itself).
+    pub validator: Option<Arc<jsonschema::Validator>>,
 }
 
 /// Where a server is.
@@ -103,11 +106,14 @@ impl Server {
                         "parameters": Value::Object((*t.input_schema).clone()),
                     }
                 });
+                let schema = Value::Object((*t.input_schema).clone());
+                let validator = jsonschema::validator_for(&schema).ok().map(Arc::new);
                 McpTool {
                     name,
                     remote,
                     definition,
                     mutating,
+                    validator,
                 }
             })
             .collect();

@@ -444,6 +444,22 @@ fn mcp_call(
             }
         }
     };
+    // Checked against the server's own schema, as an HTTP tool's arguments are.
+    let object = Value::Object(arguments.clone());
+    if let Some(problem) = tool
+        .validator
+        .as_ref()
+        .and_then(|v| v.iter_errors(&object).next())
+    {
+        return Plan::Answer {
+            content: error(format!(
+                "the tool was not called: arguments do not match the schema: {}",
+                crate::tools::file::describe(&problem)
+            )),
+            outcome: "invalid_arguments",
+            failed: true,
+        };
+    }
     if tool.mutating {
         let same = |c: &ToolCall| {
             c.function.name == tool.name

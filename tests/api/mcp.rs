@@ -178,4 +178,24 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
         .expect("a tool result");
     assert_eq!(result["tool_call_id"], "w1");
     assert_eq!(result["content"], "Sunny and 21 degrees in Paris.");
+
+    // Arguments that do not match the server's schema are refused before any call.
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("b1", "weather__book_table", r#"{"name":"Ana"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["How many people?"]));
+    app.turn(&message("conv_mcp", "t2", "Book a table")).await;
+    let follow_up = app.upstream.requests().pop().expect("the follow-up");
+    let refused = follow_up.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool result");
+    let text = refused["content"].as_str().expect("text");
+    assert!(text.contains("do not match the schema"), "{text}");
+    assert!(text.contains("people"), "{text}");
 }
