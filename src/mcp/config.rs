@@ -29,6 +29,8 @@ pub struct McpServerConfig {
     pub mutating: Option<Vec<String>>,
     /// The bound on one call.
     pub timeout: Duration,
+    /// Spoken when one of its tools has not answered after `TOOL_FILLER_AFTER_MS`.
+    pub say_while_waiting: Option<String>,
 }
 
 impl std::fmt::Debug for McpServerConfig {
@@ -54,6 +56,7 @@ struct File {
     tools: Option<Vec<String>>,
     mutating: Option<Vec<String>>,
     timeout_ms: Option<u64>,
+    say_while_waiting: Option<String>,
 }
 
 /// Every `*.toml` in `dir`, sorted by name; a missing dir is none. An error names the file
@@ -130,6 +133,10 @@ pub(crate) fn parse(
         tools: file.tools,
         mutating: file.mutating,
         timeout: Duration::from_millis(timeout_ms),
+        say_while_waiting: file
+            .say_while_waiting
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
     })
 }
 

@@ -42,6 +42,8 @@ pub struct McpTool {
     /// The server's input schema, compiled; `None` when it does not compile (the server
     /// then checks the arguments itself).
     pub validator: Option<Arc<jsonschema::Validator>>,
+    /// The server's `say_while_waiting`.
+    pub say_while_waiting: Option<String>,
 }
 
 /// Where a server is.
@@ -114,6 +116,7 @@ impl Server {
                     definition,
                     mutating,
                     validator,
+                    say_while_waiting: config.say_while_waiting.clone(),
                 }
             })
             .collect();

@@ -177,8 +177,11 @@ impl ToolSet {
     }
 
     /// What `say_while_waiting` says for the named tool.
-    pub(super) fn filler(&self, name: &str) -> Option<&str> {
-        self.tool(name).and_then(|t| t.say_while_waiting())
+    pub(super) fn filler(&self, name: &str) -> Option<String> {
+        match self.tool(name) {
+            Some(tool) => tool.say_while_waiting().map(str::to_string),
+            None => self.mcp_tool(name).and_then(|t| t.say_while_waiting),
+        }
     }
 }
 

@@ -84,7 +84,14 @@ async fn tools_of_a_real_mcp_server_are_listed_and_called() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     registry.start(&shutdown);
     let names = wait_for_tools(&registry, Duration::from_secs(10)).await;
-    assert_eq!(names, ["weather__book_table", "weather__get_weather"]);
+    assert_eq!(
+        names,
+        [
+            "weather__book_table",
+            "weather__get_weather",
+            "weather__slow_lookup"
+        ]
+    );
     let tools = registry.tools();
     assert!(tools[0].mutating, "book_table is not read-only");
     assert!(!tools[1].mutating, "get_weather is read-only");
@@ -115,7 +122,7 @@ async fn a_server_down_at_start_up_appears_when_it_answers() {
     assert!(registry.tools().is_empty());
     let _server = start_server(port).await;
     let names = wait_for_tools(&registry, Duration::from_secs(15)).await;
-    assert_eq!(names.len(), 2, "tools appear once the server answers");
+    assert_eq!(names.len(), 3, "tools appear once the server answers");
     shutdown.cancel();
 }
 
@@ -132,10 +139,17 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
     std::fs::create_dir_all(&dir).expect("a temp dir");
     std::fs::write(
         dir.join("weather.toml"),
-        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
+        format!(
+            "url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n\
+             say_while_waiting = \"Checking that now.\"\n"
+        ),
     )
     .expect("written");
-    let app = spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await;
+    let app = spawn_app_with(&[
+        ("MCP_DIR", dir.to_str().expect("utf-8")),
+        ("TOOL_FILLER_AFTER_MS", "300"),
+    ])
+    .await;
     // The server's tools appear once it has been listed (in the background).
     let mut offered = Vec::new();
     for attempt in 0..50 {
@@ -157,7 +171,14 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(offered, ["weather__book_table", "weather__get_weather"]);
+    assert_eq!(
+        offered,
+        [
+            "weather__book_table",
+            "weather__get_weather",
+            "weather__slow_lookup"
+        ]
+    );
 
     app.upstream.enqueue(Reply::tool_calls(
         &[],
@@ -198,4 +219,14 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
     let text = refused["content"].as_str().expect("text");
     assert!(text.contains("do not match the schema"), "{text}");
     assert!(text.contains("people"), "{text}");
+
+    // A slow tool gets the server's say_while_waiting spoken once.
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("s1", "weather__slow_lookup", r#"{"item":"the order"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Found it."]));
+    let events = app.turn(&message("conv_mcp", "t3", "Look it up")).await;
+    assert_well_formed(&events, "t3");
+    assert_eq!(spoken(&events), ["Checking that now.", "Found it."]);
 }

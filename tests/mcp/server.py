@@ -3,6 +3,7 @@
 Usage: .venv/bin/python tests/mcp/server.py <port>   (endpoint: http://127.0.0.1:<port>/mcp)
 """
 import sys
+import time
 
 from mcp.server.fastmcp import FastMCP
 from mcp.types import ToolAnnotations
@@ -15,6 +16,13 @@ server = FastMCP("weather", host="127.0.0.1", port=port)
 def get_weather(city: str) -> str:
     """The weather in a city today."""
     return f"Sunny and 21 degrees in {city}."
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+def slow_lookup(item: str) -> str:
+    """Look something up slowly (a second and a half)."""
+    time.sleep(1.5)
+    return f"Found {item}."
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=False))
