@@ -115,10 +115,10 @@ async fn test(
             return ExitCode::from(cli::test::BROKEN);
         }
     };
-    let secret = std::env::var("LAYERCODE_WEBHOOK_SECRET")
+    // Signed like `chat` signs: with LAYERCODE_WEBHOOK_SECRET when it is set.
+    let secret = ChatSettings::from_env()
         .ok()
-        .filter(|s| !s.trim().is_empty())
-        .map(voicebridge::config::Secret::new);
+        .and_then(|settings| settings.webhook_secret);
     let (webhook_url, mocks) = match url {
         Some(url) => (url, None),
         None => match start_in_process().await {
@@ -150,28 +150,20 @@ async fn test(
 /// The model for `expect_judge`: the agent's model settings from the environment, with
 /// `JUDGE_MODEL` in place of the primary model when set.
 fn judge() -> Result<cli::test::judge::Judge, String> {
-    let settings = Settings::from_lookup(|name| match name {
-        // Only the model settings matter here.
-        "ALLOW_UNSIGNED_WEBHOOKS" => Some("true".into()),
-        "CALL_STORE_URL" => Some("off".into()),
-        _ => std::env::var(name).ok(),
-    })
+    // Only the model settings matter here.
+    let settings = Settings::from_env_with(&[
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ("CALL_STORE_URL", "off"),
+    ])
     .map_err(|e| format!("the judge's model is not configured: {e}"))?;
-    let model = std::env::var("JUDGE_MODEL")
-        .ok()
-        .filter(|m| !m.trim().is_empty());
-    cli::test::judge::Judge::new(settings.llm, model)
+    cli::test::judge::Judge::new(settings.llm, settings.judge_model)
 }
 
 /// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
 /// background and returns its webhook URL and where tool answers for scenarios go.
 async fn start_in_process() -> Result<(String, voicebridge::turn::ToolMocks), String> {
-    let settings = Settings::from_lookup(|name| match name {
-        "PORT" => Some("0".into()),
-        "HOST" => Some("127.0.0.1".into()),
-        _ => std::env::var(name).ok(),
-    })
-    .map_err(|e| format!("configuration error: {e}"))?;
+    let settings = Settings::from_env_with(&[("PORT", "0"), ("HOST", "127.0.0.1")])
+        .map_err(|e| format!("configuration error: {e}"))?;
     let app = Application::build(settings)
         .await
         .map_err(|e| format!("cannot start the server: {e}"))?;

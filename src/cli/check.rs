@@ -36,7 +36,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
     tools(settings, out)?;
     mcp_servers(settings, out).await?;
     passed &= call_store(settings, out).await?;
-    scenarios(out)?;
+    scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
             out,
@@ -146,12 +146,12 @@ async fn check_agent<W: Write>(
 }
 
 /// The scenarios `voicebridge test` would play, and the model that judges them.
-fn scenarios<W: Write>(out: &mut W) -> std::io::Result<()> {
+fn scenarios<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
     let found = crate::cli::test::load(&[]).map_or(0, |s| s.len());
-    let judge = std::env::var("JUDGE_MODEL")
-        .ok()
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| "the primary model".into());
+    let judge = settings
+        .judge_model
+        .as_deref()
+        .unwrap_or("the primary model");
     writeln!(
         out,
         "  scenarios          {found} in {}/ (voicebridge test; judged by {judge})",

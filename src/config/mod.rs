@@ -80,6 +80,9 @@ pub struct Settings {
     pub agents: AgentsConfig,
     /// The call store and the calls pages.
     pub calls: CallSettings,
+    /// `JUDGE_MODEL`: the model `voicebridge test` asks for `expect_judge` verdicts, in
+    /// place of the primary model; `None` uses the primary.
+    pub judge_model: Option<String>,
     /// `AGENT_TIMEZONE`: the zone templates read `now` in.
     pub timezone: crate::template::Now,
     /// Longest wait for in-flight turns when stopping.
@@ -96,6 +99,18 @@ impl Settings {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings from the process environment, with `overrides` taking the place
+    /// of those variables (`voicebridge test` runs its server on a free local port).
+    pub fn from_env_with(overrides: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| {
+            overrides
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| std::env::var(name).ok())
+        })
     }
 
     /// Reads the settings through `lookup`, which returns a variable's value if it is set.
@@ -147,6 +162,7 @@ impl Settings {
         let timezone = crate::template::Now::in_zone(&zone)
             .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem))?;
         Ok(Self {
+            judge_model: get("JUDGE_MODEL").map(|m| m.trim().to_string()),
             calls: calls::call_settings(&get)?,
             timezone,
             host: server.host,
