@@ -37,6 +37,9 @@ pub enum StoreOperation {
     Release,
     /// Storing what the page sent (`data`), or reading it for a turn.
     ClientContext,
+    /// Announcing a client tool call, or forwarding the page's answer to it, across
+    /// machines.
+    ClientToolResult,
 }
 
 impl StoreOperation {
@@ -48,6 +51,7 @@ impl StoreOperation {
             Self::Claim => "claim",
             Self::Release => "release",
             Self::ClientContext => "client_context",
+            Self::ClientToolResult => "client_tool_result",
         }
     }
 }

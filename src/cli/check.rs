@@ -228,11 +228,16 @@ fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
         tools.max_rounds,
         tools.filler_after.as_millis()
     )?;
+    let answers = if settings.session_store_url.is_some() {
+        "answers reach it from any machine through Redis"
+    } else {
+        "answers reach it on this machine"
+    };
     for tool in loaded {
         if tool.client() {
             writeln!(
                 out,
-                "    {:<16} client tool, run by the page (timeout {} ms)",
+                "    {:<16} client tool, run by the page (timeout {} ms; {answers})",
                 tool.name(),
                 tool.timeout().as_millis()
             )?;

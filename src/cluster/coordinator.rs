@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::Script;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{connection_config, random_u64, Keys};
+use super::{connection_config, listen, random_u64, Keys};
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
 use crate::turn::{Claim, Coordinator, LocalCoordinator};
@@ -208,37 +207,18 @@ struct Listener {
 
 impl Listener {
     async fn run(self, client: redis::Client, shutdown: CancellationToken) {
-        let channels = [self.keys.supersede_channel(), self.keys.settled_channel()];
-        while !shutdown.is_cancelled() {
-            let subscribed = async {
-                let mut pubsub = client.get_async_pubsub().await?;
-                pubsub.subscribe(&channels).await?;
-                Ok::<_, redis::RedisError>(pubsub)
-            };
-            let mut pubsub = match subscribed.await {
-                Ok(pubsub) => pubsub,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot subscribe to turn signals; retrying");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            };
-            let mut messages = pubsub.on_message();
-            loop {
-                let message = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    message = messages.next() => message,
-                };
-                let Some(message) = message else {
-                    break; // Connection lost: subscribe again.
-                };
-                if let Ok(payload) = message.get_payload::<String>() {
-                    self.handle(message.get_channel_name() == channels[1], &payload);
-                }
-            }
-        }
+        let channels = vec![self.keys.supersede_channel(), self.keys.settled_channel()];
+        let settled_channel = channels[1].clone();
+        listen(
+            client,
+            channels,
+            "turn signals",
+            shutdown,
+            |channel, payload| {
+                self.handle(channel == settled_channel, payload);
+            },
+        )
+        .await;
     }
 
     fn handle(&self, settled: bool, payload: &str) {

@@ -11,15 +11,23 @@
 //! - `settled:{conversation}:{turn}`: set briefly by a superseded turn as it settles, so
 //!   a successor that starts waiting just after the signal still sees it;
 //! - channel `supersede` carries `conversation\nturn` to the machine that must stop;
-//! - channel `settled` carries `conversation\nturn` once that turn has stored its history.
+//! - channel `settled` carries `conversation\nturn` once that turn has stored its history;
+//! - `client:{agent}\n{conversation}\n{call}`: the channel (and registration) of the
+//!   machine whose turn waits for that client tool call, expiring after the call's timeout;
+//! - channel `client-results:{machine}` carries a page's answer to that machine, as JSON
+//!   `{"key": …, "result": …}`.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use redis::aio::ConnectionManagerConfig;
+use tokio_util::sync::CancellationToken;
 
+mod client_calls;
 mod coordinator;
 mod store;
 
+pub use client_calls::RedisClientRelay;
 pub use coordinator::RedisCoordinator;
 pub use store::RedisStore;
 
@@ -55,6 +63,14 @@ impl Keys {
     fn settled_channel(&self) -> String {
         format!("{}settled", self.prefix)
     }
+
+    fn client_call(&self, call: &str) -> String {
+        format!("{}client:{call}", self.prefix)
+    }
+
+    fn client_channel(&self, machine: &str) -> String {
+        format!("{}client-results:{machine}", self.prefix)
+    }
 }
 
 /// How every Redis connection behaves: a voice turn cannot wait long for its store, so an
@@ -67,6 +83,47 @@ fn connection_config() -> ConnectionManagerConfig {
         .set_number_of_retries(1)
         .set_factor(100)
         .set_max_delay(500)
+}
+
+/// Subscribes to `channels` and hands each message (channel, payload) to `handle` until
+/// `shutdown`, subscribing again after losing Redis. `what` names the signals in logs.
+async fn listen(
+    client: redis::Client,
+    channels: Vec<String>,
+    what: &str,
+    shutdown: CancellationToken,
+    mut handle: impl FnMut(&str, &str),
+) {
+    while !shutdown.is_cancelled() {
+        let subscribed = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&channels).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let mut pubsub = match subscribed.await {
+            Ok(pubsub) => pubsub,
+            Err(error) => {
+                tracing::warn!(%error, "cannot subscribe to {what}; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        let mut messages = pubsub.on_message();
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => return,
+                message = messages.next() => message,
+            };
+            let Some(message) = message else {
+                break; // Connection lost: subscribe again.
+            };
+            if let Ok(payload) = message.get_payload::<String>() {
+                handle(message.get_channel_name(), &payload);
+            }
+        }
+    }
 }
 
 /// A random number from the standard library's hasher seeds: good enough for jitter and

@@ -16,7 +16,7 @@ use crate::session::Heard;
 use crate::sse::{SpeechTiming, SseBody};
 use crate::state::{AgentEntry, AppState};
 use crate::template::CallContext;
-use crate::turn::{Caller, Request, Turn};
+use crate::turn::{Caller, Delivered, Request, Turn};
 use crate::webhook::{
     payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
 };
@@ -276,7 +276,9 @@ async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) 
     match update.remove("tool_result") {
         None => {}
         Some(serde_json::Value::Object(tool_result)) => {
-            if let Err(error) = deliver_tool_result(state, target, &raw_conversation, tool_result) {
+            if let Err(error) =
+                deliver_tool_result(state, target, &raw_conversation, tool_result).await
+            {
                 return answer(false, Some(error));
             }
             if update.is_empty() {
@@ -306,8 +308,9 @@ async fn client_data(state: &AppState, target: Target<'_>, event: WebhookEvent) 
 }
 
 /// Hands a page's `tool_result` (`{"id": <call id>, "result": <any JSON>}`) to the client
-/// tool call of this conversation waiting for it; `Err` says why it could not be.
-fn deliver_tool_result(
+/// tool call of this conversation waiting for it, on this machine or (through Redis) on
+/// the one running the turn; `Err` says why it could not be.
+async fn deliver_tool_result(
     state: &AppState,
     target: Target<'_>,
     conversation_id: &str,
@@ -319,13 +322,18 @@ fn deliver_tool_result(
     let result = tool_result
         .remove("result")
         .unwrap_or(serde_json::Value::Null);
-    if state
+    match state
         .client_calls
         .deliver(target.name, conversation_id, &id, result)
+        .await
     {
-        Ok(())
-    } else {
-        Err("no tool call is waiting for this id")
+        Ok(Delivered::Here | Delivered::Forwarded) => Ok(()),
+        Ok(Delivered::Nobody) => Err("no tool call is waiting for this id"),
+        Err(error) => {
+            tracing::warn!(%error, "cannot forward a tool result to the machine running the turn");
+            state.metrics.store_failed(StoreOperation::ClientToolResult);
+            Err("the answer could not be passed to the machine running the turn")
+        }
     }
 }
 

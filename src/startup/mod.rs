@@ -14,7 +14,7 @@ mod shutdown;
 pub use agents::{agent_settings, voice};
 use shutdown::stop_on_signal;
 
-use crate::cluster::{RedisCoordinator, RedisStore};
+use crate::cluster::{RedisClientRelay, RedisCoordinator, RedisStore};
 use crate::config::{redacted_url, Settings};
 use crate::layercode::LayercodeApi;
 use crate::llm::LlmError;
@@ -23,7 +23,7 @@ use crate::prompts::PromptError;
 use crate::routes;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::{AppState, TurnTasks};
-use crate::turn::{Coordinator, Ledger, LocalCoordinator};
+use crate::turn::{ClientCalls, Coordinator, Ledger, LocalCoordinator};
 use crate::web::page::PageAgent;
 use crate::web::Web;
 
@@ -135,6 +135,37 @@ async fn coordinator(
     .await
     .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
     Ok(Arc::new(coordinator))
+}
+
+/// Client tool calls, with their answers forwarded between machines through Redis when
+/// `SESSION_STORE_URL` is set and some tool runs in the page.
+async fn client_calls(
+    settings: &Settings,
+    shutdown: &CancellationToken,
+) -> Result<ClientCalls, StartupError> {
+    let calls = ClientCalls::default();
+    let Some(url) = &settings.session_store_url else {
+        return Ok(calls);
+    };
+    if !settings
+        .tools
+        .toolbox
+        .tools()
+        .iter()
+        .any(|tool| tool.client())
+    {
+        return Ok(calls);
+    }
+    let relay = RedisClientRelay::connect(
+        url.expose(),
+        &settings.session_store_prefix,
+        calls.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
+    calls.set_relay(relay);
+    Ok(calls)
 }
 
 fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
@@ -256,7 +287,7 @@ impl Application {
             calls: calls.recorder.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
-        let client_calls = crate::turn::ClientCalls::default();
+        let client_calls = client_calls(&settings, &shutdown).await?;
         let mcp = crate::mcp::McpRegistry::new(&settings.tools.mcp);
         let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls, &mcp)?;
         warn_if_unsigned(&settings);

@@ -17,6 +17,7 @@ use crate::speech::SpeechSettings;
 use crate::template::{CallContext, Now, Template};
 
 mod caller;
+mod client_calls;
 mod coordinator;
 mod lease;
 mod model;
@@ -27,11 +28,12 @@ mod tests;
 mod tools;
 
 pub use caller::{Caller, Delivery, TurnEvent};
+pub use client_calls::{ClientCalls, ClientRelay, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
 pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;
 use reply::{ReplyRun, TurnKeys};
-pub use tools::{ClientCalls, ToolMocks, ToolSet, END_CALL};
+pub use tools::{ToolMocks, ToolSet, END_CALL};
 
 /// How a turn ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

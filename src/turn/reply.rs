@@ -339,6 +339,27 @@ impl<'a> ReplyRun<'a> {
         Ok(())
     }
 
+    /// Sends the page the round's client tool calls, each once it is announced to the
+    /// other machines (at once without Redis). The round is already kept in `self`, so a
+    /// barge-in while this waits leaves the calls to [`ReplyRun::settle_tools`].
+    async fn send_client_calls(&mut self) {
+        let Some(round) = self.running.as_mut() else {
+            return;
+        };
+        let events: Vec<tools::ClientEvent> = round
+            .plans
+            .iter_mut()
+            .filter_map(|plan| match plan {
+                Some(Plan::Call { client_event, .. }) => client_event.take(),
+                _ => None,
+            })
+            .collect();
+        for tools::ClientEvent { event, announced } in events {
+            let _ = announced.await;
+            self.caller.send(TurnEvent::Data(event));
+        }
+    }
+
     /// Runs one round of tool calls: each is answered (called, or refused with a reason),
     /// slow ones get their `say_while_waiting` spoken once, and the browser hears when
     /// each starts and ends. The round is kept in `self` while it runs, so a barge-in
@@ -364,7 +385,7 @@ impl<'a> ReplyRun<'a> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
-            let mut plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
+            let plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
                 format!("{}:{}:{n}", keys.conversation, keys.turn_id)
             });
             if let Plan::Call { .. } = plan {
@@ -383,14 +404,6 @@ impl<'a> ReplyRun<'a> {
                     "arguments": call.function.arguments,
                 }})));
             }
-            if let Plan::Call {
-                client_event: Some(event),
-                ..
-            } = &mut plan
-            {
-                // The page runs this one: it must have the call before it is awaited.
-                self.caller.send(TurnEvent::Data(std::mem::take(event)));
-            }
             if call.function.name == tools::END_CALL && self.tools.settings().end_call {
                 self.end_call = true;
             }
@@ -405,6 +418,7 @@ impl<'a> ReplyRun<'a> {
             started: Instant::now(),
             filler_spoken: false,
         });
+        self.send_client_calls().await;
         let filler_at = Instant::now() + self.tools.settings().filler_after;
         let count = self.running.as_ref().map_or(0, |r| r.calls.len());
         for slot in 0..count {
@@ -545,7 +559,13 @@ impl<'a> ReplyRun<'a> {
                     task,
                     ..
                 }) => {
+                    // Joined so that the call is gone (a client call no longer takes an
+                    // answer) by the time the turn has settled.
                     task.abort();
+                    let _ = task.await;
+                    let Some(round) = self.running.as_mut() else {
+                        return;
+                    };
                     round.plans[slot] = Some(Plan::Answer {
                         content: tools::error(
                             "cancelled: the user interrupted before the tool finished".into(),

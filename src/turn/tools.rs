@@ -22,6 +22,8 @@ use crate::session::{ToolCall, ToolResult};
 use crate::template::{CallContext, Now};
 use crate::tools::{ToolFailure, ToolFailureKind, Toolbox};
 
+use super::client_calls::ClientCalls;
+
 /// The built-in tool that ends the call (`END_CALL_TOOL`).
 pub const END_CALL: &str = "end_call";
 
@@ -212,91 +214,6 @@ impl ToolMocks {
     }
 }
 
-/// Client tool calls waiting for the page's answer, by agent, conversation and call id:
-/// one registry shared by every agent, which the `data` webhook delivers `tool_result`s to.
-/// A call is registered only while its turn waits for it (on this machine: the answer must
-/// reach the machine running the turn).
-#[derive(Debug, Clone, Default)]
-pub struct ClientCalls(Arc<ClientCallsInner>);
-
-#[derive(Debug, Default)]
-struct ClientCallsInner {
-    waiting: dashmap::DashMap<String, (u64, oneshot::Sender<Value>)>,
-    next: std::sync::atomic::AtomicU64,
-}
-
-impl ClientCalls {
-    fn key(agent: &str, conversation_id: &str, call_id: &str) -> String {
-        format!("{agent}\n{conversation_id}\n{call_id}")
-    }
-
-    /// Registers call `call_id` of `agent`'s conversation `conversation_id` (Layercode's
-    /// id); the call waits until the guard is dropped.
-    fn register(
-        &self,
-        agent: &str,
-        conversation_id: &str,
-        call_id: &str,
-    ) -> (Waiting, oneshot::Receiver<Value>) {
-        let key = Self::key(agent, conversation_id, call_id);
-        let token = self
-            .0
-            .next
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (sender, receiver) = oneshot::channel();
-        self.0.waiting.insert(key.clone(), (token, sender));
-        let waiting = Waiting {
-            calls: self.clone(),
-            key,
-            token,
-        };
-        (waiting, receiver)
-    }
-
-    /// Delivers the page's `result` to the waiting call `call_id` of `agent`'s
-    /// conversation `conversation_id`; false when no call is waiting for it.
-    pub fn deliver(
-        &self,
-        agent: &str,
-        conversation_id: &str,
-        call_id: &str,
-        result: Value,
-    ) -> bool {
-        let key = Self::key(agent, conversation_id, call_id);
-        match self.0.waiting.remove(&key) {
-            Some((_, (_, sender))) => sender.send(result).is_ok(),
-            None => false,
-        }
-    }
-
-    /// How many calls are waiting.
-    pub fn len(&self) -> usize {
-        self.0.waiting.len()
-    }
-
-    /// True when no call is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.0.waiting.is_empty()
-    }
-}
-
-/// A registered client call: dropping it (the answer came, the wait timed out, or a
-/// barge-in aborted the task) removes the registration, unless a newer one took its id.
-struct Waiting {
-    calls: ClientCalls,
-    key: String,
-    token: u64,
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.calls
-            .0
-            .waiting
-            .remove_if(&self.key, |_, (token, _)| *token == self.token);
-    }
-}
-
 /// How one call of a round is answered.
 pub(super) enum Plan {
     /// Answered without calling anything.
@@ -311,9 +228,19 @@ pub(super) enum Plan {
     Call {
         mutating: bool,
         task: JoinHandle<Called>,
-        client_event: Option<Value>,
+        client_event: Option<ClientEvent>,
     },
 }
+
+/// The `tool_call` data event of a client call, for the page; sent once the call has been
+/// announced to the other machines, so that an answer reaching any of them finds it.
+pub(super) struct ClientEvent {
+    pub(super) event: Value,
+    pub(super) announced: oneshot::Receiver<()>,
+}
+
+/// How much longer than its timeout a client call stays announced to other machines.
+const ANNOUNCE_MARGIN: Duration = Duration::from_secs(5);
 
 /// What a called tool returned, and how long it took.
 pub(super) struct Called {
@@ -495,7 +422,8 @@ fn mcp_call(
 }
 
 /// A call of a client tool: registered at once (so an answer is taken as soon as the
-/// page has the `tool_call` event), then awaited within the tool's timeout by a task.
+/// page has the `tool_call` event), announced to the other machines, then awaited within
+/// the tool's timeout by a task.
 fn client_call(
     tools: &Arc<ToolSet>,
     tool: &crate::tools::Tool,
@@ -509,9 +437,11 @@ fn client_call(
             .register(&context.agent, &context.conversation_id, &call.id);
     let timeout = tool.timeout();
     let max = tools.settings.result_max_chars;
+    let (announced_tx, announced) = oneshot::channel();
     let task = tokio::spawn(async move {
-        let _waiting = waiting;
         let started = Instant::now();
+        waiting.announce(timeout + ANNOUNCE_MARGIN).await;
+        let _ = announced_tx.send(());
         let result = match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(result)) => Ok(crate::tools::file::cut(&result.to_string(), max)),
             Ok(Err(_)) => Err(ToolFailure {
@@ -523,12 +453,13 @@ fn client_call(
                 message: format!("the page did not answer within {} ms", timeout.as_millis()),
             }),
         };
+        drop(waiting);
         Called {
             result,
             took: started.elapsed(),
         }
     });
-    let client_event = json!({"tool_call": {
+    let event = json!({"tool_call": {
         "id": call.id,
         "name": call.function.name,
         "arguments": Value::Object(arguments),
@@ -536,7 +467,7 @@ fn client_call(
     Plan::Call {
         mutating: false,
         task,
-        client_event: Some(client_event),
+        client_event: Some(ClientEvent { event, announced }),
     }
 }
 
@@ -589,34 +520,4 @@ pub(super) fn count(
         || tools.mcp_tool(name).is_some();
     let label = if known { name } else { "unknown" };
     metrics.tool_finished(agent, label, outcome, took);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_client_call_is_registered_until_answered_or_dropped() {
-        let calls = ClientCalls::default();
-        let (waiting, answer) = calls.register("a", "conv", "c1");
-        assert_eq!(calls.len(), 1);
-        assert!(!calls.deliver("a", "other", "c1", json!(1)));
-        assert!(!calls.deliver("b", "conv", "c1", json!(1)));
-        assert!(calls.deliver("a", "conv", "c1", json!({"shown": true})));
-        assert_eq!(answer.await.expect("answered"), json!({"shown": true}));
-        assert!(calls.is_empty());
-        assert!(!calls.deliver("a", "conv", "c1", json!(1)), "only once");
-        drop(waiting);
-
-        let (waiting, _answer) = calls.register("a", "conv", "c2");
-        drop(waiting);
-        assert!(calls.is_empty(), "a dropped wait is forgotten");
-
-        let (older, _first) = calls.register("a", "conv", "c3");
-        let (_newer, second) = calls.register("a", "conv", "c3");
-        drop(older);
-        assert_eq!(calls.len(), 1, "the newer registration stays");
-        assert!(calls.deliver("a", "conv", "c3", json!(2)));
-        assert_eq!(second.await.expect("answered"), json!(2));
-    }
 }

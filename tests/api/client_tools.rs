@@ -279,3 +279,105 @@ async fn a_tool_result_is_not_kept_in_the_client_variables() {
     assert_eq!(body["content"]["received"], false);
     assert_eq!(body["content"]["error"], "`tool_result` must be an object");
 }
+
+/// Machines A and B share Redis: the turn runs on A, the page's answer is delivered to B
+/// (Layercode may send any webhook to any machine) and reaches A's waiting call.
+#[tokio::test]
+async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
+    crate::scale_out::require_redis().await;
+    let dir = tool_dir(&[("show_text", show_text(5000))]);
+    let dir = dir.to_str().expect("utf-8 path").to_string();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let prefix = format!("vb-test:client-tools:{stamp}:");
+    let vars = [
+        ("TOOLS_DIR", dir.as_str()),
+        ("SESSION_STORE_URL", "redis://127.0.0.1:6379"),
+        ("SESSION_STORE_PREFIX", prefix.as_str()),
+    ];
+    let (a, b) = (spawn_app_with(&vars).await, spawn_app_with(&vars).await);
+    let conversation = "conv_client_two_machines";
+
+    a.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_ab", "show_text", r#"{"text":"A17"}"#)],
+    ));
+    a.upstream.enqueue(Reply::deltas(&["It's on your screen."]));
+    let response = a
+        .post_webhook(&message(conversation, "t1", "Show me my code"))
+        .await;
+    let mut reader = SseReader::new(response);
+    let mut events = until_tool_call(&mut reader).await;
+
+    // B knows of no call with another id.
+    let unknown: Value = b
+        .post_webhook(&tool_result(conversation, "call_other", json!(1)))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unknown["content"]["received"], false);
+
+    let answered: Value = b
+        .post_webhook(&tool_result(
+            conversation,
+            "call_ab",
+            json!({"shown": true}),
+        ))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        answered,
+        json!({"type": "response.data", "content": {"received": true}})
+    );
+    events.extend(reader.collect().await);
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["It's on your screen."]);
+    let requests = a.upstream.requests();
+    assert_eq!(requests.len(), 2, "A asked the model again with the answer");
+    let tool_message = requests[1].body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool message");
+    assert_eq!(tool_message["content"], r#"{"shown":true}"#);
+    assert!(b.upstream.requests().is_empty(), "B ran no turn");
+
+    // Taken once: the same answer again, on either machine, finds nobody.
+    for machine in [&a, &b] {
+        let again: Value = machine
+            .post_webhook(&tool_result(conversation, "call_ab", json!(2)))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(again["content"]["received"], false);
+    }
+
+    // A call given up by a barge-in on A is withdrawn: B no longer takes its answer.
+    a.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("call_gone", "show_text", r#"{"text":"B22"}"#)],
+    ));
+    a.upstream.enqueue(Reply::deltas(&["Never heard."]));
+    let response = a
+        .post_webhook(&message(conversation, "t2", "And the other one?"))
+        .await;
+    let mut reader = SseReader::new(response);
+    until_tool_call(&mut reader).await;
+    drop(reader);
+    a.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let late: Value = b
+        .post_webhook(&tool_result(conversation, "call_gone", json!(3)))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(late["content"]["received"], false, "the call was withdrawn");
+}
