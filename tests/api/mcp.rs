@@ -33,9 +33,15 @@ fn free_port() -> u16 {
 }
 
 async fn start_server(port: u16) -> PyServer {
+    start_server_with(port, &[]).await
+}
+
+/// The Python MCP server on `port`, started with `flags` (`--extra`: the extra tools).
+async fn start_server_with(port: u16, flags: &[&str]) -> PyServer {
     let child = Command::new(python())
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/server.py"))
         .arg(port.to_string())
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -229,4 +235,327 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
     let events = app.turn(&message("conv_mcp", "t3", "Look it up")).await;
     assert_well_formed(&events, "t3");
     assert_eq!(spoken(&events), ["Checking that now.", "Found it."]);
+}
+
+/// The whole app with the server on `port` configured as `weather` (`more` is added to its
+/// file).
+async fn app_with_server(port: u16, more: &str) -> crate::helpers::TestApp {
+    let dir = std::env::temp_dir().join(format!("vb-mcp-app-{port}"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("weather.toml"),
+        format!("{more}url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
+    )
+    .expect("written");
+    crate::helpers::spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await
+}
+
+/// The tools the model is offered once the server has been listed (turns of
+/// `<conversation>_wait` until there are some, within 10 s).
+async fn offered_tools(app: &crate::helpers::TestApp, conversation: &str) -> Vec<String> {
+    use crate::fake_upstream::Reply;
+    let wait = format!("{conversation}_wait");
+    for attempt in 0..50 {
+        app.upstream.enqueue(Reply::deltas(&["Hello."]));
+        app.turn(&crate::helpers::message(
+            &wait,
+            &format!("w{attempt}"),
+            "Hi",
+        ))
+        .await;
+        let request = app.upstream.requests().pop().expect("a request");
+        let offered: Vec<String> = request.body["tools"]
+            .as_array()
+            .map(|tools| {
+                tools
+                    .iter()
+                    .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !offered.is_empty() {
+            return offered;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the MCP server's tools were never offered");
+}
+
+/// The last tool message of the model's most recent request.
+fn last_tool_result(app: &crate::helpers::TestApp) -> serde_json::Value {
+    let request = app.upstream.requests().pop().expect("a request");
+    request.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool result")
+}
+
+/// A tool that raises on the server (the result has isError=true): the model is told the
+/// server's message as a tool failure, the user hears only the model's next words.
+#[tokio::test]
+async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let app = app_with_server(port, "").await;
+    let offered = offered_tools(&app, "conv_mcp_fail").await;
+    assert!(
+        offered.iter().any(|n| n == "weather__broken_lookup"),
+        "{offered:?}"
+    );
+
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("f1", "weather__broken_lookup", r#"{"item":"socks"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["The stock system is down right now."]));
+    let events = app.turn(&message("conv_mcp_fail", "t1", "Socks?")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["The stock system is down right now."]);
+    assert!(error_codes(&events).is_empty(), "the turn did not fail");
+
+    let result = last_tool_result(&app);
+    assert_eq!(result["tool_call_id"], "f1");
+    let content: serde_json::Value =
+        serde_json::from_str(result["content"].as_str().expect("text")).expect("JSON");
+    let error = content["error"].as_str().expect("an error");
+    assert!(error.starts_with("the tool failed: "), "{error}");
+    assert!(
+        error.contains("the stock service is down, cannot look up socks"),
+        "the server's message: {error}"
+    );
+
+    let finished: Vec<serde_json::Value> = contents(&events, "response.data")
+        .into_iter()
+        .filter_map(|c| c.get("tool").cloned())
+        .filter(|t| t["status"] != "started")
+        .collect();
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(finished[0]["id"], "f1");
+    assert_eq!(finished[0]["status"], "failed");
+    assert_eq!(finished[0]["outcome"], "http_error");
+
+    let metrics = app.metrics_text().await;
+    let line = r#"voicebridge_tool_calls_total{agent="default",outcome="http_error",tool="weather__broken_lookup"} 1"#;
+    assert!(metrics.contains(line), "{line} in\n{metrics}");
+}
+
+/// A server file's `tools` allow-list: only those tools are offered, and a call of another
+/// tool of the server is answered as an unknown tool without reaching the server.
+#[tokio::test]
+async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let app = app_with_server(port, "tools = [\"get_weather\"]\n").await;
+    let offered = offered_tools(&app, "conv_mcp_allow").await;
+    assert_eq!(offered, ["weather__get_weather"]);
+
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("a1", "weather__book_table", r#"{"name":"Ana","people":2}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["I cannot book tables, sorry."]));
+    let events = app
+        .turn(&message("conv_mcp_allow", "t1", "Book a table"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["I cannot book tables, sorry."]);
+    let result = last_tool_result(&app);
+    assert_eq!(result["tool_call_id"], "a1");
+    let text = result["content"].as_str().expect("text");
+    assert!(
+        text.contains("there is no tool named \\\"weather__book_table\\\""),
+        "{text}"
+    );
+    let metrics = app.metrics_text().await;
+    let line =
+        r#"voicebridge_tool_calls_total{agent="default",outcome="unknown_tool",tool="unknown"} 1"#;
+    assert!(metrics.contains(line), "{line} in\n{metrics}");
+
+    // The server itself says which tools were called: none.
+    let registry = McpRegistry::new(&[config(port)]);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    registry.start(&shutdown);
+    wait_for_tools(&registry, Duration::from_secs(10)).await;
+    let called = registry
+        .call("weather__calls", Map::new(), 4000)
+        .await
+        .expect("answered");
+    assert_eq!(called, "", "no tool reached the server");
+    shutdown.cancel();
+}
+
+/// Starts a turn in which the model says a few words then calls `name`, reads until the
+/// words were spoken and the call started, lets the call reach the server, then hangs up
+/// (a barge-in). Returns when it hung up.
+async fn hang_up_during_the_call(
+    app: &crate::helpers::TestApp,
+    conversation: &str,
+    name: &str,
+    args: &str,
+) -> std::time::Instant {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    app.upstream
+        .enqueue(Reply::tool_calls(&["One moment. "], &[("b1", name, args)]));
+    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
+    let response = app
+        .post_webhook(&message(conversation, "t1", "Do it"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut reader = SseReader::new(response);
+    let (mut said, mut started) = (false, false);
+    while !(said && started) {
+        let event = reader.next_event().await.expect("the call starts");
+        said |= event["type"] == "response.tts";
+        started |= event["content"]["tool"]["status"] == "started";
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(reader);
+    std::time::Instant::now()
+}
+
+/// A barge-in during a slow mutating MCP call: the call is not dropped, its real result is
+/// stored with the interrupted reply and the model reads it in the next turn.
+#[tokio::test]
+async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let app = app_with_server(port, "").await;
+    offered_tools(&app, "conv_mcp_bargein_mut").await;
+    let conversation = "conv_mcp_bargein_mut";
+    hang_up_during_the_call(
+        &app,
+        conversation,
+        "weather__place_order",
+        r#"{"item":"a pizza"}"#,
+    )
+    .await;
+    app.settle().await;
+
+    let history = app.store.history(conversation).await.expect("store");
+    assert_history_well_formed(&history, conversation);
+    let reply = &history[1];
+    assert!(reply.interrupted, "{reply:?}");
+    assert_eq!(reply.content, "One moment.");
+    assert_eq!(reply.tool_calls[0].function.name, "weather__place_order");
+    assert_eq!(
+        reply.tool_results[0].content, "Ordered a pizza, order number 42.",
+        "the server's real result"
+    );
+
+    app.upstream
+        .enqueue(Reply::deltas(&["Your pizza is ordered."]));
+    app.turn(&message(conversation, "t2", "Did it work?")).await;
+    let result = last_tool_result(&app);
+    assert_eq!(result["tool_call_id"], "b1");
+    assert_eq!(result["content"], "Ordered a pizza, order number 42.");
+}
+
+/// A barge-in during a slow read-only MCP call: the call is cancelled at once, not waited
+/// for, and the model is not asked again.
+#[tokio::test]
+async fn a_barge_in_cancels_a_read_only_mcp_call_at_once() {
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server(port).await;
+    let app = app_with_server(port, "").await;
+    offered_tools(&app, "conv_mcp_bargein_ro").await;
+    let conversation = "conv_mcp_bargein_ro";
+    let before = app.upstream.requests().len();
+    let hung_up = hang_up_during_the_call(
+        &app,
+        conversation,
+        "weather__slow_lookup",
+        r#"{"item":"the order"}"#,
+    )
+    .await;
+    app.settle().await;
+    // The server takes 1.5 s from when the call reached it, at least 200 ms before.
+    assert!(
+        hung_up.elapsed() < Duration::from_millis(1000),
+        "not waited for: {:?}",
+        hung_up.elapsed()
+    );
+
+    let history = app.store.history(conversation).await.expect("store");
+    assert_history_well_formed(&history, conversation);
+    let reply = &history[1];
+    assert!(reply.interrupted, "{reply:?}");
+    assert_eq!(reply.content, "One moment.");
+    assert_eq!(reply.tool_calls[0].function.name, "weather__slow_lookup");
+    assert!(
+        reply.tool_results[0].content.contains("cancelled"),
+        "{reply:?}"
+    );
+    assert_eq!(app.upstream.requests().len(), before + 1, "no second round");
+}
+
+/// A server that adds a tool at run time and sends `notifications/tools/list_changed`
+/// (on its standalone stream): the tool is listed on the same connection.
+#[tokio::test]
+async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let registry = McpRegistry::new(&[config(port)]);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    registry.start(&shutdown);
+    let names = wait_for_tools(&registry, Duration::from_secs(10)).await;
+    assert!(
+        names.iter().any(|n| n == "weather__unlock_extra"),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "weather__extra_tool"),
+        "{names:?}"
+    );
+    let session = registry
+        .call("weather__session", Map::new(), 4000)
+        .await
+        .expect("answered");
+
+    let unlocked = registry
+        .call("weather__unlock_extra", Map::new(), 4000)
+        .await
+        .expect("answered");
+    assert_eq!(unlocked, "Unlocked.");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while registry.get("weather__extra_tool").is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new tool was not listed within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let extra = registry.get("weather__extra_tool").expect("listed");
+    assert!(!extra.mutating, "read-only");
+    let mut arguments = Map::new();
+    arguments.insert("word".into(), json!("thing"));
+    let text = registry
+        .call("weather__extra_tool", arguments, 4000)
+        .await
+        .expect("answered");
+    assert_eq!(text, "Extra thing.");
+    let same = registry
+        .call("weather__session", Map::new(), 4000)
+        .await
+        .expect("answered");
+    assert_eq!(same, session, "the same MCP session: no reconnect");
+    shutdown.cancel();
 }

@@ -1,26 +1,39 @@
-"""A small MCP server for the integration tests: two tools over Streamable HTTP.
+"""A small MCP server for the integration tests, over Streamable HTTP.
 
-Usage: .venv/bin/python tests/mcp/server.py <port>   (endpoint: http://127.0.0.1:<port>/mcp)
+Usage: .venv/bin/python tests/mcp/server.py <port> [--extra]   (endpoint: http://127.0.0.1:<port>/mcp)
+
+Always offered: get_weather, slow_lookup (read-only, blocks 1.5 s) and book_table (mutating).
+With --extra, also:
+- broken_lookup: always raises, so the call's result has isError=true;
+- place_order: mutating, takes a second (without blocking the server), then confirms;
+- unlock_extra: adds the tool extra_tool at run time and sends tools/list_changed;
+- session: an id of the caller's MCP session (the same while the connection lasts);
+- calls: the names of the tools called so far, in order (calls itself not counted).
 """
 import sys
 import time
 
-from mcp.server.fastmcp import FastMCP
+import anyio
+from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 
 port = int(sys.argv[1])
+extra = "--extra" in sys.argv[2:]
 server = FastMCP("weather", host="127.0.0.1", port=port)
+called: list[str] = []
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
 def get_weather(city: str) -> str:
     """The weather in a city today."""
+    called.append("get_weather")
     return f"Sunny and 21 degrees in {city}."
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
 def slow_lookup(item: str) -> str:
     """Look something up slowly (a second and a half)."""
+    called.append("slow_lookup")
     time.sleep(1.5)
     return f"Found {item}."
 
@@ -28,7 +41,48 @@ def slow_lookup(item: str) -> str:
 @server.tool(annotations=ToolAnnotations(readOnlyHint=False))
 def book_table(name: str, people: int) -> str:
     """Book a table at the restaurant."""
+    called.append("book_table")
     return f"Booked a table for {people} under the name {name}."
+
+
+def extra_tool(word: str) -> str:
+    """A tool that exists only once unlock_extra was called."""
+    called.append("extra_tool")
+    return f"Extra {word}."
+
+
+if extra:
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def broken_lookup(item: str) -> str:
+        """A lookup whose backend is down: always fails."""
+        called.append("broken_lookup")
+        raise RuntimeError(f"the stock service is down, cannot look up {item}")
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=False))
+    async def place_order(item: str) -> str:
+        """Place an order (takes a second)."""
+        called.append("place_order")
+        await anyio.sleep(1.0)
+        return f"Ordered {item}, order number 42."
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=False))
+    async def unlock_extra(ctx: Context) -> str:
+        """Adds the tool extra_tool and tells the client the tool list changed."""
+        called.append("unlock_extra")
+        server.add_tool(extra_tool, annotations=ToolAnnotations(readOnlyHint=True))
+        await ctx.session.send_tool_list_changed()
+        return "Unlocked."
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def session(ctx: Context) -> str:
+        """An id of the caller's session."""
+        return str(id(ctx.session))
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def calls() -> str:
+        """The tools called so far, comma-separated."""
+        return ",".join(called)
 
 
 if __name__ == "__main__":
