@@ -11,8 +11,10 @@ pub mod config;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParam, CallToolResult};
-use rmcp::service::{NotificationContext, Peer, RoleClient};
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParam, CallToolResult, ClientRequest, Meta, ServerResult,
+};
+use rmcp::service::{NotificationContext, Peer, PeerRequestOptions, RoleClient};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ServiceExt};
@@ -22,6 +24,9 @@ use tokio_util::sync::CancellationToken;
 pub use config::{load_dir, McpServerConfig};
 
 use crate::tools::{ToolFailure, ToolFailureKind};
+
+/// The `_meta` field of a mutating call that carries its idempotency key.
+pub const IDEMPOTENCY_META: &str = "voicebridge/idempotency_key";
 
 /// First wait before reconnecting a server; doubled after each failure up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_secs(2);
@@ -227,10 +232,14 @@ impl McpRegistry {
 
     /// Calls `name` with `arguments`, within the server's timeout; the text of the result
     /// (the structured content as JSON when there is no text), cut to `max` characters.
+    /// A mutating call's `idempotency_key` (`<conversation>:<turn>:<n>`, as HTTP tools get
+    /// in `Idempotency-Key`) goes in the request's `_meta` as
+    /// [`IDEMPOTENCY_META`].
     pub async fn call(
         &self,
         name: &str,
         arguments: Map<String, Value>,
+        idempotency_key: Option<&str>,
         max: usize,
     ) -> Result<String, ToolFailure> {
         let failure = |kind, message: String| ToolFailure { kind, message };
@@ -251,12 +260,33 @@ impl McpRegistry {
                     "the MCP server is not connected".into(),
                 )
             })?;
-        let request = CallToolRequestParam {
-            name: tool.remote.into(),
-            arguments: Some(arguments),
-        };
+        let request = ClientRequest::CallToolRequest(CallToolRequest {
+            method: Default::default(),
+            params: CallToolRequestParam {
+                name: tool.remote.into(),
+                arguments: Some(arguments),
+            },
+            extensions: Default::default(),
+        });
+        let mut options = PeerRequestOptions::no_options();
+        if let Some(key) = idempotency_key {
+            let mut meta = Meta::new();
+            meta.insert(IDEMPOTENCY_META.into(), Value::String(key.into()));
+            options.meta = Some(meta);
+        }
         let timeout = server.config.timeout;
-        let result = tokio::time::timeout(timeout, peer.call_tool(request))
+        let called = async {
+            match peer
+                .send_request_with_option(request, options)
+                .await?
+                .await_response()
+                .await?
+            {
+                ServerResult::CallToolResult(result) => Ok(result),
+                _ => Err(rmcp::ServiceError::UnexpectedResponse),
+            }
+        };
+        let result = tokio::time::timeout(timeout, called)
             .await
             .map_err(|_| {
                 failure(

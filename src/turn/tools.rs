@@ -287,7 +287,7 @@ pub(super) fn plan(
     }
     if tools.tool(name).is_none() {
         if let Some(mcp_tool) = tools.mcp_tool(name) {
-            return mcp_call(tools, call, mcp_tool, earlier);
+            return mcp_call(tools, call, mcp_tool, earlier, key);
         }
     }
     let Some(tool) = tools.tool(name) else {
@@ -349,12 +349,13 @@ pub(super) fn plan(
 }
 
 /// A call of a tool of an MCP server: arguments must be a JSON object; a mutating call an
-/// earlier delivery made is not repeated.
+/// earlier delivery made is not repeated, and carries its idempotency `key` in `_meta`.
 fn mcp_call(
     tools: &Arc<ToolSet>,
     call: &ToolCall,
     tool: crate::mcp::McpTool,
     earlier: &[(ToolCall, ToolResult)],
+    key: impl FnOnce() -> String,
 ) -> Plan {
     let text = call.function.arguments.trim();
     let parsed = if text.is_empty() {
@@ -405,10 +406,13 @@ fn mcp_call(
         }
     }
     let mutating = tool.mutating;
+    let key = mutating.then(key);
     let (registry, max) = (tools.mcp.clone(), tools.settings.result_max_chars);
     let task = tokio::spawn(async move {
         let started = Instant::now();
-        let result = registry.call(&tool.name, arguments, max).await;
+        let result = registry
+            .call(&tool.name, arguments, key.as_deref(), max)
+            .await;
         Called {
             result,
             took: started.elapsed(),

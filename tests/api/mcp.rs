@@ -109,11 +109,13 @@ async fn tools_of_a_real_mcp_server_are_listed_and_called() {
     let mut arguments = Map::new();
     arguments.insert("city".into(), json!("Paris"));
     let text = registry
-        .call("weather__get_weather", arguments, 4000)
+        .call("weather__get_weather", arguments, None, 4000)
         .await
         .expect("answered");
     assert!(text.contains("Sunny and 21 degrees in Paris"), "{text}");
-    let failed = registry.call("weather__book_table", Map::new(), 4000).await;
+    let failed = registry
+        .call("weather__book_table", Map::new(), None, 4000)
+        .await;
     assert!(failed.is_err(), "missing arguments are the server's error");
     shutdown.cancel();
 }
@@ -389,7 +391,7 @@ async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
     registry.start(&shutdown);
     wait_for_tools(&registry, Duration::from_secs(10)).await;
     let called = registry
-        .call("weather__calls", Map::new(), 4000)
+        .call("weather__calls", Map::new(), None, 4000)
         .await
         .expect("answered");
     assert_eq!(called, "", "no tool reached the server");
@@ -526,12 +528,12 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
         "{names:?}"
     );
     let session = registry
-        .call("weather__session", Map::new(), 4000)
+        .call("weather__session", Map::new(), None, 4000)
         .await
         .expect("answered");
 
     let unlocked = registry
-        .call("weather__unlock_extra", Map::new(), 4000)
+        .call("weather__unlock_extra", Map::new(), None, 4000)
         .await
         .expect("answered");
     assert_eq!(unlocked, "Unlocked.");
@@ -548,14 +550,67 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
     let mut arguments = Map::new();
     arguments.insert("word".into(), json!("thing"));
     let text = registry
-        .call("weather__extra_tool", arguments, 4000)
+        .call("weather__extra_tool", arguments, None, 4000)
         .await
         .expect("answered");
     assert_eq!(text, "Extra thing.");
     let same = registry
-        .call("weather__session", Map::new(), 4000)
+        .call("weather__session", Map::new(), None, 4000)
         .await
         .expect("answered");
     assert_eq!(same, session, "the same MCP session: no reconnect");
+    shutdown.cancel();
+}
+
+/// Layercode delivers a turn again after a mutating MCP call was made: the server is not
+/// called a second time, and the one call carried its idempotency key in `_meta`.
+#[tokio::test]
+async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let app = app_with_server(port, "").await;
+    let conversation = "conv_mcp_redeliver";
+    offered_tools(&app, conversation).await;
+    let order = ("m1", "weather__place_order", r#"{"item":"a pizza"}"#);
+    app.upstream.enqueue(Reply::tool_calls(&[], &[order]));
+    app.upstream.enqueue(Reply::deltas(&["Ordered."]));
+    let first = app
+        .turn(&message(conversation, "t1", "Order a pizza"))
+        .await;
+    assert_eq!(spoken(&first), ["Ordered."]);
+    app.settle().await;
+
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("m2", "weather__place_order", r#"{"item": "a pizza"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["It is ordered."]));
+    let again = app
+        .turn(&message(conversation, "t1", "Order a pizza"))
+        .await;
+    assert_well_formed(&again, "t1");
+    assert_eq!(spoken(&again), ["It is ordered."]);
+    assert_eq!(
+        last_tool_result(&app)["content"],
+        "Ordered a pizza, order number 42.",
+        "answered from the earlier call"
+    );
+
+    let registry = McpRegistry::new(&[config(port)]);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    registry.start(&shutdown);
+    wait_for_tools(&registry, Duration::from_secs(10)).await;
+    let keys = registry
+        .call("weather__idempotency_keys", Map::new(), None, 4000)
+        .await
+        .expect("answered");
+    assert_eq!(
+        keys,
+        format!("{conversation}:t1:1"),
+        "called once, with its key"
+    );
     shutdown.cancel();
 }

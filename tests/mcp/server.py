@@ -5,7 +5,9 @@ Usage: .venv/bin/python tests/mcp/server.py <port> [--extra]   (endpoint: http:/
 Always offered: get_weather, slow_lookup (read-only, blocks 1.5 s) and book_table (mutating).
 With --extra, also:
 - broken_lookup: always raises, so the call's result has isError=true;
-- place_order: mutating, takes a second (without blocking the server), then confirms;
+- place_order: mutating, takes a second (without blocking the server), then confirms; keeps
+  the idempotency key the call carried in _meta ("voicebridge/idempotency_key");
+- idempotency_keys: those keys so far, comma-separated ("none" for a call without one);
 - unlock_extra: adds the tool extra_tool at run time and sends tools/list_changed;
 - session: an id of the caller's MCP session (the same while the connection lasts);
 - calls: the names of the tools called so far, in order (calls itself not counted).
@@ -21,6 +23,7 @@ port = int(sys.argv[1])
 extra = "--extra" in sys.argv[2:]
 server = FastMCP("weather", host="127.0.0.1", port=port)
 called: list[str] = []
+keys: list[str] = []
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
@@ -60,9 +63,12 @@ if extra:
         raise RuntimeError(f"the stock service is down, cannot look up {item}")
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=False))
-    async def place_order(item: str) -> str:
+    async def place_order(item: str, ctx: Context) -> str:
         """Place an order (takes a second)."""
         called.append("place_order")
+        meta = ctx.request_context.meta
+        extra = (meta.model_extra or {}) if meta is not None else {}
+        keys.append(extra.get("voicebridge/idempotency_key") or "none")
         await anyio.sleep(1.0)
         return f"Ordered {item}, order number 42."
 
@@ -78,6 +84,11 @@ if extra:
     def session(ctx: Context) -> str:
         """An id of the caller's session."""
         return str(id(ctx.session))
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def idempotency_keys() -> str:
+        """The idempotency keys place_order calls carried, comma-separated."""
+        return ",".join(keys)
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     def calls() -> str:
