@@ -1,8 +1,10 @@
 //! Client tool answers across machines: the machine whose turn waits for a page's answer
 //! announces the call (`client:{call}` holds its channel and a token, expiring after the
 //! call's timeout); a machine that receives the answer forwards it with one script that
-//! takes the announcement and publishes on the waiting machine's channel, so an answer is
-//! passed on at most once.
+//! publishes on the waiting machine's channel and, once that machine heard it, takes the
+//! announcement, so an answer is passed on at most once. If the waiting machine is not
+//! subscribed at that moment (it is re-subscribing after losing Redis) the announcement
+//! stays and the page is told the answer could not be passed on, so it may send it again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,20 +13,28 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::Script;
 use serde_json::{json, Value};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+/// How long start-up waits for this machine's subscription.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(5);
+
 use super::{connection_config, listen, random_u64, Keys};
+use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
 use crate::turn::{ClientCalls, ClientRelay};
 
-/// Takes the announcement of a call and publishes the answer to the machine that made it:
-/// -1 when nobody announced it, else how many listened (0: that machine is gone).
+/// Publishes the answer to the machine that announced the call and, if that machine
+/// heard it, takes the announcement: -1 when nobody announced it, else how many listened
+/// (0: that machine is not subscribed right now). The announcement is `<channel> <token>`.
 const FORWARD: &str = r"
 local announced = redis.call('GET', KEYS[1])
 if not announced then return -1 end
-redis.call('DEL', KEYS[1])
-local channel = string.match(announced, '^(%S+)')
-return redis.call('PUBLISH', channel, ARGV[1])
+local channel = string.match(announced, '^(.*) %d+$')
+if not channel then return -1 end
+local listeners = redis.call('PUBLISH', channel, ARGV[1])
+if listeners > 0 then redis.call('DEL', KEYS[1]) end
+return listeners
 ";
 
 /// Deletes an announcement only if it is still the one this registration made.
@@ -42,6 +52,7 @@ pub struct RedisClientRelay {
     channel: String,
     forward: Script,
     withdraw: Script,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for RedisClientRelay {
@@ -57,11 +68,13 @@ fn failed(error: redis::RedisError) -> StoreError {
 }
 
 impl RedisClientRelay {
-    /// Connects, and until `shutdown` hands answers forwarded to this machine to `calls`.
+    /// Connects and subscribes to this machine's channel (returning once subscribed), then
+    /// until `shutdown` hands answers forwarded to this machine to `calls`.
     pub async fn connect(
         url: &str,
         prefix: &str,
         calls: ClientCalls,
+        metrics: Metrics,
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>, StoreError> {
         let client = redis::Client::open(url).map_err(failed)?;
@@ -72,25 +85,53 @@ impl RedisClientRelay {
         let keys = Keys::new(prefix);
         let channel = keys.client_channel(&format!("{:016x}", random_u64()));
         let channels = vec![channel.clone()];
+        let (subscribed, first) = oneshot::channel();
+        let listening = shutdown.child_token();
+        let stop = listening.clone();
         tokio::spawn(async move {
+            let handle = |_: &str, payload: &str| deliver(&calls, payload);
             listen(
                 client,
                 channels,
                 "client tool answers",
-                shutdown,
-                |_, payload| {
-                    deliver(&calls, payload);
-                },
+                listening,
+                Some(subscribed),
+                handle,
             )
             .await;
         });
+        if !matches!(
+            tokio::time::timeout(SUBSCRIBE_WAIT, first).await,
+            Ok(Ok(()))
+        ) {
+            stop.cancel();
+            return Err(StoreError("cannot subscribe to client tool answers".into()));
+        }
         Ok(Arc::new(Self {
             connection,
             keys,
             channel,
             forward: Script::new(FORWARD),
             withdraw: Script::new(WITHDRAW),
+            metrics,
         }))
+    }
+
+    fn failed(&self, error: redis::RedisError) -> StoreError {
+        tracing::warn!(%error, operation = StoreOperation::ClientToolResult.as_str(),
+            "session store failed");
+        self.metrics.store_failed(StoreOperation::ClientToolResult);
+        failed(error)
+    }
+
+    /// Deletes the announcement of `key` if it is still `announcement`.
+    async fn withdraw_now(&self, key: &str, announcement: String) -> redis::RedisResult<i64> {
+        let mut connection = self.connection.clone();
+        self.withdraw
+            .key(self.keys.client_call(key))
+            .arg(announcement)
+            .invoke_async(&mut connection)
+            .await
     }
 
     fn announcement(&self, token: u64) -> String {
@@ -121,23 +162,19 @@ impl ClientRelay for RedisClientRelay {
             .arg(ttl.as_millis().max(1) as u64)
             .query_async(&mut connection)
             .await
-            .map_err(failed)?;
+            .map_err(|e| self.failed(e))?;
         Ok(())
     }
 
-    fn withdraw(&self, key: &str, token: u64) {
+    fn withdraw(self: Arc<Self>, key: &str, token: u64) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // Shutting down: the announcement expires by itself.
         };
-        let mut connection = self.connection.clone();
-        let script = self.withdraw.clone();
-        let (key, announcement) = (self.keys.client_call(key), self.announcement(token));
+        let (key, announcement) = (key.to_string(), self.announcement(token));
         runtime.spawn(async move {
-            let _: Result<i64, _> = script
-                .key(key)
-                .arg(announcement)
-                .invoke_async(&mut connection)
-                .await;
+            // A failure leaves the announcement to expire; an answer forwarded meanwhile
+            // finds no call and is dropped on the waiting machine.
+            let _ = self.withdraw_now(&key, announcement).await;
         });
     }
 
@@ -150,8 +187,17 @@ impl ClientRelay for RedisClientRelay {
             .arg(payload)
             .invoke_async(&mut connection)
             .await
-            .map_err(failed)?;
-        Ok(listeners > 0)
+            .map_err(|e| self.failed(e))?;
+        match listeners {
+            -1 => Ok(false),
+            0 => {
+                self.metrics.store_failed(StoreOperation::ClientToolResult);
+                Err(StoreError(
+                    "the machine running the turn is not listening right now".into(),
+                ))
+            }
+            _ => Ok(true),
+        }
     }
 }
 
@@ -162,9 +208,10 @@ mod tests {
 
     async fn relay(calls: &ClientCalls, prefix: &str) -> Arc<RedisClientRelay> {
         let shutdown = CancellationToken::new();
-        let relay = RedisClientRelay::connect(REDIS_URL, prefix, calls.clone(), shutdown)
-            .await
-            .unwrap_or_else(|e| no_redis(&e));
+        let relay =
+            RedisClientRelay::connect(REDIS_URL, prefix, calls.clone(), Metrics::new(), shutdown)
+                .await
+                .unwrap_or_else(|e| no_redis(&e));
         calls.set_relay(relay.clone());
         relay
     }
@@ -174,23 +221,26 @@ mod tests {
         let prefix = unique_prefix();
         let (a, b) = (ClientCalls::default(), ClientCalls::default());
         let (relay_a, relay_b) = (relay(&a, &prefix).await, relay(&b, &prefix).await);
-        // Let both listeners subscribe.
-        tokio::time::sleep(Duration::from_millis(200)).await;
 
         assert!(!relay_b
             .forward("x\nconv\nc0", &json!(1))
             .await
             .expect("redis"));
 
-        let token = 7;
-        relay_a
-            .announce("x\nconv\nc1", token, Duration::from_secs(5))
-            .await
-            .expect("announced");
-        assert!(relay_b
-            .forward("x\nconv\nc1", &json!({"shown": true}))
-            .await
-            .expect("redis"));
+        // A call waiting on A, announced; B forwards the answer, A's call takes it.
+        let (waiting, answer) = a.register("x", "conv", "c1");
+        waiting.announce(Duration::from_secs(5)).await;
+        assert_eq!(
+            b.deliver("x", "conv", "c1", json!({"shown": true}))
+                .await
+                .ok(),
+            Some(crate::turn::Delivered::Forwarded)
+        );
+        let taken = tokio::time::timeout(Duration::from_secs(2), answer).await;
+        assert_eq!(
+            taken.expect("in time").expect("answered"),
+            json!({"shown": true})
+        );
         assert!(
             !relay_b
                 .forward("x\nconv\nc1", &json!(2))
@@ -198,28 +248,46 @@ mod tests {
                 .expect("redis"),
             "taken once"
         );
+        drop(waiting);
 
-        // A withdrawn announcement is not forwarded to; another token's is left alone.
+        // Only the registration's own announcement is withdrawn.
         relay_a
             .announce("x\nconv\nc2", 1, Duration::from_secs(5))
             .await
             .expect("announced");
-        relay_a.withdraw("x\nconv\nc2", 2);
-        relay_a.withdraw("x\nconv\nc3", 1);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        relay_a
-            .announce("x\nconv\nc3", 1, Duration::from_secs(5))
-            .await
-            .expect("announced");
-        relay_a.withdraw("x\nconv\nc3", 1);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(relay_b
+        let other = relay_a.announcement(2);
+        assert_eq!(relay_a.withdraw_now("x\nconv\nc2", other).await, Ok(0));
+        let own = relay_a.announcement(1);
+        assert_eq!(relay_a.withdraw_now("x\nconv\nc2", own).await, Ok(1));
+        assert!(!relay_b
             .forward("x\nconv\nc2", &json!(3))
             .await
             .expect("redis"));
-        assert!(!relay_b
-            .forward("x\nconv\nc3", &json!(3))
+    }
+
+    #[tokio::test]
+    async fn an_answer_for_a_machine_not_listening_is_refused_and_kept() {
+        let prefix = unique_prefix();
+        let calls = ClientCalls::default();
+        let relay = relay(&calls, &prefix).await;
+        // An announcement naming a channel nobody listens on (a machine re-subscribing).
+        let mut connection = relay.connection.clone();
+        let key = relay.keys.client_call("x\nconv\nc1");
+        let gone = format!("{}client-results:gone with space 7", relay.keys.prefix);
+        let () = redis::cmd("SET")
+            .arg(&key)
+            .arg(&gone)
+            .arg("PX")
+            .arg(5000)
+            .query_async(&mut connection)
             .await
-            .expect("redis"));
+            .expect("set");
+        assert!(relay.forward("x\nconv\nc1", &json!(1)).await.is_err());
+        let kept: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .expect("get");
+        assert_eq!(kept.as_deref(), Some(gone.as_str()), "kept for a retry");
     }
 }

@@ -214,6 +214,7 @@ impl Listener {
             channels,
             "turn signals",
             shutdown,
+            None,
             |channel, payload| {
                 self.handle(channel == settled_channel, payload);
             },

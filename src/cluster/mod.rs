@@ -86,12 +86,15 @@ fn connection_config() -> ConnectionManagerConfig {
 }
 
 /// Subscribes to `channels` and hands each message (channel, payload) to `handle` until
-/// `shutdown`, subscribing again after losing Redis. `what` names the signals in logs.
+/// `shutdown`, subscribing again after losing Redis (messages published meanwhile are
+/// not received). `first_subscribed` hears when the first subscription is in place. `what`
+/// names the signals in logs.
 async fn listen(
     client: redis::Client,
     channels: Vec<String>,
     what: &str,
     shutdown: CancellationToken,
+    mut first_subscribed: Option<tokio::sync::oneshot::Sender<()>>,
     mut handle: impl FnMut(&str, &str),
 ) {
     while !shutdown.is_cancelled() {
@@ -110,6 +113,9 @@ async fn listen(
                 }
             }
         };
+        if let Some(first) = first_subscribed.take() {
+            let _ = first.send(());
+        }
         let mut messages = pubsub.on_message();
         loop {
             let message = tokio::select! {

@@ -330,8 +330,8 @@ async fn deliver_tool_result(
         Ok(Delivered::Here | Delivered::Forwarded) => Ok(()),
         Ok(Delivered::Nobody) => Err("no tool call is waiting for this id"),
         Err(error) => {
+            // Counted by the relay; the page may send the answer again.
             tracing::warn!(%error, "cannot forward a tool result to the machine running the turn");
-            state.metrics.store_failed(StoreOperation::ClientToolResult);
             Err("the answer could not be passed to the machine running the turn")
         }
     }

@@ -141,6 +141,7 @@ async fn coordinator(
 /// `SESSION_STORE_URL` is set and some tool runs in the page.
 async fn client_calls(
     settings: &Settings,
+    metrics: &Metrics,
     shutdown: &CancellationToken,
 ) -> Result<ClientCalls, StartupError> {
     let calls = ClientCalls::default();
@@ -160,6 +161,7 @@ async fn client_calls(
         url.expose(),
         &settings.session_store_prefix,
         calls.clone(),
+        metrics.clone(),
         shutdown.clone(),
     )
     .await
@@ -287,7 +289,7 @@ impl Application {
             calls: calls.recorder.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
-        let client_calls = client_calls(&settings, &shutdown).await?;
+        let client_calls = client_calls(&settings, &metrics, &shutdown).await?;
         let mcp = crate::mcp::McpRegistry::new(&settings.tools.mcp);
         let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls, &mcp)?;
         warn_if_unsigned(&settings);

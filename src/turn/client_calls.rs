@@ -24,10 +24,11 @@ pub trait ClientRelay: Send + Sync + std::fmt::Debug {
 
     /// Forgets the announcement of `key` made with `token` (answered, timed out or
     /// dropped). Must not block: it runs when a wait is dropped.
-    fn withdraw(&self, key: &str, token: u64);
+    fn withdraw(self: Arc<Self>, key: &str, token: u64);
 
     /// Passes `result` to the machine where `key` waits; false when no machine announced
-    /// it (or that machine is gone).
+    /// it. An error when it could not be passed on (the store failed, or the waiting
+    /// machine is not listening right now); the announcement then stays.
     async fn forward(&self, key: &str, result: &Value) -> Result<bool, StoreError>;
 }
 
@@ -69,7 +70,7 @@ impl ClientCalls {
     /// Registers call `call_id` of `agent`'s conversation `conversation_id` (Layercode's
     /// id) on this machine; the call waits until the guard is dropped. Other machines
     /// learn of it with [`Waiting::announce`].
-    pub(super) fn register(
+    pub(crate) fn register(
         &self,
         agent: &str,
         conversation_id: &str,
@@ -135,7 +136,7 @@ impl ClientCalls {
 /// A registered client call: dropping it (the answer came, the wait timed out, or a
 /// barge-in aborted the task) removes the registration, unless a newer one took its id,
 /// and withdraws its announcement.
-pub(super) struct Waiting {
+pub(crate) struct Waiting {
     calls: ClientCalls,
     key: String,
     token: u64,
@@ -144,14 +145,14 @@ pub(super) struct Waiting {
 impl Waiting {
     /// Tells the other machines that this call waits here, for at most `ttl`, so that an
     /// answer delivered to one of them is forwarded. Without a relay there is nobody to
-    /// tell; a relay failure is logged and the call still takes answers that reach this
-    /// machine.
-    pub(super) async fn announce(&self, ttl: Duration) {
+    /// tell; a relay failure (logged and counted by the relay) leaves the call taking only
+    /// answers that reach this machine.
+    pub(crate) async fn announce(&self, ttl: Duration) {
         let Some(relay) = self.calls.0.relay.get() else {
             return;
         };
-        if let Err(error) = relay.announce(&self.key, self.token, ttl).await {
-            tracing::warn!(%error, "cannot announce a client tool call to the other machines");
+        if relay.announce(&self.key, self.token, ttl).await.is_err() {
+            tracing::warn!("a client tool call was not announced: only an answer that reaches this machine is taken");
         }
     }
 }
@@ -163,7 +164,7 @@ impl Drop for Waiting {
             .waiting
             .remove_if(&self.key, |_, (token, _)| *token == self.token);
         if let Some(relay) = self.calls.0.relay.get() {
-            relay.withdraw(&self.key, self.token);
+            relay.clone().withdraw(&self.key, self.token);
         }
     }
 }
@@ -235,7 +236,7 @@ mod tests {
                 .push((key.into(), token, ttl));
             Ok(())
         }
-        fn withdraw(&self, key: &str, token: u64) {
+        fn withdraw(self: Arc<Self>, key: &str, token: u64) {
             self.withdrawn
                 .lock()
                 .expect("lock")

@@ -540,6 +540,20 @@ impl<'a> ReplyRun<'a> {
     /// are cancelled; mutating calls already sent are awaited (each within its timeout),
     /// so what they did is stored with the turn.
     pub(super) async fn settle_tools(&mut self) {
+        // Every read-only call stops now, not after the mutating calls before it finish
+        // (a client call would take an answer meanwhile only to drop it).
+        if let Some(round) = self.running.as_ref() {
+            for plan in &round.plans {
+                if let Some(Plan::Call {
+                    mutating: false,
+                    task,
+                    ..
+                }) = plan
+                {
+                    task.abort();
+                }
+            }
+        }
         let count = self.running.as_ref().map_or(0, |r| r.calls.len());
         for slot in 0..count {
             let Some(round) = self.running.as_mut() else {
@@ -559,9 +573,8 @@ impl<'a> ReplyRun<'a> {
                     task,
                     ..
                 }) => {
-                    // Joined so that the call is gone (a client call no longer takes an
-                    // answer) by the time the turn has settled.
-                    task.abort();
+                    // Aborted above; joined so that the call is gone (a client call no
+                    // longer takes an answer) by the time the turn has settled.
                     let _ = task.await;
                     let Some(round) = self.running.as_mut() else {
                         return;

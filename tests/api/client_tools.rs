@@ -370,9 +370,36 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
         .await;
     let mut reader = SseReader::new(response);
     until_tool_call(&mut reader).await;
+    let key = format!("{prefix}client:default\n{conversation}\ncall_gone");
+    let redis = redis::Client::open("redis://127.0.0.1:6379").expect("a Redis URL");
+    let mut connection = redis
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let announced: bool = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut connection)
+        .await
+        .expect("EXISTS");
+    assert!(announced, "announced before the page had the call");
     drop(reader);
     a.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .expect("EXISTS");
+        if !exists {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the announcement {key:?} was not withdrawn"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let late: Value = b
         .post_webhook(&tool_result(conversation, "call_gone", json!(3)))
         .await
