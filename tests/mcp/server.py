@@ -67,8 +67,8 @@ if extra:
         """Place an order (takes a second)."""
         called.append("place_order")
         meta = ctx.request_context.meta
-        extra = (meta.model_extra or {}) if meta is not None else {}
-        keys.append(extra.get("voicebridge/idempotency_key") or "none")
+        fields = (meta.model_extra or {}) if meta is not None else {}
+        keys.append(fields.get("voicebridge/idempotency_key") or "none")
         await anyio.sleep(1.0)
         return f"Ordered {item}, order number 42."
 
