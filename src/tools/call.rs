@@ -22,8 +22,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use super::file::{cut, describe};
+use super::file::{cut, describe, MIN_SECRET_LEN};
 use super::{placeholders, Method, Tool, UrlPart};
+use crate::config::Secret;
 use crate::template::{CallContext, Now};
 
 /// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
@@ -383,13 +384,14 @@ impl Tool {
             // An endpoint that echoes the request must not hand the model a secret either.
             return read_success(response, max_chars)
                 .await
-                .map(|text| redact(sent, text));
+                .map(|text| redact(sent, &self.secrets, text));
         }
         let mut message = format!("HTTP {}", status.as_u16());
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
             if let Ok((body, _)) = read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
                 let text = String::from_utf8_lossy(&body);
-                let text = redact(sent, text.split_whitespace().collect::<Vec<_>>().join(" "));
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let text = redact(sent, &self.secrets, text);
                 if !text.is_empty() {
                     message.push_str(": ");
                     message.push_str(&cut(&text, MAX_ERROR_BODY_CHARS));
@@ -400,19 +402,27 @@ impl Tool {
     }
 }
 
-/// `text` with any header value from the tool file sent with this call (the sensitive
-/// ones of `sent`, templates as rendered for the call; whole, or the last word, like the
-/// token after `Bearer`) replaced by `[redacted]`: an endpoint that echoes the request in
-/// its error must not put a secret into a failure message.
-fn redact(sent: &HeaderMap, mut text: String) -> String {
-    for value in sent.values().filter(|value| value.is_sensitive()) {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        let value = value.as_ref();
-        let last_word = value.split_whitespace().next_back().unwrap_or(value);
-        for secret in [value, last_word] {
-            if secret.len() >= 8 && text.contains(secret) {
+/// `text` with any secret of this call replaced by `[redacted]`: the sensitive header
+/// values of `sent` (templates as rendered for the call; whole, or the last word, like the
+/// token after `Bearer`) and the `${VAR}` values of the tool file (in its URL, headers or
+/// `[static]`). An endpoint that echoes the request must not put a secret into what the
+/// model reads.
+fn redact(sent: &HeaderMap, secrets: &[Secret], mut text: String) -> String {
+    let headers = sent
+        .values()
+        .filter(|value| value.is_sensitive())
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    for value in headers {
+        let last_word = value.split_whitespace().next_back().unwrap_or(&value);
+        for secret in [value.as_str(), last_word] {
+            if secret.len() >= MIN_SECRET_LEN && text.contains(secret) {
                 text = text.replace(secret, "[redacted]");
             }
+        }
+    }
+    for secret in secrets {
+        if text.contains(secret.expose()) {
+            text = text.replace(secret.expose(), "[redacted]");
         }
     }
     text
@@ -875,6 +885,45 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
             .await
             .expect_err("400");
         assert_eq!(e.message, "HTTP 400: {\"got\":\"[redacted]\"}");
+    }
+
+    #[tokio::test]
+    async fn a_secret_in_the_url_or_static_values_echoed_back_is_redacted() {
+        let server = Server::start(|i| match i {
+            0 => answer(
+                400,
+                "application/json",
+                format!("{{\"error\":\"bad request\",\"url\":\"/x?api_key={KEY}\"}}"),
+            ),
+            _ => answer(
+                200,
+                "application/json",
+                format!("{{\"echo\":{{\"token\":\"{KEY}-{KEY}\",\"id\":\"A17\"}}}}"),
+            ),
+        })
+        .await;
+        let t = tool(&format!(
+            "description = \"d\"\nmethod = \"POST\"\nurl = \"{}?api_key=${{API_KEY}}\"\n\
+             [static]\ntoken = \"${{API_KEY}}-${{API_KEY}}\"\n",
+            server.url("/x")
+        ));
+        let args = t.arguments("{}", &ctx(), &Now::utc()).expect("valid");
+        let e = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect_err("400");
+        assert_eq!(
+            e.message,
+            "HTTP 400: {\"error\":\"bad request\",\"url\":\"/x?api_key=[redacted]\"}"
+        );
+        let body = t
+            .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+            .await
+            .expect("200");
+        assert_eq!(
+            body, "{\"echo\":{\"token\":\"[redacted]-[redacted]\",\"id\":\"A17\"}}",
+            "a success body echoing a static secret"
+        );
     }
 
     #[tokio::test]

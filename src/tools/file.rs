@@ -129,6 +129,17 @@ pub(crate) fn parse_tool(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Tool, ToolFileError> {
+    // Every `${VAR}` value the file uses (URL, headers, `[static]`) is kept, so that an
+    // endpoint echoing one back never hands it to the model.
+    let resolved = std::cell::RefCell::new(Vec::new());
+    let recording = |var: &str| {
+        let value = env(var);
+        if let Some(value) = &value {
+            resolved.borrow_mut().push(value.clone());
+        }
+        value
+    };
+    let env: &dyn Fn(&str) -> Option<String> = &recording;
     if !is_valid_name(name) {
         return Err(error(
             path,
@@ -312,8 +323,22 @@ pub(crate) fn parse_tool(
         static_templates,
         mutating,
         client,
+        secrets: secrets(resolved.into_inner()),
     })
 }
+
+/// The `${VAR}` values worth redacting from what an endpoint sends back: long enough not
+/// to be an ordinary word ([`MIN_SECRET_LEN`] bytes), longest first (so a value that
+/// contains another is redacted whole), each once.
+fn secrets(mut values: Vec<String>) -> Vec<Secret> {
+    values.retain(|value| value.len() >= MIN_SECRET_LEN);
+    values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    values.dedup();
+    values.into_iter().map(Secret::new).collect()
+}
+
+/// The shortest resolved value or header value that is redacted from responses.
+pub(crate) const MIN_SECRET_LEN: usize = 8;
 
 /// A template's compile error as a tool file's problem: `line N: message` (the file and
 /// field are said by the [`ToolFileError`]).

@@ -27,7 +27,10 @@
 //! or `[static]`; the caller's browser runs it (see `crate::turn::ClientCalls`).
 //!
 //! Secrets (`${VAR}` values in headers, the URL and `[static]`) are resolved once at load
-//! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line.
+//! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line, and an
+//! endpoint's answer (a success body or a quoted error) that echoes one, or a sensitive
+//! header value, has it replaced by `[redacted]` before the model reads it (values of 8
+//! bytes or more).
 //!
 //! The URL, header values and `[static]` string values may be templates (Jinja syntax, the
 //! variables of [`crate::template`]: `{{ metadata.account_id }}`, `{{ from_phone_number }}`,
@@ -229,6 +232,9 @@ pub struct Tool {
     pub(crate) mutating: bool,
     /// Run by the caller's browser (`client = true`): no URL, never mutating.
     pub(crate) client: bool,
+    /// The resolved `${VAR}` values the file uses, redacted from whatever the endpoint
+    /// answers.
+    pub(crate) secrets: Vec<Secret>,
 }
 
 impl fmt::Debug for Tool {

@@ -239,6 +239,12 @@ impl Cx<'_> {
                 let Some(cur) = words::currency_symbol(c) else {
                     return Step::None;
                 };
+                if c == '$' && self.prev_char(i).is_some_and(char::is_alphanumeric) {
+                    // `R$50`, `MX$5`: a dollar (or real, or peso) this scanner does not
+                    // know, left as written rather than said as US dollars; the known
+                    // ones (`US$`, `A$`, …) were taken at their first letter.
+                    return Step::None;
+                }
                 if !self.is_digit(next) {
                     return Step::None;
                 }
@@ -1211,6 +1217,31 @@ impl Cx<'_> {
 
     // ---- phone numbers ----
 
+    /// A seven-digit local number, `555-0123`, which is also how a range of a three- and a
+    /// four-digit number is written: a number when a group starts with 0 (no range does)
+    /// or a word of calling is one of the three words before it ("call 555-1234", "my number is …").
+    fn local_number(&self, i: usize, groups: &[(usize, usize)]) -> bool {
+        let [(a, b), (c, d)] = groups else {
+            return false;
+        };
+        if b - a != 3 || d - c != 4 || *c != b + 1 {
+            return false;
+        }
+        if self.byte(*a) == b'0' || self.byte(*c) == b'0' {
+            return true;
+        }
+        let before = self.s.get(..i).unwrap_or_default();
+        let mut recent = before
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty());
+        recent.by_ref().take(3).any(|w| {
+            self.w
+                .phone_cues
+                .iter()
+                .any(|cue| w.eq_ignore_ascii_case(cue))
+        })
+    }
+
     /// `+1 (555) 010-0199`, `555-010-0199`, `(555) 010-0199`, `+49 30 1234567`.
     fn phone(&self, i: usize) -> Option<Step> {
         let plus = self.byte(i) == b'+';
@@ -1256,7 +1287,8 @@ impl Cx<'_> {
         let enough = if plus || paren {
             digits >= 7 && groups.len() >= 2
         } else {
-            groups.len() >= 3 && digits >= 7 && groups.iter().all(|(a, b)| b - a <= 4)
+            (groups.len() >= 3 && digits >= 7 && groups.iter().all(|(a, b)| b - a <= 4))
+                || self.local_number(i, &groups)
         };
         if !enough || !self.boundary(last_end) {
             return None;
@@ -1298,6 +1330,9 @@ impl Cx<'_> {
     // ---- words: addresses, abbreviations, month-first dates ----
 
     fn word_like(&self, i: usize) -> Step {
+        if let Some(step) = self.prefixed_dollars(i) {
+            return step;
+        }
         let rest = self.rest(i);
         if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.") {
             if let Some(step) = self.url(i) {
@@ -1328,6 +1363,25 @@ impl Cx<'_> {
             }
         }
         Step::None
+    }
+
+    /// `US$5`, `A$10`, `HK$300`: capital letters, `$` and an amount, as that dollar.
+    fn prefixed_dollars(&self, i: usize) -> Option<Step> {
+        if !self.at_word_start(i) {
+            return None;
+        }
+        let letters = self
+            .rest(i)
+            .bytes()
+            .take_while(u8::is_ascii_uppercase)
+            .count();
+        let dollar = i + letters;
+        if letters == 0 || letters > 2 || self.byte(dollar) != b'$' || !self.is_digit(dollar + 1) {
+            return None;
+        }
+        let cur = words::dollar_prefix(self.s.get(i..dollar)?)?;
+        let (end, words) = self.money_prefix(dollar + 1, cur)?;
+        Some(Step::Replace(end, words))
     }
 
     /// The end of an address-like token at `i` (up to whitespace), without trailing

@@ -65,6 +65,23 @@ const MONEY: &[(Language, &str, &str)] = &[
     (En, "$1", "1 dollar"),
     (En, "$2", "2 dollars"),
     (En, "$5/month", "5 dollars per month"),
+    // Dollars named by the letters before `$`; unknown ones are left as written.
+    (En, "US$5", "5 US dollars"),
+    (
+        En,
+        "A$10 and C$1.50",
+        "10 Australian dollars and 1 Canadian dollar and 50 cents",
+    ),
+    (
+        En,
+        "HK$300, NZ$2M",
+        "300 Hong Kong dollars, 2 million New Zealand dollars",
+    ),
+    (En, "R$50", "R$50"),
+    (En, "50 AUD", "50 Australian dollars"),
+    (De, "US$5", "5 US-Dollar"),
+    (Fr, "A$10", "10 dollars australiens"),
+    (Es, "C$10", "10 dólares canadienses"),
     (De, "5 €/Monat", "5 Euro pro Monat"),
     (Es, "$5/mes", "5 dólares por mes"),
     (En, "$0.01", "1 cent"),
@@ -367,6 +384,19 @@ const PHONES: &[(Language, &str, &str)] = &[
     (De, "+49 30 1234567", "plus 4 9, 3 0, 1 2 3, 4 5 6 7"),
     (Fr, "+33 1 23 45 67 89", "plus 3 3, 1, 2 3, 4 5, 6 7, 8 9"),
     (Es, "+34 912345678", "más 3 4, 9 1 2, 3 4 5, 6 7 8"),
+    // A seven-digit local number, told from a range by a calling word or a leading 0.
+    (En, "Call 555-1234.", "Call 5 5 5, 1 2 3 4."),
+    (
+        En,
+        "My number is 555-1234 today",
+        "My number is 5 5 5, 1 2 3 4 today",
+    ),
+    (En, "Dial 555-0123", "Dial 5 5 5, 0 1 2 3"),
+    (En, "It is 555-0123", "It is 5 5 5, 0 1 2 3"),
+    (En, "Eat 800-1200 calories", "Eat 800 to 1200 calories"),
+    (De, "Rufen Sie 555-1234 an", "Rufen Sie 5 5 5, 1 2 3 4 an"),
+    (Fr, "Appelez le 555-1234", "Appelez le 5 5 5, 1 2 3 4"),
+    (Es, "Llame al 555-1234", "Llame al 5 5 5, 1 2 3 4"),
 ];
 
 #[test]
@@ -662,6 +692,9 @@ fn the_readme_table_is_true() {
         ("$3.5M", "3 point 5 million dollars"),
         ("-$5", "minus 5 dollars"),
         ("$5/month", "5 dollars per month"),
+        ("US$5", "5 US dollars"),
+        ("A$10", "10 Australian dollars"),
+        ("call 555-1234", "call 5 5 5, 1 2 3 4"),
         ("1,200", "1200"),
         ("3.14", "3 point 1 4"),
         ("-5", "minus 5"),

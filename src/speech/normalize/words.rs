@@ -8,6 +8,8 @@ pub(super) struct Words {
     pub point: &'static str,
     /// Sign of a negative number.
     pub minus: &'static str,
+    /// Words that, just before `555-1234`, make it a phone number rather than a range.
+    pub phone_cues: &'static [&'static str],
     /// Between the ends of a range: "to".
     pub to: &'static str,
     /// `+`.
@@ -67,6 +69,9 @@ pub(super) fn words(language: Language) -> &'static Words {
 static EN: Words = Words {
     point: "point",
     minus: "minus",
+    phone_cues: &[
+        "call", "phone", "dial", "number", "tel", "text", "fax", "reach", "ring",
+    ],
     to: "to",
     plus: "plus",
     equals: "equals",
@@ -158,6 +163,17 @@ static EN: Words = Words {
 static DE: Words = Words {
     point: "Komma",
     minus: "minus",
+    phone_cues: &[
+        "anrufen",
+        "ruf",
+        "rufen",
+        "Telefon",
+        "Nummer",
+        "Tel",
+        "Telefonnummer",
+        "wählen",
+        "erreichbar",
+    ],
     to: "bis",
     plus: "plus",
     equals: "gleich",
@@ -248,6 +264,14 @@ static DE: Words = Words {
 static FR: Words = Words {
     point: "virgule",
     minus: "moins",
+    phone_cues: &[
+        "appelez",
+        "appeler",
+        "appelle",
+        "téléphone",
+        "numéro",
+        "tél",
+    ],
     to: "à",
     plus: "plus",
     equals: "égal",
@@ -334,6 +358,7 @@ static FR: Words = Words {
 static ES: Words = Words {
     point: "coma",
     minus: "menos",
+    phone_cues: &["llame", "llamar", "llama", "teléfono", "número", "tel"],
     to: "a",
     plus: "más",
     equals: "igual a",
@@ -426,6 +451,12 @@ pub(super) enum Currency {
     Jpy,
     Chf,
     Inr,
+    /// `US$`: US dollars said as such (plain `$` is just "dollars").
+    UsUsd,
+    Aud,
+    Cad,
+    Nzd,
+    Hkd,
 }
 
 /// The currency of a symbol written before or after an amount.
@@ -449,6 +480,23 @@ pub(super) fn currency_code(code: &str) -> Option<Currency> {
         "JPY" => Currency::Jpy,
         "CHF" => Currency::Chf,
         "INR" => Currency::Inr,
+        "AUD" => Currency::Aud,
+        "CAD" => Currency::Cad,
+        "NZD" => Currency::Nzd,
+        "HKD" => Currency::Hkd,
+        _ => return None,
+    })
+}
+
+/// The dollar of letters written right before `$`: `US$`, `A$`/`AU$`, `C$`/`CA$`,
+/// `NZ$`, `HK$`.
+pub(super) fn dollar_prefix(letters: &str) -> Option<Currency> {
+    Some(match letters {
+        "US" => Currency::UsUsd,
+        "A" | "AU" => Currency::Aud,
+        "C" | "CA" => Currency::Cad,
+        "NZ" => Currency::Nzd,
+        "HK" => Currency::Hkd,
         _ => return None,
     })
 }
@@ -468,24 +516,84 @@ pub(super) fn currency_words(
         (En, Jpy) => ("yen", "yen", "", ""),
         (En, Chf) => ("Swiss franc", "Swiss francs", "centime", "centimes"),
         (En, Inr) => ("rupee", "rupees", "paisa", "paise"),
+        (En, UsUsd) => ("US dollar", "US dollars", "cent", "cents"),
+        (En, Aud) => ("Australian dollar", "Australian dollars", "cent", "cents"),
+        (En, Cad) => ("Canadian dollar", "Canadian dollars", "cent", "cents"),
+        (En, Nzd) => ("New Zealand dollar", "New Zealand dollars", "cent", "cents"),
+        (En, Hkd) => ("Hong Kong dollar", "Hong Kong dollars", "cent", "cents"),
         (De, Usd) => ("Dollar", "Dollar", "Cent", "Cent"),
         (De, Eur) => ("Euro", "Euro", "Cent", "Cent"),
         (De, Gbp) => ("Pfund", "Pfund", "Penny", "Pence"),
         (De, Jpy) => ("Yen", "Yen", "", ""),
         (De, Chf) => ("Franken", "Franken", "Rappen", "Rappen"),
         (De, Inr) => ("Rupie", "Rupien", "Paisa", "Paise"),
+        (De, UsUsd) => ("US-Dollar", "US-Dollar", "Cent", "Cent"),
+        (De, Aud) => (
+            "australischer Dollar",
+            "australische Dollar",
+            "Cent",
+            "Cent",
+        ),
+        (De, Cad) => ("kanadischer Dollar", "kanadische Dollar", "Cent", "Cent"),
+        (De, Nzd) => ("Neuseeland-Dollar", "Neuseeland-Dollar", "Cent", "Cent"),
+        (De, Hkd) => ("Hongkong-Dollar", "Hongkong-Dollar", "Cent", "Cent"),
         (Fr, Usd) => ("dollar", "dollars", "cent", "cents"),
         (Fr, Eur) => ("euro", "euros", "centime", "centimes"),
         (Fr, Gbp) => ("livre", "livres", "penny", "pence"),
         (Fr, Jpy) => ("yen", "yens", "", ""),
         (Fr, Chf) => ("franc suisse", "francs suisses", "centime", "centimes"),
         (Fr, Inr) => ("roupie", "roupies", "paisa", "paisas"),
+        (Fr, UsUsd) => ("dollar américain", "dollars américains", "cent", "cents"),
+        (Fr, Aud) => ("dollar australien", "dollars australiens", "cent", "cents"),
+        (Fr, Cad) => ("dollar canadien", "dollars canadiens", "cent", "cents"),
+        (Fr, Nzd) => (
+            "dollar néo-zélandais",
+            "dollars néo-zélandais",
+            "cent",
+            "cents",
+        ),
+        (Fr, Hkd) => (
+            "dollar de Hong Kong",
+            "dollars de Hong Kong",
+            "cent",
+            "cents",
+        ),
         (Es, Usd) => ("dólar", "dólares", "centavo", "centavos"),
         (Es, Eur) => ("euro", "euros", "céntimo", "céntimos"),
         (Es, Gbp) => ("libra", "libras", "penique", "peniques"),
         (Es, Jpy) => ("yen", "yenes", "", ""),
         (Es, Chf) => ("franco suizo", "francos suizos", "céntimo", "céntimos"),
         (Es, Inr) => ("rupia", "rupias", "paisa", "paisas"),
+        (Es, UsUsd) => (
+            "dólar estadounidense",
+            "dólares estadounidenses",
+            "centavo",
+            "centavos",
+        ),
+        (Es, Aud) => (
+            "dólar australiano",
+            "dólares australianos",
+            "centavo",
+            "centavos",
+        ),
+        (Es, Cad) => (
+            "dólar canadiense",
+            "dólares canadienses",
+            "centavo",
+            "centavos",
+        ),
+        (Es, Nzd) => (
+            "dólar neozelandés",
+            "dólares neozelandeses",
+            "centavo",
+            "centavos",
+        ),
+        (Es, Hkd) => (
+            "dólar de Hong Kong",
+            "dólares de Hong Kong",
+            "centavo",
+            "centavos",
+        ),
     }
 }
 
