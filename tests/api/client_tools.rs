@@ -52,25 +52,34 @@ async fn until_tool_call(reader: &mut SseReader) -> Vec<Value> {
     }
 }
 
-#[tokio::test]
-async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
-    let app = spawn_with_client_tool(5000).await;
-    app.upstream.enqueue(Reply::tool_calls(
-        &[],
-        &[(
-            "call_s",
-            "show_text",
-            r#"{"title":"Your code","text":"A17"}"#,
-        )],
-    ));
+/// Starts turn `turn` of `conversation` in which the model calls `show_text` with
+/// `arguments` as call `id` (then would say `after`), and reads until the page has the
+/// call: the open stream and the events so far.
+async fn start_call(
+    app: &TestApp,
+    conversation: &str,
+    turn: &str,
+    (id, arguments): (&str, &str),
+    after: &str,
+) -> (SseReader, Vec<Value>) {
     app.upstream
-        .enqueue(Reply::deltas(&["It's on your screen now."]));
+        .enqueue(Reply::tool_calls(&[], &[(id, "show_text", arguments)]));
+    app.upstream.enqueue(Reply::deltas(&[after]));
     let response = app
-        .post_webhook(&message("conv_client", "t1", "Show me my code"))
+        .post_webhook(&message(conversation, turn, "Show me my code"))
         .await;
     assert_eq!(response.status(), 200);
     let mut reader = SseReader::new(response);
-    let mut events = until_tool_call(&mut reader).await;
+    let events = until_tool_call(&mut reader).await;
+    (reader, events)
+}
+
+#[tokio::test]
+async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
+    let app = spawn_with_client_tool(5000).await;
+    let call = ("call_s", r#"{"title":"Your code","text":"A17"}"#);
+    let (reader, mut events) =
+        start_call(&app, "conv_client", "t1", call, "It's on your screen now.").await;
     let call = events.last().expect("tool_call")["content"]["tool_call"].clone();
     assert_eq!(
         call,
@@ -219,17 +228,9 @@ async fn arguments_that_do_not_match_the_schema_never_reach_the_page() {
 #[tokio::test]
 async fn a_barge_in_stops_the_wait_and_forgets_the_call() {
     let app = spawn_with_client_tool(5000).await;
-    app.upstream.enqueue(Reply::tool_calls(
-        &[],
-        &[("call_b", "show_text", r#"{"text":"A17"}"#)],
-    ));
-    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
     let started = std::time::Instant::now();
-    let response = app
-        .post_webhook(&message("conv_client_bargein", "t1", "Show me"))
-        .await;
-    let mut reader = SseReader::new(response);
-    until_tool_call(&mut reader).await;
+    let call = ("call_b", r#"{"text":"A17"}"#);
+    let (reader, _) = start_call(&app, "conv_client_bargein", "t1", call, "Never heard.").await;
     drop(reader);
     app.settle().await;
     assert!(
@@ -299,16 +300,9 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
     let (a, b) = (spawn_app_with(&vars).await, spawn_app_with(&vars).await);
     let conversation = "conv_client_two_machines";
 
-    a.upstream.enqueue(Reply::tool_calls(
-        &[],
-        &[("call_ab", "show_text", r#"{"text":"A17"}"#)],
-    ));
-    a.upstream.enqueue(Reply::deltas(&["It's on your screen."]));
-    let response = a
-        .post_webhook(&message(conversation, "t1", "Show me my code"))
-        .await;
-    let mut reader = SseReader::new(response);
-    let mut events = until_tool_call(&mut reader).await;
+    let call = ("call_ab", r#"{"text":"A17"}"#);
+    let (reader, mut events) =
+        start_call(&a, conversation, "t1", call, "It's on your screen.").await;
 
     // B knows of no call with another id.
     let unknown: Value = b
@@ -360,16 +354,8 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
     }
 
     // A call given up by a barge-in on A is withdrawn: B no longer takes its answer.
-    a.upstream.enqueue(Reply::tool_calls(
-        &[],
-        &[("call_gone", "show_text", r#"{"text":"B22"}"#)],
-    ));
-    a.upstream.enqueue(Reply::deltas(&["Never heard."]));
-    let response = a
-        .post_webhook(&message(conversation, "t2", "And the other one?"))
-        .await;
-    let mut reader = SseReader::new(response);
-    until_tool_call(&mut reader).await;
+    let call = ("call_gone", r#"{"text":"B22"}"#);
+    let (reader, _) = start_call(&a, conversation, "t2", call, "Never heard.").await;
     let key = format!("{prefix}client:default\n{conversation}\ncall_gone");
     let redis = redis::Client::open("redis://127.0.0.1:6379").expect("a Redis URL");
     let mut connection = redis
