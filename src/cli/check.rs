@@ -281,7 +281,7 @@ async fn mcp_servers<W: Write>(settings: &Settings, out: &mut W) -> std::io::Res
         settings.tools.mcp_dir.display()
     )?;
     for (name, url, state) in registry.probe().await {
-        let url = redacted_url(&url);
+        let url = crate::config::shown_url(&url);
         match state {
             crate::mcp::McpState::Connected(tools) => {
                 writeln!(

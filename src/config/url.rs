@@ -58,9 +58,46 @@ pub fn redacted_url(url: &str) -> String {
     format!("{scheme}://{}", host.split('/').next().unwrap_or(host))
 }
 
+/// `url` without what may hold a secret: no user or password, no query or fragment; the
+/// path stays (it tells one endpoint of a host from another).
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path = if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{path}")
+    };
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shown_url_keeps_the_path_and_drops_credentials_and_query() {
+        let cases = [
+            ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+            (
+                "https://u:p@mcp.example.com/a/b?key=s#x",
+                "https://mcp.example.com/a/b",
+            ),
+            ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+            ("https://h/${TOKEN}/mcp", "https://h/${TOKEN}/mcp"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
+    }
 
     #[test]
     fn urls_pass_only_with_an_allowed_scheme() {

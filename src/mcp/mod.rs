@@ -14,8 +14,12 @@ use std::time::Duration;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParam, CallToolResult, ClientRequest, Meta, ServerResult,
 };
-use rmcp::service::{NotificationContext, Peer, PeerRequestOptions, RoleClient};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::service::{
+    ClientInitializeError, NotificationContext, Peer, PeerRequestOptions, RoleClient,
+};
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransportConfig, StreamableHttpError,
+};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ServiceExt};
 use serde_json::{json, Map, Value};
@@ -320,6 +324,32 @@ fn result_text(result: &CallToolResult) -> String {
 
 type Running = rmcp::service::RunningService<RoleClient, Handler>;
 
+/// Why a server could not be initialized, in words a user can act on: the HTTP client's
+/// own cause ("Connection refused (os error 111)", "HTTP status 401 …").
+fn initialize_failure(error: &ClientInitializeError) -> String {
+    let ClientInitializeError::TransportError { error, .. } = error else {
+        return error.to_string();
+    };
+    match error
+        .error
+        .downcast_ref::<StreamableHttpError<reqwest::Error>>()
+    {
+        Some(StreamableHttpError::Client(client)) => innermost(client),
+        _ => innermost(error.error.as_ref()),
+    }
+}
+
+/// What went wrong at the bottom of `error`'s chain ("Connection refused (os error 111)"):
+/// the SDK's message around a transport error names its types and the URL, which say
+/// nothing to a user and may hold a secret.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
 /// One connection: initialized, its tools listed.
 async fn connect(server: &Arc<Server>) -> Result<(Running, Vec<McpTool>), String> {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -346,7 +376,7 @@ async fn connect(server: &Arc<Server>) -> Result<(Running, Vec<McpTool>), String
     let running = tokio::time::timeout(server.config.timeout, handler.serve(transport))
         .await
         .map_err(|_| "no answer to initialize".to_string())?
-        .map_err(|e| crate::config::redacted_url(&e.to_string()))?;
+        .map_err(|e| initialize_failure(&e))?;
     let tools = server.list(running.peer()).await?;
     Ok((running, tools))
 }

@@ -614,3 +614,56 @@ async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
     );
     shutdown.cancel();
 }
+
+/// `voicebridge check` (the real binary) tries each MCP server once: a live one with its
+/// tools and whether each is read-only, a dead one as unreachable (reported, not failed),
+/// and never a header secret.
+#[tokio::test]
+async fn check_lists_each_mcp_server_with_its_state_and_tools() {
+    let port = free_port();
+    let _server = start_server(port).await;
+    let dead = free_port();
+    let dir = std::env::temp_dir().join(format!("vb-mcp-check-{port}"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("weather.toml"),
+        format!(
+            "url = \"http://127.0.0.1:{port}/mcp\"\n\
+             [headers]\nAuthorization = \"Bearer ${{WEATHER_MCP_TOKEN}}\"\n"
+        ),
+    )
+    .expect("written");
+    std::fs::write(
+        dir.join("calendar.toml"),
+        format!("url = \"http://127.0.0.1:{dead}/mcp\"\ntimeout_ms = 2000\n"),
+    )
+    .expect("written");
+    let upstream = crate::fake_upstream::FakeUpstream::start().await;
+    let env = crate::cli::vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", crate::helpers::SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("MCP_DIR", dir.to_str().expect("utf-8")),
+        ("WEATHER_MCP_TOKEN", "weather-token-secret-42"),
+    ]);
+    let output = crate::cli::run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("mcp servers        2 from"), "{stdout}");
+    let weather =
+        format!("    weather          http://127.0.0.1:{port}/mcp: connected with 3 tools");
+    assert!(stdout.contains(&weather), "{stdout}");
+    assert!(
+        stdout.contains("      weather__book_table (mutating)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("      weather__get_weather (read-only)"),
+        "{stdout}"
+    );
+    let calendar = format!(
+        "    calendar         http://127.0.0.1:{dead}/mcp: unreachable: Connection refused"
+    );
+    assert!(stdout.contains(&calendar), "{stdout}");
+    assert!(!stdout.contains("rmcp::"), "no type names: {stdout}");
+    assert!(!stdout.contains("weather-token-secret-42"), "{stdout}");
+}
