@@ -5,18 +5,27 @@
 //! `POST_CALL_WEBHOOK_SECRET`), and retried with backoff on failure. Nothing waits for it:
 //! the writer tells this task what it stored, and each delivery runs on its own. With
 //! `POST_CALL_SUMMARY=true` one more model call first writes a two-sentence summary, kept
-//! with the call and sent with it.
+//! with the call and sent with it. The call is read 2 s after its `session.end`, so the
+//! last turn's record and a recording that arrive just after it are included.
 //!
-//! Each call is delivered once by this machine: a call that ended (or went idle) and was
-//! delivered is not sent again, for an hour, even if a late record arrives for it. The
-//! call is read 2 s after its `session.end`, so the last turn's record and a recording
-//! that arrive just after it are included. Not handled yet: deliveries still waiting when
-//! the process exits are lost, and with several machines each machine that saw activity of
-//! an idle call delivers it.
+//! Each call is delivered once, across machines sharing the database and across restarts,
+//! through the call store: before delivering, a machine claims the call with one
+//! conditional update (not delivered, and not claimed or claimed more than
+//! [`CLAIM_LEASE`] ago); only the machine whose update took delivers, and marks the call
+//! delivered when the receiver took it. A receiver's final refusal (a 4xx other than 408,
+//! 409, 425, 429) is marked the same: sending the same record again would not help. When
+//! the retries run out (or the call could not be read), the claim is given back and the
+//! call stays owed. Just after start-up, and once more an idle time later, a scan finds
+//! the calls of the last [`SCAN_WINDOW`] that are over but still owed — deliveries that
+//! were waiting when a process stopped, or that gave up — and delivers them through the
+//! same claim. A claim that is never given back (a process stopped mid-delivery) runs out
+//! after the lease, and the next scan takes the call over.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::StreamExt;
 
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -24,7 +33,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::record::{CallKey, Record};
-use super::store::{CallDetail, CallStore};
+use super::store::{CallDetail, CallStore, OwedQuery};
 use crate::config::Secret;
 use crate::llm::{LlmClient, Prompt};
 use crate::metrics::Metrics;
@@ -41,8 +50,17 @@ const SUMMARY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long after `session.end` the call is read: the last turn's record and the
 /// recording often arrive just after it.
 const AFTER_END: Duration = Duration::from_secs(2);
-/// How long a delivered call is remembered, so it is not delivered again.
-const REMEMBER_DELIVERED: Duration = Duration::from_secs(60 * 60);
+/// How long a machine's claim on a call holds. A whole delivery takes at most about two
+/// and a half minutes (a summary of up to 30 s, then six attempts of up to 10 s with 31 s
+/// of pauses between them), so a claim older than this belongs to a machine that stopped
+/// mid-delivery, and another machine may take the call over.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(5 * 60);
+/// How far back the start-up scan looks for calls still owed: older ones are left alone.
+pub const SCAN_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// At most this many calls are delivered by one scan.
+const SCAN_LIMIT: u32 = 200;
+/// How many of a scan's deliveries run at once.
+const SCAN_CONCURRENCY: usize = 4;
 
 /// Where the record goes and how.
 #[derive(Debug, Clone)]
@@ -85,9 +103,9 @@ pub fn spawn(
         model,
         metrics,
     });
+    tokio::spawn(scan(delivery.clone()));
     tokio::spawn(async move {
         let mut open: HashMap<CallKey, Instant> = HashMap::new();
-        let delivered: Arc<Mutex<HashMap<CallKey, Instant>>> = Arc::default();
         let idle_after = delivery.settings.idle_after;
         let sweep_every =
             (idle_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
@@ -102,7 +120,7 @@ pub fn spawn(
                     }
                     Some(Event::Ended(call)) => {
                         open.remove(&call);
-                        deliver_once(&delivery, &delivered, call, AFTER_END);
+                        deliver_later(&delivery, call, AFTER_END);
                     }
                 },
                 _ = sweep.tick() => {
@@ -114,9 +132,8 @@ pub fn spawn(
                         .collect();
                     for call in idle {
                         open.remove(&call);
-                        deliver_once(&delivery, &delivered, call, Duration::ZERO);
+                        deliver_later(&delivery, call, Duration::ZERO);
                     }
-                    lock(&delivered).retain(|_, at| now.duration_since(*at) < REMEMBER_DELIVERED);
                 }
             }
         }
@@ -133,28 +150,60 @@ pub fn spawn(
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Delivers `call` unless it was delivered lately.
-fn deliver_once(
-    delivery: &Arc<Delivery>,
-    delivered: &Arc<Mutex<HashMap<CallKey, Instant>>>,
-    call: CallKey,
-    after: Duration,
-) {
-    if lock(delivered)
-        .insert(call.clone(), Instant::now())
-        .is_some()
-    {
-        return;
-    }
+/// Delivers `call` after `after`, unless another machine has it or it was delivered.
+fn deliver_later(delivery: &Arc<Delivery>, call: CallKey, after: Duration) {
     let delivery = delivery.clone();
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
         delivery.deliver(&call).await;
     });
+}
+
+/// Delivers the calls still owed: just after start-up (once calls that ended as the last
+/// process stopped are past [`AFTER_END`]), and once more when calls that were going on at
+/// start-up, with nothing heard of them since, have gone idle.
+async fn scan(delivery: Arc<Delivery>) {
+    let idle_after = delivery.settings.idle_after;
+    for wait in [AFTER_END, idle_after] {
+        tokio::time::sleep(wait).await;
+        let now = now_ms();
+        let query = OwedQuery {
+            active_since_ms: now - millis(SCAN_WINDOW),
+            ended_before_ms: now - millis(AFTER_END),
+            quiet_before_ms: now - millis(idle_after),
+            claimed_before_ms: now - millis(CLAIM_LEASE),
+            limit: SCAN_LIMIT,
+        };
+        let owed = match delivery.store.post_calls_owed(&query).await {
+            Ok(owed) => owed,
+            Err(error) => {
+                tracing::warn!(%error, "post-call webhook: finding the calls still owed failed");
+                continue;
+            }
+        };
+        if !owed.is_empty() {
+            tracing::info!(
+                calls = owed.len(),
+                "post-call webhook: delivering calls still owed"
+            );
+        }
+        futures_util::stream::iter(owed)
+            .for_each_concurrent(SCAN_CONCURRENCY, |call| {
+                let delivery = delivery.clone();
+                async move { delivery.deliver(&call).await }
+            })
+            .await;
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, millis)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 struct Delivery {
@@ -166,14 +215,51 @@ struct Delivery {
 }
 
 impl Delivery {
+    /// Claims the call and delivers it; see the module's doc for what happens on failure.
     async fn deliver(&self, call: &CallKey) {
+        let claim_ms = now_ms();
+        match self
+            .store
+            .claim_post_call(call, claim_ms, claim_ms - millis(CLAIM_LEASE))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Delivered, another machine has it, or deleted meanwhile.
+                tracing::debug!(conversation_id = %call.conversation_id, "post-call webhook: not this machine's to deliver");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "post-call webhook: claiming the call failed");
+                self.metrics.post_call_delivered("failed");
+                return;
+            }
+        }
+        match self.send(call).await {
+            Sent::Done => {
+                if let Err(error) = self.store.post_call_delivered(call, now_ms()).await {
+                    // The claim stays until its lease runs out: no other machine sends
+                    // it meanwhile.
+                    tracing::warn!(%error, "post-call webhook: marking the call delivered failed");
+                }
+            }
+            Sent::Owed => {
+                if let Err(error) = self.store.release_post_call(call, claim_ms).await {
+                    tracing::warn!(%error, "post-call webhook: giving back the claim failed");
+                }
+            }
+        }
+    }
+
+    /// Reads the call and sends it, with retries.
+    async fn send(&self, call: &CallKey) -> Sent {
         let mut detail = match self.store.get(call).await {
             Ok(Some(detail)) => detail,
-            Ok(None) => return, // Deleted meanwhile: nothing to hand on.
+            Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
             Err(error) => {
                 tracing::warn!(%error, "post-call webhook: reading the call failed");
                 self.metrics.post_call_delivered("failed");
-                return;
+                return Sent::Owed;
             }
         };
         if self.settings.summary && detail.summary_text.is_none() {
@@ -186,19 +272,19 @@ impl Delivery {
         }
         let body = match serde_json::to_vec(&json!({"type": "call.ended", "call": detail})) {
             Ok(body) => body,
-            Err(_) => return,
+            Err(_) => return Sent::Owed,
         };
         let mut wait = FIRST_RETRY;
         for attempt in 1..=ATTEMPTS {
             match self.attempt(&body).await {
                 Ok(()) => {
                     self.metrics.post_call_delivered("delivered");
-                    return;
+                    return Sent::Done;
                 }
                 Err(Failure::Final(why)) => {
                     tracing::warn!(conversation_id = %call.conversation_id, %why, "post-call webhook refused; not retried");
                     self.metrics.post_call_delivered("refused");
-                    return;
+                    return Sent::Done;
                 }
                 Err(Failure::Retry(why)) => {
                     tracing::info!(conversation_id = %call.conversation_id, attempt, %why, "post-call webhook failed");
@@ -211,12 +297,11 @@ impl Delivery {
         }
         tracing::warn!(conversation_id = %call.conversation_id, "post-call webhook gave up after {ATTEMPTS} attempts");
         self.metrics.post_call_delivered("failed");
+        Sent::Owed
     }
 
     async fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = now_ms() / 1000;
         let signature =
             crate::webhook::signature::sign(self.settings.secret.expose().as_bytes(), now, body);
         let sent = self
@@ -284,6 +369,14 @@ impl Delivery {
             }
         }
     }
+}
+
+/// How a delivery ended, for the call's record.
+enum Sent {
+    /// Taken by the receiver, or refused for good (or the call is gone): never again.
+    Done,
+    /// Not handed on: a later scan may try again.
+    Owed,
 }
 
 enum Failure {

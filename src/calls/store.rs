@@ -120,6 +120,22 @@ pub struct CallDetail {
     pub summary_text: Option<String>,
 }
 
+/// Which calls [`CallStore::post_calls_owed`] finds (times in unix milliseconds): over,
+/// not delivered, not claimed by a machine still delivering them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwedQuery {
+    /// Only calls active since this.
+    pub active_since_ms: i64,
+    /// A call that ended before this is over.
+    pub ended_before_ms: i64,
+    /// A call with no activity since this is over.
+    pub quiet_before_ms: i64,
+    /// A claim made before this has run out.
+    pub claimed_before_ms: i64,
+    /// At most this many, the oldest first.
+    pub limit: u32,
+}
+
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone)]
 enum Arg {
@@ -250,6 +266,26 @@ const DELETE_OLD_TURNS: &str = "\
         WHERE calls.agent = turns.agent AND calls.conversation_id = turns.conversation_id \
         AND calls.last_ms < $1)";
 const DELETE_OLD_CALLS: &str = "DELETE FROM calls WHERE last_ms < $1";
+
+/// Takes the call for one machine's delivery: not delivered, and not claimed, or claimed
+/// before `$4` (a lease that ran out).
+const CLAIM_POST_CALL: &str = "\
+    UPDATE calls SET post_call_claim_ms = $3 \
+    WHERE agent = $1 AND conversation_id = $2 AND post_call_delivered_ms IS NULL \
+        AND (post_call_claim_ms IS NULL OR post_call_claim_ms < $4)";
+const POST_CALL_DELIVERED: &str = "\
+    UPDATE calls SET post_call_delivered_ms = $3 WHERE agent = $1 AND conversation_id = $2";
+/// Gives a claim back, unless another machine took the call over meanwhile.
+const RELEASE_POST_CALL: &str = "\
+    UPDATE calls SET post_call_claim_ms = NULL \
+    WHERE agent = $1 AND conversation_id = $2 AND post_call_claim_ms = $3 \
+        AND post_call_delivered_ms IS NULL";
+const POST_CALLS_OWED: &str = "\
+    SELECT agent, conversation_id FROM calls \
+    WHERE post_call_delivered_ms IS NULL AND last_ms >= $1 \
+        AND ((ended_ms IS NOT NULL AND ended_ms < $2) OR last_ms < $3) \
+        AND (post_call_claim_ms IS NULL OR post_call_claim_ms < $4) \
+    ORDER BY last_ms, agent, conversation_id LIMIT $5";
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -465,6 +501,74 @@ impl CallStore {
             ])
             .await?;
         Ok(affected.get(1).copied().unwrap_or(0))
+    }
+
+    /// Claims the call's post-call delivery for this machine at `now_ms`: `true` when this
+    /// machine is to deliver it, `false` when it is delivered, another machine claimed it
+    /// after `claimed_before_ms` (its lease still runs), or there is no such call.
+    pub async fn claim_post_call(
+        &self,
+        call: &CallKey,
+        now_ms: i64,
+        claimed_before_ms: i64,
+    ) -> Result<bool, CallStoreError> {
+        let mut args = key_args(call);
+        args.extend([Arg::Int(now_ms), Arg::Int(claimed_before_ms)]);
+        let affected = self.run(vec![(CLAIM_POST_CALL, args)]).await?;
+        Ok(affected.first().is_some_and(|&n| n > 0))
+    }
+
+    /// Marks the call's post-call webhook as done at `at_ms`: it is never claimed again.
+    pub async fn post_call_delivered(
+        &self,
+        call: &CallKey,
+        at_ms: i64,
+    ) -> Result<(), CallStoreError> {
+        let mut args = key_args(call);
+        args.push(Arg::Int(at_ms));
+        self.run(vec![(POST_CALL_DELIVERED, args)])
+            .await
+            .map(|_| ())
+    }
+
+    /// Gives back the claim made at `claim_ms`, so the call can be claimed again at once;
+    /// `false` when it is no longer this claim (taken over, or delivered).
+    pub async fn release_post_call(
+        &self,
+        call: &CallKey,
+        claim_ms: i64,
+    ) -> Result<bool, CallStoreError> {
+        let mut args = key_args(call);
+        args.push(Arg::Int(claim_ms));
+        let affected = self.run(vec![(RELEASE_POST_CALL, args)]).await?;
+        Ok(affected.first().is_some_and(|&n| n > 0))
+    }
+
+    /// Calls whose post-call webhook is still owed (see [`OwedQuery`]), oldest activity
+    /// first.
+    pub async fn post_calls_owed(&self, query: &OwedQuery) -> Result<Vec<CallKey>, CallStoreError> {
+        let args = vec![
+            Arg::Int(query.active_since_ms),
+            Arg::Int(query.ended_before_ms),
+            Arg::Int(query.quiet_before_ms),
+            Arg::Int(query.claimed_before_ms),
+            Arg::Int(i64::from(query.limit)),
+        ];
+        with_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(POST_CALLS_OWED), args)
+                .fetch_all(pool)
+                .await
+                .map_err(failed("reading calls"))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(CallKey {
+                        agent: row.try_get("agent")?,
+                        conversation_id: row.try_get("conversation_id")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(failed("reading calls"))
+        })
     }
 
     /// Runs the statements in one transaction; returns the rows each affected.
@@ -958,17 +1062,31 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, String> {
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);
 
-const SQLITE_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "calls",
-    include_str!("../../migrations/sqlite/0001_calls.sql"),
-)]);
+const SQLITE_MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "calls",
+        include_str!("../../migrations/sqlite/0001_calls.sql"),
+    ),
+    (
+        2,
+        "post call",
+        include_str!("../../migrations/sqlite/0002_post_call.sql"),
+    ),
+]);
 
-const POSTGRES_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "calls",
-    include_str!("../../migrations/postgres/0001_calls.sql"),
-)]);
+const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "calls",
+        include_str!("../../migrations/postgres/0001_calls.sql"),
+    ),
+    (
+        2,
+        "post call",
+        include_str!("../../migrations/postgres/0002_post_call.sql"),
+    ),
+]);
 
 impl MigrationSource<'static> for Embedded {
     fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
@@ -1554,6 +1672,177 @@ pub(crate) mod tests {
         assert_eq!(get(store, &key("a", "old")).await.turns.len(), 1);
     }
 
+    /// Five minutes, in milliseconds.
+    const LEASE_MS: i64 = 5 * 60 * 1000;
+
+    async fn a_post_call_is_claimed_by_one_machine_and_delivered_once(store: &CallStore) {
+        let call = key("a", "hook");
+        let claim = |at: i64| async move {
+            store
+                .claim_post_call(&key("a", "hook"), at, at - LEASE_MS)
+                .await
+                .expect("claims")
+        };
+        assert!(!claim(10_000).await, "no such call");
+        put(store, &turn(&call, "m1", 1_000)).await;
+        assert!(claim(10_000).await);
+        assert!(!claim(10_001).await, "claimed: another machine does not");
+        assert!(!claim(10_000 + LEASE_MS).await, "the lease still runs");
+        // Past the lease the first machine is taken to have stopped: the call is taken over.
+        let later = 10_001 + LEASE_MS;
+        assert!(claim(later).await);
+        // The first machine's claim is no longer the call's: it gives back nothing.
+        assert!(!store
+            .release_post_call(&call, 10_000)
+            .await
+            .expect("releases"));
+        assert!(!claim(later + 1).await);
+        // The current claim given back, the call can be claimed at once.
+        assert!(store
+            .release_post_call(&call, later)
+            .await
+            .expect("releases"));
+        assert!(claim(later + 2).await);
+        store
+            .post_call_delivered(&call, later + 3)
+            .await
+            .expect("marks");
+        // Delivered: never claimed again, not even long after.
+        assert!(!claim(later + 100 * LEASE_MS).await);
+        assert!(!store
+            .release_post_call(&call, later + 2)
+            .await
+            .expect("releases"));
+        // Later records of the call change nothing of it.
+        put(store, &turn(&call, "m2", later + 200 * LEASE_MS)).await;
+        assert!(!claim(later + 300 * LEASE_MS).await);
+        // Another call is claimed on its own.
+        put(store, &turn(&key("a", "other"), "m1", 1_000)).await;
+        assert!(store
+            .claim_post_call(&key("a", "other"), 20_000, 20_000 - LEASE_MS)
+            .await
+            .expect("claims"));
+    }
+
+    async fn calls_owed_a_post_call_are_the_ones_over_undelivered_and_unclaimed(store: &CallStore) {
+        let now = 1_000_000_000;
+        let day = 24 * 60 * 60 * 1000;
+        let end = |id: &str, at_ms: i64| Record::SessionEnd {
+            call: key("a", id),
+            at_ms,
+            report: Map::new(),
+        };
+        // Quiet for two minutes (over after one): owed.
+        put(store, &turn(&key("a", "quiet"), "m1", now - 120_000)).await;
+        // Claimed by a machine that stopped long ago: owed.
+        put(store, &turn(&key("a", "stale"), "m1", now - 110_000)).await;
+        assert!(store
+            .claim_post_call(&key("a", "stale"), now - 2 * LEASE_MS, now - 3 * LEASE_MS)
+            .await
+            .expect("claims"));
+        // Ended 50 s ago, after a turn: owed.
+        put(store, &turn(&key("a", "ended"), "m1", now - 60_000)).await;
+        store
+            .write(&end("ended", now - 50_000))
+            .await
+            .expect("writes");
+        // Ended a moment ago: its last records may still come; not yet.
+        put(store, &turn(&key("a", "ending"), "m1", now - 5_000)).await;
+        store
+            .write(&end("ending", now - 1_000))
+            .await
+            .expect("writes");
+        // Still talking.
+        put(store, &turn(&key("a", "talking"), "m1", now - 10_000)).await;
+        // Quiet, but being delivered by another machine.
+        put(store, &turn(&key("a", "claimed"), "m1", now - 100_000)).await;
+        assert!(store
+            .claim_post_call(&key("a", "claimed"), now - 1_000, now - 1_000 - LEASE_MS)
+            .await
+            .expect("claims"));
+        // Delivered already.
+        put(store, &turn(&key("a", "done"), "m1", now - 100_000)).await;
+        store
+            .post_call_delivered(&key("a", "done"), now - 90_000)
+            .await
+            .expect("marks");
+        // Older than the window.
+        put(store, &turn(&key("a", "ancient"), "m1", now - 2 * day)).await;
+        store
+            .write(&end("ancient", now - 2 * day))
+            .await
+            .expect("writes");
+
+        let owed = |limit: u32| async move {
+            let query = OwedQuery {
+                active_since_ms: now - day,
+                ended_before_ms: now - 2_000,
+                quiet_before_ms: now - 60_000,
+                claimed_before_ms: now - LEASE_MS,
+                limit,
+            };
+            let calls = store.post_calls_owed(&query).await.expect("reads");
+            calls
+                .into_iter()
+                .map(|c| c.conversation_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(owed(10).await, ["quiet", "stale", "ended"]);
+        assert_eq!(owed(2).await, ["quiet", "stale"], "bounded, oldest first");
+    }
+
+    async fn execute(store: &CallStore, sql: &str) {
+        with_pool!(store, |pool| {
+            sqlx::query(sql).execute(pool).await.expect("executes");
+        });
+    }
+
+    async fn an_older_database_is_upgraded_and_only_calls_going_on_stay_owed(store: &CallStore) {
+        // The schema as the first migration left it.
+        execute(store, "ALTER TABLE calls DROP COLUMN post_call_claim_ms").await;
+        execute(
+            store,
+            "ALTER TABLE calls DROP COLUMN post_call_delivered_ms",
+        )
+        .await;
+        execute(store, "DELETE FROM _sqlx_migrations WHERE version = 2").await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        put(store, &turn(&key("a", "ended"), "m1", now - 60_000)).await;
+        store
+            .write(&Record::SessionEnd {
+                call: key("a", "ended"),
+                at_ms: now - 50_000,
+                report: Map::new(),
+            })
+            .await
+            .expect("writes");
+        put(store, &turn(&key("a", "quiet"), "m1", now - 10 * 60_000)).await;
+        put(store, &turn(&key("a", "going"), "m1", now - 10_000)).await;
+
+        let source = match store.backend {
+            Backend::Sqlite(_) => SQLITE_MIGRATIONS,
+            Backend::Postgres(_) => POSTGRES_MIGRATIONS,
+        };
+        let migrator = migrator(source).await.expect("loads");
+        with_pool!(store, |pool| migrator.run(pool).await.expect("migrates"));
+
+        let claim = |id: &'static str| async move {
+            store
+                .claim_post_call(&key("a", id), now, now - LEASE_MS)
+                .await
+                .expect("claims")
+        };
+        assert!(!claim("ended").await, "handed on by the previous version");
+        assert!(!claim("quiet").await, "handed on by the previous version");
+        assert!(
+            claim("going").await,
+            "still going: delivered when it is over"
+        );
+        assert_eq!(get(store, &key("a", "going")).await.turns.len(), 1);
+    }
+
     /// Each scenario once on SQLite (in memory) and once on a fresh Postgres database.
     macro_rules! on_both_backends {
         ($($scenario:ident),* $(,)?) => {
@@ -1585,6 +1874,9 @@ pub(crate) mod tests {
         summaries_give_outcome_median_and_duration,
         delete_removes_a_call_and_its_turns,
         delete_older_than_keeps_recent_calls,
+        a_post_call_is_claimed_by_one_machine_and_delivered_once,
+        calls_owed_a_post_call_are_the_ones_over_undelivered_and_unclaimed,
+        an_older_database_is_upgraded_and_only_calls_going_on_stay_owed,
     );
 
     #[tokio::test]

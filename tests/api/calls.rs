@@ -594,3 +594,150 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
     );
     assert!(printed.contains("caller: Hello there"), "{printed}");
 }
+
+/// The receiver's requests once there are `count`, within 10 s.
+async fn deliveries_when(
+    receiver: &FakeUpstream,
+    count: usize,
+) -> Vec<crate::fake_upstream::Recorded> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while receiver.requests().len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} deliveries within 10 s, not {count}",
+            receiver.requests().len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    receiver.requests()
+}
+
+/// Waits (10 s at most) until the call store at `url` has the call marked delivered.
+async fn marked_delivered(url: &str, conversation: &str) {
+    use sqlx::Connection;
+    let sql = "SELECT COUNT(*) FROM calls WHERE conversation_id = $1 \
+               AND post_call_delivered_ms IS NOT NULL";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let marked: i64 = if url.starts_with("sqlite:") {
+            let mut db = sqlx::SqliteConnection::connect(url).await.expect("opens");
+            let query = sqlx::query_scalar(sql).bind(conversation);
+            query.fetch_one(&mut db).await.expect("reads")
+        } else {
+            let mut db = sqlx::PgConnection::connect(url).await.expect("connects");
+            let query = sqlx::query_scalar(sql).bind(conversation);
+            query.fetch_one(&mut db).await.expect("reads")
+        };
+        if marked == 1 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{conversation} was not marked delivered within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn receiving(receiver: &FakeUpstream) -> String {
+    format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"))
+}
+
+#[tokio::test]
+async fn two_machines_on_one_database_deliver_a_quiet_call_once() {
+    let db = Postgres::create("hook_two").await;
+    let receiver = FakeUpstream::start().await;
+    receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
+    let hook = receiving(&receiver);
+    let vars = [
+        ("CALL_STORE_URL", db.url.as_str()),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+        ("SESSION_IDLE_TTL_SECS", "1"),
+    ];
+    let a = spawn_app_with(&vars).await;
+    let b = spawn_app_with(&vars).await;
+    // Layercode sends the call's turns to either machine: both see it, then it goes quiet.
+    a.turn(&message("conv_two", "t1", "Hello")).await;
+    b.turn(&message("conv_two", "t2", "Are you there?")).await;
+
+    let deliveries = deliveries_when(&receiver, 1).await;
+    assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_two");
+    marked_delivered(&db.url, "conv_two").await;
+    // Each machine's sweep (every 250 ms) found the call quiet 1 s after its own turn, and
+    // each machine scans for calls owed 2 s and 3 s after its start: wait past all of them.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let deliveries = receiver.requests();
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "one machine delivered it: {deliveries:?}"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_call_owed_when_the_process_stopped_is_delivered_once_at_the_next_start() {
+    use crate::binary::start_binary;
+    let receiver = FakeUpstream::start().await;
+    receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
+    let hook = receiving(&receiver);
+    let store = sqlite_url("owed");
+    let vars = [
+        ("CALL_STORE_URL", store.as_str()),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+    ];
+
+    // The first run stores a call and its end, and is stopped within the 2 s before the
+    // delivery: the call is owed.
+    let upstream = FakeUpstream::start().await;
+    let mut server = start_binary(&upstream, &vars).await;
+    let http = reqwest::Client::new();
+    for event in [
+        message("conv_owed", "t1", "Hello"),
+        json!({"type": "session.end", "conversation_id": "conv_owed"}),
+    ] {
+        let body = serde_json::to_vec(&event).expect("json");
+        let response = http
+            .post(format!("{}/agent", server.url))
+            .header(
+                "layercode-signature",
+                voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+        let _ = response.bytes().await;
+    }
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(stopped.success());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the process exits");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    drop(server);
+    assert!(receiver.requests().is_empty(), "stopped before delivering");
+
+    // The next start delivers it, once.
+    let _second = spawn_app_with(&vars).await;
+    let deliveries = deliveries_when(&receiver, 1).await;
+    let call = &deliveries[0].body["call"];
+    assert_eq!(call["conversation_id"], "conv_owed");
+    assert_eq!(call["turns"][0]["user_text"], "Hello");
+    assert!(call["ended_ms"].is_i64(), "{call}");
+    marked_delivered(&store, "conv_owed").await;
+
+    // A third start (the second still running) finds nothing owed.
+    let third = spawn_app_with(&vars).await;
+    // Its scan runs 2 s after start, and finds the call delivered.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    drop(third);
+    assert_eq!(receiver.requests().len(), 1, "delivered once");
+}
