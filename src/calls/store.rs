@@ -24,8 +24,34 @@ use super::record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 
 /// A call store operation failed. The message never holds the database password.
 #[derive(Debug, thiserror::Error)]
-#[error("call store: {0}")]
-pub struct CallStoreError(pub String);
+#[error("call store: {message}")]
+pub struct CallStoreError {
+    message: String,
+    permanent: bool,
+}
+
+impl CallStoreError {
+    /// A failure that may pass (the database is down, a connection broke).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure that trying again cannot mend: the database refused this data.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+
+    /// Whether the same operation would fail again, whatever the database's state.
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
+    }
+}
 
 /// The calls database. Cheap to clone (a connection pool).
 #[derive(Clone)]
@@ -304,35 +330,39 @@ impl CallStore {
         if url.starts_with("sqlite:") {
             let pool = connect_sqlite(url)
                 .await
-                .map_err(|e| CallStoreError(hide(e)))?;
+                .map_err(|e| CallStoreError::new(hide(e)))?;
             migrator(SQLITE_MIGRATIONS)
                 .await?
                 .run(&pool)
                 .await
-                .map_err(|e| CallStoreError(hide(format!("migrating the SQLite schema: {e}"))))?;
+                .map_err(|e| {
+                    CallStoreError::new(hide(format!("migrating the SQLite schema: {e}")))
+                })?;
             Ok(Self {
                 backend: Backend::Sqlite(pool),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| CallStoreError(hide(format!("reading the Postgres URL: {e}"))))?;
+                .map_err(|e| CallStoreError::new(hide(format!("reading the Postgres URL: {e}"))))?;
             let pool = PgPoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
-                .map_err(|e| CallStoreError(hide(format!("connecting to Postgres: {e}"))))?;
+                .map_err(|e| CallStoreError::new(hide(format!("connecting to Postgres: {e}"))))?;
             migrator(POSTGRES_MIGRATIONS)
                 .await?
                 .run(&pool)
                 .await
-                .map_err(|e| CallStoreError(hide(format!("migrating the Postgres schema: {e}"))))?;
+                .map_err(|e| {
+                    CallStoreError::new(hide(format!("migrating the Postgres schema: {e}")))
+                })?;
             Ok(Self {
                 backend: Backend::Postgres(pool),
             })
         } else {
-            Err(CallStoreError(
-                "the URL must start with sqlite:, postgres:// or postgresql://".into(),
+            Err(CallStoreError::new(
+                "the URL must start with sqlite:, postgres:// or postgresql://",
             ))
         }
     }
@@ -355,7 +385,8 @@ impl CallStore {
     /// stores the report and the end time; `SessionUpdate` the recording's status, URL
     /// and details, each only when sent. Both create the call when it is new.
     pub async fn write(&self, record: &Record) -> Result<(), CallStoreError> {
-        let steps = steps_for(record)?;
+        // A record that cannot be encoded never will be.
+        let steps = steps_for(record).map_err(|e| CallStoreError::permanent(e.message))?;
         self.run(steps).await.map(|_| ())
     }
 
@@ -649,7 +680,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
         Record::Turn(turn) => {
             let caller = &turn.caller;
             let tools = serde_json::to_string(&turn.tools)
-                .map_err(|e| CallStoreError(format!("encoding tools: {e}")))?;
+                .map_err(|e| CallStoreError::new(format!("encoding tools: {e}")))?;
             vec![
                 (
                     UPSERT_CALL_FOR_TURN,
@@ -844,7 +875,7 @@ impl StoredTurn {
 
     fn into_record(self) -> Result<TurnRecord, CallStoreError> {
         let tools: Vec<ToolRecord> = serde_json::from_str(&self.tools)
-            .map_err(|e| CallStoreError(format!("stored tools are not valid: {e}")))?;
+            .map_err(|e| CallStoreError::new(format!("stored tools are not valid: {e}")))?;
         Ok(TurnRecord {
             call: CallKey {
                 agent: self.agent,
@@ -996,12 +1027,12 @@ fn non_empty(value: &Option<String>) -> Option<String> {
 }
 
 fn json_text(map: &Map<String, Value>) -> Result<String, CallStoreError> {
-    serde_json::to_string(map).map_err(|e| CallStoreError(format!("encoding JSON: {e}")))
+    serde_json::to_string(map).map_err(|e| CallStoreError::new(format!("encoding JSON: {e}")))
 }
 
 fn json_map(text: &str, what: &str) -> Result<Map<String, Value>, CallStoreError> {
     serde_json::from_str(text)
-        .map_err(|e| CallStoreError(format!("stored {what} is not valid: {e}")))
+        .map_err(|e| CallStoreError::new(format!("stored {what} is not valid: {e}")))
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -1012,9 +1043,50 @@ fn to_u64(value: i64) -> Option<u64> {
     u64::try_from(value).ok()
 }
 
-/// Maps a database error to a store error saying what was being done.
+/// Maps a database error to a store error saying what was being done, permanent when
+/// the database refused the data itself ([`refuses_the_data`]).
 fn failed(doing: &'static str) -> impl Fn(sqlx::Error) -> CallStoreError {
-    move |e| CallStoreError(format!("{doing}: {e}"))
+    move |e| {
+        let message = format!("{doing}: {e}");
+        if refuses_the_data(&e) {
+            CallStoreError::permanent(message)
+        } else {
+            CallStoreError::new(message)
+        }
+    }
+}
+
+/// Whether `error` says the database will never take these values, however often asked:
+/// a value it cannot encode, a constraint, or a PostgreSQL data exception (SQLSTATE class
+/// 22, e.g. a string too long), integrity violation (23) or program limit (54, e.g. an
+/// index row too large); SQLite's too big (18), constraint (19) or type mismatch (20).
+/// Everything else (connections, time-outs, a full disk, a locked database) may pass.
+fn refuses_the_data(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Encode(_) => true,
+        sqlx::Error::Database(db) => {
+            if !matches!(db.kind(), sqlx::error::ErrorKind::Other) {
+                return true;
+            }
+            let Some(code) = db.code() else {
+                return false;
+            };
+            refusing_code(&code)
+        }
+        _ => false,
+    }
+}
+
+/// The refusing codes of [`refuses_the_data`]: a five-character SQLSTATE, or SQLite's
+/// (extended) result code as a number (at most four digits).
+fn refusing_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return ["22", "23", "54"]
+            .iter()
+            .any(|class| code.starts_with(class));
+    }
+    code.parse::<u32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 18..=20))
 }
 
 /// The password in a URL's `user:password@`, if any.
@@ -1110,7 +1182,7 @@ impl MigrationSource<'static> for Embedded {
 async fn migrator(source: Embedded) -> Result<Migrator, CallStoreError> {
     Migrator::new(source)
         .await
-        .map_err(|e| CallStoreError(format!("loading migrations: {e}")))
+        .map_err(|e| CallStoreError::new(format!("loading migrations: {e}")))
 }
 
 #[cfg(test)]
@@ -1912,6 +1984,50 @@ pub(crate) mod tests {
         put(&db.store, &turn(&call, "m1", 1_000)).await;
         let again = CallStore::connect(&db.url).await.expect("connects again");
         assert_eq!(get(&again, &call).await.turns.len(), 1);
+    }
+
+    /// What retrying can and cannot mend: a conversation id far too long for PostgreSQL's
+    /// primary-key index (SQLSTATE 54000) is refused for good; a database that is gone is
+    /// a failure that may pass.
+    #[tokio::test]
+    async fn a_record_the_database_refuses_is_a_permanent_failure() {
+        let db = TestDb::create().await;
+        // Not compressible, so the index really gets 20 000 bytes.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: String = (0..20_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'!' + (seed % 90) as u8)
+            })
+            .collect();
+        let huge = key("a", &noise);
+        let err = db
+            .store
+            .write(&Record::Turn(turn(&huge, "m1", 1_000)))
+            .await
+            .expect_err("the index row is too large");
+        assert!(err.is_permanent(), "{err}");
+        put(&db.store, &turn(&key("a", "fine"), "m1", 1_000)).await;
+
+        let gone = CallStore::connect(&db.url).await.expect("connects");
+        drop(db);
+        let err = gone
+            .write(&Record::Turn(turn(&key("a", "later"), "m1", 2_000)))
+            .await
+            .expect_err("the database was dropped");
+        assert!(!err.is_permanent(), "{err}");
+    }
+
+    #[test]
+    fn refusing_codes_are_data_errors_only() {
+        for code in ["22001", "22021", "23505", "54000", "19", "2067", "18", "20"] {
+            assert!(refusing_code(code), "{code}");
+        }
+        for code in ["08006", "57P01", "53100", "40001", "5", "517", "13", "10"] {
+            assert!(!refusing_code(code), "{code}");
+        }
     }
 
     #[tokio::test]

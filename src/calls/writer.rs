@@ -1,7 +1,9 @@
 //! The background writer: turns and webhooks hand records to a [`CallRecorder`] without
 //! ever waiting, and one task writes them to the [`CallStore`] in order. While the store
 //! is down the writer keeps retrying the same record (100 ms doubling to 5 s) and the queue
-//! fills; once it is full, new records are dropped and counted. At shutdown,
+//! fills; once it is full, new records are dropped and counted. A record the database
+//! refuses for its data (a value too long for an index, say) is dropped, logged and
+//! counted at once: retrying it would hold every record behind it. At shutdown,
 //! [`CallWriter::flush`] writes what is queued within a deadline.
 
 use std::future::Future;
@@ -230,6 +232,13 @@ async fn write_until_done<S: Sink>(sink: &S, state: &mut State, record: &Record)
                 }
                 return true;
             }
+            Some(Err(error)) if error.is_permanent() => {
+                // Trying again cannot help, and would hold every record behind this one.
+                state.metrics.call_store_failed();
+                state.metrics.call_record_dropped();
+                tracing::error!(%error, "the call store refused a record; it is dropped");
+                return true;
+            }
             Some(Err(error)) => {
                 state.metrics.call_store_failed();
                 if !state.outage {
@@ -257,7 +266,8 @@ mod tests {
     use crate::calls::store::tests::{memory, turn};
 
     /// A sink that fails its first `fail_first` attempts (or every one while
-    /// `always_fail`), taking `delay` per attempt.
+    /// `always_fail`), taking `delay` per attempt, and refuses for good the records in
+    /// `refuse`.
     #[derive(Clone, Default)]
     struct FakeSink {
         state: Arc<Mutex<Fake>>,
@@ -267,6 +277,7 @@ mod tests {
     struct Fake {
         fail_first: usize,
         always_fail: bool,
+        refuse: Vec<Record>,
         delay: Duration,
         attempts: Vec<Instant>,
         written: Vec<Record>,
@@ -306,8 +317,13 @@ mod tests {
                 }
                 let mut fake = state.lock().expect("not poisoned");
                 let attempt = fake.attempts.len();
+                if fake.refuse.contains(&record) {
+                    return Err(CallStoreError::permanent("value too long for an index"));
+                }
                 if fake.always_fail || attempt <= fake.fail_first {
-                    return Err(CallStoreError(format!("connection refused ({attempt})")));
+                    return Err(CallStoreError::new(format!(
+                        "connection refused ({attempt})"
+                    )));
                 }
                 fake.written.push(record);
                 Ok(())
@@ -394,6 +410,24 @@ mod tests {
         assert_eq!(
             counter(&metrics, "voicebridge_call_records_dropped_total"),
             0
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_the_store_refuses_is_dropped_and_the_next_ones_are_written() {
+        let sink = FakeSink::with(|fake| fake.refuse = vec![record(2)]);
+        let metrics = Metrics::new();
+        let (recorder, writer) = spawn_with(sink.clone(), 100, metrics.clone());
+        for record in records(3) {
+            recorder.record(record);
+        }
+        assert_eq!(writer.flush(Duration::from_secs(1)).await, 0);
+        assert_eq!(sink.written(), vec![record(1), record(3)]);
+        assert_eq!(sink.lock().attempts.len(), 3, "refused once, not retried");
+        assert_eq!(counter(&metrics, "voicebridge_call_store_errors_total"), 1);
+        assert_eq!(
+            counter(&metrics, "voicebridge_call_records_dropped_total"),
+            1
         );
     }
 
