@@ -31,18 +31,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
-use futures_util::StreamExt;
-use support::{cpu_seconds, signed_message, start_server};
+use support::{cpu_seconds, read_frames, signed_message, start_server};
 
 const SENTENCES: usize = 5;
 const PACE: Duration = Duration::from_millis(50);
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run());
+    support::block_on(run());
 }
 
 /// Sentence k is "Turn T sentence K ends here."; its end is certain when the next chunk
@@ -85,25 +80,6 @@ impl TurnResult {
             sent: None,
         }
     }
-}
-
-/// Reads SSE frames, calling `on_frame` with each frame's JSON and its arrival time.
-async fn read_frames(
-    response: reqwest::Response,
-    mut on_frame: impl FnMut(&[u8], Instant),
-) -> bool {
-    let mut stream = response.bytes_stream();
-    let mut buffer = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else { return false };
-        let arrived = Instant::now();
-        buffer.extend_from_slice(&chunk);
-        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
-            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
-            on_frame(&frame[6..end], arrived);
-        }
-    }
-    true
 }
 
 /// One turn through the gateway.

@@ -29,53 +29,26 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_upstream::{FakeUpstream, Recorded, Reply, Step};
-use support::{cpu_seconds, signed_message, start_server};
+use fake_upstream::{FakeUpstream, Reply};
+use support::{
+    cpu_seconds, http_floor, intervals, number_after, percentiles, signed_message, start_server,
+    tool_results_received, ToolRound,
+};
 
 /// How long the fake model streams before its tool call is complete.
 const THINK: Duration = Duration::from_millis(200);
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run());
+    support::block_on(run());
 }
 
-/// The turn number in "Order <n>, please." or in a tool-call id "call_<n>".
-fn number_after(text: &str, prefix: &str) -> Option<usize> {
-    let rest = &text[text.find(prefix)? + prefix.len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-/// First requests get one tool call (stamped after `[DONE]` with the turn's number);
-/// follow-ups carrying the result get a short answer.
-fn model_reply(request: &Recorded) -> Reply {
-    let messages = request.body["messages"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let last = messages.last().cloned().unwrap_or_default();
-    if last["role"] == "tool" {
-        return Reply::deltas(&["It ships tomorrow."]);
-    }
-    let turn = last["content"]
-        .as_str()
-        .and_then(|text| number_after(text, "Order "))
-        .unwrap_or(0);
-    let id = format!("call_{turn}");
-    let arguments = format!(r#"{{"order_id":"A{turn}"}}"#);
-    let Reply::Stream { mut steps, abort } =
-        Reply::tool_calls(&[], &[(id.as_str(), "get_order", arguments.as_str())])
-    else {
-        unreachable!("tool_calls is a stream")
-    };
-    steps.insert(1, Step::Sleep(THINK));
-    steps.push(Step::Mark(turn));
-    Reply::Stream { steps, abort }
-}
+const ROUND: ToolRound = ToolRound {
+    asks: "Order ",
+    tool: "get_order",
+    arguments: |turn| format!(r#"{{"order_id":"A{turn}"}}"#),
+    think: THINK,
+    answer: "It ships tomorrow.",
+};
 
 async fn turn(http: &reqwest::Client, url: &str, n: usize) -> bool {
     let request = signed_message(
@@ -94,23 +67,9 @@ async fn turn(http: &reqwest::Client, url: &str, n: usize) -> bool {
         .is_ok_and(|text| text.contains("It ships tomorrow.") && text.contains("response.end"))
 }
 
-fn percentiles(mut micros: Vec<f64>) -> String {
-    if micros.is_empty() {
-        return "-".into();
-    }
-    micros.sort_by(f64::total_cmp);
-    let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "{:.0}/{:.0}/{:.0}",
-        at(0.5),
-        at(0.99),
-        micros[micros.len() - 1]
-    )
-}
-
 async fn run() {
     let model = FakeUpstream::start().await;
-    model.set_responder(Arc::new(model_reply));
+    model.set_responder(Arc::new(|request| ROUND.reply(request)));
     let tools = FakeUpstream::start().await;
     tools.set_default(Reply::plain(
         200,
@@ -170,22 +129,7 @@ async fn run() {
             .into_iter()
             .filter_map(|r| Some((number_after(&r.path, "/orders/A")?, r.at)))
             .collect();
-        let followed: HashMap<usize, Instant> = model
-            .requests()
-            .into_iter()
-            .filter_map(|r| {
-                let last = r.body["messages"].as_array()?.last()?.clone();
-                let id = last["tool_call_id"].as_str()?.to_string();
-                Some((number_after(&id, "call_")?, r.at))
-            })
-            .collect();
-        let micros = |from: &HashMap<usize, Instant>, to: &HashMap<usize, Instant>| {
-            numbers
-                .iter()
-                .filter_map(|n| Some(to.get(n)?.saturating_duration_since(*from.get(n)?)))
-                .map(|d| d.as_secs_f64() * 1e6)
-                .collect::<Vec<f64>>()
-        };
+        let followed = tool_results_received(&model);
         println!(
             "{:<34} {:>6} {:>24} {:>24} {:>7} {:>9.2}",
             format!(
@@ -193,8 +137,8 @@ async fn run() {
                 per_second as f64 * THINK.as_secs_f64()
             ),
             numbers.len(),
-            percentiles(micros(&done, &called)),
-            percentiles(micros(&called, &followed)),
+            percentiles(intervals(&numbers, &done, &called), &[0.5, 0.99]),
+            percentiles(intervals(&numbers, &called, &followed), &[0.5, 0.99]),
             errors,
             cpu_seconds(&server_pid) - cpu,
         );
@@ -202,24 +146,12 @@ async fn run() {
 
     // The floor: one HTTP request from this process to the same fake, at the same sizes.
     let url = format!("{}/orders/A1", tools.base_url.trim_end_matches("/v1"));
-    let mut micros = Vec::new();
-    for _ in 0..200 {
-        let before = tools.requests().len();
-        let sent = Instant::now();
-        let _ = http
-            .get(&url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status());
-        if let Some(at) = tools.requests().get(before).map(|r| r.at) {
-            micros.push(at.saturating_duration_since(sent).as_secs_f64() * 1e6);
-        }
-    }
+    let micros = http_floor(&http, &tools, &url, 200).await;
     println!(
         "{:<34} {:>6} {:>24}",
         "one HTTP request (client → fake)",
         micros.len(),
-        percentiles(micros)
+        percentiles(micros, &[0.5, 0.99])
     );
     println!(
         "\nserver peak RSS (VmHWM): {:.1} MiB",

@@ -1,13 +1,73 @@
 //! What the end-to-end benchmarks share: the release binary as a child process against a
 //! fake model, and reading its CPU time and memory from /proc.
 
+use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::fake_upstream::FakeUpstream;
+use futures_util::StreamExt;
+
+use crate::fake_upstream::{FakeUpstream, Recorded, Reply, Step};
 
 /// The webhook secret the benchmarked server is started with.
 pub const SECRET: &str = "whsec_bench";
+
+/// Runs a bench's `run` to its end on a multi-threaded runtime.
+pub fn block_on(run: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(run);
+}
+
+/// How a fake model answers a tool bench's turn.
+#[allow(dead_code)] // not every bench calls tools
+pub struct ToolRound {
+    /// The words before the turn's number n in the caller's message ("Order ").
+    pub asks: &'static str,
+    /// The tool the model calls, as "call_<n>".
+    pub tool: &'static str,
+    /// The call's arguments for turn n.
+    pub arguments: fn(usize) -> String,
+    /// How long the model streams before its call is complete.
+    pub think: Duration,
+    /// What the model says once it has read the result.
+    pub answer: &'static str,
+}
+
+#[allow(dead_code)] // not every bench calls tools
+impl ToolRound {
+    /// First requests get one tool call (stamped after `[DONE]` with the turn's number);
+    /// follow-ups carrying the result get the short answer.
+    pub fn reply(&self, request: &Recorded) -> Reply {
+        let messages = request.body["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let last = messages.last().cloned().unwrap_or_default();
+        if last["role"] == "tool" {
+            return Reply::deltas(&[self.answer]);
+        }
+        let turn = last["content"]
+            .as_str()
+            .and_then(|text| number_after(text, self.asks))
+            .unwrap_or(0);
+        let id = format!("call_{turn}");
+        let arguments = (self.arguments)(turn);
+        let Reply::Stream { mut steps, abort } =
+            Reply::tool_calls(&[], &[(id.as_str(), self.tool, arguments.as_str())])
+        else {
+            unreachable!("tool_calls is a stream")
+        };
+        // A zero pause would still wait for the timer's next tick.
+        if !self.think.is_zero() {
+            steps.insert(1, Step::Sleep(self.think));
+        }
+        steps.push(Step::Mark(turn));
+        Reply::Stream { steps, abort }
+    }
+}
 
 /// A `message` webhook for conversation `conversation`, turn `turn`, saying `text`, as a
 /// request signed like Layercode's.
@@ -18,10 +78,22 @@ pub fn signed_message(
     turn: &str,
     text: &str,
 ) -> reqwest::RequestBuilder {
-    let body = serde_json::to_vec(&serde_json::json!({
-        "type": "message", "conversation_id": conversation, "turn_id": turn, "text": text,
-    }))
-    .expect("json");
+    signed_webhook(
+        http,
+        url,
+        &serde_json::json!({
+            "type": "message", "conversation_id": conversation, "turn_id": turn, "text": text,
+        }),
+    )
+}
+
+/// Any webhook `payload`, as a request signed like Layercode's.
+pub fn signed_webhook(
+    http: &reqwest::Client,
+    url: &str,
+    payload: &serde_json::Value,
+) -> reqwest::RequestBuilder {
+    let body = serde_json::to_vec(payload).expect("json");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -30,6 +102,103 @@ pub fn signed_message(
     http.post(url)
         .header("layercode-signature", signed)
         .body(body)
+}
+
+/// Reads SSE frames, calling `on_frame` with each frame's JSON and its arrival time; false
+/// when the body broke.
+#[allow(dead_code)] // not every bench reads a stream
+pub async fn read_frames(
+    response: reqwest::Response,
+    mut on_frame: impl FnMut(&[u8], Instant),
+) -> bool {
+    let mut stream = response.bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { return false };
+        let arrived = Instant::now();
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
+            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+            on_frame(&frame[6..end], arrived);
+        }
+    }
+    true
+}
+
+/// The number right after `prefix` in `text` ("Order <n>, please.", "call_<n>").
+#[allow(dead_code)] // not every bench numbers its turns in text
+pub fn number_after(text: &str, prefix: &str) -> Option<usize> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// "q1/q2/…/max" of `micros` at each quantile (0.5 for the median), rounded to whole µs.
+#[allow(dead_code)] // not every bench prints quantiles this way
+pub fn percentiles(mut micros: Vec<f64>, quantiles: &[f64]) -> String {
+    if micros.is_empty() {
+        return "-".into();
+    }
+    micros.sort_by(f64::total_cmp);
+    let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
+    let mut parts: Vec<String> = quantiles.iter().map(|q| format!("{:.0}", at(*q))).collect();
+    parts.push(format!("{:.0}", micros[micros.len() - 1]));
+    parts.join("/")
+}
+
+/// Per turn in `numbers`, µs from its instant in `from` to its instant in `to` (turns
+/// missing from either are left out).
+#[allow(dead_code)] // not every bench pairs stamps
+pub fn intervals(
+    numbers: &[usize],
+    from: &HashMap<usize, Instant>,
+    to: &HashMap<usize, Instant>,
+) -> Vec<f64> {
+    numbers
+        .iter()
+        .filter_map(|n| Some(to.get(n)?.saturating_duration_since(*from.get(n)?)))
+        .map(|d| d.as_secs_f64() * 1e6)
+        .collect()
+}
+
+/// When `model` received each follow-up request carrying the result of tool call
+/// "call_<n>", by n.
+#[allow(dead_code)] // not every bench calls tools
+pub fn tool_results_received(model: &FakeUpstream) -> HashMap<usize, Instant> {
+    model
+        .requests()
+        .into_iter()
+        .filter_map(|r| {
+            let last = r.body["messages"].as_array()?.last()?.clone();
+            let id = last["tool_call_id"].as_str()?.to_string();
+            Some((number_after(&id, "call_")?, r.at))
+        })
+        .collect()
+}
+
+/// The loopback floor: `count` HTTP GETs of `url` from this process to `fake` (which must
+/// answer them at once), each in µs from sending to the fake having read the request.
+#[allow(dead_code)] // not every bench prints the floor
+pub async fn http_floor(
+    http: &reqwest::Client,
+    fake: &FakeUpstream,
+    url: &str,
+    count: usize,
+) -> Vec<f64> {
+    let mut micros = Vec::new();
+    for _ in 0..count {
+        let before = fake.requests().len();
+        let sent = Instant::now();
+        let _ = http
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        if let Some(at) = fake.requests().get(before).map(|r| r.at) {
+            micros.push(at.saturating_duration_since(sent).as_secs_f64() * 1e6);
+        }
+    }
+    micros
 }
 
 pub struct Server {
@@ -65,6 +234,7 @@ pub fn cpu_seconds(pid: &str) -> f64 {
 }
 
 impl Server {
+    #[allow(dead_code)] // not every bench reports memory
     pub fn memory_kib(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
