@@ -186,6 +186,28 @@ mod tests {
     }
 
     #[test]
+    fn the_example_server_file_loads() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/mcp"));
+        let env = |name: &str| (name == "WEATHER_MCP_TOKEN").then(|| "example-token".to_string());
+        let servers = load_dir(dir, &env).expect("the example loads");
+        assert_eq!(servers.len(), 1);
+        let weather = &servers[0];
+        assert_eq!(weather.name, "weather");
+        assert_eq!(weather.url.expose(), "https://mcp.example.com/mcp");
+        assert_eq!(
+            weather.tools.as_deref(),
+            Some(&["get_weather".to_string(), "book_table".to_string()][..])
+        );
+        assert_eq!(
+            weather.mutating.as_deref(),
+            Some(&["book_table".to_string()][..])
+        );
+        assert_eq!(weather.timeout, Duration::from_millis(10_000));
+        assert_eq!(weather.headers[0].1.expose(), "Bearer example-token");
+        assert!(weather.say_while_waiting.is_some());
+    }
+
+    #[test]
     fn a_missing_dir_is_no_servers() {
         let servers = load_dir(Path::new("/nonexistent/mcp"), &env).expect("none");
         assert!(servers.is_empty());

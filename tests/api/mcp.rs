@@ -667,3 +667,47 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     assert!(!stdout.contains("rmcp::"), "no type names: {stdout}");
     assert!(!stdout.contains("weather-token-secret-42"), "{stdout}");
 }
+
+/// A server slower than its file's `timeout_ms`: the model reads that the tool timed out
+/// and the user hears the model's next words, not a failure.
+#[tokio::test]
+async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server(port).await;
+    let dir = std::env::temp_dir().join(format!("vb-mcp-timeout-{port}"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("weather.toml"),
+        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 400\n"),
+    )
+    .expect("written");
+    let app = spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await;
+    let conversation = "conv_mcp_timeout";
+    offered_tools(&app, conversation).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("s1", "weather__slow_lookup", r#"{"item":"the parcel"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["That is taking too long, sorry."]));
+    let started = std::time::Instant::now();
+    let events = app.turn(&message(conversation, "t1", "Where is it?")).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1_400),
+        "not waited for the 1.5 s lookup"
+    );
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["That is taking too long, sorry."]);
+    let result = last_tool_result(&app);
+    let text = result["content"].as_str().expect("text");
+    assert!(
+        text.contains("the tool failed: no answer within 400 ms"),
+        "{text}"
+    );
+    let metrics = app.metrics_text().await;
+    let line = r#"voicebridge_tool_calls_total{agent="default",outcome="timeout",tool="weather__slow_lookup"} 1"#;
+    assert!(metrics.contains(line), "{line} in\n{metrics}");
+}
