@@ -106,21 +106,21 @@
     text.value = params.get('text') || '';
     phone.value = params.get('phone') || '';
     const agent = params.get('agent') || '';
-    let before = null;
+    let cursor = null;
 
     async function load(fresh) {
       const query = new URLSearchParams();
       if (text.value.trim()) query.set('text', text.value.trim());
       if (phone.value.trim()) query.set('phone', phone.value.trim());
       if (agent) query.set('agent', agent);
-      if (!fresh && before !== null) query.set('before_ms', String(before));
+      if (!fresh && cursor !== null) query.set('cursor', cursor);
       older.disabled = true;
       try {
         const page = await api(`/api/calls?${query}`);
         if (fresh) body.replaceChildren();
         for (const call of Array.isArray(page.calls) ? page.calls : []) body.append(callRow(call));
-        before = isNumber(page.next_before_ms) ? page.next_before_ms : null;
-        older.hidden = before === null;
+        cursor = typeof page.next_cursor === 'string' ? page.next_cursor : null;
+        older.hidden = cursor === null;
         $('no-calls').hidden = body.children.length > 0;
         $('error').hidden = true;
       } catch (error) {

@@ -10,6 +10,7 @@ pub mod writer;
 pub use post_call::PostCallSettings;
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 pub use store::{
-    CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary, OwedQuery,
+    parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
+    OwedQuery,
 };
 pub use writer::{CallRecorder, CallWriter};

@@ -82,8 +82,12 @@ pub struct CallQuery {
     pub phone: Option<String>,
     /// Exactly this agent.
     pub agent: Option<String>,
-    /// Only calls whose last activity is before this (unix milliseconds): the next page.
+    /// Only calls whose last activity is before this (unix milliseconds). Calls that
+    /// share the boundary's millisecond are skipped: pages go on with `cursor`.
     pub before_ms: Option<i64>,
+    /// Only calls after this one in the list's order (a page's `next_cursor`): the next
+    /// page, with no call skipped or repeated.
+    pub cursor: Option<String>,
     /// Page size, 1 to 200 (50 when absent).
     pub limit: Option<u32>,
 }
@@ -121,6 +125,26 @@ pub struct CallPage {
     pub calls: Vec<CallSummary>,
     /// `before_ms` for the next page, when this one is full.
     pub next_before_ms: Option<i64>,
+    /// `cursor` for the next page, when this one is full: `<last_ms>~<agent>~<conversation
+    /// id>` of this page's last call.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page of calls ends (a `next_cursor`): the list is ordered by last activity
+/// (newest first), then agent, then conversation id, and the next page starts after this
+/// call.
+pub fn parse_cursor(cursor: &str) -> Result<(i64, &str, &str), CallStoreError> {
+    let mut parts = cursor.splitn(3, '~');
+    let (Some(ms), Some(agent), Some(conversation)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(CallStoreError::permanent(
+            "the cursor is not one a page gave",
+        ));
+    };
+    let ms = ms
+        .parse()
+        .map_err(|_| CallStoreError::permanent("the cursor is not one a page gave"))?;
+    Ok((ms, agent, conversation))
 }
 
 /// Everything kept of one call.
@@ -404,6 +428,16 @@ impl CallStore {
             let n = push(&mut args, Arg::Int(before));
             sql.push_str(&format!(" AND last_ms < {n}"));
         }
+        if let Some(cursor) = &query.cursor {
+            let (ms, agent, conversation) = parse_cursor(cursor)?;
+            let m = push(&mut args, Arg::Int(ms));
+            let a = push(&mut args, Arg::Text(agent.to_string()));
+            let c = push(&mut args, Arg::Text(conversation.to_string()));
+            sql.push_str(&format!(
+                " AND (last_ms < {m} OR (last_ms = {m} AND (agent > {a} \
+                 OR (agent = {a} AND conversation_id > {c}))))"
+            ));
+        }
         if let Some(phone) = query.phone.as_deref().filter(|p| !p.is_empty()) {
             let n = push(&mut args, Arg::Text(contains_pattern(phone)));
             sql.push_str(&format!(
@@ -444,9 +478,15 @@ impl CallStore {
             }
         }
 
-        let next_before_ms = match calls.last() {
-            Some(last) if calls.len() == limit as usize => Some(last.last_ms),
-            _ => None,
+        let (next_before_ms, next_cursor) = match calls.last() {
+            Some(last) if calls.len() == limit as usize => (
+                Some(last.last_ms),
+                Some(format!(
+                    "{}~{}~{}",
+                    last.last_ms, last.agent, last.conversation_id
+                )),
+            ),
+            _ => (None, None),
         };
         let calls = calls
             .into_iter()
@@ -459,6 +499,7 @@ impl CallStore {
         Ok(CallPage {
             calls,
             next_before_ms,
+            next_cursor,
         })
     }
 
@@ -1612,6 +1653,7 @@ pub(crate) mod tests {
         .await;
         assert_eq!(ids(&third), ["c1"]);
         assert_eq!(third.next_before_ms, None);
+        assert_eq!(third.next_cursor, None);
 
         // Limits are kept within 1..=200.
         let one = list(CallQuery {
@@ -1915,6 +1957,46 @@ pub(crate) mod tests {
         assert_eq!(get(store, &key("a", "going")).await.turns.len(), 1);
     }
 
+    /// Calls that share their last millisecond across a page boundary: paging by cursor
+    /// shows each once (by `before_ms` the rest of the tie would be skipped).
+    async fn pages_by_cursor_keep_calls_that_share_a_millisecond(store: &CallStore) {
+        for (agent, id, at) in [
+            ("b", "t1", 5_000),
+            ("a", "t2", 5_000),
+            ("a", "t3~x", 5_000),
+            ("a", "t4", 4_000),
+            ("a", "t5", 6_000),
+        ] {
+            put(store, &turn(&key(agent, id), "m1", at)).await;
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..5 {
+            let page = store
+                .list(&CallQuery {
+                    limit: Some(2),
+                    cursor: cursor.clone(),
+                    ..CallQuery::default()
+                })
+                .await
+                .expect("lists");
+            seen.extend(page.calls.iter().map(|c| c.conversation_id.clone()));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, ["t5", "t2", "t3~x", "t1", "t4"]);
+        let refused = store
+            .list(&CallQuery {
+                cursor: Some("soon~a".to_string()),
+                ..CallQuery::default()
+            })
+            .await
+            .expect_err("not a cursor");
+        assert!(refused.is_permanent(), "{refused}");
+    }
+
     /// Each scenario once on SQLite (in memory) and once on a fresh Postgres database.
     macro_rules! on_both_backends {
         ($($scenario:ident),* $(,)?) => {
@@ -1943,6 +2025,7 @@ pub(crate) mod tests {
         a_whole_call_comes_back_as_it_happened,
         a_redelivered_turn_replaces_its_row_and_keeps_its_place,
         lists_filter_by_text_phone_and_agent_and_page_by_time,
+        pages_by_cursor_keep_calls_that_share_a_millisecond,
         summaries_give_outcome_median_and_duration,
         delete_removes_a_call_and_its_turns,
         delete_older_than_keeps_recent_calls,

@@ -36,13 +36,17 @@ fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
         .json(value)
 }
 
-/// Recent calls, newest first: `?text=&phone=&agent=&before_ms=&limit=`.
+/// Recent calls, newest first: `?text=&phone=&agent=&cursor=&before_ms=&limit=`.
 pub async fn list_calls(
     request: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<CallQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let store = guarded(&request, &state)?;
+    if let Some(cursor) = &query.cursor {
+        crate::calls::parse_cursor(cursor)
+            .map_err(|_| ApiError::BadRequest("`cursor` is not one a page gave".into()))?;
+    }
     let page = store
         .list(&query)
         .await

@@ -143,4 +143,12 @@ async fn the_calls_page_asks_for_the_token_then_serves_a_page_without_inline_cod
     let missing = get(&app, "/api/calls/nope", Some(&format!("Bearer {ADMIN}"))).await;
     assert_eq!(missing.status(), 404);
     assert_secured(&missing);
+    let bad_cursor = get(
+        &app,
+        "/api/calls?cursor=yesterday",
+        Some(&format!("Bearer {ADMIN}")),
+    )
+    .await;
+    assert_eq!(bad_cursor.status(), 400, "a client's mistake, not a 500");
+    assert_secured(&bad_cursor);
 }
