@@ -106,6 +106,7 @@
     text.value = params.get('text') || '';
     phone.value = params.get('phone') || '';
     const agent = params.get('agent') || '';
+    const limit = params.get('limit') || '';
     let cursor = null;
 
     async function load(fresh) {
@@ -113,6 +114,7 @@
       if (text.value.trim()) query.set('text', text.value.trim());
       if (phone.value.trim()) query.set('phone', phone.value.trim());
       if (agent) query.set('agent', agent);
+      if (limit) query.set('limit', limit);
       if (!fresh && cursor !== null) query.set('cursor', cursor);
       older.disabled = true;
       try {

@@ -400,6 +400,34 @@ test('the calls pages list a call and show its transcript as text, with a latenc
 
     const shots = join(root, 'target/browser');
     mkdirSync(shots, { recursive: true });
+    // Paging: a second, newer call, one call a page; "Older" brings the first one.
+    const second = 'conv_calls_page_2';
+    const started = await fetch(`${calls.baseUrl}/agent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'session.start', session_id: 'sess_2', conversation_id: second, turn_id: 't0' }),
+    });
+    await started.text();
+    for (let i = 0; i < 200; i += 1) {
+      const list = await (await fetch(`${calls.baseUrl}/api/calls`, { headers: auth })).json();
+      if (list.calls?.length === 2) break;
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    await page.goto(`${calls.baseUrl}/calls?limit=1`);
+    const rows = page.locator('#calls-body tr');
+    await page.locator(`#calls-body tr[data-conversation-id="${second}"]`).waitFor({ timeout: 10000 });
+    assert.equal(await rows.count(), 1, 'one call a page');
+    assert.equal(await page.isVisible('#older'), true);
+    await page.click('#older');
+    await page.locator(`#calls-body tr[data-conversation-id="${conversation}"]`).waitFor({ timeout: 10000 });
+    assert.equal(await rows.count(), 2);
+    // That page was full too, so "Older" stays until a page comes back short.
+    await page.click('#older');
+    await page.waitForSelector('#older[hidden]', { state: 'attached', timeout: 10000 });
+    assert.equal(await rows.count(), 2, 'no call shown twice');
+    const removed = await fetch(`${calls.baseUrl}/api/calls/${second}`, { method: 'DELETE', headers: auth });
+    assert.equal(removed.status, 204);
+
     await page.goto(`${calls.baseUrl}/calls`);
     const row = page.locator(`#calls-body tr[data-conversation-id="${conversation}"]`);
     await row.waitFor({ timeout: 10000 });
