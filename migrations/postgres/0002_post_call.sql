@@ -6,9 +6,10 @@
 ALTER TABLE calls ADD COLUMN post_call_claim_ms BIGINT;
 ALTER TABLE calls ADD COLUMN post_call_delivered_ms BIGINT;
 
--- Calls kept before this version: the ones that ended, or were quiet for 5 minutes, were
--- handed on by it already (or it had no webhook), so they are not owed now; calls active
--- in the last 5 minutes without an end are treated as still going.
+-- Calls kept before this version: the ones that ended, or were quiet for 30 minutes (the
+-- default SESSION_IDLE_TTL_SECS, after which it delivered an idle call), were handed on by
+-- it already (or it had no webhook), so they are not owed now; the others are delivered
+-- once they are over.
 UPDATE calls SET post_call_delivered_ms = last_ms
 WHERE ended_ms IS NOT NULL
-   OR last_ms < CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) - 5 * 60 * 1000;
+   OR last_ms < CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) - 30 * 60 * 1000;

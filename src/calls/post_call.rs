@@ -15,11 +15,15 @@
 //! delivered when the receiver took it. A receiver's final refusal (a 4xx other than 408,
 //! 409, 425, 429) is marked the same: sending the same record again would not help. When
 //! the retries run out (or the call could not be read), the claim is given back and the
-//! call stays owed. Just after start-up, and once more an idle time later, a scan finds
-//! the calls of the last [`SCAN_WINDOW`] that are over but still owed — deliveries that
-//! were waiting when a process stopped, or that gave up — and delivers them through the
-//! same claim. A claim that is never given back (a process stopped mid-delivery) runs out
-//! after the lease, and the next scan takes the call over.
+//! call stays owed. Whether a call is over is decided by the database (ended, or no
+//! record for the idle time), not by what one machine saw: another machine may have had
+//! its later turns. Just after start-up, and then every [`SCAN_EVERY`] (or idle time, if
+//! shorter), a scan finds the calls of the last [`SCAN_WINDOW`] that are over but still
+//! owed — deliveries that were waiting when a process stopped, that gave up, or of a call
+//! whose turns were spread over machines — and delivers them through the same claim. A
+//! claim that is never given back (a process stopped mid-delivery) runs out after the
+//! lease, and a later scan takes the call over. If marking a call delivered fails, its
+//! lease runs out and it is sent again: delivery is at least once in that rare case.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +61,8 @@ const AFTER_END: Duration = Duration::from_secs(2);
 pub const CLAIM_LEASE: Duration = Duration::from_secs(5 * 60);
 /// How far back the start-up scan looks for calls still owed: older ones are left alone.
 pub const SCAN_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often the scan for calls still owed runs after the first, at most.
+const SCAN_EVERY: Duration = Duration::from_secs(5 * 60);
 /// At most this many calls are delivered by one scan.
 const SCAN_LIMIT: u32 = 200;
 /// How many of a scan's deliveries run at once.
@@ -103,7 +109,7 @@ pub fn spawn(
         model,
         metrics,
     });
-    tokio::spawn(scan(delivery.clone()));
+    tokio::spawn(scan(delivery.clone(), shutdown.clone()));
     tokio::spawn(async move {
         let mut open: HashMap<CallKey, Instant> = HashMap::new();
         let idle_after = delivery.settings.idle_after;
@@ -160,12 +166,17 @@ fn deliver_later(delivery: &Arc<Delivery>, call: CallKey, after: Duration) {
 }
 
 /// Delivers the calls still owed: just after start-up (once calls that ended as the last
-/// process stopped are past [`AFTER_END`]), and once more when calls that were going on at
-/// start-up, with nothing heard of them since, have gone idle.
-async fn scan(delivery: Arc<Delivery>) {
+/// process stopped are past [`AFTER_END`]), then every [`SCAN_EVERY`] or idle time,
+/// whichever is shorter, until `shutdown`.
+async fn scan(delivery: Arc<Delivery>, shutdown: CancellationToken) {
     let idle_after = delivery.settings.idle_after;
-    for wait in [AFTER_END, idle_after] {
-        tokio::time::sleep(wait).await;
+    let mut wait = AFTER_END;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = idle_after.min(SCAN_EVERY);
         let now = now_ms();
         let query = OwedQuery {
             active_since_ms: now - millis(SCAN_WINDOW),
@@ -218,9 +229,10 @@ impl Delivery {
     /// Claims the call and delivers it; see the module's doc for what happens on failure.
     async fn deliver(&self, call: &CallKey) {
         let claim_ms = now_ms();
+        let quiet_before = claim_ms - millis(self.settings.idle_after);
         match self
             .store
-            .claim_post_call(call, claim_ms, claim_ms - millis(CLAIM_LEASE))
+            .claim_post_call(call, claim_ms, claim_ms - millis(CLAIM_LEASE), quiet_before)
             .await
         {
             Ok(true) => {}

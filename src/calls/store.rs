@@ -317,12 +317,15 @@ const DELETE_OLD_TURNS: &str = "\
         AND calls.last_ms < $1)";
 const DELETE_OLD_CALLS: &str = "DELETE FROM calls WHERE last_ms < $1";
 
-/// Takes the call for one machine's delivery: not delivered, and not claimed, or claimed
-/// before `$4` (a lease that ran out).
+/// Takes the call for one machine's delivery: over (ended, or nothing since `$5`), not
+/// delivered, and not claimed, or claimed before `$4` (a lease that ran out). "Over" is
+/// read here, not from one machine's view: another machine may have had the call's
+/// later turns.
 const CLAIM_POST_CALL: &str = "\
     UPDATE calls SET post_call_claim_ms = $3 \
     WHERE agent = $1 AND conversation_id = $2 AND post_call_delivered_ms IS NULL \
-        AND (post_call_claim_ms IS NULL OR post_call_claim_ms < $4)";
+        AND (post_call_claim_ms IS NULL OR post_call_claim_ms < $4) \
+        AND (ended_ms IS NOT NULL OR last_ms < $5)";
 const POST_CALL_DELIVERED: &str = "\
     UPDATE calls SET post_call_delivered_ms = $3 WHERE agent = $1 AND conversation_id = $2";
 /// Gives a claim back, unless another machine took the call over meanwhile.
@@ -577,15 +580,21 @@ impl CallStore {
 
     /// Claims the call's post-call delivery for this machine at `now_ms`: `true` when this
     /// machine is to deliver it, `false` when it is delivered, another machine claimed it
-    /// after `claimed_before_ms` (its lease still runs), or there is no such call.
+    /// after `claimed_before_ms` (its lease still runs), it is still going (not ended, and
+    /// active at or after `quiet_before_ms`), or there is no such call.
     pub async fn claim_post_call(
         &self,
         call: &CallKey,
         now_ms: i64,
         claimed_before_ms: i64,
+        quiet_before_ms: i64,
     ) -> Result<bool, CallStoreError> {
         let mut args = key_args(call);
-        args.extend([Arg::Int(now_ms), Arg::Int(claimed_before_ms)]);
+        args.extend([
+            Arg::Int(now_ms),
+            Arg::Int(claimed_before_ms),
+            Arg::Int(quiet_before_ms),
+        ]);
         let affected = self.run(vec![(CLAIM_POST_CALL, args)]).await?;
         Ok(affected.first().is_some_and(|&n| n > 0))
     }
@@ -1793,12 +1802,18 @@ pub(crate) mod tests {
         let call = key("a", "hook");
         let claim = |at: i64| async move {
             store
-                .claim_post_call(&key("a", "hook"), at, at - LEASE_MS)
+                .claim_post_call(&key("a", "hook"), at, at - LEASE_MS, i64::MAX)
                 .await
                 .expect("claims")
         };
         assert!(!claim(10_000).await, "no such call");
         put(store, &turn(&call, "m1", 1_000)).await;
+        // Still going by the database (active at or after the quiet bound, not ended),
+        // whatever one machine saw of it.
+        assert!(!store
+            .claim_post_call(&call, 10_000, 10_000 - LEASE_MS, 1_000)
+            .await
+            .expect("claims"));
         assert!(claim(10_000).await);
         assert!(!claim(10_001).await, "claimed: another machine does not");
         assert!(!claim(10_000 + LEASE_MS).await, "the lease still runs");
@@ -1833,7 +1848,7 @@ pub(crate) mod tests {
         // Another call is claimed on its own.
         put(store, &turn(&key("a", "other"), "m1", 1_000)).await;
         assert!(store
-            .claim_post_call(&key("a", "other"), 20_000, 20_000 - LEASE_MS)
+            .claim_post_call(&key("a", "other"), 20_000, 20_000 - LEASE_MS, i64::MAX)
             .await
             .expect("claims"));
     }
@@ -1851,7 +1866,12 @@ pub(crate) mod tests {
         // Claimed by a machine that stopped long ago: owed.
         put(store, &turn(&key("a", "stale"), "m1", now - 110_000)).await;
         assert!(store
-            .claim_post_call(&key("a", "stale"), now - 2 * LEASE_MS, now - 3 * LEASE_MS)
+            .claim_post_call(
+                &key("a", "stale"),
+                now - 2 * LEASE_MS,
+                now - 3 * LEASE_MS,
+                i64::MAX
+            )
             .await
             .expect("claims"));
         // Ended 50 s ago, after a turn: owed.
@@ -1871,7 +1891,12 @@ pub(crate) mod tests {
         // Quiet, but being delivered by another machine.
         put(store, &turn(&key("a", "claimed"), "m1", now - 100_000)).await;
         assert!(store
-            .claim_post_call(&key("a", "claimed"), now - 1_000, now - 1_000 - LEASE_MS)
+            .claim_post_call(
+                &key("a", "claimed"),
+                now - 1_000,
+                now - 1_000 - LEASE_MS,
+                i64::MAX
+            )
             .await
             .expect("claims"));
         // Delivered already.
@@ -1932,8 +1957,9 @@ pub(crate) mod tests {
             })
             .await
             .expect("writes");
-        put(store, &turn(&key("a", "quiet"), "m1", now - 10 * 60_000)).await;
-        put(store, &turn(&key("a", "going"), "m1", now - 10_000)).await;
+        put(store, &turn(&key("a", "quiet"), "m1", now - 40 * 60_000)).await;
+        // Quiet for less than the default idle time: the old version had not sent it.
+        put(store, &turn(&key("a", "going"), "m1", now - 10 * 60_000)).await;
 
         let source = match store.backend {
             Backend::Sqlite(_) => SQLITE_MIGRATIONS,
@@ -1944,7 +1970,7 @@ pub(crate) mod tests {
 
         let claim = |id: &'static str| async move {
             store
-                .claim_post_call(&key("a", id), now, now - LEASE_MS)
+                .claim_post_call(&key("a", id), now, now - LEASE_MS, i64::MAX)
                 .await
                 .expect("claims")
         };
