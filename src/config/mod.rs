@@ -35,7 +35,7 @@ pub use parse::ConfigError;
 pub use secret::Secret;
 pub use speech::VoiceSettings;
 pub use tools::ToolSettings;
-pub use url::{redacted_url, shown_url};
+pub use url::{redacted_url, scrub_urls, shown_url};
 pub use web::WebSettings;
 
 /// The whole validated configuration of the server.

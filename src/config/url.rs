@@ -79,9 +79,50 @@ pub fn shown_url(url: &str) -> String {
     }
 }
 
+/// `text` (an error message) with every `http://` or `https://` URL in it shown as
+/// [`shown_url`] does: a client library's error may quote the URL it was sent to, with
+/// a key in its query.
+pub fn scrub_urls(text: &str) -> String {
+    let next = |s: &str| {
+        [s.find("http://"), s.find("https://")]
+            .into_iter()
+            .flatten()
+            .min()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = next(rest) {
+        out.push_str(&rest[..start]);
+        let url = &rest[start..];
+        let end = url
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | ',' | '>'))
+            .unwrap_or(url.len());
+        out.push_str(&shown_url(&url[..end]));
+        rest = &url[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_inside_a_message_lose_their_credentials_and_query() {
+        assert_eq!(
+            scrub_urls(
+                "HTTP status client error (403 Forbidden) for url \
+                 (https://mcp.example.com/mcp?api_key=s3cr3t)"
+            ),
+            "HTTP status client error (403 Forbidden) for url (https://mcp.example.com/mcp)"
+        );
+        assert_eq!(
+            scrub_urls("a http://u:p@h/x?k=1, then https://h2/y#f end"),
+            "a http://h/x, then https://h2/y end"
+        );
+        assert_eq!(scrub_urls("no address here"), "no address here");
+    }
 
     #[test]
     fn a_shown_url_keeps_the_path_and_drops_credentials_and_query() {

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{load_dir, McpServerConfig};
 
+use crate::config::scrub_urls;
 use crate::tools::{ToolFailure, ToolFailureKind};
 
 /// The `_meta` field of a mutating call that carries its idempotency key.
@@ -92,7 +93,7 @@ impl Server {
         let listed = tokio::time::timeout(self.config.timeout, peer.list_all_tools())
             .await
             .map_err(|_| "tools/list timed out".to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| scrub_urls(&e.to_string()))?;
         let config = &self.config;
         let mut tools: Vec<McpTool> = listed
             .into_iter()
@@ -298,7 +299,7 @@ impl McpRegistry {
                     format!("no answer within {} ms", timeout.as_millis()),
                 )
             })?
-            .map_err(|e| failure(ToolFailureKind::Connection, e.to_string()))?;
+            .map_err(|e| failure(ToolFailureKind::Connection, scrub_urls(&e.to_string())))?;
         let text = result_text(&result);
         if result.is_error == Some(true) {
             let message: String = text.chars().take(200).collect();
@@ -328,15 +329,17 @@ type Running = rmcp::service::RunningService<RoleClient, Handler>;
 /// own cause ("Connection refused (os error 111)", "HTTP status 401 …").
 fn initialize_failure(error: &ClientInitializeError) -> String {
     let ClientInitializeError::TransportError { error, .. } = error else {
-        return error.to_string();
+        return scrub_urls(&error.to_string());
     };
-    match error
+    let cause = match error
         .error
         .downcast_ref::<StreamableHttpError<reqwest::Error>>()
     {
         Some(StreamableHttpError::Client(client)) => innermost(client),
         _ => innermost(error.error.as_ref()),
-    }
+    };
+    // An HTTP status error has no cause below it and quotes the whole URL.
+    scrub_urls(&cause)
 }
 
 /// What went wrong at the bottom of `error`'s chain ("Connection refused (os error 111)"):

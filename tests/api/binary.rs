@@ -52,6 +52,8 @@ pub async fn start_binary(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
             concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
         )
         .env("RUST_LOG", "warn")
+        // No call store unless a test asks for one (its own URL in `extra`).
+        .env("CALL_STORE_URL", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (name, value) in extra {

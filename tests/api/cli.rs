@@ -8,7 +8,10 @@ use crate::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 fn binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let workdir = std::env::temp_dir().join("voicebridge-cli-tests");
+    // One folder per test run: `check` opens the default call store (data/calls.db) there,
+    // and a database left by another build must not decide this run.
+    let workdir =
+        std::env::temp_dir().join(format!("voicebridge-cli-tests-{}", std::process::id()));
     std::fs::create_dir_all(&workdir).expect("temp dir");
     let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
     command

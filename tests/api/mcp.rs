@@ -638,6 +638,24 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
         format!("url = \"http://127.0.0.1:{dead}/mcp\"\ntimeout_ms = 2000\n"),
     )
     .expect("written");
+    // A server that refuses (HTTP 403) at a URL with a key in its query.
+    let refusing = crate::fake_upstream::FakeUpstream::start().await;
+    refusing.set_default(crate::fake_upstream::Reply::plain(
+        403,
+        "{}",
+        Duration::ZERO,
+    ));
+    let refusing_port = refusing
+        .base_url
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('/').next());
+    let refusing_port = refusing_port.expect("a port");
+    std::fs::write(
+        dir.join("crm.toml"),
+        format!("url = \"http://127.0.0.1:{refusing_port}/mcp?api_key=crm-query-secret-77\"\n"),
+    )
+    .expect("written");
     let upstream = crate::fake_upstream::FakeUpstream::start().await;
     let env = crate::cli::vars(&[
         ("LAYERCODE_WEBHOOK_SECRET", crate::helpers::SECRET),
@@ -648,7 +666,11 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     let output = crate::cli::run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("mcp servers        2 from"), "{stdout}");
+    assert!(stdout.contains("mcp servers        3 from"), "{stdout}");
+    let crm = format!("    crm              http://127.0.0.1:{refusing_port}/mcp: unreachable: ");
+    assert!(stdout.contains(&crm), "{stdout}");
+    assert!(stdout.contains("403"), "the refusal is named: {stdout}");
+    assert!(!stdout.contains("crm-query-secret-77"), "{stdout}");
     let weather =
         format!("    weather          http://127.0.0.1:{port}/mcp: connected with 3 tools");
     assert!(stdout.contains(&weather), "{stdout}");

@@ -74,6 +74,7 @@ async function startVoicebridge(layercodePort, env) {
       LAYERCODE_API_BASE: `http://127.0.0.1:${layercodePort}`,
       SYSTEM_PROMPT_FILE: join(root, 'prompts/system.md'),
       RUST_LOG: 'error',
+      CALL_STORE_URL: 'off',
       ...env,
     },
   });
