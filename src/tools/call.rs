@@ -466,7 +466,12 @@ mod tests {
     const KEY: &str = "sk-test-secret-987";
 
     fn env(name: &str) -> Option<String> {
-        (name == "API_KEY").then(|| KEY.to_string())
+        match name {
+            "API_KEY" => Some(KEY.to_string()),
+            "STORE_ID" => Some("12345678".to_string()),
+            "API_BASE" => Some("http://127.0.0.1:9".to_string()),
+            _ => None,
+        }
     }
 
     fn tool(text: &str) -> Tool {
@@ -923,6 +928,29 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         assert_eq!(
             body, "{\"echo\":{\"token\":\"[redacted]-[redacted]\",\"id\":\"A17\"}}",
             "a success body echoing a static secret"
+        );
+    }
+
+    #[test]
+    fn only_secret_looking_or_query_values_are_kept_for_redaction() {
+        let t = tool(
+            "description = \"d\"\nurl = \"${API_BASE}/stores/${STORE_ID}?k=${STORE_ID}\"\n\
+             [static]\nstore = \"${STORE_ID}\"\nkey = \"${API_KEY}\"\n",
+        );
+        let kept: Vec<&str> = t.secrets.iter().map(Secret::expose).collect();
+        // STORE_ID is in the query (so kept); API_BASE only makes up the host (not kept);
+        // API_KEY is named as a secret, in its plain and percent-encoded forms.
+        assert_eq!(
+            kept,
+            ["sk%2Dtest%2Dsecret%2D987", "sk-test-secret-987", "12345678"]
+        );
+        let plain = tool(
+            "description = \"d\"\nurl = \"${API_BASE}/stores/${STORE_ID}\"\n\
+             [static]\nstore = \"${STORE_ID}\"\n",
+        );
+        assert!(
+            plain.secrets.is_empty(),
+            "ids and base URLs are repeated as they are"
         );
     }
 

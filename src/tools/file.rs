@@ -129,13 +129,15 @@ pub(crate) fn parse_tool(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Tool, ToolFileError> {
-    // Every `${VAR}` value the file uses (URL, headers, `[static]`) is kept, so that an
-    // endpoint echoing one back never hands it to the model.
-    let resolved = std::cell::RefCell::new(Vec::new());
+    // The `${VAR}` values the file uses are noted with where they were used, so that an
+    // endpoint echoing a secret back never hands it to the model ([`secrets`]).
+    let used = std::cell::RefCell::new(Vec::new());
+    let place = std::cell::Cell::new(Place::Url);
     let recording = |var: &str| {
         let value = env(var);
         if let Some(value) = &value {
-            resolved.borrow_mut().push(value.clone());
+            used.borrow_mut()
+                .push((place.get(), var.to_string(), value.clone()));
         }
         value
     };
@@ -243,12 +245,14 @@ pub(crate) fn parse_tool(
         Some(_) => return Err(fail("say_while_waiting", "must be a string".into())),
     };
 
+    place.set(Place::Header);
     let headers = match table.get("headers") {
         None => Vec::new(),
         Some(toml::Value::Table(headers)) => parse_headers(path, headers, env)?,
         Some(_) => return Err(fail("headers", "must be a table of strings".into())),
     };
 
+    place.set(Place::Static);
     let mut static_templates = Vec::new();
     let statics = match table.get("static") {
         None => Map::new(),
@@ -308,6 +312,7 @@ pub(crate) fn parse_tool(
         )
     })?;
 
+    let secrets = secrets(&url_template, used.into_inner());
     Ok(Tool {
         name: name.to_string(),
         description,
@@ -323,18 +328,76 @@ pub(crate) fn parse_tool(
         static_templates,
         mutating,
         client,
-        secrets: secrets(resolved.into_inner()),
+        secrets,
     })
 }
 
-/// The `${VAR}` values worth redacting from what an endpoint sends back: long enough not
-/// to be an ordinary word ([`MIN_SECRET_LEN`] bytes), longest first (so a value that
-/// contains another is redacted whole), each once.
-fn secrets(mut values: Vec<String>) -> Vec<Secret> {
-    values.retain(|value| value.len() >= MIN_SECRET_LEN);
+/// Where a tool file used a `${VAR}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Url,
+    Header,
+    Static,
+}
+
+/// The `${VAR}` values to redact from what an endpoint sends back: those sent in a header,
+/// in the URL's query or user info, or whose variable's name says it is a secret
+/// ([`SECRET_NAME_PARTS`]) — not a base URL, a path segment or a plain static id, which
+/// an answer may rightly repeat. Only values of [`MIN_SECRET_LEN`] bytes or more, longest
+/// first (so a value that contains another is redacted whole), each once, with their
+/// percent-encoded form when it differs.
+fn secrets(url_template: &str, used: Vec<(Place, String, String)>) -> Vec<Secret> {
+    let mut values: Vec<String> = Vec::new();
+    for (place, var, value) in used {
+        let secret = secret_name(&var)
+            || place == Place::Header
+            || (place == Place::Url && in_query_or_user_info(url_template, &var));
+        if !secret || value.len() < MIN_SECRET_LEN {
+            continue;
+        }
+        let encoded =
+            percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        if encoded != value {
+            values.push(encoded);
+        }
+        values.push(value);
+    }
     values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     values.dedup();
     values.into_iter().map(Secret::new).collect()
+}
+
+/// Parts of a variable's name that mark its value as a secret (case-insensitive).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "AUTH",
+    "CREDENTIAL",
+    "SIGNATURE",
+    "PRIVATE",
+    "SESSION",
+    "COOKIE",
+];
+
+fn secret_name(var: &str) -> bool {
+    let upper = var.to_ascii_uppercase();
+    SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
+}
+
+/// Whether `${var}` stands in the URL's query (after `?`) or user info (before `@` in the
+/// authority).
+fn in_query_or_user_info(url: &str, var: &str) -> bool {
+    let placeholder = format!("${{{var}}}");
+    let query = url.find('?').map_or("", |i| &url[i..]);
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
+    let user_info = authority.rsplit_once('@').map_or("", |(info, _)| info);
+    query.contains(&placeholder) || user_info.contains(&placeholder)
 }
 
 /// The shortest resolved value or header value that is redacted from responses.
