@@ -16,7 +16,8 @@
 //!   singular for 1; `$3.5M`, `$2B`, `€1.2k` → "3 point 5 million dollars"; `-$5` →
 //!   "minus 5 dollars"; `$3 million`, `5 Millionen €`; `$5-$10` → "5 dollars to 10 dollars";
 //!   `$5/month` → "5 dollars per month" ("pro", "par", "por"). Named dollars: `US$5`,
-//!   `A$`/`AU$`, `C$`/`CA$`, `NZ$`, `HK$` and the codes AUD CAD NZD HKD → "5 US dollars",
+//!   `A$`/`AU$`, `C$`/`CA$`, `NZ$`, `HK$` and the codes AUD NZD HKD (not CAD: "2 CAD
+//!   files") → "5 US dollars",
 //!   "10 Australian dollars" (each language's name); other capitals before `$` (`R$`,
 //!   `MX$`) leave the amount as written rather than call it dollars.
 //! - Percentages `50%`, `12.5 %` → "50 percent", "50 Prozent", "50 pour cent", "50 por
@@ -55,9 +56,10 @@
 //!   1234567`: every digit spoken, groups as written joined by commas ("plus 1, 5 5 5, 0
 //!   1 0, 0 1 9 9"); a run longer than 4 digits is split into groups of 3 and 4. A
 //!   seven-digit `555-1234` is written like a range of a three- and a four-digit number:
-//!   it is a phone number when a group starts with 0 or one of the three words before it
-//!   is a calling word ("call", "dial", "number", "Nummer", "appelez", "llame", …), and a
-//!   range otherwise ("800-1200 calories").
+//!   it is a phone number when a group starts with 0 or when the nearest word before it,
+//!   past small words ("me at", "is", "Sie", "le", "al"), is a calling word ("call",
+//!   "dial", "number", "Nummer", "appelez", "llame", …), and a range otherwise ("800-1200
+//!   calories", "a number between 100-1000").
 //! - E-mail `support@example.com` → "support at example dot com" ("ät … punkt", "arobase
 //!   … point", "arroba … punto").
 //! - URLs and bare domains (`https://www.example.com/a/b?x=1`, `example.com/pricing`):

@@ -1219,7 +1219,8 @@ impl Cx<'_> {
 
     /// A seven-digit local number, `555-0123`, which is also how a range of a three- and a
     /// four-digit number is written: a number when a group starts with 0 (no range does)
-    /// or a word of calling is one of the three words before it ("call 555-1234", "my number is …").
+    /// or when the nearest word before it, past small words ("me at", "is"), is a calling
+    /// word: "call 555-1234", "my number is 555-1234", not "a number between 100-1000".
     fn local_number(&self, i: usize, groups: &[(usize, usize)]) -> bool {
         let [(a, b), (c, d)] = groups else {
             return false;
@@ -1230,16 +1231,16 @@ impl Cx<'_> {
         if self.byte(*a) == b'0' || self.byte(*c) == b'0' {
             return true;
         }
+        // The nearest word that is not a filler must be a calling word: "call me at",
+        // "my number is", not "a number between".
+        let is_any = |word: &str, list: &[&str]| list.iter().any(|w| word.eq_ignore_ascii_case(w));
         let before = self.s.get(..i).unwrap_or_default();
-        let mut recent = before
+        before
             .rsplit(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty());
-        recent.by_ref().take(3).any(|w| {
-            self.w
-                .phone_cues
-                .iter()
-                .any(|cue| w.eq_ignore_ascii_case(cue))
-        })
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .find(|w| !is_any(w, self.w.phone_fillers))
+            .is_some_and(|w| is_any(w, self.w.phone_cues))
     }
 
     /// `+1 (555) 010-0199`, `555-010-0199`, `(555) 010-0199`, `+49 30 1234567`.

@@ -8,8 +8,11 @@ pub(super) struct Words {
     pub point: &'static str,
     /// Sign of a negative number.
     pub minus: &'static str,
-    /// Words that, just before `555-1234`, make it a phone number rather than a range.
+    /// Words that, before `555-1234` (with only [`Words::phone_fillers`] between), make
+    /// it a phone number rather than a range.
     pub phone_cues: &'static [&'static str],
+    /// Small words that may stand between a calling word and the number ("call me at").
+    pub phone_fillers: &'static [&'static str],
     /// Between the ends of a range: "to".
     pub to: &'static str,
     /// `+`.
@@ -70,8 +73,18 @@ static EN: Words = Words {
     point: "point",
     minus: "minus",
     phone_cues: &[
-        "call", "phone", "dial", "number", "tel", "text", "fax", "reach", "ring",
+        "call",
+        "phone",
+        "dial",
+        "number",
+        "tel",
+        "telephone",
+        "fax",
+        "ring",
+        "mobile",
+        "cell",
     ],
+    phone_fillers: &["is", "at", "on", "me", "us", "to", "our", "my", "the"],
     to: "to",
     plus: "plus",
     equals: "equals",
@@ -172,7 +185,12 @@ static DE: Words = Words {
         "Tel",
         "Telefonnummer",
         "wählen",
+        "Handy",
+        "Fax",
         "erreichbar",
+    ],
+    phone_fillers: &[
+        "ist", "unter", "an", "Sie", "uns", "mich", "die", "bitte", "lautet",
     ],
     to: "bis",
     plus: "plus",
@@ -271,7 +289,10 @@ static FR: Words = Words {
         "téléphone",
         "numéro",
         "tél",
+        "composez",
+        "portable",
     ],
+    phone_fillers: &["au", "le", "est", "nous", "me", "moi", "à"],
     to: "à",
     plus: "plus",
     equals: "égal",
@@ -358,7 +379,18 @@ static FR: Words = Words {
 static ES: Words = Words {
     point: "coma",
     minus: "menos",
-    phone_cues: &["llame", "llamar", "llama", "teléfono", "número", "tel"],
+    phone_cues: &[
+        "llame",
+        "llamar",
+        "llama",
+        "teléfono",
+        "número",
+        "tel",
+        "marque",
+        "móvil",
+        "celular",
+    ],
+    phone_fillers: &["al", "el", "es", "nos", "me", "a"],
     to: "a",
     plus: "más",
     equals: "igual a",
@@ -481,7 +513,6 @@ pub(super) fn currency_code(code: &str) -> Option<Currency> {
         "CHF" => Currency::Chf,
         "INR" => Currency::Inr,
         "AUD" => Currency::Aud,
-        "CAD" => Currency::Cad,
         "NZD" => Currency::Nzd,
         "HKD" => Currency::Hkd,
         _ => return None,
