@@ -409,11 +409,13 @@ test('the calls pages list a call and show its transcript as text, with a latenc
       body: JSON.stringify({ type: 'session.start', session_id: 'sess_2', conversation_id: second, turn_id: 't0' }),
     });
     await started.text();
-    for (let i = 0; i < 200; i += 1) {
+    let both = false;
+    for (let i = 0; i < 200 && !both; i += 1) {
       const list = await (await fetch(`${calls.baseUrl}/api/calls`, { headers: auth })).json();
-      if (list.calls?.length === 2) break;
-      await new Promise((ok) => setTimeout(ok, 50));
+      both = list.calls?.length === 2;
+      if (!both) await new Promise((ok) => setTimeout(ok, 50));
     }
+    assert.ok(both, 'the second call was stored');
     await page.goto(`${calls.baseUrl}/calls?limit=1`);
     const rows = page.locator('#calls-body tr');
     await page.locator(`#calls-body tr[data-conversation-id="${second}"]`).waitFor({ timeout: 10000 });
