@@ -39,6 +39,16 @@ fn tool_result(conversation: &str, id: &str, result: Value) -> Value {
     })
 }
 
+/// The page answers call `id` of `conversation` with `result` through `app`: the webhook's
+/// JSON answer (always HTTP 200).
+async fn answer(app: &TestApp, conversation: &str, id: &str, result: Value) -> Value {
+    let response = app
+        .post_webhook(&tool_result(conversation, id, result))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
 /// Reads events until the `tool_call` data event; returns them all.
 async fn until_tool_call(reader: &mut SseReader) -> Vec<Value> {
     let mut events = Vec::new();
@@ -87,15 +97,7 @@ async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
                "arguments": {"title": "Your code", "text": "A17"}})
     );
 
-    let answered = app
-        .post_webhook(&tool_result(
-            "conv_client",
-            "call_s",
-            json!({"shown": true}),
-        ))
-        .await;
-    assert_eq!(answered.status(), 200);
-    let body: Value = answered.json().await.expect("json");
+    let body = answer(&app, "conv_client", "call_s", json!({"shown": true})).await;
     assert_eq!(
         body,
         json!({"type": "response.data", "content": {"received": true}})
@@ -128,14 +130,7 @@ async fn the_page_runs_a_client_tool_and_the_model_reads_its_answer() {
     assert!(client.get("tool_result").is_none(), "{client:?}");
 
     // The answer was taken once: a second one finds nobody waiting.
-    let again = app
-        .post_webhook(&tool_result(
-            "conv_client",
-            "call_s",
-            json!({"shown": true}),
-        ))
-        .await;
-    let body: Value = again.json().await.expect("json");
+    let body = answer(&app, "conv_client", "call_s", json!({"shown": true})).await;
     assert_eq!(body["content"]["received"], false);
 }
 
@@ -174,14 +169,7 @@ async fn a_page_that_does_not_answer_times_out() {
     );
 
     // Too late: the call is no longer waiting.
-    let late = app
-        .post_webhook(&tool_result(
-            "conv_client_late",
-            "call_t",
-            json!({"shown": true}),
-        ))
-        .await;
-    let body: Value = late.json().await.expect("json");
+    let body = answer(&app, "conv_client_late", "call_t", json!({"shown": true})).await;
     assert_eq!(
         body,
         json!({"type": "response.data", "content": {
@@ -192,11 +180,7 @@ async fn a_page_that_does_not_answer_times_out() {
 #[tokio::test]
 async fn an_answer_for_an_unknown_call_is_refused() {
     let app = spawn_with_client_tool(5000).await;
-    let response = app
-        .post_webhook(&tool_result("conv_nobody", "call_x", json!(1)))
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
+    let body = answer(&app, "conv_nobody", "call_x", json!(1)).await;
     assert_eq!(
         body,
         json!({"type": "response.data", "content": {
@@ -248,14 +232,13 @@ async fn a_barge_in_stops_the_wait_and_forgets_the_call() {
         "{history:?}"
     );
     assert_eq!(app.upstream.requests().len(), 1, "no second round");
-    let late = app
-        .post_webhook(&tool_result(
-            "conv_client_bargein",
-            "call_b",
-            json!({"shown": true}),
-        ))
-        .await;
-    let body: Value = late.json().await.expect("json");
+    let body = answer(
+        &app,
+        "conv_client_bargein",
+        "call_b",
+        json!({"shown": true}),
+    )
+    .await;
     assert_eq!(body["content"]["received"], false, "the call was forgotten");
 }
 
@@ -305,24 +288,10 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
         start_call(&a, conversation, "t1", call, "It's on your screen.").await;
 
     // B knows of no call with another id.
-    let unknown: Value = b
-        .post_webhook(&tool_result(conversation, "call_other", json!(1)))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let unknown = answer(&b, conversation, "call_other", json!(1)).await;
     assert_eq!(unknown["content"]["received"], false);
 
-    let answered: Value = b
-        .post_webhook(&tool_result(
-            conversation,
-            "call_ab",
-            json!({"shown": true}),
-        ))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let answered = answer(&b, conversation, "call_ab", json!({"shown": true})).await;
     assert_eq!(
         answered,
         json!({"type": "response.data", "content": {"received": true}})
@@ -344,12 +313,7 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
 
     // Taken once: the same answer again, on either machine, finds nobody.
     for machine in [&a, &b] {
-        let again: Value = machine
-            .post_webhook(&tool_result(conversation, "call_ab", json!(2)))
-            .await
-            .json()
-            .await
-            .expect("json");
+        let again = answer(machine, conversation, "call_ab", json!(2)).await;
         assert_eq!(again["content"]["received"], false);
     }
 
@@ -386,11 +350,6 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let late: Value = b
-        .post_webhook(&tool_result(conversation, "call_gone", json!(3)))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let late = answer(&b, conversation, "call_gone", json!(3)).await;
     assert_eq!(late["content"]["received"], false, "the call was withdrawn");
 }
