@@ -18,7 +18,9 @@ const MIN_DETECT_CHARS: usize = 40;
 pub enum LanguageChoice {
     /// Always this one.
     Fixed(Language),
-    /// Guessed per reply from its first sentences; English until a guess is sure.
+    /// Guessed per reply from its first sentences; while they are too short to tell,
+    /// from them with the conversation's last words (what the caller just said, the
+    /// previous reply); English when still unsure.
     Auto,
 }
 
@@ -72,6 +74,8 @@ pub struct VoiceReply {
     voice: Arc<Voice>,
     detected: Option<Language>,
     seen: String,
+    /// The conversation's last words, for a reply too short to tell its language.
+    context: String,
 }
 
 impl VoiceReply {
@@ -81,7 +85,22 @@ impl VoiceReply {
             voice,
             detected: None,
             seen: String::new(),
+            context: String::new(),
         }
+    }
+
+    /// The same, with the conversation's last words (`SPEECH_LANGUAGE=auto` reads them
+    /// while the reply is too short to tell its language).
+    pub fn in_context<'t>(mut self, words: impl IntoIterator<Item = &'t str>) -> Self {
+        if self.voice.normalize && self.voice.language == LanguageChoice::Auto {
+            for text in words {
+                let room = DETECT_FROM_CHARS.saturating_sub(self.context.len());
+                let cut: String = text.chars().take(room).collect();
+                self.context.push(' ');
+                self.context.push_str(&cut);
+            }
+        }
+        self
     }
 
     /// What the text-to-speech engine gets for `sentence`; borrowed when nothing changed.
@@ -112,7 +131,16 @@ impl VoiceReply {
                 if self.seen.chars().count() >= MIN_DETECT_CHARS {
                     self.detected = detect(&self.seen);
                 }
-                self.detected.unwrap_or(Language::En)
+                if let Some(language) = self.detected {
+                    return language;
+                }
+                // Not sure yet: this sentence with the conversation's last words (not
+                // kept, so the reply's own words decide once there are enough).
+                let with_context = format!("{}{}", self.context, self.seen);
+                if self.context.is_empty() || with_context.chars().count() < MIN_DETECT_CHARS {
+                    return Language::En;
+                }
+                detect(&with_context).unwrap_or(Language::En)
             }
         }
     }
@@ -180,6 +208,25 @@ mod tests {
                 about Nginx. It is 25°C and 50% off. Vielen Dank!";
             proptest::prop_assert_eq!(spoken(text, &cuts), spoken(text, &[]));
         }
+    }
+
+    #[test]
+    fn a_short_reply_takes_its_language_from_the_conversation() {
+        let voice = Arc::new(Voice::new(
+            true,
+            LanguageChoice::Auto,
+            Pronunciations::default(),
+        ));
+        // Alone, "Gerne, 5 €." is too short to tell: English.
+        let mut alone = VoiceReply::new(voice.clone());
+        assert_eq!(alone.say("Gerne, 5 €."), "Gerne, 5 euros.");
+        let caller = "Wie viel kostet der Versand nach Berlin, bitte?";
+        let mut reply = VoiceReply::new(voice.clone()).in_context([caller]);
+        assert_eq!(reply.say("Gerne, 5 €."), "Gerne, 5 Euro.");
+        // A long reply decides by its own words, whatever was said before.
+        let mut reply = VoiceReply::new(voice).in_context([caller]);
+        let said = reply.say("Of course, shipping to Berlin costs 5 € and takes two days.");
+        assert!(said.contains("5 euros"), "{said}");
     }
 
     #[test]

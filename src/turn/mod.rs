@@ -315,10 +315,16 @@ impl Agent {
             }
         };
 
+        let previous_reply = history
+            .iter()
+            .rev()
+            .find(|m| m.role == crate::session::Role::Assistant)
+            .map_or("", |m| m.content.as_str());
         let keys = TurnKeys {
             conversation: &turn.conversation,
             turn_id: &turn.turn_id,
             context,
+            last_words: [turn.text.as_str(), previous_reply],
         };
         let model = self.model.as_ref();
         let texts = self.render(context);

@@ -27,6 +27,9 @@ pub(super) struct TurnKeys<'a> {
     pub(super) conversation: &'a str,
     pub(super) turn_id: &'a str,
     pub(super) context: &'a CallContext,
+    /// The conversation's last words (the caller's message, the previous reply): the
+    /// language of a reply too short to tell (`SPEECH_LANGUAGE=auto`).
+    pub(super) last_words: [&'a str; 2],
 }
 
 /// One reply in progress.
@@ -83,6 +86,8 @@ impl<'a> ReplyRun<'a> {
         keys: TurnKeys<'a>,
     ) -> Self {
         let started = caller.received_at();
+        let voice =
+            crate::speech::VoiceReply::new(settings.voice.clone()).in_context(keys.last_words);
         Self {
             settings,
             texts,
@@ -91,7 +96,7 @@ impl<'a> ReplyRun<'a> {
             caller,
             tools,
             keys,
-            spoken: Spoken::new(crate::speech::VoiceReply::new(settings.voice.clone())),
+            spoken: Spoken::new(voice),
             report: Report::default(),
             speech: SpeechStream::new(settings.speech),
             started,

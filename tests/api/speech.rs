@@ -164,6 +164,15 @@ async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
         spoken(&de.turn(&message("conv_de", "t1", "Wann?")).await),
         ["Der Termin ist am dritten Mai um 15 Uhr 30."]
     );
+
+    // Guessed: a reply too short to tell takes the caller's language.
+    let auto = spawn_app_with(&[("SPEECH_LANGUAGE", "auto")]).await;
+    auto.upstream.enqueue(Reply::deltas(&["Gerne, 5 €."]));
+    let question = "Wie viel kostet der Versand nach Berlin, bitte?";
+    assert_eq!(
+        spoken(&auto.turn(&message("conv_auto", "t1", question)).await),
+        ["Gerne, 5 Euro."]
+    );
 }
 
 #[tokio::test]

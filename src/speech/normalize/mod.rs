@@ -142,18 +142,33 @@ pub fn normalize(text: &str, language: Language) -> Cow<'_, str> {
 }
 
 /// The reply's language guessed from `text` with `whatlang`, among the four languages
-/// only; `None` when unsure or when the text is in none of them. All of whatlang's
-/// languages take part (so Italian is not taken for Spanish), and a guess counts from a
-/// confidence of 0.5: whatlang's own "reliable" flag rejects ordinary ten-word English
-/// sentences, while two or three words stay well below 0.5.
+/// only; `None` when unsure or when the text is in none of them. First all of whatlang's
+/// languages take part, so a text that is surely in another one (Italian) is not taken
+/// for one of ours; then only our four, which makes a short text's guess far surer
+/// ("Gerne, um 9 Uhr." is German, not unknown). A guess counts from a confidence of 0.5:
+/// whatlang's own "reliable" flag rejects ordinary ten-word English sentences, while two
+/// or three words stay well below 0.5.
 pub fn detect(text: &str) -> Option<Language> {
-    let info = whatlang::detect(text)?;
-    let language = match info.lang() {
+    let any = whatlang::detect(text)?;
+    if any.confidence() >= MIN_CONFIDENCE && ours(any.lang()).is_none() {
+        return None;
+    }
+    static OURS: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
+    let detector = OURS.get_or_init(|| {
+        use whatlang::Lang::{Deu, Eng, Fra, Spa};
+        whatlang::Detector::with_allowlist(vec![Eng, Deu, Fra, Spa])
+    });
+    let info = detector.detect(text)?;
+    let language = ours(info.lang())?;
+    (info.confidence() >= MIN_CONFIDENCE).then_some(language)
+}
+
+fn ours(lang: whatlang::Lang) -> Option<Language> {
+    Some(match lang {
         whatlang::Lang::Eng => Language::En,
         whatlang::Lang::Deu => Language::De,
         whatlang::Lang::Fra => Language::Fr,
         whatlang::Lang::Spa => Language::Es,
         _ => return None,
-    };
-    (info.confidence() >= MIN_CONFIDENCE).then_some(language)
+    })
 }

@@ -614,6 +614,24 @@ fn detect_is_unsure_on_tiny_or_other_text() {
     );
 }
 
+#[test]
+fn short_everyday_sentences_are_told_apart() {
+    for (language, text) in [
+        (
+            De,
+            "Wie viel kostet der Versand nach Berlin, bitte? Gerne, 5 €.",
+        ),
+        (En, "How much is shipping to Berlin, please? Sure, 5 €."),
+        (En, "Can I book a table for two? Yes, 7 pm works."),
+        (Fr, "Quel est le prix de la livraison? Bien sûr, 5 €."),
+        (Es, "¿Cuánto cuesta el envío a Madrid? Claro, 5 €."),
+    ] {
+        assert_eq!(detect(text), Some(language), "{text}");
+    }
+    // Too little to tell is no guess (and never German for English).
+    assert_ne!(detect("Ok. Yes, that's fine. Thanks!"), Some(De));
+}
+
 /// Words without digits, symbols or abbreviations.
 fn plain_text() -> impl Strategy<Value = String> {
     let word = prop::sample::select(vec![
