@@ -1,0 +1,255 @@
+//! The read path: lists of calls (filtered and paged), one call in full, and the
+//! summary both show.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::connect::failed;
+use super::rows::{StoredCall, StoredTurn, TurnStat};
+use super::sql::{
+    bind_all, contains_pattern, key_args, push, to_i64, with_pool, Arg, CALL_COLUMNS, STAT_COLUMNS,
+    TURN_COLUMNS,
+};
+use super::{
+    parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
+};
+use crate::calls::record::CallKey;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+impl CallStore {
+    /// Calls newest first (by last activity), filtered by `query` and paged by
+    /// `before_ms` and `limit`.
+    pub async fn list(&self, query: &CallQuery) -> Result<CallPage, CallStoreError> {
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+        let mut args = Vec::new();
+        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE 1 = 1");
+        if let Some(agent) = &query.agent {
+            let n = push(&mut args, Arg::Text(agent.clone()));
+            sql.push_str(&format!(" AND agent = {n}"));
+        }
+        if let Some(before) = query.before_ms {
+            let n = push(&mut args, Arg::Int(before));
+            sql.push_str(&format!(" AND last_ms < {n}"));
+        }
+        if let Some(cursor) = &query.cursor {
+            let (ms, agent, conversation) = parse_cursor(cursor)?;
+            let m = push(&mut args, Arg::Int(ms));
+            let a = push(&mut args, Arg::Text(agent.to_string()));
+            let c = push(&mut args, Arg::Text(conversation.to_string()));
+            sql.push_str(&format!(
+                " AND (last_ms < {m} OR (last_ms = {m} AND (agent > {a} \
+                 OR (agent = {a} AND conversation_id > {c}))))"
+            ));
+        }
+        if let Some(phone) = query.phone.as_deref().filter(|p| !p.is_empty()) {
+            let n = push(&mut args, Arg::Text(contains_pattern(phone)));
+            sql.push_str(&format!(
+                " AND (from_phone_number LIKE {n} ESCAPE '\\' \
+                 OR to_phone_number LIKE {n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
+            let n = push(&mut args, Arg::Text(contains_pattern(&text.to_lowercase())));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM turns WHERE turns.agent = calls.agent \
+                 AND turns.conversation_id = calls.conversation_id \
+                 AND (LOWER(turns.user_text) LIKE {n} ESCAPE '\\' \
+                 OR LOWER(turns.agent_text) LIKE {n} ESCAPE '\\'))"
+            ));
+        }
+        let n = push(&mut args, Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY last_ms DESC, agent, conversation_id LIMIT {n}"
+        ));
+        let calls = self.fetch_calls(&sql, args).await?;
+
+        let mut stats: HashMap<(String, String), Vec<TurnStat>> = HashMap::new();
+        if !calls.is_empty() {
+            let mut args = Vec::new();
+            let mut keys = Vec::new();
+            for call in &calls {
+                let a = push(&mut args, Arg::Text(call.agent.clone()));
+                let c = push(&mut args, Arg::Text(call.conversation_id.clone()));
+                keys.push(format!("(agent = {a} AND conversation_id = {c})"));
+            }
+            let sql = format!(
+                "SELECT {STAT_COLUMNS} FROM turns WHERE {} ORDER BY seq",
+                keys.join(" OR ")
+            );
+            for (key, stat) in self.fetch_stats(&sql, args).await? {
+                stats.entry(key).or_default().push(stat);
+            }
+        }
+
+        let (next_before_ms, next_cursor) = match calls.last() {
+            Some(last) if calls.len() == limit as usize => (
+                Some(last.last_ms),
+                Some(format!(
+                    "{}~{}~{}",
+                    last.last_ms, last.agent, last.conversation_id
+                )),
+            ),
+            _ => (None, None),
+        };
+        let calls = calls
+            .into_iter()
+            .map(|call| {
+                let key = (call.agent.clone(), call.conversation_id.clone());
+                let turns = stats.remove(&key).unwrap_or_default();
+                summarize(&call, &turns)
+            })
+            .collect();
+        Ok(CallPage {
+            calls,
+            next_before_ms,
+            next_cursor,
+        })
+    }
+
+    /// Everything kept of one call, or `None` when there is no such call.
+    pub async fn get(&self, call: &CallKey) -> Result<Option<CallDetail>, CallStoreError> {
+        let sql =
+            format!("SELECT {CALL_COLUMNS} FROM calls WHERE agent = $1 AND conversation_id = $2");
+        let Some(stored) = self
+            .fetch_calls(&sql, key_args(call))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT {TURN_COLUMNS} FROM turns WHERE agent = $1 AND conversation_id = $2 \
+             ORDER BY seq"
+        );
+        let turns = self
+            .fetch_turns(&sql, key_args(call))
+            .await?
+            .into_iter()
+            .map(StoredTurn::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let stats: Vec<TurnStat> = turns.iter().map(TurnStat::of).collect();
+        let summary = summarize(&stored, &stats);
+        Ok(Some(CallDetail {
+            summary,
+            metadata: json_map(&stored.metadata, "metadata")?,
+            turns,
+            session_report: stored
+                .session_report
+                .as_deref()
+                .map(|report| json_map(report, "session report"))
+                .transpose()?,
+            ended_ms: stored.ended_ms,
+            recording_status: stored.recording_status,
+            recording_url: stored.recording_url,
+            summary_text: stored.summary,
+        }))
+    }
+
+    async fn fetch_calls(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<StoredCall>, CallStoreError> {
+        with_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(sql), args)
+                .fetch_all(pool)
+                .await
+                .map_err(failed("reading calls"))?;
+            rows.iter()
+                .map(StoredCall::read)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed("reading calls"))
+        })
+    }
+
+    async fn fetch_turns(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<StoredTurn>, CallStoreError> {
+        with_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(sql), args)
+                .fetch_all(pool)
+                .await
+                .map_err(failed("reading turns"))?;
+            rows.iter()
+                .map(StoredTurn::read)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed("reading turns"))
+        })
+    }
+
+    async fn fetch_stats(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<((String, String), TurnStat)>, CallStoreError> {
+        with_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(sql), args)
+                .fetch_all(pool)
+                .await
+                .map_err(failed("reading turns"))?;
+            rows.iter()
+                .map(TurnStat::read)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed("reading turns"))
+        })
+    }
+}
+
+/// A call's summary from its row and its turns (in order).
+fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
+    let end = match (call.ended_ms, turns.last()) {
+        (Some(ended), _) => ended,
+        (None, Some(last)) => last.at_ms.saturating_add(last.total_ms.map_or(0, to_i64)),
+        (None, None) => call.last_ms,
+    };
+    let outcome = if turns.iter().any(|t| t.outcome == "failed") {
+        "failed"
+    } else if turns
+        .iter()
+        .any(|t| t.interrupted || t.outcome == "interrupted")
+    {
+        "interrupted"
+    } else {
+        "completed"
+    };
+    let mut first_tts: Vec<u64> = turns.iter().filter_map(|t| t.first_tts_ms).collect();
+    first_tts.sort_unstable();
+    CallSummary {
+        agent: call.agent.clone(),
+        conversation_id: call.conversation_id.clone(),
+        started_ms: call.started_ms,
+        last_ms: call.last_ms,
+        duration_ms: end.saturating_sub(call.started_ms).max(0),
+        turns: u32::try_from(turns.iter().filter(|t| t.event == "message").count())
+            .unwrap_or(u32::MAX),
+        outcome: outcome.to_string(),
+        median_first_tts_ms: median(&first_tts),
+        from_phone_number: call.from_phone_number.clone(),
+        to_phone_number: call.to_phone_number.clone(),
+    }
+}
+
+/// The median of sorted values; between two middle values, their mean rounded down.
+pub(super) fn median(sorted: &[u64]) -> Option<u64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let upper = sorted[n / 2];
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = sorted[n / 2 - 1];
+    Some(lower + (upper - lower) / 2)
+}
+
+fn json_map(text: &str, what: &str) -> Result<Map<String, Value>, CallStoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| CallStoreError::new(format!("stored {what} is not valid: {e}")))
+}
