@@ -28,7 +28,7 @@ use crate::config::Secret;
 use crate::template::{CallContext, Now};
 
 /// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -404,9 +404,9 @@ impl Tool {
 
 /// `text` with any secret of this call replaced by `[redacted]`: the sensitive header
 /// values of `sent` (templates as rendered for the call; whole, or the last word, like the
-/// token after `Bearer`) and the `${VAR}` values of the tool file (in its URL, headers or
-/// `[static]`). An endpoint that echoes the request must not put a secret into what the
-/// model reads.
+/// token after `Bearer`) and the tool file's secret `${VAR}` values (`file::secrets`
+/// says which, and in which encodings). An endpoint that echoes the request must not put
+/// a secret into what the model reads.
 fn redact(sent: &HeaderMap, secrets: &[Secret], mut text: String) -> String {
     let headers = sent
         .values()
@@ -469,6 +469,7 @@ mod tests {
         match name {
             "API_KEY" => Some(KEY.to_string()),
             "STORE_ID" => Some("12345678".to_string()),
+            "WEIRD_TOKEN" => Some("abc-def_ghi==/x y".to_string()),
             "API_BASE" => Some("http://127.0.0.1:9".to_string()),
             _ => None,
         }
@@ -932,26 +933,45 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
     }
 
     #[test]
+    fn a_secret_is_also_redacted_as_the_request_encodes_it() {
+        let t = tool("description = \"d\"\nurl = \"http://127.0.0.1:9/x?t=${WEIRD_TOKEN}\"\n");
+        let kept: Vec<&str> = t.secrets.iter().map(Secret::expose).collect();
+        assert_eq!(
+            kept,
+            [
+                "abc-def_ghi%3D%3D%2Fx%20y",
+                "abc-def_ghi%3D%3D%2Fx+y",
+                "abc-def_ghi==/x y"
+            ],
+            "as written, in a path segment and in a query"
+        );
+    }
+
+    #[test]
     fn only_secret_looking_or_query_values_are_kept_for_redaction() {
         let t = tool(
-            "description = \"d\"\nurl = \"${API_BASE}/stores/${STORE_ID}?k=${STORE_ID}\"\n\
+            "description = \"d\"\nmethod = \"POST\"\n\
+             url = \"${API_BASE}/stores/${STORE_ID}?k=${STORE_ID}\"\n\
              [static]\nstore = \"${STORE_ID}\"\nkey = \"${API_KEY}\"\n",
         );
         let kept: Vec<&str> = t.secrets.iter().map(Secret::expose).collect();
         // STORE_ID is in the query (so kept); API_BASE only makes up the host (not kept);
-        // API_KEY is named as a secret, in its plain and percent-encoded forms.
-        assert_eq!(
-            kept,
-            ["sk%2Dtest%2Dsecret%2D987", "sk-test-secret-987", "12345678"]
-        );
+        // API_KEY is named as a secret (its encodings are the same text).
+        assert_eq!(kept, ["sk-test-secret-987", "12345678"]);
         let plain = tool(
-            "description = \"d\"\nurl = \"${API_BASE}/stores/${STORE_ID}\"\n\
+            "description = \"d\"\nmethod = \"POST\"\nurl = \"${API_BASE}/stores/${STORE_ID}\"\n\
              [static]\nstore = \"${STORE_ID}\"\n",
         );
         assert!(
             plain.secrets.is_empty(),
             "ids and base URLs are repeated as they are"
         );
+        // A GET sends its static values in the query: kept.
+        let get = tool(
+            "description = \"d\"\nurl = \"${API_BASE}/stores\"\n[static]\nstore = \"${STORE_ID}\"\n",
+        );
+        let kept: Vec<&str> = get.secrets.iter().map(Secret::expose).collect();
+        assert_eq!(kept, ["12345678"]);
     }
 
     #[tokio::test]

@@ -312,7 +312,7 @@ pub(crate) fn parse_tool(
         )
     })?;
 
-    let secrets = secrets(&url_template, used.into_inner());
+    let secrets = secrets(&url_template, method, used.into_inner());
     Ok(Tool {
         name: name.to_string(),
         description,
@@ -342,24 +342,37 @@ enum Place {
 
 /// The `${VAR}` values to redact from what an endpoint sends back: those sent in a header,
 /// in the URL's query or user info, or whose variable's name says it is a secret
-/// ([`SECRET_NAME_PARTS`]) — not a base URL, a path segment or a plain static id, which
-/// an answer may rightly repeat. Only values of [`MIN_SECRET_LEN`] bytes or more, longest
-/// first (so a value that contains another is redacted whole), each once, with their
-/// percent-encoded form when it differs.
-fn secrets(url_template: &str, used: Vec<(Place, String, String)>) -> Vec<Secret> {
+/// ([`SECRET_NAME_PARTS`]), or a `[static]` value a GET or DELETE sends in its query — not
+/// a base URL, a path segment or a plain static id in a JSON body, which an answer may
+/// rightly repeat. Only values of [`MIN_SECRET_LEN`] bytes or more, longest first (so a
+/// value that contains another is redacted whole), each once, with the forms the request
+/// encodes them in (query and path) when they differ.
+fn secrets(url_template: &str, method: Method, used: Vec<(Place, String, String)>) -> Vec<Secret> {
+    // What the request encodes a value as: a query value (form encoding: unreserved
+    // `* - . _` kept, a space as `+`), a path segment.
+    const FORM: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'*')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_');
     let mut values: Vec<String> = Vec::new();
     for (place, var, value) in used {
         let secret = secret_name(&var)
             || place == Place::Header
-            || (place == Place::Url && in_query_or_user_info(url_template, &var));
+            || (place == Place::Url && in_query_or_user_info(url_template, &var))
+            // A GET or DELETE sends `[static]` values in the query.
+            || (place == Place::Static && !method.has_body());
         if !secret || value.len() < MIN_SECRET_LEN {
             continue;
         }
-        let encoded =
-            percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        if encoded != value {
-            values.push(encoded);
+        let form = percent_encoding::utf8_percent_encode(&value, FORM)
+            .to_string()
+            .replace("%20", "+");
+        let segment = percent_encoding::utf8_percent_encode(&value, super::call::SEGMENT);
+        for encoded in [form, segment.to_string()] {
+            if encoded != value {
+                values.push(encoded);
+            }
         }
         values.push(value);
     }

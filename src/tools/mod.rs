@@ -29,9 +29,9 @@
 //! Secrets (`${VAR}` values in headers, the URL and `[static]`) are resolved once at load
 //! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line. An
 //! endpoint's answer (a success body or a quoted error) that echoes a header value, a
-//! `${VAR}` from the URL's query or user info, or any `${VAR}` whose name says secret has
-//! it replaced by `[redacted]` before the model reads it (values of 8 bytes or more; see
-//! `file::secrets`).
+//! `${VAR}` from the URL's query or user info, a `[static]` value sent in a query, or any
+//! `${VAR}` whose name says secret has it replaced by `[redacted]` before the model reads
+//! it (values of 8 bytes or more, also as the request encodes them; see `file::secrets`).
 //!
 //! The URL, header values and `[static]` string values may be templates (Jinja syntax, the
 //! variables of [`crate::template`]: `{{ metadata.account_id }}`, `{{ from_phone_number }}`,
