@@ -81,7 +81,9 @@ pub fn shown_url(url: &str) -> String {
 
 /// `text` (an error message) with every `http://` or `https://` URL in it shown as
 /// [`shown_url`] does: a client library's error may quote the URL it was sent to, with
-/// a key in its query.
+/// a key in its query. A URL runs to the next whitespace or `"` (punctuation such as `,`
+/// or `)` may stand inside a query or a password); closing punctuation at its very end
+/// stays outside it.
 pub fn scrub_urls(text: &str) -> String {
     let next = |s: &str| {
         [s.find("http://"), s.find("https://")]
@@ -95,9 +97,12 @@ pub fn scrub_urls(text: &str) -> String {
         out.push_str(&rest[..start]);
         let url = &rest[start..];
         let end = url
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | ',' | '>'))
+            .find(|c: char| c.is_whitespace() || c == '"')
             .unwrap_or(url.len());
-        out.push_str(&shown_url(&url[..end]));
+        let token = &url[..end];
+        let bare = token.trim_end_matches([')', ',', '.', ';', '\'', '>', ']']);
+        out.push_str(&shown_url(bare));
+        out.push_str(&token[bare.len()..]);
         rest = &url[end..];
     }
     out.push_str(rest);
@@ -122,6 +127,13 @@ mod tests {
             "a http://h/x, then https://h2/y end"
         );
         assert_eq!(scrub_urls("no address here"), "no address here");
+        // Punctuation inside a query or a password does not end the URL early.
+        assert_eq!(
+            scrub_urls("url (https://h/mcp?scopes=a,b&api_key=s3cr3t)"),
+            "url (https://h/mcp)"
+        );
+        assert_eq!(scrub_urls("https://user:pa,ss@h/mcp"), "https://h/mcp");
+        assert_eq!(scrub_urls("at \"https://h/x?k=1\"."), "at \"https://h/x\".");
     }
 
     #[test]
