@@ -8,9 +8,11 @@ use std::sync::Arc;
 use super::normalize::{detect, normalize, Language};
 use super::pronounce::Pronunciations;
 
-/// How much of a reply is looked at to guess its language (`SPEECH_LANGUAGE=auto`).
+/// How much of a reply (and of the conversation's last words) is looked at to guess its
+/// language, in bytes (`SPEECH_LANGUAGE=auto`).
 const DETECT_FROM_CHARS: usize = 300;
-/// The least text a guess is made from; until then (and when unsure) English.
+/// The least text a guess is made from; until then (and when unsure) English. Once
+/// [`DETECT_FROM_CHARS`] of a reply were looked at, the guess stands for its rest.
 const MIN_DETECT_CHARS: usize = 40;
 
 /// Which language normalization speaks.
@@ -94,10 +96,14 @@ impl VoiceReply {
     pub fn in_context<'t>(mut self, words: impl IntoIterator<Item = &'t str>) -> Self {
         if self.voice.normalize && self.voice.language == LanguageChoice::Auto {
             for text in words {
+                // The end of each text, within what is looked at in all (bytes).
                 let room = DETECT_FROM_CHARS.saturating_sub(self.context.len());
-                let cut: String = text.chars().take(room).collect();
+                let mut start = text.len().saturating_sub(room);
+                while !text.is_char_boundary(start) {
+                    start += 1;
+                }
                 self.context.push(' ');
-                self.context.push_str(&cut);
+                self.context.push_str(&text[start..]);
             }
         }
         self
@@ -136,11 +142,18 @@ impl VoiceReply {
                 }
                 // Not sure yet: this sentence with the conversation's last words (not
                 // kept, so the reply's own words decide once there are enough).
-                let with_context = format!("{}{}", self.context, self.seen);
-                if self.context.is_empty() || with_context.chars().count() < MIN_DETECT_CHARS {
-                    return Language::En;
+                let guess = if self.context.is_empty()
+                    || self.context.chars().count() + self.seen.chars().count() < MIN_DETECT_CHARS
+                {
+                    Language::En
+                } else {
+                    detect(&format!("{}{}", self.context, self.seen)).unwrap_or(Language::En)
+                };
+                if self.seen.len() >= DETECT_FROM_CHARS {
+                    // All that is looked at was: this guess stands for the rest.
+                    self.detected = Some(guess);
                 }
-                detect(&with_context).unwrap_or(Language::En)
+                guess
             }
         }
     }
@@ -227,6 +240,25 @@ mod tests {
         let mut reply = VoiceReply::new(voice).in_context([caller]);
         let said = reply.say("Of course, shipping to Berlin costs 5 € and takes two days.");
         assert!(said.contains("5 euros"), "{said}");
+    }
+
+    #[test]
+    fn a_reply_in_another_language_stops_being_guessed_after_a_while() {
+        let voice = Arc::new(Voice::new(
+            true,
+            LanguageChoice::Auto,
+            Pronunciations::default(),
+        ));
+        let mut reply = VoiceReply::new(voice);
+        let italian = "Il pacco arriva martedì e costa solo 5 €, grazie mille per la pazienza.";
+        for _ in 0..6 {
+            assert!(reply.say(italian).contains("5 euros"));
+        }
+        assert_eq!(
+            reply.detected,
+            Some(Language::En),
+            "settled, not guessed per sentence"
+        );
     }
 
     #[test]

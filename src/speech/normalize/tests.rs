@@ -406,6 +406,17 @@ const PHONES: &[(Language, &str, &str)] = &[
         "Pick a number between 100 to 1000",
     ),
     (En, "Write 500-1000 words", "Write 500 to 1000 words"),
+    (
+        En,
+        "You can reach us at 555-1234",
+        "You can reach us at 5 5 5, 1 2 3 4",
+    ),
+    (En, "Text me at 555-1234", "Text me at 5 5 5, 1 2 3 4"),
+    (
+        En,
+        "A text of 500-1000 words",
+        "A text of 500 to 1000 words",
+    ),
     (En, "2 CAD files", "2 CAD files"),
     (De, "Rufen Sie 555-1234 an", "Rufen Sie 5 5 5, 1 2 3 4 an"),
     (Fr, "Appelez le 555-1234", "Appelez le 5 5 5, 1 2 3 4"),
