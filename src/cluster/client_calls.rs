@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 /// How long start-up waits for this machine's subscription.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(5);
 
-use super::{connection_config, listen, random_u64, Keys};
+use super::{connect, listen, random_u64, store_error, Keys};
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
 use crate::turn::{ClientCalls, ClientRelay};
@@ -63,10 +63,6 @@ impl std::fmt::Debug for RedisClientRelay {
     }
 }
 
-fn failed(error: redis::RedisError) -> StoreError {
-    StoreError(error.to_string())
-}
-
 impl RedisClientRelay {
     /// Connects and subscribes to this machine's channel (returning once subscribed), then
     /// until `shutdown` hands answers forwarded to this machine to `calls`.
@@ -77,11 +73,7 @@ impl RedisClientRelay {
         metrics: Metrics,
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>, StoreError> {
-        let client = redis::Client::open(url).map_err(failed)?;
-        let connection = client
-            .get_connection_manager_with_config(connection_config())
-            .await
-            .map_err(failed)?;
+        let (client, connection) = connect(url).await?;
         let keys = Keys::new(prefix);
         let channel = keys.client_channel(&format!("{:016x}", random_u64()));
         let channels = vec![channel.clone()];
@@ -121,7 +113,7 @@ impl RedisClientRelay {
         tracing::warn!(%error, operation = StoreOperation::ClientToolResult.as_str(),
             "session store failed");
         self.metrics.store_failed(StoreOperation::ClientToolResult);
-        failed(error)
+        store_error(error)
     }
 
     /// Deletes the announcement of `key` if it is still `announcement`.

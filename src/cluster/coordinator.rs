@@ -13,7 +13,7 @@ use redis::Script;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{connection_config, listen, random_u64, Keys};
+use super::{connect, listen, random_u64, Keys};
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
 use crate::turn::{Claim, Coordinator, LocalCoordinator};
@@ -66,12 +66,7 @@ impl RedisCoordinator {
         metrics: Metrics,
         shutdown: CancellationToken,
     ) -> Result<Self, StoreError> {
-        let failed = |e: redis::RedisError| StoreError(e.to_string());
-        let client = redis::Client::open(url).map_err(failed)?;
-        let connection = client
-            .get_connection_manager_with_config(connection_config())
-            .await
-            .map_err(failed)?;
+        let (client, connection) = connect(url).await?;
         let machine = format!("{:016x}", random_u64());
         let local = Arc::new(LocalCoordinator::new());
         let waiters = Arc::new(Waiters::new());

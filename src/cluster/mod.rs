@@ -20,8 +20,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::ConnectionManagerConfig;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_util::sync::CancellationToken;
+
+use crate::session::StoreError;
 
 mod client_calls;
 mod coordinator;
@@ -83,6 +85,22 @@ fn connection_config() -> ConnectionManagerConfig {
         .set_number_of_retries(1)
         .set_factor(100)
         .set_max_delay(500)
+}
+
+/// A Redis failure as the session store's error.
+fn store_error(error: redis::RedisError) -> StoreError {
+    StoreError(error.to_string())
+}
+
+/// A client for `url` (kept for pub/sub) and a connection that reconnects by itself
+/// ([`connection_config`]).
+async fn connect(url: &str) -> Result<(redis::Client, ConnectionManager), StoreError> {
+    let client = redis::Client::open(url).map_err(store_error)?;
+    let connection = client
+        .get_connection_manager_with_config(connection_config())
+        .await
+        .map_err(store_error)?;
+    Ok((client, connection))
 }
 
 /// Subscribes to `channels` and hands each message (channel, payload) to `handle` until

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::{connection_config, random_u64, Keys};
+use super::{connect, random_u64, store_error, Keys};
 use crate::session::history::{ChatMessage, Heard, History, HistoryLimits};
 use crate::session::{merge_client, ClientVars, SessionStore, StoreError};
 
@@ -60,10 +60,6 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-fn failed(error: redis::RedisError) -> StoreError {
-    StoreError(error.to_string())
-}
-
 impl RedisStore {
     /// Connects and checks the server answers; the connection then reconnects by itself.
     pub async fn connect(
@@ -72,15 +68,11 @@ impl RedisStore {
         limits: HistoryLimits,
         ttl: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(failed)?;
-        let mut connection = client
-            .get_connection_manager_with_config(connection_config())
-            .await
-            .map_err(failed)?;
+        let (_, mut connection) = connect(url).await?;
         let _: String = redis::cmd("PING")
             .query_async(&mut connection)
             .await
-            .map_err(failed)?;
+            .map_err(store_error)?;
         Ok(Self {
             connection,
             keys: Keys::new(prefix),
@@ -103,7 +95,7 @@ impl RedisStore {
         let (version, messages, format, client): Fields = connection
             .hget(key, &["v", "m", "f", "c"])
             .await
-            .map_err(failed)?;
+            .map_err(store_error)?;
         let format = format.map_or(Some(1), |f| f.parse::<u32>().ok());
         if format.is_none_or(|f| f > FORMAT) {
             return Err(StoreError(format!(
@@ -149,7 +141,7 @@ impl RedisStore {
                 .arg(client)
                 .invoke_async(&mut connection)
                 .await
-                .map_err(failed)?;
+                .map_err(store_error)?;
             if written == 1 {
                 return Ok(output);
             }
