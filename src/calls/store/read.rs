@@ -19,6 +19,23 @@ use crate::calls::record::CallKey;
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
+/// Runs `$sql` with `$args` on either backend and reads every row with `$read` (a row
+/// reader generic over the backend's row type); `$doing` names the step in errors.
+macro_rules! fetch_rows {
+    ($store:expr, $sql:expr, $args:expr, $read:path, $doing:literal) => {
+        with_pool!($store, |pool| {
+            let rows = bind_all!(sqlx::query($sql), $args)
+                .fetch_all(pool)
+                .await
+                .map_err(failed($doing))?;
+            rows.iter()
+                .map($read)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed($doing))
+        })
+    };
+}
+
 impl CallStore {
     /// Calls newest first (by last activity), filtered by `query` and paged by
     /// `before_ms` and `limit`.
@@ -154,16 +171,7 @@ impl CallStore {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<StoredCall>, CallStoreError> {
-        with_pool!(self, |pool| {
-            let rows = bind_all!(sqlx::query(sql), args)
-                .fetch_all(pool)
-                .await
-                .map_err(failed("reading calls"))?;
-            rows.iter()
-                .map(StoredCall::read)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed("reading calls"))
-        })
+        fetch_rows!(self, sql, args, StoredCall::read, "reading calls")
     }
 
     async fn fetch_turns(
@@ -171,16 +179,7 @@ impl CallStore {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<StoredTurn>, CallStoreError> {
-        with_pool!(self, |pool| {
-            let rows = bind_all!(sqlx::query(sql), args)
-                .fetch_all(pool)
-                .await
-                .map_err(failed("reading turns"))?;
-            rows.iter()
-                .map(StoredTurn::read)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed("reading turns"))
-        })
+        fetch_rows!(self, sql, args, StoredTurn::read, "reading turns")
     }
 
     async fn fetch_stats(
@@ -188,16 +187,7 @@ impl CallStore {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<((String, String), TurnStat)>, CallStoreError> {
-        with_pool!(self, |pool| {
-            let rows = bind_all!(sqlx::query(sql), args)
-                .fetch_all(pool)
-                .await
-                .map_err(failed("reading turns"))?;
-            rows.iter()
-                .map(TurnStat::read)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed("reading turns"))
-        })
+        fetch_rows!(self, sql, args, TurnStat::read, "reading turns")
     }
 }
 
