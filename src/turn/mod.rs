@@ -315,28 +315,27 @@ impl Agent {
             }
         };
 
-        let previous_reply = history
+        let last_reply = history
             .iter()
             .rev()
-            .find(|m| m.role == crate::session::Role::Assistant)
-            .map_or("", |m| m.content.as_str());
+            .find(|m| m.role == crate::session::Role::Assistant);
         let keys = TurnKeys {
             conversation: &turn.conversation,
             turn_id: &turn.turn_id,
             context,
-            last_words: [turn.text.as_str(), previous_reply],
+            last_words: [
+                turn.text.as_str(),
+                last_reply.map_or("", |m| m.content.as_str()),
+            ],
         };
         let model = self.model.as_ref();
         let texts = self.render(context);
         if let Some(heard) = &turn.heard {
             // The reply it is about: the one Layercode names, else the last reply stored.
-            let about = heard.assistant_turn_id.clone().or_else(|| {
-                history
-                    .iter()
-                    .rev()
-                    .find(|m| m.role == crate::session::Role::Assistant)
-                    .and_then(|m| m.turn_id.clone())
-            });
+            let about = heard
+                .assistant_turn_id
+                .clone()
+                .or_else(|| last_reply.and_then(|m| m.turn_id.clone()));
             if about.is_some() {
                 self.ledger.calls.record(Record::Heard {
                     call: call_key(context),
