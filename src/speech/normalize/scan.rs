@@ -1368,7 +1368,8 @@ impl Cx<'_> {
 
     /// `US$5`, `A$10`, `HK$300`: capital letters, `$` and an amount, as that dollar.
     fn prefixed_dollars(&self, i: usize) -> Option<Step> {
-        if !self.at_word_start(i) {
+        // Every word passes here: most are dismissed by their first byte.
+        if !self.byte(i).is_ascii_uppercase() || !self.at_word_start(i) {
             return None;
         }
         let letters = self
