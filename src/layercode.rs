@@ -37,10 +37,8 @@ pub struct LayercodeApi {
 impl LayercodeApi {
     /// Builds the client from the web settings.
     pub fn new(settings: &WebSettings) -> Result<Self, AuthorizeError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
+        let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
             .timeout(Duration::from_secs(15))
-            .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| AuthorizeError::Unreachable(e.to_string()))?;
         Ok(Self {

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod layercode;
 pub mod llm;
 pub mod mcp;

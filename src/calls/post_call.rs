@@ -89,21 +89,18 @@ enum Event {
     Ended(CallKey),
 }
 
-/// Starts the post-call task; returns what the writer calls with each stored record.
+/// Starts the post-call task; returns what the writer calls with each stored record, or
+/// the error that stopped its HTTP client from being built.
 pub fn spawn(
     settings: PostCallSettings,
     store: CallStore,
     model: Option<LlmClient>,
     metrics: Metrics,
     shutdown: CancellationToken,
-) -> impl Fn(&Record) + Send + Sync + 'static {
+) -> Result<impl Fn(&Record) + Send + Sync + 'static, reqwest::Error> {
     let (events, mut receiver) = mpsc::unbounded_channel();
     let delivery = Arc::new(Delivery {
-        http: reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default(),
+        http: crate::http::client()?,
         settings,
         store,
         model,
@@ -144,7 +141,7 @@ pub fn spawn(
             }
         }
     });
-    move |record: &Record| {
+    Ok(move |record: &Record| {
         let event = match record {
             Record::SessionEnd { call, .. } => Event::Ended(call.clone()),
             Record::Turn(turn) => Event::Activity(turn.call.clone()),
@@ -153,7 +150,7 @@ pub fn spawn(
             }
         };
         let _ = events.send(event);
-    }
+    })
 }
 
 /// Delivers `call` after `after`, unless another machine has it or it was delivered.

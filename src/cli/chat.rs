@@ -77,7 +77,7 @@ where
     R: AsyncBufRead + Unpin,
     W: Write,
 {
-    let client = Client::new(options);
+    let client = Client::new(options)?;
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -135,11 +135,10 @@ struct Client<'a> {
 }
 
 impl<'a> Client<'a> {
-    fn new(options: &'a ChatOptions) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            options,
-        }
+    fn new(options: &'a ChatOptions) -> Result<Self, ChatError> {
+        let http = crate::http::client()
+            .map_err(|e| ChatError::Server(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { http, options })
     }
 
     async fn post(&self, body: &Value) -> Result<reqwest::Response, ChatError> {

@@ -31,14 +31,11 @@ struct Endpoint {
 impl LlmClient {
     /// Builds the client and its connection pool.
     pub fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .tcp_nodelay(true)
+        let http = crate::http::builder(settings.connect_timeout)
             .tcp_keepalive(Duration::from_secs(30))
             .pool_idle_timeout(Duration::from_secs(90))
             .http2_keep_alive_interval(Duration::from_secs(20))
             .http2_keep_alive_while_idle(true)
-            .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LlmError::Unreachable(format!("cannot build HTTP client: {e}")))?;
         let upstreams = settings

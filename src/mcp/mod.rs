@@ -364,9 +364,8 @@ async fn connect(server: &Arc<Server>) -> Result<(Running, Vec<McpTool>), String
         value.set_sensitive(true);
         headers.insert(name, value);
     }
-    let http = reqwest::Client::builder()
+    let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
         .default_headers(headers)
-        .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())?;
     let transport = StreamableHttpClientTransport::with_client(

@@ -37,19 +37,20 @@ pub(super) async fn call_store(settings: &Settings) -> Result<Option<CallStore>,
     Ok(Some(store))
 }
 
-/// Starts the writer and the retention sweep for `store`.
+/// Starts the writer and the retention sweep for `store`; fails only when the post-call
+/// webhook's clients (HTTP, and the model for summaries) cannot be built.
 pub(super) fn start(
     store: Option<CallStore>,
     settings: &Settings,
     metrics: &Metrics,
     shutdown: &CancellationToken,
-) -> Calls {
+) -> Result<Calls, StartupError> {
     let Some(store) = store else {
-        return Calls {
+        return Ok(Calls {
             store: None,
             recorder: CallRecorder::off(),
             writer: None,
-        };
+        });
     };
     let (recorder, writer) = match &settings.calls.post_call {
         None => CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone()),
@@ -60,11 +61,10 @@ pub(super) fn start(
                 summary: settings.calls.post_call_summary,
                 idle_after: settings.session_idle_ttl,
             };
-            let model = settings
-                .calls
-                .post_call_summary
-                .then(|| LlmClient::new(&settings.llm).ok())
-                .flatten();
+            let model = match settings.calls.post_call_summary {
+                true => Some(LlmClient::new(&settings.llm)?),
+                false => None,
+            };
             // Not stopped with the server: it ends when the writer does, so the records
             // written while stopping (a session.end among them) still trigger deliveries.
             let written = post_call::spawn(
@@ -73,7 +73,10 @@ pub(super) fn start(
                 model,
                 metrics.clone(),
                 CancellationToken::new(),
-            );
+            )
+            .map_err(|e| {
+                StartupError::Store(format!("cannot build the post-call webhook's HTTP client: {e}"))
+            })?;
             CallWriter::spawn_observed(
                 store.clone(),
                 settings.calls.queue_size,
@@ -101,9 +104,9 @@ pub(super) fn start(
             }
         }
     });
-    Calls {
+    Ok(Calls {
         store: Some(store),
         recorder,
         writer: Some(writer),
-    }
+    })
 }

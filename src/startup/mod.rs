@@ -281,7 +281,7 @@ impl Application {
         let metrics = Metrics::new();
         let store = session_store(&settings).await?;
         let call_store = calls::call_store(&settings).await?;
-        let calls = calls::start(call_store, &settings, &metrics, &shutdown);
+        let calls = calls::start(call_store, &settings, &metrics, &shutdown)?;
         let ledger = Ledger {
             store: store.clone(),
             coordinator: coordinator(&settings, &metrics, &shutdown).await?,

@@ -340,23 +340,6 @@ impl Tool {
     }
 }
 
-/// The body, read up to `cap` bytes; true when more was left unread.
-async fn read_capped(
-    response: &mut reqwest::Response,
-    cap: usize,
-) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap.saturating_sub(body.len());
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, false))
-}
-
 /// True for a content type whose body may be quoted in an error: plain text or JSON.
 fn is_quotable(content_type: Option<&HeaderValue>) -> bool {
     let Some(essence) = content_type
@@ -388,7 +371,7 @@ impl Tool {
         }
         let mut message = format!("HTTP {}", status.as_u16());
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
-            if let Ok((body, _)) = read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
+            if let Ok((body, _)) = crate::http::read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
                 let text = String::from_utf8_lossy(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
                 let text = redact(sent, &self.secrets, text);
@@ -435,7 +418,7 @@ async fn read_success(
 ) -> Result<String, ToolFailure> {
     let status = response.status();
     let cap = max_chars.saturating_mul(4).saturating_add(1024);
-    let (body, _) = read_capped(&mut response, cap)
+    let (body, _) = crate::http::read_capped(&mut response, cap)
         .await
         .map_err(|_| ToolFailure::connection("connection failed while reading the response"))?;
     let text = String::from_utf8_lossy(&body);

@@ -68,11 +68,8 @@ impl ToolSet {
         client_calls: ClientCalls,
         mcp: crate::mcp::McpRegistry,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
+        let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("voicebridge/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let offered = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
         let mut definitions: Vec<Value> = settings
@@ -110,14 +107,15 @@ impl ToolSet {
         })
     }
 
-    /// No tools: the model is offered none.
-    pub fn none() -> Self {
+    /// No tools: the model is offered none (unit tests).
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
         Self {
             toolbox: Arc::new(Toolbox::empty()),
             mocks: ToolMocks::default(),
             client_calls: ClientCalls::default(),
             only: None,
-            http: reqwest::Client::new(),
+            http: crate::http::client().expect("a client with the common options builds"),
             settings: ToolSettings::none(),
             definitions: Vec::new(),
             mcp: crate::mcp::McpRegistry::default(),

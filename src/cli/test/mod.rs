@@ -73,7 +73,7 @@ pub async fn run<W: Write>(
     scenarios: &[scenario::Loaded],
     out: &mut W,
 ) -> std::io::Result<u8> {
-    let http = reqwest::Client::new();
+    let http = crate::http::client().map_err(std::io::Error::other)?;
     let results: Vec<ScenarioResult> = futures_util::stream::iter(scenarios)
         .map(|loaded| run::play(&http, options, loaded))
         .buffered(options.jobs.max(1))
