@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::config::{Secret, WebSettings};
+use crate::config::WebSettings;
+use crate::secret::Secret;
 
 /// Why a session could not be authorized.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,30 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::llm::LlmError;
-use crate::turn::TurnOutcome;
+/// How a turn ended, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOutcome {
+    /// The model finished and everything was sent.
+    Completed,
+    /// The client went away mid-turn (barge-in), or the server stopped.
+    Interrupted,
+    /// The model failed; the user heard an apology.
+    Failed,
+    /// A newer turn of the same conversation took over.
+    Superseded,
+}
+
+impl TurnOutcome {
+    /// The outcome's name in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Interrupted => "interrupted",
+            Self::Failed => "failed",
+            Self::Superseded => "superseded",
+        }
+    }
+}
 
 /// Which webhook a turn answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,11 +229,9 @@ impl Metrics {
             .inc();
     }
 
-    /// An attempt at the model failed this way.
-    pub fn upstream_failed(&self, error: &LlmError) {
-        self.upstream_errors
-            .with_label_values(&[error.code()])
-            .inc();
+    /// An attempt at the model failed with this error code (`LlmError::code`).
+    pub fn upstream_failed(&self, code: &str) {
+        self.upstream_errors.with_label_values(&[code]).inc();
     }
 
     /// The model's first token came this long after the request was sent.

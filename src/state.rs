@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Secret;
 use crate::metrics::Metrics;
+use crate::secret::Secret;
 use crate::turn::Agent;
 use crate::web::Web;
 

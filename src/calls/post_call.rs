@@ -38,9 +38,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::record::{CallKey, Record};
 use super::store::{CallDetail, CallStore, OwedQuery};
-use crate::config::Secret;
 use crate::llm::{LlmClient, Prompt};
 use crate::metrics::Metrics;
+use crate::secret::Secret;
 use crate::session::ChatMessage;
 
 /// Attempts at one delivery: the first and five retries.

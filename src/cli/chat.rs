@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::webhook::signature;
 
 /// Why the chat stopped early.

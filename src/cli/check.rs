@@ -7,8 +7,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::calls::CallStore;
-use crate::config::{redacted_url, AgentConfig, Settings};
+use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
+use crate::secret::redacted_url;
 use crate::session::ChatMessage;
 use crate::startup::agent_settings;
 use crate::template::CallContext;
@@ -281,7 +282,7 @@ async fn mcp_servers<W: Write>(settings: &Settings, out: &mut W) -> std::io::Res
         settings.tools.mcp_dir.display()
     )?;
     for (name, url, state) in registry.probe().await {
-        let url = crate::config::shown_url(&url);
+        let url = crate::secret::shown_url(&url);
         match state {
             crate::mcp::McpState::Connected(tools) => {
                 writeln!(

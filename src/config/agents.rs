@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::llm::{llm_settings, LlmSettings};
 use super::parse::Get;
-use super::{ConfigError, Secret};
-use crate::tools::file::{resolve_env, toml_problem};
+use super::ConfigError;
+use crate::secret::Secret;
+use crate::toml_file::{resolve_env, toml_problem};
 
 /// `AGENTS_DIR`: relative to the working directory, like the prompt file.
 const DEFAULT_AGENTS_DIR: &str = "agents";
@@ -205,7 +206,7 @@ fn agent_file(path: &Path, get: &Get, env: &EnvAgent<'_>) -> Result<AgentConfig,
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
-        .filter(|s| crate::tools::file::is_valid_name(s))
+        .filter(|s| crate::toml_file::is_valid_name(s))
         .ok_or_else(|| {
             file_error(
                 path,

@@ -4,7 +4,8 @@
 
 use super::parse::{positive, Get};
 use super::url::{checked_url, Quote};
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// `CALL_STORE_URL`: an SQLite file next to the server, created on first start.
 pub const DEFAULT_CALL_STORE_URL: &str = "sqlite://data/calls.db";

@@ -3,7 +3,8 @@
 
 use super::parse::parse_or;
 use super::server::DEFAULT_PORT;
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// What `voicebridge chat` needs: where the local server listens and the secret to sign
 /// with. Read without the rest of the configuration, so it works against a deployed

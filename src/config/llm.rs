@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::parse::{millis, parse_or, parse_value, Get};
 use super::url::base_url;
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// `LLM_BASE_URL`: OpenAI, the API every compatible server copies.
 const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";

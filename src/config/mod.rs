@@ -17,7 +17,6 @@ mod chat;
 mod llm;
 mod logging;
 mod parse;
-mod secret;
 mod server;
 mod session;
 mod speech;
@@ -25,6 +24,8 @@ mod tools;
 mod url;
 mod web;
 
+/// Kept while the CLI's scenario runner moves; new code imports [`crate::secret`].
+pub use crate::secret::Secret;
 pub use agent::DEFAULT_APOLOGY;
 pub use agents::{AgentConfig, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
@@ -32,10 +33,8 @@ pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
-pub use secret::Secret;
 pub use speech::VoiceSettings;
 pub use tools::ToolSettings;
-pub use url::{redacted_url, scrub_urls, shown_url};
 pub use web::WebSettings;
 
 /// The whole validated configuration of the server.
@@ -396,18 +395,6 @@ mod tests {
         let settings = Settings::from_lookup(|name| map.get(name).cloned()).expect("valid");
         assert_eq!(settings.port, 8080);
         assert_eq!(settings.llm.upstreams.len(), 1);
-    }
-
-    #[test]
-    fn store_urls_lose_their_credentials_in_messages() {
-        assert_eq!(
-            redacted_url("redis://default:hunter2@fly-x.upstash.io:6379/0"),
-            "redis://fly-x.upstash.io:6379"
-        );
-        assert_eq!(
-            redacted_url("rediss://127.0.0.1:6380"),
-            "rediss://127.0.0.1:6380"
-        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::parse::{parse_bool, parse_or, Get};
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// `HOST`: every interface, so the server is reachable inside a container.
 const DEFAULT_HOST: [u8; 4] = [0, 0, 0, 0];

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::parse::{positive, Get};
 use super::url::{checked_url, Quote, REDIS_SCHEMES};
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 use crate::session::HistoryLimits;
 
 /// `SESSION_IDLE_TTL_SECS`: half an hour, far longer than a pause in a call, short enough

@@ -3,7 +3,8 @@
 
 use super::parse::{positive, Get};
 use super::url::base_url;
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// `LAYERCODE_API_BASE`: Layercode's production API.
 const DEFAULT_LAYERCODE_API_BASE: &str = "https://api.layercode.com";

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::Secret;
-use crate::tools::file::resolve_env;
+use crate::secret::Secret;
+use crate::toml_file::resolve_env;
 
 /// `timeout_ms` when a file gives none.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;

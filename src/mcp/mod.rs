@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{load_dir, McpServerConfig};
 
-use crate::config::scrub_urls;
+use crate::secret::scrub_urls;
 use crate::tools::{ToolFailure, ToolFailureKind};
 
 /// The `_meta` field of a mutating call that carries its idempotency key.
@@ -305,7 +305,7 @@ impl McpRegistry {
             let message: String = text.chars().take(200).collect();
             return Err(failure(ToolFailureKind::Status, message));
         }
-        Ok(crate::tools::file::cut(&text, max))
+        Ok(crate::toml_file::cut(&text, max))
     }
 }
 

@@ -8,9 +8,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
 use crate::calls::{post_call, CallRecorder, CallStore, CallWriter, PostCallSettings};
-use crate::config::{redacted_url, Settings};
+use crate::config::Settings;
 use crate::llm::LlmClient;
 use crate::metrics::Metrics;
+use crate::secret::redacted_url;
 
 /// How often records past `CALL_RETENTION_DAYS` are deleted.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
@@ -75,7 +76,9 @@ pub(super) fn start(
                 CancellationToken::new(),
             )
             .map_err(|e| {
-                StartupError::Store(format!("cannot build the post-call webhook's HTTP client: {e}"))
+                StartupError::Store(format!(
+                    "cannot build the post-call webhook's HTTP client: {e}"
+                ))
             })?;
             CallWriter::spawn_observed(
                 store.clone(),

@@ -15,12 +15,13 @@ pub use agents::{agent_settings, voice};
 use shutdown::stop_on_signal;
 
 use crate::cluster::{RedisClientRelay, RedisCoordinator, RedisStore};
-use crate::config::{redacted_url, Settings};
+use crate::config::Settings;
 use crate::layercode::LayercodeApi;
 use crate::llm::LlmError;
 use crate::metrics::Metrics;
 use crate::prompts::PromptError;
 use crate::routes;
+use crate::secret::redacted_url;
 use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
 use crate::state::{AppState, TurnTasks};
 use crate::turn::{ClientCalls, Coordinator, Ledger, LocalCoordinator};

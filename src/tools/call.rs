@@ -17,22 +17,16 @@
 
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use super::file::{cut, describe, MIN_SECRET_LEN};
+use super::{describe, MIN_SECRET_LEN, SEGMENT};
 use super::{placeholders, Method, Tool, UrlPart};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::template::{CallContext, Now};
-
-/// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
-pub(super) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use crate::toml_file::cut;
 
 /// The `Accept` header of every tool call.
 const ACCEPT_VALUE: &str = "application/json, text/plain;q=0.9, */*;q=0.5";
@@ -371,7 +365,9 @@ impl Tool {
         }
         let mut message = format!("HTTP {}", status.as_u16());
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
-            if let Ok((body, _)) = crate::http::read_capped(&mut response, MAX_ERROR_BODY_BYTES).await {
+            if let Ok((body, _)) =
+                crate::http::read_capped(&mut response, MAX_ERROR_BODY_BYTES).await
+            {
                 let text = String::from_utf8_lossy(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
                 let text = redact(sent, &self.secrets, text);

@@ -10,9 +10,10 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use super::{Method, Text, Tool, ToolUrl, UrlPart, RESERVED_NAME};
-use crate::config::Secret;
+use super::{describe, Method, Text, Tool, ToolUrl, UrlPart, END_CALL, MIN_SECRET_LEN};
+use crate::secret::Secret;
 use crate::template::{CallContext, Now, Template, TemplateError};
+use crate::toml_file::{is_valid_name, lookup, resolve_env, scan, toml_problem, Piece};
 
 /// The fields a tool file may have; any other is an error, so typos are caught.
 const FIELDS: [&str; 10] = [
@@ -36,9 +37,6 @@ const DEFAULT_CLIENT_TIMEOUT_MS: i64 = 10_000;
 const HTTP_ONLY_FIELDS: [&str; 5] = ["url", "method", "headers", "static", "mutating"];
 /// The longest timeout a file may ask for.
 const MAX_TIMEOUT_MS: i64 = 120_000;
-/// The longest a schema problem is quoted in an error.
-const MAX_PROBLEM_CHARS: usize = 300;
-
 /// Why a tool file could not be loaded. `Display` is `{file}: {field}: {problem}`, or
 /// `{file}: {problem}` when the problem is the whole file's.
 #[derive(Debug)]
@@ -114,14 +112,6 @@ pub(crate) fn load_file(
     parse_tool(path, name, &text, env)
 }
 
-/// True for a valid tool or placeholder name: 1 to 64 of `A-Z a-z 0-9 _ -`.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// Checks and builds the tool `name` from the text of its file at `path`.
 pub(crate) fn parse_tool(
     path: &Path,
@@ -151,13 +141,11 @@ pub(crate) fn parse_tool(
             ),
         ));
     }
-    if name == RESERVED_NAME {
+    if name == END_CALL {
         return Err(error(
             path,
             "",
-            format!(
-                "the name {RESERVED_NAME} is reserved for the built-in tool that ends the call"
-            ),
+            format!("the name {END_CALL} is reserved for the built-in tool that ends the call"),
         ));
     }
     let table: toml::Table = toml::from_str(text).map_err(|e| {
@@ -368,7 +356,7 @@ fn secrets(url_template: &str, method: Method, used: Vec<(Place, String, String)
         let form = percent_encoding::utf8_percent_encode(&value, FORM)
             .to_string()
             .replace("%20", "+");
-        let segment = percent_encoding::utf8_percent_encode(&value, super::call::SEGMENT);
+        let segment = percent_encoding::utf8_percent_encode(&value, super::SEGMENT);
         for encoded in [form, segment.to_string()] {
             if encoded != value {
                 values.push(encoded);
@@ -413,60 +401,10 @@ fn in_query_or_user_info(url: &str, var: &str) -> bool {
     query.contains(&placeholder) || user_info.contains(&placeholder)
 }
 
-/// The shortest resolved value or header value that is redacted from responses.
-pub(crate) const MIN_SECRET_LEN: usize = 8;
-
 /// A template's compile error as a tool file's problem: `line N: message` (the file and
 /// field are said by the [`ToolFileError`]).
 fn template_problem(e: &TemplateError) -> String {
     format!("line {}: {}", e.line, e.message)
-}
-
-/// A TOML error as `line L, column C: message`, without quoting the file's text (which may
-/// hold a secret written in by hand).
-pub(crate) fn toml_problem(e: &toml::de::Error, text: &str) -> String {
-    match e.span() {
-        Some(span) => {
-            let before = text.get(..span.start).unwrap_or(text);
-            let line = before.matches('\n').count() + 1;
-            let column = before
-                .rsplit('\n')
-                .next()
-                .map_or(0, |last| last.chars().count())
-                + 1;
-            format!("line {line}, column {column}: {}", one_line(e.message()))
-        }
-        None => one_line(e.message()),
-    }
-}
-
-/// A message's lines joined with `, `.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A JSON Schema error, with where it is when that is known, cut to a readable length.
-pub(crate) fn describe(e: &jsonschema::ValidationError<'_>) -> String {
-    let path = e.instance_path().as_str();
-    let text = if path.is_empty() {
-        e.to_string()
-    } else {
-        format!("at {path}: {e}")
-    };
-    cut(&text, MAX_PROBLEM_CHARS)
-}
-
-/// `text` cut to at most `max` characters, with `…` when cut.
-pub(crate) fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
 }
 
 /// The schema the model sees: static arguments removed from `properties` and `required`
@@ -574,88 +512,6 @@ fn toml_to_json(value: &toml::Value) -> Result<Value, String> {
             Value::Object(map)
         }
     })
-}
-
-/// A piece of a templated string.
-#[derive(Debug, PartialEq, Eq)]
-enum Piece<'a> {
-    /// Text as written.
-    Text(&'a str),
-    /// `${NAME}`: an environment variable.
-    Env(&'a str),
-    /// `{name}`: an argument (URLs only).
-    Placeholder(&'a str),
-}
-
-/// Splits `text` into text, (when `env`) `${VAR}` and (when `placeholders`) `{arg}`
-/// pieces. A `$` not followed by `{` is text.
-fn scan(text: &str, env: bool, placeholders: bool) -> Result<Vec<Piece<'_>>, String> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("${").filter(|_| env) {
-            let end = after
-                .find('}')
-                .ok_or("a ${ has no closing } (write ${NAME})")?;
-            let var = &after[..end];
-            if !is_valid_var(var) {
-                return Err(format!("${{{var}}} is not a valid variable name"));
-            }
-            pieces.push(Piece::Env(var));
-            rest = &after[end + 1..];
-        } else if let Some(after) = rest.strip_prefix('{').filter(|_| placeholders) {
-            let end = after
-                .find('}')
-                .ok_or("a { has no closing } (write {argument})")?;
-            let name = &after[..end];
-            if !is_valid_name(name) {
-                return Err(format!(
-                    "{{{name}}} is not a valid placeholder (1 to 64 letters, digits, _ or -)"
-                ));
-            }
-            pieces.push(Piece::Placeholder(name));
-            rest = &after[end + 1..];
-        } else {
-            let first = rest.chars().next().map_or(1, char::len_utf8);
-            let end = rest[first..]
-                .find(|c| c == '$' || (placeholders && c == '{'))
-                .map_or(rest.len(), |i| i + first);
-            pieces.push(Piece::Text(&rest[..end]));
-            rest = &rest[end..];
-        }
-    }
-    Ok(pieces)
-}
-
-/// True for an environment variable name: a letter or `_`, then letters, digits or `_`.
-fn is_valid_var(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// The value of `${var}`; unset and empty are both errors.
-fn lookup(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    env(var)
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| format!("${{{var}}} is not set"))
-}
-
-/// `text` with every `${VAR}` replaced by its value.
-pub(crate) fn resolve_env(
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, String> {
-    let mut out = String::new();
-    for piece in scan(text, true, false)? {
-        match piece {
-            Piece::Text(t) | Piece::Placeholder(t) => out.push_str(t),
-            Piece::Env(var) => out.push_str(&lookup(var, env)?),
-        }
-    }
-    Ok(out)
 }
 
 /// The tool's URL: `${VAR}` resolved, then compiled as a template when it uses template

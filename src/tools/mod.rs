@@ -53,14 +53,38 @@ use std::time::Duration;
 use reqwest::header::HeaderName;
 use serde_json::{Map, Value};
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::template::{CallContext, Now, Template};
 
 pub use call::{ToolFailure, ToolFailureKind};
 pub use file::ToolFileError;
 
-/// The name of the built-in tool that ends the call; no tool file may take it.
-pub const RESERVED_NAME: &str = "end_call";
+/// The built-in tool that ends the call (`END_CALL_TOOL`); no tool file may take its name.
+pub const END_CALL: &str = "end_call";
+
+/// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
+pub(crate) const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The shortest resolved value or header value that is redacted from responses.
+pub(crate) const MIN_SECRET_LEN: usize = 8;
+
+/// The longest a schema problem is quoted in an error.
+const MAX_PROBLEM_CHARS: usize = 300;
+
+/// A JSON Schema error, with where it is when that is known, cut to a readable length.
+pub(crate) fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    let path = e.instance_path().as_str();
+    let text = if path.is_empty() {
+        e.to_string()
+    } else {
+        format!("at {path}: {e}")
+    };
+    crate::toml_file::cut(&text, MAX_PROBLEM_CHARS)
+}
 
 /// The HTTP tools loaded from a folder, sorted by name, with their model-facing definitions
 /// computed once.

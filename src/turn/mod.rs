@@ -27,6 +27,7 @@ mod spoken;
 mod tests;
 mod tools;
 
+pub use crate::metrics::TurnOutcome;
 pub use caller::{Caller, Delivery, TurnEvent};
 pub use client_calls::{ClientCalls, ClientRelay, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
@@ -34,31 +35,6 @@ pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;
 use reply::{ReplyRun, TurnKeys};
 pub use tools::{ToolMocks, ToolSet, END_CALL};
-
-/// How a turn ended, for logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TurnOutcome {
-    /// The model finished and everything was sent.
-    Completed,
-    /// The client went away mid-turn (barge-in), or the server stopped.
-    Interrupted,
-    /// The model failed; the user heard an apology.
-    Failed,
-    /// A newer turn of the same conversation took over.
-    Superseded,
-}
-
-impl TurnOutcome {
-    /// The outcome's name in logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Completed => "completed",
-            Self::Interrupted => "interrupted",
-            Self::Failed => "failed",
-            Self::Superseded => "superseded",
-        }
-    }
-}
 
 /// What the caller asked for.
 #[derive(Debug, Clone)]

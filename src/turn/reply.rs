@@ -207,7 +207,7 @@ impl<'a> ReplyRun<'a> {
                     return Ok(std::mem::take(&mut self.calls).finish(&prefix));
                 }
                 Err(error) if self.round_started => {
-                    self.metrics.upstream_failed(&error);
+                    self.metrics.upstream_failed(error.code());
                     return Err(error);
                 }
                 Err(error) => error,
@@ -223,7 +223,7 @@ impl<'a> ReplyRun<'a> {
                 self.settings.retry,
             );
             tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
-            self.metrics.upstream_failed(&error);
+            self.metrics.upstream_failed(error.code());
             match next {
                 NextAttempt::GiveUp => return Err(error),
                 NextAttempt::Next => {

@@ -24,8 +24,7 @@ use crate::tools::{ToolFailure, ToolFailureKind, Toolbox};
 
 use super::client_calls::ClientCalls;
 
-/// The built-in tool that ends the call (`END_CALL_TOOL`).
-pub const END_CALL: &str = "end_call";
+pub use crate::tools::END_CALL;
 
 /// Most calls made in one round; a model asking for more gets an error result for the
 /// rest.
@@ -383,7 +382,7 @@ fn mcp_call(
         return Plan::Answer {
             content: error(format!(
                 "the tool was not called: arguments do not match the schema: {}",
-                crate::tools::file::describe(&problem)
+                crate::tools::describe(&problem)
             )),
             outcome: "invalid_arguments",
             failed: true,
@@ -445,7 +444,7 @@ fn client_call(
         waiting.announce(timeout + ANNOUNCE_MARGIN).await;
         let _ = announced_tx.send(());
         let result = match tokio::time::timeout(timeout, answer).await {
-            Ok(Ok(result)) => Ok(crate::tools::file::cut(&result.to_string(), max)),
+            Ok(Ok(result)) => Ok(crate::toml_file::cut(&result.to_string(), max)),
             Ok(Err(_)) => Err(ToolFailure {
                 kind: ToolFailureKind::Connection,
                 message: "the call was replaced before the page answered".into(),
