@@ -30,7 +30,6 @@ pub mod layercode;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
-pub mod prompts;
 pub mod routes;
 pub mod secret;
 pub mod session;

@@ -93,7 +93,14 @@ async fn check() -> ExitCode {
     let Some(settings) = settings() else {
         return ExitCode::FAILURE;
     };
-    match cli::check::run(&settings, &mut std::io::stdout()).await {
+    let files = match voicebridge::startup::load_files(&settings) {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("voicebridge: configuration error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli::check::run(&settings, &files, &mut std::io::stdout()).await {
         Ok(true) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     }

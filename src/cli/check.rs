@@ -7,19 +7,25 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::calls::CallStore;
-use crate::config::{AgentConfig, Settings};
+use crate::config::{AgentConfig, AgentsConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
 use crate::secret::redacted_url;
 use crate::session::ChatMessage;
-use crate::startup::agent_settings;
+use crate::startup::{agent_settings, OperatorFiles};
 use crate::template::CallContext;
 
-/// Checks everything; `false` means the report names a failure.
-pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
+/// Checks everything; `false` means the report names a failure. `files` are what
+/// start-up's loading steps read ([`crate::startup::load_files`]): a file that does not
+/// load stopped `check` before this, naming its variable, file and field.
+pub async fn run<W: Write>(
+    settings: &Settings,
+    files: &OperatorFiles,
+    out: &mut W,
+) -> std::io::Result<bool> {
     writeln!(out, "voicebridge check")?;
     writeln!(out, "  configuration      ok")?;
     let mut passed = true;
-    let agents = &settings.agents;
+    let agents = &files.agents;
     if agents.from_files {
         writeln!(
             out,
@@ -34,8 +40,8 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
         "  time zone          {}",
         settings.timezone.zone_name()
     )?;
-    tools(settings, out)?;
-    mcp_servers(settings, out).await?;
+    tools(settings, files, out)?;
+    mcp_servers(settings, files, out).await?;
     passed &= call_store(settings, out).await?;
     scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
@@ -45,7 +51,7 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
         )?;
     }
     for agent in &agents.agents {
-        passed &= check_agent(settings, agent, out).await?;
+        passed &= check_agent(settings, agents, agent, out).await?;
     }
     writeln!(
         out,
@@ -63,12 +69,13 @@ pub async fn run<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<
 /// models answering.
 async fn check_agent<W: Write>(
     settings: &Settings,
+    agents: &AgentsConfig,
     agent: &AgentConfig,
     out: &mut W,
 ) -> std::io::Result<bool> {
     let mut passed = true;
-    let paths = if agent.name == settings.agents.default {
-        if settings.agents.from_files {
+    let paths = if agent.name == agents.default {
+        if agents.from_files {
             format!("POST /agent and /agent/{0} (also under /api)", agent.name)
         } else {
             "POST /agent (also /api/agent)".to_string()
@@ -77,7 +84,7 @@ async fn check_agent<W: Write>(
         format!("POST /agent/{0} (also /api/agent/{0})", agent.name)
     };
     writeln!(out, "  agent {:<12} {paths}", agent.name)?;
-    if agent.layercode_agent_id.is_none() && settings.agents.from_files {
+    if agent.layercode_agent_id.is_none() && agents.from_files {
         writeln!(
             out,
             "    layercode_agent_id not set: the voice page cannot talk to this agent"
@@ -209,11 +216,10 @@ async fn call_store<W: Write>(settings: &Settings, out: &mut W) -> std::io::Resu
     Ok(passed)
 }
 
-/// The tools the model is offered. Every file was checked while the configuration was
-/// read, so an invalid one never gets here: it stopped `check` with its file and field.
-fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
+/// The tools the model is offered.
+fn tools<W: Write>(settings: &Settings, files: &OperatorFiles, out: &mut W) -> std::io::Result<()> {
     let tools = &settings.tools;
-    let loaded = tools.toolbox.tools();
+    let loaded = files.toolbox.tools();
     if loaded.is_empty() && !tools.end_call {
         return writeln!(
             out,
@@ -262,7 +268,7 @@ fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
         writeln!(
             out,
             "    {:<16} built in: ends the call after the goodbye",
-            crate::turn::END_CALL
+            crate::tools::END_CALL
         )?;
     }
     Ok(())
@@ -270,15 +276,19 @@ fn tools<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
 
 /// Each MCP server: its URL (redacted), whether it answers, and its tools. A server that
 /// does not answer is reported, not failed: the agent talks without its tools.
-async fn mcp_servers<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
-    if settings.tools.mcp.is_empty() {
+async fn mcp_servers<W: Write>(
+    settings: &Settings,
+    files: &OperatorFiles,
+    out: &mut W,
+) -> std::io::Result<()> {
+    if files.mcp_servers.is_empty() {
         return Ok(());
     }
-    let registry = crate::mcp::McpRegistry::new(&settings.tools.mcp);
+    let registry = crate::mcp::McpRegistry::new(&files.mcp_servers);
     writeln!(
         out,
         "  mcp servers        {} from {}",
-        settings.tools.mcp.len(),
+        files.mcp_servers.len(),
         settings.tools.mcp_dir.display()
     )?;
     for (name, url, state) in registry.probe().await {

@@ -4,12 +4,15 @@
 //! `temperature` for `LLM_TEMPERATURE`, …) and pick a subset of the tools. Whatever a file
 //! leaves out comes from the environment, as for the single agent. A folder that is
 //! missing or holds no agent file means today's single agent, configured from the
-//! environment alone.
+//! environment alone. This module reads no file: start-up lists and reads the folder and
+//! hands each file's text to [`AgentFiles::parse`], then the list to
+//! [`AgentFiles::assemble`].
 
 use std::path::{Path, PathBuf};
 
 use super::llm::{llm_settings, LlmSettings};
 use super::parse::Get;
+use super::vars::Vars;
 use super::ConfigError;
 use crate::secret::Secret;
 use crate::toml_file::{resolve_env, toml_problem};
@@ -83,81 +86,100 @@ pub struct AgentsConfig {
     pub from_files: bool,
 }
 
-/// What the environment says for the single agent (and the fallback for every file).
-pub(super) struct EnvAgent<'a> {
-    pub(super) prompt_file: &'a Path,
-    pub(super) welcome: &'a str,
-    pub(super) apology: &'a str,
-    pub(super) webhook_secret: Option<&'a Secret>,
-    pub(super) layercode_agent_id: Option<&'a str>,
-    pub(super) llm: &'a LlmSettings,
-    pub(super) allow_unsigned: bool,
+/// Where the agent files are and what each falls back to: the agent the environment
+/// describes. Values only; start-up reads the files.
+#[derive(Debug, Clone)]
+pub struct AgentFiles {
+    /// `AGENTS_DIR`: where agent files are read from.
+    pub dir: PathBuf,
+    /// `DEFAULT_AGENT`, when set.
+    pub default_agent: Option<String>,
+    /// The agent configured from the environment alone; its webhook secret may be unset
+    /// here (it is required only when no agent file exists).
+    pub from_env: AgentConfig,
+    /// `ALLOW_UNSIGNED_WEBHOOKS`.
+    pub allow_unsigned: bool,
+    /// The environment, for `${VAR}` and the settings a file leaves out.
+    vars: Vars,
 }
 
-/// Reads `AGENTS_DIR` and `DEFAULT_AGENT`.
-pub(super) fn agents_config(get: &Get, env: &EnvAgent<'_>) -> Result<AgentsConfig, ConfigError> {
-    let dir = PathBuf::from(get("AGENTS_DIR").unwrap_or_else(|| DEFAULT_AGENTS_DIR.into()));
-    let files = agent_files(&dir)?;
-    if files.is_empty() {
-        if env.webhook_secret.is_none() && !env.allow_unsigned {
-            return Err(missing_secret());
-        }
-        let agent = AgentConfig {
-            name: DEFAULT_AGENT_NAME.into(),
-            file: None,
-            prompt_file: env.prompt_file.to_path_buf(),
-            welcome: env.welcome.to_string(),
-            apology: env.apology.to_string(),
-            webhook_secret: env.webhook_secret.cloned(),
-            layercode_agent_id: env.layercode_agent_id.map(str::to_string),
-            llm: env.llm.clone(),
-            tools: None,
-        };
-        if let Some(name) = get("DEFAULT_AGENT").filter(|n| n.trim() != DEFAULT_AGENT_NAME) {
-            return Err(ConfigError::new(
-                "DEFAULT_AGENT",
-                format!(
-                    "`{name}` names no agent: {} holds no agent files",
-                    dir.display()
-                ),
-            ));
-        }
-        return Ok(AgentsConfig {
-            dir,
-            agents: vec![agent],
-            default: DEFAULT_AGENT_NAME.into(),
-            from_files: false,
-        });
+/// Reads `AGENTS_DIR` and `DEFAULT_AGENT`; `from_env` is the single agent the environment
+/// describes.
+pub(super) fn agent_files(
+    get: &Get,
+    from_env: AgentConfig,
+    allow_unsigned: bool,
+    vars: Vars,
+) -> AgentFiles {
+    AgentFiles {
+        dir: PathBuf::from(get("AGENTS_DIR").unwrap_or_else(|| DEFAULT_AGENTS_DIR.into())),
+        default_agent: get("DEFAULT_AGENT").map(|n| n.trim().to_string()),
+        from_env,
+        allow_unsigned,
+        vars,
     }
-    let agents = files
-        .iter()
-        .map(|path| agent_file(path, get, env))
-        .collect::<Result<Vec<_>, _>>()?;
-    let default = match get("DEFAULT_AGENT").map(|n| n.trim().to_string()) {
-        Some(name) if agents.iter().any(|a| a.name == name) => name,
-        Some(name) => {
-            return Err(ConfigError::new(
-                "DEFAULT_AGENT",
-                format!("`{name}` is not one of the agents in {}", dir.display()),
-            ))
+}
+
+impl AgentFiles {
+    /// The agents, from the files start-up read (sorted by path; empty when the folder
+    /// is missing or holds none): the environment's single agent when there are none.
+    pub fn assemble(&self, agents: Vec<AgentConfig>) -> Result<AgentsConfig, ConfigError> {
+        let dir = self.dir.clone();
+        if agents.is_empty() {
+            if self.from_env.webhook_secret.is_none() && !self.allow_unsigned {
+                return Err(missing_secret());
+            }
+            if let Some(name) = self
+                .default_agent
+                .as_ref()
+                .filter(|n| *n != DEFAULT_AGENT_NAME)
+            {
+                return Err(ConfigError::new(
+                    "DEFAULT_AGENT",
+                    format!(
+                        "`{name}` names no agent: {} holds no agent files",
+                        dir.display()
+                    ),
+                ));
+            }
+            return Ok(AgentsConfig {
+                dir,
+                agents: vec![self.from_env.clone()],
+                default: DEFAULT_AGENT_NAME.into(),
+                from_files: false,
+            });
         }
-        None if agents.len() == 1 => agents[0].name.clone(),
-        None => {
-            return Err(ConfigError::new(
-                "DEFAULT_AGENT",
-                format!(
-                    "is required with several agents in {} (the one POST /agent answers for)",
-                    dir.display()
-                ),
-            ))
-        }
-    };
-    Ok(AgentsConfig {
-        dir,
-        agents,
-        default,
-        from_files: true,
-    })
+        let default = match self.default_agent.clone() {
+            Some(name) if agents.iter().any(|a| a.name == name) => name,
+            Some(name) => {
+                return Err(ConfigError::new(
+                    "DEFAULT_AGENT",
+                    format!("`{name}` is not one of the agents in {}", dir.display()),
+                ))
+            }
+            None if agents.len() == 1 => agents[0].name.clone(),
+            None => {
+                return Err(ConfigError::new(
+                    "DEFAULT_AGENT",
+                    format!(
+                        "is required with several agents in {} (the one POST /agent answers for)",
+                        dir.display()
+                    ),
+                ))
+            }
+        };
+        Ok(AgentsConfig {
+            dir,
+            agents,
+            default,
+            from_files: true,
+        })
+    }
+
+    /// An error about the agent file at `path`, naming it (start-up's read errors).
+    pub fn file_error(&self, path: &Path, problem: impl std::fmt::Display) -> ConfigError {
+        file_error(path, "", problem)
+    }
 }
 
 fn missing_secret() -> ConfigError {
@@ -166,27 +188,6 @@ fn missing_secret() -> ConfigError {
         "is required (copy it from the Layercode dashboard); for local development \
          only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
     )
-}
-
-/// The `*.toml` files of `dir`, by name; none when the folder is missing.
-fn agent_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(ConfigError::new(
-                "AGENTS_DIR",
-                format!("{}: cannot read the folder: {e}", dir.display()),
-            ))
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml") && path.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 /// An error in an agent file, naming the file and the field.
@@ -202,104 +203,108 @@ fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> Conf
     )
 }
 
-fn agent_file(path: &Path, get: &Get, env: &EnvAgent<'_>) -> Result<AgentConfig, ConfigError> {
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| crate::toml_file::is_valid_name(s))
-        .ok_or_else(|| {
+impl AgentFiles {
+    /// The agent in the file at `path`, whose text is `text`: checked field by field,
+    /// `${VAR}` resolved, and what it leaves out taken from the environment.
+    pub fn parse(&self, path: &Path, text: &str) -> Result<AgentConfig, ConfigError> {
+        let get = |name: &str| self.vars.get(name);
+        let env = &self.from_env;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| crate::toml_file::is_valid_name(s))
+            .ok_or_else(|| {
+                file_error(
+                    path,
+                    "",
+                    "the file name must be 1 to 64 of A-Z a-z 0-9 _ - then .toml",
+                )
+            })?
+            .to_string();
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
             file_error(
                 path,
                 "",
-                "the file name must be 1 to 64 of A-Z a-z 0-9 _ - then .toml",
+                format!("not valid TOML: {}", toml_problem(&e, text)),
             )
-        })?
-        .to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| file_error(path, "", format!("cannot read the file: {e}")))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        file_error(
-            path,
-            "",
-            format!("not valid TOML: {}", toml_problem(&e, &text)),
-        )
-    })?;
-    for key in table.keys() {
-        let known = OWN.contains(&key.as_str()) || OVERRIDES.iter().any(|(k, _)| k == key);
-        if !known {
-            return Err(file_error(path, key, "unknown field"));
+        })?;
+        for key in table.keys() {
+            let known = OWN.contains(&key.as_str()) || OVERRIDES.iter().any(|(k, _)| k == key);
+            if !known {
+                return Err(file_error(path, key, "unknown field"));
+            }
         }
-    }
-    let text_field = |key: &str| -> Result<Option<String>, ConfigError> {
-        let value = match table.get(key) {
-            None => return Ok(None),
-            Some(toml::Value::String(s)) => s.clone(),
-            Some(toml::Value::Integer(n)) => n.to_string(),
-            Some(toml::Value::Float(x)) => x.to_string(),
-            Some(toml::Value::Boolean(b)) => b.to_string(),
-            Some(_) => return Err(file_error(path, key, "must be a string or a number")),
+        let text_field = |key: &str| -> Result<Option<String>, ConfigError> {
+            let value = match table.get(key) {
+                None => return Ok(None),
+                Some(toml::Value::String(s)) => s.clone(),
+                Some(toml::Value::Integer(n)) => n.to_string(),
+                Some(toml::Value::Float(x)) => x.to_string(),
+                Some(toml::Value::Boolean(b)) => b.to_string(),
+                Some(_) => return Err(file_error(path, key, "must be a string or a number")),
+            };
+            resolve_env(&value, &|var| get(var))
+                .map(Some)
+                .map_err(|problem| file_error(path, key, problem))
         };
-        resolve_env(&value, &|var| get(var))
-            .map(Some)
-            .map_err(|problem| file_error(path, key, problem))
-    };
-    let overrides: Vec<(&str, String)> = OVERRIDES
-        .iter()
-        .map(|(key, variable)| Ok(text_field(key)?.map(|value| (*variable, value))))
-        .collect::<Result<Vec<_>, ConfigError>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    let layered = |variable: &str| {
-        overrides
+        let overrides: Vec<(&str, String)> = OVERRIDES
             .iter()
-            .find(|(v, _)| *v == variable)
-            .map(|(_, value)| value.clone())
-            .or_else(|| get(variable))
-    };
-    let llm = llm_settings(&layered).map_err(|e| {
-        let field = OVERRIDES
-            .iter()
-            .find(|(_, v)| *v == e.variable)
-            .map_or(e.variable, |(k, _)| k);
-        file_error(path, field, e.problem)
-    })?;
-    let tools = match table.get("tools") {
-        None => None,
-        Some(toml::Value::Array(items)) => Some(
-            items
+            .map(|(key, variable)| Ok(text_field(key)?.map(|value| (*variable, value))))
+            .collect::<Result<Vec<_>, ConfigError>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        let layered = |variable: &str| {
+            overrides
                 .iter()
-                .map(|item| match item {
-                    toml::Value::String(s) => Ok(s.clone()),
-                    _ => Err(file_error(path, "tools", "must be a list of tool names")),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(_) => return Err(file_error(path, "tools", "must be a list of tool names")),
-    };
-    let webhook_secret = text_field("webhook_secret")?
-        .filter(|s| !s.is_empty())
-        .map(Secret::new)
-        .or_else(|| env.webhook_secret.cloned());
-    if webhook_secret.is_none() && !env.allow_unsigned {
-        return Err(file_error(
-            path,
-            "webhook_secret",
-            "is required (this agent's secret from the Layercode dashboard), unless \
+                .find(|(v, _)| *v == variable)
+                .map(|(_, value)| value.clone())
+                .or_else(|| get(variable))
+        };
+        let llm = llm_settings(&layered).map_err(|e| {
+            let field = OVERRIDES
+                .iter()
+                .find(|(_, v)| *v == e.variable)
+                .map_or(e.variable, |(k, _)| k);
+            file_error(path, field, e.problem)
+        })?;
+        let tools = match table.get("tools") {
+            None => None,
+            Some(toml::Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        toml::Value::String(s) => Ok(s.clone()),
+                        _ => Err(file_error(path, "tools", "must be a list of tool names")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => return Err(file_error(path, "tools", "must be a list of tool names")),
+        };
+        let webhook_secret = text_field("webhook_secret")?
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .or_else(|| env.webhook_secret.clone());
+        if webhook_secret.is_none() && !self.allow_unsigned {
+            return Err(file_error(
+                path,
+                "webhook_secret",
+                "is required (this agent's secret from the Layercode dashboard), unless \
              LAYERCODE_WEBHOOK_SECRET or ALLOW_UNSIGNED_WEBHOOKS=true is set",
-        ));
+            ));
+        }
+        Ok(AgentConfig {
+            name,
+            file: Some(path.to_path_buf()),
+            prompt_file: text_field("prompt_file")?
+                .map_or_else(|| env.prompt_file.clone(), PathBuf::from),
+            welcome: text_field("welcome")?.unwrap_or_else(|| env.welcome.clone()),
+            apology: layered("APOLOGY_MESSAGE").unwrap_or_else(|| env.apology.clone()),
+            webhook_secret,
+            layercode_agent_id: text_field("layercode_agent_id")?
+                .or_else(|| env.layercode_agent_id.clone()),
+            llm,
+            tools,
+        })
     }
-    Ok(AgentConfig {
-        name,
-        file: Some(path.to_path_buf()),
-        prompt_file: text_field("prompt_file")?
-            .map_or_else(|| env.prompt_file.to_path_buf(), PathBuf::from),
-        welcome: text_field("welcome")?.unwrap_or_else(|| env.welcome.to_string()),
-        apology: layered("APOLOGY_MESSAGE").unwrap_or_else(|| env.apology.to_string()),
-        webhook_secret,
-        layercode_agent_id: text_field("layercode_agent_id")?
-            .or_else(|| env.layercode_agent_id.map(str::to_string)),
-        llm,
-        tools,
-    })
 }

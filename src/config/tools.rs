@@ -1,14 +1,11 @@
-//! Tools: the folder of tool files (loaded and checked here, so a bad file stops start-up
-//! with its name and field), the per-turn round limit, result size, filler delay and the
-//! built-in `end_call` tool.
+//! Tools: where the tool files and MCP server files are (start-up loads them), the
+//! per-turn round limit, result size, filler delay and the built-in `end_call` tool.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::parse::{millis, parse_bool, positive, Get};
 use super::ConfigError;
-use crate::tools::Toolbox;
 
 /// `TOOLS_DIR`: relative to the working directory, like the prompt file.
 const DEFAULT_TOOLS_DIR: &str = "tools";
@@ -24,10 +21,8 @@ const DEFAULT_FILLER_AFTER_MS: u64 = 500;
 /// The tools part of [`super::Settings`].
 #[derive(Debug, Clone)]
 pub struct ToolSettings {
-    /// Where the tool files were read from.
+    /// `TOOLS_DIR`: where the tool files are.
     pub dir: PathBuf,
-    /// The loaded tools.
-    pub toolbox: Arc<Toolbox>,
     /// Most model↔tool rounds in one turn.
     pub max_rounds: u32,
     /// Longest tool result the model reads, in characters.
@@ -36,10 +31,8 @@ pub struct ToolSettings {
     pub filler_after: Duration,
     /// Offer the model the built-in `end_call` tool.
     pub end_call: bool,
-    /// Where the MCP server files were read from (`MCP_DIR`).
+    /// `MCP_DIR`: where the MCP server files are.
     pub mcp_dir: PathBuf,
-    /// The MCP servers, by name.
-    pub mcp: Arc<Vec<crate::mcp::McpServerConfig>>,
 }
 
 impl ToolSettings {
@@ -47,31 +40,22 @@ impl ToolSettings {
     pub fn none() -> Self {
         Self {
             dir: PathBuf::from(DEFAULT_TOOLS_DIR),
-            toolbox: Arc::new(Toolbox::empty()),
             max_rounds: DEFAULT_MAX_ROUNDS,
             result_max_chars: DEFAULT_RESULT_MAX_CHARS,
             filler_after: Duration::from_millis(DEFAULT_FILLER_AFTER_MS),
             end_call: false,
             mcp_dir: PathBuf::from(DEFAULT_MCP_DIR),
-            mcp: Arc::new(Vec::new()),
         }
     }
 }
 
-/// Reads the tool variables and loads every file in `TOOLS_DIR`; `${VAR}` in a file is
-/// looked up through `get`.
+/// Reads the tool variables.
 pub(super) fn tool_settings(get: &Get) -> Result<ToolSettings, ConfigError> {
     let dir = PathBuf::from(get("TOOLS_DIR").unwrap_or_else(|| DEFAULT_TOOLS_DIR.into()));
-    let toolbox = Toolbox::load(&dir, &|name| get(name))
-        .map_err(|e| ConfigError::new("TOOLS_DIR", e.to_string()))?;
     let mcp_dir = PathBuf::from(get("MCP_DIR").unwrap_or_else(|| DEFAULT_MCP_DIR.into()));
-    let mcp = crate::mcp::load_dir(&mcp_dir, &|name| get(name))
-        .map_err(|e| ConfigError::new("MCP_DIR", e))?;
     Ok(ToolSettings {
         dir,
         mcp_dir,
-        mcp: Arc::new(mcp),
-        toolbox: Arc::new(toolbox),
         max_rounds: positive(
             "TOOL_MAX_ROUNDS",
             get("TOOL_MAX_ROUNDS"),

@@ -38,6 +38,10 @@ const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// Longest wait between two connection attempts.
 const MAX_RETRY: Duration = Duration::from_secs(30);
 
+/// Between a server's name and its tool's in the name the model sees
+/// (`weather__get_forecast`); an agent's `tools` list may name `weather__*` for all of them.
+pub const NAME_SEPARATOR: &str = "__";
+
 /// One tool of an MCP server, as offered to the model.
 #[derive(Debug, Clone)]
 pub struct McpTool {
@@ -109,7 +113,7 @@ impl Server {
                     Some(list) => list.iter().any(|n| n == &remote),
                     None => t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true),
                 };
-                let name = format!("{}__{remote}", config.name);
+                let name = format!("{}{NAME_SEPARATOR}{remote}", config.name);
                 let definition = json!({
                     "type": "function",
                     "function": {
@@ -224,7 +228,7 @@ impl McpRegistry {
 
     /// The offered tool called `name`, with its server.
     fn find(&self, name: &str) -> Option<(Arc<Server>, McpTool)> {
-        let (server_name, _) = name.split_once("__")?;
+        let (server_name, _) = name.split_once(NAME_SEPARATOR)?;
         let server = self.servers.iter().find(|s| s.config.name == server_name)?;
         let tool = server.tools()?.iter().find(|t| t.name == name)?.clone();
         Some((server.clone(), tool))

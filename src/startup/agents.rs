@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use super::prompts::load_system_prompt;
 use super::{StartupError, RETRY_BACKOFF};
 use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, RetryPolicy};
-use crate::prompts::load_system_prompt;
 use crate::speech::{Language, LanguageChoice, Pronunciations, Voice};
 use crate::state::{AgentEntry, Agents};
 use crate::template::Template;
@@ -84,6 +84,7 @@ fn agent_settings_with(
 /// Every configured agent over `ledger`'s store and coordinator.
 pub(super) fn build_agents(
     settings: &Settings,
+    files: &super::OperatorFiles,
     ledger: &Ledger,
     mocks: &ToolMocks,
     client_calls: &ClientCalls,
@@ -91,10 +92,11 @@ pub(super) fn build_agents(
 ) -> Result<Agents, StartupError> {
     let mut entries = Vec::new();
     let voice = Arc::new(voice(settings)?);
-    for config in &settings.agents.agents {
+    for config in &files.agents.agents {
         let model = LlmClient::new(&config.llm)?;
         let tools = ToolSet::new(
             settings.tools.clone(),
+            files.toolbox.clone(),
             config.tools.clone(),
             mocks.clone(),
             client_calls.clone(),
@@ -116,7 +118,7 @@ pub(super) fn build_agents(
     }
     Ok(Agents::new(
         entries,
-        settings.agents.default.clone(),
-        settings.agents.from_files,
+        files.agents.default.clone(),
+        files.agents.from_files,
     ))
 }

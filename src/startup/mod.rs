@@ -10,21 +10,26 @@ use tokio_util::sync::CancellationToken;
 
 mod agents;
 mod calls;
+mod files;
+mod prompts;
 mod shutdown;
+mod stores;
 pub use agents::{agent_settings, voice};
+pub use files::{
+    load_agent_files, load_files, load_mcp_server_files, load_tool_files, OperatorFiles,
+};
+pub use prompts::PromptError;
 use shutdown::stop_on_signal;
 
-use crate::cluster::{RedisClientRelay, RedisCoordinator, RedisStore};
 use crate::config::Settings;
 use crate::layercode::LayercodeApi;
 use crate::llm::LlmError;
 use crate::metrics::Metrics;
-use crate::prompts::PromptError;
 use crate::routes;
 use crate::secret::redacted_url;
-use crate::session::{spawn_idle_sweeper, MemoryStore, SessionStore};
+use crate::session::{spawn_idle_sweeper, SessionStore};
 use crate::state::{AppState, TurnTasks};
-use crate::turn::{ClientCalls, Coordinator, Ledger, LocalCoordinator};
+use crate::turn::Ledger;
 use crate::web::page::PageAgent;
 use crate::web::Web;
 
@@ -50,6 +55,19 @@ pub enum StartupError {
     /// The tools' HTTP client could not be built.
     #[error("{0}")]
     Tools(String),
+    /// A setting is invalid in a way only its files show (an agent file's field, a
+    /// `DEFAULT_AGENT` that names no agent file).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// An operator's file or folder could not be read or is invalid: `{variable}: {file}:
+    /// {field}: {problem}`.
+    #[error("{variable}: {problem}")]
+    File {
+        /// The variable that points at the folder (`TOOLS_DIR`, `MCP_DIR`, `AGENTS_DIR`).
+        variable: &'static str,
+        /// The file, field and problem, with no secret in it.
+        problem: String,
+    },
     /// The pronunciation dictionary could not be read.
     #[error("PRONUNCIATIONS_FILE: {0}")]
     Pronunciations(String),
@@ -72,117 +90,11 @@ const FLUSH_AT_MOST: Duration = Duration::from_secs(3);
 /// First pause before retrying the same upstream; it doubles with each retry.
 const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 
-/// How much longer than a turn's budget a Redis claim lives, so a machine that died
-/// mid-turn blocks its conversation at most this much past the turn's own deadline.
-const CLAIM_TTL_MARGIN: Duration = Duration::from_secs(5);
-
-/// The in-memory store, or Redis when `SESSION_STORE_URL` is set (refusing to start when
-/// Redis does not answer).
-async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, StartupError> {
-    let Some(url) = &settings.session_store_url else {
-        return Ok(Arc::new(MemoryStore::new(
-            settings.history_limits,
-            settings.max_conversations,
-        )));
-    };
-    let store = RedisStore::connect(
-        url.expose(),
-        &settings.session_store_prefix,
-        settings.history_limits,
-        settings.session_idle_ttl,
-    )
-    .await
-    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
-    tracing::info!(store = %redacted_url(url.expose()), "conversations are shared through Redis");
-    Ok(Arc::new(store))
-}
-
-/// Turns coordinated on this machine, or across machines through Redis when
-/// `SESSION_STORE_URL` is set.
-async fn coordinator(
-    settings: &Settings,
-    metrics: &Metrics,
-    shutdown: &CancellationToken,
-) -> Result<Arc<dyn Coordinator>, StartupError> {
-    let Some(url) = &settings.session_store_url else {
-        return Ok(Arc::new(LocalCoordinator::new()));
-    };
-    let longest_turn = settings
-        .agents
-        .agents
-        .iter()
-        .map(|agent| agent.llm.turn_timeout)
-        .max()
-        .unwrap_or(settings.llm.turn_timeout);
-    // Tool time does not count against a turn's budget, and a stopped turn still waits
-    // for its mutating calls: the claim must outlive every round's tools and that wait.
-    let longest_tool = settings
-        .tools
-        .toolbox
-        .tools()
-        .iter()
-        .map(|tool| tool.timeout())
-        .max()
-        .unwrap_or_default();
-    let tool_time = longest_tool * (settings.tools.max_rounds + 1);
-    let claim_ttl = longest_turn + tool_time + CLAIM_TTL_MARGIN;
-    let coordinator = RedisCoordinator::connect(
-        url.expose(),
-        &settings.session_store_prefix,
-        claim_ttl,
-        metrics.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
-    Ok(Arc::new(coordinator))
-}
-
-/// Client tool calls, with their answers forwarded between machines through Redis when
-/// `SESSION_STORE_URL` is set and some tool runs in the page.
-async fn client_calls(
-    settings: &Settings,
-    metrics: &Metrics,
-    shutdown: &CancellationToken,
-) -> Result<ClientCalls, StartupError> {
-    let calls = ClientCalls::default();
-    let Some(url) = &settings.session_store_url else {
-        return Ok(calls);
-    };
-    if !settings
-        .tools
-        .toolbox
-        .tools()
-        .iter()
-        .any(|tool| tool.client())
-    {
-        return Ok(calls);
-    }
-    let relay = RedisClientRelay::connect(
-        url.expose(),
-        &settings.session_store_prefix,
-        calls.clone(),
-        metrics.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
-    calls.set_relay(relay);
-    Ok(calls)
-}
-
-fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
-    format!(
-        "SESSION_STORE_URL: cannot reach Redis at {}: {error}",
-        redacted_url(url)
-    )
-}
-
 /// The browser side: the Layercode API client behind `/authorize`, and the page.
-fn web_side(settings: &Settings) -> Result<Arc<Web>, StartupError> {
+fn web_side(settings: &Settings, files: &OperatorFiles) -> Result<Arc<Web>, StartupError> {
     let api =
         LayercodeApi::new(&settings.web).map_err(|e| StartupError::Layercode(e.to_string()))?;
-    let agents = settings
+    let agents = files
         .agents
         .agents
         .iter()
@@ -195,7 +107,7 @@ fn web_side(settings: &Settings) -> Result<Arc<Web>, StartupError> {
         settings.web.clone(),
         api,
         agents,
-        settings.agents.default.clone(),
+        files.agents.default.clone(),
     )))
 }
 
@@ -237,8 +149,8 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
     Ok(server)
 }
 
-fn warn_if_unsigned(settings: &Settings) {
-    if settings
+fn warn_if_unsigned(files: &OperatorFiles) {
+    if files
         .agents
         .agents
         .iter()
@@ -278,23 +190,25 @@ impl Application {
     /// Loads everything the server needs and binds its port; fails fast with a message
     /// that names what is wrong. Call inside a Tokio runtime.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let files = load_files(&settings)?;
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
-        let store = session_store(&settings).await?;
+        let store = stores::session_store(&settings).await?;
         let call_store = calls::call_store(&settings).await?;
         let calls = calls::start(call_store, &settings, &metrics, &shutdown)?;
         let ledger = Ledger {
             store: store.clone(),
-            coordinator: coordinator(&settings, &metrics, &shutdown).await?,
+            coordinator: stores::coordinator(&settings, &files, &metrics, &shutdown).await?,
             metrics: metrics.clone(),
             calls: calls.recorder.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
-        let client_calls = client_calls(&settings, &metrics, &shutdown).await?;
-        let mcp = crate::mcp::McpRegistry::new(&settings.tools.mcp);
-        let agents = agents::build_agents(&settings, &ledger, &tool_mocks, &client_calls, &mcp)?;
-        warn_if_unsigned(&settings);
-        let web = web_side(&settings)?;
+        let client_calls = stores::client_calls(&settings, &files, &metrics, &shutdown).await?;
+        let mcp = crate::mcp::McpRegistry::new(&files.mcp_servers);
+        let agents =
+            agents::build_agents(&settings, &files, &ledger, &tool_mocks, &client_calls, &mcp)?;
+        warn_if_unsigned(&files);
+        let web = web_side(&settings, &files)?;
         let (listener, port) = bind(&settings)?;
 
         // Started only once the port is bound, so a failed start leaves no task behind.

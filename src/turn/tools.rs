@@ -62,6 +62,7 @@ impl ToolSet {
     /// connections the model's client needs.
     pub fn new(
         settings: ToolSettings,
+        toolbox: Arc<Toolbox>,
         only: Option<Vec<String>>,
         mocks: ToolMocks,
         client_calls: ClientCalls,
@@ -70,12 +71,11 @@ impl ToolSet {
         let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()?;
-        let offered = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
-        let mut definitions: Vec<Value> = settings
-            .toolbox
+        let offered = |name: &str| only.as_ref().is_none_or(|o| lists(o, name));
+        let mut definitions: Vec<Value> = toolbox
             .tools()
             .iter()
-            .zip(settings.toolbox.definitions())
+            .zip(toolbox.definitions())
             .filter(|(tool, _)| offered(tool.name()))
             .map(|(_, definition)| definition.clone())
             .collect();
@@ -95,7 +95,7 @@ impl ToolSet {
         let mut settings = settings;
         settings.end_call = end_call;
         Ok(Self {
-            toolbox: settings.toolbox.clone(),
+            toolbox,
             mocks,
             client_calls,
             only,
@@ -140,9 +140,7 @@ impl ToolSet {
     }
 
     fn allowed(&self, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|o| o.iter().any(|n| n == name))
+        self.only.as_ref().is_none_or(|o| lists(o, name))
     }
 
     /// The named MCP tool, if its server is connected and this agent may call it.
@@ -160,11 +158,7 @@ impl ToolSet {
 
     /// The named tool, if this agent may call it.
     pub(super) fn tool(&self, name: &str) -> Option<&crate::tools::Tool> {
-        let allowed = self
-            .only
-            .as_ref()
-            .is_none_or(|o| o.iter().any(|n| n == name));
-        self.toolbox.get(name).filter(|_| allowed)
+        self.toolbox.get(name).filter(|_| self.allowed(name))
     }
 
     /// Whether the named tool has side effects. Unknown tools are never called.
@@ -182,6 +176,17 @@ impl ToolSet {
             None => self.mcp_tool(name).and_then(|t| t.say_while_waiting),
         }
     }
+}
+
+/// True when an agent's `tools` list names `name`: as written, or as one of an MCP
+/// server's tools through `<server>__*`.
+fn lists(only: &[String], name: &str) -> bool {
+    only.iter().any(|entry| {
+        entry == name
+            || entry.strip_suffix('*').is_some_and(|prefix| {
+                prefix.ends_with(crate::mcp::NAME_SEPARATOR) && name.starts_with(prefix)
+            })
+    })
 }
 
 /// Answers given in place of calling a tool, for one conversation at a time: `voicebridge

@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use voicebridge::config::Settings;
 use voicebridge::startup::Application;
-use voicebridge::webhook::signature;
 
 use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
@@ -184,15 +183,6 @@ async fn two_agents(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
     (spawn_app_with(&vars).await, agents)
 }
 
-impl TestApp {
-    /// POSTs `body` to `path`, signed with `secret`.
-    async fn post_signed(&self, path: &str, secret: &str, body: &Value) -> reqwest::Response {
-        let bytes = serde_json::to_vec(body).expect("json");
-        let signed = signature::sign(secret.as_bytes(), now(), &bytes);
-        self.post_raw(path, bytes, Some(signed)).await
-    }
-}
-
 #[tokio::test]
 async fn two_agents_have_their_own_prompts_models_secrets_and_histories() {
     let (app, _) = two_agents(&[]).await;
@@ -309,13 +299,25 @@ fn settings_with(pairs: &[(&str, &str)]) -> Result<Settings, voicebridge::config
         ("SYSTEM_PROMPT_FILE", prompt),
     ];
     vars.extend_from_slice(pairs);
-    Settings::from_lookup(|name| {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Settings::from_lookup(move |name| {
         vars.iter()
             .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     })
+}
+
+/// Why start-up's loading of the operator's files refuses `pairs`' configuration.
+fn files_error(pairs: &[(&str, &str)], expected: &str) -> String {
+    let settings = settings_with(pairs).expect("the variables are valid");
+    voicebridge::startup::load_files(&settings)
+        .expect_err(expected)
+        .to_string()
 }
 
 #[tokio::test]
@@ -361,18 +363,17 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
         ),
     ] {
         let dir = folder("bad-agent", &[("sales.toml", text)]);
-        let error = settings_with(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))])
-            .expect_err(field)
-            .to_string();
+        let error = files_error(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))], field);
         assert!(error.starts_with("AGENTS_DIR: "), "{error}");
         assert!(error.contains("sales.toml: "), "{error}");
         assert!(error.contains(field), "{field}: {error}");
     }
     // Several agents need a default.
     let dir = folder("two-agents", &[("a.toml", ""), ("b.toml", "")]);
-    let error = settings_with(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))])
-        .expect_err("no default")
-        .to_string();
+    let error = files_error(
+        &[("AGENTS_DIR", dir.to_str().expect("utf-8"))],
+        "no default",
+    );
     assert!(error.starts_with("DEFAULT_AGENT: is required"), "{error}");
     let error = settings_with(&[("AGENT_TIMEZONE", "Mars/Olympus")])
         .expect_err("zone")
@@ -428,7 +429,8 @@ async fn the_example_agents_load_and_render() {
     ];
     // The example's paths are relative to the repository, as when run from it.
     let settings = settings_with(&vars).expect("the example configuration is valid");
-    let names: Vec<&str> = settings
+    let files = voicebridge::startup::load_files(&settings).expect("the example files load");
+    let names: Vec<&str> = files
         .agents
         .agents
         .iter()
@@ -436,7 +438,7 @@ async fn the_example_agents_load_and_render() {
         .collect();
     assert_eq!(names, ["sales", "support"]);
     let root_dir = std::path::Path::new(root);
-    for agent in &settings.agents.agents {
+    for agent in &files.agents.agents {
         let mut agent = agent.clone();
         agent.prompt_file = root_dir.join(&agent.prompt_file);
         let compiled = voicebridge::startup::agent_settings(&settings, &agent)
@@ -445,7 +447,7 @@ async fn the_example_agents_load_and_render() {
         let prompt = compiled.system_prompt.render(&sample, &compiled.now);
         assert!(prompt.contains("Ana"), "{prompt}");
     }
-    let support = &settings.agents.agents[1];
+    let support = &files.agents.agents[1];
     assert_eq!(
         support.tools.as_deref(),
         Some(&["get_order".to_string()][..])

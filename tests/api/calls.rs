@@ -300,10 +300,12 @@ async fn an_unreachable_call_store_stops_start_up_without_its_password() {
         ("PORT", "0"),
         ("CALL_STORE_URL", dead.as_str()),
     ];
-    let settings = voicebridge::config::Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings = voicebridge::config::Settings::from_lookup(move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
     .expect("valid settings");
     let error = voicebridge::startup::Application::build(settings)

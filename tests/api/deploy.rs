@@ -17,7 +17,7 @@ fn fly() -> toml::Value {
 fn default_settings() -> Settings {
     let vars: HashMap<&str, &str> =
         [("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")].into();
-    Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string())).expect("valid")
+    Settings::from_lookup(move |name| vars.get(name).map(|v| v.to_string())).expect("valid")
 }
 
 #[tokio::test]

@@ -52,9 +52,10 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         vars.retain(|(k, _)| k != key);
         vars.push((key.to_string(), value.to_string()));
     }
-    let settings =
-        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-            .expect("test settings are valid");
+    let settings = Settings::from_lookup(move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .expect("test settings are valid");
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -145,6 +146,13 @@ impl TestApp {
         tokio::time::timeout(Duration::from_secs(10), self.turns.idle())
             .await
             .expect("turns still running after 10 s");
+    }
+
+    /// POSTs `body` to `path`, signed with `secret`.
+    pub async fn post_signed(&self, path: &str, secret: &str, body: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let signed = signature::sign(secret.as_bytes(), now(), &bytes);
+        self.post_raw(path, bytes, Some(signed)).await
     }
 
     /// Sends a webhook and reads its whole SSE reply.

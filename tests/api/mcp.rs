@@ -733,3 +733,109 @@ async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
     let line = r#"voicebridge_tool_calls_total{agent="default",outcome="timeout",tool="weather__slow_lookup"} 1"#;
     assert!(metrics.contains(line), "{line} in\n{metrics}");
 }
+
+/// The names of the tools offered in the model's most recent request.
+fn tool_names(request: &crate::fake_upstream::Recorded) -> Vec<String> {
+    request.body["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Agent files may list an MCP server's tools, one by one or as `weather__*`: each agent
+/// is offered exactly what its list names, and calls it through the app.
+#[tokio::test]
+async fn an_agent_file_listing_mcp_tools_reaches_them() {
+    use crate::fake_upstream::Reply;
+    use crate::helpers::*;
+
+    let port = free_port();
+    let _server = start_server(port).await;
+    let root = std::env::temp_dir().join(format!("vb-mcp-agents-{port}"));
+    let (mcp, agents) = (root.join("mcp"), root.join("agents"));
+    for dir in [&mcp, &agents] {
+        std::fs::create_dir_all(dir).expect("a temp dir");
+    }
+    std::fs::write(
+        mcp.join("weather.toml"),
+        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
+    )
+    .expect("written");
+    std::fs::write(
+        agents.join("sales.toml"),
+        "webhook_secret = \"whsec_sales\"\ntools = [\"weather__get_weather\"]\n",
+    )
+    .expect("written");
+    std::fs::write(
+        agents.join("support.toml"),
+        "webhook_secret = \"whsec_support\"\ntools = [\"weather__*\"]\n",
+    )
+    .expect("written");
+    let app = spawn_app_with(&[
+        ("MCP_DIR", mcp.to_str().expect("utf-8")),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+        ("DEFAULT_AGENT", "sales"),
+    ])
+    .await;
+    let turn = |agent: &'static str, secret: &'static str, conversation: String, id: String| {
+        let app = &app;
+        async move {
+            let body = message(&conversation, &id, "Weather?");
+            let path = format!("/agent/{agent}");
+            let response = app.post_signed(&path, secret, &body).await;
+            assert_eq!(response.status(), 200, "{agent}");
+            SseReader::new(response).collect().await
+        }
+    };
+    // The server's tools appear once it has been listed (in the background).
+    let mut offered = Vec::new();
+    for attempt in 0..50 {
+        app.upstream.enqueue(Reply::deltas(&["Hello."]));
+        turn(
+            "support",
+            "whsec_support",
+            "conv_wait".into(),
+            format!("w{attempt}"),
+        )
+        .await;
+        offered = tool_names(&app.upstream.requests().pop().expect("a request"));
+        if !offered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        offered,
+        [
+            "weather__book_table",
+            "weather__get_weather",
+            "weather__slow_lookup"
+        ],
+        "weather__* offers every tool of the server"
+    );
+
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("w1", "weather__get_weather", r#"{"city":"Paris"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["It is sunny in Paris."]));
+    let events = turn("sales", "whsec_sales", "conv_sales".into(), "t1".into()).await;
+    assert_eq!(spoken(&events), ["It is sunny in Paris."]);
+    let requests = app.upstream.requests();
+    let first = &requests[requests.len() - 2];
+    assert_eq!(
+        tool_names(first),
+        ["weather__get_weather"],
+        "only what sales lists"
+    );
+    assert_eq!(
+        last_tool_result(&app)["content"],
+        "Sunny and 21 degrees in Paris."
+    );
+}

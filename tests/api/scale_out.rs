@@ -283,10 +283,12 @@ async fn the_server_refuses_to_start_without_its_redis() {
         ),
         ("SESSION_STORE_URL", "redis://user:hunter2@127.0.0.1:1"),
     ];
-    let settings = Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings = Settings::from_lookup(move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
     .expect("valid settings");
     let error = match Application::build(settings).await {

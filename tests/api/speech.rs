@@ -192,10 +192,12 @@ async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
         ("PORT", "0"),
         ("HOST", "127.0.0.1"),
     ];
-    let settings = voicebridge::config::Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings = voicebridge::config::Settings::from_lookup(move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
     .expect("valid");
     let error = voicebridge::startup::Application::build(settings)

@@ -1,0 +1,226 @@
+//! The operator's files, read at start-up in named steps: tool files (`TOOLS_DIR`), MCP
+//! server files (`MCP_DIR`), agent files (`AGENTS_DIR`), then every agent's tool list
+//! checked against what those define. A bad file stops start-up naming its variable,
+//! file and field. `voicebridge check` runs the same steps.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::StartupError;
+use crate::config::{AgentConfig, AgentsConfig, Settings};
+use crate::mcp::{McpServerConfig, NAME_SEPARATOR};
+use crate::tools::{Toolbox, END_CALL};
+
+/// What the files hold, loaded and checked.
+#[derive(Debug, Clone)]
+pub struct OperatorFiles {
+    /// The tools from `TOOLS_DIR`.
+    pub toolbox: Arc<Toolbox>,
+    /// The MCP servers from `MCP_DIR`, by name.
+    pub mcp_servers: Arc<Vec<McpServerConfig>>,
+    /// The agents from `AGENTS_DIR`, or the one the environment describes.
+    pub agents: AgentsConfig,
+}
+
+/// Loads every file the settings point at, in order, and checks the agents' tool lists.
+pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
+    let toolbox = load_tool_files(settings)?;
+    let mcp_servers = load_mcp_server_files(settings)?;
+    let agents = load_agent_files(settings)?;
+    check_agent_tools(settings, &agents, &toolbox, &mcp_servers)?;
+    Ok(OperatorFiles {
+        toolbox: Arc::new(toolbox),
+        mcp_servers: Arc::new(mcp_servers),
+        agents,
+    })
+}
+
+/// Every tool file in `TOOLS_DIR`, its schema compiled and `${VAR}` resolved.
+pub fn load_tool_files(settings: &Settings) -> Result<Toolbox, StartupError> {
+    Toolbox::load(&settings.tools.dir, &|name| settings.vars.get(name)).map_err(|e| {
+        StartupError::File {
+            variable: "TOOLS_DIR",
+            problem: e.to_string(),
+        }
+    })
+}
+
+/// Every MCP server file in `MCP_DIR`, `${VAR}` resolved (the servers are reached later,
+/// in the background).
+pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>, StartupError> {
+    crate::mcp::load_dir(&settings.tools.mcp_dir, &|name| settings.vars.get(name)).map_err(
+        |problem| StartupError::File {
+            variable: "MCP_DIR",
+            problem,
+        },
+    )
+}
+
+/// The agent files in `AGENTS_DIR`, each parsed over what the environment says; the
+/// environment's single agent when there are none.
+pub fn load_agent_files(settings: &Settings) -> Result<AgentsConfig, StartupError> {
+    let files = &settings.agents;
+    let mut agents: Vec<AgentConfig> = Vec::new();
+    for path in toml_files(&files.dir).map_err(|e| StartupError::File {
+        variable: "AGENTS_DIR",
+        problem: format!("{}: cannot read the folder: {e}", files.dir.display()),
+    })? {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| files.file_error(&path, format!("cannot read the file: {e}")))?;
+        agents.push(files.parse(&path, &text)?);
+    }
+    Ok(files.assemble(agents)?)
+}
+
+/// The `*.toml` files of `dir`, sorted by name; none when the folder is missing.
+fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml") && path.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Every name in an agent's `tools` list is a tool file's, `end_call`, an MCP server's
+/// whole set (`weather__*`) or one MCP tool (`weather__get_forecast`). An MCP tool's own
+/// name is checked when its server answers (it may be down at start-up): a server that
+/// does not offer it simply offers the agent nothing under that name.
+fn check_agent_tools(
+    settings: &Settings,
+    agents: &AgentsConfig,
+    toolbox: &Toolbox,
+    mcp_servers: &[McpServerConfig],
+) -> Result<(), StartupError> {
+    let of_mcp_server = |name: &str| {
+        name.split_once(NAME_SEPARATOR)
+            .is_some_and(|(server, tool)| {
+                !tool.is_empty() && mcp_servers.iter().any(|s| s.name == server)
+            })
+    };
+    for agent in &agents.agents {
+        for tool in agent.tools.iter().flatten() {
+            if toolbox.get(tool).is_some() || tool == END_CALL || of_mcp_server(tool) {
+                continue;
+            }
+            let file = agent.file.as_deref().unwrap_or(agents.dir.as_path());
+            return Err(StartupError::File {
+                variable: "AGENTS_DIR",
+                problem: format!(
+                    "{}: tools: `{tool}` is not a tool in {} nor of an MCP server in {}",
+                    file.display(),
+                    settings.tools.dir.display(),
+                    settings.tools.mcp_dir.display(),
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("the variables are valid")
+    }
+
+    fn refused(pairs: &[(&str, &str)]) -> String {
+        let mut all = vec![
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+        ];
+        all.extend_from_slice(pairs);
+        load_files(&settings(&all))
+            .expect_err("refused")
+            .to_string()
+    }
+
+    /// A folder of `files` under the system's temporary folder, new for each call.
+    fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("voicebridge-files-{name}-{stamp}"));
+        std::fs::create_dir_all(&dir).expect("folder");
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).expect("file");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_folder_that_is_no_folder_names_its_variable() {
+        for variable in ["TOOLS_DIR", "MCP_DIR", "AGENTS_DIR"] {
+            let error = refused(&[(variable, "Cargo.toml")]);
+            assert!(error.starts_with(&format!("{variable}: ")), "{error}");
+        }
+        let error = refused(&[("DEFAULT_AGENT", "sales")]);
+        assert!(error.starts_with("DEFAULT_AGENT: "), "{error}");
+    }
+
+    #[test]
+    fn missing_webhook_secret_refuses_to_start() {
+        let error = load_files(&settings(&[("LLM_API_KEY", "k")]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(error.starts_with("LAYERCODE_WEBHOOK_SECRET: "), "{error}");
+    }
+
+    #[test]
+    fn an_agent_may_list_mcp_tools_and_whole_servers_but_not_unknown_names() {
+        let mcp = folder(
+            "mcp",
+            &[("weather.toml", "url = \"http://127.0.0.1:9/mcp\"\n")],
+        );
+        let mcp = mcp.to_str().expect("utf-8");
+        let agent =
+            |tools: &str| folder("agents", &[("sales.toml", &format!("tools = {tools}\n"))]);
+        for listed in [
+            r#"["weather__get_weather"]"#,
+            r#"["weather__*"]"#,
+            r#"["end_call", "weather__*"]"#,
+        ] {
+            let agents = agent(listed);
+            let files = load_files(&settings(&[
+                ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+                ("LLM_API_KEY", "k"),
+                ("MCP_DIR", mcp),
+                ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+            ]))
+            .unwrap_or_else(|e| panic!("{listed}: {e}"));
+            assert_eq!(files.mcp_servers.len(), 1);
+        }
+        for listed in [
+            r#"["forecast__get"]"#,
+            r#"["weather__"]"#,
+            r#"["get_weather"]"#,
+        ] {
+            let agents = agent(listed);
+            let error = refused(&[
+                ("MCP_DIR", mcp),
+                ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+            ]);
+            assert!(error.starts_with("AGENTS_DIR: "), "{error}");
+            assert!(error.contains("sales.toml: tools: `"), "{error}");
+            assert!(error.contains("is not a tool in"), "{error}");
+        }
+    }
+}
