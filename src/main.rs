@@ -108,11 +108,11 @@ async fn test(
     junit: Option<std::path::PathBuf>,
     json: bool,
 ) -> ExitCode {
-    let scenarios = match cli::test::load(&paths) {
+    let scenarios = match cli::scenarios::load(&paths) {
         Ok(scenarios) => scenarios,
         Err(error) => {
             eprintln!("voicebridge test: {error}");
-            return ExitCode::from(cli::test::BROKEN);
+            return ExitCode::from(cli::scenarios::BROKEN);
         }
     };
     // Signed like `chat` signs: with LAYERCODE_WEBHOOK_SECRET when it is set.
@@ -129,16 +129,16 @@ async fn test(
             }
         },
     };
-    let options = cli::test::TestOptions {
+    let options = cli::scenarios::TestOptions {
         paths,
-        target: cli::test::target(webhook_url, secret),
+        target: cli::scenarios::target(webhook_url, secret),
         jobs: usize::from(jobs),
         junit,
         json,
         mocks,
         judge: judge(),
     };
-    match cli::test::run(&options, &scenarios, &mut std::io::stdout()).await {
+    match cli::scenarios::run(&options, &scenarios, &mut std::io::stdout()).await {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("voicebridge test: {error}");
@@ -149,14 +149,14 @@ async fn test(
 
 /// The model for `expect_judge`: the agent's model settings from the environment, with
 /// `JUDGE_MODEL` in place of the primary model when set.
-fn judge() -> Result<cli::test::judge::Judge, String> {
+fn judge() -> Result<cli::scenarios::judge::Judge, String> {
     // Only the model settings matter here.
     let settings = Settings::from_env_with(&[
         ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
         ("CALL_STORE_URL", "off"),
     ])
     .map_err(|e| format!("the judge's model is not configured: {e}"))?;
-    cli::test::judge::Judge::new(settings.llm, settings.judge_model)
+    cli::scenarios::judge::Judge::new(settings.llm, settings.judge_model)
 }
 
 /// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
