@@ -10,12 +10,16 @@ use futures_util::StreamExt;
 
 use crate::config::Secret;
 
+mod expect;
 pub mod judge;
+mod listen;
+pub mod outcome;
+mod play;
 pub mod report;
-pub mod run;
 pub mod scenario;
 
-pub use run::{ScenarioResult, Target};
+pub use outcome::ScenarioResult;
+pub use play::Target;
 
 /// The folder searched when no path is given.
 pub const DEFAULT_FOLDER: &str = "scenarios";
@@ -75,7 +79,7 @@ pub async fn run<W: Write>(
 ) -> std::io::Result<u8> {
     let http = crate::http::client().map_err(std::io::Error::other)?;
     let results: Vec<ScenarioResult> = futures_util::stream::iter(scenarios)
-        .map(|loaded| run::play(&http, options, loaded))
+        .map(|loaded| play::play(&http, options, loaded))
         .buffered(options.jobs.max(1))
         .collect()
         .await;
