@@ -5,10 +5,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use futures_util::StreamExt;
 
-use crate::config::Secret;
+use crate::config::{ChatSettings, Secret, Settings};
+use crate::startup::Application;
 
 mod expect;
 pub mod judge;
@@ -50,6 +52,57 @@ pub const PASSED: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Exit code: a broken scenario file, or none found.
 pub const BROKEN: u8 = 2;
+
+/// `voicebridge test`: loads the scenarios first (a broken file exits 2 before anything
+/// starts), then plays them against `url` or a server started here. The report goes to
+/// `out`; what stops the run goes to `errors` (stderr for the binary).
+pub async fn run_command<W: Write, E: Write>(
+    paths: Vec<PathBuf>,
+    url: Option<String>,
+    jobs: u16,
+    junit: Option<PathBuf>,
+    json: bool,
+    out: &mut W,
+    errors: &mut E,
+) -> ExitCode {
+    let scenarios = match load(&paths) {
+        Ok(scenarios) => scenarios,
+        Err(error) => {
+            let _ = writeln!(errors, "voicebridge test: {error}");
+            return ExitCode::from(BROKEN);
+        }
+    };
+    // Signed like `chat` signs: with LAYERCODE_WEBHOOK_SECRET when it is set.
+    let secret = ChatSettings::from_env()
+        .ok()
+        .and_then(|settings| settings.webhook_secret);
+    let (webhook_url, mocks) = match url {
+        Some(url) => (url, None),
+        None => match start_in_process().await {
+            Ok((url, mocks)) => (url, Some(mocks)),
+            Err(error) => {
+                let _ = writeln!(errors, "voicebridge test: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let options = TestOptions {
+        paths,
+        target: target(webhook_url, secret),
+        jobs: usize::from(jobs),
+        junit,
+        json,
+        mocks,
+        judge: configured_judge(),
+    };
+    match run(&options, &scenarios, out).await {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let _ = writeln!(errors, "voicebridge test: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Reads the scenarios under `paths`; the error is the message for stderr.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<scenario::Loaded>, String> {
@@ -101,4 +154,30 @@ pub fn target(webhook_url: String, secret: Option<Secret>) -> Target {
         webhook_url,
         secret,
     }
+}
+
+/// The model for `expect_judge`: the agent's model settings from the environment, with
+/// `JUDGE_MODEL` in place of the primary model when set.
+fn configured_judge() -> Result<judge::Judge, String> {
+    // Only the model settings matter here.
+    let settings = Settings::from_env_with(&[
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ("CALL_STORE_URL", "off"),
+    ])
+    .map_err(|e| format!("the judge's model is not configured: {e}"))?;
+    judge::Judge::new(settings.llm, settings.judge_model)
+}
+
+/// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
+/// background and returns its webhook URL and where tool answers for scenarios go.
+async fn start_in_process() -> Result<(String, crate::turn::ToolMocks), String> {
+    let settings = Settings::from_env_with(&[("PORT", "0"), ("HOST", "127.0.0.1")])
+        .map_err(|e| format!("configuration error: {e}"))?;
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let url = crate::cli::chat::local_webhook_url(app.port());
+    let mocks = app.tool_mocks();
+    tokio::spawn(app.run_until_stopped());
+    Ok((url, mocks))
 }
