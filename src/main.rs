@@ -27,7 +27,10 @@ async fn main() -> ExitCode {
             jobs,
             junit,
             json,
-        } => test(paths, url, jobs, junit, json).await,
+        } => {
+            let (mut out, mut errors) = (std::io::stdout(), std::io::stderr());
+            cli::scenarios::run_command(paths, url, jobs, junit, json, &mut out, &mut errors).await
+        }
     }
 }
 
@@ -104,78 +107,4 @@ async fn check() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     }
-}
-
-/// `voicebridge test`: loads the scenarios first (a broken file exits 2 before anything
-/// starts), then plays them against `url` or a server started here.
-async fn test(
-    paths: Vec<std::path::PathBuf>,
-    url: Option<String>,
-    jobs: u16,
-    junit: Option<std::path::PathBuf>,
-    json: bool,
-) -> ExitCode {
-    let scenarios = match cli::test::load(&paths) {
-        Ok(scenarios) => scenarios,
-        Err(error) => {
-            eprintln!("voicebridge test: {error}");
-            return ExitCode::from(cli::test::BROKEN);
-        }
-    };
-    // Signed like `chat` signs: with LAYERCODE_WEBHOOK_SECRET when it is set.
-    let secret = ChatSettings::from_env()
-        .ok()
-        .and_then(|settings| settings.webhook_secret);
-    let (webhook_url, mocks) = match url {
-        Some(url) => (url, None),
-        None => match start_in_process().await {
-            Ok((url, mocks)) => (url, Some(mocks)),
-            Err(error) => {
-                eprintln!("voicebridge test: {error}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    let options = cli::test::TestOptions {
-        paths,
-        target: cli::test::target(webhook_url, secret),
-        jobs: usize::from(jobs),
-        junit,
-        json,
-        mocks,
-        judge: judge(),
-    };
-    match cli::test::run(&options, &scenarios, &mut std::io::stdout()).await {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            eprintln!("voicebridge test: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The model for `expect_judge`: the agent's model settings from the environment, with
-/// `JUDGE_MODEL` in place of the primary model when set.
-fn judge() -> Result<cli::test::judge::Judge, String> {
-    // Only the model settings matter here.
-    let settings = Settings::from_env_with(&[
-        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
-        ("CALL_STORE_URL", "off"),
-    ])
-    .map_err(|e| format!("the judge's model is not configured: {e}"))?;
-    cli::test::judge::Judge::new(settings.llm, settings.judge_model)
-}
-
-/// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the
-/// background and returns its webhook URL and where tool answers for scenarios go.
-async fn start_in_process() -> Result<(String, voicebridge::turn::ToolMocks), String> {
-    let settings = Settings::from_env_with(&[("PORT", "0"), ("HOST", "127.0.0.1")])
-        .map_err(|e| format!("configuration error: {e}"))?;
-    let app = Application::build(settings)
-        .await
-        .map_err(|e| format!("cannot start the server: {e}"))?;
-    let url = cli::chat::local_webhook_url(app.port());
-    let mocks = app.tool_mocks();
-    tokio::spawn(app.run_until_stopped());
-    Ok((url, mocks))
 }

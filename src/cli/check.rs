@@ -155,7 +155,7 @@ async fn check_agent<W: Write>(
 
 /// The scenarios `voicebridge test` would play, and the model that judges them.
 fn scenarios<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> {
-    let found = crate::cli::test::load(&[]).map_or(0, |s| s.len());
+    let found = crate::cli::scenarios::load(&[]).map_or(0, |s| s.len());
     let judge = settings
         .judge_model
         .as_deref()
@@ -163,7 +163,7 @@ fn scenarios<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> 
     writeln!(
         out,
         "  scenarios          {found} in {}/ (voicebridge test; judged by {judge})",
-        crate::cli::test::DEFAULT_FOLDER
+        crate::cli::scenarios::DEFAULT_FOLDER
     )
 }
 

@@ -1,8 +1,8 @@
-//! The command line (`serve`, `chat`, `check`, with `--help` and `--version`) and the
-//! subcommands besides serving: `chat`, a terminal client that talks to a running
-//! voicebridge as Layercode would, and `check`, which validates the configuration and asks
-//! each configured model for one tiny completion. They write to any `Write`, so tests can
-//! read what a user would see.
+//! The command line (`serve`, `chat`, `check`, `test`, with `--help` and `--version`) and
+//! the subcommands besides serving: `chat`, a terminal client that talks to a running
+//! voicebridge as Layercode would, `check`, which validates the configuration and asks
+//! each configured model for one tiny completion, and `test`, which plays scenario files
+//! ([`scenarios`]). They write to any `Write`, so tests can read what a user would see.
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod chat;
 pub mod check;
-pub mod test;
+pub mod scenarios;
 
 // The help of each subcommand names what it reads, because a user's first question about
 // a failing command is usually which variable it looked at.

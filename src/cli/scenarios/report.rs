@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::run::{Check, ScenarioResult};
+use super::outcome::{Check, ScenarioResult};
 
 /// Writes the text report: a block per scenario, then `N passed, M failed`.
 pub fn text<W: Write>(results: &[ScenarioResult], out: &mut W) -> std::io::Result<()> {
