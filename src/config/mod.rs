@@ -25,8 +25,6 @@ mod url;
 mod vars;
 mod web;
 
-/// Kept while the CLI's scenario runner moves; new code imports [`crate::secret`].
-pub use crate::secret::Secret;
 pub use agent::DEFAULT_APOLOGY;
 pub use agents::{AgentConfig, AgentFiles, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};

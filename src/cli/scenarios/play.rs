@@ -11,7 +11,7 @@ use super::outcome::{Check, ScenarioResult, TurnResult};
 use super::scenario::Loaded;
 use super::TestOptions;
 use crate::cli::chat::post_webhook;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Where to post and how to sign.
 #[derive(Debug, Clone)]
