@@ -2,12 +2,15 @@
 //! longest first, and copies everything else untouched. Slices only at char boundaries.
 //! This file holds the cursor and the dispatch; each format has its own file.
 
+mod abbreviations;
 mod address;
 mod dates;
+mod fractions;
 mod money;
 mod numbers;
 mod ordinals;
 mod phone;
+mod symbols;
 mod time;
 mod units;
 
@@ -221,6 +224,7 @@ impl Cx<'_> {
             || (self.byte(end) == b' ' && self.char_at(end + 1).is_some_and(char::is_uppercase))
     }
 
+    /// What starts at `i`, whose character is `c`: a number, a word or a symbol.
     fn at(&self, i: usize, c: char) -> Step {
         if c.is_ascii_digit() {
             return self.number_like(i);
@@ -228,93 +232,11 @@ impl Cx<'_> {
         if c.is_alphabetic() {
             return self.word_like(i);
         }
-        let next = i + c.len_utf8();
-        match c {
-            '-' | '−' => {
-                if let Some(cur) = self.char_at(next).and_then(words::currency_symbol) {
-                    if self.is_digit(next + cur_len(self, next)) && self.sign_position(i) {
-                        if let Some((end, words)) =
-                            self.money_prefix(next + cur_len(self, next), cur)
-                        {
-                            return Step::Replace(end, format!("{} {words}", self.w.minus));
-                        }
-                    }
-                }
-                if self.is_digit(next) && self.sign_position(i) {
-                    return Step::Replace(next, format!("{} ", self.w.minus));
-                }
-                Step::None
-            }
-            '$' | '€' | '£' | '¥' | '₹' => {
-                let Some(cur) = words::currency_symbol(c) else {
-                    return Step::None;
-                };
-                if c == '$' && self.prev_char(i).is_some_and(char::is_alphanumeric) {
-                    // `R$50`, `MX$5`: a dollar (or real, or peso) this scanner does not
-                    // know, left as written rather than said as US dollars; the known
-                    // ones (`US$`, `A$`, …) were taken at their first letter.
-                    return Step::None;
-                }
-                if !self.is_digit(next) {
-                    return Step::None;
-                }
-                match self.money_prefix(next, cur) {
-                    Some((end, words)) => Step::Replace(end, words),
-                    None => Step::None,
-                }
-            }
-            '+' => {
-                if self.is_digit(next) && self.sign_position(i) {
-                    if let Some(step) = self.phone(i) {
-                        return step;
-                    }
-                    return Step::Replace(next, format!("{} ", self.w.plus));
-                }
-                Step::Replace(next, self.spaced(i, next, self.w.plus))
-            }
-            '(' if self.is_digit(next) => self.phone(i).unwrap_or(Step::None),
-            '&' => Step::Replace(next, self.spaced(i, next, self.w.and)),
-            '=' => Step::Replace(next, self.spaced(i, next, self.w.equals)),
-            '±' => Step::Replace(next, self.spaced(i, next, self.w.plus_minus)),
-            '×' => Step::Replace(next, self.spaced(i, next, self.w.times)),
-            '%' => Step::Replace(next, self.spaced(i, next, self.w.percent)),
-            '~' | '≈' => {
-                let after = self.opt_space(next);
-                if self.is_digit(after) {
-                    Step::Replace(after, format!("{} ", self.w.about))
-                } else if c == '≈' {
-                    Step::Replace(next, self.spaced(i, next, self.w.about))
-                } else {
-                    Step::None
-                }
-            }
-            '#' if self.is_digit(next) => Step::Replace(next, format!("{} ", self.w.number)),
-            '@' if self.char_at(next).is_some_and(char::is_whitespace)
-                && self.prev_char(i).is_some_and(char::is_whitespace) =>
-            {
-                Step::Replace(next, self.w.at.to_string())
-            }
-            '½' | '¼' | '¾' => {
-                let (n, d) = match c {
-                    '½' => (1, 2),
-                    '¼' => (1, 4),
-                    _ => (3, 4),
-                };
-                let name = self.fraction_name(n, d).unwrap_or_default();
-                Step::Replace(next, self.spaced(i, next, name))
-            }
-            _ => Step::None,
-        }
+        self.symbol(i, c)
     }
 
-    /// A sign belongs to the number: nothing or a space or opening bracket before it.
-    fn sign_position(&self, i: usize) -> bool {
-        match self.prev_char(i) {
-            None => true,
-            Some(c) => c.is_whitespace() || "([{\"'/:".contains(c),
-        }
-    }
-
+    /// Whatever starts with a letter at `i`: named dollars, addresses, abbreviations and
+    /// en month-first dates.
     fn word_like(&self, i: usize) -> Step {
         if let Some(step) = self.prefixed_dollars(i) {
             return step;
@@ -331,17 +253,8 @@ impl Cx<'_> {
         if let Some(step) = self.domain(i) {
             return step;
         }
-        for (abbr, expansion) in self.w.abbreviations {
-            if rest.starts_with(abbr) && self.boundary(i + abbr.len()) {
-                let end = i + abbr.len();
-                let mut out = (*expansion).to_string();
-                if end == self.s.len()
-                    || (matches!(*abbr, "etc." | "usw.") && self.sentence_ends_at(end))
-                {
-                    out.push('.');
-                }
-                return Step::Replace(end, out);
-            }
+        if let Some(step) = self.abbreviation(i) {
+            return step;
         }
         if self.lang == Language::En {
             if let Some(step) = self.month_first_date(i) {

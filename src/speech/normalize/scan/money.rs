@@ -1,11 +1,81 @@
 //! Money: an amount with a currency symbol, ISO code or named dollar, a scale word
 //! ("$3 million"), a range of amounts and a price per unit.
 
-use super::{Cx, Num, Step};
+use super::{cur_len, Cx, Num, Step};
 use crate::speech::normalize::words::{self, Currency};
 use crate::speech::normalize::Language;
 
 impl Cx<'_> {
+    /// Money written after the amount `n`: `5 €`, `5,50 €`, `5 EUR`, `5 Millionen €`.
+    pub(super) fn money_after(&self, n: &Num) -> Option<Step> {
+        if let Some(step) = self.scaled_money_after(n) {
+            return Some(step);
+        }
+        let j = n.end;
+        let k = self.opt_space(j);
+        if let Some(c) = self.char_at(k) {
+            if let Some(cur) = words::currency_symbol(c) {
+                let end = k + c.len_utf8();
+                let mut words = self.money_words(n, cur, None);
+                let end = self.per_unit(end, &mut words).unwrap_or(end);
+                return Some(Step::Replace(end, words));
+            }
+        }
+        if k > j || self.lang != Language::En {
+            if let Some(code) = self.rest(k).get(..3) {
+                if let Some(cur) = words::currency_code(code) {
+                    if self.boundary(k + 3) {
+                        return Some(Step::Replace(k + 3, self.money_words(n, cur, None)));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Money after the amount `n` and a scale word: "5 Millionen €", "3 million USD".
+    fn scaled_money_after(&self, n: &Num) -> Option<Step> {
+        let j = n.end;
+        if self.byte(j) == b' ' {
+            if let Some((scale, e)) = self.scale_word_at(j + 1) {
+                let c_at = self.opt_space(e);
+                if let Some(cur) = self.char_at(c_at).and_then(words::currency_symbol) {
+                    let end = c_at + cur_len(self, c_at);
+                    return Some(Step::Replace(end, self.money_words(n, cur, Some(scale))));
+                }
+                if let Some(cur) = self.rest(c_at).get(..3).and_then(words::currency_code) {
+                    if c_at > e && self.boundary(c_at + 3) {
+                        return Some(Step::Replace(
+                            c_at + 3,
+                            self.money_words(n, cur, Some(scale)),
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// A currency symbol `c` at `i` before an amount: `$49.95`, `€1.2k`.
+    pub(super) fn money_symbol_first(&self, i: usize, c: char, next: usize) -> Step {
+        let Some(cur) = words::currency_symbol(c) else {
+            return Step::None;
+        };
+        if c == '$' && self.prev_char(i).is_some_and(char::is_alphanumeric) {
+            // `R$50`, `MX$5`: a dollar (or real, or peso) this scanner does not
+            // know, left as written rather than said as US dollars; the known
+            // ones (`US$`, `A$`, …) were taken at their first letter.
+            return Step::None;
+        }
+        if !self.is_digit(next) {
+            return Step::None;
+        }
+        match self.money_prefix(next, cur) {
+            Some((end, words)) => Step::Replace(end, words),
+            None => Step::None,
+        }
+    }
+
     /// Money with the symbol before the amount; `i` is the first digit.
     pub(super) fn money_prefix(&self, i: usize, cur: Currency) -> Option<(usize, String)> {
         let n = self.parse_num(i)?;
@@ -95,23 +165,10 @@ impl Cx<'_> {
     /// "49 dollars and 95 cents", "3 point 5 million dollars".
     pub(super) fn money_words(&self, n: &Num, cur: Currency, scale: Option<usize>) -> String {
         let (major1, major, minor1, minor) = words::currency_words(self.lang, cur);
-        let mut out = String::new();
         if let Some(scale) = scale {
-            self.push_num(&mut out, n);
-            let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
-            let one_num = n.frac.is_none() && self.s.get(n.start..n.int_end) == Some("1");
-            out.push(' ');
-            out.push_str(if one_num { one } else { many });
-            out.push(' ');
-            if scale > 0 {
-                // fr elides before a vowel: "millions d'euros".
-                let elide =
-                    self.lang == Language::Fr && major.starts_with(['a', 'e', 'i', 'o', 'u', 'y']);
-                out.push_str(if elide { "d'" } else { self.w.scale_of });
-            }
-            out.push_str(major);
-            return out;
+            return self.scaled_money_words(n, major, scale);
         }
+        let mut out = String::new();
         let int = self.s.get(n.start..n.int_end).unwrap_or_default();
         let int_digits: String = int.chars().filter(char::is_ascii_digit).collect();
         let frac = n
@@ -145,6 +202,26 @@ impl Cx<'_> {
             out.push(' ');
             out.push_str(if cents == 1 { minor1 } else { minor });
         }
+        out
+    }
+
+    /// The amount `n` with a scale word, in `major` units: "3 point 5 million dollars",
+    /// "2 milliards d'euros".
+    fn scaled_money_words(&self, n: &Num, major: &str, scale: usize) -> String {
+        let mut out = String::new();
+        self.push_num(&mut out, n);
+        let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
+        let one_num = n.frac.is_none() && self.s.get(n.start..n.int_end) == Some("1");
+        out.push(' ');
+        out.push_str(if one_num { one } else { many });
+        out.push(' ');
+        if scale > 0 {
+            // fr elides before a vowel: "millions d'euros".
+            let elide =
+                self.lang == Language::Fr && major.starts_with(['a', 'e', 'i', 'o', 'u', 'y']);
+            out.push_str(if elide { "d'" } else { self.w.scale_of });
+        }
+        out.push_str(major);
         out
     }
 

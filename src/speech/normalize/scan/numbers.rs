@@ -1,20 +1,10 @@
 //! Numbers as written: digits with thousands separators and decimals, and what may
-//! follow one (percent, range, fraction, factor, scale); the number dispatch.
+//! follow one (percent, range, factor, scale); the dispatch of what starts with a digit.
 
-use super::{cur_len, is_space, Cx, Num, Step};
-use crate::speech::normalize::words;
+use super::{is_space, Cx, Num, Step};
 use crate::speech::normalize::Language;
 
 impl Cx<'_> {
-    /// The name of the fraction `n`/`d` ("one half"), when the language has one.
-    pub(super) fn fraction_name(&self, n: u32, d: u32) -> Option<&'static str> {
-        self.w
-            .fractions
-            .iter()
-            .find(|(fn_, fd, _)| *fn_ == n && *fd == d)
-            .map(|(_, _, name)| *name)
-    }
-
     /// The number written at `i`, read with the language's thousands and decimal separators.
     pub(super) fn parse_num(&self, i: usize) -> Option<Num> {
         let first_end = self.digits_end(i);
@@ -116,146 +106,128 @@ impl Cx<'_> {
     /// Whatever starts with a digit at `i`: dates, phone numbers and times are tried before
     /// the number, because each of them begins with one.
     pub(super) fn number_like(&self, i: usize) -> Step {
-        if let Some(step) = self.iso_date(i) {
-            return step;
-        }
-        if let Some(step) = self.numeric_date(i) {
-            return step;
-        }
-        if let Some(step) = self.phone(i) {
-            return step;
-        }
-        if let Some(step) = self.clock(i) {
+        let whole = self
+            .iso_date(i)
+            .or_else(|| self.numeric_date(i))
+            .or_else(|| self.phone(i))
+            .or_else(|| self.clock(i));
+        if let Some(step) = whole {
             return step;
         }
         let Some(n) = self.parse_num(i) else {
             return Step::None;
         };
-        // Version numbers and addresses: 1.2.3, 10.0.0.1.
+        if let Some(end) = self.version_end(&n) {
+            return Step::Skip(end);
+        }
+        self.after_number(&n)
+            .unwrap_or_else(|| self.plain_number(&n))
+    }
+
+    /// How the number `n` is read, decided by what follows it; `None` when nothing does.
+    /// The first format that fits wins: where two could take the same text, the order
+    /// says which one is meant.
+    fn after_number(&self, n: &Num) -> Option<Step> {
+        self.ordinal_or_day(n)
+            .or_else(|| self.am_pm(n))
+            .or_else(|| self.percent(n))
+            .or_else(|| self.money_after(n))
+            .or_else(|| self.unit(n))
+            .or_else(|| self.range_from(n))
+            .or_else(|| self.rating(n))
+            .or_else(|| self.fraction(n))
+            .or_else(|| self.factor(n))
+            .or_else(|| self.scale_abbreviation(n))
+            .or_else(|| self.scale_letter(n))
+    }
+
+    /// The end of a version number or address starting with `n` (1.2.3, 10.0.0.1), which
+    /// is left as written.
+    fn version_end(&self, n: &Num) -> Option<usize> {
         if matches!(self.byte(n.end), b'.' | b',') && self.is_digit(n.end + 1) {
             let mut e = n.end;
             while matches!(self.byte(e), b'.' | b',') && self.is_digit(e + 1) {
                 e = self.digits_end(e + 1);
             }
-            return Step::Skip(e);
+            return Some(e);
         }
-        let j = n.end;
-        if let Some(step) = self.ordinal_or_day(&n) {
-            return step;
-        }
-        if let Some(step) = self.am_pm(&n) {
-            return step;
-        }
-        // Percent.
-        let k = self.opt_space(j);
+        None
+    }
+
+    /// `50%`, `12.5 %`.
+    fn percent(&self, n: &Num) -> Option<Step> {
+        let k = self.opt_space(n.end);
         if self.byte(k) == b'%' {
-            return Step::Replace(k + 1, format!("{} {}", self.num_text(&n), self.w.percent));
+            return Some(Step::Replace(
+                k + 1,
+                format!("{} {}", self.num_text(n), self.w.percent),
+            ));
         }
-        // Money written after the amount, maybe with a scale word: "5 Millionen €".
-        if self.byte(j) == b' ' {
-            if let Some((scale, e)) = self.scale_word_at(j + 1) {
-                let c_at = self.opt_space(e);
-                if let Some(cur) = self.char_at(c_at).and_then(words::currency_symbol) {
-                    let end = c_at + cur_len(self, c_at);
-                    return Step::Replace(end, self.money_words(&n, cur, Some(scale)));
-                }
-                if let Some(cur) = self.rest(c_at).get(..3).and_then(words::currency_code) {
-                    if c_at > e && self.boundary(c_at + 3) {
-                        return Step::Replace(c_at + 3, self.money_words(&n, cur, Some(scale)));
-                    }
-                }
-            }
-        }
-        if let Some(c) = self.char_at(k) {
-            if let Some(cur) = words::currency_symbol(c) {
-                let end = k + c.len_utf8();
-                let mut words = self.money_words(&n, cur, None);
-                let end = self.per_unit(end, &mut words).unwrap_or(end);
-                return Step::Replace(end, words);
-            }
-        }
-        if k > j || self.lang != Language::En {
-            if let Some(code) = self.rest(k).get(..3) {
-                if let Some(cur) = words::currency_code(code) {
-                    if self.boundary(k + 3) {
-                        return Step::Replace(k + 3, self.money_words(&n, cur, None));
-                    }
-                }
-            }
-        }
-        if let Some(step) = self.unit(&n) {
-            return step;
-        }
-        // Ranges: 5-10, 5–10, 5 – 10.
-        if let Some(second) = self.range_second(j) {
-            return Step::Replace(second, format!("{} {} ", self.num_text(&n), self.w.to));
-        }
-        // A rating: 3.5/5.
-        if self.byte(j) == b'/' && n.frac.is_some() && self.is_digit(j + 1) {
-            let e = self.digits_end(j + 1);
-            if self.boundary(e) && self.byte(e) != b'/' {
-                let den = self.s.get(j + 1..e).unwrap_or_default();
-                return Step::Replace(e, format!("{} {} {den}", self.num_text(&n), self.w.over));
-            }
-        }
-        // Fractions: 1/2, 3/4, 1/7.
-        if self.byte(j) == b'/' && !n.thousands && n.frac.is_none() && self.is_digit(j + 1) {
-            let e = self.digits_end(j + 1);
-            if e - (j + 1) <= 3 && self.byte(e) != b'/' && self.boundary(e) {
-                let num = self.int_value(&n).unwrap_or(0);
-                let den = self
-                    .s
-                    .get(j + 1..e)
-                    .and_then(|d| d.parse::<u32>().ok())
-                    .unwrap_or(0);
-                let words = match self.fraction_name(num, den) {
-                    Some(name) => name.to_string(),
-                    None if num == 24 && den == 7 => self.w.always.to_string(),
-                    // 1/7, 3/8; but 50/50, 9/11, 20/20 and a date like 3/15 are not
-                    // fractions, and are left as written.
-                    None if num < den && den <= 10 => {
-                        format!("{} {} {den}", self.num_text(&n), self.w.over)
-                    }
-                    None => return Step::Skip(e),
-                };
-                return Step::Replace(e, words);
-            }
-        }
-        // Multiplication: 3×4, 3 x 4, 3x4; a factor: 3x faster, 1.5×.
+        None
+    }
+
+    /// A range starting with `n`: `5-10`, `5–10`, `5 – 10`; the second number is read on
+    /// its own.
+    fn range_from(&self, n: &Num) -> Option<Step> {
+        let second = self.range_second(n.end)?;
+        Some(Step::Replace(
+            second,
+            format!("{} {} ", self.num_text(n), self.w.to),
+        ))
+    }
+
+    /// Multiplication: `3×4`, `3 x 4`, `3x4`; a factor: `3x faster`, `1.5×`. Hex (`0x1F`)
+    /// is left as written.
+    fn factor(&self, n: &Num) -> Option<Step> {
+        let j = n.end;
+        let k = self.opt_space(j);
         if let Some(c) = self.char_at(k) {
             if matches!(c, '×' | 'x' | 'X') {
                 let x_end = k + c.len_utf8();
                 let after = self.opt_space(x_end);
                 let hex = c == 'x' && k == j && self.s.get(n.start..n.end) == Some("0");
                 if hex {
-                    return Step::Skip(self.word_end(x_end));
+                    return Some(Step::Skip(self.word_end(x_end)));
                 }
                 if self.is_digit(after) {
-                    return Step::Replace(
+                    return Some(Step::Replace(
                         after,
-                        format!("{} {} ", self.num_text(&n), self.w.times),
-                    );
+                        format!("{} {} ", self.num_text(n), self.w.times),
+                    ));
                 }
                 if k == j && self.boundary(x_end) {
-                    return Step::Replace(x_end, format!("{} {}", self.num_text(&n), self.w.times));
+                    return Some(Step::Replace(
+                        x_end,
+                        format!("{} {}", self.num_text(n), self.w.times),
+                    ));
                 }
             }
         }
-        // de "2,5 Mio. Nutzer".
+        None
+    }
+
+    /// de "2,5 Mio. Nutzer".
+    fn scale_abbreviation(&self, n: &Num) -> Option<Step> {
+        let j = n.end;
         if self.byte(j) == b' ' {
             if let Some((scale, end)) = self.scale_abbreviation_at(j + 1) {
                 let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
-                let word = if self.is_one(&n) { one } else { many };
-                let mut words = format!("{} {word}", self.num_text(&n));
+                let word = if self.is_one(n) { one } else { many };
+                let mut words = format!("{} {word}", self.num_text(n));
                 // Every German noun is capitalised: only the text's end says the sentence
                 // ended here.
                 if end == self.s.len() {
                     words.push('.');
                 }
-                return Step::Replace(end, words);
+                return Some(Step::Replace(end, words));
             }
         }
-        // A scale letter: 2.5M, 3B.
+        None
+    }
+
+    /// A scale letter: `2.5M`, `1.5B`, `1.2bn`.
+    fn scale_letter(&self, n: &Num) -> Option<Step> {
+        let j = n.end;
         let scale = match (self.byte(j), self.byte(j + 1)) {
             (b'M', _) => Some((1, 1)),
             (b'B', _) => Some((2, 1)),
@@ -266,14 +238,23 @@ impl Cx<'_> {
         if let Some((scale, len)) = scale.filter(|_| n.frac.is_some()) {
             if self.boundary(j + len) {
                 let (one, many) = self.w.scales.get(scale).copied().unwrap_or_default();
-                let word = if self.is_one(&n) { one } else { many };
-                return Step::Replace(j + len, format!("{} {word}", self.num_text(&n)));
+                let word = if self.is_one(n) { one } else { many };
+                return Some(Step::Replace(
+                    j + len,
+                    format!("{} {word}", self.num_text(n)),
+                ));
             }
         }
+        None
+    }
+
+    /// A number and nothing more: separators dropped and decimals read out; a plain
+    /// integer stays as written.
+    fn plain_number(&self, n: &Num) -> Step {
         if n.thousands || n.frac.is_some() {
-            return Step::Replace(j, self.num_text(&n));
+            return Step::Replace(n.end, self.num_text(n));
         }
-        Step::Skip(j)
+        Step::Skip(n.end)
     }
 
     /// The start of the second number of a range after `j`, if there is one.
