@@ -45,16 +45,9 @@ impl Cx<'_> {
         let (month, mut end) = self.month_at(k)?;
         let mut year = None;
         if self.lang == Language::En {
-            let y = if self.rest(end).starts_with(", ") {
-                end + 2
-            } else {
-                end + 1
-            };
-            if self.byte(end) == b' ' || self.byte(end) == b',' {
-                if let Some((text, e)) = self.year_at(y) {
-                    year = Some(text);
-                    end = e;
-                }
+            if let Some((text, e)) = self.year_after_month(end) {
+                year = Some(text);
+                end = e;
             }
         } else if self.lang == Language::Fr && day != 1 || self.lang == Language::Es {
             return if suffixed {
@@ -64,31 +57,51 @@ impl Cx<'_> {
             };
         }
         if of {
-            // "the 3rd of July" keeps its order: "the third of July".
-            let mut words = format!(
-                "{} of {}",
-                self.w
-                    .ordinals
-                    .get(day as usize - 1)
-                    .copied()
-                    .unwrap_or_default(),
-                self.w
-                    .months
-                    .get(month as usize - 1)
-                    .copied()
-                    .unwrap_or_default()
-            );
-            if let Some(year) = year {
-                words.push_str(", ");
-                words.push_str(year);
-            }
-            return Some(Step::Replace(end, words));
+            return Some(Step::Replace(
+                end,
+                self.day_of_month_words(day, month, year),
+            ));
         }
         let dative = self.dative_before(n.start);
         Some(Step::Replace(
             end,
             self.date_words(day, month, year, dative),
         ))
+    }
+
+    /// An en year after a month name ending at `end`: "3 July 2024", "3 July, 2024".
+    fn year_after_month(&self, end: usize) -> Option<(&str, usize)> {
+        let y = if self.rest(end).starts_with(", ") {
+            end + 2
+        } else {
+            end + 1
+        };
+        if self.byte(end) == b' ' || self.byte(end) == b',' {
+            return self.year_at(y);
+        }
+        None
+    }
+
+    /// "the 3rd of July" keeps its order: "the third of July".
+    fn day_of_month_words(&self, day: u32, month: u32, year: Option<&str>) -> String {
+        let mut words = format!(
+            "{} of {}",
+            self.w
+                .ordinals
+                .get(day as usize - 1)
+                .copied()
+                .unwrap_or_default(),
+            self.w
+                .months
+                .get(month as usize - 1)
+                .copied()
+                .unwrap_or_default()
+        );
+        if let Some(year) = year {
+            words.push_str(", ");
+            words.push_str(year);
+        }
+        words
     }
 
     /// German dative after "am", "vom", "zum", "dem", "beim".

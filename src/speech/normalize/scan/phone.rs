@@ -33,6 +33,36 @@ impl Cx<'_> {
     pub(super) fn phone(&self, i: usize) -> Option<Step> {
         let plus = self.byte(i) == b'+';
         let paren = self.byte(i) == b'(';
+        let (groups, last_end) = self.phone_groups(i, plus, paren)?;
+        let digits: usize = groups.iter().map(|(a, b)| b - a).sum();
+        if paren {
+            let first = groups.first()?;
+            if first.1 - first.0 != 3 || self.byte(first.1) != b')' {
+                return None;
+            }
+        }
+        let enough = if plus || paren {
+            digits >= 7 && groups.len() >= 2
+        } else {
+            (groups.len() >= 3 && digits >= 7 && groups.iter().all(|(a, b)| b - a <= 4))
+                || self.local_number(i, &groups)
+        };
+        if !enough || !self.boundary(last_end) {
+            return None;
+        }
+        let out = self.phone_words(plus, groups)?;
+        Some(Step::Replace(last_end, out))
+    }
+
+    /// The digit groups of a phone number at `i`, and the end of the last one. Only a
+    /// number that starts with `+` or `(` may separate its groups with spaces, dots or
+    /// brackets; any other joins them with `-`.
+    fn phone_groups(
+        &self,
+        i: usize,
+        plus: bool,
+        paren: bool,
+    ) -> Option<(Vec<(usize, usize)>, usize)> {
         let mut k = if plus { i + 1 } else { i };
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut last_end = k;
@@ -64,22 +94,12 @@ impl Cx<'_> {
             last_end = e;
             k = e;
         }
-        let digits: usize = groups.iter().map(|(a, b)| b - a).sum();
-        if paren {
-            let first = groups.first()?;
-            if first.1 - first.0 != 3 || self.byte(first.1) != b')' {
-                return None;
-            }
-        }
-        let enough = if plus || paren {
-            digits >= 7 && groups.len() >= 2
-        } else {
-            (groups.len() >= 3 && digits >= 7 && groups.iter().all(|(a, b)| b - a <= 4))
-                || self.local_number(i, &groups)
-        };
-        if !enough || !self.boundary(last_end) {
-            return None;
-        }
+        Some((groups, last_end))
+    }
+
+    /// Every digit spoken, the groups as written joined by commas; a group longer than
+    /// four digits is said in threes and fours.
+    fn phone_words(&self, plus: bool, groups: Vec<(usize, usize)>) -> Option<String> {
         let mut out = String::new();
         if plus {
             out.push_str(self.w.plus);
@@ -111,6 +131,6 @@ impl Cx<'_> {
                 rest = tail;
             }
         }
-        Some(Step::Replace(last_end, out))
+        Some(out)
     }
 }
