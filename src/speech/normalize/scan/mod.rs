@@ -124,6 +124,8 @@ struct Num {
     end: usize,
 }
 
+/// The scanner over one text: the text (as `str` and as bytes), its language and that
+/// language's words. Each format is a method on it, kept in the file of its format.
 struct Cx<'a> {
     s: &'a str,
     b: &'a [u8],
