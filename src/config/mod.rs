@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::secret::Secret;
 use crate::session::HistoryLimits;
 use crate::speech::SpeechSettings;
 

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use futures_util::StreamExt;
 
-use crate::config::{ChatSettings, Secret, Settings};
+use crate::config::{ChatSettings, Settings};
+use crate::secret::Secret;
 use crate::startup::Application;
 
 mod expect;
