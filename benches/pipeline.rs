@@ -11,10 +11,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use voicebridge::llm::decode::decode_event;
 use voicebridge::llm::ReplyStream;
+use voicebridge::routes::sse;
 use voicebridge::speech::{
     Language, LanguageChoice, Pronunciations, SpeechSettings, SpeechStream, Voice, VoiceReply,
 };
-use voicebridge::sse;
 use voicebridge::turn::TurnEvent;
 
 fn main() {

@@ -20,11 +20,11 @@
 //!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
 //!   subcommands.
 
+pub mod browser;
 pub mod calls;
 pub mod cli;
 pub mod cluster;
 pub mod config;
-pub mod error;
 pub mod http;
 pub mod layercode;
 pub mod llm;
@@ -34,13 +34,10 @@ pub mod routes;
 pub mod secret;
 pub mod session;
 pub mod speech;
-pub mod sse;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 pub mod template;
 pub mod toml_file;
 pub mod tools;
 pub mod turn;
-pub mod web;
 pub mod webhook;

@@ -25,11 +25,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::session::StoreError;
 
-mod client_calls;
+mod client_tools;
 mod coordinator;
 mod store;
 
-pub use client_calls::RedisClientRelay;
+pub use client_tools::RedisClientRelay;
 pub use coordinator::RedisCoordinator;
 pub use store::RedisStore;
 

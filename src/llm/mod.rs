@@ -1,18 +1,18 @@
 //! The model: an OpenAI-compatible streaming chat-completions client. The only user of
 //! `reqwest` in the crate.
 
-pub mod calls;
 pub mod client;
 pub mod decode;
 pub mod retry;
 pub mod stream;
+pub mod tool_calls;
 pub mod wire;
 
-pub use calls::CallAssembler;
 pub use client::LlmClient;
 pub use decode::{DecodeError, ReplyChunk};
 pub use retry::{next_attempt, NextAttempt, RetryPolicy};
 pub use stream::ReplyStream;
+pub use tool_calls::ToolCallAssembler;
 pub use wire::{Prompt, ToolRound, Usage};
 
 use std::time::Duration;

@@ -189,7 +189,7 @@ mod tests {
             let body =
                 futures_util::stream::iter(parts.map(|p| Ok::<_, std::io::Error>(Bytes::from(p))));
             let mut stream = ReplyStream::new(body);
-            let mut calls = crate::llm::CallAssembler::default();
+            let mut calls = crate::llm::ToolCallAssembler::default();
             while let Some(item) = stream.next().await {
                 item.expect("decodes")
                     .tool_calls

@@ -10,9 +10,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::{authorization, read_body};
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::web::Web;
+use crate::browser::Web;
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
 
 /// Largest `/authorize` body accepted; the SDK sends a few hundred bytes.
 pub const MAX_AUTHORIZE_BYTES: usize = 16 * 1024;

@@ -7,10 +7,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
+use crate::browser::access::is_granted;
 use crate::calls::{CallKey, CallQuery, CallStore};
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::web::access::is_granted;
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
 
 /// The call store, once the request is allowed to read it.
 pub(super) fn guarded<'a>(

@@ -8,9 +8,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::calls::guarded;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::web::calls_page::{off_page, LOCKED_TEXT, PAGE, SCRIPT, STYLE};
+use crate::browser::calls_page::{off_page, LOCKED_TEXT, PAGE, SCRIPT, STYLE};
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
 
 /// The page for a person: the guard's refusal as HTML or text instead of JSON, with the
 /// same status and challenge.

@@ -3,9 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::web::access;
+use crate::browser::access;
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
 
 /// Exports the metrics.
 pub async fn metrics(

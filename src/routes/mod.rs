@@ -3,9 +3,12 @@
 mod authorize;
 mod calls;
 mod calls_page;
+pub mod error;
 mod health;
 mod metrics;
 mod page;
+pub mod sse;
+pub mod state;
 mod webhook;
 
 use actix_web::http::header;
@@ -14,7 +17,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use crate::error::ApiError;
+use crate::routes::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
 pub use calls::{delete_call, get_call, list_calls};
@@ -63,7 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The security headers of every calls page and calls API response (errors included).
 fn calls_headers() -> DefaultHeaders {
-    crate::web::calls_page::SECURITY_HEADERS
+    crate::browser::calls_page::SECURITY_HEADERS
         .iter()
         .fold(DefaultHeaders::new(), |headers, &pair| headers.add(pair))
 }

@@ -5,8 +5,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
 
 /// Serves the voice page.
 pub async fn voice_page(

@@ -10,11 +10,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::read_body;
 use crate::calls::{CallKey, Record};
-use crate::error::ApiError;
 use crate::metrics::StoreOperation;
+use crate::routes::error::ApiError;
+use crate::routes::sse::{SpeechTiming, SseBody};
+use crate::routes::state::{AgentEntry, AppState};
 use crate::session::Heard;
-use crate::sse::{SpeechTiming, SseBody};
-use crate::state::{AgentEntry, AppState};
 use crate::template::CallContext;
 use crate::turn::{Caller, Delivered, Request, Turn};
 use crate::webhook::{
@@ -323,7 +323,7 @@ async fn deliver_tool_result(
         .remove("result")
         .unwrap_or(serde_json::Value::Null);
     match state
-        .client_calls
+        .client_tool_calls
         .deliver(target.name, conversation_id, &id, result)
         .await
     {

@@ -8,10 +8,12 @@ use super::prompts::load_system_prompt;
 use super::{StartupError, RETRY_BACKOFF};
 use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, RetryPolicy};
+use crate::routes::state::{AgentEntry, Agents};
 use crate::speech::{Language, LanguageChoice, Pronunciations, Voice};
-use crate::state::{AgentEntry, Agents};
 use crate::template::Template;
-use crate::turn::{Agent, AgentSettings, ClientCalls, Ledger, ThinkingFiller, ToolMocks, ToolSet};
+use crate::turn::{
+    Agent, AgentSettings, ClientToolCalls, Ledger, ThinkingFiller, ToolMocks, ToolSet,
+};
 
 /// What a template is called in errors: the variable for the agent from the environment,
 /// the file and field for an agent file.
@@ -87,7 +89,7 @@ pub(super) fn build_agents(
     files: &super::OperatorFiles,
     ledger: &Ledger,
     mocks: &ToolMocks,
-    client_calls: &ClientCalls,
+    client_tool_calls: &ClientToolCalls,
     mcp: &crate::mcp::McpRegistry,
 ) -> Result<Agents, StartupError> {
     let mut entries = Vec::new();
@@ -99,7 +101,7 @@ pub(super) fn build_agents(
             files.toolbox.clone(),
             config.tools.clone(),
             mocks.clone(),
-            client_calls.clone(),
+            client_tool_calls.clone(),
             mcp.clone(),
         )
         .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;

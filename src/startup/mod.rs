@@ -21,17 +21,17 @@ pub use files::{
 pub use prompts::PromptError;
 use shutdown::stop_on_signal;
 
+use crate::browser::page::PageAgent;
+use crate::browser::Web;
 use crate::config::Settings;
 use crate::layercode::LayercodeApi;
 use crate::llm::LlmError;
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::routes::state::{AppState, TurnTasks};
 use crate::secret::redacted_url;
 use crate::session::{spawn_idle_sweeper, SessionStore};
-use crate::state::{AppState, TurnTasks};
 use crate::turn::Ledger;
-use crate::web::page::PageAgent;
-use crate::web::Web;
 
 /// Seconds the server waits for open connections to finish writing once the turns have
 /// ended (their last `response.end` flushing), before closing them.
@@ -203,10 +203,17 @@ impl Application {
             calls: calls.recorder.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
-        let client_calls = stores::client_calls(&settings, &files, &metrics, &shutdown).await?;
+        let client_tool_calls =
+            stores::client_tool_calls(&settings, &files, &metrics, &shutdown).await?;
         let mcp = crate::mcp::McpRegistry::new(&files.mcp_servers);
-        let agents =
-            agents::build_agents(&settings, &files, &ledger, &tool_mocks, &client_calls, &mcp)?;
+        let agents = agents::build_agents(
+            &settings,
+            &files,
+            &ledger,
+            &tool_mocks,
+            &client_tool_calls,
+            &mcp,
+        )?;
         warn_if_unsigned(&files);
         let web = web_side(&settings, &files)?;
         let (listener, port) = bind(&settings)?;
@@ -228,7 +235,7 @@ impl Application {
             call_store: calls.store,
             calls: calls.recorder,
             admin_token: settings.calls.admin_token.clone(),
-            client_calls,
+            client_tool_calls,
         };
         let server = http_server(state, listener).map_err(bind_error(&settings))?;
         log_listening(&settings, port);

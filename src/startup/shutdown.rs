@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::TurnTasks;
+use crate::routes::state::TurnTasks;
 
 pub(super) async fn stop_on_signal(
     server: ServerHandle,

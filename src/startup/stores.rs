@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::secret::redacted_url;
 use crate::session::{MemoryStore, SessionStore};
-use crate::turn::{ClientCalls, Coordinator, LocalCoordinator};
+use crate::turn::{ClientToolCalls, Coordinator, LocalCoordinator};
 
 /// How much longer than a turn's budget a Redis claim lives, so a machine that died
 /// mid-turn blocks its conversation at most this much past the turn's own deadline.
@@ -84,13 +84,13 @@ pub(super) async fn coordinator(
 
 /// Client tool calls, with their answers forwarded between machines through Redis when
 /// `SESSION_STORE_URL` is set and some tool runs in the page.
-pub(super) async fn client_calls(
+pub(super) async fn client_tool_calls(
     settings: &Settings,
     files: &OperatorFiles,
     metrics: &Metrics,
     shutdown: &CancellationToken,
-) -> Result<ClientCalls, StartupError> {
-    let calls = ClientCalls::default();
+) -> Result<ClientToolCalls, StartupError> {
+    let calls = ClientToolCalls::default();
     let Some(url) = &settings.session_store_url else {
         return Ok(calls);
     };

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! A file with `client = true` is a client tool instead: no `url`, `method`, `[headers]`
-//! or `[static]`; the caller's browser runs it (see `crate::turn::ClientCalls`).
+//! or `[static]`; the caller's browser runs it (see `crate::turn::ClientToolCalls`).
 //!
 //! Secrets (`${VAR}` values in headers, the URL and `[static]`) are resolved once at load
 //! and kept as [`Secret`]s: they appear in no `Debug` output, error or log line. An

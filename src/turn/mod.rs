@@ -17,7 +17,7 @@ use crate::speech::SpeechSettings;
 use crate::template::{CallContext, Now, Template};
 
 mod caller;
-mod client_calls;
+mod client_tools;
 mod coordinator;
 mod lease;
 mod model;
@@ -29,7 +29,7 @@ mod tools;
 
 pub use crate::metrics::TurnOutcome;
 pub use caller::{Caller, Delivery, TurnEvent};
-pub use client_calls::{ClientCalls, ClientRelay, Delivered};
+pub use client_tools::{ClientRelay, ClientToolCalls, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
 pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;

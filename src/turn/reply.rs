@@ -15,7 +15,7 @@ use tokio::time::{sleep_until, Instant};
 use super::spoken::{Report, Spoken};
 use super::tools::{self, Plan, Round, ToolSet};
 use super::{AgentSettings, Caller, Model, Texts, TurnEvent};
-use crate::llm::{next_attempt, CallAssembler, LlmError, NextAttempt, Prompt, ToolRound};
+use crate::llm::{next_attempt, LlmError, NextAttempt, Prompt, ToolCallAssembler, ToolRound};
 use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
 use crate::speech::SpeechStream;
@@ -54,7 +54,7 @@ pub(super) struct ReplyRun<'a> {
     /// What the model wrote in this round, as it wrote it.
     round_text: String,
     /// This round's tool-call fragments.
-    calls: CallAssembler,
+    calls: ToolCallAssembler,
     /// Finished rounds of this turn (an earlier delivery's first).
     pub(super) rounds: Vec<ToolRound>,
     /// Calls an earlier delivery of this turn made, with their results.
@@ -104,7 +104,7 @@ impl<'a> ReplyRun<'a> {
             content_started: false,
             round_started: false,
             round_text: String::new(),
-            calls: CallAssembler::default(),
+            calls: ToolCallAssembler::default(),
             rounds: Vec::new(),
             earlier: Vec::new(),
             nonce: tools::nonce(),
@@ -195,7 +195,7 @@ impl<'a> ReplyRun<'a> {
             self.report.attempts += 1;
             self.report.upstream = upstream;
             self.round_text.clear();
-            self.calls = CallAssembler::default();
+            self.calls = ToolCallAssembler::default();
             let error = match self.attempt(upstream, history, tools_disabled).await {
                 Ok(()) => {
                     let prefix = format!(
@@ -347,7 +347,7 @@ impl<'a> ReplyRun<'a> {
     /// Sends the page the round's client tool calls, each once it is announced to the
     /// other machines (at once without Redis). The round is already kept in `self`, so a
     /// barge-in while this waits leaves the calls to [`ReplyRun::settle_tools`].
-    async fn send_client_calls(&mut self) {
+    async fn send_client_tool_calls(&mut self) {
         let Some(round) = self.running.as_mut() else {
             return;
         };
@@ -423,7 +423,7 @@ impl<'a> ReplyRun<'a> {
             started: Instant::now(),
             filler_spoken: false,
         });
-        self.send_client_calls().await;
+        self.send_client_tool_calls().await;
         let filler_at = Instant::now() + self.tools.settings().filler_after;
         let count = self.running.as_ref().map_or(0, |r| r.calls.len());
         for slot in 0..count {

@@ -22,7 +22,7 @@ use crate::session::{ToolCall, ToolResult};
 use crate::template::{CallContext, Now};
 use crate::tools::{ToolFailure, ToolFailureKind, Toolbox};
 
-use super::client_calls::ClientCalls;
+use super::client_tools::ClientToolCalls;
 
 pub use crate::tools::END_CALL;
 
@@ -46,7 +46,7 @@ pub struct ToolSet {
     /// Answers given in place of calling a tool, per conversation (`voicebridge test`).
     mocks: ToolMocks,
     /// Client tool calls waiting for the page's answer (shared by every agent).
-    client_calls: ClientCalls,
+    client_tool_calls: ClientToolCalls,
     /// The tools this agent may call, when not all of them.
     only: Option<Vec<String>>,
     http: reqwest::Client,
@@ -65,7 +65,7 @@ impl ToolSet {
         toolbox: Arc<Toolbox>,
         only: Option<Vec<String>>,
         mocks: ToolMocks,
-        client_calls: ClientCalls,
+        client_tool_calls: ClientToolCalls,
         mcp: crate::mcp::McpRegistry,
     ) -> Result<Self, reqwest::Error> {
         let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
@@ -97,7 +97,7 @@ impl ToolSet {
         Ok(Self {
             toolbox,
             mocks,
-            client_calls,
+            client_tool_calls,
             only,
             http,
             settings,
@@ -112,7 +112,7 @@ impl ToolSet {
         Self {
             toolbox: Arc::new(Toolbox::empty()),
             mocks: ToolMocks::default(),
-            client_calls: ClientCalls::default(),
+            client_tool_calls: ClientToolCalls::default(),
             only: None,
             http: crate::http::client().expect("a client with the common options builds"),
             settings: ToolSettings::none(),
@@ -439,7 +439,7 @@ fn client_call(
 ) -> Plan {
     let (waiting, answer) =
         tools
-            .client_calls
+            .client_tool_calls
             .register(&context.agent, &context.conversation_id, &call.id);
     let timeout = tool.timeout();
     let max = tools.settings.result_max_chars;

@@ -19,7 +19,7 @@ pub const APOLOGY: &str = "Sorry, something went wrong on my side.";
 pub struct TestApp {
     pub address: String,
     pub store: std::sync::Arc<dyn voicebridge::session::SessionStore>,
-    pub turns: voicebridge::state::TurnTasks,
+    pub turns: voicebridge::routes::state::TurnTasks,
     pub upstream: FakeUpstream,
     pub http: reqwest::Client,
 }

@@ -36,7 +36,7 @@ pub trait ClientRelay: Send + Sync + std::fmt::Debug {
 /// one registry shared by every agent, which the `data` webhook delivers `tool_result`s to.
 /// A call is registered only while its turn waits for it.
 #[derive(Debug, Clone, Default)]
-pub struct ClientCalls(Arc<Inner>);
+pub struct ClientToolCalls(Arc<Inner>);
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -56,7 +56,7 @@ pub enum Delivered {
     Nobody,
 }
 
-impl ClientCalls {
+impl ClientToolCalls {
     fn key(agent: &str, conversation_id: &str, call_id: &str) -> String {
         format!("{agent}\n{conversation_id}\n{call_id}")
     }
@@ -137,7 +137,7 @@ impl ClientCalls {
 /// barge-in aborted the task) removes the registration, unless a newer one took its id,
 /// and withdraws its announcement.
 pub(crate) struct Waiting {
-    calls: ClientCalls,
+    calls: ClientToolCalls,
     key: String,
     token: u64,
 }
@@ -177,7 +177,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_call_is_registered_until_answered_or_dropped() {
-        let calls = ClientCalls::default();
+        let calls = ClientToolCalls::default();
         let (waiting, answer) = calls.register("a", "conv", "c1");
         assert_eq!(calls.len(), 1);
         let deliver = |agent, conv, id, value| calls.deliver(agent, conv, id, value);
@@ -224,7 +224,7 @@ mod tests {
     struct Recording {
         announced: Mutex<Vec<(String, u64, Duration)>>,
         withdrawn: Mutex<Vec<(String, u64)>>,
-        other: ClientCalls,
+        other: ClientToolCalls,
     }
 
     #[async_trait]
@@ -249,7 +249,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_for_a_call_elsewhere_goes_through_the_relay() {
-        let (here, there) = (ClientCalls::default(), ClientCalls::default());
+        let (here, there) = (ClientToolCalls::default(), ClientToolCalls::default());
         let relay = Arc::new(Recording {
             other: there.clone(),
             ..Recording::default()

@@ -22,7 +22,7 @@ const SUBSCRIBE_WAIT: Duration = Duration::from_secs(5);
 use super::{connect, listen, random_u64, store_error, Keys};
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
-use crate::turn::{ClientCalls, ClientRelay};
+use crate::turn::{ClientRelay, ClientToolCalls};
 
 /// Publishes the answer to the machine that announced the call and, if that machine
 /// heard it, takes the announcement: -1 when nobody announced it, else how many listened
@@ -69,7 +69,7 @@ impl RedisClientRelay {
     pub async fn connect(
         url: &str,
         prefix: &str,
-        calls: ClientCalls,
+        calls: ClientToolCalls,
         metrics: Metrics,
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>, StoreError> {
@@ -132,7 +132,7 @@ impl RedisClientRelay {
 }
 
 /// Hands a forwarded answer to the call waiting on this machine.
-fn deliver(calls: &ClientCalls, payload: &str) {
+fn deliver(calls: &ClientToolCalls, payload: &str) {
     let Ok(message) = serde_json::from_str::<Value>(payload) else {
         return;
     };
@@ -198,7 +198,7 @@ mod tests {
     use super::*;
     use crate::cluster::testing::{no_redis, unique_prefix, REDIS_URL};
 
-    async fn relay(calls: &ClientCalls, prefix: &str) -> Arc<RedisClientRelay> {
+    async fn relay(calls: &ClientToolCalls, prefix: &str) -> Arc<RedisClientRelay> {
         let shutdown = CancellationToken::new();
         let relay =
             RedisClientRelay::connect(REDIS_URL, prefix, calls.clone(), Metrics::new(), shutdown)
@@ -211,7 +211,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_reaches_the_machine_that_announced_the_call_once() {
         let prefix = unique_prefix();
-        let (a, b) = (ClientCalls::default(), ClientCalls::default());
+        let (a, b) = (ClientToolCalls::default(), ClientToolCalls::default());
         let (relay_a, relay_b) = (relay(&a, &prefix).await, relay(&b, &prefix).await);
 
         assert!(!relay_b
@@ -260,7 +260,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_for_a_machine_not_listening_is_refused_and_kept() {
         let prefix = unique_prefix();
-        let calls = ClientCalls::default();
+        let calls = ClientToolCalls::default();
         let relay = relay(&calls, &prefix).await;
         // An announcement naming a channel nobody listens on (a machine re-subscribing).
         let mut connection = relay.connection.clone();

@@ -8,7 +8,7 @@ use crate::session::ToolCall;
 
 /// Collects one reply's tool-call fragments.
 #[derive(Debug, Default)]
-pub struct CallAssembler {
+pub struct ToolCallAssembler {
     calls: Vec<Partial>,
 }
 
@@ -20,7 +20,7 @@ struct Partial {
     arguments: String,
 }
 
-impl CallAssembler {
+impl ToolCallAssembler {
     /// Adds one fragment.
     pub fn push(&mut self, delta: ToolCallDelta) {
         let id = delta.id.filter(|id| !id.is_empty());
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn openai_shape_with_two_parallel_calls() {
-        let mut calls = CallAssembler::default();
+        let mut calls = ToolCallAssembler::default();
         calls.push(delta(Some(0), Some("call_a"), Some("get_order"), ""));
         calls.push(delta(Some(1), Some("call_b"), Some("get_weather"), ""));
         calls.push(delta(Some(0), None, None, "{\"order_id\":"));
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn whole_calls_without_index_or_id() {
-        let mut calls = CallAssembler::default();
+        let mut calls = ToolCallAssembler::default();
         calls.push(delta(None, None, Some("a"), "{}"));
         calls.push(delta(None, Some("x"), Some("b"), "{\"n\":1}"));
         assert_eq!(
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_same_index_with_a_new_id_is_a_new_call() {
-        let mut calls = CallAssembler::default();
+        let mut calls = ToolCallAssembler::default();
         calls.push(delta(Some(0), Some("one"), Some("a"), "{}"));
         calls.push(delta(Some(0), Some("two"), Some("b"), "{}"));
         let done = calls.finish("t");
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn the_same_index_with_another_name_and_no_id_is_a_new_call() {
-        let mut calls = CallAssembler::default();
+        let mut calls = ToolCallAssembler::default();
         calls.push(delta(Some(0), None, Some("get_order"), "{}"));
         calls.push(delta(Some(0), None, Some("get_weather"), "{}"));
         let done = calls.finish("t");
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_repeated_name_is_not_doubled_and_nameless_fragments_go() {
-        let mut calls = CallAssembler::default();
+        let mut calls = ToolCallAssembler::default();
         calls.push(delta(Some(0), Some("c"), Some("get_order"), "{\"a\""));
         calls.push(delta(Some(0), Some("c"), Some("get_order"), ":1}"));
         calls.push(delta(Some(3), None, None, "{}"));

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::browser::Web;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::turn::Agent;
-use crate::web::Web;
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -32,7 +32,7 @@ pub struct AppState {
     /// Token of the calls pages and API; they are off without it.
     pub admin_token: Option<Secret>,
     /// Client tool calls waiting for the page's `tool_result`.
-    pub client_calls: crate::turn::ClientCalls,
+    pub client_tool_calls: crate::turn::ClientToolCalls,
 }
 
 /// One agent and what its webhooks and page need.
