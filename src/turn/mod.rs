@@ -19,22 +19,24 @@ use crate::template::{CallContext, Now, Template};
 mod caller;
 mod client_tools;
 mod coordinator;
+mod dispatch;
 mod lease;
 mod model;
 mod reply;
 mod spoken;
 #[cfg(test)]
 mod tests;
-mod tools;
+mod toolset;
 
 pub use crate::metrics::TurnOutcome;
+pub use crate::tools::END_CALL;
 pub use caller::{Caller, Delivery, TurnEvent};
 pub use client_tools::{ClientRelay, ClientToolCalls, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
 pub use lease::{Lease, Ledger, SETTLE_WAIT};
 pub use model::Model;
 use reply::{ReplyRun, TurnKeys};
-pub use tools::{ToolMocks, ToolSet, END_CALL};
+pub use toolset::{ToolMocks, ToolSet};
 
 /// What the caller asked for.
 #[derive(Debug, Clone)]

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::time::{sleep_until, Instant};
 
+use super::dispatch::{self, Plan, Round};
 use super::spoken::{Report, Spoken};
-use super::tools::{self, Plan, Round, ToolSet};
+use super::toolset::ToolSet;
 use super::{AgentSettings, Caller, Model, Texts, TurnEvent};
 use crate::llm::{next_attempt, LlmError, NextAttempt, Prompt, ToolCallAssembler, ToolRound};
 use crate::metrics::Metrics;
@@ -107,7 +108,7 @@ impl<'a> ReplyRun<'a> {
             calls: ToolCallAssembler::default(),
             rounds: Vec::new(),
             earlier: Vec::new(),
-            nonce: tools::nonce(),
+            nonce: dispatch::nonce(),
             running: None,
             rounds_run: 0,
             mutating_calls: 0,
@@ -351,7 +352,7 @@ impl<'a> ReplyRun<'a> {
         let Some(round) = self.running.as_mut() else {
             return;
         };
-        let events: Vec<tools::ClientEvent> = round
+        let events: Vec<dispatch::ClientEvent> = round
             .plans
             .iter_mut()
             .filter_map(|plan| match plan {
@@ -359,7 +360,7 @@ impl<'a> ReplyRun<'a> {
                 _ => None,
             })
             .collect();
-        for tools::ClientEvent { event, announced } in events {
+        for dispatch::ClientEvent { event, announced } in events {
             let _ = announced.await;
             self.caller.send(TurnEvent::Data(event));
         }
@@ -374,12 +375,12 @@ impl<'a> ReplyRun<'a> {
         self.filler_pending = false; // The thinking filler is for a silent start only.
         let mut plans = Vec::with_capacity(calls.len());
         for (index, call) in calls.iter().enumerate() {
-            if index >= tools::MAX_CALLS_PER_ROUND {
+            if index >= dispatch::MAX_CALLS_PER_ROUND {
                 // A runaway model does not get to fire off any number of requests.
                 plans.push(Some(Plan::Answer {
-                    content: tools::error(format!(
+                    content: dispatch::error(format!(
                         "not called: at most {} tool calls are made in one round",
-                        tools::MAX_CALLS_PER_ROUND
+                        dispatch::MAX_CALLS_PER_ROUND
                     )),
                     outcome: "too_many_calls",
                     failed: true,
@@ -390,7 +391,7 @@ impl<'a> ReplyRun<'a> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
-            let plan = tools::plan(self.tools, call, &self.earlier, keys.context, now, || {
+            let plan = dispatch::plan(self.tools, call, &self.earlier, keys.context, now, || {
                 format!("{}:{}:{n}", keys.conversation, keys.turn_id)
             });
             if let Plan::Call { .. } = plan {
@@ -409,7 +410,7 @@ impl<'a> ReplyRun<'a> {
                     "arguments": call.function.arguments,
                 }})));
             }
-            if call.function.name == tools::END_CALL && self.tools.settings().end_call {
+            if call.function.name == crate::tools::END_CALL && self.tools.settings().end_call {
                 self.end_call = true;
             }
             plans.push(Some(plan));
@@ -459,7 +460,7 @@ impl<'a> ReplyRun<'a> {
     fn answer(
         &mut self,
         slot: usize,
-        joined: Option<Result<tools::Called, tokio::task::JoinError>>,
+        joined: Option<Result<dispatch::Called, tokio::task::JoinError>>,
     ) {
         let Some(round) = self.running.as_mut() else {
             return;
@@ -476,17 +477,17 @@ impl<'a> ReplyRun<'a> {
                 _,
             ) => (content, outcome, failed, None),
             (_, Some(Ok(called))) => {
-                let (content, outcome) = tools::finished(&called);
+                let (content, outcome) = dispatch::finished(&called);
                 (content, outcome, called.result.is_err(), Some(called.took))
             }
             (_, Some(Err(_))) | (_, None) => (
-                tools::error("the tool call was lost".into()),
+                dispatch::error("the tool call was lost".into()),
                 "lost",
                 true,
                 None,
             ),
         };
-        tools::count(
+        dispatch::count(
             self.metrics,
             self.tools,
             &self.settings.name,
@@ -503,8 +504,7 @@ impl<'a> ReplyRun<'a> {
             ms,
         });
         let status = if failed { "failed" } else { "finished" };
-        let mut event =
-            json!({"id": call.id, "name": tools::short(name).trim_matches('"'), "status": status});
+        let mut event = json!({"id": call.id, "name": dispatch::short(name).trim_matches('"'), "status": status});
         if let Some(ms) = ms {
             event["ms"] = json!(ms);
         }
@@ -512,7 +512,7 @@ impl<'a> ReplyRun<'a> {
             event["outcome"] = json!(outcome);
         }
         self.caller.send(TurnEvent::Data(json!({ "tool": event })));
-        tracing::info!(tool = %tools::short(name), outcome, ms, "tool call finished");
+        tracing::info!(tool = %dispatch::short(name), outcome, ms, "tool call finished");
         round.results[slot] = Some(ToolResult::new(call.id.clone(), content));
     }
 
@@ -585,7 +585,7 @@ impl<'a> ReplyRun<'a> {
                         return;
                     };
                     round.plans[slot] = Some(Plan::Answer {
-                        content: tools::error(
+                        content: dispatch::error(
                             "cancelled: the user interrupted before the tool finished".into(),
                         ),
                         outcome: "cancelled",
@@ -621,7 +621,7 @@ impl<'a> ReplyRun<'a> {
             results.push(round.results[slot].clone().unwrap_or_else(|| {
                 ToolResult::new(
                     call.id.clone(),
-                    tools::error(
+                    dispatch::error(
                         "still running when the user interrupted; its result was not known yet"
                             .into(),
                     ),

@@ -1,5 +1,5 @@
-//! Tool calls inside a turn: what the model may call, how one round of calls runs, and
-//! what each call leaves for the model and the browser.
+//! Tool calls inside a turn: how each call of a round is answered (planned, run as a task
+//! of its own, or refused), and what each call leaves for the model and the browser.
 //!
 //! Every call the model makes gets exactly one result, whatever happens: the tool's
 //! answer, or a short JSON error (`{"error": "the tool failed: HTTP 503"}`) for an unknown
@@ -16,15 +16,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::config::ToolSettings;
 use crate::metrics::Metrics;
 use crate::session::{ToolCall, ToolResult};
 use crate::template::{CallContext, Now};
-use crate::tools::{ToolFailure, ToolFailureKind, Toolbox};
+use crate::tools::{ToolFailure, ToolFailureKind, END_CALL};
 
-use super::client_tools::ClientToolCalls;
-
-pub use crate::tools::END_CALL;
+use super::toolset::ToolSet;
 
 /// Most calls made in one round; a model asking for more gets an error result for the
 /// rest.
@@ -37,183 +34,6 @@ pub(super) fn nonce() -> u32 {
         .build_hasher()
         .finish();
     (hash >> 32) as u32
-}
-
-/// What the model may call, and the client that calls it.
-#[derive(Debug)]
-pub struct ToolSet {
-    toolbox: Arc<Toolbox>,
-    /// Answers given in place of calling a tool, per conversation (`voicebridge test`).
-    mocks: ToolMocks,
-    /// Client tool calls waiting for the page's answer (shared by every agent).
-    client_tool_calls: ClientToolCalls,
-    /// The tools this agent may call, when not all of them.
-    only: Option<Vec<String>>,
-    http: reqwest::Client,
-    settings: ToolSettings,
-    definitions: Vec<Value>,
-    /// Tools from MCP servers (empty when none is configured).
-    mcp: crate::mcp::McpRegistry,
-}
-
-impl ToolSet {
-    /// The configured tools (only those named in `only`, when given), with `end_call`
-    /// when it is on. Tools get an HTTP client of their own: a slow tool must not hold
-    /// connections the model's client needs.
-    pub fn new(
-        settings: ToolSettings,
-        toolbox: Arc<Toolbox>,
-        only: Option<Vec<String>>,
-        mocks: ToolMocks,
-        client_tool_calls: ClientToolCalls,
-        mcp: crate::mcp::McpRegistry,
-    ) -> Result<Self, reqwest::Error> {
-        let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
-        let offered = |name: &str| only.as_ref().is_none_or(|o| lists(o, name));
-        let mut definitions: Vec<Value> = toolbox
-            .tools()
-            .iter()
-            .zip(toolbox.definitions())
-            .filter(|(tool, _)| offered(tool.name()))
-            .map(|(_, definition)| definition.clone())
-            .collect();
-        // An agent with a list of tools gets `end_call` only when the list names it.
-        let end_call = settings.end_call && offered(END_CALL);
-        if end_call {
-            definitions.push(json!({
-                "type": "function",
-                "function": {
-                    "name": END_CALL,
-                    "description": "End the phone call. Call it only once the conversation is \
-                        over and you have said goodbye.",
-                    "parameters": {"type": "object", "properties": {}},
-                }
-            }));
-        }
-        let mut settings = settings;
-        settings.end_call = end_call;
-        Ok(Self {
-            toolbox,
-            mocks,
-            client_tool_calls,
-            only,
-            http,
-            settings,
-            definitions,
-            mcp,
-        })
-    }
-
-    /// No tools: the model is offered none (unit tests).
-    #[cfg(test)]
-    pub(crate) fn none() -> Self {
-        Self {
-            toolbox: Arc::new(Toolbox::empty()),
-            mocks: ToolMocks::default(),
-            client_tool_calls: ClientToolCalls::default(),
-            only: None,
-            http: crate::http::client().expect("a client with the common options builds"),
-            settings: ToolSettings::none(),
-            definitions: Vec::new(),
-            mcp: crate::mcp::McpRegistry::default(),
-        }
-    }
-
-    /// Tool definitions sent with every request (OpenAI function format).
-    /// With MCP servers, the static definitions and then their current tools; without,
-    /// the static ones borrowed.
-    pub fn definitions(&self) -> std::borrow::Cow<'_, [Value]> {
-        if self.mcp.is_empty() {
-            return std::borrow::Cow::Borrowed(&self.definitions);
-        }
-        let mut all = self.definitions.clone();
-        all.extend(
-            self.mcp
-                .tools()
-                .into_iter()
-                .filter(|t| self.allowed(&t.name))
-                .map(|t| t.definition),
-        );
-        std::borrow::Cow::Owned(all)
-    }
-
-    fn allowed(&self, name: &str) -> bool {
-        self.only.as_ref().is_none_or(|o| lists(o, name))
-    }
-
-    /// The named MCP tool, if its server is connected and this agent may call it.
-    fn mcp_tool(&self, name: &str) -> Option<crate::mcp::McpTool> {
-        if self.mcp.is_empty() || !self.allowed(name) {
-            return None;
-        }
-        self.mcp.get(name)
-    }
-
-    /// The limits and delays.
-    pub fn settings(&self) -> &ToolSettings {
-        &self.settings
-    }
-
-    /// The named tool, if this agent may call it.
-    pub(super) fn tool(&self, name: &str) -> Option<&crate::tools::Tool> {
-        self.toolbox.get(name).filter(|_| self.allowed(name))
-    }
-
-    /// Whether the named tool has side effects. Unknown tools are never called.
-    pub(super) fn mutating(&self, name: &str) -> bool {
-        match self.tool(name) {
-            Some(tool) => tool.mutating(),
-            None => self.mcp_tool(name).is_some_and(|t| t.mutating),
-        }
-    }
-
-    /// What `say_while_waiting` says for the named tool.
-    pub(super) fn filler(&self, name: &str) -> Option<String> {
-        match self.tool(name) {
-            Some(tool) => tool.say_while_waiting().map(str::to_string),
-            None => self.mcp_tool(name).and_then(|t| t.say_while_waiting),
-        }
-    }
-}
-
-/// True when an agent's `tools` list names `name`: as written, or as one of an MCP
-/// server's tools through `<server>__*`.
-fn lists(only: &[String], name: &str) -> bool {
-    only.iter().any(|entry| {
-        entry == name
-            || entry.strip_suffix('*').is_some_and(|prefix| {
-                prefix.ends_with(crate::mcp::NAME_SEPARATOR) && name.starts_with(prefix)
-            })
-    })
-}
-
-/// Answers given in place of calling a tool, for one conversation at a time: `voicebridge
-/// test` answers a scenario's `[tools.<name>]` this way, in its own conversation only.
-#[derive(Debug, Clone, Default)]
-pub struct ToolMocks(Arc<dashmap::DashMap<String, std::collections::HashMap<String, String>>>);
-
-impl ToolMocks {
-    /// In conversation `conversation_id` (Layercode's id), calls of `tool` are answered
-    /// with `response` (the tool's result as the model reads it).
-    pub fn answer(&self, conversation_id: &str, tool: &str, response: String) {
-        self.0
-            .entry(conversation_id.to_string())
-            .or_default()
-            .insert(tool.to_string(), response);
-    }
-
-    /// Forgets the conversation's answers.
-    pub fn forget(&self, conversation_id: &str) {
-        self.0.remove(conversation_id);
-    }
-
-    fn get(&self, conversation_id: &str, tool: &str) -> Option<String> {
-        self.0
-            .get(conversation_id)
-            .and_then(|answers| answers.get(tool).cloned())
-    }
 }
 
 /// How one call of a round is answered.
