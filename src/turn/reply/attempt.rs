@@ -1,0 +1,183 @@
+//! One attempt at the model within a round: the request, its stream read into speech
+//! and tool calls, and the deadlines, thinking filler and pauses around it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::json;
+use tokio::time::{sleep_until, Instant};
+
+use super::ReplyRun;
+use crate::llm::{LlmError, Prompt};
+use crate::session::ChatMessage;
+use crate::turn::TurnEvent;
+
+impl ReplyRun<'_> {
+    pub(super) async fn attempt(
+        &mut self,
+        upstream: usize,
+        history: &[ChatMessage],
+        tools_disabled: bool,
+    ) -> Result<(), LlmError> {
+        let sent_at = Instant::now();
+        let first_token_by = self.cap(sent_at + self.settings.first_token_timeout);
+        let first_token_late = self.late(first_token_by, || {
+            LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
+        });
+        let (llm, texts, tools) = (self.llm, self.texts, self.tools);
+        // A copy: a barge-in may drop this future, and the rounds must outlive it.
+        let rounds = self.rounds.clone();
+        let definitions = tools.definitions();
+        let prompt = Prompt {
+            system: &texts.system,
+            history,
+            rounds: &rounds,
+            tools: &definitions,
+            tools_disabled,
+        };
+        let request = llm.stream_chat(upstream, &prompt);
+        let mut stream = self
+            .wait(std::pin::pin!(request), first_token_by, first_token_late)
+            .await??;
+        let mut working = false;
+        loop {
+            let (deadline, error) = if working {
+                let by = self.cap(Instant::now() + self.settings.idle_timeout);
+                (
+                    by,
+                    self.late(by, || {
+                        LlmError::Stalled(self.settings.idle_timeout.as_millis())
+                    }),
+                )
+            } else {
+                let late = self.late(first_token_by, || {
+                    LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
+                });
+                (first_token_by, late)
+            };
+            let Some(chunk) = self
+                .wait(std::pin::pin!(stream.next()), deadline, error)
+                .await?
+            else {
+                break;
+            };
+            let received_at = std::time::Instant::now();
+            let chunk = chunk?;
+            self.report.usage = chunk.usage.or(self.report.usage);
+            let calling = !chunk.tool_calls.is_empty();
+            if !working && (chunk.text.is_some() || calling || chunk.reasoning) {
+                working = true;
+                let now = Instant::now();
+                self.report.first_token_at.get_or_insert(now);
+                self.metrics
+                    .upstream_first_token(now.duration_since(sent_at));
+            }
+            if calling {
+                // The model turned to a tool: what it said so far should not wait for it.
+                self.speak_paused();
+                chunk
+                    .tool_calls
+                    .into_iter()
+                    .for_each(|c| self.calls.push(c));
+            }
+            if let Some(text) = chunk.text {
+                self.content_started = true;
+                self.round_started = true;
+                self.round_text.push_str(&text);
+                self.last_text_at = Instant::now();
+                self.flushed_since_text = false;
+                for sentence in self.speech.push(&text) {
+                    self.spoken
+                        .speak_completed(self.caller, sentence, Some(received_at));
+                }
+                self.caller.send(TurnEvent::Data(json!({ "delta": text })));
+            }
+        }
+        let ended_at = std::time::Instant::now();
+        self.report.finish_reason = stream.finish_reason().map(str::to_owned);
+        // A reply stopped by the token cap or a content filter ends mid-sentence: its
+        // unfinished sentence is not spoken (nor stored, since history keeps what was said).
+        let cut_short = matches!(
+            self.report.finish_reason.as_deref(),
+            Some("length" | "content_filter")
+        );
+        let rest = if cut_short {
+            self.speech.finish_cut()
+        } else {
+            self.speech.finish()
+        };
+        for sentence in rest {
+            self.spoken
+                .speak_completed(self.caller, sentence, Some(ended_at));
+        }
+        Ok(())
+    }
+
+    /// Awaits `future` until `deadline` (then `on_deadline`), meanwhile speaking the
+    /// thinking filler when the first token is late and a finished sentence when the
+    /// model pauses.
+    pub(super) async fn wait<F: Future>(
+        &mut self,
+        mut future: Pin<&mut F>,
+        deadline: Instant,
+        on_deadline: LlmError,
+    ) -> Result<F::Output, LlmError> {
+        loop {
+            let filler_at = self.filler_due();
+            let flush_at = self.flush_due();
+            tokio::select! {
+                biased;
+                output = &mut future => return Ok(output),
+                () = sleep_until(deadline) => return Err(on_deadline),
+                () = sleep_until(filler_at.unwrap_or(deadline)), if filler_at.is_some() => {
+                    self.speak_filler();
+                }
+                () = sleep_until(flush_at.unwrap_or(deadline)), if flush_at.is_some() => {
+                    self.flushed_since_text = true;
+                    self.speak_paused();
+                }
+            }
+        }
+    }
+
+    pub(super) fn filler_due(&self) -> Option<Instant> {
+        let filler = self.settings.filler.as_ref()?;
+        (self.filler_pending && !self.content_started).then(|| self.started + filler.after)
+    }
+
+    pub(super) fn flush_due(&self) -> Option<Instant> {
+        let pending = !self.flushed_since_text && self.speech.has_pending();
+        pending.then(|| self.last_text_at + self.settings.speech_idle_flush)
+    }
+
+    pub(super) fn speak_filler(&mut self) {
+        self.filler_pending = false;
+        if let Some(filler) = self.texts.filler.as_ref().filter(|f| !f.trim().is_empty()) {
+            self.spoken.speak(self.caller, filler.trim().to_string());
+        }
+    }
+
+    pub(super) fn speak_paused(&mut self) {
+        for sentence in self.speech.pause() {
+            self.spoken.speak(self.caller, sentence);
+        }
+    }
+
+    /// The earlier of `at` and the end of the turn's budget.
+    pub(super) fn cap(&self, at: Instant) -> Instant {
+        at.min(self.budget_ends)
+    }
+
+    /// The error for a deadline at `by`: the budget's when the budget is what ran out.
+    pub(super) fn late(&self, by: Instant, otherwise: impl FnOnce() -> LlmError) -> LlmError {
+        if by >= self.budget_ends {
+            LlmError::OutOfTime(self.budget_ms())
+        } else {
+            otherwise()
+        }
+    }
+
+    pub(super) fn budget_ms(&self) -> u128 {
+        self.settings.turn_timeout.as_millis()
+    }
+}

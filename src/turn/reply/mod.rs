@@ -1,0 +1,273 @@
+//! Streaming one reply: model↔tool rounds, attempts against the upstreams in order,
+//! deadlines, the thinking filler, speech pacing, and what was spoken. Retries happen only
+//! while the model has produced no text in the current round: once the user may have heard
+//! part of an answer, a failure ends the turn with an apology instead of a second,
+//! different answer. Tools run between rounds (`rounds.rs`, `dispatch.rs`); the time they take does
+//! not count against the turn's budget, since each tool has its own timeout.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::dispatch::{self, Round};
+use super::spoken::{Report, Spoken};
+use super::toolset::ToolSet;
+use super::{AgentSettings, Caller, Model, Texts};
+use crate::llm::{next_attempt, LlmError, NextAttempt, ToolCallAssembler, ToolRound};
+use crate::metrics::Metrics;
+use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
+use crate::speech::SpeechStream;
+use crate::template::CallContext;
+
+mod attempt;
+mod rounds;
+mod settle;
+
+/// The keys of the turn, for idempotency keys and call ids, and the caller's context the
+/// tools' templates are rendered with.
+pub(super) struct TurnKeys<'a> {
+    pub(super) conversation: &'a str,
+    pub(super) turn_id: &'a str,
+    pub(super) context: &'a CallContext,
+    /// The conversation's last words (the caller's message, the previous reply): the
+    /// language of a reply too short to tell (`SPEECH_LANGUAGE=auto`).
+    pub(super) last_words: [&'a str; 2],
+}
+
+/// One reply in progress.
+pub(super) struct ReplyRun<'a> {
+    settings: &'a AgentSettings,
+    texts: &'a Texts,
+    metrics: &'a Metrics,
+    llm: &'a dyn Model,
+    caller: &'a Caller,
+    tools: &'a Arc<ToolSet>,
+    keys: TurnKeys<'a>,
+    pub(super) spoken: Spoken,
+    pub(super) report: Report,
+    speech: SpeechStream,
+    started: Instant,
+    budget_ends: Instant,
+    /// The model has produced text in this turn.
+    content_started: bool,
+    /// The model has produced text in this round (which may already be heard): no more
+    /// retries of it.
+    round_started: bool,
+    /// What the model wrote in this round, as it wrote it.
+    round_text: String,
+    /// This round's tool-call fragments.
+    calls: ToolCallAssembler,
+    /// Finished rounds of this turn (an earlier delivery's first).
+    pub(super) rounds: Vec<ToolRound>,
+    /// Calls an earlier delivery of this turn made, with their results.
+    earlier: Vec<(ToolCall, ToolResult)>,
+    /// Makes the ids given to calls that came without one unique to this delivery.
+    nonce: u32,
+    /// The round whose calls are running.
+    running: Option<Round>,
+    /// Rounds this delivery ran.
+    rounds_run: u32,
+    /// Mutating calls so far, for their idempotency keys.
+    mutating_calls: usize,
+    /// The model called `end_call`.
+    pub(super) end_call: bool,
+    filler_pending: bool,
+    last_text_at: Instant,
+    flushed_since_text: bool,
+}
+
+impl<'a> ReplyRun<'a> {
+    /// A reply to `caller`, whose budget counts from when its webhook arrived.
+    pub(super) fn new(
+        settings: &'a AgentSettings,
+        texts: &'a Texts,
+        llm: &'a dyn Model,
+        caller: &'a Caller,
+        metrics: &'a Metrics,
+        tools: &'a Arc<ToolSet>,
+        keys: TurnKeys<'a>,
+    ) -> Self {
+        let started = caller.received_at();
+        let voice =
+            crate::speech::VoiceReply::new(settings.voice.clone()).in_context(keys.last_words);
+        Self {
+            settings,
+            texts,
+            metrics,
+            llm,
+            caller,
+            tools,
+            keys,
+            spoken: Spoken::new(voice),
+            report: Report::default(),
+            speech: SpeechStream::new(settings.speech),
+            started,
+            budget_ends: started + settings.turn_timeout,
+            content_started: false,
+            round_started: false,
+            round_text: String::new(),
+            calls: ToolCallAssembler::default(),
+            rounds: Vec::new(),
+            earlier: Vec::new(),
+            nonce: dispatch::nonce(),
+            running: None,
+            rounds_run: 0,
+            mutating_calls: 0,
+            end_call: false,
+            filler_pending: settings.filler.is_some(),
+            last_text_at: started,
+            flushed_since_text: true,
+        }
+    }
+
+    /// Answers `history` (ending with the user's message, or with the calls an earlier
+    /// delivery of this turn made): model rounds, with the tools they call in between,
+    /// until the model answers in words, calls `end_call`, or the rounds run out.
+    pub(super) async fn run(&mut self, history: &[ChatMessage]) -> Result<(), LlmError> {
+        let history = self.take_earlier_calls(history);
+        let max_rounds = self.tools.settings().max_rounds;
+        loop {
+            let tools_disabled = self.rounds_run >= max_rounds || self.end_call;
+            let calls = self.stream_round(history, tools_disabled).await?;
+            if calls.is_empty() {
+                return Ok(());
+            }
+            if tools_disabled || self.tools.definitions().is_empty() {
+                // Offered none, or told to call none: calls are not made, nor stored.
+                tracing::info!(
+                    calls = calls.len(),
+                    "model called tools it may not call now"
+                );
+                if tools_disabled && !self.content_started {
+                    // The rounds ran out and the model still would not answer in words.
+                    self.apology(
+                        "tool_rounds_exhausted",
+                        "The model kept calling tools past TOOL_MAX_ROUNDS.",
+                    );
+                }
+                return Ok(());
+            }
+            let said_goodbye = !self.round_text.trim().is_empty();
+            self.run_round(calls).await;
+            if self.end_call && said_goodbye {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Splits off the calls an earlier delivery of this turn made (the history then ends
+    /// with them): they become this turn's first round, and a mutating call with the same
+    /// arguments is answered from them instead of being made again.
+    fn take_earlier_calls<'h>(&mut self, history: &'h [ChatMessage]) -> &'h [ChatMessage] {
+        match history.split_last() {
+            Some((last, rest)) if last.role == Role::Assistant && !last.tool_calls.is_empty() => {
+                self.earlier = last
+                    .tool_calls
+                    .iter()
+                    .cloned()
+                    .zip(last.tool_results.iter().cloned())
+                    .collect();
+                self.mutating_calls = last
+                    .tool_calls
+                    .iter()
+                    .filter(|c| self.tools.mutating(&c.function.name))
+                    .count();
+                self.rounds.push(ToolRound {
+                    text: String::new(),
+                    calls: last.tool_calls.clone(),
+                    results: last.tool_results.clone(),
+                });
+                rest
+            }
+            _ => history,
+        }
+    }
+
+    /// Streams one round of the reply, trying upstreams in order while nothing was said
+    /// in it; returns the tools it called.
+    async fn stream_round(
+        &mut self,
+        history: &[ChatMessage],
+        tools_disabled: bool,
+    ) -> Result<Vec<ToolCall>, LlmError> {
+        let mut upstream = 0;
+        let mut retries = 0;
+        self.round_started = false;
+        loop {
+            self.report.attempts += 1;
+            self.report.upstream = upstream;
+            self.round_text.clear();
+            self.calls = ToolCallAssembler::default();
+            let error = match self.attempt(upstream, history, tools_disabled).await {
+                Ok(()) => {
+                    let prefix = format!(
+                        "{:08x}_{}_{}",
+                        self.nonce,
+                        self.rounds.len(),
+                        self.report.attempts
+                    );
+                    return Ok(std::mem::take(&mut self.calls).finish(&prefix));
+                }
+                Err(error) if self.round_started => {
+                    self.metrics.upstream_failed(error.code());
+                    return Err(error);
+                }
+                Err(error) => error,
+            };
+            let remaining = self.budget_ends.saturating_duration_since(Instant::now());
+            let count = self.llm.upstream_count();
+            let next = next_attempt(
+                &error,
+                upstream,
+                count,
+                retries,
+                remaining,
+                self.settings.retry,
+            );
+            tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
+            self.metrics.upstream_failed(error.code());
+            match next {
+                NextAttempt::GiveUp => return Err(error),
+                NextAttempt::Next => {
+                    upstream += 1;
+                    retries = 0;
+                }
+                NextAttempt::Same(wait) => {
+                    retries += 1;
+                    let pause = std::pin::pin!(tokio::time::sleep(wait));
+                    self.wait(
+                        pause,
+                        self.budget_ends,
+                        LlmError::OutOfTime(self.budget_ms()),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_sentences_delivered_count_as_heard() {
+        let (caller, _delivery) =
+            Caller::new(tokio_util::sync::CancellationToken::new(), Instant::now());
+        let mut spoken = Spoken::new(crate::speech::VoiceReply::new(std::sync::Arc::new(
+            crate::speech::Voice::plain(),
+        )));
+        for sentence in ["We have soup.", "And salad.", "And pie."] {
+            spoken.speak(&caller, sentence.to_string());
+        }
+        assert_eq!(spoken.first_sentences(0), "");
+        assert_eq!(spoken.first_sentences(1), "We have soup.");
+        assert_eq!(spoken.first_sentences(2), "We have soup. And salad.");
+        assert_eq!(
+            spoken.first_sentences(9),
+            "We have soup. And salad. And pie."
+        );
+        caller.end();
+    }
+}
