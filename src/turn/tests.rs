@@ -13,8 +13,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
+use crate::llm::RetryPolicy;
 use crate::llm::{LlmError, ReplyStream};
+use crate::metrics::Metrics;
+use crate::session::{ChatMessage, SessionStore};
 use crate::session::{HistoryLimits, MemoryStore, Role};
+use crate::speech::SpeechSettings;
 use crate::template::{CallContext, Template};
 
 /// One step of a scripted reply.

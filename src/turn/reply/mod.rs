@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::agent::Texts;
 use super::dispatch::{self, Round};
 use super::spoken::{Report, Spoken};
 use super::toolset::ToolSet;
-use super::{AgentSettings, Caller, Model, Texts};
+use super::{AgentSettings, Caller, Model};
 use crate::llm::{next_attempt, LlmError, NextAttempt, ToolCallAssembler, ToolRound};
 use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Role, ToolCall, ToolResult};

@@ -1,0 +1,327 @@
+//! The life of a turn: claim the conversation, read its history, stream the reply, end the
+//! caller's stream, then settle the lease with what was said. Every path goes through
+//! those steps, for the welcome and for a message.
+
+use std::sync::Arc;
+
+use super::record::{call_key, caller_record, log_turn, received_ms, turn_record, UserMessage};
+use super::reply::{ReplyRun, TurnKeys};
+use super::{AgentSettings, Caller, Ledger, Model, Request, ToolSet, Turn, TurnEvent, TurnOutcome};
+use crate::calls::{Record, TurnRecord};
+use crate::metrics::{Metrics, StoreOperation, TurnKind};
+use crate::session::{ChatMessage, SessionStore};
+use crate::template::CallContext;
+
+/// The agent: answers turns with the configured model, prompt and store.
+pub struct Agent {
+    pub(super) ledger: Ledger,
+    model: Arc<dyn Model>,
+    tools: Arc<ToolSet>,
+    settings: AgentSettings,
+    /// Some template reads `client`: each turn reads the page's context first.
+    reads_client: bool,
+}
+
+/// The agent's texts rendered for one turn.
+pub(crate) struct Texts {
+    pub(crate) system: String,
+    pub(crate) apology: String,
+    pub(crate) filler: Option<String>,
+}
+
+impl Agent {
+    /// Builds the agent; `ledger` holds the store, the coordinator and the metrics.
+    pub fn new(
+        ledger: Ledger,
+        model: Arc<dyn Model>,
+        tools: Arc<ToolSet>,
+        settings: AgentSettings,
+    ) -> Self {
+        let mut texts = vec![
+            &settings.system_prompt,
+            &settings.welcome,
+            &settings.apology,
+        ];
+        texts.extend(settings.filler.as_ref().map(|f| &f.text));
+        let reads_client = texts
+            .iter()
+            .any(|t| t.is_dynamic() && t.source().contains("client"));
+        Self {
+            ledger,
+            model,
+            tools,
+            settings,
+            reads_client,
+        }
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// `context` with the page's variables, when a template reads them.
+    async fn with_client(&self, conversation: &str, mut context: CallContext) -> CallContext {
+        if self.reads_client {
+            match self.ledger.store.client(conversation).await {
+                Ok(client) => context.client = client,
+                Err(error) => self
+                    .ledger
+                    .store_failed(StoreOperation::ClientContext, &error),
+            }
+        }
+        context
+    }
+
+    fn render(&self, context: &CallContext) -> Texts {
+        let now = &self.settings.now;
+        Texts {
+            system: self.settings.system_prompt.render(context, now),
+            apology: self.settings.apology.render(context, now),
+            filler: self
+                .settings
+                .filler
+                .as_ref()
+                .map(|f| f.text.render(context, now)),
+        }
+    }
+
+    /// The store holding the histories.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.ledger.store
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.ledger.metrics
+    }
+
+    /// Answers one turn; returns once its history is settled (the caller's stream has
+    /// ended before that).
+    pub async fn run(&self, turn: Turn) -> Option<TurnOutcome> {
+        let Turn {
+            conversation,
+            context,
+            turn_id,
+            request,
+            caller,
+        } = turn;
+        match request {
+            Request::Welcome => {
+                let context = self.with_client(&conversation, context).await;
+                self.welcome(&conversation, &turn_id, &context, caller)
+                    .await;
+                Some(TurnOutcome::Completed)
+            }
+            Request::Message { text, .. } if text.trim().is_empty() => {
+                caller.end(); // Nothing was said: end the turn without asking the model.
+                None
+            }
+            Request::Message { text, heard } => {
+                let context = self.with_client(&conversation, context).await;
+                let message = UserMessage {
+                    conversation,
+                    turn_id,
+                    text,
+                    heard,
+                };
+                Some(self.reply(message, &context, caller).await)
+            }
+        }
+    }
+
+    /// Speaks the welcome of a new connection and stores it as the assistant's message.
+    /// A new connection supersedes a turn still running in the conversation.
+    async fn welcome(
+        &self,
+        conversation: &str,
+        turn_id: &str,
+        context: &CallContext,
+        caller: Caller,
+    ) {
+        let lease = self.ledger.claim(conversation).await;
+        self.metrics().turn_finished(
+            &self.settings.name,
+            TurnKind::Welcome,
+            TurnOutcome::Completed,
+        );
+        let welcome = self.settings.welcome.render(context, &self.settings.now);
+        let welcome = welcome.trim();
+        if !welcome.is_empty() {
+            let mut voice = crate::speech::VoiceReply::new(self.settings.voice.clone());
+            let said = voice.say(welcome).into_owned();
+            caller.send(TurnEvent::Speak(said, None));
+        }
+        let at_ms = received_ms(&caller);
+        caller.end();
+        self.ledger.calls.record(Record::Turn(TurnRecord {
+            call: call_key(context),
+            turn_id: turn_id.to_string(),
+            at_ms,
+            event: "session.start".into(),
+            user_text: String::new(),
+            agent_text: welcome.to_string(),
+            interrupted: false,
+            outcome: TurnOutcome::Completed.as_str().into(),
+            model: None,
+            attempts: 0,
+            first_token_ms: None,
+            // The welcome is fixed text, not a reply: no time to first audio to report.
+            first_tts_ms: None,
+            total_ms: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            tools: Vec::new(),
+            caller: caller_record(context),
+        }));
+        let reply = (!welcome.is_empty()).then(|| ChatMessage::assistant(welcome, turn_id));
+        lease.settle(reply).await;
+    }
+
+    /// Answers what the user said: claim, history, reply, end, settle.
+    async fn reply(&self, turn: UserMessage, context: &CallContext, caller: Caller) -> TurnOutcome {
+        let lease = self.ledger.claim(&turn.conversation).await;
+        let history = self.begin(&turn).await;
+        let last_reply = history
+            .iter()
+            .rev()
+            .find(|m| m.role == crate::session::Role::Assistant);
+        self.record_heard(&turn, last_reply, context, &caller);
+        let keys = TurnKeys {
+            conversation: &turn.conversation,
+            turn_id: &turn.turn_id,
+            context,
+            last_words: [
+                turn.text.as_str(),
+                last_reply.map_or("", |m| m.content.as_str()),
+            ],
+        };
+        let model = self.model.as_ref();
+        let texts = self.render(context);
+        let mut run = ReplyRun::new(
+            &self.settings,
+            &texts,
+            model,
+            &caller,
+            self.metrics(),
+            &self.tools,
+            keys,
+        );
+        let outcome = tokio::select! {
+            biased;
+            () = caller.cancellation().cancelled() => TurnOutcome::Interrupted,
+            () = lease.superseded().cancelled() => TurnOutcome::Superseded,
+            result = run.run(&history) => match result {
+                Ok(()) => TurnOutcome::Completed,
+                Err(error) => {
+                    tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
+                    run.apologise(&error);
+                    TurnOutcome::Failed
+                }
+            },
+        };
+        if outcome == TurnOutcome::Completed && run.end_call {
+            // The goodbye has been framed; the page hangs up once it has been heard.
+            caller.send(TurnEvent::Data(serde_json::json!({"action": "end_call"})));
+        }
+        let reply = self.finish(&turn, &mut run, outcome, &caller).await;
+        self.metrics()
+            .turn_finished(&self.settings.name, TurnKind::Message, outcome);
+        log_turn(&self.settings.name, context, &turn, model, outcome, &run);
+        self.ledger.calls.record(turn_record(
+            context, &turn, &reply, outcome, model, &run, &caller,
+        ));
+        drop(run);
+        // `response.end` need not wait for the store: the next turn of this conversation
+        // still reads settled history, because it waits for this lease to settle.
+        caller.end();
+        lease.settle(Some(reply)).await;
+        outcome
+    }
+
+    /// Stores the user's words and reads the history they end. The words are stored even
+    /// when the turn is already cancelled: they were said.
+    async fn begin(&self, turn: &UserMessage) -> Vec<ChatMessage> {
+        let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
+        match self
+            .ledger
+            .store
+            .begin_turn(&turn.conversation, user.clone(), turn.heard.clone())
+            .await
+        {
+            Ok(history) => history,
+            Err(error) => {
+                // Answering without history beats not answering: the user hears a reply
+                // to what they just said rather than an apology for the store.
+                self.ledger.store_failed(StoreOperation::BeginTurn, &error);
+                vec![user]
+            }
+        }
+    }
+
+    /// Keeps on record what the user heard of the previous reply, when Layercode says.
+    fn record_heard(
+        &self,
+        turn: &UserMessage,
+        last_reply: Option<&ChatMessage>,
+        context: &CallContext,
+        caller: &Caller,
+    ) {
+        let Some(heard) = &turn.heard else {
+            return;
+        };
+        // The reply it is about: the one Layercode names, else the last reply stored.
+        let about = heard
+            .assistant_turn_id
+            .clone()
+            .or_else(|| last_reply.and_then(|m| m.turn_id.clone()));
+        if about.is_some() {
+            self.ledger.calls.record(Record::Heard {
+                call: call_key(context),
+                assistant_turn_id: about,
+                text: heard.text.clone(),
+                at_ms: received_ms(caller),
+            });
+        }
+    }
+
+    /// The reply as it is stored: what the caller heard, with the rounds' tool calls once
+    /// every call still running has settled.
+    async fn finish(
+        &self,
+        turn: &UserMessage,
+        run: &mut ReplyRun<'_>,
+        outcome: TurnOutcome,
+        caller: &Caller,
+    ) -> ChatMessage {
+        // A client that went away heard only the sentences framed before it left; any
+        // still queued were never sent.
+        let spoken = match outcome {
+            TurnOutcome::Interrupted => run.spoken.first_sentences(caller.delivered()),
+            _ => run.spoken.text.as_str(),
+        }
+        .to_string();
+        // Calls still running after a barge-in or a newer turn: read-only ones are
+        // cancelled, mutating ones finish (within their timeout) and are stored. While a
+        // mutating one runs, the turn is stored with it as still running, so a newer turn
+        // that does not wait for it still sees the call was made.
+        if let Some((calls, results)) = run.provisional_tool_record() {
+            let provisional = ChatMessage::assistant(spoken.clone(), &turn.turn_id)
+                .interrupted(true)
+                .with_tools(calls, results);
+            if let Err(error) = self
+                .ledger
+                .store
+                .record_reply(&turn.conversation, provisional)
+                .await
+            {
+                self.ledger
+                    .store_failed(StoreOperation::RecordReply, &error);
+            }
+        }
+        run.settle_tools().await;
+        let (calls, results) = run.tool_record();
+        ChatMessage::assistant(spoken, &turn.turn_id)
+            .interrupted(outcome != TurnOutcome::Completed)
+            .with_tools(calls, results)
+    }
+}

@@ -1,0 +1,104 @@
+//! What a turn leaves on record and in the logs: the call it belongs to, the caller, the
+//! finished reply's words, timings, usage and tools.
+
+use super::reply::ReplyRun;
+use super::{Caller, Model, TurnOutcome};
+use crate::calls::{CallKey, CallerRecord, Record, TurnRecord};
+use crate::session::{ChatMessage, Heard};
+use crate::template::CallContext;
+
+/// A user's message to answer.
+pub(super) struct UserMessage {
+    pub(super) conversation: String,
+    pub(super) turn_id: String,
+    pub(super) text: String,
+    pub(super) heard: Option<Heard>,
+}
+
+/// The call a turn belongs to.
+pub(super) fn call_key(context: &CallContext) -> CallKey {
+    CallKey {
+        agent: context.agent.clone(),
+        conversation_id: context.conversation_id.clone(),
+    }
+}
+
+pub(super) fn caller_record(context: &CallContext) -> CallerRecord {
+    CallerRecord {
+        metadata: context.metadata.clone(),
+        from_phone_number: context.from_phone_number.clone(),
+        to_phone_number: context.to_phone_number.clone(),
+    }
+}
+
+/// When the caller's webhook arrived, as unix milliseconds.
+pub(super) fn received_ms(caller: &Caller) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    now - caller.received_at().elapsed().as_millis() as i64
+}
+
+/// What the call's record keeps of a finished reply: the words as sent (what the user
+/// heard, for an interrupted one), timings, usage and tools. No prompt, no secret.
+pub(super) fn turn_record(
+    context: &CallContext,
+    turn: &UserMessage,
+    reply: &ChatMessage,
+    outcome: TurnOutcome,
+    model: &dyn Model,
+    run: &ReplyRun<'_>,
+    caller: &Caller,
+) -> Record {
+    let report = &run.report;
+    Record::Turn(TurnRecord {
+        call: call_key(context),
+        turn_id: turn.turn_id.clone(),
+        at_ms: received_ms(caller),
+        event: "message".into(),
+        user_text: turn.text.clone(),
+        agent_text: reply.content.clone(),
+        interrupted: reply.interrupted,
+        outcome: outcome.as_str().into(),
+        model: (report.attempts > 0).then(|| model.name(report.upstream).to_string()),
+        attempts: report.attempts,
+        first_token_ms: run.ms_since_start(report.first_token_at),
+        first_tts_ms: run.ms_since_start(run.spoken.first_at),
+        total_ms: run.ms_since_start(Some(tokio::time::Instant::now())),
+        prompt_tokens: report.usage.map(|u| u.prompt_tokens),
+        completion_tokens: report.usage.map(|u| u.completion_tokens),
+        tools: report.tools.clone(),
+        caller: caller_record(context),
+    })
+}
+
+pub(super) fn log_turn(
+    agent: &str,
+    context: &CallContext,
+    turn: &UserMessage,
+    model: &dyn Model,
+    outcome: TurnOutcome,
+    run: &ReplyRun<'_>,
+) {
+    let report = &run.report;
+    tracing::info!(
+        agent,
+        conversation_id = %context.conversation_id,
+        turn_id = %turn.turn_id,
+        model = model.name(report.upstream),
+        outcome = outcome.as_str(),
+        attempts = report.attempts,
+        first_token_ms = run.ms_since_start(report.first_token_at),
+        first_tts_ms = run.ms_since_start(run.spoken.first_at),
+        total_ms = run.ms_since_start(Some(tokio::time::Instant::now())),
+        sentences = run.spoken.sentences,
+        prompt_tokens = report.usage.map(|u| u.prompt_tokens),
+        completion_tokens = report.usage.map(|u| u.completion_tokens),
+        finish_reason = report.finish_reason.as_deref(),
+        cut_by_token_cap = report.cut_by_token_cap(),
+        tool_calls = report.tool_calls,
+        tool_ms = report.tool_time.as_millis() as u64,
+        "turn finished"
+    );
+    tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");
+}

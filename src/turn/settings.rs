@@ -1,0 +1,49 @@
+//! What an agent says and how it paces speech: its templates, deadlines, retries, the
+//! thinking filler and its voice, as start-up compiled them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::llm::RetryPolicy;
+use crate::speech::SpeechSettings;
+use crate::template::{Now, Template};
+
+/// Spoken when the model's first token is late.
+#[derive(Debug, Clone)]
+pub struct ThinkingFiller {
+    /// How late the first token must be.
+    pub after: Duration,
+    /// What is said (a template).
+    pub text: Template,
+}
+
+/// What the agent says and how it paces speech.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// The agent's name (`default` for the one configured from the environment).
+    pub name: String,
+    /// The system prompt sent first on every turn (a template, rendered per turn).
+    pub system_prompt: Template,
+    /// Spoken on `session.start`; empty means a silent start.
+    pub welcome: Template,
+    /// Spoken when the model fails mid-turn.
+    pub apology: Template,
+    /// The clock and time zone templates read `now` from.
+    pub now: Now,
+    /// Deadline from sending a request to the model's first token.
+    pub first_token_timeout: Duration,
+    /// Longest silence between chunks once the reply has started.
+    pub idle_timeout: Duration,
+    /// Cap on the whole reply, every attempt included.
+    pub turn_timeout: Duration,
+    /// Retries of one upstream before the next.
+    pub retry: RetryPolicy,
+    /// Spoken when the first token is late.
+    pub filler: Option<ThinkingFiller>,
+    /// After this long without a delta, a finished-looking sentence is spoken.
+    pub speech_idle_flush: Duration,
+    /// Cleanup and chunking of speech.
+    pub speech: SpeechSettings,
+    /// Pronunciations and normalization of what is spoken.
+    pub voice: Arc<crate::speech::Voice>,
+}
