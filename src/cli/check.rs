@@ -84,6 +84,15 @@ async fn check_agent<W: Write>(
         format!("POST /agent/{0} (also /api/agent/{0})", agent.name)
     };
     writeln!(out, "  agent {:<12} {paths}", agent.name)?;
+    if let Some(tools) = &agent.tools {
+        // What the agent's list allows; `server__*` stands for every tool of that MCP server.
+        let listed = if tools.is_empty() {
+            "none".to_string()
+        } else {
+            tools.join(", ")
+        };
+        writeln!(out, "    tools: {listed}")?;
+    }
     if agent.layercode_agent_id.is_none() && agents.from_files {
         writeln!(
             out,
@@ -380,5 +389,59 @@ fn report<W: Write>(out: &mut W, result: Result<Duration, LlmError>) -> std::io:
             line(out, "answer", &format!("FAILED: {error}"))?;
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_agents_tool_list_is_shown_with_mcp_names() {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let root = std::env::temp_dir().join(format!("voicebridge-check-tools-{stamp}"));
+        let (mcp, agents) = (root.join("mcp"), root.join("agents"));
+        for dir in [&mcp, &agents] {
+            std::fs::create_dir_all(dir).expect("folder");
+        }
+        std::fs::write(
+            mcp.join("weather.toml"),
+            "url = \"http://127.0.0.1:9/mcp\"\n",
+        )
+        .expect("file");
+        std::fs::write(
+            agents.join("sales.toml"),
+            "tools = [\"weather__*\", \"end_call\"]\n",
+        )
+        .expect("file");
+        std::fs::write(agents.join("quiet.toml"), "tools = []\n").expect("file");
+        let vars: Vec<(String, String)> = [
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+            ("LLM_BASE_URL", "http://127.0.0.1:9/v1"),
+            ("CALL_STORE_URL", "off"),
+            ("DEFAULT_AGENT", "sales"),
+            ("MCP_DIR", mcp.to_str().expect("utf-8")),
+            ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .expect("valid");
+        let files = crate::startup::load_files(&settings).expect("loads");
+        let mut out = Vec::new();
+        run(&settings, &files, &mut out).await.expect("written");
+        let out = String::from_utf8(out).expect("utf-8");
+        assert!(
+            out.contains("  agent sales        POST /agent and /agent/sales"),
+            "{out}"
+        );
+        assert!(out.contains("    tools: weather__*, end_call\n"), "{out}");
+        assert!(out.contains("    tools: none\n"), "{out}");
     }
 }
