@@ -10,7 +10,7 @@ use voicebridge::config::Settings;
 use voicebridge::startup::Application;
 use voicebridge::webhook::signature;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
 
 const SALES_SECRET: &str = "whsec_sales_agent";
@@ -29,7 +29,7 @@ fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-fn system_prompt_of(request: &crate::fake_upstream::Recorded) -> String {
+fn system_prompt_of(request: &crate::helpers::fake_upstream::Recorded) -> String {
     request.messages()[0].1.clone()
 }
 

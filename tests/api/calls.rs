@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 pub(crate) const ADMIN: &str = "admin-token-for-tests-0123";
@@ -599,7 +599,7 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
 async fn deliveries_when(
     receiver: &FakeUpstream,
     count: usize,
-) -> Vec<crate::fake_upstream::Recorded> {
+) -> Vec<crate::helpers::fake_upstream::Recorded> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while receiver.requests().len() < count {
         assert!(
@@ -678,7 +678,7 @@ async fn two_machines_on_one_database_deliver_a_quiet_call_once() {
 
 #[tokio::test]
 async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start() {
-    use crate::binary::start_binary;
+    use crate::helpers::binary::start_binary;
     let receiver = FakeUpstream::start().await;
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
     let hook = receiving(&receiver);

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 fn binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::fake_upstream::Reply;
+use crate::helpers::fake_upstream::Reply;
 use crate::helpers::*;
 use crate::tools::tool_dir;
 

@@ -235,7 +235,7 @@ async fn tool_call_deltas_from_llmock_are_never_spoken() {
 /// them; then, reading the tool's result, it answers in words.
 #[tokio::test]
 async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
-    use crate::fake_upstream::{FakeUpstream, Reply};
+    use crate::helpers::fake_upstream::{FakeUpstream, Reply};
     use crate::tools::{order_tools, tool_dir, ORDER_BODY};
 
     let llmock = Llmock::take().await;
@@ -281,7 +281,7 @@ async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
 /// model reads why, and the user hears its answer.
 #[tokio::test]
 async fn llmock_malformed_tool_arguments_are_refused_and_the_turn_goes_on() {
-    use crate::fake_upstream::FakeUpstream;
+    use crate::helpers::fake_upstream::FakeUpstream;
     use crate::tools::{order_tools, tool_dir};
 
     let llmock = Llmock::take().await;

@@ -138,7 +138,7 @@ async fn a_server_down_at_start_up_appears_when_it_answers() {
 /// calls one, and reads the server's answer in its next request.
 #[tokio::test]
 async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();
@@ -255,7 +255,7 @@ async fn app_with_server(port: u16, more: &str) -> crate::helpers::TestApp {
 /// The tools the model is offered once the server has been listed (turns of
 /// `<conversation>_wait` until there are some, within 10 s).
 async fn offered_tools(app: &crate::helpers::TestApp, conversation: &str) -> Vec<String> {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     let wait = format!("{conversation}_wait");
     for attempt in 0..50 {
         app.upstream.enqueue(Reply::deltas(&["Hello."]));
@@ -300,7 +300,7 @@ fn last_tool_result(app: &crate::helpers::TestApp) -> serde_json::Value {
 /// server's message as a tool failure, the user hears only the model's next words.
 #[tokio::test]
 async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();
@@ -353,7 +353,7 @@ async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
 /// tool of the server is answered as an unknown tool without reaching the server.
 #[tokio::test]
 async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();
@@ -407,7 +407,7 @@ async fn hang_up_during_the_call(
     name: &str,
     args: &str,
 ) -> std::time::Instant {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     app.upstream
@@ -433,7 +433,7 @@ async fn hang_up_during_the_call(
 /// stored with the interrupted reply and the model reads it in the next turn.
 #[tokio::test]
 async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();
@@ -566,7 +566,7 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
 /// called a second time, and the one call carried its idempotency key in `_meta`.
 #[tokio::test]
 async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();
@@ -639,8 +639,8 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     )
     .expect("written");
     // A server that refuses (HTTP 403) at a URL with a key in its query.
-    let refusing = crate::fake_upstream::FakeUpstream::start().await;
-    refusing.set_default(crate::fake_upstream::Reply::plain(
+    let refusing = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    refusing.set_default(crate::helpers::fake_upstream::Reply::plain(
         403,
         "{}",
         Duration::ZERO,
@@ -656,7 +656,7 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
         format!("url = \"http://127.0.0.1:{refusing_port}/mcp?api_key=crm-query-secret-77\"\n"),
     )
     .expect("written");
-    let upstream = crate::fake_upstream::FakeUpstream::start().await;
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
     let env = crate::cli::vars(&[
         ("LAYERCODE_WEBHOOK_SECRET", crate::helpers::SECRET),
         ("LLM_BASE_URL", &upstream.base_url),
@@ -694,7 +694,7 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
 /// and the user hears the model's next words, not a failure.
 #[tokio::test]
 async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();

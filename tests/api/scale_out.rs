@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use voicebridge::config::Settings;
 use voicebridge::startup::Application;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::*;
 
 const REDIS: &str = "redis://127.0.0.1:6379";

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::cli::{run, vars};
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 /// A folder with these scenario files (`name` → text).

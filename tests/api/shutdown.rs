@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use voicebridge::webhook::signature;
 
-use crate::binary::{start_binary, Server};
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::binary::{start_binary, Server};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
 
 fn send_signal(child: &Child, signal: &str) {

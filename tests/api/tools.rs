@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use voicebridge::session::Role;
 
-use crate::fake_upstream::{FakeUpstream, Recorded, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Recorded, Reply};
 use crate::helpers::*;
 
 pub const ORDER_BODY: &str = r#"{"status":"shipped","eta":"tomorrow"}"#;
@@ -675,7 +675,7 @@ async fn the_turn_log_counts_tool_calls_and_never_shows_a_tool_secret() {
         r#"{"error":"bad token Bearer orders-secret-123"}"#,
         Duration::ZERO,
     ));
-    let (log, turns) = crate::binary::turn_log_with(
+    let (log, turns) = crate::helpers::binary::turn_log_with(
         &upstream,
         &message("conv_tool_log", "t1", "A1?"),
         &[

@@ -5,8 +5,9 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::fake_upstream::FakeUpstream;
-use crate::helpers::{free_port, SECRET};
+use super::app::{free_port, now, SECRET};
+use super::fake_upstream::FakeUpstream;
+use super::sse::SseReader;
 
 pub struct Server {
     pub child: Child,
@@ -99,7 +100,7 @@ pub async fn turn_log_with(
     let server = start_binary(upstream, &vars).await;
     let body = serde_json::to_vec(body).expect("json");
     let signed =
-        voicebridge::webhook::signature::sign(SECRET.as_bytes(), crate::helpers::now(), &body);
+        voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
     let response = reqwest::Client::new()
         .post(format!("{}/agent", server.url))
         .header("layercode-signature", signed)
@@ -107,7 +108,7 @@ pub async fn turn_log_with(
         .send()
         .await
         .expect("sent");
-    crate::helpers::SseReader::new(response).collect().await;
+    SseReader::new(response).collect().await;
     let log = server.stop_and_read_log();
     let turns = log
         .lines()
