@@ -382,7 +382,7 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
 
 #[tokio::test]
 async fn redis_keeps_the_pages_data_across_machines() {
-    crate::scale_out::require_redis().await;
+    crate::helpers::redis_server::require_redis().await;
     let prefix = format!(
         "vb-test:client:{}:",
         std::time::SystemTime::now()

@@ -8,60 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::db::{admin_sql, sqlite_url, Postgres};
 use crate::helpers::*;
-
-pub(crate) const ADMIN: &str = "admin-token-for-tests-0123";
-
-/// A fresh folder for an SQLite file.
-pub(crate) fn sqlite_url(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("voicebridge-calls-{name}-{stamp}"));
-    format!("sqlite://{}/calls.db", dir.display())
-}
-
-/// A fresh database on this machine's PostgreSQL (trust auth), dropped at the end.
-struct Postgres {
-    url: String,
-    name: String,
-}
-
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
-
-async fn admin_sql(sql: &str) {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres"))
-        .await
-        .expect("PostgreSQL answers on 127.0.0.1:5432 (it runs on every machine here)");
-    sqlx::query(sql)
-        .execute(&mut admin)
-        .await
-        .expect("admin SQL");
-    let _ = admin.close().await;
-}
-
-impl Postgres {
-    async fn create(name: &str) -> Self {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("vb_api_{name}_{}_{stamp}", std::process::id());
-        admin_sql(&format!("CREATE DATABASE {name}")).await;
-        Self {
-            url: format!("{POSTGRES}/{name}"),
-            name,
-        }
-    }
-
-    async fn drop_database(self) {
-        admin_sql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .await;
-    }
-}
 
 impl TestApp {
     async fn admin_get(&self, path: &str) -> reqwest::Response {

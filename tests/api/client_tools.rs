@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::fake_upstream::Reply;
 use crate::helpers::*;
-use crate::tools::tool_dir;
+use crate::helpers::tools::tool_dir;
 
 fn show_text(timeout_ms: u64) -> String {
     format!(
@@ -268,7 +268,7 @@ async fn a_tool_result_is_not_kept_in_the_client_variables() {
 /// (Layercode may send any webhook to any machine) and reaches A's waiting call.
 #[tokio::test]
 async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
-    crate::scale_out::require_redis().await;
+    crate::helpers::redis_server::require_redis().await;
     let dir = tool_dir(&[("show_text", show_text(5000))]);
     let dir = dir.to_str().expect("utf-8 path").to_string();
     let stamp = std::time::SystemTime::now()

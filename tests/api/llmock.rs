@@ -236,7 +236,7 @@ async fn tool_call_deltas_from_llmock_are_never_spoken() {
 #[tokio::test]
 async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
     use crate::helpers::fake_upstream::{FakeUpstream, Reply};
-    use crate::tools::{order_tools, tool_dir, ORDER_BODY};
+    use crate::helpers::tools::{order_tools, tool_dir, ORDER_BODY};
 
     let llmock = Llmock::take().await;
     let server = FakeUpstream::start().await;
@@ -282,7 +282,7 @@ async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
 #[tokio::test]
 async fn llmock_malformed_tool_arguments_are_refused_and_the_turn_goes_on() {
     use crate::helpers::fake_upstream::FakeUpstream;
-    use crate::tools::{order_tools, tool_dir};
+    use crate::helpers::tools::{order_tools, tool_dir};
 
     let llmock = Llmock::take().await;
     let server = FakeUpstream::start().await;
@@ -342,13 +342,13 @@ async fn voicebridge_test_plays_a_scenario_against_llmock() {
     )
     .expect("scenario");
     let base = format!("{}/v1", llmock.url);
-    let env = crate::cli::vars(&[
+    let env = crate::helpers::binary::vars(&[
         ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
         ("LLM_BASE_URL", base.as_str()),
         ("LLM_MODEL", "gpt-4o-mini"),
         ("CALL_STORE_URL", "off"),
     ]);
-    let output = crate::cli::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
+    let output = crate::helpers::binary::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("✓ Opening hours"), "{stdout}");

@@ -657,13 +657,13 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     )
     .expect("written");
     let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
-    let env = crate::cli::vars(&[
+    let env = crate::helpers::binary::vars(&[
         ("LAYERCODE_WEBHOOK_SECRET", crate::helpers::SECRET),
         ("LLM_BASE_URL", &upstream.base_url),
         ("MCP_DIR", dir.to_str().expect("utf-8")),
         ("WEATHER_MCP_TOKEN", "weather-token-secret-42"),
     ]);
-    let output = crate::cli::run(&["check"], env, "").await;
+    let output = crate::helpers::binary::run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("mcp servers        3 from"), "{stdout}");

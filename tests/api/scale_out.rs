@@ -12,26 +12,8 @@ use voicebridge::config::Settings;
 use voicebridge::startup::Application;
 
 use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
 use crate::helpers::*;
-
-const REDIS: &str = "redis://127.0.0.1:6379";
-
-fn unique_prefix(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("vb-test:{name}:{stamp}:")
-}
-
-/// Fails the test with how to start Redis when none answers on 127.0.0.1:6379.
-pub async fn require_redis() {
-    if let Err(error) = TcpStream::connect("127.0.0.1:6379").await {
-        panic!(
-            "these tests need Redis on {REDIS} ({error}); `scripts/test` starts one, or run \
-             `redis-server --daemonize yes --port 6379 --save '' --appendonly no`"
-        );
-    }
-}
 
 /// Machines A and B on one Redis.
 async fn two_machines(name: &str) -> (TestApp, TestApp) {

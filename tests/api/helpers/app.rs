@@ -14,6 +14,8 @@ use super::sse::SseReader;
 pub const SECRET: &str = "whsec_integration_test";
 pub const WELCOME: &str = "Hi! I'm your test agent.";
 pub const APOLOGY: &str = "Sorry, something went wrong on my side.";
+/// The `ADMIN_TOKEN` of tests that read the calls API or pages.
+pub const ADMIN: &str = "admin-token-for-tests-0123";
 
 pub struct TestApp {
     pub address: String,

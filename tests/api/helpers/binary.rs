@@ -1,8 +1,8 @@
 //! Running the built `voicebridge` binary as a child process, from an empty directory so
-//! no `.env` is read, with its log captured.
+//! no `.env` is read: as a server with its log captured, or as a command run to its end.
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use super::app::{free_port, now, SECRET};
@@ -116,4 +116,58 @@ pub async fn turn_log_with(
         .filter(|line| line["message"] == "turn finished")
         .collect();
     (log, turns)
+}
+
+/// Runs the binary with `args`, only `env` (and the default prompt) set, `stdin` piped in,
+/// to its end.
+pub fn run_blocking(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    // One folder per test run: `check` opens the default call store (data/calls.db) there,
+    // and a database left by another build must not decide this run.
+    let workdir =
+        std::env::temp_dir().join(format!("voicebridge-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&workdir).expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
+    command
+        .args(args)
+        .current_dir(&workdir)
+        .env_clear()
+        .env(
+            "SYSTEM_PROMPT_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("binary exits")
+}
+
+/// Runs the binary off the async runtime, so an in-process server keeps serving it.
+pub async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_blocking(&args, &env, &stdin)
+    })
+    .await
+    .expect("blocking task")
+}
+
+/// Owned `(name, value)` pairs for [`run`].
+pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }

@@ -5,13 +5,19 @@
 //! - `sse`: reading a reply's events as they arrive;
 //! - `checks`: the rules every reply and every stored history obey;
 //! - `fake_upstream`: the local OpenAI-compatible fake (also tool servers and receivers);
-//! - `binary`: the built `voicebridge` binary as a server child process.
+//! - `binary`: the built `voicebridge` binary, as a server or as a command;
+//! - `tools`: tool files, and the order tools the tool tests call;
+//! - `db`: call-store databases (SQLite files, PostgreSQL databases);
+//! - `redis_server`: the local Redis, a key prefix per test.
 
 pub mod app;
 pub mod binary;
 pub mod checks;
+pub mod db;
 pub mod fake_upstream;
+pub mod redis_server;
 pub mod sse;
+pub mod tools;
 
 pub use app::*;
 pub use checks::*;
