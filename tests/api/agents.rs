@@ -11,23 +11,11 @@ use voicebridge::startup::Application;
 use voicebridge::webhook::signature;
 
 use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
 use crate::helpers::*;
 
 const SALES_SECRET: &str = "whsec_sales_agent";
 const SUPPORT_SECRET: &str = "whsec_support_agent";
-
-/// A fresh folder under the system's temp dir with these files.
-fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("voicebridge-{name}-{stamp}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).expect("file");
-    }
-    dir
-}
 
 fn system_prompt_of(request: &crate::helpers::fake_upstream::Recorded) -> String {
     request.messages()[0].1.clone()
@@ -35,7 +23,7 @@ fn system_prompt_of(request: &crate::helpers::fake_upstream::Recorded) -> String
 
 #[tokio::test]
 async fn metadata_and_phone_numbers_reach_the_prompt_and_now_honours_the_time_zone() {
-    let prompts = folder(
+    let prompts = folder_with(
         "prompt-context",
         &[(
             "system.md",
@@ -91,7 +79,7 @@ async fn metadata_and_phone_numbers_reach_the_prompt_and_now_honours_the_time_zo
 
 #[tokio::test]
 async fn page_data_changes_the_next_prompt_without_disturbing_a_running_turn() {
-    let prompts = folder(
+    let prompts = folder_with(
         "prompt-client",
         &[(
             "system.md",
@@ -151,7 +139,7 @@ async fn page_data_changes_the_next_prompt_without_disturbing_a_running_turn() {
 
 /// Two agent files over one fake model, with their own prompts, models and secrets.
 async fn two_agents(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
-    let prompts = folder(
+    let prompts = folder_with(
         "agent-prompts",
         &[
             ("sales.md", "You sell. Agent {{ agent }}."),
@@ -168,7 +156,7 @@ async fn two_agents(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
          webhook_secret = \"${{SUPPORT_SECRET}}\"\nlayercode_agent_id = \"ag_support\"\n",
         prompts.join("support.md").display()
     );
-    let agents = folder(
+    let agents = folder_with(
         "agents",
         &[("sales.toml", &sales), ("support.toml", &support)],
     );
@@ -330,7 +318,7 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
     assert!(error.contains("WELCOME_MESSAGE: line 1"), "{error}");
 
     // A prompt file with an error on its third line: the file and the line.
-    let prompts = folder(
+    let prompts = folder_with(
         "bad-prompt",
         &[("system.md", "One.\nTwo.\nThree {% if %}.\n")],
     );
@@ -360,7 +348,7 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
             "tools: `no_such_tool` is not a tool",
         ),
     ] {
-        let dir = folder("bad-agent", &[("sales.toml", text)]);
+        let dir = folder_with("bad-agent", &[("sales.toml", text)]);
         let error = settings_with(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))])
             .expect_err(field)
             .to_string();
@@ -369,7 +357,7 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
         assert!(error.contains(field), "{field}: {error}");
     }
     // Several agents need a default.
-    let dir = folder("two-agents", &[("a.toml", ""), ("b.toml", "")]);
+    let dir = folder_with("two-agents", &[("a.toml", ""), ("b.toml", "")]);
     let error = settings_with(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))])
         .expect_err("no default")
         .to_string();
@@ -382,17 +370,12 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
 
 #[tokio::test]
 async fn redis_keeps_the_pages_data_across_machines() {
-    crate::helpers::redis_server::require_redis().await;
-    let prefix = format!(
-        "vb-test:client:{}:",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let prompts = folder("prompt-redis", &[("system.md", "Page: {{ client.page }}.")]);
+    require_redis().await;
+    let prefix = unique_prefix("client");
+    let prompts = folder_with("prompt-redis", &[("system.md", "Page: {{ client.page }}.")]);
     let prompt = prompts.join("system.md");
     let vars = [
-        ("SESSION_STORE_URL", "redis://127.0.0.1:6379"),
+        ("SESSION_STORE_URL", REDIS),
         ("SESSION_STORE_PREFIX", prefix.as_str()),
         ("SYSTEM_PROMPT_FILE", prompt.to_str().expect("utf-8")),
     ];

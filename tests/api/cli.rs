@@ -168,7 +168,7 @@ async fn check_lists_the_tools_and_stops_on_an_invalid_tool_file() {
 #[tokio::test]
 async fn check_lists_the_agents_renders_their_templates_and_reaches_each_model() {
     let upstream = FakeUpstream::start().await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-check-agents-{}", now()));
+    let dir = temp_folder("check-agents");
     std::fs::create_dir_all(dir.join("agents")).expect("dir");
     std::fs::write(
         dir.join("sales.md"),

@@ -333,14 +333,14 @@ async fn voicebridge_test_plays_a_scenario_against_llmock() {
     llmock
         .script(json!([{"type": "reply", "text": "Hello! We open at nine tomorrow."}]))
         .await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-llmock-scenarios-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("opening.toml"),
-        "description = \"Opening hours\"\n[[turn]]\nuser = \"When do you open?\"\n\
-         expect_said = [\"nine\"]\nexpect_not_said = [\"sorry\"]\nmax_first_audio_ms = 5000\n",
-    )
-    .expect("scenario");
+    let dir = folder_with(
+        "llmock-scenarios",
+        &[(
+            "opening.toml",
+            "description = \"Opening hours\"\n[[turn]]\nuser = \"When do you open?\"\n\
+             expect_said = [\"nine\"]\nexpect_not_said = [\"sorry\"]\nmax_first_audio_ms = 5000\n",
+        )],
+    );
     let base = format!("{}/v1", llmock.url);
     let env = crate::helpers::binary::vars(&[
         ("ALLOW_UNSIGNED_WEBHOOKS", "true"),

@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 /// A folder with these scenario files (`name` → text).
 fn scenario_dir(files: &[(&str, &str)]) -> PathBuf {
-    let dir = crate::helpers::tools::tool_dir(&[]);
+    let dir = temp_folder("scenarios");
     for (name, text) in files {
         std::fs::write(dir.join(format!("{name}.toml")), text).expect("scenario file");
     }

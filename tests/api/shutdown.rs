@@ -118,7 +118,7 @@ async fn after_the_grace_period_a_running_turn_is_ended_properly() {
 #[tokio::test]
 async fn sigterm_writes_the_queued_call_records_before_exiting() {
     let upstream = FakeUpstream::start().await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-stop-calls-{}", now()));
+    let dir = temp_path("stop-calls");
     let url = format!("sqlite://{}/calls.db", dir.display());
     let mut server = start_binary(&upstream, &[("CALL_STORE_URL", url.as_str())]).await;
     let reader = begin_turn(&server).await;

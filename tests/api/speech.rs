@@ -113,10 +113,8 @@ async fn a_finished_sentence_is_spoken_when_the_model_turns_to_a_tool() {
 
 #[tokio::test]
 async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
-    let dir = std::env::temp_dir().join(format!("voicebridge-pron-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = folder_with("pron", &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n")]);
     let words = dir.join("pronunciations.toml");
-    std::fs::write(&words, "\"nginx\" = \"engine x\"\n").expect("file");
     let app = spawn_app_with(&[("PRONUNCIATIONS_FILE", words.to_str().expect("utf-8"))]).await;
     let reply = [
         "Your plan is $49.95 a month. ",
@@ -177,10 +175,11 @@ async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
 
 #[tokio::test]
 async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
-    let dir = std::env::temp_dir().join(format!("voicebridge-pron-bad-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = folder_with(
+        "pron-bad",
+        &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n")],
+    );
     let words = dir.join("pronunciations.toml");
-    std::fs::write(&words, "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n").expect("file");
     let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
     let path = words.to_str().expect("utf-8").to_string();
     let vars = [

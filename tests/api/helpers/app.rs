@@ -155,12 +155,3 @@ impl TestApp {
         SseReader::new(response).collect().await
     }
 }
-
-/// A loopback port nothing listens on (bound, read, released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}

@@ -5,9 +5,10 @@ use std::io::{Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use super::app::{free_port, now, SECRET};
+use super::app::{now, SECRET};
 use super::fake_upstream::FakeUpstream;
 use super::sse::SseReader;
+use super::unique::{free_port, temp_folder};
 
 pub struct Server {
     pub child: Child,
@@ -37,8 +38,7 @@ impl Drop for Server {
 /// Starts the binary against `upstream` with `extra` variables.
 pub async fn start_binary(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Server {
     let port = free_port();
-    let workdir = std::env::temp_dir().join(format!("voicebridge-binary-{port}"));
-    std::fs::create_dir_all(&workdir).expect("temp dir");
+    let workdir = temp_folder("binary");
     let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
     command
         .current_dir(&workdir)
@@ -121,11 +121,9 @@ pub async fn turn_log_with(
 /// Runs the binary with `args`, only `env` (and the default prompt) set, `stdin` piped in,
 /// to its end.
 pub fn run_blocking(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    // One folder per test run: `check` opens the default call store (data/calls.db) there,
-    // and a database left by another build must not decide this run.
-    let workdir =
-        std::env::temp_dir().join(format!("voicebridge-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&workdir).expect("temp dir");
+    // A folder of its own: `check` opens the default call store (data/calls.db) there, and
+    // a database left by another run must not decide this one.
+    let workdir = temp_folder("cli");
     let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
     command
         .args(args)

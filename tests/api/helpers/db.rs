@@ -1,12 +1,11 @@
 //! Call-store databases for one test: an SQLite file under the temp folder, or a database
 //! of its own on this machine's PostgreSQL.
 
+use super::unique::{stamp, temp_path};
+
 /// The URL of a fresh SQLite file, in a folder of its own that the store creates.
 pub fn sqlite_url(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("voicebridge-calls-{name}-{stamp}"));
+    let dir = temp_path(&format!("calls-{name}"));
     format!("sqlite://{}/calls.db", dir.display())
 }
 
@@ -36,10 +35,7 @@ pub async fn admin_sql(sql: &str) {
 impl Postgres {
     /// Creates a database named after `name` and this run.
     pub async fn create(name: &str) -> Self {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("vb_api_{name}_{}_{stamp}", std::process::id());
+        let name = format!("vb_api_{name}_{}", stamp());
         admin_sql(&format!("CREATE DATABASE {name}")).await;
         Self {
             url: format!("{POSTGRES}/{name}"),

@@ -3,15 +3,14 @@
 
 use tokio::net::TcpStream;
 
+use super::unique::stamp;
+
 /// The Redis every machine of this project runs.
 pub const REDIS: &str = "redis://127.0.0.1:6379";
 
 /// A key prefix no other test (or run) uses.
 pub fn unique_prefix(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("vb-test:{name}:{stamp}:")
+    format!("vb-test:{name}:{}:", stamp())
 }
 
 /// Fails the test with how to start Redis when none answers on 127.0.0.1:6379.

@@ -3,31 +3,19 @@
 
 use std::path::PathBuf;
 
-use super::app::now;
 use super::fake_upstream::FakeUpstream;
+use super::unique::temp_folder;
 
 /// What the fake order service answers for an order.
 pub const ORDER_BODY: &str = r#"{"status":"shipped","eta":"tomorrow"}"#;
 
 /// A folder of tool files for one test.
 pub fn tool_dir(files: &[(&str, String)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "voicebridge-tools-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_folder("tools");
     for (name, text) in files {
         std::fs::write(dir.join(format!("{name}.toml")), text).expect("tool file");
     }
     dir
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(now() as u64);
-    hasher.finish()
 }
 
 /// `get_order` (read-only GET) and `cancel_order` (mutating POST) against `server`.
