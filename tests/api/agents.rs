@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use voicebridge::config::Settings;
-use voicebridge::startup::Application;
 use voicebridge::webhook::signature;
 
-use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step,
+};
 use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
 use crate::helpers::*;
 
@@ -297,24 +298,14 @@ fn settings_with(pairs: &[(&str, &str)]) -> Result<Settings, voicebridge::config
         ("SYSTEM_PROMPT_FILE", prompt),
     ];
     vars.extend_from_slice(pairs);
-    Settings::from_lookup(|name| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.is_empty())
-    })
+    settings_from(&vars)
 }
 
 #[tokio::test]
 async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
     // A welcome that does not parse: the variable and the line.
     let settings = settings_with(&[("WELCOME_MESSAGE", "Hi {{ metadata.name ")]).expect("valid");
-    let error = Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let error = start_up_error(settings).await;
     assert!(error.contains("WELCOME_MESSAGE: line 1"), "{error}");
 
     // A prompt file with an error on its third line: the file and the line.
@@ -325,11 +316,7 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
     let path = prompts.join("system.md");
     let settings =
         settings_with(&[("SYSTEM_PROMPT_FILE", path.to_str().expect("utf-8"))]).expect("valid");
-    let error = Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let error = start_up_error(settings).await;
     assert!(error.contains("system.md: line 3"), "{error}");
 
     // Agent files: an unknown field, a bad value, an unset secret variable.

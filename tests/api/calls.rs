@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::db::{admin_sql, sqlite_url, Postgres};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 impl TestApp {
@@ -248,17 +248,8 @@ async fn an_unreachable_call_store_stops_start_up_without_its_password() {
         ("PORT", "0"),
         ("CALL_STORE_URL", dead.as_str()),
     ];
-    let settings = voicebridge::config::Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    })
-    .expect("valid settings");
-    let error = voicebridge::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let settings = settings_from(&vars).expect("valid settings");
+    let error = start_up_error(settings).await;
     assert!(
         error.starts_with("CALL_STORE_URL: cannot open the call store"),
         "{error}"

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::fake_upstream::Reply;
 use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
-use crate::helpers::*;
 use crate::helpers::tools::tool_dir;
+use crate::helpers::*;
 
 fn show_text(timeout_ms: u64) -> String {
     format!(

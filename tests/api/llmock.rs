@@ -348,7 +348,8 @@ async fn voicebridge_test_plays_a_scenario_against_llmock() {
         ("LLM_MODEL", "gpt-4o-mini"),
         ("CALL_STORE_URL", "off"),
     ]);
-    let output = crate::helpers::binary::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
+    let output =
+        crate::helpers::binary::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("✓ Opening hours"), "{stdout}");

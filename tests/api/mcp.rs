@@ -132,7 +132,6 @@ async fn a_server_down_at_start_up_appears_when_it_answers() {
 /// calls one, and reads the server's answer in its next request.
 #[tokio::test]
 async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
-
     let port = free_port();
     let _server = start_server(port).await;
     let file = format!(
@@ -240,12 +239,8 @@ async fn offered_tools(app: &TestApp, conversation: &str) -> Vec<String> {
     let wait = format!("{conversation}_wait");
     for attempt in 0..50 {
         app.upstream.enqueue(Reply::deltas(&["Hello."]));
-        app.turn(&message(
-            &wait,
-            &format!("w{attempt}"),
-            "Hi",
-        ))
-        .await;
+        app.turn(&message(&wait, &format!("w{attempt}"), "Hi"))
+            .await;
         let request = app.upstream.requests().pop().expect("a request");
         let offered: Vec<String> = request.body["tools"]
             .as_array()
@@ -281,7 +276,6 @@ fn last_tool_result(app: &TestApp) -> serde_json::Value {
 /// server's message as a tool failure, the user hears only the model's next words.
 #[tokio::test]
 async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -332,7 +326,6 @@ async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
 /// tool of the server is answered as an unknown tool without reaching the server.
 #[tokio::test]
 async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "tools = [\"get_weather\"]\n").await;
@@ -384,7 +377,6 @@ async fn hang_up_during_the_call(
     name: &str,
     args: &str,
 ) -> std::time::Instant {
-
     app.upstream
         .enqueue(Reply::tool_calls(&["One moment. "], &[("b1", name, args)]));
     app.upstream.enqueue(Reply::deltas(&["Never heard."]));
@@ -408,7 +400,6 @@ async fn hang_up_during_the_call(
 /// stored with the interrupted reply and the model reads it in the next turn.
 #[tokio::test]
 async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -446,7 +437,6 @@ async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
 /// for, and the model is not asked again.
 #[tokio::test]
 async fn a_barge_in_cancels_a_read_only_mcp_call_at_once() {
-
     let port = free_port();
     let _server = start_server(port).await;
     let app = app_with_server(port, "").await;
@@ -538,7 +528,6 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
 /// called a second time, and the one call carried its idempotency key in `_meta`.
 #[tokio::test]
 async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -609,11 +598,7 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     .expect("written");
     // A server that refuses (HTTP 403) at a URL with a key in its query.
     let refusing = FakeUpstream::start().await;
-    refusing.set_default(Reply::plain(
-        403,
-        "{}",
-        Duration::ZERO,
-    ));
+    refusing.set_default(Reply::plain(403, "{}", Duration::ZERO));
     let refusing_port = refusing
         .base_url
         .split(':')
@@ -663,7 +648,6 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
 /// and the user hears the model's next words, not a failure.
 #[tokio::test]
 async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
-
     let port = free_port();
     let _server = start_server(port).await;
     let file = format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 400\n");

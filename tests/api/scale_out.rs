@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
-use voicebridge::config::Settings;
-use voicebridge::startup::Application;
 
 use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
@@ -265,16 +263,8 @@ async fn the_server_refuses_to_start_without_its_redis() {
         ),
         ("SESSION_STORE_URL", "redis://user:hunter2@127.0.0.1:1"),
     ];
-    let settings = Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    })
-    .expect("valid settings");
-    let error = match Application::build(settings).await {
-        Ok(_) => panic!("started without Redis"),
-        Err(error) => error.to_string(),
-    };
+    let settings = settings_from(&vars).expect("valid settings");
+    let error = start_up_error(settings).await;
     assert!(
         error.contains("SESSION_STORE_URL") && error.contains("cannot reach Redis"),
         "{error}"

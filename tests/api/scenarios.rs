@@ -178,7 +178,8 @@ async fn expect_tool_checks_the_name_and_arguments_of_a_call() {
         crate::helpers::tools::ORDER_BODY,
         std::time::Duration::ZERO,
     ));
-    let tools = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
+    let tools =
+        crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
     let app = spawn_app_with(&[
         ("TOOLS_DIR", tools.to_str().expect("utf-8")),
         ("ORDERS_API_KEY", "k"),
@@ -332,7 +333,8 @@ async fn mocked_tools_are_answered_from_the_scenario_in_process_only() {
     ));
     model.enqueue(Reply::deltas(&["It arrives tomorrow."]));
     let tool_server = FakeUpstream::start().await;
-    let tools = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
+    let tools =
+        crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
     let dir = scenario_dir(&[(
         "mocked",
         "description = \"Mocked order\"\n[[turn]]\nuser = \"Where is A17?\"\n\

@@ -9,7 +9,9 @@ use tokio::sync::Notify;
 use voicebridge::webhook::signature;
 
 use crate::helpers::binary::{start_binary, Server};
-use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step,
+};
 use crate::helpers::*;
 
 fn send_signal(child: &Child, signal: &str) {

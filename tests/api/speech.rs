@@ -113,7 +113,10 @@ async fn a_finished_sentence_is_spoken_when_the_model_turns_to_a_tool() {
 
 #[tokio::test]
 async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
-    let dir = folder_with("pron", &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n")]);
+    let dir = folder_with(
+        "pron",
+        &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n")],
+    );
     let words = dir.join("pronunciations.toml");
     let app = spawn_app_with(&[("PRONUNCIATIONS_FILE", words.to_str().expect("utf-8"))]).await;
     let reply = [
@@ -177,7 +180,10 @@ async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
 async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
     let dir = folder_with(
         "pron-bad",
-        &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n")],
+        &[(
+            "pronunciations.toml",
+            "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n",
+        )],
     );
     let words = dir.join("pronunciations.toml");
     let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
@@ -191,17 +197,8 @@ async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
         ("PORT", "0"),
         ("HOST", "127.0.0.1"),
     ];
-    let settings = voicebridge::config::Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    })
-    .expect("valid");
-    let error = voicebridge::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let settings = settings_from(&vars).expect("valid");
+    let error = start_up_error(settings).await;
     assert!(error.starts_with("PRONUNCIATIONS_FILE: "), "{error}");
     assert!(error.contains("line 2"), "{error}");
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use voicebridge::config::Settings;
+use voicebridge::config::{ConfigError, Settings};
 use voicebridge::startup::Application;
 use voicebridge::webhook::signature;
 
@@ -33,7 +33,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     voicebridge::telemetry::init(&filter, voicebridge::config::LogFormat::Pretty);
     let upstream = FakeUpstream::start().await;
     let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
-    let mut vars: Vec<(String, String)> = [
+    let mut vars = vec![
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
         ("LAYERCODE_WEBHOOK_SECRET", SECRET),
@@ -45,17 +45,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("APOLOGY_MESSAGE", APOLOGY),
         // Tests that keep calls on record say so; the others write no database.
         ("CALL_STORE_URL", "off"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (key, value) in overrides {
-        vars.retain(|(k, _)| k != key);
-        vars.push((key.to_string(), value.to_string()));
-    }
-    let settings =
-        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-            .expect("test settings are valid");
+    ];
+    vars.extend_from_slice(overrides);
+    let settings = settings_from(&vars).expect("test settings are valid");
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -74,6 +66,27 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
+}
+
+/// Settings read from `pairs` alone (no process environment): the last value of a name
+/// wins, and an empty value leaves it unset.
+pub fn settings_from(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    Settings::from_lookup(|name| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// Why the application refuses to start with `settings`.
+pub async fn start_up_error(settings: Settings) -> String {
+    match Application::build(settings).await {
+        Ok(_) => panic!("the application started"),
+        Err(error) => error.to_string(),
+    }
 }
 
 pub fn now() -> i64 {

@@ -99,8 +99,7 @@ pub async fn turn_log_with(
     vars.extend_from_slice(extra);
     let server = start_binary(upstream, &vars).await;
     let body = serde_json::to_vec(body).expect("json");
-    let signed =
-        voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
+    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
     let response = reqwest::Client::new()
         .post(format!("{}/agent", server.url))
         .header("layercode-signature", signed)
