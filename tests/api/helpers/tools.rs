@@ -1,5 +1,6 @@
-//! Tool files for one test: a fresh folder of them, and the order tools every tool test
-//! uses against a local fake tool server.
+//! Tool files for one test: a fresh folder of them, and the order tools (one fixture file
+//! each, `tests/fixtures/tools/`) that the tool, CLI, scenario and llmock tests call on a
+//! local fake tool server.
 
 use std::path::PathBuf;
 
@@ -18,55 +19,25 @@ pub fn tool_dir(files: &[(&str, String)]) -> PathBuf {
     dir
 }
 
-/// `get_order` (read-only GET) and `cancel_order` (mutating POST) against `server`.
+/// The order tools' files, `tests/fixtures/tools/`.
+const ORDER_TOOLS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tools/");
+
+/// `get_order` (read-only GET, with a filler and an `ORDERS_API_KEY` header) and
+/// `cancel_order` (mutating POST, with a static `channel`) against `server`, each given
+/// `timeout_ms`.
 pub fn order_tools(server: &FakeUpstream, timeout_ms: u64) -> Vec<(&'static str, String)> {
     let base = server.base_url.trim_end_matches("/v1");
-    vec![
-        (
-            "get_order",
-            format!(
-                r#"
-description = "Look up the status of an order by its number."
-method = "GET"
-url = "{base}/orders/{{order_id}}"
-timeout_ms = {timeout_ms}
-say_while_waiting = "One moment while I look that up."
-
-[headers]
-Authorization = "Bearer ${{ORDERS_API_KEY}}"
-
-[parameters]
-type = "object"
-required = ["order_id"]
-[parameters.properties.order_id]
-type = "string"
-description = "The order number, like A17."
-[parameters.properties.detail]
-type = "string"
-"#
-            ),
-        ),
-        (
-            "cancel_order",
-            format!(
-                r#"
-description = "Cancel an order."
-method = "POST"
-url = "{base}/orders/{{order_id}}/cancel"
-timeout_ms = {timeout_ms}
-
-[static]
-channel = "voice"
-
-[parameters]
-type = "object"
-required = ["order_id"]
-[parameters.properties.order_id]
-type = "string"
-[parameters.properties.reason]
-type = "string"
-"#
-            ),
-        ),
-    ]
+    ["get_order", "cancel_order"]
+        .into_iter()
+        .map(|name| {
+            let path = format!("{ORDER_TOOLS}{name}.toml");
+            let text = std::fs::read_to_string(&path).expect("order tool fixture");
+            let default = "\ntimeout_ms = 3000\n";
+            assert!(text.contains(default), "{path} says {default:?}");
+            let text = text
+                .replace("TOOL_SERVER", base)
+                .replace(default, &format!("\ntimeout_ms = {timeout_ms}\n"));
+            (name, text)
+        })
+        .collect()
 }
