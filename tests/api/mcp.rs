@@ -10,6 +10,7 @@ use voicebridge::mcp::{McpRegistry, McpServerConfig};
 
 use crate::helpers::binary::{run, vars};
 use crate::helpers::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::tools::hang_up_during_a_call;
 use crate::helpers::*;
 
 /// The Python MCP server on `port`, killed on drop.
@@ -368,32 +369,16 @@ async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
     shutdown.cancel();
 }
 
-/// Starts a turn in which the model says a few words then calls `name`, reads until the
-/// words were spoken and the call started, lets the call reach the server, then hangs up
-/// (a barge-in). Returns when it hung up.
+/// Hangs up during a call of `name` (after "One moment."), letting the call reach the
+/// server first.
 async fn hang_up_during_the_call(
     app: &TestApp,
     conversation: &str,
     name: &str,
     args: &str,
 ) -> std::time::Instant {
-    app.upstream
-        .enqueue(Reply::tool_calls(&["One moment. "], &[("b1", name, args)]));
-    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
-    let response = app
-        .post_webhook(&message(conversation, "t1", "Do it"))
-        .await;
-    assert_eq!(response.status(), 200);
-    let mut reader = SseReader::new(response);
-    let (mut said, mut started) = (false, false);
-    while !(said && started) {
-        let event = reader.next_event().await.expect("the call starts");
-        said |= event["type"] == "response.tts";
-        started |= event["content"]["tool"]["status"] == "started";
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    drop(reader);
-    std::time::Instant::now()
+    let reached = tokio::time::sleep(Duration::from_millis(200));
+    hang_up_during_a_call(app, conversation, "One moment. ", (name, args), reached).await
 }
 
 /// A barge-in during a slow mutating MCP call: the call is not dropped, its real result is

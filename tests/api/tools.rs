@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use voicebridge::session::Role;
 
 use crate::helpers::fake_upstream::{FakeUpstream, Recorded, Reply};
-use crate::helpers::tools::{order_tools, tool_dir, ORDER_BODY};
+use crate::helpers::tools::{hang_up_during_a_call, order_tools, tool_dir, ORDER_BODY};
 use crate::helpers::*;
 
 struct ToolTest {
@@ -361,27 +361,18 @@ async fn past_the_round_limit_the_model_must_answer_in_words() {
     assert_eq!(error_codes(&events), ["tool_rounds_exhausted"]);
 }
 
-/// Starts a turn whose tool call hangs until `gate`, reads until the tool was called,
-/// then hangs up (a barge-in).
+/// Hangs up during a call of `name` (after "Let me see."), once it reached the tool server.
 async fn hang_up_during_the_call(t: &ToolTest, conversation: &str, name: &str, args: &str) {
-    t.app
-        .upstream
-        .enqueue(Reply::tool_calls(&["Let me see. "], &[("b1", name, args)]));
-    t.app.upstream.enqueue(Reply::deltas(&["Never heard."]));
-    let response = t
-        .app
-        .post_webhook(&message(conversation, "t1", "Do it"))
-        .await;
-    let mut reader = SseReader::new(response);
-    reader.until_spoken().await;
-    for _ in 0..100 {
-        if !t.server.requests().is_empty() {
-            break;
+    let reached = async {
+        for _ in 0..100 {
+            if !t.server.requests().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(t.server.requests().len(), 1, "the tool was called");
-    drop(reader);
+        assert_eq!(t.server.requests().len(), 1, "the tool was called");
+    };
+    hang_up_during_a_call(&t.app, conversation, "Let me see. ", (name, args), reached).await;
 }
 
 #[tokio::test]

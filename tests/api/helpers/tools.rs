@@ -2,9 +2,13 @@
 //! each, `tests/fixtures/tools/`) that the tool, CLI, scenario and llmock tests call on a
 //! local fake tool server.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::time::Instant;
 
-use super::fake_upstream::FakeUpstream;
+use super::app::{message, TestApp};
+use super::fake_upstream::{FakeUpstream, Reply};
+use super::sse::SseReader;
 use super::unique::temp_folder;
 
 /// What the fake order service answers for an order.
@@ -40,4 +44,35 @@ pub fn order_tools(server: &FakeUpstream, timeout_ms: u64) -> Vec<(&'static str,
             (name, text)
         })
         .collect()
+}
+
+/// Starts turn `t1` of `conversation` ("Do it"), in which the model says `said` then calls
+/// `name` with `args` (call id `b1`; the reply queued for the next round, "Never heard.",
+/// is never asked for), reads until the words were spoken and the call started, waits
+/// for `reached` (the call got to the tool), then hangs up (a barge-in). Returns when it
+/// hung up.
+pub async fn hang_up_during_a_call(
+    app: &TestApp,
+    conversation: &str,
+    said: &str,
+    (name, args): (&str, &str),
+    reached: impl Future<Output = ()>,
+) -> Instant {
+    app.upstream
+        .enqueue(Reply::tool_calls(&[said], &[("b1", name, args)]));
+    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
+    let response = app
+        .post_webhook(&message(conversation, "t1", "Do it"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut reader = SseReader::new(response);
+    let (mut spoken, mut started) = (false, false);
+    while !(spoken && started) {
+        let event = reader.next_event().await.expect("the call starts");
+        spoken |= event["type"] == "response.tts";
+        started |= event["content"]["tool"]["status"] == "started";
+    }
+    reached.await;
+    drop(reader);
+    Instant::now()
 }
