@@ -40,6 +40,24 @@ impl TestApp {
         }
         panic!("the call was not written within 5 s");
     }
+
+    /// Waits (10 s at most) until the post-call webhook has nothing in hand: no call it
+    /// waits on to be over, no delivery and no scan running.
+    async fn post_call_settled(&self) {
+        let progress = self.post_call.clone().expect("the post-call webhook is on");
+        tokio::time::timeout(Duration::from_secs(10), progress.settled())
+            .await
+            .expect("post-call deliveries still running after 10 s");
+    }
+
+    /// Waits (10 s at most) until a scan for calls still owed that begins after this call
+    /// has finished, with whatever it delivered.
+    async fn post_call_scanned(&self) {
+        let progress = self.post_call.clone().expect("the post-call webhook is on");
+        tokio::time::timeout(Duration::from_secs(10), progress.next_scan())
+            .await
+            .expect("no post-call scan finished within 10 s");
+    }
 }
 
 /// One conversation with every kind of turn; returns its id.
@@ -281,14 +299,10 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
     let end = json!({"type": "session.end", "conversation_id": "conv_hook", "duration": 9000});
     assert_eq!(app.post_webhook(&end).await.status(), 200);
 
-    // The first attempt gets a 503, the retry (after 1 s) a 200; nothing after that.
-    for _ in 0..100 {
-        if receiver.requests().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The first attempt gets a 503, the retry (after 1 s) a 200; once that delivery is
+    // over, nothing of the call is left in hand to send it again.
+    deliveries_when(&receiver, 2).await;
+    app.post_call_settled().await;
     let deliveries = receiver.requests();
     assert_eq!(deliveries.len(), 2, "one retry, then delivered once");
     let first = &deliveries[0];
@@ -330,13 +344,10 @@ async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
     ])
     .await;
     app.turn(&message("conv_quiet", "t1", "Hello")).await;
-    for _ in 0..100 {
-        if !receiver.requests().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    deliveries_when(&receiver, 1).await;
+    // That delivery is over, and a scan that began after it found nothing more to send.
+    app.post_call_settled().await;
+    app.post_call_scanned().await;
     let deliveries = receiver.requests();
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
     assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_quiet");
@@ -519,8 +530,8 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
         .await;
     let end = json!({"type": "session.end", "conversation_id": "conv_example"});
     app.post_webhook(&end).await;
-    // Delivered 2 s after session.end.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Delivered 2 s after session.end; the receiver prints the call before it answers.
+    marked_delivered(&store, "conv_example").await;
     let _ = receiver.kill();
     let mut printed = String::new();
     if let Some(mut out) = receiver.stdout.take() {
@@ -603,9 +614,12 @@ async fn two_machines_on_one_database_deliver_a_quiet_call_once() {
     let deliveries = deliveries_when(&receiver, 1).await;
     assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_two");
     marked_delivered(&db.url, "conv_two").await;
-    // Each machine's sweep (every 250 ms) found the call quiet 1 s after its own turn, and
-    // each machine scans for calls owed 2 s and 3 s after its start: wait past all of them.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    // Each machine's idle sweep has handed the call on (and found it taken), and each has
+    // finished a scan for calls owed that began after it was marked delivered.
+    for machine in [&a, &b] {
+        machine.post_call_settled().await;
+        machine.post_call_scanned().await;
+    }
     let deliveries = receiver.requests();
     assert_eq!(
         deliveries.len(),
@@ -665,7 +679,7 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     assert!(receiver.requests().is_empty(), "nothing delivered yet");
 
     // The next start delivers it, once.
-    let _second = spawn_app_with(&vars).await;
+    let second = spawn_app_with(&vars).await;
     let deliveries = deliveries_when(&receiver, 1).await;
     let call = &deliveries[0].body["call"];
     assert_eq!(call["conversation_id"], "conv_owed");
@@ -673,10 +687,11 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     assert!(call["ended_ms"].is_i64(), "{call}");
     marked_delivered(&store, "conv_owed").await;
 
-    // A third start (the second still running) finds nothing owed.
+    // A third start (the second still running) finds nothing owed: its first scan (2 s
+    // after start) is over, and so is the second's, which delivered the call.
     let third = spawn_app_with(&vars).await;
-    // Its scan runs 2 s after start, and finds the call delivered.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    third.post_call_scanned().await;
+    second.post_call_settled().await;
     drop(third);
     assert_eq!(receiver.requests().len(), 1, "delivered once");
 }

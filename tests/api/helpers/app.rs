@@ -21,6 +21,8 @@ pub struct TestApp {
     pub address: String,
     pub store: std::sync::Arc<dyn voicebridge::session::SessionStore>,
     pub turns: voicebridge::state::TurnTasks,
+    /// The post-call webhook's progress, when the test turned it on.
+    pub post_call: Option<voicebridge::calls::PostCallProgress>,
     pub upstream: FakeUpstream,
     pub http: reqwest::Client,
 }
@@ -54,11 +56,13 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
     let turns = app.turns();
+    let post_call = app.post_call();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         store,
         turns,
+        post_call,
         upstream,
         http: reqwest::Client::new(),
     }
