@@ -646,35 +646,16 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     // set, as when a process stops before its delivery): the call is owed.
     let upstream = FakeUpstream::start().await;
     let mut server = start_binary(&upstream, &vars[..1]).await;
-    let http = reqwest::Client::new();
     for event in [
         message("conv_owed", "t1", "Hello"),
         json!({"type": "session.end", "conversation_id": "conv_owed"}),
     ] {
-        let body = serde_json::to_vec(&event).expect("json");
-        let response = http
-            .post(format!("{}/agent", server.url))
-            .header(
-                "layercode-signature",
-                voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("sent");
+        let response = server.post_webhook(&event).await;
         assert_eq!(response.status(), 200);
         let _ = response.bytes().await;
     }
-    let stopped = std::process::Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(stopped.success());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.child.try_wait().expect("wait").is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "the process exits");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    server.signal("TERM");
+    server.exit_code().await;
     drop(server);
     assert!(receiver.requests().is_empty(), "nothing delivered yet");
 

@@ -16,6 +16,41 @@ pub struct Server {
 }
 
 impl Server {
+    /// POSTs `body` to its `/agent`, signed now with the test secret, as Layercode does.
+    pub async fn post_webhook(&self, body: &serde_json::Value) -> reqwest::Response {
+        let body = serde_json::to_vec(body).expect("json");
+        reqwest::Client::new()
+            .post(format!("{}/agent", self.url))
+            .header(
+                "layercode-signature",
+                voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// Sends the process `signal` (`TERM`, `INT`, …).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits (10 s at most) for the process to exit; its exit code.
+    pub async fn exit_code(&mut self) -> Option<i32> {
+        for _ in 0..400 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the process did not exit");
+    }
+
     /// Stops the process and returns what it wrote to stderr (its log).
     pub fn stop_and_read_log(mut self) -> String {
         let _ = self.child.kill();
@@ -98,15 +133,7 @@ pub async fn turn_log_with(
     let mut vars = vec![("LOG_FORMAT", "json"), ("RUST_LOG", "info")];
     vars.extend_from_slice(extra);
     let server = start_binary(upstream, &vars).await;
-    let body = serde_json::to_vec(body).expect("json");
-    let signed = voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body);
-    let response = reqwest::Client::new()
-        .post(format!("{}/agent", server.url))
-        .header("layercode-signature", signed)
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
+    let response = server.post_webhook(body).await;
     SseReader::new(response).collect().await;
     let log = server.stop_and_read_log();
     let turns = log
