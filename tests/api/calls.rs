@@ -280,7 +280,7 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
     let receiver = FakeUpstream::start().await;
     receiver.enqueue(Reply::plain(503, "{}", Duration::ZERO));
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
-    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let hook = receiving(&receiver);
     let store = sqlite_url("hook");
     let app = spawn_app_with(&[
         ("CALL_STORE_URL", store.as_str()),
@@ -334,7 +334,7 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
 async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
     let receiver = FakeUpstream::start().await;
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
-    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let hook = receiving(&receiver);
     let store = sqlite_url("idle");
     let app = spawn_app_with(&[
         ("CALL_STORE_URL", store.as_str()),
@@ -589,6 +589,7 @@ async fn marked_delivered(url: &str, conversation: &str) {
     }
 }
 
+/// The post-call webhook URL that `receiver` answers.
 fn receiving(receiver: &FakeUpstream) -> String {
     format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"))
 }

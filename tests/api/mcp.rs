@@ -146,26 +146,7 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
     ])
     .await;
     // The server's tools appear once it has been listed (in the background).
-    let mut offered = Vec::new();
-    for attempt in 0..50 {
-        app.upstream.enqueue(Reply::deltas(&["Hello."]));
-        app.turn(&message("conv_mcp_wait", &format!("w{attempt}"), "Hi"))
-            .await;
-        let request = app.upstream.requests().pop().expect("a request");
-        offered = request.body["tools"]
-            .as_array()
-            .map(|tools| {
-                tools
-                    .iter()
-                    .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !offered.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let offered = offered_tools(&app, "conv_mcp").await;
     assert_eq!(
         offered,
         [
