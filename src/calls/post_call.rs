@@ -94,6 +94,8 @@ pub struct PostCallProgress(watch::Sender<Progress>);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Calls with activity stored here that are not over yet (no `session.end`, not idle).
+    /// A record stored after a call's `session.end` (a late recording) opens it again
+    /// until it has been idle for the idle time.
     pub open: usize,
     /// Deliveries started for a call that ended or went idle here, not finished yet
     /// (the pause before the call is read included); a scan's deliveries are counted as
