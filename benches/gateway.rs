@@ -21,7 +21,7 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
-#[path = "../tests/api/fake_upstream.rs"]
+#[path = "../tests/api/helpers/fake_upstream.rs"]
 #[allow(dead_code)]
 mod fake_upstream;
 #[path = "support/mod.rs"]

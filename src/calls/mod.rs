@@ -7,7 +7,7 @@ pub mod record;
 pub mod store;
 pub mod writer;
 
-pub use post_call::PostCallSettings;
+pub use post_call::{PostCallProgress, PostCallSettings};
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,

@@ -24,6 +24,10 @@
 //! claim that is never given back (a process stopped mid-delivery) runs out after the
 //! lease, and a later scan takes the call over. If marking a call delivered fails, its
 //! lease runs out and it is sent again: delivery is at least once in that rare case.
+//!
+//! [`PostCallProgress`] tells whoever needs to know when this machine is done with a call
+//! (its calls not yet over, deliveries running, scans begun and finished); integration
+//! tests wait on it instead of sleeping past the delays above.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +36,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -81,6 +85,78 @@ pub struct PostCallSettings {
     pub idle_after: Duration,
 }
 
+/// What the post-call task has in hand on this machine, as it changes. Cheap to clone;
+/// every clone sees the same numbers. Nothing in the task waits for it.
+#[derive(Debug, Clone)]
+pub struct PostCallProgress(watch::Sender<Progress>);
+
+/// A snapshot of [`PostCallProgress`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Calls with activity stored here that are not over yet (no `session.end`, not idle).
+    /// A record stored after a call's `session.end` (a late recording) opens it again
+    /// until it has been idle for the idle time.
+    pub open: usize,
+    /// Deliveries started for a call that ended or went idle here, not finished yet
+    /// (the pause before the call is read included); a scan's deliveries are counted as
+    /// part of the scan.
+    pub delivering: usize,
+    /// Scans for calls still owed begun since start-up.
+    pub scans_begun: u64,
+    /// Scans finished, every delivery they started included.
+    pub scans_finished: u64,
+}
+
+impl PostCallProgress {
+    fn new() -> Self {
+        Self(watch::Sender::new(Progress::default()))
+    }
+
+    /// The numbers now.
+    pub fn now(&self) -> Progress {
+        *self.0.borrow()
+    }
+
+    /// Resolves once nothing is in hand: no call waiting to be over, no delivery and no
+    /// scan running (at once if so). A record still on its way from the writer is not
+    /// counted yet.
+    pub async fn settled(&self) {
+        let mut progress = self.0.subscribe();
+        // Never closed: `self` holds the sender.
+        let _ = progress
+            .wait_for(|p| p.open == 0 && p.delivering == 0 && p.scans_begun == p.scans_finished)
+            .await;
+    }
+
+    /// Resolves once a scan that begins after this call has finished, its deliveries
+    /// included.
+    pub async fn next_scan(&self) {
+        let mut progress = self.0.subscribe();
+        let begun = progress.borrow().scans_begun;
+        let _ = progress.wait_for(|p| p.scans_finished > begun).await;
+    }
+
+    fn set_open(&self, open: usize) {
+        self.0
+            .send_if_modified(|p| std::mem::replace(&mut p.open, open) != open);
+    }
+
+    /// Counts a delivery as running until the returned guard is dropped.
+    fn delivering(&self) -> Delivering {
+        self.0.send_modify(|p| p.delivering += 1);
+        Delivering(self.0.clone())
+    }
+}
+
+/// A delivery counted in [`Progress::delivering`] until dropped (however its task ends).
+struct Delivering(watch::Sender<Progress>);
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        self.0.send_modify(|p| p.delivering -= 1);
+    }
+}
+
 /// What the writer reports.
 enum Event {
     /// Something of the call was stored.
@@ -89,22 +165,24 @@ enum Event {
     Ended(CallKey),
 }
 
-/// Starts the post-call task; returns what the writer calls with each stored record, or
-/// the error that stopped its HTTP client from being built.
+/// Starts the post-call task; returns what the writer calls with each stored record and
+/// the task's progress, or the error that stopped its HTTP client from being built.
 pub fn spawn(
     settings: PostCallSettings,
     store: CallStore,
     model: Option<LlmClient>,
     metrics: Metrics,
     shutdown: CancellationToken,
-) -> Result<impl Fn(&Record) + Send + Sync + 'static, reqwest::Error> {
+) -> Result<(impl Fn(&Record) + Send + Sync + 'static, PostCallProgress), reqwest::Error> {
     let (events, mut receiver) = mpsc::unbounded_channel();
+    let progress = PostCallProgress::new();
     let delivery = Arc::new(Delivery {
         http: crate::http::client()?,
         settings,
         store,
         model,
         metrics,
+        progress: progress.clone(),
     });
     tokio::spawn(scan(delivery.clone(), shutdown.clone()));
     tokio::spawn(async move {
@@ -120,10 +198,12 @@ pub fn spawn(
                     None => break,
                     Some(Event::Activity(call)) => {
                         open.insert(call, Instant::now());
+                        delivery.progress.set_open(open.len());
                     }
                     Some(Event::Ended(call)) => {
                         open.remove(&call);
                         deliver_later(&delivery, call, AFTER_END);
+                        delivery.progress.set_open(open.len());
                     }
                 },
                 _ = sweep.tick() => {
@@ -137,11 +217,12 @@ pub fn spawn(
                         open.remove(&call);
                         deliver_later(&delivery, call, Duration::ZERO);
                     }
+                    delivery.progress.set_open(open.len());
                 }
             }
         }
     });
-    Ok(move |record: &Record| {
+    let written = move |record: &Record| {
         let event = match record {
             Record::SessionEnd { call, .. } => Event::Ended(call.clone()),
             Record::Turn(turn) => Event::Activity(turn.call.clone()),
@@ -150,13 +231,17 @@ pub fn spawn(
             }
         };
         let _ = events.send(event);
-    })
+    };
+    Ok((written, progress))
 }
 
 /// Delivers `call` after `after`, unless another machine has it or it was delivered.
 fn deliver_later(delivery: &Arc<Delivery>, call: CallKey, after: Duration) {
     let delivery = delivery.clone();
+    // Counted from now, so the call is never neither open nor delivering.
+    let delivering = delivery.progress.delivering();
     tokio::spawn(async move {
+        let _delivering = delivering;
         tokio::time::sleep(after).await;
         delivery.deliver(&call).await;
     });
@@ -174,34 +259,43 @@ async fn scan(delivery: Arc<Delivery>, shutdown: CancellationToken) {
             () = tokio::time::sleep(wait) => {}
         }
         wait = idle_after.min(SCAN_EVERY);
-        let now = now_ms();
-        let query = OwedQuery {
-            active_since_ms: now - millis(SCAN_WINDOW),
-            ended_before_ms: now - millis(AFTER_END),
-            quiet_before_ms: now - millis(idle_after),
-            claimed_before_ms: now - millis(CLAIM_LEASE),
-            limit: SCAN_LIMIT,
-        };
-        let owed = match delivery.store.post_calls_owed(&query).await {
-            Ok(owed) => owed,
-            Err(error) => {
-                tracing::warn!(%error, "post-call webhook: finding the calls still owed failed");
-                continue;
-            }
-        };
-        if !owed.is_empty() {
-            tracing::info!(
-                calls = owed.len(),
-                "post-call webhook: delivering calls still owed"
-            );
-        }
-        futures_util::stream::iter(owed)
-            .for_each_concurrent(SCAN_CONCURRENCY, |call| {
-                let delivery = delivery.clone();
-                async move { delivery.deliver(&call).await }
-            })
-            .await;
+        let progress = &delivery.progress.0;
+        progress.send_modify(|p| p.scans_begun += 1);
+        deliver_owed(&delivery).await;
+        progress.send_modify(|p| p.scans_finished += 1);
     }
+}
+
+/// One scan: finds the calls over but still owed and delivers them.
+async fn deliver_owed(delivery: &Arc<Delivery>) {
+    let idle_after = delivery.settings.idle_after;
+    let now = now_ms();
+    let query = OwedQuery {
+        active_since_ms: now - millis(SCAN_WINDOW),
+        ended_before_ms: now - millis(AFTER_END),
+        quiet_before_ms: now - millis(idle_after),
+        claimed_before_ms: now - millis(CLAIM_LEASE),
+        limit: SCAN_LIMIT,
+    };
+    let owed = match delivery.store.post_calls_owed(&query).await {
+        Ok(owed) => owed,
+        Err(error) => {
+            tracing::warn!(%error, "post-call webhook: finding the calls still owed failed");
+            return;
+        }
+    };
+    if !owed.is_empty() {
+        tracing::info!(
+            calls = owed.len(),
+            "post-call webhook: delivering calls still owed"
+        );
+    }
+    futures_util::stream::iter(owed)
+        .for_each_concurrent(SCAN_CONCURRENCY, |call| {
+            let delivery = delivery.clone();
+            async move { delivery.deliver(&call).await }
+        })
+        .await;
 }
 
 fn now_ms() -> i64 {
@@ -220,6 +314,7 @@ struct Delivery {
     store: CallStore,
     model: Option<LlmClient>,
     metrics: Metrics,
+    progress: PostCallProgress,
 }
 
 impl Delivery {
@@ -393,4 +488,54 @@ enum Failure {
     Retry(String),
     /// The receiver refused the request itself.
     Final(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settled_waits_for_open_calls_deliveries_and_a_running_scan() {
+        let progress = PostCallProgress::new();
+        progress.settled().await;
+        progress.set_open(1);
+        let delivering = progress.delivering();
+        progress.set_open(0);
+        progress.0.send_modify(|p| p.scans_begun += 1);
+        let settled = tokio::spawn({
+            let progress = progress.clone();
+            async move { progress.settled().await }
+        });
+        drop(delivering);
+        tokio::task::yield_now().await;
+        assert!(!settled.is_finished(), "a scan is still running");
+        progress.0.send_modify(|p| p.scans_finished += 1);
+        settled.await.expect("settled");
+        assert_eq!(
+            progress.now(),
+            Progress {
+                open: 0,
+                delivering: 0,
+                scans_begun: 1,
+                scans_finished: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn next_scan_waits_for_a_scan_that_begins_after_it_is_called() {
+        let progress = PostCallProgress::new();
+        progress.0.send_modify(|p| p.scans_begun += 1);
+        let next = tokio::spawn({
+            let progress = progress.clone();
+            async move { progress.next_scan().await }
+        });
+        tokio::task::yield_now().await;
+        progress.0.send_modify(|p| p.scans_finished += 1);
+        tokio::task::yield_now().await;
+        assert!(!next.is_finished(), "that scan had begun before");
+        progress.0.send_modify(|p| p.scans_begun += 1);
+        progress.0.send_modify(|p| p.scans_finished += 1);
+        next.await.expect("the next scan finished");
+    }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
-use crate::calls::{post_call, CallRecorder, CallStore, CallWriter, PostCallSettings};
+use crate::calls::{
+    post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings,
+};
 use crate::config::Settings;
 use crate::llm::LlmClient;
 use crate::metrics::Metrics;
@@ -16,11 +18,13 @@ use crate::secret::redacted_url;
 /// How often records past `CALL_RETENTION_DAYS` are deleted.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
 
-/// The store, its recorder and its writer; all off with `CALL_STORE_URL=off`.
+/// The store, its recorder and its writer; all off with `CALL_STORE_URL=off`. The
+/// post-call webhook's progress, when it is on.
 pub(super) struct Calls {
     pub(super) store: Option<CallStore>,
     pub(super) recorder: CallRecorder,
     pub(super) writer: Option<CallWriter>,
+    pub(super) post_call: Option<PostCallProgress>,
 }
 
 /// Connects the call store configured in `settings`.
@@ -51,8 +55,10 @@ pub(super) fn start(
             store: None,
             recorder: CallRecorder::off(),
             writer: None,
+            post_call: None,
         });
     };
+    let mut progress = None;
     let (recorder, writer) = match &settings.calls.post_call {
         None => CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone()),
         Some((url, secret)) => {
@@ -68,7 +74,7 @@ pub(super) fn start(
             };
             // Not stopped with the server: it ends when the writer does, so the records
             // written while stopping (a session.end among them) still trigger deliveries.
-            let written = post_call::spawn(
+            let (written, delivery_progress) = post_call::spawn(
                 post_call,
                 store.clone(),
                 model,
@@ -80,6 +86,7 @@ pub(super) fn start(
                     "cannot build the post-call webhook's HTTP client: {e}"
                 ))
             })?;
+            progress = Some(delivery_progress);
             CallWriter::spawn_observed(
                 store.clone(),
                 settings.calls.queue_size,
@@ -111,5 +118,6 @@ pub(super) fn start(
         store: Some(store),
         recorder,
         writer: Some(writer),
+        post_call: progress,
     })
 }

@@ -180,6 +180,7 @@ pub struct Application {
     tool_mocks: crate::turn::ToolMocks,
     store: Arc<dyn SessionStore>,
     calls: Option<crate::calls::CallWriter>,
+    post_call: Option<crate::calls::PostCallProgress>,
     server: Server,
     shutdown: CancellationToken,
     turns: TurnTasks,
@@ -244,6 +245,7 @@ impl Application {
             tool_mocks,
             store,
             calls: calls.writer,
+            post_call: calls.post_call,
             server,
             shutdown,
             turns,
@@ -264,6 +266,12 @@ impl Application {
     /// The turn tasks (for tests that wait until no turn is running).
     pub fn turns(&self) -> TurnTasks {
         self.turns.clone()
+    }
+
+    /// What the post-call webhook has in hand (for tests that wait until a call's delivery
+    /// is over); `None` without `POST_CALL_WEBHOOK_URL` or a call store.
+    pub fn post_call(&self) -> Option<crate::calls::PostCallProgress> {
+        self.post_call.clone()
     }
 
     /// The conversation store (for embedding and tests).

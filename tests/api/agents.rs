@@ -7,34 +7,23 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use voicebridge::config::Settings;
-use voicebridge::startup::Application;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step,
+};
+use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
 use crate::helpers::*;
 
 const SALES_SECRET: &str = "whsec_sales_agent";
 const SUPPORT_SECRET: &str = "whsec_support_agent";
 
-/// A fresh folder under the system's temp dir with these files.
-fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("voicebridge-{name}-{stamp}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).expect("file");
-    }
-    dir
-}
-
-fn system_prompt_of(request: &crate::fake_upstream::Recorded) -> String {
+fn system_prompt_of(request: &crate::helpers::fake_upstream::Recorded) -> String {
     request.messages()[0].1.clone()
 }
 
 #[tokio::test]
 async fn metadata_and_phone_numbers_reach_the_prompt_and_now_honours_the_time_zone() {
-    let prompts = folder(
+    let prompts = folder_with(
         "prompt-context",
         &[(
             "system.md",
@@ -90,7 +79,7 @@ async fn metadata_and_phone_numbers_reach_the_prompt_and_now_honours_the_time_zo
 
 #[tokio::test]
 async fn page_data_changes_the_next_prompt_without_disturbing_a_running_turn() {
-    let prompts = folder(
+    let prompts = folder_with(
         "prompt-client",
         &[(
             "system.md",
@@ -150,7 +139,7 @@ async fn page_data_changes_the_next_prompt_without_disturbing_a_running_turn() {
 
 /// Two agent files over one fake model, with their own prompts, models and secrets.
 async fn two_agents(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
-    let prompts = folder(
+    let prompts = folder_with(
         "agent-prompts",
         &[
             ("sales.md", "You sell. Agent {{ agent }}."),
@@ -167,7 +156,7 @@ async fn two_agents(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
          webhook_secret = \"${{SUPPORT_SECRET}}\"\nlayercode_agent_id = \"ag_support\"\n",
         prompts.join("support.md").display()
     );
-    let agents = folder(
+    let agents = folder_with(
         "agents",
         &[("sales.toml", &sales), ("support.toml", &support)],
     );
@@ -299,17 +288,7 @@ fn settings_with(pairs: &[(&str, &str)]) -> Result<Settings, voicebridge::config
         ("SYSTEM_PROMPT_FILE", prompt),
     ];
     vars.extend_from_slice(pairs);
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Settings::from_lookup(move |name| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    })
+    settings_from(&vars)
 }
 
 /// Why start-up's loading of the operator's files refuses `pairs`' configuration.
@@ -324,26 +303,18 @@ fn files_error(pairs: &[(&str, &str)], expected: &str) -> String {
 async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
     // A welcome that does not parse: the variable and the line.
     let settings = settings_with(&[("WELCOME_MESSAGE", "Hi {{ metadata.name ")]).expect("valid");
-    let error = Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let error = start_up_error(settings).await;
     assert!(error.contains("WELCOME_MESSAGE: line 1"), "{error}");
 
     // A prompt file with an error on its third line: the file and the line.
-    let prompts = folder(
+    let prompts = folder_with(
         "bad-prompt",
         &[("system.md", "One.\nTwo.\nThree {% if %}.\n")],
     );
     let path = prompts.join("system.md");
     let settings =
         settings_with(&[("SYSTEM_PROMPT_FILE", path.to_str().expect("utf-8"))]).expect("valid");
-    let error = Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let error = start_up_error(settings).await;
     assert!(error.contains("system.md: line 3"), "{error}");
 
     // Agent files: an unknown field, a bad value, an unset secret variable.
@@ -362,14 +333,14 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
             "tools: `no_such_tool` is not a tool",
         ),
     ] {
-        let dir = folder("bad-agent", &[("sales.toml", text)]);
+        let dir = folder_with("bad-agent", &[("sales.toml", text)]);
         let error = files_error(&[("AGENTS_DIR", dir.to_str().expect("utf-8"))], field);
         assert!(error.starts_with("AGENTS_DIR: "), "{error}");
         assert!(error.contains("sales.toml: "), "{error}");
         assert!(error.contains(field), "{field}: {error}");
     }
     // Several agents need a default.
-    let dir = folder("two-agents", &[("a.toml", ""), ("b.toml", "")]);
+    let dir = folder_with("two-agents", &[("a.toml", ""), ("b.toml", "")]);
     let error = files_error(
         &[("AGENTS_DIR", dir.to_str().expect("utf-8"))],
         "no default",
@@ -383,17 +354,12 @@ async fn start_up_refuses_a_broken_template_or_agent_file_naming_it() {
 
 #[tokio::test]
 async fn redis_keeps_the_pages_data_across_machines() {
-    crate::scale_out::require_redis().await;
-    let prefix = format!(
-        "vb-test:client:{}:",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let prompts = folder("prompt-redis", &[("system.md", "Page: {{ client.page }}.")]);
+    require_redis().await;
+    let prefix = unique_prefix("client");
+    let prompts = folder_with("prompt-redis", &[("system.md", "Page: {{ client.page }}.")]);
     let prompt = prompts.join("system.md");
     let vars = [
-        ("SESSION_STORE_URL", "redis://127.0.0.1:6379"),
+        ("SESSION_STORE_URL", REDIS),
         ("SESSION_STORE_PREFIX", prefix.as_str()),
         ("SYSTEM_PROMPT_FILE", prompt.to_str().expect("utf-8")),
     ];

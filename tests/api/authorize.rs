@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 const SESSION: &str = r#"{"client_session_key":"csk_123","conversation_id":"conv_9","config":{"transcription":{"trigger":"automatic","can_interrupt":true},"vad":{"enabled":true}}}"#;

@@ -7,61 +7,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::db::{admin_sql, sqlite_url, Postgres};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
-
-pub(crate) const ADMIN: &str = "admin-token-for-tests-0123";
-
-/// A fresh folder for an SQLite file.
-pub(crate) fn sqlite_url(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("voicebridge-calls-{name}-{stamp}"));
-    format!("sqlite://{}/calls.db", dir.display())
-}
-
-/// A fresh database on this machine's PostgreSQL (trust auth), dropped at the end.
-struct Postgres {
-    url: String,
-    name: String,
-}
-
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
-
-async fn admin_sql(sql: &str) {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres"))
-        .await
-        .expect("PostgreSQL answers on 127.0.0.1:5432 (it runs on every machine here)");
-    sqlx::query(sql)
-        .execute(&mut admin)
-        .await
-        .expect("admin SQL");
-    let _ = admin.close().await;
-}
-
-impl Postgres {
-    async fn create(name: &str) -> Self {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("vb_api_{name}_{}_{stamp}", std::process::id());
-        admin_sql(&format!("CREATE DATABASE {name}")).await;
-        Self {
-            url: format!("{POSTGRES}/{name}"),
-            name,
-        }
-    }
-
-    async fn drop_database(self) {
-        admin_sql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .await;
-    }
-}
 
 impl TestApp {
     async fn admin_get(&self, path: &str) -> reqwest::Response {
@@ -91,6 +39,24 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("the call was not written within 5 s");
+    }
+
+    /// Waits (10 s at most) until the post-call webhook has nothing in hand: no call it
+    /// waits on to be over, no delivery and no scan running.
+    async fn post_call_settled(&self) {
+        let progress = self.post_call.clone().expect("the post-call webhook is on");
+        tokio::time::timeout(Duration::from_secs(10), progress.settled())
+            .await
+            .expect("post-call deliveries still running after 10 s");
+    }
+
+    /// Waits (10 s at most) until a scan for calls still owed that begins after this call
+    /// has finished, with whatever it delivered.
+    async fn post_call_scanned(&self) {
+        let progress = self.post_call.clone().expect("the post-call webhook is on");
+        tokio::time::timeout(Duration::from_secs(10), progress.next_scan())
+            .await
+            .expect("no post-call scan finished within 10 s");
     }
 }
 
@@ -300,19 +266,8 @@ async fn an_unreachable_call_store_stops_start_up_without_its_password() {
         ("PORT", "0"),
         ("CALL_STORE_URL", dead.as_str()),
     ];
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let settings = voicebridge::config::Settings::from_lookup(move |name| {
-        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
-    .expect("valid settings");
-    let error = voicebridge::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let settings = settings_from(&vars).expect("valid settings");
+    let error = start_up_error(settings).await;
     assert!(
         error.starts_with("CALL_STORE_URL: cannot open the call store"),
         "{error}"
@@ -325,7 +280,7 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
     let receiver = FakeUpstream::start().await;
     receiver.enqueue(Reply::plain(503, "{}", Duration::ZERO));
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
-    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let hook = receiving(&receiver);
     let store = sqlite_url("hook");
     let app = spawn_app_with(&[
         ("CALL_STORE_URL", store.as_str()),
@@ -344,14 +299,10 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
     let end = json!({"type": "session.end", "conversation_id": "conv_hook", "duration": 9000});
     assert_eq!(app.post_webhook(&end).await.status(), 200);
 
-    // The first attempt gets a 503, the retry (after 1 s) a 200; nothing after that.
-    for _ in 0..100 {
-        if receiver.requests().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The first attempt gets a 503, the retry (after 1 s) a 200; once that delivery is
+    // over, nothing of the call is left in hand to send it again.
+    deliveries_when(&receiver, 2).await;
+    app.post_call_settled().await;
     let deliveries = receiver.requests();
     assert_eq!(deliveries.len(), 2, "one retry, then delivered once");
     let first = &deliveries[0];
@@ -383,7 +334,7 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
 async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
     let receiver = FakeUpstream::start().await;
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
-    let hook = format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"));
+    let hook = receiving(&receiver);
     let store = sqlite_url("idle");
     let app = spawn_app_with(&[
         ("CALL_STORE_URL", store.as_str()),
@@ -393,13 +344,10 @@ async fn a_call_without_a_session_end_is_handed_on_once_it_goes_quiet() {
     ])
     .await;
     app.turn(&message("conv_quiet", "t1", "Hello")).await;
-    for _ in 0..100 {
-        if !receiver.requests().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    deliveries_when(&receiver, 1).await;
+    // That delivery is over, and a scan that began after it found nothing more to send.
+    app.post_call_settled().await;
+    app.post_call_scanned().await;
     let deliveries = receiver.requests();
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
     assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_quiet");
@@ -582,8 +530,8 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
         .await;
     let end = json!({"type": "session.end", "conversation_id": "conv_example"});
     app.post_webhook(&end).await;
-    // Delivered 2 s after session.end.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Delivered 2 s after session.end; the receiver prints the call before it answers.
+    marked_delivered(&store, "conv_example").await;
     let _ = receiver.kill();
     let mut printed = String::new();
     if let Some(mut out) = receiver.stdout.take() {
@@ -601,7 +549,7 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
 async fn deliveries_when(
     receiver: &FakeUpstream,
     count: usize,
-) -> Vec<crate::fake_upstream::Recorded> {
+) -> Vec<crate::helpers::fake_upstream::Recorded> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while receiver.requests().len() < count {
         assert!(
@@ -641,6 +589,7 @@ async fn marked_delivered(url: &str, conversation: &str) {
     }
 }
 
+/// The post-call webhook URL that `receiver` answers.
 fn receiving(receiver: &FakeUpstream) -> String {
     format!("{}/hooks/call", receiver.base_url.trim_end_matches("/v1"))
 }
@@ -666,9 +615,12 @@ async fn two_machines_on_one_database_deliver_a_quiet_call_once() {
     let deliveries = deliveries_when(&receiver, 1).await;
     assert_eq!(deliveries[0].body["call"]["conversation_id"], "conv_two");
     marked_delivered(&db.url, "conv_two").await;
-    // Each machine's sweep (every 250 ms) found the call quiet 1 s after its own turn, and
-    // each machine scans for calls owed 2 s and 3 s after its start: wait past all of them.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    // Each machine's idle sweep has handed the call on (and found it taken), and each has
+    // finished a scan for calls owed that began after it was marked delivered.
+    for machine in [&a, &b] {
+        machine.post_call_settled().await;
+        machine.post_call_scanned().await;
+    }
     let deliveries = receiver.requests();
     assert_eq!(
         deliveries.len(),
@@ -680,7 +632,7 @@ async fn two_machines_on_one_database_deliver_a_quiet_call_once() {
 
 #[tokio::test]
 async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start() {
-    use crate::binary::start_binary;
+    use crate::helpers::binary::start_binary;
     let receiver = FakeUpstream::start().await;
     receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
     let hook = receiving(&receiver);
@@ -695,40 +647,21 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     // set, as when a process stops before its delivery): the call is owed.
     let upstream = FakeUpstream::start().await;
     let mut server = start_binary(&upstream, &vars[..1]).await;
-    let http = reqwest::Client::new();
     for event in [
         message("conv_owed", "t1", "Hello"),
         json!({"type": "session.end", "conversation_id": "conv_owed"}),
     ] {
-        let body = serde_json::to_vec(&event).expect("json");
-        let response = http
-            .post(format!("{}/agent", server.url))
-            .header(
-                "layercode-signature",
-                voicebridge::webhook::signature::sign(SECRET.as_bytes(), now(), &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("sent");
+        let response = server.post_webhook(&event).await;
         assert_eq!(response.status(), 200);
         let _ = response.bytes().await;
     }
-    let stopped = std::process::Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(stopped.success());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.child.try_wait().expect("wait").is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "the process exits");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    server.signal("TERM");
+    server.exit_code().await;
     drop(server);
     assert!(receiver.requests().is_empty(), "nothing delivered yet");
 
     // The next start delivers it, once.
-    let _second = spawn_app_with(&vars).await;
+    let second = spawn_app_with(&vars).await;
     let deliveries = deliveries_when(&receiver, 1).await;
     let call = &deliveries[0].body["call"];
     assert_eq!(call["conversation_id"], "conv_owed");
@@ -736,10 +669,11 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     assert!(call["ended_ms"].is_i64(), "{call}");
     marked_delivered(&store, "conv_owed").await;
 
-    // A third start (the second still running) finds nothing owed.
+    // A third start (the second still running) finds nothing owed: its first scan (2 s
+    // after start) is over, and so is the second's, which delivered the call.
     let third = spawn_app_with(&vars).await;
-    // Its scan runs 2 s after start, and finds the call delivered.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    third.post_call_scanned().await;
+    second.post_call_settled().await;
     drop(third);
     assert_eq!(receiver.requests().len(), 1, "delivered once");
 }

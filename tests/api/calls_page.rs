@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::calls::{sqlite_url, ADMIN};
+use crate::helpers::db::sqlite_url;
 use crate::helpers::*;
 
 fn basic(token: &str) -> String {

@@ -1,62 +1,9 @@
 //! `voicebridge chat` driven through its stdin, and `voicebridge check`, run as the real
 //! binary.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::binary::{run, run_blocking, vars};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
-
-fn binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    // One folder per test run: `check` opens the default call store (data/calls.db) there,
-    // and a database left by another build must not decide this run.
-    let workdir =
-        std::env::temp_dir().join(format!("voicebridge-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&workdir).expect("temp dir");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
-    command
-        .args(args)
-        .current_dir(&workdir)
-        .env_clear()
-        .env(
-            "SYSTEM_PROMPT_FILE",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("binary exits")
-}
-
-/// Runs the binary off the async runtime, so an in-process server keeps serving it.
-pub async fn run(args: &[&str], env: Vec<(String, String)>, stdin: &str) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let stdin = stdin.to_string();
-    tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        binary(&args, &env, &stdin)
-    })
-    .await
-    .expect("blocking task")
-}
-
-pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 #[tokio::test]
 async fn chat_speaks_like_layercode_and_prints_what_is_said() {
@@ -121,10 +68,10 @@ async fn chat_shows_tool_calls_as_they_start_and_finish() {
     let server = FakeUpstream::start().await;
     server.enqueue(Reply::plain(
         200,
-        crate::tools::ORDER_BODY,
+        crate::helpers::tools::ORDER_BODY,
         std::time::Duration::ZERO,
     ));
-    let dir = crate::tools::tool_dir(&crate::tools::order_tools(&server, 3000));
+    let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&server, 3000));
     let app = spawn_app_with(&[
         ("TOOLS_DIR", dir.to_str().expect("utf-8")),
         ("ORDERS_API_KEY", "k"),
@@ -181,7 +128,7 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
 #[tokio::test]
 async fn check_lists_the_tools_and_stops_on_an_invalid_tool_file() {
     let upstream = FakeUpstream::start().await;
-    let dir = crate::tools::tool_dir(&crate::tools::order_tools(&upstream, 2500));
+    let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&upstream, 2500));
     let dir = dir.to_str().expect("utf-8").to_string();
     let env = vars(&[
         ("LAYERCODE_WEBHOOK_SECRET", SECRET),
@@ -221,7 +168,7 @@ async fn check_lists_the_tools_and_stops_on_an_invalid_tool_file() {
 #[tokio::test]
 async fn check_lists_the_agents_renders_their_templates_and_reaches_each_model() {
     let upstream = FakeUpstream::start().await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-check-agents-{}", now()));
+    let dir = temp_folder("check-agents");
     std::fs::create_dir_all(dir.join("agents")).expect("dir");
     std::fs::write(
         dir.join("sales.md"),
@@ -342,7 +289,7 @@ async fn chat_accepts_the_webhook_url_pasted_into_layercode() {
 
 #[test]
 fn chat_refuses_a_url_without_http_before_sending_anything() {
-    let output = binary(&["chat", "--url", "app.fly.dev"], &[], "Hi\n");
+    let output = run_blocking(&["chat", "--url", "app.fly.dev"], &[], "Hi\n");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -370,7 +317,7 @@ fn help_prints_usage_on_stdout_and_exits_0() {
         &["check", "--help"],
         &["help", "chat"],
     ] {
-        let output = binary(args, &[], "");
+        let output = run_blocking(args, &[], "");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stdout}");
         assert_usage(&stdout);
@@ -387,7 +334,7 @@ fn help_prints_usage_on_stdout_and_exits_0() {
             );
         }
     }
-    let top = binary(&["--help"], &[], "");
+    let top = run_blocking(&["--help"], &[], "");
     let top = String::from_utf8_lossy(&top.stdout);
     for command in ["serve", "chat", "check"] {
         assert!(top.contains(command), "{command} missing from:\n{top}");
@@ -397,7 +344,7 @@ fn help_prints_usage_on_stdout_and_exits_0() {
 #[test]
 fn version_prints_the_cargo_version_and_exits_0() {
     for flag in ["--version", "-V"] {
-        let output = binary(&[flag], &[], "");
+        let output = run_blocking(&[flag], &[], "");
         assert_eq!(output.status.code(), Some(0));
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim(),
@@ -408,7 +355,7 @@ fn version_prints_the_cargo_version_and_exits_0() {
 
 #[test]
 fn unknown_commands_print_usage_and_exit_2() {
-    let output = binary(&["dance"], &[], "");
+    let output = run_blocking(&["dance"], &[], "");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("'dance'"), "{stderr}");
@@ -419,13 +366,13 @@ fn unknown_commands_print_usage_and_exit_2() {
 
 #[test]
 fn unknown_flags_and_typos_exit_2_with_a_hint() {
-    let output = binary(&["chat", "--loud"], &[], "");
+    let output = run_blocking(&["chat", "--loud"], &[], "");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("'--loud'"), "{stderr}");
     assert_usage(&stderr);
 
-    let output = binary(&["chta"], &[], "");
+    let output = run_blocking(&["chta"], &[], "");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -4,9 +4,10 @@
 
 use serde_json::{json, Value};
 
-use crate::fake_upstream::Reply;
+use crate::helpers::fake_upstream::Reply;
+use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
+use crate::helpers::tools::tool_dir;
 use crate::helpers::*;
-use crate::tools::tool_dir;
 
 fn show_text(timeout_ms: u64) -> String {
     format!(
@@ -268,16 +269,13 @@ async fn a_tool_result_is_not_kept_in_the_client_variables() {
 /// (Layercode may send any webhook to any machine) and reaches A's waiting call.
 #[tokio::test]
 async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
-    crate::scale_out::require_redis().await;
+    require_redis().await;
     let dir = tool_dir(&[("show_text", show_text(5000))]);
     let dir = dir.to_str().expect("utf-8 path").to_string();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let prefix = format!("vb-test:client-tools:{stamp}:");
+    let prefix = unique_prefix("client-tools");
     let vars = [
         ("TOOLS_DIR", dir.as_str()),
-        ("SESSION_STORE_URL", "redis://127.0.0.1:6379"),
+        ("SESSION_STORE_URL", REDIS),
         ("SESSION_STORE_PREFIX", prefix.as_str()),
     ];
     let (a, b) = (spawn_app_with(&vars).await, spawn_app_with(&vars).await);
@@ -321,7 +319,7 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
     let call = ("call_gone", r#"{"text":"B22"}"#);
     let (reader, _) = start_call(&a, conversation, "t2", call, "Never heard.").await;
     let key = format!("{prefix}client:default\n{conversation}\ncall_gone");
-    let redis = redis::Client::open("redis://127.0.0.1:6379").expect("a Redis URL");
+    let redis = redis::Client::open(REDIS).expect("a Redis URL");
     let mut connection = redis
         .get_multiplexed_async_connection()
         .await

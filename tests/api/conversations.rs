@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::*;
 
 /// Speaks `head`, then stalls until `gate` opens (or the client goes away).

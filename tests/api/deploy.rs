@@ -1,8 +1,6 @@
 //! The deployment files agree with the code: fly.toml's port, health check and kill
 //! timeout, and every path the Dockerfile copies.
 
-use std::collections::HashMap;
-
 use voicebridge::config::Settings;
 
 use crate::helpers::*;
@@ -15,9 +13,7 @@ fn fly() -> toml::Value {
 }
 
 fn default_settings() -> Settings {
-    let vars: HashMap<&str, &str> =
-        [("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")].into();
-    Settings::from_lookup(move |name| vars.get(name).map(|v| v.to_string())).expect("valid")
+    settings_from(&[("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")]).expect("valid")
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::fake_upstream::{content_chunk, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, role_chunk, Reply, Step};
 use crate::helpers::*;
 
 fn error_code(events: &[Value]) -> String {

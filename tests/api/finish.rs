@@ -2,8 +2,8 @@
 //! (llama-cpp-python's server does this when another request arrives) and is a failure;
 //! a reply stopped by the token cap speaks its complete sentences only.
 
-use crate::binary::turn_log;
-use crate::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::binary::turn_log;
+use crate::helpers::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
 
 const CUT_OFF: &str = "llama-cpp-server-cut-by-another-request.sse";

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::fake_upstream::Reply;
+use crate::helpers::fake_upstream::Reply;
 use crate::helpers::*;
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -235,8 +235,8 @@ async fn tool_call_deltas_from_llmock_are_never_spoken() {
 /// them; then, reading the tool's result, it answers in words.
 #[tokio::test]
 async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
-    use crate::fake_upstream::{FakeUpstream, Reply};
-    use crate::tools::{order_tools, tool_dir, ORDER_BODY};
+    use crate::helpers::fake_upstream::{FakeUpstream, Reply};
+    use crate::helpers::tools::{order_tools, tool_dir, ORDER_BODY};
 
     let llmock = Llmock::take().await;
     let server = FakeUpstream::start().await;
@@ -281,8 +281,8 @@ async fn llmock_calls_a_tool_file_tool_and_answers_from_its_result() {
 /// model reads why, and the user hears its answer.
 #[tokio::test]
 async fn llmock_malformed_tool_arguments_are_refused_and_the_turn_goes_on() {
-    use crate::fake_upstream::FakeUpstream;
-    use crate::tools::{order_tools, tool_dir};
+    use crate::helpers::fake_upstream::FakeUpstream;
+    use crate::helpers::tools::{order_tools, tool_dir};
 
     let llmock = Llmock::take().await;
     let server = FakeUpstream::start().await;
@@ -333,22 +333,23 @@ async fn voicebridge_test_plays_a_scenario_against_llmock() {
     llmock
         .script(json!([{"type": "reply", "text": "Hello! We open at nine tomorrow."}]))
         .await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-llmock-scenarios-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("opening.toml"),
-        "description = \"Opening hours\"\n[[turn]]\nuser = \"When do you open?\"\n\
-         expect_said = [\"nine\"]\nexpect_not_said = [\"sorry\"]\nmax_first_audio_ms = 5000\n",
-    )
-    .expect("scenario");
+    let dir = folder_with(
+        "llmock-scenarios",
+        &[(
+            "opening.toml",
+            "description = \"Opening hours\"\n[[turn]]\nuser = \"When do you open?\"\n\
+             expect_said = [\"nine\"]\nexpect_not_said = [\"sorry\"]\nmax_first_audio_ms = 5000\n",
+        )],
+    );
     let base = format!("{}/v1", llmock.url);
-    let env = crate::cli::vars(&[
+    let env = crate::helpers::binary::vars(&[
         ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
         ("LLM_BASE_URL", base.as_str()),
         ("LLM_MODEL", "gpt-4o-mini"),
         ("CALL_STORE_URL", "off"),
     ]);
-    let output = crate::cli::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
+    let output =
+        crate::helpers::binary::run(&["test", dir.to_str().expect("utf-8")], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("✓ Opening hours"), "{stdout}");

@@ -1,15 +1,13 @@
-//! Integration tests: the real server in-process on port 0, a fake model over HTTP.
+//! Integration tests: the real server in-process on port 0, a fake model over HTTP. The
+//! harness is in `helpers/`; every other file tests one feature.
 
-mod binary;
-mod cli;
-mod fake_upstream;
 mod helpers;
-mod scenarios;
 
 mod agents;
 mod authorize;
 mod calls;
 mod calls_page;
+mod cli;
 mod client_tools;
 mod conversations;
 mod deploy;
@@ -22,6 +20,7 @@ mod observability;
 mod requests;
 mod resilience;
 mod scale_out;
+mod scenarios;
 mod shutdown;
 mod speech;
 mod tools;

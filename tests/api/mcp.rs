@@ -8,6 +8,11 @@ use std::time::Duration;
 use serde_json::{json, Map};
 use voicebridge::mcp::{McpRegistry, McpServerConfig};
 
+use crate::helpers::binary::{run, vars};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::tools::hang_up_during_a_call;
+use crate::helpers::*;
+
 /// The Python MCP server on `port`, killed on drop.
 struct PyServer(Child);
 
@@ -25,11 +30,6 @@ fn python() -> &'static Path {
         ".venv/bin/python is missing: run scripts/test, which installs the MCP SDK"
     );
     python
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("an address").port()
 }
 
 async fn start_server(port: u16) -> PyServer {
@@ -60,13 +60,8 @@ async fn start_server_with(port: u16, flags: &[&str]) -> PyServer {
 }
 
 fn config(port: u16) -> McpServerConfig {
-    let dir = std::env::temp_dir().join(format!("vb-mcp-{port}"));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    std::fs::write(
-        dir.join("weather.toml"),
-        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
-    )
-    .expect("written");
+    let file = format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n");
+    let dir = folder_with("mcp", &[("weather.toml", &file)]);
     let mut servers = voicebridge::mcp::load_dir(&dir, &|_| None).expect("loads");
     servers.remove(0)
 }
@@ -138,47 +133,20 @@ async fn a_server_down_at_start_up_appears_when_it_answers() {
 /// calls one, and reads the server's answer in its next request.
 #[tokio::test]
 async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server(port).await;
-    let dir = std::env::temp_dir().join(format!("vb-mcp-app-{port}"));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    std::fs::write(
-        dir.join("weather.toml"),
-        format!(
-            "url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n\
-             say_while_waiting = \"Checking that now.\"\n"
-        ),
-    )
-    .expect("written");
+    let file = format!(
+        "url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n\
+         say_while_waiting = \"Checking that now.\"\n"
+    );
+    let dir = folder_with("mcp-app", &[("weather.toml", &file)]);
     let app = spawn_app_with(&[
         ("MCP_DIR", dir.to_str().expect("utf-8")),
         ("TOOL_FILLER_AFTER_MS", "300"),
     ])
     .await;
     // The server's tools appear once it has been listed (in the background).
-    let mut offered = Vec::new();
-    for attempt in 0..50 {
-        app.upstream.enqueue(Reply::deltas(&["Hello."]));
-        app.turn(&message("conv_mcp_wait", &format!("w{attempt}"), "Hi"))
-            .await;
-        let request = app.upstream.requests().pop().expect("a request");
-        offered = request.body["tools"]
-            .as_array()
-            .map(|tools| {
-                tools
-                    .iter()
-                    .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !offered.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let offered = offered_tools(&app, "conv_mcp").await;
     assert_eq!(
         offered,
         [
@@ -241,30 +209,20 @@ async fn the_model_is_offered_and_calls_an_mcp_tool_through_the_app() {
 
 /// The whole app with the server on `port` configured as `weather` (`more` is added to its
 /// file).
-async fn app_with_server(port: u16, more: &str) -> crate::helpers::TestApp {
-    let dir = std::env::temp_dir().join(format!("vb-mcp-app-{port}"));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    std::fs::write(
-        dir.join("weather.toml"),
-        format!("{more}url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
-    )
-    .expect("written");
-    crate::helpers::spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await
+async fn app_with_server(port: u16, more: &str) -> TestApp {
+    let file = format!("{more}url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n");
+    let dir = folder_with("mcp-app", &[("weather.toml", &file)]);
+    spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await
 }
 
 /// The tools the model is offered once the server has been listed (turns of
 /// `<conversation>_wait` until there are some, within 10 s).
-async fn offered_tools(app: &crate::helpers::TestApp, conversation: &str) -> Vec<String> {
-    use crate::fake_upstream::Reply;
+async fn offered_tools(app: &TestApp, conversation: &str) -> Vec<String> {
     let wait = format!("{conversation}_wait");
     for attempt in 0..50 {
         app.upstream.enqueue(Reply::deltas(&["Hello."]));
-        app.turn(&crate::helpers::message(
-            &wait,
-            &format!("w{attempt}"),
-            "Hi",
-        ))
-        .await;
+        app.turn(&message(&wait, &format!("w{attempt}"), "Hi"))
+            .await;
         let request = app.upstream.requests().pop().expect("a request");
         let offered: Vec<String> = request.body["tools"]
             .as_array()
@@ -284,7 +242,7 @@ async fn offered_tools(app: &crate::helpers::TestApp, conversation: &str) -> Vec
 }
 
 /// The last tool message of the model's most recent request.
-fn last_tool_result(app: &crate::helpers::TestApp) -> serde_json::Value {
+fn last_tool_result(app: &TestApp) -> serde_json::Value {
     let request = app.upstream.requests().pop().expect("a request");
     request.body["messages"]
         .as_array()
@@ -300,9 +258,6 @@ fn last_tool_result(app: &crate::helpers::TestApp) -> serde_json::Value {
 /// server's message as a tool failure, the user hears only the model's next words.
 #[tokio::test]
 async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -353,9 +308,6 @@ async fn a_failing_mcp_tool_is_told_to_the_model_never_to_the_user() {
 /// tool of the server is answered as an unknown tool without reaching the server.
 #[tokio::test]
 async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "tools = [\"get_weather\"]\n").await;
@@ -398,44 +350,22 @@ async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
     shutdown.cancel();
 }
 
-/// Starts a turn in which the model says a few words then calls `name`, reads until the
-/// words were spoken and the call started, lets the call reach the server, then hangs up
-/// (a barge-in). Returns when it hung up.
+/// Hangs up during a call of `name` (after "One moment."), letting the call reach the
+/// server first.
 async fn hang_up_during_the_call(
-    app: &crate::helpers::TestApp,
+    app: &TestApp,
     conversation: &str,
     name: &str,
     args: &str,
 ) -> std::time::Instant {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
-    app.upstream
-        .enqueue(Reply::tool_calls(&["One moment. "], &[("b1", name, args)]));
-    app.upstream.enqueue(Reply::deltas(&["Never heard."]));
-    let response = app
-        .post_webhook(&message(conversation, "t1", "Do it"))
-        .await;
-    assert_eq!(response.status(), 200);
-    let mut reader = SseReader::new(response);
-    let (mut said, mut started) = (false, false);
-    while !(said && started) {
-        let event = reader.next_event().await.expect("the call starts");
-        said |= event["type"] == "response.tts";
-        started |= event["content"]["tool"]["status"] == "started";
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    drop(reader);
-    std::time::Instant::now()
+    let reached = tokio::time::sleep(Duration::from_millis(200));
+    hang_up_during_a_call(app, conversation, "One moment. ", (name, args), reached).await
 }
 
 /// A barge-in during a slow mutating MCP call: the call is not dropped, its real result is
 /// stored with the interrupted reply and the model reads it in the next turn.
 #[tokio::test]
 async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -473,8 +403,6 @@ async fn a_barge_in_lets_a_mutating_mcp_call_finish_and_records_it() {
 /// for, and the model is not asked again.
 #[tokio::test]
 async fn a_barge_in_cancels_a_read_only_mcp_call_at_once() {
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server(port).await;
     let app = app_with_server(port, "").await;
@@ -566,9 +494,6 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
 /// called a second time, and the one call carried its idempotency key in `_meta`.
 #[tokio::test]
 async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server_with(port, &["--extra"]).await;
     let app = app_with_server(port, "").await;
@@ -623,8 +548,7 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     let port = free_port();
     let _server = start_server(port).await;
     let dead = free_port();
-    let dir = std::env::temp_dir().join(format!("vb-mcp-check-{port}"));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dir = temp_folder("mcp-check");
     std::fs::write(
         dir.join("weather.toml"),
         format!(
@@ -639,12 +563,8 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     )
     .expect("written");
     // A server that refuses (HTTP 403) at a URL with a key in its query.
-    let refusing = crate::fake_upstream::FakeUpstream::start().await;
-    refusing.set_default(crate::fake_upstream::Reply::plain(
-        403,
-        "{}",
-        Duration::ZERO,
-    ));
+    let refusing = FakeUpstream::start().await;
+    refusing.set_default(Reply::plain(403, "{}", Duration::ZERO));
     let refusing_port = refusing
         .base_url
         .split(':')
@@ -656,14 +576,14 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
         format!("url = \"http://127.0.0.1:{refusing_port}/mcp?api_key=crm-query-secret-77\"\n"),
     )
     .expect("written");
-    let upstream = crate::fake_upstream::FakeUpstream::start().await;
-    let env = crate::cli::vars(&[
-        ("LAYERCODE_WEBHOOK_SECRET", crate::helpers::SECRET),
+    let upstream = FakeUpstream::start().await;
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
         ("LLM_BASE_URL", &upstream.base_url),
         ("MCP_DIR", dir.to_str().expect("utf-8")),
         ("WEATHER_MCP_TOKEN", "weather-token-secret-42"),
     ]);
-    let output = crate::cli::run(&["check"], env, "").await;
+    let output = run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("mcp servers        3 from"), "{stdout}");
@@ -694,18 +614,10 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
 /// and the user hears the model's next words, not a failure.
 #[tokio::test]
 async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
-    use crate::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server(port).await;
-    let dir = std::env::temp_dir().join(format!("vb-mcp-timeout-{port}"));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    std::fs::write(
-        dir.join("weather.toml"),
-        format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 400\n"),
-    )
-    .expect("written");
+    let file = format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 400\n");
+    let dir = folder_with("mcp-timeout", &[("weather.toml", &file)]);
     let app = spawn_app_with(&[("MCP_DIR", dir.to_str().expect("utf-8"))]).await;
     let conversation = "conv_mcp_timeout";
     offered_tools(&app, conversation).await;
@@ -735,7 +647,7 @@ async fn a_call_slower_than_the_servers_timeout_is_told_to_the_model() {
 }
 
 /// The names of the tools offered in the model's most recent request.
-fn tool_names(request: &crate::fake_upstream::Recorded) -> Vec<String> {
+fn tool_names(request: &crate::helpers::fake_upstream::Recorded) -> Vec<String> {
     request.body["tools"]
         .as_array()
         .map(|tools| {
@@ -751,7 +663,7 @@ fn tool_names(request: &crate::fake_upstream::Recorded) -> Vec<String> {
 /// is offered exactly what its list names, and calls it through the app.
 #[tokio::test]
 async fn an_agent_file_listing_mcp_tools_reaches_them() {
-    use crate::fake_upstream::Reply;
+    use crate::helpers::fake_upstream::Reply;
     use crate::helpers::*;
 
     let port = free_port();

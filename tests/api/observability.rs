@@ -1,7 +1,7 @@
 //! What an operator sees: one log line per turn with its timings, and `/metrics`.
 
-use crate::binary::turn_log;
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::binary::turn_log;
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> reqwest::Response {

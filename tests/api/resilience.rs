@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step,
+};
 use crate::helpers::*;
 
 const SERVER_ERROR: &str = r#"{"error":{"message":"overloaded","type":"server_error"}}"#;

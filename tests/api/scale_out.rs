@@ -8,30 +8,10 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
-use voicebridge::config::Settings;
-use voicebridge::startup::Application;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::redis_server::{require_redis, unique_prefix, REDIS};
 use crate::helpers::*;
-
-const REDIS: &str = "redis://127.0.0.1:6379";
-
-fn unique_prefix(name: &str) -> String {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("vb-test:{name}:{stamp}:")
-}
-
-/// Fails the test with how to start Redis when none answers on 127.0.0.1:6379.
-pub async fn require_redis() {
-    if let Err(error) = TcpStream::connect("127.0.0.1:6379").await {
-        panic!(
-            "these tests need Redis on {REDIS} ({error}); `scripts/test` starts one, or run \
-             `redis-server --daemonize yes --port 6379 --save '' --appendonly no`"
-        );
-    }
-}
 
 /// Machines A and B on one Redis.
 async fn two_machines(name: &str) -> (TestApp, TestApp) {
@@ -283,18 +263,8 @@ async fn the_server_refuses_to_start_without_its_redis() {
         ),
         ("SESSION_STORE_URL", "redis://user:hunter2@127.0.0.1:1"),
     ];
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let settings = Settings::from_lookup(move |name| {
-        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
-    .expect("valid settings");
-    let error = match Application::build(settings).await {
-        Ok(_) => panic!("started without Redis"),
-        Err(error) => error.to_string(),
-    };
+    let settings = settings_from(&vars).expect("valid settings");
+    let error = start_up_error(settings).await;
     assert!(
         error.contains("SESSION_STORE_URL") && error.contains("cannot reach Redis"),
         "{error}"

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::cli::{run, vars};
-use crate::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::binary::{run, vars};
+use crate::helpers::fake_upstream::{FakeUpstream, Reply};
 use crate::helpers::*;
 
 /// A folder with these scenario files (`name` → text).
 fn scenario_dir(files: &[(&str, &str)]) -> PathBuf {
-    let dir = crate::tools::tool_dir(&[]);
+    let dir = temp_folder("scenarios");
     for (name, text) in files {
         std::fs::write(dir.join(format!("{name}.toml")), text).expect("scenario file");
     }
@@ -175,10 +175,11 @@ async fn expect_tool_checks_the_name_and_arguments_of_a_call() {
     let tool_server = FakeUpstream::start().await;
     tool_server.set_default(Reply::plain(
         200,
-        crate::tools::ORDER_BODY,
+        crate::helpers::tools::ORDER_BODY,
         std::time::Duration::ZERO,
     ));
-    let tools = crate::tools::tool_dir(&crate::tools::order_tools(&tool_server, 3000));
+    let tools =
+        crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
     let app = spawn_app_with(&[
         ("TOOLS_DIR", tools.to_str().expect("utf-8")),
         ("ORDERS_API_KEY", "k"),
@@ -332,7 +333,8 @@ async fn mocked_tools_are_answered_from_the_scenario_in_process_only() {
     ));
     model.enqueue(Reply::deltas(&["It arrives tomorrow."]));
     let tool_server = FakeUpstream::start().await;
-    let tools = crate::tools::tool_dir(&crate::tools::order_tools(&tool_server, 3000));
+    let tools =
+        crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&tool_server, 3000));
     let dir = scenario_dir(&[(
         "mocked",
         "description = \"Mocked order\"\n[[turn]]\nuser = \"Where is A17?\"\n\

@@ -1,47 +1,21 @@
 //! Stopping the real binary: SIGTERM and SIGINT let a live turn finish with `response.end`
 //! and the process exit 0; past the grace period, turns are ended properly.
 
-use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use voicebridge::webhook::signature;
 
-use crate::binary::{start_binary, Server};
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use crate::helpers::binary::{start_binary, Server};
+use crate::helpers::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step,
+};
 use crate::helpers::*;
 
-fn send_signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([format!("-{signal}"), child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
-async fn exit_code(child: &mut Child) -> Option<i32> {
-    for _ in 0..400 {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code();
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the process did not exit");
-}
-
 async fn begin_turn(server: &Server) -> SseReader {
-    let body = serde_json::to_vec(&message("conv_stop", "t1", "Tell me slowly")).expect("json");
-    let response = reqwest::Client::new()
-        .post(format!("{}/agent", server.url))
-        .header(
-            "layercode-signature",
-            signature::sign(SECRET.as_bytes(), now(), &body),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
+    let response = server
+        .post_webhook(&message("conv_stop", "t1", "Tell me slowly"))
+        .await;
     assert_eq!(response.status(), 200);
     SseReader::new(response)
 }
@@ -66,7 +40,7 @@ async fn a_signal_lets_the_live_turn_finish(signal: &str) {
     let mut reader = begin_turn(&server).await;
     let first = reader.next_event().await.expect("first event");
     assert_eq!(first["type"], "response.data");
-    send_signal(&server.child, signal);
+    server.signal(signal);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         server.child.try_wait().expect("wait").is_none(),
@@ -78,7 +52,7 @@ async fn a_signal_lets_the_live_turn_finish(signal: &str) {
     events.extend(reader.collect().await);
     assert_well_formed(&events, "t1");
     assert_eq!(spoken(&events), ["First part.", "Second part."]);
-    assert_eq!(exit_code(&mut server.child).await, Some(0));
+    assert_eq!(server.exit_code().await, Some(0));
 }
 
 #[tokio::test]
@@ -108,25 +82,25 @@ async fn after_the_grace_period_a_running_turn_is_ended_properly() {
     let mut server = start_binary(&upstream, &[("SHUTDOWN_GRACE_SECS", "1")]).await;
     let mut reader = begin_turn(&server).await;
     reader.until_spoken().await;
-    send_signal(&server.child, "TERM");
+    server.signal("TERM");
     let rest = reader.collect().await;
     assert_eq!(rest.last().expect("an end")["type"], "response.end");
-    assert_eq!(exit_code(&mut server.child).await, Some(0));
+    assert_eq!(server.exit_code().await, Some(0));
     gate.notify_one();
 }
 
 #[tokio::test]
 async fn sigterm_writes_the_queued_call_records_before_exiting() {
     let upstream = FakeUpstream::start().await;
-    let dir = std::env::temp_dir().join(format!("voicebridge-stop-calls-{}", now()));
+    let dir = temp_path("stop-calls");
     let url = format!("sqlite://{}/calls.db", dir.display());
     let mut server = start_binary(&upstream, &[("CALL_STORE_URL", url.as_str())]).await;
     let reader = begin_turn(&server).await;
     let events = reader.collect().await;
     assert_well_formed(&events, "t1");
     // Stop at once: the record may still be queued; it must be written before the exit.
-    send_signal(&server.child, "TERM");
-    assert_eq!(exit_code(&mut server.child).await, Some(0));
+    server.signal("TERM");
+    assert_eq!(server.exit_code().await, Some(0));
     let store = voicebridge::calls::CallStore::connect(&url)
         .await
         .expect("the file exists");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::*;
 
 #[tokio::test]
@@ -113,10 +113,11 @@ async fn a_finished_sentence_is_spoken_when_the_model_turns_to_a_tool() {
 
 #[tokio::test]
 async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
-    let dir = std::env::temp_dir().join(format!("voicebridge-pron-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = folder_with(
+        "pron",
+        &[("pronunciations.toml", "\"nginx\" = \"engine x\"\n")],
+    );
     let words = dir.join("pronunciations.toml");
-    std::fs::write(&words, "\"nginx\" = \"engine x\"\n").expect("file");
     let app = spawn_app_with(&[("PRONUNCIATIONS_FILE", words.to_str().expect("utf-8"))]).await;
     let reply = [
         "Your plan is $49.95 a month. ",
@@ -177,10 +178,14 @@ async fn numbers_money_dates_and_addresses_are_spoken_and_forwarded_raw() {
 
 #[tokio::test]
 async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
-    let dir = std::env::temp_dir().join(format!("voicebridge-pron-bad-{}", now()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = folder_with(
+        "pron-bad",
+        &[(
+            "pronunciations.toml",
+            "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n",
+        )],
+    );
     let words = dir.join("pronunciations.toml");
-    std::fs::write(&words, "\"nginx\" = \"engine x\"\n\"SQL\" = 5\n").expect("file");
     let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
     let path = words.to_str().expect("utf-8").to_string();
     let vars = [
@@ -192,19 +197,8 @@ async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
         ("PORT", "0"),
         ("HOST", "127.0.0.1"),
     ];
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let settings = voicebridge::config::Settings::from_lookup(move |name| {
-        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
-    .expect("valid");
-    let error = voicebridge::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let settings = settings_from(&vars).expect("valid");
+    let error = start_up_error(settings).await;
     assert!(error.starts_with("PRONUNCIATIONS_FILE: "), "{error}");
     assert!(error.contains("line 2"), "{error}");
 }

@@ -2,90 +2,14 @@
 //! calls a local fake tool server, and the test checks the request the tool received, what
 //! the model read next, what the user heard, and the history the next turn sends.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use voicebridge::session::Role;
 
-use crate::fake_upstream::{FakeUpstream, Recorded, Reply};
+use crate::helpers::fake_upstream::{FakeUpstream, Recorded, Reply};
+use crate::helpers::tools::{hang_up_during_a_call, order_tools, tool_dir, ORDER_BODY};
 use crate::helpers::*;
-
-pub const ORDER_BODY: &str = r#"{"status":"shipped","eta":"tomorrow"}"#;
-
-/// A folder of tool files for one test.
-pub fn tool_dir(files: &[(&str, String)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "voicebridge-tools-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.join(format!("{name}.toml")), text).expect("tool file");
-    }
-    dir
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(now() as u64);
-    hasher.finish()
-}
-
-/// `get_order` (read-only GET) and `cancel_order` (mutating POST) against `server`.
-pub fn order_tools(server: &FakeUpstream, timeout_ms: u64) -> Vec<(&'static str, String)> {
-    let base = server.base_url.trim_end_matches("/v1");
-    vec![
-        (
-            "get_order",
-            format!(
-                r#"
-description = "Look up the status of an order by its number."
-method = "GET"
-url = "{base}/orders/{{order_id}}"
-timeout_ms = {timeout_ms}
-say_while_waiting = "One moment while I look that up."
-
-[headers]
-Authorization = "Bearer ${{ORDERS_API_KEY}}"
-
-[parameters]
-type = "object"
-required = ["order_id"]
-[parameters.properties.order_id]
-type = "string"
-description = "The order number, like A17."
-[parameters.properties.detail]
-type = "string"
-"#
-            ),
-        ),
-        (
-            "cancel_order",
-            format!(
-                r#"
-description = "Cancel an order."
-method = "POST"
-url = "{base}/orders/{{order_id}}/cancel"
-timeout_ms = {timeout_ms}
-
-[static]
-channel = "voice"
-
-[parameters]
-type = "object"
-required = ["order_id"]
-[parameters.properties.order_id]
-type = "string"
-[parameters.properties.reason]
-type = "string"
-"#
-            ),
-        ),
-    ]
-}
 
 struct ToolTest {
     app: TestApp,
@@ -437,27 +361,18 @@ async fn past_the_round_limit_the_model_must_answer_in_words() {
     assert_eq!(error_codes(&events), ["tool_rounds_exhausted"]);
 }
 
-/// Starts a turn whose tool call hangs until `gate`, reads until the tool was called,
-/// then hangs up (a barge-in).
+/// Hangs up during a call of `name` (after "Let me see."), once it reached the tool server.
 async fn hang_up_during_the_call(t: &ToolTest, conversation: &str, name: &str, args: &str) {
-    t.app
-        .upstream
-        .enqueue(Reply::tool_calls(&["Let me see. "], &[("b1", name, args)]));
-    t.app.upstream.enqueue(Reply::deltas(&["Never heard."]));
-    let response = t
-        .app
-        .post_webhook(&message(conversation, "t1", "Do it"))
-        .await;
-    let mut reader = SseReader::new(response);
-    reader.until_spoken().await;
-    for _ in 0..100 {
-        if !t.server.requests().is_empty() {
-            break;
+    let reached = async {
+        for _ in 0..100 {
+            if !t.server.requests().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(t.server.requests().len(), 1, "the tool was called");
-    drop(reader);
+        assert_eq!(t.server.requests().len(), 1, "the tool was called");
+    };
+    hang_up_during_a_call(&t.app, conversation, "Let me see. ", (name, args), reached).await;
 }
 
 #[tokio::test]
@@ -675,7 +590,7 @@ async fn the_turn_log_counts_tool_calls_and_never_shows_a_tool_secret() {
         r#"{"error":"bad token Bearer orders-secret-123"}"#,
         Duration::ZERO,
     ));
-    let (log, turns) = crate::binary::turn_log_with(
+    let (log, turns) = crate::helpers::binary::turn_log_with(
         &upstream,
         &message("conv_tool_log", "t1", "A1?"),
         &[

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use voicebridge::webhook::signature;
 
-use crate::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
+use crate::helpers::fake_upstream::{content_chunk, finish_steps, role_chunk, Reply, Step};
 use crate::helpers::*;
 
 #[tokio::test]

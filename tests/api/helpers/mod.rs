@@ -1,0 +1,27 @@
+//! The integration tests' harness, one concern per file. Feature test files import from
+//! here only, never from each other.
+//!
+//! - `app`: the real application on port 0 (`spawn_app`), signed webhooks, whole turns;
+//! - `sse`: reading a reply's events as they arrive;
+//! - `checks`: the rules every reply and every stored history obey;
+//! - `unique`: stamps, free ports and temp folders no other test shares;
+//! - `fake_upstream`: the local OpenAI-compatible fake (also tool servers and receivers);
+//! - `binary`: the built `voicebridge` binary, as a server or as a command;
+//! - `tools`: tool files, and the order tools the tool tests call;
+//! - `db`: call-store databases (SQLite files, PostgreSQL databases);
+//! - `redis_server`: the local Redis, a key prefix per test.
+
+pub mod app;
+pub mod binary;
+pub mod checks;
+pub mod db;
+pub mod fake_upstream;
+pub mod redis_server;
+pub mod sse;
+pub mod tools;
+pub mod unique;
+
+pub use app::*;
+pub use checks::*;
+pub use sse::*;
+pub use unique::*;
