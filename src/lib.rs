@@ -21,7 +21,6 @@
 //!   subcommands.
 
 pub mod browser;
-pub mod calls;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -30,6 +29,7 @@ pub mod layercode;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
+pub mod records;
 pub mod routes;
 pub mod secret;
 pub mod session;

@@ -6,9 +6,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::calls::CallStore;
 use crate::config::{AgentConfig, AgentsConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
+use crate::records::CallStore;
 use crate::secret::redacted_url;
 use crate::session::ChatMessage;
 use crate::startup::{agent_settings, OperatorFiles};

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
 use crate::browser::access::is_granted;
-use crate::calls::{CallKey, CallQuery, CallStore};
+use crate::records::{CallKey, CallQuery, CallStore};
 use crate::routes::error::ApiError;
 use crate::routes::state::AppState;
 
@@ -44,7 +44,7 @@ pub async fn list_calls(
 ) -> Result<HttpResponse, ApiError> {
     let store = guarded(&request, &state)?;
     if let Some(cursor) = &query.cursor {
-        crate::calls::parse_cursor(cursor)
+        crate::records::parse_cursor(cursor)
             .map_err(|_| ApiError::BadRequest("`cursor` is not one a page gave".into()))?;
     }
     let page = store

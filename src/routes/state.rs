@@ -26,9 +26,9 @@ pub struct AppState {
     /// Bearer token protecting `/metrics`, when set.
     pub metrics_token: Option<Secret>,
     /// The call store, for the calls pages and API; `None` with `CALL_STORE_URL=off`.
-    pub call_store: Option<crate::calls::CallStore>,
+    pub call_store: Option<crate::records::CallStore>,
     /// Where session reports go (to the call store's writer, or nowhere).
-    pub calls: crate::calls::CallRecorder,
+    pub calls: crate::records::CallRecorder,
     /// Token of the calls pages and API; they are off without it.
     pub admin_token: Option<Secret>,
     /// Client tool calls waiting for the page's `tool_result`.

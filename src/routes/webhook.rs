@@ -9,8 +9,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::read_body;
-use crate::calls::{CallKey, Record};
 use crate::metrics::StoreOperation;
+use crate::records::{CallKey, Record};
 use crate::routes::error::ApiError;
 use crate::routes::sse::{SpeechTiming, SseBody};
 use crate::routes::state::{AgentEntry, AppState};

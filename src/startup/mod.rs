@@ -9,9 +9,9 @@ use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 mod agents;
-mod calls;
 mod files;
 mod prompts;
+mod records;
 mod shutdown;
 mod stores;
 pub use agents::{agent_settings, voice};
@@ -179,8 +179,8 @@ pub struct Application {
     port: u16,
     tool_mocks: crate::turn::ToolMocks,
     store: Arc<dyn SessionStore>,
-    calls: Option<crate::calls::CallWriter>,
-    post_call: Option<crate::calls::PostCallProgress>,
+    calls: Option<crate::records::CallWriter>,
+    post_call: Option<crate::records::PostCallProgress>,
     server: Server,
     shutdown: CancellationToken,
     turns: TurnTasks,
@@ -195,8 +195,8 @@ impl Application {
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
         let store = stores::session_store(&settings).await?;
-        let call_store = calls::call_store(&settings).await?;
-        let calls = calls::start(call_store, &settings, &metrics, &shutdown)?;
+        let call_store = records::call_store(&settings).await?;
+        let calls = records::start(call_store, &settings, &metrics, &shutdown)?;
         let ledger = Ledger {
             store: store.clone(),
             coordinator: stores::coordinator(&settings, &files, &metrics, &shutdown).await?,
@@ -270,7 +270,7 @@ impl Application {
 
     /// What the post-call webhook has in hand (for tests that wait until a call's delivery
     /// is over); `None` without `POST_CALL_WEBHOOK_URL` or a call store.
-    pub fn post_call(&self) -> Option<crate::calls::PostCallProgress> {
+    pub fn post_call(&self) -> Option<crate::records::PostCallProgress> {
         self.post_call.clone()
     }
 

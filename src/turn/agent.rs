@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::record::{call_key, caller_record, log_turn, received_ms, turn_record, UserMessage};
 use super::reply::{ReplyRun, TurnKeys};
 use super::{AgentSettings, Caller, Ledger, Model, Request, ToolSet, Turn, TurnEvent, TurnOutcome};
-use crate::calls::{Record, TurnRecord};
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
+use crate::records::{Record, TurnRecord};
 use crate::session::{ChatMessage, SessionStore};
 use crate::template::CallContext;
 

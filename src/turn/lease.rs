@@ -24,7 +24,7 @@ pub struct Ledger {
     /// Failed store operations are counted here.
     pub metrics: Metrics,
     /// Every turn's record goes here (to the call store's writer, or nowhere).
-    pub calls: crate::calls::CallRecorder,
+    pub calls: crate::records::CallRecorder,
 }
 
 /// A claimed conversation. Dropping a lease that was not settled releases the claim at

@@ -3,7 +3,7 @@
 
 use super::reply::ReplyRun;
 use super::{Caller, Model, TurnOutcome};
-use crate::calls::{CallKey, CallerRecord, Record, TurnRecord};
+use crate::records::{CallKey, CallerRecord, Record, TurnRecord};
 use crate::session::{ChatMessage, Heard};
 use crate::template::CallContext;
 

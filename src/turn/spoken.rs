@@ -79,7 +79,7 @@ pub(super) struct Report {
     /// Time spent waiting for tools.
     pub(super) tool_time: std::time::Duration,
     /// Every tool call answered, for the call's record.
-    pub(super) tools: Vec<crate::calls::ToolRecord>,
+    pub(super) tools: Vec<crate::records::ToolRecord>,
 }
 
 impl Report {

@@ -174,7 +174,7 @@ fn harness(settings: AgentSettings) -> Harness {
         store: store.clone(),
         coordinator: coordinator.clone(),
         metrics: Metrics::new(),
-        calls: crate::calls::CallRecorder::off(),
+        calls: crate::records::CallRecorder::off(),
     };
     let agent = Arc::new(Agent::new(
         ledger,

@@ -435,7 +435,7 @@ async fn a_database_outage_loses_no_turn_and_records_arrive_once_it_is_back() {
 
 #[tokio::test]
 async fn calls_past_the_retention_are_deleted() {
-    use voicebridge::calls::{CallKey, CallStore, CallerRecord, Record, TurnRecord};
+    use voicebridge::records::{CallKey, CallStore, CallerRecord, Record, TurnRecord};
     let url = sqlite_url("retention");
     let store = CallStore::connect(&url).await.expect("opens");
     let now_ms = std::time::SystemTime::now()

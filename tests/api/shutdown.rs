@@ -101,11 +101,11 @@ async fn sigterm_writes_the_queued_call_records_before_exiting() {
     // Stop at once: the record may still be queued; it must be written before the exit.
     server.signal("TERM");
     assert_eq!(server.exit_code().await, Some(0));
-    let store = voicebridge::calls::CallStore::connect(&url)
+    let store = voicebridge::records::CallStore::connect(&url)
         .await
         .expect("the file exists");
     let call = store
-        .get(&voicebridge::calls::CallKey {
+        .get(&voicebridge::records::CallKey {
             agent: "default".into(),
             conversation_id: "conv_stop".into(),
         })

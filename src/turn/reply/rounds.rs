@@ -163,7 +163,7 @@ impl ReplyRun<'_> {
         );
         self.report.tool_calls += 1;
         let ms = took.map(|t| t.as_millis() as u64);
-        self.report.tools.push(crate::calls::ToolRecord {
+        self.report.tools.push(crate::records::ToolRecord {
             name: name.chars().take(64).collect(),
             arguments: call.function.arguments.clone(),
             outcome: outcome.to_string(),

@@ -22,7 +22,7 @@ pub struct TestApp {
     pub store: std::sync::Arc<dyn voicebridge::session::SessionStore>,
     pub turns: voicebridge::routes::state::TurnTasks,
     /// The post-call webhook's progress, when the test turned it on.
-    pub post_call: Option<voicebridge::calls::PostCallProgress>,
+    pub post_call: Option<voicebridge::records::PostCallProgress>,
     pub upstream: FakeUpstream,
     pub http: reqwest::Client,
 }

@@ -5,7 +5,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::sql::to_u64;
 use super::CallStoreError;
-use crate::calls::record::{CallKey, CallerRecord, ToolRecord, TurnRecord};
+use crate::records::record::{CallKey, CallerRecord, ToolRecord, TurnRecord};
 
 /// A call's row as stored.
 #[derive(Debug)]

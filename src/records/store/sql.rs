@@ -2,7 +2,7 @@
 //! [`Arg`] bound to each `$n` placeholder, and the `with_pool!`/`bind_all!` macros that
 //! write a query once for both pools.
 
-use crate::calls::record::CallKey;
+use crate::records::record::CallKey;
 
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone)]
@@ -32,8 +32,8 @@ pub(super) type Step = (&'static str, Vec<Arg>);
 macro_rules! with_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.backend {
-            $crate::calls::store::Backend::Sqlite($pool) => $body,
-            $crate::calls::store::Backend::Postgres($pool) => $body,
+            $crate::records::store::Backend::Sqlite($pool) => $body,
+            $crate::records::store::Backend::Postgres($pool) => $body,
         }
     };
 }
@@ -42,7 +42,7 @@ pub(super) use with_pool;
 /// Binds `$args` to `$query` in order.
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
-        use $crate::calls::store::sql::{storable, Arg};
+        use $crate::records::store::sql::{storable, Arg};
         let mut query = $query;
         for arg in $args {
             query = match arg {

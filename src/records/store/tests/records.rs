@@ -4,8 +4,8 @@
 use serde_json::{json, Map};
 
 use super::{get, key, map, put, turn, without_caller};
-use crate::calls::record::{CallerRecord, Record, ToolRecord};
-use crate::calls::store::{CallStore, CallSummary};
+use crate::records::record::{CallerRecord, Record, ToolRecord};
+use crate::records::store::{CallStore, CallSummary};
 
 pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
     let call = key("reception", "conv-1");

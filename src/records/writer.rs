@@ -262,8 +262,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::calls::record::{CallKey, TurnRecord};
-    use crate::calls::store::tests::{memory, turn};
+    use crate::records::record::{CallKey, TurnRecord};
+    use crate::records::store::tests::{memory, turn};
 
     /// A sink that fails its first `fail_first` attempts (or every one while
     /// `always_fail`), taking `delay` per attempt, and refuses for good the records in

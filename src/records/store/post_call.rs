@@ -9,7 +9,7 @@ use super::sql::{
     RELEASE_POST_CALL,
 };
 use super::{CallStore, CallStoreError, OwedQuery};
-use crate::calls::record::CallKey;
+use crate::records::record::CallKey;
 
 impl CallStore {
     /// Claims the call's post-call delivery for this machine at `now_ms`: `true` when this

@@ -9,7 +9,7 @@ use super::connect::{password_of, refusing_code};
 use super::read::median;
 use super::sql::contains_pattern;
 use super::{Backend, CallDetail, CallStore};
-use crate::calls::record::{CallKey, CallerRecord, Record, TurnRecord};
+use crate::records::record::{CallKey, CallerRecord, Record, TurnRecord};
 
 mod lists;
 mod post_call;

@@ -10,7 +10,7 @@ use super::sql::{
     SET_SUMMARY, UPSERT_CALL_FOR_TURN, UPSERT_TURN,
 };
 use super::{CallStore, CallStoreError};
-use crate::calls::record::{CallKey, Record};
+use crate::records::record::{CallKey, Record};
 
 impl CallStore {
     /// Applies one record.

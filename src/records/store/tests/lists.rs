@@ -4,8 +4,8 @@
 use serde_json::Map;
 
 use super::{get, key, put, turn};
-use crate::calls::record::Record;
-use crate::calls::store::{CallPage, CallQuery, CallStore};
+use crate::records::record::Record;
+use crate::records::store::{CallPage, CallQuery, CallStore};
 
 pub(super) async fn lists_filter_by_text_phone_and_agent_and_page_by_time(store: &CallStore) {
     let calls = [

@@ -14,7 +14,7 @@ use super::sql::{
 use super::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
 };
-use crate::calls::record::CallKey;
+use crate::records::record::CallKey;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;

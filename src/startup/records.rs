@@ -7,12 +7,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
-use crate::calls::{
-    post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings,
-};
 use crate::config::Settings;
 use crate::llm::LlmClient;
 use crate::metrics::Metrics;
+use crate::records::{
+    post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings,
+};
 use crate::secret::redacted_url;
 
 /// How often records past `CALL_RETENTION_DAYS` are deleted.

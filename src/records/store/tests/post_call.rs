@@ -4,10 +4,10 @@
 use serde_json::Map;
 
 use super::{get, key, put, turn};
-use crate::calls::record::Record;
-use crate::calls::store::connect::{migrator, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use crate::calls::store::sql::with_pool;
-use crate::calls::store::{Backend, CallStore, OwedQuery};
+use crate::records::record::Record;
+use crate::records::store::connect::{migrator, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use crate::records::store::sql::with_pool;
+use crate::records::store::{Backend, CallStore, OwedQuery};
 
 /// Five minutes, in milliseconds.
 const LEASE_MS: i64 = 5 * 60 * 1000;
