@@ -35,17 +35,21 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use serde_json::json;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::record::{CallKey, Record};
-use super::store::{CallDetail, CallStore, OwedQuery};
-use crate::llm::{LlmClient, Prompt};
+use super::store::{CallStore, OwedQuery};
+
+mod delivery;
+mod progress;
+
+use crate::llm::LlmClient;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
-use crate::session::ChatMessage;
+use delivery::Delivery;
+pub use progress::{PostCallProgress, Progress};
 
 /// Attempts at one delivery: the first and five retries.
 const ATTEMPTS: u32 = 6;
@@ -83,78 +87,6 @@ pub struct PostCallSettings {
     pub summary: bool,
     /// A call with no activity for this long is over.
     pub idle_after: Duration,
-}
-
-/// What the post-call task has in hand on this machine, as it changes. Cheap to clone;
-/// every clone sees the same numbers. Nothing in the task waits for it.
-#[derive(Debug, Clone)]
-pub struct PostCallProgress(watch::Sender<Progress>);
-
-/// A snapshot of [`PostCallProgress`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// Calls with activity stored here that are not over yet (no `session.end`, not idle).
-    /// A record stored after a call's `session.end` (a late recording) opens it again
-    /// until it has been idle for the idle time.
-    pub open: usize,
-    /// Deliveries started for a call that ended or went idle here, not finished yet
-    /// (the pause before the call is read included); a scan's deliveries are counted as
-    /// part of the scan.
-    pub delivering: usize,
-    /// Scans for calls still owed begun since start-up.
-    pub scans_begun: u64,
-    /// Scans finished, every delivery they started included.
-    pub scans_finished: u64,
-}
-
-impl PostCallProgress {
-    fn new() -> Self {
-        Self(watch::Sender::new(Progress::default()))
-    }
-
-    /// The numbers now.
-    pub fn now(&self) -> Progress {
-        *self.0.borrow()
-    }
-
-    /// Resolves once nothing is in hand: no call waiting to be over, no delivery and no
-    /// scan running (at once if so). A record still on its way from the writer is not
-    /// counted yet.
-    pub async fn settled(&self) {
-        let mut progress = self.0.subscribe();
-        // Never closed: `self` holds the sender.
-        let _ = progress
-            .wait_for(|p| p.open == 0 && p.delivering == 0 && p.scans_begun == p.scans_finished)
-            .await;
-    }
-
-    /// Resolves once a scan that begins after this call has finished, its deliveries
-    /// included.
-    pub async fn next_scan(&self) {
-        let mut progress = self.0.subscribe();
-        let begun = progress.borrow().scans_begun;
-        let _ = progress.wait_for(|p| p.scans_finished > begun).await;
-    }
-
-    fn set_open(&self, open: usize) {
-        self.0
-            .send_if_modified(|p| std::mem::replace(&mut p.open, open) != open);
-    }
-
-    /// Counts a delivery as running until the returned guard is dropped.
-    fn delivering(&self) -> Delivering {
-        self.0.send_modify(|p| p.delivering += 1);
-        Delivering(self.0.clone())
-    }
-}
-
-/// A delivery counted in [`Progress::delivering`] until dropped (however its task ends).
-struct Delivering(watch::Sender<Progress>);
-
-impl Drop for Delivering {
-    fn drop(&mut self) {
-        self.0.send_modify(|p| p.delivering -= 1);
-    }
 }
 
 /// What the writer reports.
@@ -306,188 +238,6 @@ fn now_ms() -> i64 {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-struct Delivery {
-    http: reqwest::Client,
-    settings: PostCallSettings,
-    store: CallStore,
-    model: Option<LlmClient>,
-    metrics: Metrics,
-    progress: PostCallProgress,
-}
-
-impl Delivery {
-    /// Claims the call and delivers it; see the module's doc for what happens on failure.
-    async fn deliver(&self, call: &CallKey) {
-        let claim_ms = now_ms();
-        let quiet_before = claim_ms - millis(self.settings.idle_after);
-        match self
-            .store
-            .claim_post_call(call, claim_ms, claim_ms - millis(CLAIM_LEASE), quiet_before)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                // Delivered, another machine has it, or deleted meanwhile.
-                tracing::debug!(conversation_id = %call.conversation_id, "post-call webhook: not this machine's to deliver");
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "post-call webhook: claiming the call failed");
-                self.metrics.post_call_delivered("failed");
-                return;
-            }
-        }
-        match self.send(call).await {
-            Sent::Done => {
-                if let Err(error) = self.store.post_call_delivered(call, now_ms()).await {
-                    // The claim stays until its lease runs out: no other machine sends
-                    // it meanwhile.
-                    tracing::warn!(%error, "post-call webhook: marking the call delivered failed");
-                }
-            }
-            Sent::Owed => {
-                if let Err(error) = self.store.release_post_call(call, claim_ms).await {
-                    tracing::warn!(%error, "post-call webhook: giving back the claim failed");
-                }
-            }
-        }
-    }
-
-    /// Reads the call and sends it, with retries.
-    async fn send(&self, call: &CallKey) -> Sent {
-        let mut detail = match self.store.get(call).await {
-            Ok(Some(detail)) => detail,
-            Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
-            Err(error) => {
-                tracing::warn!(%error, "post-call webhook: reading the call failed");
-                self.metrics.post_call_delivered("failed");
-                return Sent::Owed;
-            }
-        };
-        if self.settings.summary && detail.summary_text.is_none() {
-            if let Some(summary) = self.summarize(&detail).await {
-                if let Err(error) = self.store.set_summary(call, &summary).await {
-                    tracing::warn!(%error, "post-call summary could not be stored");
-                }
-                detail.summary_text = Some(summary);
-            }
-        }
-        let body = match serde_json::to_vec(&json!({"type": "call.ended", "call": detail})) {
-            Ok(body) => body,
-            Err(_) => return Sent::Owed,
-        };
-        let mut wait = FIRST_RETRY;
-        for attempt in 1..=ATTEMPTS {
-            match self.attempt(&body).await {
-                Ok(()) => {
-                    self.metrics.post_call_delivered("delivered");
-                    return Sent::Done;
-                }
-                Err(Failure::Final(why)) => {
-                    tracing::warn!(conversation_id = %call.conversation_id, %why, "post-call webhook refused; not retried");
-                    self.metrics.post_call_delivered("refused");
-                    return Sent::Done;
-                }
-                Err(Failure::Retry(why)) => {
-                    tracing::info!(conversation_id = %call.conversation_id, attempt, %why, "post-call webhook failed");
-                    if attempt < ATTEMPTS {
-                        tokio::time::sleep(wait).await;
-                        wait *= 2;
-                    }
-                }
-            }
-        }
-        tracing::warn!(conversation_id = %call.conversation_id, "post-call webhook gave up after {ATTEMPTS} attempts");
-        self.metrics.post_call_delivered("failed");
-        Sent::Owed
-    }
-
-    async fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
-        let now = now_ms() / 1000;
-        let signature =
-            crate::webhook::signature::sign(self.settings.secret.expose().as_bytes(), now, body);
-        let sent = self
-            .http
-            .post(&self.settings.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("voicebridge-signature", signature)
-            .body(body.to_vec())
-            .timeout(ATTEMPT_TIMEOUT)
-            .send()
-            .await;
-        match sent {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                // The receiver said the request itself is wrong: sending it again won't help.
-                if (400..500).contains(&status) && ![408, 409, 425, 429].contains(&status) {
-                    Err(Failure::Final(format!("HTTP {status}")))
-                } else {
-                    Err(Failure::Retry(format!("HTTP {status}")))
-                }
-            }
-            Err(error) => Err(Failure::Retry(if error.is_timeout() {
-                "timed out".to_string()
-            } else {
-                "connection failed".to_string()
-            })),
-        }
-    }
-
-    /// Two sentences about the call, from the first configured model.
-    async fn summarize(&self, detail: &CallDetail) -> Option<String> {
-        let model = self.model.as_ref()?;
-        let mut transcript = String::new();
-        for turn in &detail.turns {
-            if !turn.user_text.is_empty() {
-                transcript.push_str(&format!("Caller: {}\n", turn.user_text));
-            }
-            if !turn.agent_text.is_empty() {
-                transcript.push_str(&format!("Agent: {}\n", turn.agent_text));
-            }
-        }
-        if transcript.is_empty() {
-            return None;
-        }
-        let question = [ChatMessage::user(transcript, "summary")];
-        let prompt = Prompt::new(
-            "Summarise this phone call between a caller and a voice agent in exactly two \
-             short sentences: what the caller wanted, and how it ended. Plain text only.",
-            &question,
-        );
-        let collect = async {
-            let mut stream = model.stream_chat(0, &prompt).await.ok()?;
-            let mut text = String::new();
-            while let Some(chunk) = stream.next().await {
-                text.push_str(chunk.ok()?.text.as_deref().unwrap_or(""));
-            }
-            Some(text.trim().to_string()).filter(|t| !t.is_empty())
-        };
-        match tokio::time::timeout(SUMMARY_TIMEOUT, collect).await {
-            Ok(summary) => summary,
-            Err(_) => {
-                tracing::warn!("post-call summary timed out");
-                None
-            }
-        }
-    }
-}
-
-/// How a delivery ended, for the call's record.
-enum Sent {
-    /// Taken by the receiver, or refused for good (or the call is gone): never again.
-    Done,
-    /// Not handed on: a later scan may try again.
-    Owed,
-}
-
-enum Failure {
-    /// Worth another attempt.
-    Retry(String),
-    /// The receiver refused the request itself.
-    Final(String),
 }
 
 #[cfg(test)]

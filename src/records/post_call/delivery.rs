@@ -1,0 +1,196 @@
+//! One delivery of a call that is over: claimed through the store, read, summarised when
+//! asked, signed, POSTed with retries, then marked delivered or given back.
+
+use serde_json::json;
+
+use super::{
+    millis, now_ms, PostCallProgress, PostCallSettings, ATTEMPTS, ATTEMPT_TIMEOUT, CLAIM_LEASE,
+    FIRST_RETRY, SUMMARY_TIMEOUT,
+};
+use crate::llm::{LlmClient, Prompt};
+use crate::metrics::Metrics;
+use crate::records::record::CallKey;
+use crate::records::store::{CallDetail, CallStore};
+use crate::session::ChatMessage;
+
+pub(super) struct Delivery {
+    pub(super) http: reqwest::Client,
+    pub(super) settings: PostCallSettings,
+    pub(super) store: CallStore,
+    pub(super) model: Option<LlmClient>,
+    pub(super) metrics: Metrics,
+    pub(super) progress: PostCallProgress,
+}
+
+impl Delivery {
+    /// Claims the call and delivers it; see the module's doc for what happens on failure.
+    pub(super) async fn deliver(&self, call: &CallKey) {
+        let claim_ms = now_ms();
+        let quiet_before = claim_ms - millis(self.settings.idle_after);
+        match self
+            .store
+            .claim_post_call(call, claim_ms, claim_ms - millis(CLAIM_LEASE), quiet_before)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Delivered, another machine has it, or deleted meanwhile.
+                tracing::debug!(conversation_id = %call.conversation_id, "post-call webhook: not this machine's to deliver");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "post-call webhook: claiming the call failed");
+                self.metrics.post_call_delivered("failed");
+                return;
+            }
+        }
+        match self.send(call).await {
+            Sent::Done => {
+                if let Err(error) = self.store.post_call_delivered(call, now_ms()).await {
+                    // The claim stays until its lease runs out: no other machine sends
+                    // it meanwhile.
+                    tracing::warn!(%error, "post-call webhook: marking the call delivered failed");
+                }
+            }
+            Sent::Owed => {
+                if let Err(error) = self.store.release_post_call(call, claim_ms).await {
+                    tracing::warn!(%error, "post-call webhook: giving back the claim failed");
+                }
+            }
+        }
+    }
+
+    /// Reads the call and sends it, with retries.
+    async fn send(&self, call: &CallKey) -> Sent {
+        let mut detail = match self.store.get(call).await {
+            Ok(Some(detail)) => detail,
+            Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
+            Err(error) => {
+                tracing::warn!(%error, "post-call webhook: reading the call failed");
+                self.metrics.post_call_delivered("failed");
+                return Sent::Owed;
+            }
+        };
+        if self.settings.summary && detail.summary_text.is_none() {
+            if let Some(summary) = self.summarize(&detail).await {
+                if let Err(error) = self.store.set_summary(call, &summary).await {
+                    tracing::warn!(%error, "post-call summary could not be stored");
+                }
+                detail.summary_text = Some(summary);
+            }
+        }
+        let body = match serde_json::to_vec(&json!({"type": "call.ended", "call": detail})) {
+            Ok(body) => body,
+            Err(_) => return Sent::Owed,
+        };
+        let mut wait = FIRST_RETRY;
+        for attempt in 1..=ATTEMPTS {
+            match self.attempt(&body).await {
+                Ok(()) => {
+                    self.metrics.post_call_delivered("delivered");
+                    return Sent::Done;
+                }
+                Err(Failure::Final(why)) => {
+                    tracing::warn!(conversation_id = %call.conversation_id, %why, "post-call webhook refused; not retried");
+                    self.metrics.post_call_delivered("refused");
+                    return Sent::Done;
+                }
+                Err(Failure::Retry(why)) => {
+                    tracing::info!(conversation_id = %call.conversation_id, attempt, %why, "post-call webhook failed");
+                    if attempt < ATTEMPTS {
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                }
+            }
+        }
+        tracing::warn!(conversation_id = %call.conversation_id, "post-call webhook gave up after {ATTEMPTS} attempts");
+        self.metrics.post_call_delivered("failed");
+        Sent::Owed
+    }
+
+    async fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
+        let now = now_ms() / 1000;
+        let signature =
+            crate::webhook::signature::sign(self.settings.secret.expose().as_bytes(), now, body);
+        let sent = self
+            .http
+            .post(&self.settings.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("voicebridge-signature", signature)
+            .body(body.to_vec())
+            .timeout(ATTEMPT_TIMEOUT)
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                // The receiver said the request itself is wrong: sending it again won't help.
+                if (400..500).contains(&status) && ![408, 409, 425, 429].contains(&status) {
+                    Err(Failure::Final(format!("HTTP {status}")))
+                } else {
+                    Err(Failure::Retry(format!("HTTP {status}")))
+                }
+            }
+            Err(error) => Err(Failure::Retry(if error.is_timeout() {
+                "timed out".to_string()
+            } else {
+                "connection failed".to_string()
+            })),
+        }
+    }
+
+    /// Two sentences about the call, from the first configured model.
+    async fn summarize(&self, detail: &CallDetail) -> Option<String> {
+        let model = self.model.as_ref()?;
+        let mut transcript = String::new();
+        for turn in &detail.turns {
+            if !turn.user_text.is_empty() {
+                transcript.push_str(&format!("Caller: {}\n", turn.user_text));
+            }
+            if !turn.agent_text.is_empty() {
+                transcript.push_str(&format!("Agent: {}\n", turn.agent_text));
+            }
+        }
+        if transcript.is_empty() {
+            return None;
+        }
+        let question = [ChatMessage::user(transcript, "summary")];
+        let prompt = Prompt::new(
+            "Summarise this phone call between a caller and a voice agent in exactly two \
+             short sentences: what the caller wanted, and how it ended. Plain text only.",
+            &question,
+        );
+        let collect = async {
+            let mut stream = model.stream_chat(0, &prompt).await.ok()?;
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                text.push_str(chunk.ok()?.text.as_deref().unwrap_or(""));
+            }
+            Some(text.trim().to_string()).filter(|t| !t.is_empty())
+        };
+        match tokio::time::timeout(SUMMARY_TIMEOUT, collect).await {
+            Ok(summary) => summary,
+            Err(_) => {
+                tracing::warn!("post-call summary timed out");
+                None
+            }
+        }
+    }
+}
+
+/// How a delivery ended, for the call's record.
+enum Sent {
+    /// Taken by the receiver, or refused for good (or the call is gone): never again.
+    Done,
+    /// Not handed on: a later scan may try again.
+    Owed,
+}
+
+enum Failure {
+    /// Worth another attempt.
+    Retry(String),
+    /// The receiver refused the request itself.
+    Final(String),
+}
