@@ -362,33 +362,51 @@ mod tests {
         panic!("only {} of {n} records written", sink.lock().written.len());
     }
 
-    /// Log lines written while the guard lives (this thread's tasks only).
-    fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-        struct Buffer(Arc<Mutex<Vec<u8>>>);
+    thread_local! {
+        /// Where this thread's log lines go while a test captures them.
+        static CAPTURED: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Stops capturing this thread's log lines when dropped.
+    struct Capturing;
+
+    impl Drop for Capturing {
+        fn drop(&mut self) {
+            CAPTURED.with(|c| c.borrow_mut().take());
+        }
+    }
+
+    /// Log lines written while the guard lives (this thread's tasks only). One global
+    /// subscriber at INFO serves every test thread: a subscriber set per thread raced with
+    /// other threads over tracing's global interest cache, and lost lines now and then.
+    fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, Capturing) {
+        struct Buffer;
         impl std::io::Write for Buffer {
             fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0
-                    .lock()
-                    .expect("not poisoned")
-                    .extend_from_slice(bytes);
+                CAPTURED.with(|c| {
+                    if let Some(logs) = c.borrow().as_ref() {
+                        logs.lock().expect("not poisoned").extend_from_slice(bytes);
+                    }
+                });
                 Ok(bytes.len())
             }
             fn flush(&mut self) -> std::io::Result<()> {
                 Ok(())
             }
         }
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| Buffer)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        });
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || Buffer(writer.clone()))
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        // Another test's thread may have registered the writer's log sites before this
-        // subscriber existed: have them ask again.
-        tracing::callsite::rebuild_interest_cache();
-        (logs, guard)
+        CAPTURED.with(|c| *c.borrow_mut() = Some(logs.clone()));
+        (logs, Capturing)
     }
 
     #[tokio::test(start_paused = true)]
