@@ -22,8 +22,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
+use super::file::url::{placeholders, UrlPart};
 use super::{describe, MIN_SECRET_LEN, SEGMENT};
-use super::{placeholders, Method, Tool, UrlPart};
+use super::{Method, Tool};
 use crate::secret::Secret;
 use crate::template::{CallContext, Now};
 use crate::toml_file::cut;

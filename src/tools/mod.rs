@@ -1,5 +1,5 @@
 //! Tools the model may call: one TOML file per tool in a folder, each describing one HTTP
-//! endpoint. [`file`] loads and checks the files at start-up (every problem stops the server
+//! endpoint. `file` loads and checks the files at start-up (every problem stops the server
 //! with a message naming the file and the field); [`call`] turns the model's arguments into
 //! one HTTP request and its response into text for the model.
 //!
@@ -42,7 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod call;
-pub mod file;
+mod file;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -55,6 +55,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 use crate::template::{CallContext, Now, Template};
+use file::url::{ToolUrl, UrlPart};
 
 pub use call::{ToolFailure, ToolFailureKind};
 pub use file::ToolFileError;
@@ -186,25 +187,6 @@ impl Method {
     }
 }
 
-/// One piece of a tool's URL: literal text (with `${VAR}` already resolved) or an `{arg}`
-/// placeholder.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum UrlPart {
-    /// Text sent as it is; may hold a resolved secret.
-    Literal(Secret),
-    /// The name of the argument whose value fills this place.
-    Placeholder(String),
-}
-
-/// A tool's URL: fixed parts, or a template whose rendering is split into parts per call.
-#[derive(Clone)]
-pub(crate) enum ToolUrl {
-    /// No template syntax: the parts, `${VAR}` resolved, computed once at load.
-    Parts(Vec<UrlPart>),
-    /// A template (`${VAR}` resolved before compiling) rendered for every call.
-    Template(Template),
-}
-
 /// A header value or `[static]` string from a tool file: fixed text, or a template rendered
 /// for every call. Either may hold a resolved secret, so `Debug` shows neither.
 #[derive(Clone)]
@@ -238,25 +220,25 @@ impl fmt::Debug for Text {
 /// argument names, never their values.
 #[derive(Clone)]
 pub struct Tool {
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) method: Method,
-    pub(crate) url_template: String,
-    pub(crate) url: ToolUrl,
-    pub(crate) timeout: Duration,
-    pub(crate) say_while_waiting: Option<String>,
-    pub(crate) headers: Vec<(HeaderName, Text)>,
+    pub(in crate::tools) name: String,
+    pub(in crate::tools) description: String,
+    pub(in crate::tools) method: Method,
+    pub(in crate::tools) url_template: String,
+    pub(in crate::tools) url: ToolUrl,
+    pub(in crate::tools) timeout: Duration,
+    pub(in crate::tools) say_while_waiting: Option<String>,
+    pub(in crate::tools) headers: Vec<(HeaderName, Text)>,
     /// The schema the model sees: `[parameters]` without the static arguments.
-    pub(crate) parameters: Value,
-    pub(crate) validator: Arc<jsonschema::Validator>,
+    pub(in crate::tools) parameters: Value,
+    pub(in crate::tools) validator: Arc<jsonschema::Validator>,
     /// Server-controlled arguments; string values may hold resolved secrets. A templated
     /// string holds its source here and its template in `static_templates`.
-    pub(crate) statics: Map<String, Value>,
+    pub(in crate::tools) statics: Map<String, Value>,
     /// The `[static]` strings that are templates, rendered for every call.
-    pub(crate) static_templates: Vec<(String, Template)>,
-    pub(crate) mutating: bool,
+    pub(in crate::tools) static_templates: Vec<(String, Template)>,
+    pub(in crate::tools) mutating: bool,
     /// Run by the caller's browser (`client = true`): no URL, never mutating.
-    pub(crate) client: bool,
+    pub(in crate::tools) client: bool,
     /// The resolved `${VAR}` values the file uses, redacted from whatever the endpoint
     /// answers.
     pub(crate) secrets: Vec<Secret>,
@@ -347,7 +329,7 @@ impl Tool {
     /// `context` and split into text and `{arg}` placeholders. `Err` is a short message
     /// with no value in it (the template failed to render, or its rendering is not a
     /// well-formed URL template).
-    pub(crate) fn url_parts(
+    pub(in crate::tools) fn url_parts(
         &self,
         context: &CallContext,
         now: &Now,
@@ -358,20 +340,12 @@ impl Tool {
                 let rendered = template
                     .render_strict(context, now)
                     .ok_or("the URL could not be rendered for this call")?;
-                file::split_url(&rendered)
+                file::url::split_url(&rendered)
                     .map(Cow::Owned)
                     .map_err(|_| "the rendered URL is not a valid URL template".to_string())
             }
         }
     }
-}
-
-/// The names of the `{arg}` placeholders in `parts`, in order.
-pub(crate) fn placeholders(parts: &[UrlPart]) -> impl Iterator<Item = &str> {
-    parts.iter().filter_map(|part| match part {
-        UrlPart::Placeholder(name) => Some(name.as_str()),
-        UrlPart::Literal(_) => None,
-    })
 }
 
 #[cfg(test)]
