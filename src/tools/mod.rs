@@ -1,6 +1,6 @@
 //! Tools the model may call: one TOML file per tool in a folder, each describing one HTTP
 //! endpoint. `file` loads and checks the files at start-up (every problem stops the server
-//! with a message naming the file and the field); [`call`] turns the model's arguments into
+//! with a message naming the file and the field); `invoke` turns the model's arguments into
 //! one HTTP request and its response into text for the model.
 //!
 //! A tool file, `tools/get_order.toml` (the file stem is the tool's name):
@@ -41,8 +41,9 @@
 
 #![warn(missing_docs)]
 
-pub mod call;
+mod failure;
 mod file;
+mod invoke;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -57,7 +58,7 @@ use crate::secret::Secret;
 use crate::template::{CallContext, Now, Template};
 use file::url::{ToolUrl, UrlPart};
 
-pub use call::{ToolFailure, ToolFailureKind};
+pub use failure::{ToolFailure, ToolFailureKind};
 pub use file::ToolFileError;
 
 /// The built-in tool that ends the call (`END_CALL_TOOL`); no tool file may take its name.
