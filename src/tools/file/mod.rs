@@ -10,7 +10,7 @@ pub(super) mod url;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::Tool;
+use super::tool::Tool;
 use crate::template::TemplateError;
 
 pub(in crate::tools) use parse::parse_tool;

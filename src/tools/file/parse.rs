@@ -15,7 +15,8 @@ use super::{error, template_problem, ToolFileError};
 use crate::secret::Secret;
 use crate::template::{CallContext, Now, Template};
 use crate::toml_file::{is_valid_name, resolve_env, toml_problem};
-use crate::tools::{Method, Text, Tool, END_CALL};
+use crate::tools::tool::{Method, Text, Tool};
+use crate::tools::END_CALL;
 
 /// The fields a tool file may have; any other is an error, so typos are caught.
 const FIELDS: [&str; 10] = [

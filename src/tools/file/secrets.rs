@@ -2,7 +2,8 @@
 //! answers, in every form the request encodes them in.
 
 use crate::secret::Secret;
-use crate::tools::{Method, MIN_SECRET_LEN, SEGMENT};
+use crate::tools::tool::Method;
+use crate::tools::{MIN_SECRET_LEN, SEGMENT};
 
 /// Where a tool file used a `${VAR}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

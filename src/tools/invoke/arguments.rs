@@ -5,8 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::template::{CallContext, Now};
 use crate::toml_file::cut;
+use crate::tools::describe;
 use crate::tools::file::url::placeholders;
-use crate::tools::{describe, Tool};
+use crate::tools::tool::Tool;
 
 /// The longest argument error given back to the model.
 const MAX_ARGUMENT_ERROR_CHARS: usize = 300;

@@ -21,7 +21,8 @@ mod response;
 
 use serde_json::{Map, Value};
 
-use super::{Tool, ToolFailure};
+use super::tool::Tool;
+use super::ToolFailure;
 use crate::template::{CallContext, Now};
 
 impl Tool {

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::arguments::{placeholder_problem, plain};
 use crate::template::{CallContext, Now};
 use crate::tools::file::url::UrlPart;
-use crate::tools::{Method, Tool, ToolFailure, SEGMENT};
+use crate::tools::tool::{Method, Tool};
+use crate::tools::{ToolFailure, SEGMENT};
 
 /// The `Accept` header of every tool call.
 const ACCEPT_VALUE: &str = "application/json, text/plain;q=0.9, */*;q=0.5";

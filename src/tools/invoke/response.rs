@@ -5,7 +5,8 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 
 use crate::secret::Secret;
 use crate::toml_file::cut;
-use crate::tools::{Tool, ToolFailure, ToolFailureKind, MIN_SECRET_LEN};
+use crate::tools::tool::Tool;
+use crate::tools::{ToolFailure, ToolFailureKind, MIN_SECRET_LEN};
 
 /// The longest piece of an error response's body quoted in a [`ToolFailure`].
 const MAX_ERROR_BODY_CHARS: usize = 200;
