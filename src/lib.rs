@@ -2,23 +2,32 @@
 //! user turn; we keep the conversation's history, stream a reply from any OpenAI-compatible
 //! model, cut it into speakable sentences and stream them back as Server-Sent Events.
 //!
-//! Module map (dependencies point down):
-//! - HTTP edge: [`startup`] (server, routes), [`routes`] (handlers), [`sse`] (framing),
-//!   [`error`] (errors to responses), [`state`].
-//! - Use case: [`turn`] (one conversational turn, no HTTP types).
-//! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API), [`session`]
-//!   (history rules and the in-memory store), [`cluster`] (the Redis store and turn
-//!   coordinator: the only Redis user), [`prompts`] (prompt files), [`tools`] (tool files
-//!   and the HTTP call of one tool). `reqwest` is used by `llm`, `layercode`, `tools` and the terminal
-//!   client in [`cli`] only.
-//! - Browser side: [`web`] (the voice page, access token, rate limit).
-//! - Pure: [`webhook`] (signature, payload), [`speech`] (sentences, and
-//!   [`speech::normalize`](mod@speech::normalize) for numbers and symbols),
-//!   [`session::history`], [`llm::decode`], [`llm::wire`], [`template`] (prompt templates
-//!   and the clock they read).
-//! - [`config`] is the only reader of the environment; [`telemetry`] sets up logging;
-//!   [`metrics`] holds what `GET /metrics` exports; [`cli`] is the `chat` and `check`
-//!   subcommands.
+//! Module map. Dependencies point down the layers; `scripts/check-structure` (run by CI)
+//! fails on an import up a layer or a loop, naming both modules.
+//! - HTTP edge: [`startup`] (the composition root: loads the operator's files in named
+//!   steps — tools, MCP servers, agents, prompts — then stores, agents, routes, listener;
+//!   shutdown), [`routes`] (handlers, plus the edge-only [`routes::state`],
+//!   [`routes::sse`] framing and [`routes::error`] mapping), [`cli`] (`chat`, `check` and
+//!   `test`, whose runner is [`cli::scenarios`]).
+//! - Use case: [`turn`] (one conversational turn, no HTTP types: the agent's life of a
+//!   turn, the reply loop, tool dispatch, leases; it defines the `Model`, `Coordinator` and
+//!   `ClientRelay` ports that adapters implement).
+//! - Adapters: [`llm`] (the model), [`layercode`] (Layercode's REST API), [`cluster`]
+//!   (Redis: the shared store, the cross-machine turn coordinator and client-tool relay;
+//!   the only Redis user), [`tools`] (tool files and one HTTP invocation), [`mcp`] (MCP
+//!   servers over rmcp), [`records`] (every call on record, its writer and the post-call
+//!   webhook), [`browser`] (the voice page, calls page files, access token, rate limit).
+//!   Outbound HTTP: `llm`, `tools`, `mcp`, `records` (post-call), `layercode` and the
+//!   `chat`/`test` commands call out, each with a client built by [`http`].
+//! - Settings: [`config`] (values only, the only reader of the environment; files are
+//!   read by `startup`), [`telemetry`] (logging set-up).
+//! - Leaf modules: [`secret`] (the redacting `Secret`, URL redaction), [`toml_file`]
+//!   (`${VAR}`, names, TOML errors shared by every operator file), [`http`] (client
+//!   builder, capped body reads), [`template`] (prompt templates and their clock),
+//!   [`speech`] (sentences, and [`speech::normalize`](mod@speech::normalize) for numbers
+//!   and symbols), [`webhook`] (signature, payload), [`session`] (history types and rules,
+//!   the `SessionStore` trait and the in-memory store), [`metrics`] (what `GET /metrics`
+//!   exports, with its label enums).
 
 pub mod browser;
 pub mod cli;

@@ -14,7 +14,7 @@
 //! Rust (`History`), then a Lua compare-and-set writes the new state only if `v` is
 //! unchanged (one round trip), retrying on a conflict. Two webhooks for one conversation on
 //! two machines therefore never interleave their writes, the rules live in one place
-//! (`history.rs`) rather than twice (Rust and Lua), and there is no lock to be left behind
+//! (`session::history`) rather than twice (Rust and Lua), and there is no lock to be left behind
 //! by a machine that dies.
 
 use std::time::Duration;
