@@ -223,16 +223,7 @@ async fn offered_tools(app: &TestApp, conversation: &str) -> Vec<String> {
         app.upstream.enqueue(Reply::deltas(&["Hello."]));
         app.turn(&message(&wait, &format!("w{attempt}"), "Hi"))
             .await;
-        let request = app.upstream.requests().pop().expect("a request");
-        let offered: Vec<String> = request.body["tools"]
-            .as_array()
-            .map(|tools| {
-                tools
-                    .iter()
-                    .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let offered = tool_names(&app.upstream.requests().pop().expect("a request"));
         if !offered.is_empty() {
             return offered;
         }
@@ -663,9 +654,6 @@ fn tool_names(request: &crate::helpers::fake_upstream::Recorded) -> Vec<String> 
 /// is offered exactly what its list names, and calls it through the app.
 #[tokio::test]
 async fn an_agent_file_listing_mcp_tools_reaches_them() {
-    use crate::helpers::fake_upstream::Reply;
-    use crate::helpers::*;
-
     let port = free_port();
     let _server = start_server(port).await;
     let root = std::env::temp_dir().join(format!("vb-mcp-agents-{port}"));
@@ -678,51 +666,21 @@ async fn an_agent_file_listing_mcp_tools_reaches_them() {
         format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n"),
     )
     .expect("written");
+    // Both agents sign with LAYERCODE_WEBHOOK_SECRET; POST /agent is support.
     std::fs::write(
         agents.join("sales.toml"),
-        "webhook_secret = \"whsec_sales\"\ntools = [\"weather__get_weather\"]\n",
+        "tools = [\"weather__get_weather\"]\n",
     )
     .expect("written");
-    std::fs::write(
-        agents.join("support.toml"),
-        "webhook_secret = \"whsec_support\"\ntools = [\"weather__*\"]\n",
-    )
-    .expect("written");
+    std::fs::write(agents.join("support.toml"), "tools = [\"weather__*\"]\n").expect("written");
     let app = spawn_app_with(&[
         ("MCP_DIR", mcp.to_str().expect("utf-8")),
         ("AGENTS_DIR", agents.to_str().expect("utf-8")),
-        ("DEFAULT_AGENT", "sales"),
+        ("DEFAULT_AGENT", "support"),
     ])
     .await;
-    let turn = |agent: &'static str, secret: &'static str, conversation: String, id: String| {
-        let app = &app;
-        async move {
-            let body = message(&conversation, &id, "Weather?");
-            let path = format!("/agent/{agent}");
-            let response = app.post_signed(&path, secret, &body).await;
-            assert_eq!(response.status(), 200, "{agent}");
-            SseReader::new(response).collect().await
-        }
-    };
-    // The server's tools appear once it has been listed (in the background).
-    let mut offered = Vec::new();
-    for attempt in 0..50 {
-        app.upstream.enqueue(Reply::deltas(&["Hello."]));
-        turn(
-            "support",
-            "whsec_support",
-            "conv_wait".into(),
-            format!("w{attempt}"),
-        )
-        .await;
-        offered = tool_names(&app.upstream.requests().pop().expect("a request"));
-        if !offered.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
     assert_eq!(
-        offered,
+        offered_tools(&app, "conv_support").await,
         [
             "weather__book_table",
             "weather__get_weather",
@@ -737,7 +695,10 @@ async fn an_agent_file_listing_mcp_tools_reaches_them() {
     ));
     app.upstream
         .enqueue(Reply::deltas(&["It is sunny in Paris."]));
-    let events = turn("sales", "whsec_sales", "conv_sales".into(), "t1".into()).await;
+    let body = message("conv_sales", "t1", "Weather?");
+    let response = app.post_signed("/agent/sales", SECRET, &body).await;
+    assert_eq!(response.status(), 200);
+    let events = SseReader::new(response).collect().await;
     assert_eq!(spoken(&events), ["It is sunny in Paris."]);
     let requests = app.upstream.requests();
     let first = &requests[requests.len() - 2];
