@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::record::{call_key, caller_record, log_turn, received_ms, turn_record, UserMessage};
 use super::reply::{ReplyRun, TurnKeys};
+use super::settings::Texts;
 use super::{AgentSettings, Caller, Ledger, Model, Request, ToolSet, Turn, TurnEvent, TurnOutcome};
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
 use crate::records::{Record, TurnRecord};
@@ -20,13 +21,6 @@ pub struct Agent {
     settings: AgentSettings,
     /// Some template reads `client`: each turn reads the page's context first.
     reads_client: bool,
-}
-
-/// The agent's texts rendered for one turn.
-pub(crate) struct Texts {
-    pub(crate) system: String,
-    pub(crate) apology: String,
-    pub(crate) filler: Option<String>,
 }
 
 impl Agent {

@@ -47,3 +47,10 @@ pub struct AgentSettings {
     /// Pronunciations and normalization of what is spoken.
     pub voice: Arc<crate::speech::Voice>,
 }
+
+/// The agent's texts rendered for one turn.
+pub(crate) struct Texts {
+    pub(crate) system: String,
+    pub(crate) apology: String,
+    pub(crate) filler: Option<String>,
+}

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::agent::Texts;
 use super::dispatch::{self, Round};
+use super::settings::Texts;
 use super::spoken::{Report, Spoken};
 use super::toolset::ToolSet;
 use super::{AgentSettings, Caller, Model};
