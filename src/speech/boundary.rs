@@ -36,16 +36,22 @@ impl SentenceSearch {
     /// search starts at the last boundary already found to be none; a rejection is final
     /// because it depends only on the text before the boundary and its next character (or
     /// its next word, which is waited for: "am 3. M" may become "am 3. Mai").
-    pub(super) fn first_end(&self, text: &str) -> End {
-        let from = self.resume.get().min(text.len());
-        let tail = &text[from..];
+    ///
+    /// Only ends up to byte `limit` are looked for (the caller cuts a longer sentence at
+    /// its length cap anyway), so one search costs what lies before the limit and a huge
+    /// delta is searched in linear time; each end is still judged on the whole text after
+    /// it. `Open` then means "no end up to the limit".
+    pub(super) fn first_end(&self, text: &str, limit: usize) -> End {
+        let limit = limit.min(text.len());
+        let from = self.resume.get().min(limit);
+        let tail = &text[from..limit];
         // Fast path for the common mid-sentence delta: without a terminator or a line break
         // there is no boundary. Any non-ASCII text takes the full Unicode path.
         let may_end = |b: u8| !b.is_ascii() || is_terminator(b.into()) || is_line_break(b.into());
         if !tail.bytes().any(may_end) {
             return End::Open;
         }
-        for at in candidates(text, from) {
+        for at in candidates(text, from, limit) {
             let (before, after) = text.split_at(at);
             if ends_with_period(before) && !period_is_decided(after) {
                 // Unicode's rule for "." looks ahead to the next letter ("e.g. (this").
@@ -95,15 +101,18 @@ fn continues_after_mark(before: &str, after: &str) -> bool {
     same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
 }
 
-/// Candidate boundaries after `from` (itself a boundary or 0), in order: Unicode's, plus
-/// "glued.Sentences" and "Wait… What".
-fn candidates(text: &str, from: usize) -> Vec<usize> {
+/// Candidate boundaries after `from` (itself a boundary or 0) and up to `limit`, in
+/// order: Unicode's, plus "glued.Sentences" and "Wait… What".
+fn candidates(text: &str, from: usize, limit: usize) -> Vec<usize> {
+    // Lazily: the segmenter stops at the first boundary past `limit`, so a search costs
+    // what lies before the limit, not the whole pending text.
     let mut all: Vec<usize> = text[from..]
         .split_sentence_bound_indices()
         .skip(1)
         .map(|(start, _)| from + start)
+        .take_while(|&at| at <= limit)
         .collect();
-    for (i, c) in text[from..].char_indices().map(|(i, c)| (from + i, c)) {
+    for (i, c) in text[from..limit].char_indices().map(|(i, c)| (from + i, c)) {
         if c == '.' && is_glued_sentence_end(text, i) {
             all.push(i + 1);
         }
@@ -124,6 +133,7 @@ fn candidates(text: &str, from: usize) -> Vec<usize> {
             }
         }
     }
+    all.retain(|&at| at <= limit);
     all.sort_unstable();
     all.dedup();
     all

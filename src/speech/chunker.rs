@@ -35,7 +35,10 @@ impl Default for ChunkPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct SentenceChunker {
     policy: ChunkPolicy,
+    /// Text not yet spoken starts at `head`: cuts advance `head`, and the spoken prefix is
+    /// dropped once per push, so a delta cut into many chunks is not moved once per cut.
     pending: String,
+    head: usize,
     emitted_any: bool,
     held: Option<String>,
     search: SentenceSearch,
@@ -58,19 +61,26 @@ impl SentenceChunker {
             let chunk = self.take_pending(end);
             self.deliver(chunk, &mut out);
         }
+        self.pending.drain(..self.head);
+        self.head = 0;
         out
+    }
+
+    /// The text not yet spoken.
+    fn rest(&self) -> &str {
+        &self.pending[self.head..]
     }
 
     /// True when text or a held sentence is waiting to be spoken.
     pub fn has_pending(&self) -> bool {
-        self.held.is_some() || !self.pending.trim().is_empty()
+        self.held.is_some() || !self.rest().trim().is_empty()
     }
 
     /// The stream paused (no text for a while, or a tool call began): speaks what is
     /// pending if it already looks like a finished sentence, and any held short sentence.
     pub fn pause(&mut self) -> Vec<String> {
         let mut out = Vec::new();
-        let finished = if looks_finished(&self.pending) {
+        let finished = if looks_finished(self.rest()) {
             self.take_all_pending()
         } else {
             String::new()
@@ -85,6 +95,7 @@ impl SentenceChunker {
     pub fn finish_complete(&mut self) -> Vec<String> {
         let out = self.pause();
         self.pending.clear();
+        self.head = 0;
         self.search.restart();
         out
     }
@@ -93,8 +104,9 @@ impl SentenceChunker {
     pub fn finish(&mut self) -> Vec<String> {
         let mut out = self.push("");
         loop {
-            let start = self.pending.len() - self.pending.trim_start().len();
-            let text = &self.pending[start..];
+            let rest = self.rest();
+            let start = rest.len() - rest.trim_start().len();
+            let text = &rest[start..];
             if !char_len_exceeds(text, self.policy.max_chars) {
                 break;
             }
@@ -111,14 +123,17 @@ impl SentenceChunker {
     /// Byte offset up to which the pending text can be spoken now, if any.
     fn next_cut(&self) -> Option<usize> {
         // Lengths count from the first non-space character.
-        let start = self.pending.len() - self.pending.trim_start().len();
-        self.next_cut_in(&self.pending[start..])
-            .map(|end| start + end)
+        let rest = self.rest();
+        let start = rest.len() - rest.trim_start().len();
+        self.next_cut_in(&rest[start..]).map(|end| start + end)
     }
 
     fn next_cut_in(&self, text: &str) -> Option<usize> {
         let max = self.policy.max_chars;
-        let (sentence_len, certain) = match self.search.first_end(text) {
+        // A sentence longer than `max` is cut at the cap whatever its end: no need to look
+        // for an end past it.
+        let limit = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+        let (sentence_len, certain) = match self.search.first_end(text, limit) {
             End::At(at) => (at, true),
             End::Undecided(at) => (at, false),
             End::Open => (text.len(), false),
@@ -140,8 +155,8 @@ impl SentenceChunker {
     /// Removes the pending text up to `end`; returns it without its leading spaces, which
     /// belonged to the previous chunk's end.
     fn take_pending(&mut self, end: usize) -> String {
-        let chunk = self.pending[..end].trim_start().to_string();
-        self.pending.drain(..end);
+        let chunk = self.rest()[..end].trim_start().to_string();
+        self.head += end;
         self.search.restart();
         chunk
     }
@@ -149,7 +164,10 @@ impl SentenceChunker {
     /// Removes all the pending text.
     fn take_all_pending(&mut self) -> String {
         self.search.restart();
-        std::mem::take(&mut self.pending)
+        let rest = self.rest().to_string();
+        self.pending.clear();
+        self.head = 0;
+        rest
     }
 
     /// `text` after the held short sentence, if one is waiting: the one place held text

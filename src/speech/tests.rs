@@ -1072,3 +1072,35 @@ proptest! {
         prop_assert!(!cleaned[joined.len()..].chars().any(char::is_alphanumeric));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3))]
+
+    /// A huge delta (a whole reply at once, or a hostile one without a space) is chunked
+    /// like any other: its chunks join to the cleaned text, and cutting it into a few
+    /// deltas changes nothing. (Its cost per byte is flat: `cargo bench --bench chunking`.)
+    #[test]
+    fn a_delta_of_up_to_a_megabyte_is_chunked_like_any_other(
+        unit in reply_text(),
+        size in 1usize..(1 << 20),
+        cuts in proptest::collection::vec(0usize..(1 << 20), 0..4),
+    ) {
+        prop_assume!(!unit.is_empty());
+        let repeated = unit.repeat(size / unit.len() + 1);
+        let mut end = size.min(repeated.len());
+        while !repeated.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &repeated[..end];
+        let settings = SpeechSettings::default();
+        let whole = speak(settings, &[text]);
+        let mut filter = SpeechFilter::new(true);
+        let cleaned = squash(&(filter.push(text) + &filter.finish()));
+        let joined = squash(&whole.concat());
+        prop_assert!(cleaned.starts_with(&joined), "the chunks are not the cleaned text");
+        prop_assert!(!cleaned[joined.len()..].chars().any(char::is_alphanumeric));
+        let split = pieces(text, &cuts);
+        let refs: Vec<&str> = split.iter().map(String::as_str).collect();
+        prop_assert_eq!(speak(settings, &refs), whole);
+    }
+}

@@ -202,3 +202,38 @@ async fn a_bad_pronunciation_file_stops_start_up_naming_its_line() {
     assert!(error.starts_with("PRONUNCIATIONS_FILE: "), "{error}");
     assert!(error.contains("line 2"), "{error}");
 }
+
+/// A megabyte in one delta (a whole reply at once, or a hostile model's) is spoken in full
+/// while the server keeps answering: chunking is linear and the turn yields between
+/// slices of the delta.
+#[tokio::test]
+async fn a_megabyte_delta_is_spoken_while_health_keeps_answering() {
+    let app = spawn_app().await;
+    let huge = "Word".repeat(1 << 18);
+    app.upstream.enqueue(Reply::deltas(&[&huge, " Done."]));
+    let body = message("conv_huge", "t1", "Talk");
+    let turn = app.turn(&body);
+    let health = async {
+        for _ in 0..5 {
+            let answer = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                app.http.get(format!("{}/health", app.address)).send(),
+            )
+            .await
+            .expect("/health answers within 5 s during the turn")
+            .expect("sent");
+            assert_eq!(answer.status(), 200);
+        }
+    };
+    let (events, ()) = tokio::join!(turn, health);
+    assert_well_formed(&events, "t1");
+    let spoken = spoken(&events);
+    // Chunks are cut at the length cap, inside a word: count its first letter.
+    let words: usize = spoken.iter().map(|s| s.matches('W').count()).sum();
+    assert_eq!(words, 1 << 18, "every word of the delta is spoken once");
+    assert!(
+        spoken.last().is_some_and(|s| s.ends_with("Done.")),
+        "{:?}",
+        spoken.last()
+    );
+}

@@ -12,6 +12,9 @@ use crate::llm::{LlmError, Prompt};
 use crate::session::ChatMessage;
 use crate::turn::TurnEvent;
 
+/// The most text given to speech at once; a larger delta yields between slices.
+const SPEECH_SLICE_BYTES: usize = 16 * 1024;
+
 impl ReplyRun<'_> {
     pub(super) async fn attempt(
         &mut self,
@@ -86,10 +89,7 @@ impl ReplyRun<'_> {
                 self.round_text.push_str(&text);
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
-                for sentence in self.speech.push(&text) {
-                    self.spoken
-                        .speak_completed(self.caller, sentence, Some(received_at));
-                }
+                self.speak_delta(&text, received_at).await;
                 self.caller.send(TurnEvent::Data(json!({ "delta": text })));
             }
         }
@@ -179,5 +179,27 @@ impl ReplyRun<'_> {
 
     pub(super) fn budget_ms(&self) -> u128 {
         self.settings.turn_timeout.as_millis()
+    }
+
+    /// Speaks what `text` completes. A delta larger than [`SPEECH_SLICE_BYTES`] (a whole
+    /// reply at once, or a hostile megabyte) is fed in slices with a yield between them, so
+    /// other turns, `/health` and a barge-in or shutdown are served meanwhile.
+    async fn speak_delta(&mut self, text: &str, received_at: std::time::Instant) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let mut end = rest.len().min(SPEECH_SLICE_BYTES);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let (slice, after) = rest.split_at(end);
+            for sentence in self.speech.push(slice) {
+                self.spoken
+                    .speak_completed(self.caller, sentence, Some(received_at));
+            }
+            rest = after;
+            if !rest.is_empty() {
+                tokio::task::yield_now().await;
+            }
+        }
     }
 }
