@@ -793,3 +793,70 @@ async fn a_turn_that_follows_a_barge_in_sees_a_mutating_call_still_running() {
     assert_eq!(history[1].tool_results[0].content, r#"{"cancelled":true}"#);
     assert_eq!(t.server.requests().len(), 1, "called once");
 }
+
+/// The key the order tools send (`ORDERS_API_KEY`).
+const ORDERS_KEY: &str = "orders-secret-123";
+
+/// Turn `turn` of `conversation`: the model calls `name` with `args` (call id `g1`), then
+/// says "Done."; the text the model read as the call's result.
+async fn call_once(t: &ToolTest, conversation: &str, turn: &str, call: (&str, &str)) -> String {
+    let (name, args) = call;
+    t.app
+        .upstream
+        .enqueue(Reply::tool_calls(&[], &[("g1", name, args)]));
+    t.app.upstream.enqueue(Reply::deltas(&["Done."]));
+    let events = t.app.turn(&message(conversation, turn, "Go")).await;
+    assert_well_formed(&events, turn);
+    let request = t.app.upstream.requests().pop().expect("the follow-up");
+    let messages = tool_messages(&request);
+    let result = messages.last().expect("the call's result");
+    assert_eq!(result["tool_call_id"], "g1");
+    result["content"].as_str().expect("text").to_string()
+}
+
+/// No beginning of `key` of 4 characters or more is in `text`.
+fn assert_no_part_of(key: &str, text: &str) {
+    for n in 4..=key.len() {
+        assert!(!text.contains(&key[..n]), "{:?} is in {text}", &key[..n]);
+    }
+}
+
+/// A tool endpoint that echoes the key, padded so that the key straddles where its answer
+/// is cut: the model reads no beginning of the key, from a success (cut at
+/// `TOOL_RESULT_MAX_CHARS`) or an error (cut at 200 characters, or read up to 1024 bytes).
+#[tokio::test]
+async fn a_key_straddling_the_cut_reaches_the_model_as_no_part_of_it() {
+    let t = spawn_with_tools(&[("TOOL_RESULT_MAX_CHARS", "100")], 3000).await;
+    // 10 characters of the key before the cut at 100 characters.
+    let success = format!(r#"{{"echo":"{}{ORDERS_KEY}"}}"#, "x".repeat(80));
+    t.server
+        .enqueue(Reply::plain(200, &success, Duration::ZERO));
+    // 10 characters of the key before the cut at 200 characters.
+    let error = format!(r#"{{"error":"{}{ORDERS_KEY}"}}"#, "y".repeat(180));
+    t.server.enqueue(Reply::plain(401, &error, Duration::ZERO));
+    // 9 bytes of the key before the 1024-byte read cap; the spaces collapse to one.
+    let spaced = format!(r#"{{"error":"{}{ORDERS_KEY}"}}"#, " ".repeat(1005));
+    t.server.enqueue(Reply::plain(401, &spaced, Duration::ZERO));
+    let call = ("get_order", r#"{"order_id":"A1"}"#);
+    let results = [
+        call_once(&t, "conv_tool_cut", "t1", call).await,
+        call_once(&t, "conv_tool_cut", "t2", call).await,
+        call_once(&t, "conv_tool_cut", "t3", call).await,
+    ];
+    for result in &results {
+        assert_no_part_of(ORDERS_KEY, result);
+    }
+    assert!(results[0].starts_with(r#"{"echo":"xxx"#), "{}", results[0]);
+    assert!(results[0].contains("[cut: the result was longer than 100"));
+    assert!(
+        results[1].contains("the tool failed: HTTP 401"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("the tool failed: HTTP 401"),
+        "{}",
+        results[2]
+    );
+    assert_eq!(t.server.requests().len(), 3);
+}

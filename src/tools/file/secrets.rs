@@ -1,9 +1,9 @@
 //! Which `${VAR}` values of a tool file are secrets: redacted from whatever the endpoint
 //! answers, in every form the request encodes them in.
 
-use crate::secret::Secret;
+use crate::secret::{Secret, MIN_SECRET_LEN};
 use crate::tools::tool::Method;
-use crate::tools::{MIN_SECRET_LEN, SEGMENT};
+use crate::tools::SEGMENT;
 
 /// Where a tool file used a `${VAR}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -207,3 +207,37 @@ async fn an_empty_body_says_so() {
         .expect("ok");
     assert_eq!(result, "OK (HTTP 200, no content)");
 }
+
+#[tokio::test]
+async fn a_key_straddling_a_cut_leaves_no_beginning_of_it() {
+    let server = Server::start(|i| match i {
+        0 => answer(200, "text/plain", format!("{}{KEY} more", "x".repeat(95))),
+        1 => answer(400, "text/plain", format!("{}{KEY} more", "y".repeat(190))),
+        _ => answer(400, "text/plain", format!("{}{KEY} more", " ".repeat(1015))),
+    })
+    .await;
+    let t = get_order(&server.url("/orders/{order_id}"));
+    let args = t
+        .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+        .expect("valid");
+    let (http, context, now) = (client(), ctx(), Now::utc());
+    let call = || t.call(&http, &args, None, 100, &context, &now);
+    let body = call().await.expect("200");
+    assert_eq!(
+        body,
+        format!(
+            "{}[reda\n[cut: the result was longer than 100 characters]",
+            "x".repeat(95)
+        )
+    );
+    let e = call().await.expect_err("400");
+    assert_eq!(
+        e.message,
+        format!("HTTP 400: {}[redacted]…", "y".repeat(190))
+    );
+    let e = call().await.expect_err("400, read up to its cap");
+    assert_eq!(
+        e.message, "HTTP 400: [redacted]",
+        "9 bytes of the key were read"
+    );
+}
