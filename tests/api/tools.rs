@@ -860,3 +860,29 @@ async fn a_key_straddling_the_cut_reaches_the_model_as_no_part_of_it() {
     );
     assert_eq!(t.server.requests().len(), 3);
 }
+
+/// A tool endpoint that answers with a redirect to another server: the redirect is not
+/// followed (the other server hears nothing) and the model reads why the tool failed.
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_its_target_hears_nothing() {
+    let t = spawn_with_tools(&[], 3000).await;
+    let catcher = FakeUpstream::start().await;
+    let elsewhere = catcher.base_url.trim_end_matches("/v1");
+    t.server.enqueue(Reply::Raw(
+        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    ));
+    let result = call_once(
+        &t,
+        "conv_tool_redirect",
+        "t1",
+        ("get_order", r#"{"order_id":"A1"}"#),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&result).expect("JSON"),
+        json!({"error": "the tool failed: HTTP 302 (redirects are not followed)"})
+    );
+    assert_eq!(t.server.requests().len(), 1);
+    assert!(catcher.requests().is_empty(), "the redirect was followed");
+}

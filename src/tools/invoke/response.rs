@@ -25,8 +25,9 @@ fn is_quotable(content_type: Option<&HeaderValue>) -> bool {
 }
 
 impl Tool {
-    /// The response as the model's text, or a [`ToolFailureKind::Status`] failure quoting
-    /// a short text or JSON body. `sent` are the request's headers, whose sensitive
+    /// The response as the model's text, or a [`ToolFailureKind::Status`] failure: a 3xx
+    /// says redirects are not followed (the tools' client follows none), another non-2xx
+    /// quotes a short text or JSON body. `sent` are the request's headers, whose sensitive
     /// values are redacted from either text, as are the file's secrets.
     pub(super) async fn read_response(
         &self,
@@ -42,6 +43,11 @@ impl Tool {
             return read_success(response, &secrets, max_chars).await;
         }
         let mut message = format!("HTTP {}", status.as_u16());
+        if status.is_redirection() {
+            // The tool's URL is where its calls go: a redirect elsewhere is not followed.
+            message.push_str(" (redirects are not followed)");
+            return Err(ToolFailure::new(ToolFailureKind::Status, message));
+        }
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
             if let Ok((body, capped)) =
                 crate::http::read_capped(&mut response, MAX_ERROR_BODY_BYTES).await

@@ -241,3 +241,29 @@ async fn a_key_straddling_a_cut_leaves_no_beginning_of_it() {
         "9 bytes of the key were read"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_is_a_failure_naming_its_status() {
+    let server = Server::start(|_| answer(302, "text/plain", "go to http://elsewhere/")).await;
+    let t = get_order(&server.url("/orders/{order_id}"));
+    let args = t
+        .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+        .expect("valid");
+    // The tools' client follows no redirect (`turn::ToolSet`); the answer is read as is.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let e = t
+        .call(&http, &args, None, 100, &ctx(), &Now::utc())
+        .await
+        .expect_err("302");
+    assert_eq!(
+        e,
+        ToolFailure {
+            kind: ToolFailureKind::Status,
+            message: "HTTP 302 (redirects are not followed)".into()
+        }
+    );
+}
