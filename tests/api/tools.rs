@@ -886,3 +886,97 @@ async fn a_redirect_is_not_followed_and_its_target_hears_nothing() {
     assert_eq!(t.server.requests().len(), 1);
     assert!(catcher.requests().is_empty(), "the redirect was followed");
 }
+
+/// A tool's files, each made from the fake tool server's base URL (replacing `BASE`).
+async fn spawn_with_files(files: &[(&'static str, &str)]) -> ToolTest {
+    let server = FakeUpstream::start().await;
+    let base = server.base_url.trim_end_matches("/v1");
+    let files: Vec<(&str, String)> = files
+        .iter()
+        .map(|(name, text)| (*name, text.replace("BASE", base)))
+        .collect();
+    let dir = tool_dir(&files);
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", ORDERS_KEY),
+    ])
+    .await;
+    ToolTest { app, server }
+}
+
+/// Parameter pollution: an argument named like a query key the URL fixes is not sent, so
+/// the endpoint sees the operator's value only.
+#[tokio::test]
+async fn an_argument_cannot_override_a_query_key_the_url_fixes() {
+    let file = r#"
+description = "Search the catalogue."
+url = "BASE/search?fixed=operator_value"
+[parameters]
+type = "object"
+[parameters.properties.q]
+type = "string"
+[parameters.properties.fixed]
+type = "string"
+"#;
+    let t = spawn_with_files(&[("search", file)]).await;
+    t.server
+        .enqueue(Reply::plain(200, r#"{"found":1}"#, Duration::ZERO));
+    let args = r#"{"q":"socks","fixed":"attacker_value"}"#;
+    let result = call_once(&t, "conv_tool_fixed", "t1", ("search", args)).await;
+    assert_eq!(result, r#"{"found":1}"#);
+    let calls = t.server.requests();
+    assert_eq!(calls[0].path, "/search?fixed=operator_value&q=socks");
+}
+
+/// Mass assignment: arguments the tool's `parameters` do not declare are not sent, in a
+/// POST body or a GET query.
+#[tokio::test]
+async fn arguments_the_parameters_do_not_declare_never_reach_the_api() {
+    let file = r#"
+description = "Update the caller's profile."
+method = "POST"
+url = "BASE/profile"
+[static]
+channel = "voice"
+[parameters]
+type = "object"
+[parameters.properties.name]
+type = "string"
+"#;
+    let t = spawn_with_files(&[("update_profile", file)]).await;
+    t.server
+        .enqueue(Reply::plain(200, r#"{"ok":true}"#, Duration::ZERO));
+    let args = r#"{"name":"Ann","admin":true,"role":"owner"}"#;
+    call_once(&t, "conv_tool_mass", "t1", ("update_profile", args)).await;
+    let calls = t.server.requests();
+    assert_eq!(calls[0].body, json!({"name": "Ann", "channel": "voice"}));
+
+    let t = spawn_with_tools(&[], 3000).await;
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let args = r#"{"order_id":"A1","detail":"full","internal":"yes"}"#;
+    call_once(&t, "conv_tool_mass_get", "t1", ("get_order", args)).await;
+    assert_eq!(t.server.requests()[0].path, "/orders/A1?detail=full");
+}
+
+/// An empty or slash-only `{order_id}` would call another endpoint (`/orders/`): it is
+/// refused before any request, and the model reads an argument error.
+#[tokio::test]
+async fn an_empty_or_slash_only_placeholder_is_refused_before_any_request() {
+    let t = spawn_with_tools(&[], 3000).await;
+    t.server
+        .set_default(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    for (turn, id) in [("t1", ""), ("t2", "/"), ("t3", "//")] {
+        let args = json!({ "order_id": id }).to_string();
+        let result = call_once(&t, "conv_tool_empty", turn, ("get_order", &args)).await;
+        let error = serde_json::from_str::<Value>(&result).expect("JSON")["error"]
+            .as_str()
+            .expect("an error")
+            .to_string();
+        assert!(
+            error.starts_with("the tool was not called: ") && error.contains("order_id"),
+            "{error}"
+        );
+    }
+    assert!(t.server.requests().is_empty(), "no request was made");
+}
