@@ -1,6 +1,7 @@
 //! Keeping secrets out of text: [`Secret`], a configured value (key, token,
-//! password-bearing URL) that never shows in logs, errors or `Debug` output, and the URL
-//! redaction used wherever an address or a client library's error is logged or shown.
+//! password-bearing URL) that never shows in logs, errors or `Debug` output, the URL
+//! redaction used wherever an address or a client library's error is logged or shown, and
+//! [`redact_then_cut`], which every tool path uses on what an endpoint or server answers.
 
 use std::fmt;
 
@@ -23,6 +24,73 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
+    }
+}
+
+/// What stands in the text for a redacted secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// The shortest configured value that is redacted from what a tool or an MCP server
+/// answers: shorter ones (`true`, `v2`, an id) are too likely to be ordinary text.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// The shortest beginning of a secret masked where a cut left it at the end of the text.
+const MIN_SECRET_PREFIX_CHARS: usize = 4;
+
+/// `text` with every one of `secrets` replaced by [`REDACTED`] (longest first, so a secret
+/// that holds another is redacted whole), then cut to `max_chars` characters. The redaction
+/// runs over the whole text before the cut, so a cut never splits a secret that would have
+/// been found. When the text ends at a cut (made here, or before: `already_cut`, e.g. a
+/// body read up to a byte cap), a beginning of a secret of 4 characters or more left at
+/// its end is replaced by [`REDACTED`] as well. Returns the text and whether it was cut
+/// here; the caller says so in its own words.
+pub fn redact_then_cut(
+    text: &str,
+    secrets: &[&str],
+    max_chars: usize,
+    already_cut: bool,
+) -> (String, bool) {
+    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    let mut text = text.to_string();
+    for secret in &secrets {
+        if text.contains(secret) {
+            text = text.replace(secret, REDACTED);
+        }
+    }
+    let cut_here = match text.char_indices().nth(max_chars) {
+        Some((end, _)) => {
+            text.truncate(end);
+            true
+        }
+        None => false,
+    };
+    if cut_here || already_cut {
+        // A byte cap may have split a character: what is left of it is no text.
+        let kept = text.trim_end_matches(char::REPLACEMENT_CHARACTER).len();
+        text.truncate(kept);
+        mask_cut_secret(&mut text, &secrets);
+    }
+    (text, cut_here)
+}
+
+/// Replaces the longest beginning (4 characters or more, not all of it) of any of
+/// `secrets` that `text` ends with by [`REDACTED`].
+fn mask_cut_secret(text: &mut String, secrets: &[&str]) {
+    let longest = secrets
+        .iter()
+        .flat_map(|secret| {
+            secret
+                .char_indices()
+                .skip(MIN_SECRET_PREFIX_CHARS)
+                .map(move |(end, _)| &secret[..end])
+        })
+        .filter(|prefix| text.ends_with(prefix))
+        .map(str::len)
+        .max();
+    if let Some(len) = longest {
+        text.truncate(text.len() - len);
+        text.push_str(REDACTED);
     }
 }
 
@@ -87,6 +155,47 @@ pub fn scrub_urls(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEY: &str = "sk-live-0123456789abcdefghij";
+
+    #[test]
+    fn a_secret_straddling_the_cut_is_redacted_whole_before_the_cut() {
+        let padded = format!("{}{KEY} and more", "x".repeat(20));
+        let after = format!("{REDACTED} and more");
+        for kept in 0..after.len() {
+            let (text, cut) = redact_then_cut(&padded, &[KEY], 20 + kept, false);
+            assert!(cut);
+            let visible = text
+                .strip_prefix(&"x".repeat(20))
+                .expect("the padding stays");
+            assert_eq!(visible, &after[..kept], "{kept} kept");
+        }
+    }
+
+    #[test]
+    fn a_text_cut_before_is_masked_at_its_end_and_an_uncut_one_is_not() {
+        let capped = format!("error: {}", &KEY[..10]);
+        let (text, cut) = redact_then_cut(&capped, &[KEY], 100, true);
+        assert_eq!((text.as_str(), cut), ("error: [redacted]", false));
+        let (text, _) = redact_then_cut(&format!("got {}\u{FFFD}", &KEY[..6]), &[KEY], 100, true);
+        assert_eq!(text, "got [redacted]", "a split character is dropped first");
+        let whole = format!("the prefix {} is public", &KEY[..7]);
+        assert_eq!(redact_then_cut(&whole, &[KEY], 100, false).0, whole);
+        let ends = format!("ends with {}", &KEY[..7]);
+        assert_eq!(
+            redact_then_cut(&ends, &[KEY], 100, false).0,
+            ends,
+            "not cut"
+        );
+    }
+
+    #[test]
+    fn the_longest_secret_is_redacted_whole() {
+        let bearer = format!("Bearer {KEY}");
+        let (text, _) =
+            redact_then_cut(&format!("a {bearer} b {KEY}"), &[KEY, &bearer], 100, false);
+        assert_eq!(text, "a [redacted] b [redacted]");
+    }
 
     #[test]
     fn urls_inside_a_message_lose_their_credentials_and_query() {

@@ -1,6 +1,7 @@
 //! What every operator file (tool, MCP server, agent) shares: `${VAR}` resolution from
-//! the environment, the name rule, TOML errors told by line and column without quoting the
-//! file, and cutting text to a length. Pure: the files are read by start-up.
+//! the environment, where in a URL a `${VAR}` stands, the name rule, TOML errors told by
+//! line and column without quoting the file, and cutting text to a length. Pure: the files
+//! are read by start-up.
 
 /// True for a valid tool or placeholder name: 1 to 64 of `A-Z a-z 0-9 _ -`.
 pub(crate) fn is_valid_name(name: &str) -> bool {
@@ -44,6 +45,17 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }
+}
+
+/// Whether `${var}` stands in the URL's query (after `?`) or user info (before `@` in the
+/// authority).
+pub(crate) fn in_query_or_user_info(url: &str, var: &str) -> bool {
+    let placeholder = format!("${{{var}}}");
+    let query = url.find('?').map_or("", |i| &url[i..]);
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
+    let user_info = authority.rsplit_once('@').map_or("", |(info, _)| info);
+    query.contains(&placeholder) || user_info.contains(&placeholder)
 }
 
 /// A piece of a templated string.

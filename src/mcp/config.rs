@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::secret::Secret;
-use crate::toml_file::resolve_env;
+use crate::secret::{Secret, MIN_SECRET_LEN};
+use crate::toml_file::{in_query_or_user_info, lookup, resolve_env, scan, Piece};
 
 /// `timeout_ms` when a file gives none.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -31,6 +31,11 @@ pub struct McpServerConfig {
     pub timeout: Duration,
     /// Spoken when one of its tools has not answered after `TOOL_FILLER_AFTER_MS`.
     pub say_while_waiting: Option<String>,
+    /// What is redacted from the server's answers before the model reads them: the header
+    /// values (whole, and their last word), the `${VAR}` values of the headers and of the
+    /// URL's query or user info, of [`MIN_SECRET_LEN`] bytes or more, also as JSON
+    /// escapes them.
+    pub secrets: Vec<Secret>,
 }
 
 impl std::fmt::Debug for McpServerConfig {
@@ -121,6 +126,7 @@ pub(crate) fn parse(
         }
         headers.push((header.clone(), Secret::new(value)));
     }
+    let secrets = secrets(&file, env);
     let timeout_ms = file.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
     if timeout_ms == 0 {
         return Err("timeout_ms: must be more than 0".to_string());
@@ -137,7 +143,45 @@ pub(crate) fn parse(
             .say_while_waiting
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty()),
+        secrets,
     })
+}
+
+/// The secrets of a file whose `${VAR}`s all resolve (checked before): see
+/// [`McpServerConfig::secrets`].
+fn secrets(file: &File, env: &dyn Fn(&str) -> Option<String>) -> Vec<Secret> {
+    let vars = |text: &str| -> Vec<(String, String)> {
+        let pieces = scan(text, true, false).unwrap_or_default();
+        pieces
+            .into_iter()
+            .filter_map(|piece| match piece {
+                Piece::Env(var) => Some((var.to_string(), lookup(var, env).ok()?)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut values: Vec<String> = vars(&file.url)
+        .into_iter()
+        .filter(|(var, _)| in_query_or_user_info(&file.url, var))
+        .map(|(_, value)| value)
+        .collect();
+    for written in file.headers.values() {
+        values.extend(vars(written).into_iter().map(|(_, value)| value));
+        if let Ok(value) = resolve_env(written, env) {
+            values.extend(value.split_whitespace().next_back().map(str::to_string));
+            values.push(value);
+        }
+    }
+    let escaped: Vec<String> = values
+        .iter()
+        .filter_map(|value| serde_json::to_string(value).ok())
+        .map(|json| json.trim_matches('"').to_string())
+        .collect();
+    values.extend(escaped);
+    values.retain(|value| value.len() >= MIN_SECRET_LEN);
+    values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    values.dedup();
+    values.into_iter().map(Secret::new).collect()
 }
 
 #[cfg(test)]
@@ -159,6 +203,31 @@ mod tests {
         assert_eq!(server.tools, Some(vec!["a".to_string()]));
         assert_eq!(server.timeout, Duration::from_millis(500));
         assert!(!format!("{server:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn header_values_and_query_variables_are_the_secrets() {
+        let env = |name: &str| match name {
+            "TOKEN" => Some("tok-12345678".to_string()),
+            "QUERY_KEY" => Some("q\"key-1234".to_string()),
+            "HOST" => Some("mcp.example.com".to_string()),
+            _ => None,
+        };
+        let text = "url = \"https://${HOST}/mcp?key=${QUERY_KEY}\"\n\
+            [headers]\nAuthorization = \"Bearer ${TOKEN}\"\nX-Short = \"short\"\n";
+        let server = parse(Path::new("mcp/w.toml"), text, &env).expect("parses");
+        let kept: Vec<&str> = server.secrets.iter().map(Secret::expose).collect();
+        assert_eq!(
+            kept,
+            [
+                "Bearer tok-12345678",
+                "tok-12345678",
+                "q\\\"key-1234",
+                "q\"key-1234"
+            ],
+            "the host and a short header are not secrets"
+        );
+        assert!(!format!("{server:?}").contains("tok-1234"));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!
 //! [`McpRegistry`] is what the rest of the crate holds: it starts each server's connection
 //! (`connection`), and finds and calls the tools the servers offer ([`McpTool`], `tool`).
+//! What a server answers reaches the model with the server file's secrets redacted
+//! ([`McpServerConfig::secrets`]) before it is cut.
 
 pub mod config;
 mod connection;

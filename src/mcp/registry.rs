@@ -96,7 +96,8 @@ impl McpRegistry {
     }
 
     /// Calls `name` with `arguments`, within the server's timeout; the text of the result
-    /// (the structured content as JSON when there is no text), cut to `max` characters.
+    /// (the structured content as JSON when there is no text), with the server file's
+    /// secrets redacted, then cut to `max` characters.
     /// A mutating call's `idempotency_key` (`<conversation>:<turn>:<n>`, as HTTP tools get
     /// in `Idempotency-Key`) goes in the request's `_meta` as
     /// [`IDEMPOTENCY_META`](super::IDEMPOTENCY_META).
@@ -132,6 +133,7 @@ impl McpRegistry {
             idempotency_key,
             max,
             server.config.timeout,
+            &server.config.secrets,
         )
         .await
     }

@@ -11,7 +11,7 @@ use rmcp::service::{Peer, PeerRequestOptions, RoleClient};
 use serde_json::{json, Map, Value};
 
 use super::config::McpServerConfig;
-use crate::secret::scrub_urls;
+use crate::secret::{redact_then_cut, scrub_urls, Secret};
 use crate::tools::{ToolFailure, ToolFailureKind};
 
 /// The `_meta` field of a mutating call that carries its idempotency key.
@@ -71,9 +71,13 @@ impl McpTool {
     }
 }
 
+/// The longest server error message quoted in a [`ToolFailure`].
+const MAX_ERROR_CHARS: usize = 200;
+
 /// Calls the tool `remote` over `peer` with `arguments`, within `timeout`; the text of the
 /// result, cut to `max` characters ([`McpRegistry::call`](super::McpRegistry::call) says
-/// how).
+/// how). `secrets` (the server file's, [`McpServerConfig::secrets`]) are redacted from the
+/// result and from any error before either is cut.
 pub(super) async fn call_tool(
     peer: &Peer<RoleClient>,
     remote: String,
@@ -81,7 +85,10 @@ pub(super) async fn call_tool(
     idempotency_key: Option<&str>,
     max: usize,
     timeout: Duration,
+    secrets: &[Secret],
 ) -> Result<String, ToolFailure> {
+    let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+    let redacted = |text: &str| redact_then_cut(text, &secrets, usize::MAX, false).0;
     let failure = |kind, message: String| ToolFailure { kind, message };
     let request = ClientRequest::CallToolRequest(CallToolRequest {
         method: Default::default(),
@@ -116,13 +123,19 @@ pub(super) async fn call_tool(
                 format!("no answer within {} ms", timeout.as_millis()),
             )
         })?
-        .map_err(|e| failure(ToolFailureKind::Connection, scrub_urls(&e.to_string())))?;
+        .map_err(|e| {
+            let message = redacted(&scrub_urls(&e.to_string()));
+            failure(ToolFailureKind::Connection, message)
+        })?;
     let text = result_text(&result);
     if result.is_error == Some(true) {
-        let message: String = text.chars().take(200).collect();
+        let (message, _) = redact_then_cut(&text, &secrets, MAX_ERROR_CHARS, false);
         return Err(failure(ToolFailureKind::Status, message));
     }
-    Ok(crate::toml_file::cut(&text, max))
+    Ok(match redact_then_cut(&text, &secrets, max, false) {
+        (text, true) => format!("{text}…"),
+        (text, false) => text,
+    })
 }
 
 /// The text items of `result` joined by newlines; the structured content as JSON only

@@ -31,7 +31,9 @@
 //! endpoint's answer (a success body or a quoted error) that echoes a header value, a
 //! `${VAR}` from the URL's query or user info, a `[static]` value sent in a query, or any
 //! `${VAR}` whose name says secret has it replaced by `[redacted]` before the model reads
-//! it (values of 8 bytes or more, also as the request encodes them; see `file::secrets`).
+//! it (values of 8 bytes or more, also as the request encodes them; see `file::secrets`),
+//! over all that was read before it is cut, with a secret's beginning left at a cut masked
+//! too ([`crate::secret::redact_then_cut`]).
 //!
 //! The URL, header values and `[static]` string values may be templates (Jinja syntax, the
 //! variables of [`crate::template`]: `{{ metadata.account_id }}`, `{{ from_phone_number }}`,
@@ -66,9 +68,6 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-/// The shortest resolved value or header value that is redacted from responses.
-const MIN_SECRET_LEN: usize = 8;
 
 /// The longest a schema problem is quoted in an error.
 const MAX_PROBLEM_CHARS: usize = 300;

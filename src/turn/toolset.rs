@@ -32,7 +32,7 @@ pub struct ToolSet {
 impl ToolSet {
     /// The configured tools (only those named in `only`, when given), with `end_call`
     /// when it is on. Tools get an HTTP client of their own: a slow tool must not hold
-    /// connections the model's client needs.
+    /// connections the model's client needs; it follows no redirect.
     pub fn new(
         settings: ToolSettings,
         toolbox: Arc<Toolbox>,
@@ -41,8 +41,10 @@ impl ToolSet {
         client_tool_calls: ClientToolCalls,
         mcp: crate::mcp::McpRegistry,
     ) -> Result<Self, reqwest::Error> {
+        // A tool's calls go where its file says: a redirect is a failure, never followed.
         let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let offered = |name: &str| only.as_ref().is_none_or(|o| lists(o, name));
         let mut definitions: Vec<Value> = toolbox

@@ -712,3 +712,80 @@ async fn an_agent_file_listing_mcp_tools_reaches_them() {
         "Sunny and 21 degrees in Paris."
     );
 }
+
+/// The bearer token, header key and URL query key the leaky server's file sends.
+const MCP_TOKEN: &str = "mcp-bearer-token-4242";
+const MCP_HEADER_KEY: &str = "hdr-key-98765432";
+const MCP_QUERY_KEY: &str = "qk-secret-13579";
+
+/// No beginning of `secret` of 4 characters or more is in `text`.
+fn assert_no_part_of(secret: &str, text: &str) {
+    for n in 4..=secret.len() {
+        assert!(
+            !text.contains(&secret[..n]),
+            "{:?} is in {text}",
+            &secret[..n]
+        );
+    }
+}
+
+/// A server that echoes the credentials its file sends (header values, a `${VAR}` in the
+/// URL's query) in structured content, or quotes them in an error, padded or not so that
+/// the token straddles where the text is cut: the model reads none of them, whole or in
+/// part.
+#[tokio::test]
+async fn credentials_an_mcp_server_echoes_never_reach_the_model() {
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let file = format!(
+        "url = \"http://127.0.0.1:{port}/mcp?api_key=${{MCP_QUERY_KEY}}\"\ntimeout_ms = 5000\n\
+         [headers]\nAuthorization = \"Bearer ${{MCP_TOKEN}}\"\nX-Api-Key = \"${{MCP_HEADER_KEY}}\"\n"
+    );
+    let dir = folder_with("mcp-leaky", &[("weather.toml", &file)]);
+    let app = spawn_app_with(&[
+        ("MCP_DIR", dir.to_str().expect("utf-8")),
+        ("MCP_TOKEN", MCP_TOKEN),
+        ("MCP_HEADER_KEY", MCP_HEADER_KEY),
+        ("MCP_QUERY_KEY", MCP_QUERY_KEY),
+        ("TOOL_RESULT_MAX_CHARS", "300"),
+    ])
+    .await;
+    let offered = offered_tools(&app, "conv_mcp_leak").await;
+    assert!(offered.iter().any(|n| n == "weather__echo_request"));
+
+    // `{"echo":"` is 9 characters and `Bearer ` 7: 10 characters of the token before the
+    // cut at 300. The error's 200 characters: `Error executing tool leaky_failure: ` is 36,
+    // `refused Bearer ` 15: 10 characters of the token before the cut.
+    let calls = [
+        ("weather__echo_request", "{}"),
+        ("weather__echo_request", r#"{"pad":274}"#),
+        ("weather__leaky_failure", "{}"),
+        ("weather__leaky_failure", r#"{"pad":139}"#),
+    ];
+    let mut results = Vec::new();
+    for (n, (name, args)) in calls.into_iter().enumerate() {
+        let turn = format!("t{n}");
+        app.upstream
+            .enqueue(Reply::tool_calls(&[], &[("e1", name, args)]));
+        app.upstream.enqueue(Reply::deltas(&["Done."]));
+        let events = app.turn(&message("conv_mcp_leak", &turn, "Go")).await;
+        assert_well_formed(&events, &turn);
+        let result = last_tool_result(&app);
+        results.push(result["content"].as_str().expect("text").to_string());
+    }
+    for result in &results {
+        for secret in [MCP_TOKEN, MCP_HEADER_KEY, MCP_QUERY_KEY] {
+            assert_no_part_of(secret, result);
+        }
+    }
+    assert!(results[0].contains("[redacted]"), "{}", results[0]);
+    assert!(
+        results[0].contains("api_key="),
+        "the echo came back: {}",
+        results[0]
+    );
+    assert!(results[2].contains("the tool failed: "), "{}", results[2]);
+    assert!(results[2].contains("refused [redacted]"), "{}", results[2]);
+    assert!(results[1].contains("xxx[redacted]"), "{}", results[1]);
+    assert!(results[3].contains("yrefused [redacted]"), "{}", results[3]);
+}

@@ -793,3 +793,190 @@ async fn a_turn_that_follows_a_barge_in_sees_a_mutating_call_still_running() {
     assert_eq!(history[1].tool_results[0].content, r#"{"cancelled":true}"#);
     assert_eq!(t.server.requests().len(), 1, "called once");
 }
+
+/// The key the order tools send (`ORDERS_API_KEY`).
+const ORDERS_KEY: &str = "orders-secret-123";
+
+/// Turn `turn` of `conversation`: the model calls `name` with `args` (call id `g1`), then
+/// says "Done."; the text the model read as the call's result.
+async fn call_once(t: &ToolTest, conversation: &str, turn: &str, call: (&str, &str)) -> String {
+    let (name, args) = call;
+    t.app
+        .upstream
+        .enqueue(Reply::tool_calls(&[], &[("g1", name, args)]));
+    t.app.upstream.enqueue(Reply::deltas(&["Done."]));
+    let events = t.app.turn(&message(conversation, turn, "Go")).await;
+    assert_well_formed(&events, turn);
+    let request = t.app.upstream.requests().pop().expect("the follow-up");
+    let messages = tool_messages(&request);
+    let result = messages.last().expect("the call's result");
+    assert_eq!(result["tool_call_id"], "g1");
+    result["content"].as_str().expect("text").to_string()
+}
+
+/// No beginning of `key` of 4 characters or more is in `text`.
+fn assert_no_part_of(key: &str, text: &str) {
+    for n in 4..=key.len() {
+        assert!(!text.contains(&key[..n]), "{:?} is in {text}", &key[..n]);
+    }
+}
+
+/// A tool endpoint that echoes the key, padded so that the key straddles where its answer
+/// is cut: the model reads no beginning of the key, from a success (cut at
+/// `TOOL_RESULT_MAX_CHARS`) or an error (cut at 200 characters, or read up to 1024 bytes).
+#[tokio::test]
+async fn a_key_straddling_the_cut_reaches_the_model_as_no_part_of_it() {
+    let t = spawn_with_tools(&[("TOOL_RESULT_MAX_CHARS", "100")], 3000).await;
+    // 10 characters of the key before the cut at 100 characters.
+    let success = format!(r#"{{"echo":"{}{ORDERS_KEY}"}}"#, "x".repeat(80));
+    t.server
+        .enqueue(Reply::plain(200, &success, Duration::ZERO));
+    // 10 characters of the key before the cut at 200 characters.
+    let error = format!(r#"{{"error":"{}{ORDERS_KEY}"}}"#, "y".repeat(180));
+    t.server.enqueue(Reply::plain(401, &error, Duration::ZERO));
+    // 9 bytes of the key before the 1024-byte read cap; the spaces collapse to one.
+    let spaced = format!(r#"{{"error":"{}{ORDERS_KEY}"}}"#, " ".repeat(1005));
+    t.server.enqueue(Reply::plain(401, &spaced, Duration::ZERO));
+    let call = ("get_order", r#"{"order_id":"A1"}"#);
+    let results = [
+        call_once(&t, "conv_tool_cut", "t1", call).await,
+        call_once(&t, "conv_tool_cut", "t2", call).await,
+        call_once(&t, "conv_tool_cut", "t3", call).await,
+    ];
+    for result in &results {
+        assert_no_part_of(ORDERS_KEY, result);
+    }
+    assert!(results[0].starts_with(r#"{"echo":"xxx"#), "{}", results[0]);
+    assert!(results[0].contains("[cut: the result was longer than 100"));
+    assert!(
+        results[1].contains("the tool failed: HTTP 401"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("the tool failed: HTTP 401"),
+        "{}",
+        results[2]
+    );
+    assert_eq!(t.server.requests().len(), 3);
+}
+
+/// A tool endpoint that answers with a redirect to another server: the redirect is not
+/// followed (the other server hears nothing) and the model reads why the tool failed.
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_its_target_hears_nothing() {
+    let t = spawn_with_tools(&[], 3000).await;
+    let catcher = FakeUpstream::start().await;
+    let elsewhere = catcher.base_url.trim_end_matches("/v1");
+    t.server.enqueue(Reply::Raw(
+        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    ));
+    let result = call_once(
+        &t,
+        "conv_tool_redirect",
+        "t1",
+        ("get_order", r#"{"order_id":"A1"}"#),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&result).expect("JSON"),
+        json!({"error": "the tool failed: HTTP 302 (redirects are not followed)"})
+    );
+    assert_eq!(t.server.requests().len(), 1);
+    assert!(catcher.requests().is_empty(), "the redirect was followed");
+}
+
+/// A tool's files, each made from the fake tool server's base URL (replacing `BASE`).
+async fn spawn_with_files(files: &[(&'static str, &str)]) -> ToolTest {
+    let server = FakeUpstream::start().await;
+    let base = server.base_url.trim_end_matches("/v1");
+    let files: Vec<(&str, String)> = files
+        .iter()
+        .map(|(name, text)| (*name, text.replace("BASE", base)))
+        .collect();
+    let dir = tool_dir(&files);
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", ORDERS_KEY),
+    ])
+    .await;
+    ToolTest { app, server }
+}
+
+/// Parameter pollution: an argument named like a query key the URL fixes is not sent, so
+/// the endpoint sees the operator's value only.
+#[tokio::test]
+async fn an_argument_cannot_override_a_query_key_the_url_fixes() {
+    let file = r#"
+description = "Search the catalogue."
+url = "BASE/search?fixed=operator_value"
+[parameters]
+type = "object"
+[parameters.properties.q]
+type = "string"
+[parameters.properties.fixed]
+type = "string"
+"#;
+    let t = spawn_with_files(&[("search", file)]).await;
+    t.server
+        .enqueue(Reply::plain(200, r#"{"found":1}"#, Duration::ZERO));
+    let args = r#"{"q":"socks","fixed":"attacker_value"}"#;
+    let result = call_once(&t, "conv_tool_fixed", "t1", ("search", args)).await;
+    assert_eq!(result, r#"{"found":1}"#);
+    let calls = t.server.requests();
+    assert_eq!(calls[0].path, "/search?fixed=operator_value&q=socks");
+}
+
+/// Mass assignment: arguments the tool's `parameters` do not declare are not sent, in a
+/// POST body or a GET query.
+#[tokio::test]
+async fn arguments_the_parameters_do_not_declare_never_reach_the_api() {
+    let file = r#"
+description = "Update the caller's profile."
+method = "POST"
+url = "BASE/profile"
+[static]
+channel = "voice"
+[parameters]
+type = "object"
+[parameters.properties.name]
+type = "string"
+"#;
+    let t = spawn_with_files(&[("update_profile", file)]).await;
+    t.server
+        .enqueue(Reply::plain(200, r#"{"ok":true}"#, Duration::ZERO));
+    let args = r#"{"name":"Ann","admin":true,"role":"owner"}"#;
+    call_once(&t, "conv_tool_mass", "t1", ("update_profile", args)).await;
+    let calls = t.server.requests();
+    assert_eq!(calls[0].body, json!({"name": "Ann", "channel": "voice"}));
+
+    let t = spawn_with_tools(&[], 3000).await;
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let args = r#"{"order_id":"A1","detail":"full","internal":"yes"}"#;
+    call_once(&t, "conv_tool_mass_get", "t1", ("get_order", args)).await;
+    assert_eq!(t.server.requests()[0].path, "/orders/A1?detail=full");
+}
+
+/// An empty or slash-only `{order_id}` would call another endpoint (`/orders/`): it is
+/// refused before any request, and the model reads an argument error.
+#[tokio::test]
+async fn an_empty_or_slash_only_placeholder_is_refused_before_any_request() {
+    let t = spawn_with_tools(&[], 3000).await;
+    t.server
+        .set_default(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    for (turn, id) in [("t1", ""), ("t2", "/"), ("t3", "//")] {
+        let args = json!({ "order_id": id }).to_string();
+        let result = call_once(&t, "conv_tool_empty", turn, ("get_order", &args)).await;
+        let error = serde_json::from_str::<Value>(&result).expect("JSON")["error"]
+            .as_str()
+            .expect("an error")
+            .to_string();
+        assert!(
+            error.starts_with("the tool was not called: ") && error.contains("order_id"),
+            "{error}"
+        );
+    }
+    assert!(t.server.requests().is_empty(), "no request was made");
+}

@@ -10,14 +10,18 @@ With --extra, also:
 - idempotency_keys: those keys so far, comma-separated ("none" for a call without one);
 - unlock_extra: adds the tool extra_tool at run time and sends tools/list_changed;
 - session: an id of the caller's MCP session (the same while the connection lasts);
-- calls: the names of the tools called so far, in order (calls itself not counted).
+- calls: the names of the tools called so far, in order (calls itself not counted);
+- echo_request: a leaky backend: answers with only structured content holding the call's
+  Authorization and X-Api-Key headers and its URL query, after `pad` characters of padding;
+- leaky_failure: always fails with a message quoting the call's Authorization header, after
+  `pad` characters of padding (isError=true).
 """
 import sys
 import time
 
 import anyio
 from mcp.server.fastmcp import Context, FastMCP
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 
 port = int(sys.argv[1])
 extra = "--extra" in sys.argv[2:]
@@ -94,6 +98,31 @@ if extra:
     def calls() -> str:
         """The tools called so far, comma-separated."""
         return ",".join(called)
+
+    def request_of(ctx: Context):
+        """The HTTP request that carried the call."""
+        return ctx.request_context.request
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def echo_request(ctx: Context, pad: int = 0) -> CallToolResult:
+        """What the call's HTTP request carried (structured content only)."""
+        called.append("echo_request")
+        request = request_of(ctx)
+        return CallToolResult(
+            content=[],
+            structuredContent={
+                "echo": "x" * pad + request.headers.get("authorization", ""),
+                "key": request.headers.get("x-api-key", ""),
+                "query": request.url.query,
+            },
+        )
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def leaky_failure(ctx: Context, pad: int = 0) -> str:
+        """A backend whose error quotes the credentials it was sent: always fails."""
+        called.append("leaky_failure")
+        authorization = request_of(ctx).headers.get("authorization", "")
+        raise RuntimeError("y" * pad + f"refused {authorization}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 //! Which `${VAR}` values of a tool file are secrets: redacted from whatever the endpoint
 //! answers, in every form the request encodes them in.
 
-use crate::secret::Secret;
+use crate::secret::{Secret, MIN_SECRET_LEN};
+use crate::toml_file::in_query_or_user_info;
 use crate::tools::tool::Method;
-use crate::tools::{MIN_SECRET_LEN, SEGMENT};
+use crate::tools::SEGMENT;
 
 /// Where a tool file used a `${VAR}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,15 +78,4 @@ const SECRET_NAME_PARTS: &[&str] = &[
 fn secret_name(var: &str) -> bool {
     let upper = var.to_ascii_uppercase();
     SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
-}
-
-/// Whether `${var}` stands in the URL's query (after `?`) or user info (before `@` in the
-/// authority).
-fn in_query_or_user_info(url: &str, var: &str) -> bool {
-    let placeholder = format!("${{{var}}}");
-    let query = url.find('?').map_or("", |i| &url[i..]);
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
-    let user_info = authority.rsplit_once('@').map_or("", |(info, _)| info);
-    query.contains(&placeholder) || user_info.contains(&placeholder)
 }

@@ -1,5 +1,6 @@
 //! The model's argument string as the arguments of one invocation: parsed, checked against
-//! the schema the model saw, `[static]` applied, every URL placeholder filled.
+//! the schema the model saw, cut down to the arguments it declares, `[static]` applied,
+//! every URL placeholder filled.
 
 use serde_json::{Map, Value};
 
@@ -28,6 +29,11 @@ pub(super) fn placeholder_problem(name: &str, value: Option<&Value>) -> Option<S
         Some(value) if matches!(plain(value).as_str(), "." | "..") => Some(format!(
             "argument \"{name}\" cannot be \".\" or \"..\" in the URL"
         )),
+        // Empty, the URL would name another endpoint (`/orders/` for `/orders/{id}`); a
+        // slash, once a server decodes it, too.
+        Some(value) if plain(value).chars().all(|c| c == '/') => Some(format!(
+            "argument \"{name}\" cannot be empty or only slashes in the URL"
+        )),
         Some(_) => None,
     }
 }
@@ -47,11 +53,13 @@ fn type_name(value: &Value) -> &'static str {
 impl Tool {
     /// Parses the model's argument string (JSON; an empty or whitespace-only string counts
     /// as `{}`), checks it is an object and valid against the schema the model saw, then
-    /// applies `[static]` (static arguments override the model's; they are removed from the
-    /// model's arguments before the schema check; a templated static string is rendered
-    /// with `context` and `now`) and checks every placeholder of the URL, as rendered with
-    /// `context`, has a value. `Err` is a short message safe to give the model (at most
-    /// about 300 characters, never a header or static value).
+    /// drops the arguments the schema's `properties` do not declare (unless a URL
+    /// placeholder names them: mass assignment stops here), applies `[static]` (static
+    /// arguments override the model's; they are removed from the model's arguments before
+    /// the schema check; a templated static string is rendered with `context` and `now`)
+    /// and checks every placeholder of the URL, as rendered with `context`, has a value
+    /// that is not empty, only slashes, `.` or `..`. `Err` is a short message safe to give
+    /// the model (at most about 300 characters, never a header or static value).
     pub fn arguments(
         &self,
         raw: &str,
@@ -90,18 +98,36 @@ impl Tool {
         let Value::Object(mut arguments) = instance else {
             return Err("arguments must be a JSON object".into());
         };
+        let parts = self.url_parts(context, now)?;
+        let undeclared: Vec<String> = arguments
+            .keys()
+            .filter(|key| !self.declares(key) && !placeholders(&parts).any(|name| name == *key))
+            .cloned()
+            .collect();
+        if !undeclared.is_empty() {
+            tracing::debug!(tool = %self.name, arguments = ?undeclared,
+                "arguments the tool's parameters do not declare are not sent");
+            arguments.retain(|key, _| !undeclared.contains(key));
+        }
         for (key, value) in &self.statics {
             arguments.insert(key.clone(), value.clone());
         }
         for (key, template) in &self.static_templates {
             arguments.insert(key.clone(), Value::String(template.render(context, now)));
         }
-        let parts = self.url_parts(context, now)?;
         for name in placeholders(&parts) {
             if let Some(problem) = placeholder_problem(name, arguments.get(name)) {
                 return Err(problem);
             }
         }
         Ok(arguments)
+    }
+
+    /// True when the schema the model sees declares the argument `name` in `properties`.
+    fn declares(&self, name: &str) -> bool {
+        self.parameters
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|properties| properties.contains_key(name))
     }
 }

@@ -3,11 +3,14 @@
 //! for the model, or a short [`ToolFailure`] safe for the model and the logs.
 //!
 //! How arguments travel:
+//! - only the arguments the schema's `properties` declare (or a URL placeholder names) and
+//!   `[static]` ones travel at all;
 //! - each `{name}` in the URL is filled with that argument, percent-encoded as a path
-//!   segment (everything but `A-Z a-z 0-9 - . _ ~` is encoded);
+//!   segment (everything but `A-Z a-z 0-9 - . _ ~` is encoded); an empty, slash-only, `.`
+//!   or `..` value is refused;
 //! - `GET` and `DELETE`: the arguments not used in the URL go into the query string,
 //!   appended to any query already in the URL (strings as they are, other values as JSON
-//!   text; `null`s are left out); there is no body;
+//!   text; `null`s are left out), but for a key that query already has; there is no body;
 //! - `POST`, `PUT` and `PATCH`: the JSON body is *all* the arguments, those used in the URL
 //!   included, so the endpoint sees every argument in one predictable place.
 //!

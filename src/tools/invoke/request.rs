@@ -17,7 +17,8 @@ const ACCEPT_VALUE: &str = "application/json, text/plain;q=0.9, */*;q=0.5";
 
 impl Tool {
     /// The URL with placeholders filled and, for methods without a body, the other
-    /// arguments in the query string.
+    /// arguments in the query string, but for those named like a query key the URL
+    /// already has.
     pub(super) fn request_url(
         &self,
         arguments: &Map<String, Value>,
@@ -47,9 +48,20 @@ impl Tool {
             ToolFailure::connection("the URL could not be built from the arguments")
         })?;
         if !self.method.has_body() {
+            // A query key the URL fixes keeps the operator's value: an argument of that
+            // name is not sent (it would be a second value, which many servers prefer).
+            let fixed: Vec<String> = url.query_pairs().map(|(key, _)| key.into_owned()).collect();
             let rest: Vec<(&String, &Value)> = arguments
                 .iter()
                 .filter(|(key, value)| !used.contains(&key.as_str()) && !value.is_null())
+                .filter(|(key, _)| {
+                    let free = !fixed.contains(key);
+                    if !free {
+                        tracing::debug!(tool = %self.name, argument = %key,
+                            "an argument naming a query key the URL fixes is not sent");
+                    }
+                    free
+                })
                 .collect();
             if !rest.is_empty() {
                 let mut query = url.query_pairs_mut();

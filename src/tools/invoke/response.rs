@@ -1,12 +1,11 @@
 //! An endpoint's response as the model's text, or a [`ToolFailure`] quoting a short error
-//! body, with every secret of the request redacted from either.
+//! body, with every secret of the request redacted from either before it is cut.
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 
-use crate::secret::Secret;
-use crate::toml_file::cut;
+use crate::secret::{redact_then_cut, Secret, MIN_SECRET_LEN};
 use crate::tools::tool::Tool;
-use crate::tools::{ToolFailure, ToolFailureKind, MIN_SECRET_LEN};
+use crate::tools::{ToolFailure, ToolFailureKind};
 
 /// The longest piece of an error response's body quoted in a [`ToolFailure`].
 const MAX_ERROR_BODY_CHARS: usize = 200;
@@ -26,9 +25,10 @@ fn is_quotable(content_type: Option<&HeaderValue>) -> bool {
 }
 
 impl Tool {
-    /// The response as the model's text, or a [`ToolFailureKind::Status`] failure.
-    /// `sent` are the request's headers, whose sensitive values are redacted from a quoted
-    /// error body.
+    /// The response as the model's text, or a [`ToolFailureKind::Status`] failure: a 3xx
+    /// says redirects are not followed (the tools' client follows none), another non-2xx
+    /// quotes a short text or JSON body. `sent` are the request's headers, whose sensitive
+    /// values are redacted from either text, as are the file's secrets.
     pub(super) async fn read_response(
         &self,
         mut response: reqwest::Response,
@@ -36,23 +36,31 @@ impl Tool {
         max_chars: usize,
     ) -> Result<String, ToolFailure> {
         let status = response.status();
+        let secrets = secrets_of(sent, &self.secrets);
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         if status.is_success() {
             // An endpoint that echoes the request must not hand the model a secret either.
-            return read_success(response, max_chars)
-                .await
-                .map(|text| redact(sent, &self.secrets, text));
+            return read_success(response, &secrets, max_chars).await;
         }
         let mut message = format!("HTTP {}", status.as_u16());
+        if status.is_redirection() {
+            // The tool's URL is where its calls go: a redirect elsewhere is not followed.
+            message.push_str(" (redirects are not followed)");
+            return Err(ToolFailure::new(ToolFailureKind::Status, message));
+        }
         if is_quotable(response.headers().get(CONTENT_TYPE)) {
-            if let Ok((body, _)) =
+            if let Ok((body, capped)) =
                 crate::http::read_capped(&mut response, MAX_ERROR_BODY_BYTES).await
             {
                 let text = String::from_utf8_lossy(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                let text = redact(sent, &self.secrets, text);
+                let (text, cut) = redact_then_cut(&text, &secrets, MAX_ERROR_BODY_CHARS, capped);
                 if !text.is_empty() {
                     message.push_str(": ");
-                    message.push_str(&cut(&text, MAX_ERROR_BODY_CHARS));
+                    message.push_str(&text);
+                    if cut {
+                        message.push('…');
+                    }
                 }
             }
         }
@@ -60,40 +68,36 @@ impl Tool {
     }
 }
 
-/// `text` with any secret of this call replaced by `[redacted]`: the sensitive header
-/// values of `sent` (templates as rendered for the call; whole, or the last word, like the
-/// token after `Bearer`) and the tool file's secret `${VAR}` values (`file::secrets`
-/// says which, and in which encodings). An endpoint that echoes the request must not put
-/// a secret into what the model reads.
-fn redact(sent: &HeaderMap, secrets: &[Secret], mut text: String) -> String {
+/// The secrets of this call: the sensitive header values of `sent` (templates as rendered
+/// for the call; whole, and the last word, like the token after `Bearer`) of
+/// [`MIN_SECRET_LEN`] bytes or more, and the tool file's secret `${VAR}` values
+/// (`file::secrets` says which, and in which encodings). An endpoint that echoes the
+/// request must not put a secret into what the model reads.
+fn secrets_of(sent: &HeaderMap, secrets: &[Secret]) -> Vec<String> {
+    let mut all: Vec<String> = secrets.iter().map(|s| s.expose().to_string()).collect();
     let headers = sent
         .values()
         .filter(|value| value.is_sensitive())
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     for value in headers {
         let last_word = value.split_whitespace().next_back().unwrap_or(&value);
-        for secret in [value.as_str(), last_word] {
-            if secret.len() >= MIN_SECRET_LEN && text.contains(secret) {
-                text = text.replace(secret, "[redacted]");
-            }
-        }
+        all.push(last_word.to_string());
+        all.push(value.clone());
     }
-    for secret in secrets {
-        if text.contains(secret.expose()) {
-            text = text.replace(secret.expose(), "[redacted]");
-        }
-    }
-    text
+    all.retain(|secret| secret.len() >= MIN_SECRET_LEN);
+    all
 }
 
-/// A 2xx response's body as the model's text.
+/// A 2xx response's body as the model's text, secrets redacted over all that was read,
+/// then cut to `max_chars`.
 async fn read_success(
     mut response: reqwest::Response,
+    secrets: &[&str],
     max_chars: usize,
 ) -> Result<String, ToolFailure> {
     let status = response.status();
     let cap = max_chars.saturating_mul(4).saturating_add(1024);
-    let (body, _) = crate::http::read_capped(&mut response, cap)
+    let (body, capped) = crate::http::read_capped(&mut response, cap)
         .await
         .map_err(|_| ToolFailure::connection("connection failed while reading the response"))?;
     let text = String::from_utf8_lossy(&body);
@@ -101,11 +105,10 @@ async fn read_success(
         return Ok(format!("OK (HTTP {}, no content)", status.as_u16()));
     }
     // The cap holds more than `max_chars` characters, so a body cut by it is cut here too.
-    Ok(match text.char_indices().nth(max_chars) {
-        Some((end, _)) => format!(
-            "{}\n[cut: the result was longer than {max_chars} characters]",
-            &text[..end]
-        ),
-        None => text.into_owned(),
+    let (text, cut) = redact_then_cut(&text, secrets, max_chars, capped);
+    Ok(if cut {
+        format!("{text}\n[cut: the result was longer than {max_chars} characters]")
+    } else {
+        text
     })
 }

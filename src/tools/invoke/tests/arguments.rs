@@ -115,7 +115,48 @@ properties = { order_id = { type = ["string", "null"] } }
         t.arguments(r#"{"order_id": ".."}"#, &ctx(), &Now::utc()),
         Err("argument \"order_id\" cannot be \".\" or \"..\" in the URL".to_string())
     );
+    for value in ["", "/", "///"] {
+        let args = serde_json::json!({ "order_id": value }).to_string();
+        assert_eq!(
+            t.arguments(&args, &ctx(), &Now::utc()),
+            Err("argument \"order_id\" cannot be empty or only slashes in the URL".to_string()),
+            "{value:?}"
+        );
+    }
     assert!(t
         .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
         .is_ok());
+    assert!(t
+        .arguments(r#"{"order_id": "a/b"}"#, &ctx(), &Now::utc())
+        .is_ok());
+}
+
+#[test]
+fn arguments_the_schema_does_not_declare_are_dropped() {
+    let t = tool(
+        r#"
+description = "d"
+method = "POST"
+url = "https://x.example/{account}/profile"
+[static]
+channel = "voice"
+[parameters]
+type = "object"
+properties = { name = { type = "string" } }
+"#,
+    );
+    let args = t
+        .arguments(
+            r#"{"name": "Ann", "admin": true, "account": "A1", "channel": "web"}"#,
+            &ctx(),
+            &Now::utc(),
+        )
+        .expect("valid");
+    let names: Vec<&str> = args.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["account", "channel", "name"],
+        "a placeholder and a static value are kept, `admin` is not"
+    );
+    assert_eq!(args["channel"], "voice");
 }

@@ -42,6 +42,27 @@ async fn get_fills_the_path_and_the_query_and_sends_the_headers() {
 }
 
 #[tokio::test]
+async fn an_argument_never_overrides_a_query_key_the_url_fixes() {
+    let server = Server::start(|_| answer(200, "application/json", "{}")).await;
+    let t = get_order(&server.url("/orders/{order_id}?note=fixed&note=twice"));
+    let args = t
+        .arguments(
+            r#"{"order_id": "A17", "note": "mine", "verbose": false}"#,
+            &ctx(),
+            &Now::utc(),
+        )
+        .expect("valid");
+    t.call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .await
+        .expect("ok");
+    let first_line = server.requests()[0].lines().next().map(str::to_string);
+    assert_eq!(
+        first_line.as_deref(),
+        Some("GET /orders/A17?note=fixed&note=twice&verbose=false HTTP/1.1")
+    );
+}
+
+#[tokio::test]
 async fn post_sends_all_arguments_as_json() {
     let server = Server::start(|_| answer(201, "text/plain", "created")).await;
     let t = tool(&format!(

@@ -207,3 +207,63 @@ async fn an_empty_body_says_so() {
         .expect("ok");
     assert_eq!(result, "OK (HTTP 200, no content)");
 }
+
+#[tokio::test]
+async fn a_key_straddling_a_cut_leaves_no_beginning_of_it() {
+    let server = Server::start(|i| match i {
+        0 => answer(200, "text/plain", format!("{}{KEY} more", "x".repeat(95))),
+        1 => answer(400, "text/plain", format!("{}{KEY} more", "y".repeat(190))),
+        _ => answer(400, "text/plain", format!("{}{KEY} more", " ".repeat(1015))),
+    })
+    .await;
+    let t = get_order(&server.url("/orders/{order_id}"));
+    let args = t
+        .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+        .expect("valid");
+    let (http, context, now) = (client(), ctx(), Now::utc());
+    let call = || t.call(&http, &args, None, 100, &context, &now);
+    let body = call().await.expect("200");
+    assert_eq!(
+        body,
+        format!(
+            "{}[reda\n[cut: the result was longer than 100 characters]",
+            "x".repeat(95)
+        )
+    );
+    let e = call().await.expect_err("400");
+    assert_eq!(
+        e.message,
+        format!("HTTP 400: {}[redacted]…", "y".repeat(190))
+    );
+    let e = call().await.expect_err("400, read up to its cap");
+    assert_eq!(
+        e.message, "HTTP 400: [redacted]",
+        "9 bytes of the key were read"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failure_naming_its_status() {
+    let server = Server::start(|_| answer(302, "text/plain", "go to http://elsewhere/")).await;
+    let t = get_order(&server.url("/orders/{order_id}"));
+    let args = t
+        .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
+        .expect("valid");
+    // The tools' client follows no redirect (`turn::ToolSet`); the answer is read as is.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let e = t
+        .call(&http, &args, None, 100, &ctx(), &Now::utc())
+        .await
+        .expect_err("302");
+    assert_eq!(
+        e,
+        ToolFailure {
+            kind: ToolFailureKind::Status,
+            message: "HTTP 302 (redirects are not followed)".into()
+        }
+    );
+}
