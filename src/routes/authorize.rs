@@ -128,8 +128,9 @@ fn fill_agent_id(
     Ok(())
 }
 
-/// The client's address: the configured proxy header (Fly's `Fly-Client-IP` by default)
-/// when present, else the peer address.
+/// The client's address: from the configured proxy header when there is one (its last
+/// address, the one the proxy added; earlier ones came from the client), else the peer
+/// address. Without a configured header, what the client sends is never trusted.
 fn client_ip(request: &HttpRequest, web: &Web) -> Option<IpAddr> {
     let from_header = web
         .settings
@@ -137,7 +138,7 @@ fn client_ip(request: &HttpRequest, web: &Web) -> Option<IpAddr> {
         .as_deref()
         .and_then(|name| request.headers().get(name))
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .and_then(|v| v.trim().parse().ok());
     from_header.or_else(|| request.peer_addr().map(|a| a.ip()))
 }

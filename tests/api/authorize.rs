@@ -126,7 +126,11 @@ async fn bad_and_oversized_bodies_are_refused() {
 
 #[tokio::test]
 async fn each_client_address_is_rate_limited() {
-    let (app, layercode) = app_with_layercode(&[("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    let (app, layercode) = app_with_layercode(&[
+        ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2"),
+        ("FLY_APP_NAME", "voicebridge-test"),
+    ])
+    .await;
     layercode.set_default(Reply::status(200, SESSION));
     let from = |ip: &'static str| [("Fly-Client-IP", ip)];
     for _ in 0..2 {
@@ -157,6 +161,44 @@ async fn each_client_address_is_rate_limited() {
         3,
         "the refused call never reached Layercode"
     );
+}
+
+#[tokio::test]
+async fn a_rotated_address_header_is_one_client_unless_the_header_is_configured() {
+    let (app, layercode) = app_with_layercode(&[("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let mut statuses = Vec::new();
+    for n in 1..=4 {
+        let forged = format!("203.0.113.{n}");
+        let headers = [
+            ("Fly-Client-IP", forged.as_str()),
+            ("X-Forwarded-For", forged.as_str()),
+        ];
+        statuses.push(app.authorize(json!({}), &headers).await.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 429, 429],
+        "not on Fly: the peer address counts"
+    );
+
+    let (app, layercode) = app_with_layercode(&[
+        ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "1"),
+        ("CLIENT_IP_HEADER", "X-Forwarded-For"),
+    ])
+    .await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let via_proxy = |client_sent: &'static str| [("X-Forwarded-For", client_sent)];
+    let first = app
+        .authorize(json!({}), &via_proxy("1.1.1.1, 198.51.100.7"))
+        .await;
+    assert_eq!(first.status(), 200);
+    let forged_first_hop = app
+        .authorize(json!({}), &via_proxy("2.2.2.2, 198.51.100.7"))
+        .await;
+    assert_eq!(forged_first_hop.status(), 429, "the proxy's hop counts");
+    let other = app.authorize(json!({}), &via_proxy("198.51.100.8")).await;
+    assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
