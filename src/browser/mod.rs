@@ -27,6 +27,8 @@ pub struct Web {
     pub resume: Option<ResumeTokens>,
     /// The voice page, rendered with this server's configuration.
     pub page: String,
+    /// The page's Content-Security-Policy.
+    pub page_policy: String,
     /// Every agent the page can talk to.
     pub agents: Vec<page::PageAgent>,
     /// The agent the page starts with, and `/authorize` fills in without `?agent=`.
@@ -45,6 +47,7 @@ impl Web {
             limiter: RateLimiter::new(settings.authorize_per_minute),
             resume: settings.layercode_api_key.as_ref().map(ResumeTokens::new),
             page: page::render(&agents, &default_agent),
+            page_policy: page::content_security_policy(),
             settings,
             api,
             agents,

@@ -361,6 +361,13 @@ async fn the_voice_page_is_served_with_its_configuration() {
     let (app, _) = app_with_layercode(&[]).await;
     let page = app.http.get(&app.address).send().await.expect("sent");
     assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(policy.contains("script-src 'sha256-"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert!(page.headers()["content-type"]
         .to_str()
         .expect("ascii")
