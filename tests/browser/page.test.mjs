@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -193,6 +194,10 @@ test('the page authorizes through our server, connects, shows streamed replies a
   const userTexts = await page.$$eval('.message.user .text', (nodes) => nodes.map((n) => n.textContent));
   assert.deepEqual(userTexts, ['What is on the menu?', 'Typed hello']);
   assert.deepEqual(await page.evaluate(() => window.cspViolations), [], 'the page runs within its policy');
+  // The SDK loaded above passed the page's integrity check; it is the npm copy's hash.
+  const sdkHash = `sha384-${createHash('sha384').update(readFileSync(sdkFile)).digest('base64')}`;
+  const importMap = JSON.parse(await page.textContent('script[type=importmap]'));
+  assert.equal(importMap.integrity[sdkUrl], sdkHash, 'SDK_INTEGRITY matches the pinned SDK');
 
   const shots = join(root, 'target/browser');
   mkdirSync(shots, { recursive: true });
