@@ -1,7 +1,8 @@
 //! `POST /authorize` (and `/api/authorize`): the voice page's SDK asks for a session; the
 //! server builds Layercode's request itself (`browser::session_request`) and sends it with
-//! its key, within a rate limit per client address and behind the optional access token. Answers carry CORS headers for allowed origins, errors included,
-//! so a page on another origin can read why it was refused.
+//! its key, within a rate limit per client address and behind the optional access token.
+//! Answers carry CORS headers for allowed origins, errors included, so a page on another
+//! origin can read why it was refused.
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -25,7 +26,7 @@ pub async fn authorize(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let web = &state.web;
-    let mut response = match forward(&request, body, web).await {
+    let mut response = match request_session(&request, body, web).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
     };
@@ -58,7 +59,7 @@ pub async fn authorize_preflight(request: HttpRequest, state: web::Data<AppState
     response
 }
 
-async fn forward(
+async fn request_session(
     request: &HttpRequest,
     body: web::Payload,
     web: &Web,
