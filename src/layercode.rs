@@ -52,8 +52,8 @@ impl LayercodeApi {
         })
     }
 
-    /// Forwards the page's request body and returns Layercode's JSON unchanged (the SDK
-    /// needs all of it, `config` included).
+    /// Asks for a session with `body` (built by the server, never the browser's as is)
+    /// and returns Layercode's JSON unchanged (the SDK needs all of it, `config` included).
     pub async fn authorize(&self, body: &serde_json::Value) -> Result<Bytes, AuthorizeError> {
         let key = self.key.as_ref().ok_or(AuthorizeError::NotConfigured)?;
         let response = self

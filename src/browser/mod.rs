@@ -1,15 +1,18 @@
 //! The browser side: the voice page, the calls pages' files and headers, and what guards
-//! `/authorize` (the access token and a rate limit per client address). HTTP handling
-//! lives in `routes/`.
+//! `/authorize` (the access token, a rate limit per client address, and the session the
+//! server asks Layercode for). HTTP handling lives in `routes/`.
 
 pub mod access;
 pub mod calls_page;
 pub mod page;
 pub mod rate_limit;
+pub mod resume;
+pub mod session_request;
 
 use crate::config::WebSettings;
 use crate::layercode::LayercodeApi;
 use rate_limit::RateLimiter;
+use resume::ResumeTokens;
 
 /// Everything the page and `/authorize` need, built once.
 #[derive(Debug)]
@@ -20,8 +23,12 @@ pub struct Web {
     pub api: LayercodeApi,
     /// `/authorize` calls per client address.
     pub limiter: RateLimiter,
+    /// Resume tokens, keyed by Layercode's API key; `None` without one.
+    pub resume: Option<ResumeTokens>,
     /// The voice page, rendered with this server's configuration.
     pub page: String,
+    /// The page's Content-Security-Policy.
+    pub page_policy: String,
     /// Every agent the page can talk to.
     pub agents: Vec<page::PageAgent>,
     /// The agent the page starts with, and `/authorize` fills in without `?agent=`.
@@ -38,7 +45,9 @@ impl Web {
     ) -> Self {
         Self {
             limiter: RateLimiter::new(settings.authorize_per_minute),
+            resume: settings.layercode_api_key.as_ref().map(ResumeTokens::new),
             page: page::render(&agents, &default_agent),
+            page_policy: page::content_security_policy(),
             settings,
             api,
             agents,

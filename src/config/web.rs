@@ -16,8 +16,9 @@ const MIN_ACCESS_TOKEN_CHARS: usize = 8;
 /// each `/authorize` costs a Layercode session.
 const DEFAULT_AUTHORIZE_PER_MINUTE: u32 = 10;
 
-/// `CLIENT_IP_HEADER`: where Fly puts the caller's address; `none` means the peer address.
-const DEFAULT_CLIENT_IP_HEADER: &str = "Fly-Client-IP";
+/// Where Fly's proxy puts the caller's address; trusted by default only when `FLY_APP_NAME`
+/// says the server runs on Fly (anywhere else a client could send it and pick its bucket).
+const FLY_CLIENT_IP_HEADER: &str = "Fly-Client-IP";
 
 /// Everything `/authorize` and the voice page need.
 #[derive(Debug, Clone)]
@@ -34,8 +35,8 @@ pub struct WebSettings {
     pub access_token: Option<Secret>,
     /// `/authorize` calls allowed per client address per minute.
     pub authorize_per_minute: u32,
-    /// Request header holding the real client address behind a proxy; empty uses the
-    /// peer address.
+    /// Request header holding the real client address behind a proxy (its last
+    /// comma-separated address counts); `None` uses the peer address.
     pub client_ip_header: Option<String>,
 }
 
@@ -75,10 +76,50 @@ pub(super) fn web_settings(get: &Get) -> Result<WebSettings, ConfigError> {
             get("AUTHORIZE_RATE_LIMIT_PER_MINUTE"),
             DEFAULT_AUTHORIZE_PER_MINUTE,
         )?,
-        client_ip_header: match get("CLIENT_IP_HEADER") {
-            Some(name) if name.trim() == "none" => None,
-            Some(name) => Some(name.trim().to_string()),
-            None => Some(DEFAULT_CLIENT_IP_HEADER.to_string()),
-        },
+        client_ip_header: client_ip_header(get("CLIENT_IP_HEADER"), get("FLY_APP_NAME"))?,
     })
+}
+
+/// `CLIENT_IP_HEADER` when set (`none` is the peer address); otherwise `Fly-Client-IP` on
+/// Fly (`FLY_APP_NAME` is set there) and the peer address anywhere else.
+fn client_ip_header(
+    configured: Option<String>,
+    fly_app: Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(name) = configured.map(|n| n.trim().to_string()) else {
+        return Ok(fly_app.map(|_| FLY_CLIENT_IP_HEADER.to_string()));
+    };
+    if name.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if !name.chars().all(token) {
+        return Err(ConfigError::new(
+            "CLIENT_IP_HEADER",
+            format!("`{name}` is not a header name (or `none`)"),
+        ));
+    }
+    Ok(Some(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_header_is_trusted_only_when_configured_or_on_fly() {
+        let some = |s: &str| Some(s.to_string());
+        let cases = [
+            (None, None, None),
+            (None, some("my-app"), some("Fly-Client-IP")),
+            (some("X-Forwarded-For"), None, some("X-Forwarded-For")),
+            (some("X-Real-IP"), some("my-app"), some("X-Real-IP")),
+            (some("none"), some("my-app"), None),
+        ];
+        for (configured, fly, expected) in cases {
+            let chosen = client_ip_header(configured.clone(), fly.clone());
+            assert_eq!(chosen, Ok(expected), "{configured:?} {fly:?}");
+        }
+        assert!(client_ip_header(some("X Forwarded: For"), None).is_err());
+    }
 }

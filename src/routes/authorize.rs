@@ -1,7 +1,8 @@
-//! `POST /authorize` (and `/api/authorize`): the voice page's SDK asks for a session; we
-//! add Layercode's key and forward, within a rate limit per client address and behind the
-//! optional access token. Answers carry CORS headers for allowed origins, errors included,
-//! so a page on another origin can read why it was refused.
+//! `POST /authorize` (and `/api/authorize`): the voice page's SDK asks for a session; the
+//! server builds Layercode's request itself (`browser::session_request`) and sends it with
+//! its key, within a rate limit per client address and behind the optional access token.
+//! Answers carry CORS headers for allowed origins, errors included, so a page on another
+//! origin can read why it was refused.
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -10,6 +11,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::{authorization, read_body};
+use crate::browser::session_request::{answer_with_resume_token, session_request};
 use crate::browser::Web;
 use crate::routes::error::ApiError;
 use crate::routes::state::AppState;
@@ -24,7 +26,7 @@ pub async fn authorize(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let web = &state.web;
-    let mut response = match forward(&request, body, web).await {
+    let mut response = match request_session(&request, body, web).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
     };
@@ -57,7 +59,7 @@ pub async fn authorize_preflight(request: HttpRequest, state: web::Data<AppState
     response
 }
 
-async fn forward(
+async fn request_session(
     request: &HttpRequest,
     body: web::Payload,
     web: &Web,
@@ -72,30 +74,41 @@ async fn forward(
         return Err(ApiError::AccessDenied);
     }
     let body = read_body(request, body, MAX_AUTHORIZE_BYTES).await?;
-    let mut session: serde_json::Value = serde_json::from_slice(&body)
+    let sent: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
-    let Some(fields) = session.as_object_mut() else {
-        return Err(ApiError::BadRequest("body must be a JSON object".into()));
-    };
-    let agent = requested_agent(request);
+    let agent_id = configured_agent_id(request, web)?;
+    let resume = web.resume.as_ref();
+    let token = query_value(request, "resume_token");
+    let session = session_request(&sent, &agent_id, token.as_deref(), resume)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let layercode = web.api.authorize(&session).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(answer_with_resume_token(&layercode, &agent_id, resume)))
+}
+
+/// The Layercode agent id of the agent the page chose with `?agent=<name>` (the default
+/// one without): only ever from the configuration.
+fn configured_agent_id(request: &HttpRequest, web: &Web) -> Result<String, ApiError> {
+    let agent = query_value(request, "agent");
     let configured = web.layercode_agent_id(agent.as_deref()).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "there is no agent named `{}`",
             agent.as_deref().unwrap_or_default()
         ))
     })?;
-    fill_agent_id(fields, configured)?;
-    let layercode = web.api.authorize(&session).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(layercode))
+    configured.map(str::to_string).ok_or_else(|| {
+        ApiError::BadRequest(
+            "LAYERCODE_AGENT_ID (or the agent's layercode_agent_id) is not configured".into(),
+        )
+    })
 }
 
-/// The agent the page asked for with `?agent=<name>` (the voice page adds it).
-fn requested_agent(request: &HttpRequest) -> Option<String> {
+/// The query parameter `name` (`?agent=` the voice page adds, `?resume_token=`), decoded.
+fn query_value(request: &HttpRequest, name: &str) -> Option<String> {
     request.query_string().split('&').find_map(|pair| {
-        let value = pair.strip_prefix("agent=")?;
+        let value = pair.strip_prefix(name)?.strip_prefix('=')?;
         let value = percent_encoding::percent_decode_str(value)
             .decode_utf8()
             .ok()?;
@@ -103,33 +116,9 @@ fn requested_agent(request: &HttpRequest) -> Option<String> {
     })
 }
 
-/// The SDK sends `agent_id` (older ones `pipeline_id`); the server's own agent id fills in
-/// when the page sent neither.
-fn fill_agent_id(
-    fields: &mut serde_json::Map<String, serde_json::Value>,
-    configured: Option<&str>,
-) -> Result<(), ApiError> {
-    let sent = |key: &str| {
-        fields
-            .get(key)
-            .and_then(|v| v.as_str())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let agent_id = sent("agent_id")
-        .or_else(|| sent("pipeline_id"))
-        .or(configured.map(str::to_string));
-    let agent_id = agent_id.ok_or_else(|| {
-        ApiError::BadRequest(
-            "`agent_id` is missing and LAYERCODE_AGENT_ID is not configured".into(),
-        )
-    })?;
-    fields.insert("agent_id".into(), agent_id.into());
-    Ok(())
-}
-
-/// The client's address: the configured proxy header (Fly's `Fly-Client-IP` by default)
-/// when present, else the peer address.
+/// The client's address: from the configured proxy header when there is one (its last
+/// address, the one the proxy added; earlier ones came from the client), else the peer
+/// address. Without a configured header, what the client sends is never trusted.
 fn client_ip(request: &HttpRequest, web: &Web) -> Option<IpAddr> {
     let from_header = web
         .settings
@@ -137,7 +126,7 @@ fn client_ip(request: &HttpRequest, web: &Web) -> Option<IpAddr> {
         .as_deref()
         .and_then(|name| request.headers().get(name))
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .and_then(|v| v.trim().parse().ok());
     from_header.or_else(|| request.peer_addr().map(|a| a.ip()))
 }

@@ -21,5 +21,7 @@ pub async fn voice_page(
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Content-Security-Policy", state.web.page_policy.as_str()))
+        .insert_header(("X-Frame-Options", "DENY"))
         .body(state.web.page.clone()))
 }

@@ -39,22 +39,91 @@ async fn error_of(response: reqwest::Response) -> String {
 }
 
 #[tokio::test]
-async fn layercodes_answer_passes_through_unchanged() {
+async fn layercodes_answer_passes_through_with_a_resume_token() {
     let (app, layercode) = app_with_layercode(&[]).await;
     layercode.enqueue(Reply::status(200, SESSION));
-    let page_body = json!({"agent_id": "agent_from_page", "metadata": {"user": "ada"}, "sdk_version": "2.8.10"});
-    let response = app.authorize(page_body.clone(), &[]).await;
+    let page_body =
+        json!({"agent_id": "agent_from_config", "metadata": {}, "sdk_version": "2.8.10"});
+    let response = app.authorize(page_body, &[]).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.text().await.expect("body"),
-        SESSION,
-        "config and all, byte for byte"
-    );
+    let mut answer: Value = response.json().await.expect("JSON");
+    let token = answer
+        .as_object_mut()
+        .and_then(|a| a.remove("resume_token"))
+        .expect("a resume token");
+    assert!(token.as_str().is_some_and(|t| t.len() >= 40), "{token}");
+    let session: Value = serde_json::from_str(SESSION).expect("JSON");
+    assert_eq!(answer, session, "config and all");
 
     let sent = &layercode.requests()[0];
     assert_eq!(sent.path, "/v1/agents/web/authorize_session");
     assert_eq!(sent.header("authorization"), Some("Bearer lc_key_test"));
-    assert_eq!(sent.body, page_body);
+    let expected = json!({"agent_id": "agent_from_config", "sdk_version": "2.8.10"});
+    assert_eq!(sent.body, expected);
+}
+
+#[tokio::test]
+async fn the_browser_cannot_choose_the_agent_config_headers_or_webhook() {
+    let (app, layercode) = app_with_layercode(&[]).await;
+    layercode.enqueue(Reply::status(200, SESSION));
+    let hostile = json!({
+        "agent_id": "agent_from_page",
+        "pipeline_id": "agent_from_page",
+        "metadata": {"user": "ada", "account_id": "someone_else"},
+        "custom_metadata": {"account_id": "someone_else"},
+        "custom_headers": {"x-internal": "1"},
+        "config": {"session_webhook": {"url": "https://evil.example/hook"}},
+        "session_webhook": {"url": "https://evil.example/hook"},
+    });
+    assert_eq!(app.authorize(hostile, &[]).await.status(), 200);
+    let sent = &layercode.requests()[0].body;
+    let expected = json!({
+        "agent_id": "agent_from_config",
+        "metadata": {"untrusted": {"user": "ada", "account_id": "someone_else"}},
+    });
+    assert_eq!(
+        sent, &expected,
+        "only the server's choices and untrusted metadata"
+    );
+}
+
+#[tokio::test]
+async fn a_bare_conversation_id_is_refused_and_the_issued_token_resumes_it() {
+    let (app, layercode) = app_with_layercode(&[]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let bare = app
+        .authorize(json!({"conversation_id": "conv_9"}), &[])
+        .await;
+    assert_eq!(bare.status(), 400);
+    assert!(error_of(bare).await.contains("resume_token"));
+    let forged = json!({"conversation_id": "conv_9", "resume_token": "AAAA"});
+    assert_eq!(app.authorize(forged, &[]).await.status(), 400);
+    assert!(layercode.requests().is_empty(), "nothing reached Layercode");
+
+    let first: Value = app
+        .authorize(json!({}), &[])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let token = first["resume_token"].as_str().expect("token").to_string();
+    let resumed = json!({"conversation_id": "conv_9", "resume_token": token});
+    assert_eq!(app.authorize(resumed, &[]).await.status(), 200);
+    let in_query = app
+        .http
+        .post(format!("{}/authorize?resume_token={token}", app.address))
+        .json(&json!({"conversation_id": "conv_9"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(in_query.status(), 200);
+    let other = json!({"conversation_id": "conv_8", "resume_token": token});
+    assert_eq!(app.authorize(other, &[]).await.status(), 400);
+    let sent = layercode.requests();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[1].body["conversation_id"], "conv_9");
+    assert_eq!(sent[2].body["conversation_id"], "conv_9");
+    assert!(sent[1].body.get("resume_token").is_none());
 }
 
 #[tokio::test]
@@ -99,11 +168,16 @@ async fn layercode_errors_keep_their_status_and_failures_are_502() {
 async fn an_unreachable_layercode_is_a_502_and_a_missing_key_a_clear_500() {
     let port = free_port();
     let dead = format!("http://127.0.0.1:{port}");
-    let app = spawn_app_with(&[("LAYERCODE_API_BASE", &dead), ("LAYERCODE_API_KEY", "k")]).await;
+    let app = spawn_app_with(&[
+        ("LAYERCODE_API_BASE", &dead),
+        ("LAYERCODE_API_KEY", "k"),
+        ("LAYERCODE_AGENT_ID", "a"),
+    ])
+    .await;
     let response = app.authorize(json!({"agent_id": "a"}), &[]).await;
     assert_eq!(response.status(), 502);
 
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("LAYERCODE_AGENT_ID", "a")]).await;
     let response = app.authorize(json!({"agent_id": "a"}), &[]).await;
     assert_eq!(response.status(), 500);
     assert!(error_of(response).await.contains("LAYERCODE_API_KEY"));
@@ -126,7 +200,11 @@ async fn bad_and_oversized_bodies_are_refused() {
 
 #[tokio::test]
 async fn each_client_address_is_rate_limited() {
-    let (app, layercode) = app_with_layercode(&[("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    let (app, layercode) = app_with_layercode(&[
+        ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2"),
+        ("FLY_APP_NAME", "voicebridge-test"),
+    ])
+    .await;
     layercode.set_default(Reply::status(200, SESSION));
     let from = |ip: &'static str| [("Fly-Client-IP", ip)];
     for _ in 0..2 {
@@ -157,6 +235,44 @@ async fn each_client_address_is_rate_limited() {
         3,
         "the refused call never reached Layercode"
     );
+}
+
+#[tokio::test]
+async fn a_rotated_address_header_is_one_client_unless_the_header_is_configured() {
+    let (app, layercode) = app_with_layercode(&[("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let mut statuses = Vec::new();
+    for n in 1..=4 {
+        let forged = format!("203.0.113.{n}");
+        let headers = [
+            ("Fly-Client-IP", forged.as_str()),
+            ("X-Forwarded-For", forged.as_str()),
+        ];
+        statuses.push(app.authorize(json!({}), &headers).await.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 429, 429],
+        "not on Fly: the peer address counts"
+    );
+
+    let (app, layercode) = app_with_layercode(&[
+        ("AUTHORIZE_RATE_LIMIT_PER_MINUTE", "1"),
+        ("CLIENT_IP_HEADER", "X-Forwarded-For"),
+    ])
+    .await;
+    layercode.set_default(Reply::status(200, SESSION));
+    let via_proxy = |client_sent: &'static str| [("X-Forwarded-For", client_sent)];
+    let first = app
+        .authorize(json!({}), &via_proxy("1.1.1.1, 198.51.100.7"))
+        .await;
+    assert_eq!(first.status(), 200);
+    let forged_first_hop = app
+        .authorize(json!({}), &via_proxy("2.2.2.2, 198.51.100.7"))
+        .await;
+    assert_eq!(forged_first_hop.status(), 429, "the proxy's hop counts");
+    let other = app.authorize(json!({}), &via_proxy("198.51.100.8")).await;
+    assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
@@ -245,6 +361,13 @@ async fn the_voice_page_is_served_with_its_configuration() {
     let (app, _) = app_with_layercode(&[]).await;
     let page = app.http.get(&app.address).send().await.expect("sent");
     assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(policy.contains("script-src 'sha256-"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert!(page.headers()["content-type"]
         .to_str()
         .expect("ascii")

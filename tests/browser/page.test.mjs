@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,13 @@ async function openPage(onSocket, viewport = { width: 1280, height: 800 }, url =
   const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
   await context.grantPermissions(['microphone'], { origin: new URL(url).origin });
   const page = await context.newPage();
+  // What the page's Content-Security-Policy blocked, for tests to assert there is none.
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
   // The last route registered wins: first block the internet, then serve the SDK.
   await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
   await page.route(sdkUrl, (route) => route.fulfill({
@@ -185,6 +193,11 @@ test('the page authorizes through our server, connects, shows streamed replies a
   assert.deepEqual(received.find((m) => m.type === 'client.response.text'), { type: 'client.response.text', content: 'Typed hello' });
   const userTexts = await page.$$eval('.message.user .text', (nodes) => nodes.map((n) => n.textContent));
   assert.deepEqual(userTexts, ['What is on the menu?', 'Typed hello']);
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), [], 'the page runs within its policy');
+  // The SDK loaded above passed the page's integrity check; it is the npm copy's hash.
+  const sdkHash = `sha384-${createHash('sha384').update(readFileSync(sdkFile)).digest('base64')}`;
+  const importMap = JSON.parse(await page.textContent('script[type=importmap]'));
+  assert.equal(importMap.integrity[sdkUrl], sdkHash, 'SDK_INTEGRITY matches the pinned SDK');
 
   const shots = join(root, 'target/browser');
   mkdirSync(shots, { recursive: true });
