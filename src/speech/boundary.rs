@@ -101,12 +101,21 @@ fn continues_after_mark(before: &str, after: &str) -> bool {
     same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
 }
 
+/// How far past the search limit the Unicode segmenter reads.
+const SEGMENTER_LOOKAHEAD: usize = 1024;
+
 /// Candidate boundaries after `from` (itself a boundary or 0) and up to `limit`, in
 /// order: Unicode's, plus "glued.Sentences" and "Wait… What".
 fn candidates(text: &str, from: usize, limit: usize) -> Vec<usize> {
-    // Lazily: the segmenter stops at the first boundary past `limit`, so a search costs
-    // what lies before the limit, not the whole pending text.
-    let mut all: Vec<usize> = text[from..]
+    // The segmenter reads only up to a window past `limit`: its next boundary may lie at
+    // the end of a megabyte without a terminator, and one search must cost what lies
+    // before the limit, not the whole pending text. Boundaries up to the limit depend on
+    // what follows them by far less than the window.
+    let mut window_end = (limit + SEGMENTER_LOOKAHEAD).min(text.len());
+    while !text.is_char_boundary(window_end) {
+        window_end += 1;
+    }
+    let mut all: Vec<usize> = text[from..window_end]
         .split_sentence_bound_indices()
         .skip(1)
         .map(|(start, _)| from + start)
