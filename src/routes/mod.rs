@@ -10,6 +10,7 @@ mod page;
 pub mod sse;
 pub mod state;
 mod webhook;
+mod webhook_body;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -26,6 +27,7 @@ pub use health::health;
 pub use metrics::metrics;
 pub use page::voice_page;
 pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
+pub use webhook_body::WebhookBodies;
 
 /// Registers every route on an app.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -128,10 +128,16 @@ fn bind_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError + 
 }
 
 /// The HTTP server over `listener`, serving the routes with `state`; not yet running.
-fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+/// `bodies` is the room for webhook bodies being read, shared by every worker.
+fn http_server(
+    state: AppState,
+    bodies: routes::WebhookBodies,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(bodies.clone()))
             .configure(routes::configure)
     })
     // Without TCP_NODELAY a sentence written right after a delta waits for the
@@ -238,7 +244,8 @@ impl Application {
             admin_token: settings.calls.admin_token.clone(),
             client_tool_calls,
         };
-        let server = http_server(state, listener).map_err(bind_error(&settings))?;
+        let bodies = routes::WebhookBodies::new(settings.webhook_limits);
+        let server = http_server(state, bodies, listener).map_err(bind_error(&settings))?;
         log_listening(&settings, port);
         Ok(Self {
             port,
