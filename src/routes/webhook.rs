@@ -42,6 +42,12 @@ pub async fn receive_agent_webhook(
     bodies: web::Data<WebhookBodies>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    if name.len() > payload::MAX_ID_BYTES {
+        let limit = payload::MAX_ID_BYTES;
+        return Err(ApiError::BadRequest(format!(
+            "the agent name is longer than {limit} bytes"
+        )));
+    }
     receive(request, body, &state, &bodies, Some(name.as_str())).await
 }
 

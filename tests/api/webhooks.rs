@@ -1,5 +1,5 @@
 //! The webhook edge under attack: bodies that never arrive or arrive a byte at a time,
-//! and more bodies at once than allowed. Raw TCP, so a
+//! more bodies at once than allowed, and ids too long to key anything by. Raw TCP, so a
 //! test holds a body open the way a slow or hostile client does.
 
 use std::time::Duration;
@@ -127,4 +127,27 @@ async fn until_status(app: &TestApp, event: &Value, status: u16) -> reqwest::Res
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("never answered {status}");
+}
+
+#[tokio::test]
+async fn ids_longer_than_256_bytes_are_refused_with_400() {
+    let app = spawn_app().await;
+    let long = "x".repeat(257);
+    for field in ["conversation_id", "session_id", "turn_id"] {
+        let mut event = json!({"type": "session.update", "session_id": "s", "turn_id": "t"});
+        event[field] = json!(long);
+        let response = app.post_webhook(&event).await;
+        assert_eq!(response.status(), 400, "{field}");
+        let body: Value = response.json().await.expect("JSON error");
+        let error = body["error"].as_str().expect("error");
+        assert!(error.contains(field) && error.contains("256"), "{error}");
+    }
+    let at_limit = json!({"type": "session.update", "conversation_id": "c".repeat(256)});
+    assert_eq!(app.post_webhook(&at_limit).await.status(), 200);
+
+    let bytes = serde_json::to_vec(&at_limit).expect("json");
+    let signed = signature::sign(SECRET.as_bytes(), now(), &bytes);
+    let path = format!("/agent/{}", "a".repeat(257));
+    let response = app.post_raw(&path, bytes, Some(signed)).await;
+    assert_eq!(response.status(), 400, "an agent name past the limit");
 }
