@@ -84,6 +84,13 @@ pub enum StartupError {
     },
 }
 
+/// How long a connection whose request was refused before its body was read keeps being
+/// drained before it is closed. Enough for the refusal to reach a client (the body is thrown
+/// away, not read); short, because every draining connection holds actix's read buffer:
+/// 500 refused 1 MiB bodies peaked at 111 MiB with actix's default of 1 s, 71 MiB at 250 ms
+/// and 41 MiB at 100 ms (`cargo bench --bench slow_bodies`, `BENCHMARKS.md`).
+const REFUSED_BODY_LINGER: Duration = Duration::from_millis(100);
+
 /// Longest time a stopping server spends writing queued call records.
 const FLUSH_AT_MOST: Duration = Duration::from_secs(3);
 
@@ -150,6 +157,9 @@ fn http_server(
     // Our own signal handling drains turns first (see `run_until_stopped`).
     .disable_signals()
     .shutdown_timeout(CLOSE_TIMEOUT_SECS)
+    // A request answered before its body was read (a refused webhook) has the rest of its
+    // body read and thrown away until the client hangs up, for at most this long.
+    .client_disconnect_timeout(REFUSED_BODY_LINGER)
     .listen(listener)?
     .run();
     Ok(server)
