@@ -81,3 +81,65 @@ pub(super) fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+
+    use actix_web::error::PayloadError;
+    use actix_web::{dev, test::TestRequest, FromRequest};
+    use futures_util::{Stream, StreamExt};
+
+    use super::*;
+
+    /// A request declaring a 100-byte body of which only the first byte ever arrives.
+    async fn stalled() -> (HttpRequest, web::Payload) {
+        let (request, _) = TestRequest::post()
+            .insert_header(("content-length", "100"))
+            .to_http_parts();
+        let first: Result<Bytes, PayloadError> = Ok(Bytes::from_static(b"{"));
+        let bytes =
+            futures_util::stream::once(async { first }).chain(futures_util::stream::pending());
+        let bytes: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(bytes);
+        let mut payload = dev::Payload::Stream { payload: bytes };
+        let payload = web::Payload::from_request(&request, &mut payload)
+            .await
+            .expect("a payload");
+        (request, payload)
+    }
+
+    fn bodies(max_inflight_bodies: usize) -> WebhookBodies {
+        WebhookBodies::new(WebhookLimits {
+            body_timeout: Duration::from_secs(10),
+            max_inflight_bodies,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_still_arriving_at_the_deadline_is_refused() {
+        let (request, payload) = stalled().await;
+        let started = tokio::time::Instant::now();
+        let read = bodies(1).read(&request, payload, 1024).await;
+        assert!(matches!(read, Err(ApiError::BodyTimeout { after }) if after.as_secs() == 10));
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_room_a_body_is_refused_at_once_and_the_room_comes_back() {
+        let bodies = bodies(1);
+        let (request, payload) = stalled().await;
+        let holder = bodies.clone();
+        let mut held = Box::pin(async move { holder.read(&request, payload, 1024).await });
+        assert!(futures_util::poll!(held.as_mut()).is_pending(), "reading");
+        let (request, payload) = stalled().await;
+        let refused = bodies.read(&request, payload, 1024).await;
+        assert!(matches!(refused, Err(ApiError::WebhooksBusy { .. })));
+        drop(held);
+        let (request, payload) = stalled().await;
+        let read = bodies.read(&request, payload, 1024).await;
+        assert!(
+            matches!(read, Err(ApiError::BodyTimeout { .. })),
+            "had room"
+        );
+    }
+}
