@@ -71,6 +71,7 @@ impl ToolRound {
 
 /// A `message` webhook for conversation `conversation`, turn `turn`, saying `text`, as a
 /// request signed like Layercode's.
+#[allow(dead_code)] // not every bench sends turns
 pub fn signed_message(
     http: &reqwest::Client,
     url: &str,
@@ -88,6 +89,7 @@ pub fn signed_message(
 }
 
 /// Any webhook `payload`, as a request signed like Layercode's.
+#[allow(dead_code)] // not every bench sends signed webhooks
 pub fn signed_webhook(
     http: &reqwest::Client,
     url: &str,
@@ -214,6 +216,7 @@ impl Drop for Server {
 }
 
 /// CPU seconds (user + system) used so far by process `pid` ("self" for this one).
+#[allow(dead_code)] // not every bench reports CPU time
 pub fn cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name, which is in parentheses and may contain spaces.
@@ -255,7 +258,10 @@ pub async fn start_server(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
         .local_addr()
         .expect("addr")
         .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
+    // BENCH_BINARY=<path> measures another build (an older one, to compare).
+    let binary =
+        std::env::var("BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_voicebridge").into());
+    let mut command = Command::new(binary);
     command.env_clear();
     // BENCH_CALL_STORE_URL=sqlite://…|postgres://… measures with calls on record.
     let calls = std::env::var("BENCH_CALL_STORE_URL").unwrap_or_else(|_| "off".into());

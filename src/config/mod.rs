@@ -33,6 +33,7 @@ pub use chat::ChatSettings;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
+pub use server::WebhookLimits;
 pub use speech::VoiceSettings;
 pub use tools::ToolSettings;
 pub use vars::Vars;
@@ -86,6 +87,8 @@ pub struct Settings {
     pub judge_model: Option<String>,
     /// `AGENT_TIMEZONE`: the zone templates read `now` in.
     pub timezone: crate::template::Now,
+    /// How webhook bodies are bounded in time and number before they are verified.
+    pub webhook_limits: WebhookLimits,
     /// Longest wait for in-flight turns when stopping.
     pub shutdown_grace: Duration,
     /// Bearer token protecting `GET /metrics`; open when unset.
@@ -177,6 +180,7 @@ impl Settings {
             web,
             tools,
             agents,
+            webhook_limits: server.webhook_limits,
             shutdown_grace: server.shutdown_grace,
             metrics_token: server.metrics_token,
             log_filter,

@@ -27,6 +27,18 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body did not arrive in full within the deadline (`WEBHOOK_BODY_TIMEOUT_MS`).
+    #[error("the request body did not arrive within {} ms", after.as_millis())]
+    BodyTimeout {
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// As many webhook bodies as allowed (`WEBHOOK_MAX_INFLIGHT_BODIES`) are being read.
+    #[error("too many webhooks are arriving at once; try again in {} s", retry_after.as_secs().max(1))]
+    WebhooksBusy {
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// The client's connection failed while we read the body.
     #[error("could not read the request body: {0}")]
     BodyRead(String),
@@ -70,6 +82,8 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::WebhooksBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::AccessDenied | Self::MetricsToken | Self::PageLocked => StatusCode::UNAUTHORIZED,
             Self::NotFound | Self::CallsOff(_) => StatusCode::NOT_FOUND,
             Self::AdminToken => StatusCode::UNAUTHORIZED,
@@ -108,7 +122,7 @@ impl ResponseError for ApiError {
                 .content_type("text/plain; charset=utf-8")
                 .body(self.to_string());
         }
-        if let Self::TooManyRequests { retry_after } = self {
+        if let Self::TooManyRequests { retry_after } | Self::WebhooksBusy { retry_after } = self {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0);
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }

@@ -10,6 +10,7 @@ mod page;
 pub mod sse;
 pub mod state;
 mod webhook;
+mod webhook_body;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -26,6 +27,7 @@ pub use health::health;
 pub use metrics::metrics;
 pub use page::voice_page;
 pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
+pub use webhook_body::WebhookBodies;
 
 /// Registers every route on an app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -72,7 +74,8 @@ fn calls_headers() -> DefaultHeaders {
 }
 
 /// Reads a request body up to `limit` bytes: a declared larger length is refused before
-/// reading, and a chunked body is refused as soon as it passes the limit.
+/// reading, and a chunked body is refused as soon as it passes the limit. A declared length
+/// is reserved at once (memory the body then fills, resident only as it arrives).
 pub(crate) async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
@@ -86,7 +89,9 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let mut body = BytesMut::new();
+    // One allocation of the declared size: growing by doubling would copy the body and
+    // leave the smaller buffers behind in the allocator.
+    let mut body = BytesMut::with_capacity(declared.map_or(0, |len| len as usize));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
         if body.len() + chunk.len() > limit {

@@ -1,14 +1,15 @@
 //! `POST /agent` (and `/api/agent`), and `POST /agent/<name>` for each agent: Layercode's
-//! webhook. Reads the raw body within a size limit, verifies the signature over those exact
-//! bytes with that agent's secret, parses, then either streams a turn as SSE or answers
-//! with a small JSON body.
+//! webhook. Refuses a missing or malformed signature header before reading anything, reads
+//! the raw body within a size limit, a deadline and the room for bodies in flight
+//! (`webhook_body`), verifies the signature over those exact bytes with that agent's
+//! secret, parses, then either streams a turn as SSE or answers with a small JSON body.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::read_body;
+use super::webhook_body::{precheck_signature, signature_header, unix_now, WebhookBodies};
 use crate::metrics::StoreOperation;
 use crate::records::{CallKey, Record};
 use crate::routes::error::ApiError;
@@ -17,9 +18,7 @@ use crate::routes::state::{AgentEntry, AppState};
 use crate::session::Heard;
 use crate::template::CallContext;
 use crate::turn::{Caller, Delivered, Request, Turn};
-use crate::webhook::{
-    payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
-};
+use crate::webhook::{payload, signature, EventKind, InterruptionContext, WebhookEvent};
 
 /// Largest webhook body accepted. Turns are a few hundred bytes, but `session.end`
 /// carries the whole transcript: an hour-long call is a few hundred KiB.
@@ -30,8 +29,9 @@ pub async fn receive_webhook(
     request: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
+    bodies: web::Data<WebhookBodies>,
 ) -> Result<HttpResponse, ApiError> {
-    receive(request, body, &state, None).await
+    receive(request, body, &state, &bodies, None).await
 }
 
 /// Receives one Layercode webhook for the agent named in the path.
@@ -39,20 +39,31 @@ pub async fn receive_agent_webhook(
     request: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
+    bodies: web::Data<WebhookBodies>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    receive(request, body, &state, Some(name.as_str())).await
+    if name.len() > payload::MAX_ID_BYTES {
+        let limit = payload::MAX_ID_BYTES;
+        return Err(ApiError::BadRequest(format!(
+            "the agent name is longer than {limit} bytes"
+        )));
+    }
+    receive(request, body, &state, &bodies, Some(name.as_str())).await
 }
 
 async fn receive(
     request: HttpRequest,
     body: web::Payload,
     state: &AppState,
+    bodies: &WebhookBodies,
     name: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let received = Received::now();
     let (name, entry) = state.agents.get(name).ok_or(ApiError::NotFound)?;
-    let body = read_body(&request, body, MAX_BODY_BYTES).await?;
+    if entry.webhook_secret.is_some() {
+        precheck_signature(&request)?;
+    }
+    let body = bodies.read(&request, body, MAX_BODY_BYTES).await?;
     check_signature(entry, &request, &body)?;
     let event = payload::parse(&body)?;
     state.metrics.webhook_received(event.kind.as_str());
@@ -90,14 +101,8 @@ fn check_signature(entry: &AgentEntry, request: &HttpRequest, body: &[u8]) -> Re
     let Some(secret) = &entry.webhook_secret else {
         return Ok(());
     };
-    let header = match request.headers().get("layercode-signature") {
-        None => None,
-        Some(value) => Some(value.to_str().map_err(|_| SignatureError::Malformed)?),
-    };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    signature::verify(secret.expose().as_bytes(), header, body, now)?;
+    let header = signature_header(request)?;
+    signature::verify(secret.expose().as_bytes(), header, body, unix_now())?;
     Ok(())
 }
 

@@ -84,6 +84,13 @@ pub enum StartupError {
     },
 }
 
+/// How long a connection whose request was refused before its body was read keeps being
+/// drained before it is closed. Enough for the refusal to reach a client (the body is thrown
+/// away, not read); short, because every draining connection holds actix's read buffer:
+/// 500 refused 1 MiB bodies peaked at 111 MiB with actix's default of 1 s, 71 MiB at 250 ms
+/// and 41 MiB at 100 ms (`cargo bench --bench slow_bodies`, `BENCHMARKS.md`).
+const REFUSED_BODY_LINGER: Duration = Duration::from_millis(100);
+
 /// Longest time a stopping server spends writing queued call records.
 const FLUSH_AT_MOST: Duration = Duration::from_secs(3);
 
@@ -128,10 +135,16 @@ fn bind_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError + 
 }
 
 /// The HTTP server over `listener`, serving the routes with `state`; not yet running.
-fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+/// `bodies` is the room for webhook bodies being read, shared by every worker.
+fn http_server(
+    state: AppState,
+    bodies: routes::WebhookBodies,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(bodies.clone()))
             .configure(routes::configure)
     })
     // Without TCP_NODELAY a sentence written right after a delta waits for the
@@ -144,6 +157,9 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
     // Our own signal handling drains turns first (see `run_until_stopped`).
     .disable_signals()
     .shutdown_timeout(CLOSE_TIMEOUT_SECS)
+    // A request answered before its body was read (a refused webhook) has the rest of its
+    // body read and thrown away until the client hangs up, for at most this long.
+    .client_disconnect_timeout(REFUSED_BODY_LINGER)
     .listen(listener)?
     .run();
     Ok(server)
@@ -238,7 +254,8 @@ impl Application {
             admin_token: settings.calls.admin_token.clone(),
             client_tool_calls,
         };
-        let server = http_server(state, listener).map_err(bind_error(&settings))?;
+        let bodies = routes::WebhookBodies::new(settings.webhook_limits);
+        let server = http_server(state, bodies, listener).map_err(bind_error(&settings))?;
         log_listening(&settings, port);
         Ok(Self {
             port,

@@ -2,6 +2,11 @@
 
 use serde::Deserialize;
 
+/// Longest id accepted (`conversation_id`, `session_id`, `turn_id`; and an agent's name in
+/// the path), in bytes. Layercode's ids are a few dozen bytes; an id keys history, locks
+/// and records, so an unbounded one would let a caller grow every one of those.
+pub const MAX_ID_BYTES: usize = 256;
+
 /// What a webhook asks of us, from its `type` field (current and legacy spellings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
@@ -110,6 +115,14 @@ pub enum PayloadError {
     /// No `type` field.
     #[error("body has no `type` field")]
     MissingType,
+    /// An id longer than [`MAX_ID_BYTES`].
+    #[error("field `{field}` is longer than {limit} bytes")]
+    IdTooLong {
+        /// The field's name.
+        field: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// A known field with the wrong JSON type.
     #[error("field `{field}` must be {expected}")]
     WrongType {
@@ -154,7 +167,14 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, PayloadError> {
     // Advisory only: a context we cannot read must not cost the user their turn.
     let interruption_context = raw
         .interruption_context
-        .and_then(|v| serde_json::from_value(v).ok());
+        .and_then(|v| serde_json::from_value::<InterruptionContext>(v).ok())
+        .map(|mut context| {
+            let too_long = |id: &String| id.len() > MAX_ID_BYTES;
+            if context.assistant_turn_id.as_ref().is_some_and(too_long) {
+                context.assistant_turn_id = None;
+            }
+            context
+        });
     Ok(WebhookEvent {
         kind,
         conversation_id: id_field("conversation_id", raw.conversation_id)?,
@@ -206,6 +226,12 @@ fn id_field(
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         other => string_field(field, other)?,
     };
+    if id.as_ref().is_some_and(|id| id.len() > MAX_ID_BYTES) {
+        return Err(PayloadError::IdTooLong {
+            field,
+            limit: MAX_ID_BYTES,
+        });
+    }
     Ok(id.filter(|s| !s.is_empty()))
 }
 
@@ -308,6 +334,28 @@ mod tests {
         let data =
             parse(br#"{"type":"data","session_id":"s","data":{"page":"/x"}}"#).expect("valid");
         assert_eq!(data.data.map(|d| d.len()), Some(1));
+    }
+
+    #[test]
+    fn ids_are_bounded_and_an_overlong_heard_turn_id_is_dropped() {
+        let at_limit = "i".repeat(MAX_ID_BYTES);
+        let over = "i".repeat(MAX_ID_BYTES + 1);
+        for field in ["conversation_id", "session_id", "turn_id"] {
+            let mut body = serde_json::json!({"type": "message", "session_id": "s"});
+            body[field] = at_limit.clone().into();
+            assert!(parse(body.to_string().as_bytes()).is_ok(), "{field}");
+            body[field] = over.clone().into();
+            let error = parse(body.to_string().as_bytes()).expect_err(field);
+            assert_eq!(error, PayloadError::IdTooLong { field, limit: 256 });
+        }
+        let context =
+            serde_json::json!({"previous_turn_interrupted": true, "assistant_turn_id": over});
+        let body = serde_json::json!({"type": "message", "session_id": "s", "interruption_context": context});
+        let event = parse(body.to_string().as_bytes()).expect("the turn still counts");
+        assert_eq!(
+            event.interruption_context.expect("kept").assistant_turn_id,
+            None
+        );
     }
 
     #[test]

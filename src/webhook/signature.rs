@@ -8,7 +8,7 @@ use sha2::Sha256;
 pub const TOLERANCE_SECS: i64 = 300;
 
 /// Why a signature was rejected. Every variant becomes a `401`.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
     /// No `layercode-signature` header.
     #[error("missing layercode-signature header")]
@@ -35,12 +35,7 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
-    let parsed = parse_header(header)?;
-    let t: i64 = parsed.t.parse().map_err(|_| SignatureError::Malformed)?;
-    if now.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
-        return Err(SignatureError::Stale);
-    }
+    let parsed = fresh_header(header, now)?;
     let mac = signed_mac(secret, parsed.t, body);
     let matches = parsed
         .v1
@@ -51,6 +46,21 @@ pub fn verify(
     } else {
         Err(SignatureError::Mismatch)
     }
+}
+
+/// Everything [`verify`] checks that does not need the body: the header is present, well
+/// formed, and its timestamp fresh. Enough to refuse a request before reading its body.
+pub fn precheck(header: Option<&str>, now: i64) -> Result<(), SignatureError> {
+    fresh_header(header, now).map(|_| ())
+}
+
+fn fresh_header(header: Option<&str>, now: i64) -> Result<ParsedHeader<'_>, SignatureError> {
+    let parsed = parse_header(header.ok_or(SignatureError::Missing)?)?;
+    let t: i64 = parsed.t.parse().map_err(|_| SignatureError::Malformed)?;
+    if now.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
+        return Err(SignatureError::Stale);
+    }
+    Ok(parsed)
 }
 
 /// Computes the header value Layercode would send for `body` at time `t`.
@@ -198,6 +208,12 @@ mod tests {
             ),
         ];
         for (header, body, now, expected) in cases {
+            // All but a mismatch are found without the body.
+            let without_body = match &expected {
+                SignatureError::Mismatch => Ok(()),
+                other => Err(other.clone()),
+            };
+            assert_eq!(precheck(header.as_deref(), now), without_body, "{header:?}");
             assert_eq!(
                 verify(SECRET, header.as_deref(), body, now),
                 Err(expected),

@@ -308,6 +308,12 @@ async fn the_post_call_webhook_is_signed_retried_and_arrives_once() {
     let first = &deliveries[0];
     assert_eq!(first.path, "/hooks/call");
     assert_eq!(first.body, deliveries[1].body, "the same record both times");
+    // One delivery id on both attempts: the receiver can tell a retry from a new call.
+    let id = first
+        .header("voicebridge-delivery-id")
+        .expect("a delivery id");
+    assert_eq!(id.len(), 32, "{id}");
+    assert_eq!(deliveries[1].header("voicebridge-delivery-id"), Some(id));
     assert_eq!(first.body["type"], "call.ended");
     let call = &first.body["call"];
     assert_eq!(call["conversation_id"], "conv_hook");
@@ -485,8 +491,8 @@ async fn calls_past_the_retention_are_deleted() {
 }
 
 #[tokio::test]
-async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_one() {
-    use std::io::Read;
+async fn the_example_receiver_takes_a_signed_delivery_once_despite_a_stalled_client() {
+    use std::io::{Read, Write};
     let port = free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -518,6 +524,20 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
         .await
         .expect("sent");
     assert_eq!(forged.status(), 401);
+    // A body larger than any call record is refused before it is read.
+    let mut huge = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    huge.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout set");
+    huge.write_all(b"POST / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n{")
+        .expect("written");
+    let mut answer = [0u8; 12];
+    huge.read_exact(&mut answer).expect("answered");
+    assert_eq!(&answer, b"HTTP/1.0 413");
+    // A client that stalls mid-request holds no other delivery up.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        .expect("written");
 
     let store = sqlite_url("receiver");
     let app = spawn_app_with(&[
@@ -532,6 +552,28 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
     app.post_webhook(&end).await;
     // Delivered 2 s after session.end; the receiver prints the call before it answers.
     marked_delivered(&store, "conv_example").await;
+    // The same delivery sent twice (a retry whose first answer was lost) is taken once.
+    let replayed = json!({"type": "call.ended", "call": {
+        "agent": "default", "conversation_id": "conv_replayed", "outcome": "completed",
+        "duration_ms": 1000, "turns": [{"user_text": "Hi", "agent_text": "Hello", "interrupted": false}],
+    }});
+    let body = serde_json::to_vec(&replayed).expect("json");
+    for _ in 0..2 {
+        let signed = voicebridge::webhook::signature::sign(b"example-secret-123", now(), &body);
+        let answer = http
+            .post(&hook)
+            .header("voicebridge-signature", signed)
+            .header(
+                "voicebridge-delivery-id",
+                "0123456789abcdef0123456789abcdef",
+            )
+            .body(body.clone())
+            .send()
+            .await
+            .expect("sent");
+        assert!(answer.status().is_success(), "{}", answer.status());
+    }
+    drop(stalled);
     let _ = receiver.kill();
     let mut printed = String::new();
     if let Some(mut out) = receiver.stdout.take() {
@@ -543,6 +585,11 @@ async fn the_example_receiver_accepts_the_signed_webhook_and_refuses_a_forged_on
         "{printed}"
     );
     assert!(printed.contains("caller: Hello there"), "{printed}");
+    assert_eq!(
+        printed.matches("default/conv_replayed").count(),
+        1,
+        "{printed}"
+    );
 }
 
 /// The receiver's requests once there are `count`, within 10 s.

@@ -25,3 +25,4 @@ mod shutdown;
 mod speech;
 mod tools;
 mod turns;
+mod webhooks;

@@ -2,6 +2,7 @@
 //! asked, signed, POSTed with retries, then marked delivered or given back.
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{
     millis, now_ms, PostCallProgress, PostCallSettings, ATTEMPTS, ATTEMPT_TIMEOUT, CLAIM_LEASE,
@@ -44,7 +45,7 @@ impl Delivery {
                 return;
             }
         }
-        match self.send(call).await {
+        match self.send(call, &delivery_id(call, claim_ms)).await {
             Sent::Done => {
                 if let Err(error) = self.store.post_call_delivered(call, now_ms()).await {
                     // The claim stays until its lease runs out: no other machine sends
@@ -60,8 +61,8 @@ impl Delivery {
         }
     }
 
-    /// Reads the call and sends it, with retries.
-    async fn send(&self, call: &CallKey) -> Sent {
+    /// Reads the call and sends it, with retries, every attempt as `delivery_id`.
+    async fn send(&self, call: &CallKey, delivery_id: &str) -> Sent {
         let mut detail = match self.store.get(call).await {
             Ok(Some(detail)) => detail,
             Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
@@ -85,7 +86,7 @@ impl Delivery {
         };
         let mut wait = FIRST_RETRY;
         for attempt in 1..=ATTEMPTS {
-            match self.attempt(&body).await {
+            match self.attempt(&body, delivery_id).await {
                 Ok(()) => {
                     self.metrics.post_call_delivered("delivered");
                     return Sent::Done;
@@ -109,7 +110,7 @@ impl Delivery {
         Sent::Owed
     }
 
-    async fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
+    async fn attempt(&self, body: &[u8], delivery_id: &str) -> Result<(), Failure> {
         let now = now_ms() / 1000;
         let signature =
             crate::webhook::signature::sign(self.settings.secret.expose().as_bytes(), now, body);
@@ -118,6 +119,7 @@ impl Delivery {
             .post(&self.settings.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("voicebridge-signature", signature)
+            .header(DELIVERY_ID_HEADER, delivery_id)
             .body(body.to_vec())
             .timeout(ATTEMPT_TIMEOUT)
             .send()
@@ -180,6 +182,24 @@ impl Delivery {
     }
 }
 
+/// The header naming a delivery, the same on each of its attempts.
+const DELIVERY_ID_HEADER: &str = "voicebridge-delivery-id";
+
+/// The id of one delivery of `call`: the same on every attempt made under the claim taken
+/// at `claim_ms` (so a receiver that took an attempt whose answer was lost recognises the
+/// retry), and another for a later delivery of the call under a new claim. 32 hex digits
+/// of SHA-256 over the agent, the conversation id and the claim: nothing of the call can
+/// be read from it.
+fn delivery_id(call: &CallKey, claim_ms: i64) -> String {
+    let mut hash = Sha256::new();
+    for part in [call.agent.as_bytes(), call.conversation_id.as_bytes()] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.update(claim_ms.to_be_bytes());
+    hex::encode(&hash.finalize()[..16])
+}
+
 /// How a delivery ended, for the call's record.
 enum Sent {
     /// Taken by the receiver, or refused for good (or the call is gone): never again.
@@ -193,4 +213,36 @@ enum Failure {
     Retry(String),
     /// The receiver refused the request itself.
     Final(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(agent: &str, conversation_id: &str) -> CallKey {
+        CallKey {
+            agent: agent.into(),
+            conversation_id: conversation_id.into(),
+        }
+    }
+
+    #[test]
+    fn a_delivery_id_is_stable_per_claim_and_differs_across_calls_and_claims() {
+        let id = delivery_id(&call("default", "conv_1"), 1_700_000_000_000);
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            id,
+            delivery_id(&call("default", "conv_1"), 1_700_000_000_000)
+        );
+        for other in [
+            delivery_id(&call("default", "conv_1"), 1_700_000_000_001),
+            delivery_id(&call("default", "conv_2"), 1_700_000_000_000),
+            delivery_id(&call("sales", "conv_1"), 1_700_000_000_000),
+            // Parts are length-prefixed: moving a byte across the boundary changes it.
+            delivery_id(&call("defaultc", "onv_1"), 1_700_000_000_000),
+        ] {
+            assert_ne!(id, other);
+        }
+    }
 }

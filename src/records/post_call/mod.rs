@@ -2,7 +2,9 @@
 //! `session.end` was stored, or nothing happened in it for `SESSION_IDLE_TTL_SECS` — its
 //! whole record is POSTed as JSON, signed like Layercode's webhooks
 //! (`voicebridge-signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with
-//! `POST_CALL_WEBHOOK_SECRET`), and retried with backoff on failure. Nothing waits for it:
+//! `POST_CALL_WEBHOOK_SECRET`), and retried with backoff on failure. Every attempt of one
+//! delivery carries the same `voicebridge-delivery-id`, so a receiver can drop a retry of
+//! an attempt it already took. Nothing waits for it:
 //! the writer tells this task what it stored, and each delivery runs on its own. With
 //! `POST_CALL_SUMMARY=true` one more model call first writes a two-sentence summary, kept
 //! with the call and sent with it. The call is read 2 s after its `session.end`, so the
