@@ -87,6 +87,7 @@ pub struct Metrics {
     upstream_errors: IntCounterVec,
     store_errors: IntCounterVec,
     tool_calls: IntCounterVec,
+    tool_arguments_dropped: IntCounterVec,
     post_call: IntCounterVec,
     tool_seconds: HistogramVec,
     upstream_first_token: Histogram,
@@ -162,6 +163,11 @@ impl Metrics {
                 "voicebridge_tool_calls_total",
                 "Tool calls the model made, by agent, tool and outcome.",
                 &["agent", "tool", "outcome"],
+            ),
+            tool_arguments_dropped: counter(
+                "voicebridge_tool_arguments_dropped_total",
+                "Arguments the model sent that a tool's parameters do not declare, not sent, by agent and tool.",
+                &["agent", "tool"],
             ),
             tool_seconds,
             webhooks: counter("voicebridge_webhooks_total", "Webhooks accepted, by event type.", &["event"]),
@@ -250,6 +256,14 @@ impl Metrics {
                 .with_label_values(&[tool])
                 .observe(took.as_secs_f64());
         }
+    }
+
+    /// The model sent `count` arguments that the tool's parameters do not declare; they
+    /// were not sent to the tool.
+    pub fn tool_arguments_dropped(&self, agent: &str, tool: &str, count: usize) {
+        self.tool_arguments_dropped
+            .with_label_values(&[agent, tool])
+            .inc_by(count as u64);
     }
 
     /// A post-call webhook ended this way.

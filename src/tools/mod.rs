@@ -57,6 +57,7 @@ use serde_json::Value;
 
 pub use failure::{ToolFailure, ToolFailureKind};
 pub use file::ToolFileError;
+pub use invoke::SentArguments;
 pub use tool::Tool;
 
 /// The built-in tool that ends the call (`END_CALL_TOOL`); no tool file may take its name.

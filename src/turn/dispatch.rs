@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::metrics::Metrics;
 use crate::session::{ToolCall, ToolResult};
 use crate::template::{CallContext, Now};
-use crate::tools::{ToolFailure, ToolFailureKind, END_CALL};
+use crate::tools::{SentArguments, ToolFailure, ToolFailureKind, END_CALL};
 
 use super::toolset::ToolSet;
 
@@ -86,6 +86,7 @@ pub(super) struct Round {
 /// values) are rendered with, `key` the idempotency key a mutating call carries.
 pub(super) fn plan(
     tools: &Arc<ToolSet>,
+    metrics: &Metrics,
     call: &ToolCall,
     earlier: &[(ToolCall, ToolResult)],
     context: &CallContext,
@@ -119,8 +120,13 @@ pub(super) fn plan(
             failed: true,
         };
     };
-    let arguments = match tool.arguments(&call.function.arguments, context, now) {
-        Ok(arguments) => arguments,
+    let arguments = match tool.sent_arguments(&call.function.arguments, context, now) {
+        Ok(SentArguments { values, dropped }) => {
+            if !dropped.is_empty() {
+                metrics.tool_arguments_dropped(&context.agent, name, dropped.len());
+            }
+            values
+        }
         Err(problem) => {
             return Plan::Answer {
                 content: error(format!("the tool was not called: {problem}")),

@@ -950,6 +950,10 @@ type = "string"
     call_once(&t, "conv_tool_mass", "t1", ("update_profile", args)).await;
     let calls = t.server.requests();
     assert_eq!(calls[0].body, json!({"name": "Ann", "channel": "voice"}));
+    let metrics = t.app.metrics_text().await;
+    let line =
+        r#"voicebridge_tool_arguments_dropped_total{agent="default",tool="update_profile"} 2"#;
+    assert!(metrics.contains(line), "{line} in\n{metrics}");
 
     let t = spawn_with_tools(&[], 3000).await;
     t.server

@@ -50,7 +50,28 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// The arguments one invocation sends, and the names of those the model sent that the
+/// tool's parameters do not declare (not sent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentArguments {
+    /// What is sent.
+    pub values: Map<String, Value>,
+    /// Undeclared arguments the model sent, dropped.
+    pub dropped: Vec<String>,
+}
+
 impl Tool {
+    /// [`Tool::sent_arguments`]'s values alone.
+    pub fn arguments(
+        &self,
+        raw: &str,
+        context: &CallContext,
+        now: &Now,
+    ) -> Result<Map<String, Value>, String> {
+        self.sent_arguments(raw, context, now)
+            .map(|sent| sent.values)
+    }
+
     /// Parses the model's argument string (JSON; an empty or whitespace-only string counts
     /// as `{}`), checks it is an object and valid against the schema the model saw, then
     /// drops the arguments the schema's `properties` do not declare (unless a URL
@@ -60,12 +81,12 @@ impl Tool {
     /// and checks every placeholder of the URL, as rendered with `context`, has a value
     /// that is not empty, only slashes, `.` or `..`. `Err` is a short message safe to give
     /// the model (at most about 300 characters, never a header or static value).
-    pub fn arguments(
+    pub fn sent_arguments(
         &self,
         raw: &str,
         context: &CallContext,
         now: &Now,
-    ) -> Result<Map<String, Value>, String> {
+    ) -> Result<SentArguments, String> {
         let mut arguments = if raw.trim().is_empty() {
             Map::new()
         } else {
@@ -120,7 +141,10 @@ impl Tool {
                 return Err(problem);
             }
         }
-        Ok(arguments)
+        Ok(SentArguments {
+            values: arguments,
+            dropped: undeclared,
+        })
     }
 
     /// True when the schema the model sees declares the argument `name` in `properties`.

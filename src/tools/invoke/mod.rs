@@ -22,6 +22,8 @@ mod arguments;
 mod request;
 mod response;
 
+pub use arguments::SentArguments;
+
 use serde_json::{Map, Value};
 
 use super::tool::Tool;

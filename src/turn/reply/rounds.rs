@@ -57,9 +57,15 @@ impl ReplyRun<'_> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
-            let plan = dispatch::plan(self.tools, call, &self.earlier, keys.context, now, || {
-                format!("{}:{}:{n}", keys.conversation, keys.turn_id)
-            });
+            let plan = dispatch::plan(
+                self.tools,
+                self.metrics,
+                call,
+                &self.earlier,
+                keys.context,
+                now,
+                || format!("{}:{}:{n}", keys.conversation, keys.turn_id),
+            );
             if let Plan::Call { .. } = plan {
                 self.mutating_calls += usize::from(mutating);
             }
