@@ -264,9 +264,14 @@ fn tools<W: Write>(settings: &Settings, files: &OperatorFiles, out: &mut W) -> s
         } else {
             "read-only"
         };
+        let redirects = if tool.follows_same_origin_redirects() {
+            ", follows same-origin redirects"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "    {:<16} {} {} ({kind}, timeout {} ms)",
+            "    {:<16} {} {} ({kind}, timeout {} ms{redirects})",
             tool.name(),
             tool.method(),
             tool.url_template(),

@@ -103,6 +103,9 @@ pub struct Tool {
     /// The `[static]` strings that are templates, rendered for every call.
     pub(super) static_templates: Vec<(String, Template)>,
     pub(super) mutating: bool,
+    /// `follow_redirects = "same-origin"`: a redirect to the request's own origin is
+    /// followed (none is by default).
+    pub(super) same_origin_redirects: bool,
     /// Run by the caller's browser (`client = true`): no URL, never mutating.
     pub(super) client: bool,
     /// The resolved `${VAR}` values the file uses, redacted from whatever the endpoint
@@ -149,6 +152,12 @@ impl Tool {
     /// for `GET` and true otherwise; `mutating = …` in the file overrides.
     pub fn mutating(&self) -> bool {
         self.mutating
+    }
+
+    /// True when the file lets a redirect to the request's own origin be followed
+    /// (`follow_redirects = "same-origin"`); otherwise no redirect is.
+    pub fn follows_same_origin_redirects(&self) -> bool {
+        self.same_origin_redirects
     }
 
     /// True for a client tool (`client = true`): the caller's browser runs it, answering

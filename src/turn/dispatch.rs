@@ -159,7 +159,12 @@ pub(super) fn plan(
         let result = match tools.tool(&name) {
             Some(tool) => {
                 let max = tools.settings.result_max_chars;
-                tool.call(&tools.http, &arguments, key.as_deref(), max, &context, &now)
+                let http = if tool.follows_same_origin_redirects() {
+                    &tools.http_same_origin
+                } else {
+                    &tools.http
+                };
+                tool.call(http, &arguments, key.as_deref(), max, &context, &now)
                     .await
             }
             None => unreachable!("the toolbox does not change while the server runs"),

@@ -23,6 +23,8 @@ pub struct ToolSet {
     /// The tools this agent may call, when not all of them.
     pub(super) only: Option<Vec<String>>,
     pub(super) http: reqwest::Client,
+    /// The client of tools whose file lets same-origin redirects be followed.
+    pub(super) http_same_origin: reqwest::Client,
     pub(super) settings: ToolSettings,
     pub(super) definitions: Vec<Value>,
     /// Tools from MCP servers (empty when none is configured).
@@ -41,10 +43,15 @@ impl ToolSet {
         client_tool_calls: ClientToolCalls,
         mcp: crate::mcp::McpRegistry,
     ) -> Result<Self, reqwest::Error> {
-        // A tool's calls go where its file says: a redirect is a failure, never followed.
+        // A tool's calls go where its file says: a redirect is a failure, never followed,
+        // unless the file lets one to the request's own origin be followed.
         let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
             .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let http_same_origin = crate::http::builder(crate::http::CONNECT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(same_origin_redirects())
             .build()?;
         let offered = |name: &str| only.as_ref().is_none_or(|o| lists(o, name));
         let mut definitions: Vec<Value> = toolbox
@@ -71,6 +78,7 @@ impl ToolSet {
         settings.end_call = end_call;
         Ok(Self {
             toolbox,
+            http_same_origin,
             mocks,
             client_tool_calls,
             only,
@@ -90,6 +98,8 @@ impl ToolSet {
             client_tool_calls: ClientToolCalls::default(),
             only: None,
             http: crate::http::client().expect("a client with the common options builds"),
+            http_same_origin: crate::http::client()
+                .expect("a client with the common options builds"),
             settings: ToolSettings::none(),
             definitions: Vec::new(),
             mcp: crate::mcp::McpRegistry::default(),
@@ -151,6 +161,25 @@ impl ToolSet {
             None => self.mcp_tool(name).and_then(|t| t.say_while_waiting),
         }
     }
+}
+
+/// Most redirects followed for one call of a tool that allows same-origin redirects.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows a redirect only to the origin (scheme, host, port) of the first request, at most
+/// [`MAX_REDIRECTS`] times; any other is answered to the caller as the 3xx it is.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// True when an agent's `tools` list names `name`: as written, or as one of an MCP

@@ -887,6 +887,51 @@ async fn a_redirect_is_not_followed_and_its_target_hears_nothing() {
     assert!(catcher.requests().is_empty(), "the redirect was followed");
 }
 
+/// A tool file may let redirects to its own origin be followed; one to another origin is
+/// still a failure, and its target hears nothing.
+#[tokio::test]
+async fn a_tool_may_follow_a_same_origin_redirect_but_never_one_elsewhere() {
+    let file = r#"
+description = "Look up an order."
+url = "BASE/orders/{order_id}"
+follow_redirects = "same-origin"
+[parameters]
+type = "object"
+required = ["order_id"]
+[parameters.properties.order_id]
+type = "string"
+"#;
+    let t = spawn_with_files(&[("find_order", file)]).await;
+    let base = t.server.base_url.trim_end_matches("/v1").to_string();
+    t.server.enqueue(Reply::Raw(
+        format!("HTTP/1.1 301 Moved\r\nLocation: {base}/v2/orders/A1\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    ));
+    t.server
+        .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
+    let args = r#"{"order_id":"A1"}"#;
+    let result = call_once(&t, "conv_tool_same_origin", "t1", ("find_order", args)).await;
+    assert_eq!(result, ORDER_BODY, "the same-origin redirect was followed");
+    let paths: Vec<String> = t.server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/orders/A1", "/v2/orders/A1"]);
+
+    let catcher = FakeUpstream::start().await;
+    let elsewhere = catcher.base_url.trim_end_matches("/v1");
+    t.server.enqueue(Reply::Raw(
+        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    ));
+    let result = call_once(&t, "conv_tool_same_origin", "t2", ("find_order", args)).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&result).expect("JSON"),
+        json!({"error": "the tool failed: HTTP 302 (redirects are not followed)"})
+    );
+    assert!(
+        catcher.requests().is_empty(),
+        "a redirect elsewhere was followed"
+    );
+}
+
 /// A tool's files, each made from the fake tool server's base URL (replacing `BASE`).
 async fn spawn_with_files(files: &[(&'static str, &str)]) -> ToolTest {
     let server = FakeUpstream::start().await;

@@ -19,7 +19,7 @@ use crate::tools::tool::{Method, Text, Tool};
 use crate::tools::END_CALL;
 
 /// The fields a tool file may have; any other is an error, so typos are caught.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 11] = [
     "description",
     "client",
     "method",
@@ -30,6 +30,7 @@ const FIELDS: [&str; 10] = [
     "parameters",
     "static",
     "mutating",
+    "follow_redirects",
 ];
 
 /// The timeout when the file gives none.
@@ -37,7 +38,14 @@ const DEFAULT_TIMEOUT_MS: i64 = 5000;
 /// The timeout of a client tool when the file gives none: a person may be looking.
 const DEFAULT_CLIENT_TIMEOUT_MS: i64 = 10_000;
 /// The fields only an HTTP tool has; a client tool with one is an error.
-const HTTP_ONLY_FIELDS: [&str; 5] = ["url", "method", "headers", "static", "mutating"];
+const HTTP_ONLY_FIELDS: [&str; 6] = [
+    "url",
+    "method",
+    "headers",
+    "static",
+    "mutating",
+    "follow_redirects",
+];
 /// The longest timeout a file may ask for.
 const MAX_TIMEOUT_MS: i64 = 120_000;
 
@@ -74,6 +82,7 @@ pub(in crate::tools) fn parse_tool(
     place.set(Place::Static);
     let (statics, static_templates) = read_statics(path, &table, env)?;
     let mutating = read_mutating(path, &table, client, method)?;
+    let same_origin_redirects = read_follow_redirects(path, &table)?;
     let (parameters, validator) = read_parameters(path, &table, &statics)?;
 
     let secrets = secrets(&url_template, method, used.into_inner());
@@ -91,6 +100,7 @@ pub(in crate::tools) fn parse_tool(
         statics,
         static_templates,
         mutating,
+        same_origin_redirects,
         client,
         secrets,
     })
@@ -267,6 +277,22 @@ fn read_mutating(
         Some(toml::Value::Boolean(b)) => *b,
         Some(_) => return Err(fail("mutating", "must be true or false".into())),
     })
+}
+
+/// `follow_redirects`: `"never"` (the default: a 3xx answer is a failure) or
+/// `"same-origin"` (a redirect to the same scheme, host and port as the request is
+/// followed; one elsewhere is still a failure).
+fn read_follow_redirects(path: &Path, table: &toml::Table) -> Result<bool, ToolFileError> {
+    match table.get("follow_redirects") {
+        None => Ok(false),
+        Some(toml::Value::String(s)) if s == "never" => Ok(false),
+        Some(toml::Value::String(s)) if s == "same-origin" => Ok(true),
+        Some(_) => Err(error(
+            path,
+            "follow_redirects",
+            "must be \"never\" or \"same-origin\"",
+        )),
+    }
 }
 
 /// The `[headers]` table: valid HTTP names, string values with `${VAR}` resolved, then

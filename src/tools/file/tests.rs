@@ -667,3 +667,22 @@ fn debug_does_not_show_secrets() {
     let toolbox = Toolbox::from_tools(vec![tool]);
     assert!(!format!("{toolbox:?}").contains(SECRET));
 }
+
+#[test]
+fn follow_redirects_is_never_or_same_origin_and_only_for_http_tools() {
+    let base = "description = \"d\"\nurl = \"https://x.example\"\n";
+    let never = parse("x", base).expect("valid");
+    assert!(!never.follows_same_origin_redirects(), "none by default");
+    let same = parse("x", &format!("{base}follow_redirects = \"same-origin\"\n")).expect("valid");
+    assert!(same.follows_same_origin_redirects());
+    let e = parse_err("x", &format!("{base}follow_redirects = \"always\"\n"));
+    assert!(
+        e.contains("follow_redirects: must be \"never\" or \"same-origin\""),
+        "{e}"
+    );
+    let e = parse_err(
+        "x",
+        "description = \"d\"\nclient = true\nfollow_redirects = \"same-origin\"\n",
+    );
+    assert!(e.contains("follow_redirects"), "{e}");
+}
