@@ -535,3 +535,43 @@ async fn the_turn_budget_stops_a_reply_that_never_ends() {
         |(e, _)| matches!(e, TurnEvent::Data(d) if d["error"]["code"] == "turn_time_budget_exceeded")
     ));
 }
+
+/// A delta of several megabytes (a hostile model's) is spoken in slices: between them the
+/// turn's deadline is checked and a barge-in is heard, so neither waits for the whole
+/// delta. Real time: the slices' work is what the deadline must interrupt.
+#[tokio::test]
+async fn a_huge_delta_stops_at_the_turn_deadline_and_at_a_barge_in() {
+    const WORDS: usize = 1 << 21;
+    let huge: &'static str = "Word ".repeat(WORDS).leak();
+    let words = |events: &[(TurnEvent, Instant)]| -> usize {
+        spoken(events).iter().map(|s| s.matches('W').count()).sum()
+    };
+
+    let mut short = settings();
+    short.turn_timeout = Duration::from_millis(300);
+    let h = harness(short);
+    h.model
+        .answer(stream(&[Step::Text(huge), Step::Finish("stop")]));
+    let mut turn = h.say("c", "t1", "Talk");
+    let events = turn.rest().await;
+    assert!(events.iter().any(|(e, _)| matches!(e,
+        TurnEvent::Data(d) if d["error"]["code"] == "turn_time_budget_exceeded")));
+    assert!(
+        words(&events) < WORDS,
+        "the deadline waited for the whole delta"
+    );
+    assert_eq!(turn.outcome().await, Some(TurnOutcome::Failed));
+
+    let h = harness(settings());
+    h.model
+        .answer(stream(&[Step::Text(huge), Step::Finish("stop")]));
+    let mut turn = h.say("c", "t2", "Talk");
+    while !matches!(turn.next().await, Some((TurnEvent::Speak(..), _))) {}
+    drop(turn.hang_up.take());
+    let events = turn.rest().await;
+    assert!(
+        words(&events) < WORDS,
+        "the barge-in waited for the whole delta"
+    );
+    assert_eq!(turn.outcome().await, Some(TurnOutcome::Interrupted));
+}

@@ -89,7 +89,7 @@ impl ReplyRun<'_> {
                 self.round_text.push_str(&text);
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
-                self.speak_delta(&text, received_at).await;
+                self.speak_delta(&text, received_at).await?;
                 self.caller.send(TurnEvent::Data(json!({ "delta": text })));
             }
         }
@@ -183,8 +183,13 @@ impl ReplyRun<'_> {
 
     /// Speaks what `text` completes. A delta larger than [`SPEECH_SLICE_BYTES`] (a whole
     /// reply at once, or a hostile megabyte) is fed in slices with a yield between them, so
-    /// other turns, `/health` and a barge-in or shutdown are served meanwhile.
-    async fn speak_delta(&mut self, text: &str, received_at: std::time::Instant) {
+    /// other turns, `/health` and a barge-in or shutdown are served meanwhile, and the
+    /// turn's budget is checked between slices as it is between chunks.
+    async fn speak_delta(
+        &mut self,
+        text: &str,
+        received_at: std::time::Instant,
+    ) -> Result<(), LlmError> {
         let mut rest = text;
         while !rest.is_empty() {
             let mut end = rest.len().min(SPEECH_SLICE_BYTES);
@@ -198,8 +203,12 @@ impl ReplyRun<'_> {
             }
             rest = after;
             if !rest.is_empty() {
+                if Instant::now() >= self.budget_ends {
+                    return Err(LlmError::OutOfTime(self.budget_ms()));
+                }
                 tokio::task::yield_now().await;
             }
         }
+        Ok(())
     }
 }
