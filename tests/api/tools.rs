@@ -868,10 +868,8 @@ async fn a_redirect_is_not_followed_and_its_target_hears_nothing() {
     let t = spawn_with_tools(&[], 3000).await;
     let catcher = FakeUpstream::start().await;
     let elsewhere = catcher.base_url.trim_end_matches("/v1");
-    t.server.enqueue(Reply::Raw(
-        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\n\r\n")
-            .into_bytes(),
-    ));
+    t.server
+        .enqueue(redirect("302 Found", &format!("{elsewhere}/steal")));
     let result = call_once(
         &t,
         "conv_tool_redirect",
@@ -903,10 +901,8 @@ type = "string"
 "#;
     let t = spawn_with_files(&[("find_order", file)]).await;
     let base = t.server.base_url.trim_end_matches("/v1").to_string();
-    t.server.enqueue(Reply::Raw(
-        format!("HTTP/1.1 301 Moved\r\nLocation: {base}/v2/orders/A1\r\nContent-Length: 0\r\n\r\n")
-            .into_bytes(),
-    ));
+    t.server
+        .enqueue(redirect("301 Moved", &format!("{base}/v2/orders/A1")));
     t.server
         .enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
     let args = r#"{"order_id":"A1"}"#;
@@ -917,10 +913,8 @@ type = "string"
 
     let catcher = FakeUpstream::start().await;
     let elsewhere = catcher.base_url.trim_end_matches("/v1");
-    t.server.enqueue(Reply::Raw(
-        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\n\r\n")
-            .into_bytes(),
-    ));
+    t.server
+        .enqueue(redirect("302 Found", &format!("{elsewhere}/steal")));
     let result = call_once(&t, "conv_tool_same_origin", "t2", ("find_order", args)).await;
     assert_eq!(
         serde_json::from_str::<Value>(&result).expect("JSON"),
@@ -930,6 +924,14 @@ type = "string"
         catcher.requests().is_empty(),
         "a redirect elsewhere was followed"
     );
+}
+
+/// A redirect answer (`status` as "302 Found") to `location`.
+fn redirect(status: &str, location: &str) -> Reply {
+    Reply::Raw(
+        format!("HTTP/1.1 {status}\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    )
 }
 
 /// A tool's files, each made from the fake tool server's base URL (replacing `BASE`).
