@@ -1,7 +1,7 @@
 //! What every operator file (tool, MCP server, agent) shares: `${VAR}` resolution from
 //! the environment, where in a URL a `${VAR}` stands, the name rule, TOML errors told by
-//! line and column without quoting the file, and cutting text to a length. Pure: the files
-//! are read by start-up.
+//! line and column without quoting the file, and cutting text to a length; and the one
+//! listing of an operator's folder. No file is read here: start-up and the loaders do.
 
 /// True for a valid tool or placeholder name: 1 to 64 of `A-Z a-z 0-9 _ -`.
 pub(crate) fn is_valid_name(name: &str) -> bool {
@@ -138,4 +138,23 @@ pub(crate) fn resolve_env(
         }
     }
     Ok(out)
+}
+
+/// The `*.toml` files of `dir`, sorted by name; none when the folder is missing. Every
+/// operator folder (tools, MCP servers, agents) is listed this way.
+pub fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -123,6 +123,16 @@ impl Settings {
         })
     }
 
+    /// Settings from `pairs` alone (unit tests); a later pair wins over an earlier one.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::from_lookup(move |name| map.get(name).cloned())
+    }
+
     /// Reads the settings through `lookup`, which returns a variable's value if it is set.
     /// Empty values count as unset.
     pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>

@@ -4,11 +4,7 @@ use super::*;
 use std::collections::HashMap;
 
 fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Settings::from_lookup(move |name| map.get(name).cloned())
+    Settings::from_pairs(pairs)
 }
 
 fn chat_settings(pairs: &[(&str, &str)]) -> Result<ChatSettings, ConfigError> {

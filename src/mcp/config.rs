@@ -70,17 +70,9 @@ pub fn load_dir(
     dir: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<McpServerConfig>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("{}: {e}", dir.display())),
-    };
+    let files = crate::toml_file::toml_files(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut servers = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
-            continue;
-        }
+    for path in files {
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         servers.push(parse(&path, &text, env).map_err(|e| format!("{}: {e}", path.display()))?);

@@ -138,10 +138,11 @@ impl SentenceChunker {
             End::Undecided(at) => (at, false),
             End::Open => (text.len(), false),
         };
-        let sentence = &text[..sentence_len];
-        if char_len_exceeds(sentence, max) {
+        // Past the limit means more than `max` characters.
+        if sentence_len > limit {
             return Some(cut_point(text, max));
         }
+        let sentence = &text[..sentence_len];
         let first =
             !self.emitted_any && self.held.is_none() && self.policy.first_chunk_min_chars > 0;
         if first {

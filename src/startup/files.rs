@@ -3,7 +3,6 @@
 //! checked against what those define. A bad file stops start-up naming its variable,
 //! file and field. `voicebridge check` runs the same steps.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::StartupError;
@@ -61,7 +60,7 @@ pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>
 pub fn load_agent_files(settings: &Settings) -> Result<AgentsConfig, StartupError> {
     let files = &settings.agents;
     let mut agents: Vec<AgentConfig> = Vec::new();
-    for path in toml_files(&files.dir).map_err(|e| StartupError::File {
+    for path in crate::toml_file::toml_files(&files.dir).map_err(|e| StartupError::File {
         variable: "AGENTS_DIR",
         problem: format!("{}: cannot read the folder: {e}", files.dir.display()),
     })? {
@@ -70,22 +69,6 @@ pub fn load_agent_files(settings: &Settings) -> Result<AgentsConfig, StartupErro
         agents.push(files.parse(&path, &text)?);
     }
     Ok(files.assemble(agents)?)
-}
-
-/// The `*.toml` files of `dir`, sorted by name; none when the folder is missing.
-fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml") && path.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 /// Every name in an agent's `tools` list is a tool file's, `end_call`, an MCP server's
@@ -129,17 +112,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .expect("the variables are valid")
+        Settings::from_pairs(pairs).expect("the variables are valid")
     }
 
     fn refused(pairs: &[(&str, &str)]) -> String {
@@ -154,7 +127,7 @@ mod tests {
     }
 
     /// A folder of `files` under the system's temporary folder, new for each call.
-    fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn folder(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

@@ -316,7 +316,7 @@ mod tests {
         )
         .expect("file");
         std::fs::write(agents.join("quiet.toml"), "tools = []\n").expect("file");
-        let vars: Vec<(String, String)> = [
+        let settings = Settings::from_pairs(&[
             ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
             ("LLM_API_KEY", "k"),
             ("LLM_BASE_URL", "http://127.0.0.1:9/v1"),
@@ -324,13 +324,7 @@ mod tests {
             ("DEFAULT_AGENT", "sales"),
             ("MCP_DIR", mcp.to_str().expect("utf-8")),
             ("AGENTS_DIR", agents.to_str().expect("utf-8")),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let settings = Settings::from_lookup(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
+        ])
         .expect("valid");
         let files = crate::startup::load_files(&settings).expect("loads");
         let mut out = Vec::new();

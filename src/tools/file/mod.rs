@@ -65,20 +65,8 @@ pub(super) fn load_dir(
     dir: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Tool>, ToolFileError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(error(dir, "", format!("cannot read the folder: {e}"))),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| error(dir, "", format!("cannot read the folder: {e}")))?;
-        let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
+    let files = crate::toml_file::toml_files(dir)
+        .map_err(|e| error(dir, "", format!("cannot read the folder: {e}")))?;
     files.iter().map(|path| load_file(path, env)).collect()
 }
 
