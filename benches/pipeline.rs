@@ -184,7 +184,7 @@ fn memory_per_conversation() {
                     .await
                     .expect("store");
                 store
-                    .record_reply(&id, ChatMessage::assistant(answer.clone(), &turn))
+                    .record_reply(&id, None, &ChatMessage::assistant(answer.clone(), &turn))
                     .await
                     .expect("store");
             }

@@ -86,6 +86,9 @@ pub struct Metrics {
     turns: IntCounterVec,
     upstream_errors: IntCounterVec,
     store_errors: IntCounterVec,
+    replies_waiting: IntGauge,
+    replies_saved_late: IntCounter,
+    replies_lost: IntCounterVec,
     tool_calls: IntCounterVec,
     tool_arguments_dropped: IntCounterVec,
     post_call: IntCounterVec,
@@ -186,6 +189,19 @@ impl Metrics {
                 "Failed session store or cross-machine operations, by operation.",
                 &["operation"],
             ),
+            replies_waiting: gauge(
+                "voicebridge_replies_waiting",
+                "Replies a caller heard that wait on this machine for the session store to take them.",
+            ),
+            replies_saved_late: total(
+                "voicebridge_replies_saved_late_total",
+                "Replies saved from the waiting queue once the session store was back.",
+            ),
+            replies_lost: counter(
+                "voicebridge_replies_lost_total",
+                "Replies a caller heard that were never saved, by reason (full, expired, shutdown).",
+                &["reason"],
+            ),
             upstream_first_token: seconds(
                 "voicebridge_upstream_first_token_seconds",
                 "Time from sending a request to the model to its first token.",
@@ -269,6 +285,22 @@ impl Metrics {
     /// A post-call webhook ended this way.
     pub fn post_call_delivered(&self, outcome: &str) {
         self.post_call.with_label_values(&[outcome]).inc();
+    }
+
+    /// `count` replies wait for the session store.
+    pub fn replies_waiting(&self, count: usize) {
+        self.replies_waiting.set(count as i64);
+    }
+
+    /// A reply that waited for the session store was saved.
+    pub fn reply_saved_late(&self) {
+        self.replies_saved_late.inc();
+    }
+
+    /// A reply that waited for the session store was given up (`full`, `expired`,
+    /// `shutdown`).
+    pub fn reply_lost(&self, reason: &str) {
+        self.replies_lost.with_label_values(&[reason]).inc();
     }
 
     /// A session store or cross-machine operation failed.

@@ -94,8 +94,14 @@ impl RedisCoordinator {
         format!("{}:{id}", self.machine)
     }
 
-    fn failed(&self, operation: StoreOperation, error: &redis::RedisError) {
-        tracing::warn!(%error, operation = operation.as_str(), "session store failed");
+    fn failed(&self, operation: StoreOperation, claim: &Claim, error: &redis::RedisError) {
+        tracing::warn!(
+            %error,
+            operation = operation.as_str(),
+            conversation_id = %claim.conversation,
+            turn_id = %claim.turn_id,
+            "session store failed"
+        );
         self.metrics.store_failed(operation);
     }
 
@@ -171,17 +177,17 @@ impl RedisCoordinator {
 
 #[async_trait]
 impl Coordinator for RedisCoordinator {
-    async fn claim(&self, conversation: &str, wait: Duration) -> Claim {
-        let claim = self.local.claim(conversation, wait).await;
+    async fn claim(&self, conversation: &str, turn_id: &str, wait: Duration) -> Claim {
+        let claim = self.local.claim(conversation, turn_id, wait).await;
         if let Err(error) = self.claim_across(&claim, wait).await {
-            self.failed(StoreOperation::Claim, &error);
+            self.failed(StoreOperation::Claim, &claim, &error);
         }
         claim
     }
 
     async fn release(&self, claim: &Claim) {
         if let Err(error) = self.release_across(claim).await {
-            self.failed(StoreOperation::Release, &error);
+            self.failed(StoreOperation::Release, claim, &error);
         }
         self.local.release(claim).await;
     }

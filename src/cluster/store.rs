@@ -176,10 +176,15 @@ impl SessionStore for RedisStore {
         .await
     }
 
-    async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
+    async fn record_reply(
+        &self,
+        conversation: &str,
+        question: Option<&ChatMessage>,
+        reply: &ChatMessage,
+    ) -> Result<(), StoreError> {
         let limits = self.limits;
         self.update(conversation, |history, _| {
-            history.record_reply(reply.clone(), limits);
+            history.record_reply(question, reply.clone(), limits);
         })
         .await
     }

@@ -73,6 +73,8 @@ pub struct Settings {
     pub session_store_url: Option<Secret>,
     /// Prefix of every Redis key and channel, so several apps can share one Redis.
     pub session_store_prefix: String,
+    /// Most replies kept on this machine while the session store cannot take them.
+    pub session_reply_queue_max: usize,
     /// The browser side: `/authorize` and the voice page.
     pub web: WebSettings,
     /// Tools the model may call.
@@ -187,6 +189,7 @@ impl Settings {
             max_conversations: session.max_conversations,
             session_store_url: session.store_url,
             session_store_prefix: session.store_prefix,
+            session_reply_queue_max: session.reply_queue_max,
             web,
             tools,
             agents,

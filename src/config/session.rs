@@ -18,6 +18,11 @@ const DEFAULT_SESSION_IDLE_TTL_SECS: u64 = 30 * 60;
 /// this bounds the in-memory store's text at about 160 MB.
 const DEFAULT_MAX_CONVERSATIONS: usize = 10_000;
 
+/// `SESSION_REPLY_QUEUE_MAX`: replies a machine keeps for the store while it is down. A
+/// reply is a few hundred bytes to a few kilobytes, so the default holds at most tens of
+/// megabytes, and more than a minute-long outage at a hundred turns a second.
+const DEFAULT_REPLY_QUEUE_MAX: usize = 10_000;
+
 /// `SESSION_STORE_PREFIX`: every Redis key and channel starts with the app's name.
 const DEFAULT_SESSION_STORE_PREFIX: &str = "voicebridge:";
 
@@ -28,6 +33,7 @@ pub(super) struct SessionConfig {
     pub(super) max_conversations: usize,
     pub(super) store_url: Option<Secret>,
     pub(super) store_prefix: String,
+    pub(super) reply_queue_max: usize,
 }
 
 /// Reads history limits, expiry, the in-memory cap and the store.
@@ -47,6 +53,11 @@ pub(super) fn session_config(get: &Get) -> Result<SessionConfig, ConfigError> {
         store_url: store_url(get("SESSION_STORE_URL"))?,
         store_prefix: get("SESSION_STORE_PREFIX")
             .unwrap_or_else(|| DEFAULT_SESSION_STORE_PREFIX.to_string()),
+        reply_queue_max: positive(
+            "SESSION_REPLY_QUEUE_MAX",
+            get("SESSION_REPLY_QUEUE_MAX"),
+            DEFAULT_REPLY_QUEUE_MAX,
+        )?,
     })
 }
 

@@ -99,6 +99,11 @@ pub struct TurnRecord {
     pub tools: Vec<ToolRecord>,
     /// Caller context, when the webhook had it (stored with the call).
     pub caller: CallerRecord,
+    /// The session store could not be read for this turn: the model answered with only
+    /// this machine's view of the call (its own message, and replies still waiting to be
+    /// saved). Absent in records kept before this field.
+    #[serde(default)]
+    pub without_history: bool,
 }
 
 /// A tool call of a turn.

@@ -29,6 +29,7 @@ where
     truncates_to_the_limits(make()).await;
     conversations_are_isolated(make()).await;
     concurrent_writes_stay_well_formed(make()).await;
+    a_reply_brings_back_its_lost_question(make()).await;
 }
 
 fn roles_and_texts(history: &[ChatMessage]) -> Vec<(Role, String)> {
@@ -45,11 +46,11 @@ async fn appends_in_order(store: Arc<dyn SessionStore>) {
         .expect("store");
     assert_eq!(seen, vec![ChatMessage::user("Hello", "t1")]);
     store
-        .record_reply("c-order", ChatMessage::assistant("Hi!", "t1"))
+        .record_reply("c-order", None, &ChatMessage::assistant("Hi!", "t1"))
         .await
         .expect("store");
     store
-        .record_reply("c-order", ChatMessage::assistant("", "t2"))
+        .record_reply("c-order", None, &ChatMessage::assistant("", "t2"))
         .await
         .expect("store");
     let history = store.history("c-order").await.expect("store");
@@ -70,7 +71,7 @@ async fn a_repeated_turn_is_stored_once(store: Arc<dyn SessionStore>) {
             .await
             .expect("store");
         store
-            .record_reply("c-dup", ChatMessage::assistant("Hello.", "t1"))
+            .record_reply("c-dup", None, &ChatMessage::assistant("Hello.", "t1"))
             .await
             .expect("store");
     }
@@ -100,7 +101,10 @@ async fn heard_text_replaces_the_reply(store: Arc<dyn SessionStore>) {
         .await
         .expect("store");
     let reply = ChatMessage::assistant("Soup. And salad.", "t1").interrupted(true);
-    store.record_reply("c-heard", reply).await.expect("store");
+    store
+        .record_reply("c-heard", None, &reply)
+        .await
+        .expect("store");
     let heard = Heard {
         assistant_turn_id: Some("t1".into()),
         text: "Soup.".into(),
@@ -134,7 +138,7 @@ async fn tool_calls_round_trip(store: Arc<dyn SessionStore>) {
             vec![ToolResult::new("c1", r#"{"cancelled":true}"#)],
         );
     store
-        .record_reply("c-tools", reply.clone())
+        .record_reply("c-tools", None, &reply)
         .await
         .expect("store");
     let stored = store.history("c-tools").await.expect("store");
@@ -191,7 +195,8 @@ async fn truncates_to_the_limits(store: Arc<dyn SessionStore>) {
         store
             .record_reply(
                 "c-trunc",
-                ChatMessage::assistant(format!("answer {i}"), &turn),
+                None,
+                &ChatMessage::assistant(format!("answer {i}"), &turn),
             )
             .await
             .expect("store");
@@ -226,7 +231,11 @@ async fn concurrent_writes_stay_well_formed(store: Arc<dyn SessionStore>) {
                     .await
                     .expect("store");
                 store
-                    .record_reply("c-race", ChatMessage::assistant(format!("a{i}"), &turn))
+                    .record_reply(
+                        "c-race",
+                        None,
+                        &ChatMessage::assistant(format!("a{i}"), &turn),
+                    )
                     .await
                     .expect("store");
             })
@@ -237,4 +246,56 @@ async fn concurrent_writes_stay_well_formed(store: Arc<dyn SessionStore>) {
     }
     let history = store.history("c-race").await.expect("store");
     assert!(is_well_formed(&history), "{history:?}");
+}
+
+/// A turn whose question was not saved (the store was down when it began) is saved with
+/// its reply, in the place it was asked, even after later turns were saved.
+async fn a_reply_brings_back_its_lost_question(store: Arc<dyn SessionStore>) {
+    let asked = |text: &str, turn: &str, at: i64| ChatMessage::user(text, turn).received_at(at);
+    let c = "c-lost-question";
+    for (text, turn, at) in [("One", "t1", 1_000), ("Three", "t3", 3_000)] {
+        store
+            .begin_turn(c, asked(text, turn, at), None)
+            .await
+            .expect("store");
+        store
+            .record_reply(c, None, &ChatMessage::assistant(format!("{text}!"), turn))
+            .await
+            .expect("store");
+    }
+    // t2 was asked between them; its question never reached the store.
+    let two = asked("Two", "t2", 2_000);
+    store
+        .record_reply(c, Some(&two), &ChatMessage::assistant("Two!", "t2"))
+        .await
+        .expect("store");
+    // Saving it again (a retry after a lost answer) changes nothing.
+    store
+        .record_reply(c, Some(&two), &ChatMessage::assistant("Two!", "t2"))
+        .await
+        .expect("store");
+    let history = store.history(c).await.expect("store");
+    let texts: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts, ["One", "One!", "Two", "Two!", "Three", "Three!"]);
+    assert!(is_well_formed(&history), "{history:?}");
+    // A lost question whose turn a newer, unanswered one follows goes before it.
+    store
+        .begin_turn(c, asked("Five", "t5", 5_000), None)
+        .await
+        .expect("store");
+    store
+        .record_reply(
+            c,
+            Some(&ChatMessage::user("Four", "t4")),
+            &ChatMessage::assistant("Four!", "t4"),
+        )
+        .await
+        .expect("store");
+    let history = store.history(c).await.expect("store");
+    assert!(is_well_formed(&history), "{history:?}");
+    let last: Vec<&str> = history[history.len() - 3..]
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert_eq!(last, ["Four", "Four!", "Five"]);
 }

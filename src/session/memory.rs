@@ -155,10 +155,15 @@ impl SessionStore for MemoryStore {
         }))
     }
 
-    async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError> {
+    async fn record_reply(
+        &self,
+        conversation: &str,
+        question: Option<&ChatMessage>,
+        reply: &ChatMessage,
+    ) -> Result<(), StoreError> {
         let limits = self.limits;
         self.with_conversation(conversation, |record| {
-            record.history.record_reply(reply, limits);
+            record.history.record_reply(question, reply.clone(), limits);
         });
         Ok(())
     }

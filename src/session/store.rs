@@ -33,8 +33,14 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Settles a turn: records the assistant's reply, which is what was actually spoken
     /// (marked interrupted when cut short). One reply per `turn_id`; empty replies are
-    /// dropped.
-    async fn record_reply(&self, conversation: &str, reply: ChatMessage) -> Result<(), StoreError>;
+    /// dropped. `question` is the turn's user message, stored with the reply when the
+    /// history lacks it (its `begin_turn` failed); see `History::record_reply`.
+    async fn record_reply(
+        &self,
+        conversation: &str,
+        question: Option<&ChatMessage>,
+        reply: &ChatMessage,
+    ) -> Result<(), StoreError>;
 
     /// Merges what the page sent in a `data` event into the conversation's client
     /// variables (see `session::client`), creating the conversation if new. `Ok(false)`

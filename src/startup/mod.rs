@@ -31,7 +31,7 @@ use crate::routes;
 use crate::routes::state::{AppState, TurnTasks};
 use crate::secret::redacted_url;
 use crate::session::{spawn_idle_sweeper, SessionStore};
-use crate::turn::Ledger;
+use crate::turn::{Ledger, Outbox};
 
 /// Seconds the server waits for open connections to finish writing once the turns have
 /// ended (their last `response.end` flushing), before closing them.
@@ -195,6 +195,7 @@ pub struct Application {
     port: u16,
     tool_mocks: crate::turn::ToolMocks,
     store: Arc<dyn SessionStore>,
+    outbox: Outbox,
     calls: Option<crate::records::CallWriter>,
     post_call: Option<crate::records::PostCallProgress>,
     server: Server,
@@ -213,11 +214,18 @@ impl Application {
         let store = stores::session_store(&settings).await?;
         let call_store = records::call_store(&settings).await?;
         let calls = records::start(call_store, &settings, &metrics, &shutdown)?;
+        let outbox = Outbox::new(
+            store.clone(),
+            metrics.clone(),
+            settings.session_reply_queue_max,
+            settings.session_idle_ttl,
+        );
         let ledger = Ledger {
             store: store.clone(),
             coordinator: stores::coordinator(&settings, &files, &metrics, &shutdown).await?,
             metrics: metrics.clone(),
             calls: calls.recorder.clone(),
+            outbox: outbox.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
         let client_tool_calls =
@@ -241,6 +249,7 @@ impl Application {
             spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
         }
         mcp.start(&shutdown);
+        tokio::spawn(outbox.clone().run(shutdown.clone()));
         let turns = TurnTasks::default();
         let state = AppState {
             web,
@@ -261,6 +270,7 @@ impl Application {
             port,
             tool_mocks,
             store,
+            outbox,
             calls: calls.writer,
             post_call: calls.post_call,
             server,
@@ -311,19 +321,31 @@ impl Application {
         let result = self.server.await;
         stopper.abort();
         self.shutdown.cancel();
-        if let Some(writer) = self.calls {
-            // What is queued is written within what is left of the grace period (at
-            // least a moment, so a quick stop still writes its last turns).
-            let spent = stopping_since
+        // What is queued is written within what is left of the grace period (at least a
+        // moment, so a quick stop still writes its last turns), never more than a few
+        // seconds, so the whole stop stays inside the platform's kill timeout: replies
+        // waiting for the session store first, then call records.
+        let spent = || {
+            stopping_since
                 .get()
-                .map_or(Duration::ZERO, |at| at.elapsed());
-            // Never more than a few seconds, so the whole stop stays inside the
-            // platform's kill timeout.
-            let left = self
-                .grace
-                .saturating_sub(spent)
-                .clamp(Duration::from_secs(2), FLUSH_AT_MOST);
-            let unwritten = writer.flush(left).await;
+                .map_or(Duration::ZERO, |at| at.elapsed())
+        };
+        let left = || {
+            self.grace
+                .saturating_sub(spent())
+                .clamp(Duration::from_secs(2), FLUSH_AT_MOST)
+        };
+        if self.outbox.waiting() > 0 {
+            let unsaved = self.outbox.drain(left()).await;
+            if unsaved > 0 {
+                tracing::error!(
+                    unsaved,
+                    "stopping: replies not saved to the session store in time"
+                );
+            }
+        }
+        if let Some(writer) = self.calls {
+            let unwritten = writer.flush(left()).await;
             if unwritten > 0 {
                 tracing::warn!(unwritten, "stopping: call records not written in time");
             }

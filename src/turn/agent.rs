@@ -1,16 +1,19 @@
-//! The life of a turn: claim the conversation, read its history, stream the reply, end the
-//! caller's stream, then settle the lease with what was said. Every path goes through
-//! those steps, for the welcome and for a message.
+//! The life of a turn: claim the conversation, read its history, stream the reply, then
+//! settle the lease with what was said (saved, then the caller's stream ended, then the
+//! conversation released). Every path goes through those steps, for the welcome and for a
+//! message.
 
 use std::sync::Arc;
 
 use super::record::{call_key, caller_record, log_turn, received_ms, turn_record, UserMessage};
 use super::reply::{ReplyRun, TurnKeys};
 use super::settings::Texts;
-use super::{AgentSettings, Caller, Ledger, Model, Request, ToolSet, Turn, TurnEvent, TurnOutcome};
+use super::{
+    AgentSettings, Caller, Ledger, Model, Request, Said, ToolSet, Turn, TurnEvent, TurnOutcome,
+};
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
 use crate::records::{Record, TurnRecord};
-use crate::session::{ChatMessage, SessionStore};
+use crate::session::{ChatMessage, History, SessionStore};
 use crate::template::CallContext;
 
 /// The agent: answers turns with the configured model, prompt and store.
@@ -55,13 +58,21 @@ impl Agent {
     }
 
     /// `context` with the page's variables, when a template reads them.
-    async fn with_client(&self, conversation: &str, mut context: CallContext) -> CallContext {
+    async fn with_client(
+        &self,
+        conversation: &str,
+        turn_id: &str,
+        mut context: CallContext,
+    ) -> CallContext {
         if self.reads_client {
             match self.ledger.store.client(conversation).await {
                 Ok(client) => context.client = client,
-                Err(error) => self
-                    .ledger
-                    .store_failed(StoreOperation::ClientContext, &error),
+                Err(error) => self.ledger.store_failed(
+                    StoreOperation::ClientContext,
+                    conversation,
+                    turn_id,
+                    &error,
+                ),
             }
         }
         context
@@ -101,7 +112,7 @@ impl Agent {
         } = turn;
         match request {
             Request::Welcome => {
-                let context = self.with_client(&conversation, context).await;
+                let context = self.with_client(&conversation, &turn_id, context).await;
                 self.welcome(&conversation, &turn_id, &context, caller)
                     .await;
                 Some(TurnOutcome::Completed)
@@ -111,12 +122,13 @@ impl Agent {
                 None
             }
             Request::Message { text, heard } => {
-                let context = self.with_client(&conversation, context).await;
+                let context = self.with_client(&conversation, &turn_id, context).await;
                 let message = UserMessage {
                     conversation,
                     turn_id,
                     text,
                     heard,
+                    without_history: false,
                 };
                 Some(self.reply(message, &context, caller).await)
             }
@@ -132,7 +144,7 @@ impl Agent {
         context: &CallContext,
         caller: Caller,
     ) {
-        let lease = self.ledger.claim(conversation).await;
+        let lease = self.ledger.claim(conversation, turn_id).await;
         self.metrics().turn_finished(
             &self.settings.name,
             TurnKind::Welcome,
@@ -146,7 +158,6 @@ impl Agent {
             caller.send(TurnEvent::Speak(said, None));
         }
         let at_ms = received_ms(&caller);
-        caller.end();
         self.ledger.calls.record(Record::Turn(TurnRecord {
             call: call_key(context),
             turn_id: turn_id.to_string(),
@@ -166,15 +177,27 @@ impl Agent {
             completion_tokens: None,
             tools: Vec::new(),
             caller: caller_record(context),
+            without_history: false,
         }));
-        let reply = (!welcome.is_empty()).then(|| ChatMessage::assistant(welcome, turn_id));
-        lease.settle(reply).await;
+        let said = (!welcome.is_empty()).then(|| Said {
+            question: None,
+            reply: ChatMessage::assistant(welcome, turn_id),
+        });
+        lease.settle(said, caller).await;
     }
 
     /// Answers what the user said: claim, history, reply, end, settle.
-    async fn reply(&self, turn: UserMessage, context: &CallContext, caller: Caller) -> TurnOutcome {
-        let lease = self.ledger.claim(&turn.conversation).await;
-        let history = self.begin(&turn).await;
+    async fn reply(
+        &self,
+        mut turn: UserMessage,
+        context: &CallContext,
+        caller: Caller,
+    ) -> TurnOutcome {
+        let lease = self.ledger.claim(&turn.conversation, &turn.turn_id).await;
+        let question = ChatMessage::user(turn.text.clone(), turn.turn_id.clone())
+            .received_at(received_ms(&caller));
+        let (history, with_history) = self.begin(&turn, &question).await;
+        turn.without_history = !with_history;
         let last_reply = history
             .iter()
             .rev()
@@ -217,7 +240,9 @@ impl Agent {
             // The goodbye has been framed; the page hangs up once it has been heard.
             caller.send(TurnEvent::Data(serde_json::json!({"action": "end_call"})));
         }
-        let reply = self.finish(&turn, &mut run, outcome, &caller).await;
+        let reply = self
+            .finish(&turn, &question, &mut run, outcome, &caller)
+            .await;
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
         log_turn(&self.settings.name, context, &turn, model, outcome, &run);
@@ -225,31 +250,50 @@ impl Agent {
             context, &turn, &reply, outcome, model, &run, &caller,
         ));
         drop(run);
-        // `response.end` need not wait for the store: the next turn of this conversation
-        // still reads settled history, because it waits for this lease to settle.
-        caller.end();
-        lease.settle(Some(reply)).await;
+        let said = Said {
+            question: Some(question),
+            reply,
+        };
+        lease.settle(Some(said), caller).await;
         outcome
     }
 
-    /// Stores the user's words and reads the history they end. The words are stored even
-    /// when the turn is already cancelled: they were said.
-    async fn begin(&self, turn: &UserMessage) -> Vec<ChatMessage> {
-        let user = ChatMessage::user(turn.text.clone(), turn.turn_id.clone());
-        match self
-            .ledger
-            .store
-            .begin_turn(&turn.conversation, user.clone(), turn.heard.clone())
-            .await
-        {
-            Ok(history) => history,
-            Err(error) => {
-                // Answering without history beats not answering: the user hears a reply
-                // to what they just said rather than an apology for the store.
-                self.ledger.store_failed(StoreOperation::BeginTurn, &error);
-                vec![user]
+    /// Stores the user's words and reads the history they end; `false` with it when the
+    /// store could not be read. The words are stored even when the turn is already
+    /// cancelled: they were said. Replies of the conversation still waiting for the store
+    /// are saved first, so the history is read whole and in order.
+    async fn begin(&self, turn: &UserMessage, user: &ChatMessage) -> (Vec<ChatMessage>, bool) {
+        let (conversation, turn_id) = (&turn.conversation, &turn.turn_id);
+        let outbox = &self.ledger.outbox;
+        if outbox.flush(conversation).await {
+            let store = &self.ledger.store;
+            match store
+                .begin_turn(conversation, user.clone(), turn.heard.clone())
+                .await
+            {
+                Ok(history) => return (history, true),
+                Err(error) => {
+                    self.ledger.store_failed(
+                        StoreOperation::BeginTurn,
+                        conversation,
+                        turn_id,
+                        &error,
+                    );
+                }
             }
+        } else {
+            tracing::warn!(
+                conversation_id = %conversation,
+                turn_id = %turn_id,
+                "history not read: replies of this conversation still wait for the session store"
+            );
         }
+        // Answering without the stored history beats not answering: the user hears a reply
+        // to what they just said, with what this machine still holds of the conversation,
+        // rather than an apology for the store. The question is saved with the reply.
+        let mut history = outbox.pending(conversation);
+        history.push(user.clone());
+        (History::from(history).into_messages(), false)
     }
 
     /// Keeps on record what the user heard of the previous reply, when Layercode says.
@@ -283,6 +327,7 @@ impl Agent {
     async fn finish(
         &self,
         turn: &UserMessage,
+        question: &ChatMessage,
         run: &mut ReplyRun<'_>,
         outcome: TurnOutcome,
         caller: &Caller,
@@ -302,14 +347,18 @@ impl Agent {
             let provisional = ChatMessage::assistant(spoken.clone(), &turn.turn_id)
                 .interrupted(true)
                 .with_tools(calls, results);
-            if let Err(error) = self
-                .ledger
-                .store
-                .record_reply(&turn.conversation, provisional)
+            let store = &self.ledger.store;
+            let conversation = &turn.conversation;
+            if let Err(error) = store
+                .record_reply(conversation, Some(question), &provisional)
                 .await
             {
-                self.ledger
-                    .store_failed(StoreOperation::RecordReply, &error);
+                self.ledger.store_failed(
+                    StoreOperation::RecordReply,
+                    conversation,
+                    &turn.turn_id,
+                    &error,
+                );
             }
         }
         run.settle_tools().await;

@@ -17,6 +17,8 @@ pub struct Claim {
     pub conversation: String,
     /// The turn's id, unique within this process.
     pub id: u64,
+    /// The caller's id for the turn (Layercode's `turn_id`), for logs.
+    pub turn_id: String,
     /// Fires when a newer turn of the conversation takes over.
     pub superseded: CancellationToken,
     /// Fired once this turn has settled; its successor waits on it.
@@ -27,9 +29,9 @@ pub struct Claim {
 /// and logged by the implementation; a turn goes on regardless.
 #[async_trait]
 pub trait Coordinator: Send + Sync + 'static {
-    /// Claims `conversation` for a new turn: tells the turn running it to stop, and waits
-    /// up to `wait` until that turn has settled.
-    async fn claim(&self, conversation: &str, wait: Duration) -> Claim;
+    /// Claims `conversation` for turn `turn_id`: tells the turn running it to stop, and
+    /// waits up to `wait` until that turn has settled.
+    async fn claim(&self, conversation: &str, turn_id: &str, wait: Duration) -> Claim;
 
     /// The claim's turn has settled its history: gives the conversation up and wakes the
     /// turn waiting for exactly this one.
@@ -62,7 +64,11 @@ impl LocalCoordinator {
 
     /// Registers a turn of `conversation` and tells the one it replaces to stop; returns
     /// the claim and the replaced turn's "settled" signal, which belongs to that turn only.
-    pub fn register(&self, conversation: &str) -> (Claim, Option<CancellationToken>) {
+    pub fn register(
+        &self,
+        conversation: &str,
+        turn_id: &str,
+    ) -> (Claim, Option<CancellationToken>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let superseded = CancellationToken::new();
         let settled = CancellationToken::new();
@@ -79,6 +85,7 @@ impl LocalCoordinator {
         let claim = Claim {
             conversation: conversation.to_string(),
             id,
+            turn_id: turn_id.to_string(),
             superseded,
             settled,
         };
@@ -106,8 +113,8 @@ impl LocalCoordinator {
 
 #[async_trait]
 impl Coordinator for LocalCoordinator {
-    async fn claim(&self, conversation: &str, wait: Duration) -> Claim {
-        let (claim, predecessor) = self.register(conversation);
+    async fn claim(&self, conversation: &str, turn_id: &str, wait: Duration) -> Claim {
+        let (claim, predecessor) = self.register(conversation, turn_id);
         let Some(settled) = predecessor else {
             return claim;
         };
@@ -115,7 +122,7 @@ impl Coordinator for LocalCoordinator {
             .await
             .is_err()
         {
-            tracing::warn!(conversation_id = %conversation, "superseded turn did not settle in time");
+            tracing::warn!(conversation_id = %conversation, turn_id, "superseded turn did not settle in time");
         }
         claim
     }
@@ -138,11 +145,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_waiting_turn_is_woken_only_by_its_own_settle() {
         let coordinator = std::sync::Arc::new(LocalCoordinator::new());
-        let one = coordinator.claim("one", WAIT).await;
-        let two = coordinator.claim("two", WAIT).await;
+        let one = coordinator.claim("one", "t", WAIT).await;
+        let two = coordinator.claim("two", "t", WAIT).await;
         let later = |conversation: &'static str| {
             let coordinator = coordinator.clone();
-            tokio::spawn(async move { coordinator.claim(conversation, WAIT).await })
+            tokio::spawn(async move { coordinator.claim(conversation, "t", WAIT).await })
         };
         let (next_one, next_two) = (later("one"), later("two"));
         tokio::task::yield_now().await;
@@ -163,9 +170,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_turn_that_never_settles_is_waited_for_boundedly() {
         let coordinator = LocalCoordinator::new();
-        let _stuck = coordinator.claim("c", WAIT).await;
+        let _stuck = coordinator.claim("c", "t", WAIT).await;
         let started = tokio::time::Instant::now();
-        let next = coordinator.claim("c", WAIT).await;
+        let next = coordinator.claim("c", "t", WAIT).await;
         assert_eq!(started.elapsed(), WAIT);
         coordinator.release(&next).await;
     }
@@ -173,8 +180,8 @@ mod tests {
     #[test]
     fn conversations_do_not_supersede_each_other() {
         let coordinator = LocalCoordinator::new();
-        let (a, _) = coordinator.register("a");
-        let (_b, predecessor) = coordinator.register("b");
+        let (a, _) = coordinator.register("a", "t");
+        let (_b, predecessor) = coordinator.register("b", "t");
         assert!(predecessor.is_none());
         assert!(!a.superseded.is_cancelled());
     }

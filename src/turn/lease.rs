@@ -1,6 +1,8 @@
 //! A turn's hold on its conversation. Claiming returns a [`Lease`]; the one way to finish
-//! the turn is [`Lease::settle`] with what was said: the history write, then the release
-//! that lets the next turn of the conversation go on, in that order, on every path.
+//! the turn is [`Lease::settle`] with what was said: the history write (or, when the store
+//! fails, the reply queued in the [`Outbox`]), then the caller's `response.end`, then the
+//! release that lets the next turn of the conversation go on, in that order, on every
+//! path. So a caller who got `response.end` heard a reply that is saved or waiting to be.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +10,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::coordinator::{Claim, Coordinator};
+use super::outbox::Outbox;
+use super::Caller;
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::{ChatMessage, SessionStore};
 
@@ -25,6 +29,18 @@ pub struct Ledger {
     pub metrics: Metrics,
     /// Every turn's record goes here (to the call store's writer, or nowhere).
     pub calls: crate::records::CallRecorder,
+    /// Replies waiting for the store while it fails.
+    pub outbox: Outbox,
+}
+
+/// What a turn said, to be saved: the reply, and for a message the question it answers
+/// (stored with it if the store lost it).
+#[derive(Debug)]
+pub struct Said {
+    /// The user's message of the turn; `None` for the welcome.
+    pub question: Option<ChatMessage>,
+    /// What the caller heard.
+    pub reply: ChatMessage,
 }
 
 /// A claimed conversation. Dropping a lease that was not settled releases the claim at
@@ -36,19 +52,34 @@ pub struct Lease {
 }
 
 impl Ledger {
-    /// Claims `conversation` for a new turn, superseding the running one (see
+    /// Claims `conversation` for turn `turn_id`, superseding the running one (see
     /// [`Coordinator::claim`]).
-    pub async fn claim(&self, conversation: &str) -> Lease {
+    pub async fn claim(&self, conversation: &str, turn_id: &str) -> Lease {
         Lease {
-            claim: self.coordinator.claim(conversation, SETTLE_WAIT).await,
+            claim: self
+                .coordinator
+                .claim(conversation, turn_id, SETTLE_WAIT)
+                .await,
             ledger: self.clone(),
             settled: false,
         }
     }
 
-    /// Counts and logs a failed store operation; the turn goes on.
-    pub fn store_failed(&self, operation: StoreOperation, error: &dyn std::fmt::Display) {
-        tracing::warn!(%error, operation = operation.as_str(), "session store failed");
+    /// Counts and logs a failed store operation of a turn; the turn goes on.
+    pub fn store_failed(
+        &self,
+        operation: StoreOperation,
+        conversation: &str,
+        turn_id: &str,
+        error: &dyn std::fmt::Display,
+    ) {
+        tracing::warn!(
+            %error,
+            operation = operation.as_str(),
+            conversation_id = %conversation,
+            turn_id,
+            "session store failed"
+        );
         self.metrics.store_failed(operation);
     }
 }
@@ -59,16 +90,16 @@ impl Lease {
         &self.claim.superseded
     }
 
-    /// Finishes the turn: stores `reply` (what was said, if anything), then releases the
-    /// conversation so the next turn reads settled history.
-    pub async fn settle(mut self, reply: Option<ChatMessage>) {
-        if let Some(reply) = reply {
-            let store = &self.ledger.store;
-            if let Err(error) = store.record_reply(&self.claim.conversation, reply).await {
-                self.ledger
-                    .store_failed(StoreOperation::RecordReply, &error);
-            }
+    /// Finishes the turn: saves what was said (or queues it, when the store fails), ends
+    /// the caller's stream, then releases the conversation so the next turn reads settled
+    /// history. Saving first costs the caller's `response.end` one store write (measured
+    /// in `BENCHMARKS.md`), after every sentence was sent.
+    pub async fn settle(mut self, said: Option<Said>, caller: Caller) {
+        if let Some(Said { question, reply }) = said {
+            let conversation = &self.claim.conversation;
+            self.ledger.outbox.save(conversation, question, reply).await;
         }
+        caller.end();
         self.ledger.coordinator.release(&self.claim).await;
         self.settled = true;
     }
@@ -79,6 +110,7 @@ impl Drop for Lease {
         if !self.settled {
             tracing::error!(
                 conversation_id = %self.claim.conversation,
+                turn_id = %self.claim.turn_id,
                 "a turn ended without settling its lease; releasing it without a history write"
             );
             self.ledger.coordinator.abandon(&self.claim);

@@ -3,8 +3,9 @@
 //! (events out, cancellation, timings); the edge frames the events as SSE.
 //!
 //! A turn's life: claim the conversation (a [`Lease`]; newest turn wins), read history,
-//! stream the reply, end the caller's stream (`response.end`), then settle the lease with
-//! what was said (history write, then release). Every path goes through those steps.
+//! stream the reply, then settle the lease with what was said: the history write (or the
+//! reply queued in the [`Outbox`] while the store fails), the caller's `response.end`,
+//! then the release. Every path goes through those steps.
 
 use crate::session::Heard;
 use crate::template::CallContext;
@@ -16,6 +17,7 @@ mod coordinator;
 mod dispatch;
 mod lease;
 mod model;
+mod outbox;
 mod record;
 mod reply;
 mod settings;
@@ -30,8 +32,9 @@ pub use agent::Agent;
 pub use caller::{Caller, Delivery, TurnEvent};
 pub use client_tools::{ClientRelay, ClientToolCalls, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
-pub use lease::{Lease, Ledger, SETTLE_WAIT};
+pub use lease::{Lease, Ledger, Said, SETTLE_WAIT};
 pub use model::Model;
+pub use outbox::Outbox;
 pub use settings::{AgentSettings, ThinkingFiller};
 pub use toolset::{ToolMocks, ToolSet};
 

@@ -13,6 +13,8 @@ pub(super) struct UserMessage {
     pub(super) turn_id: String,
     pub(super) text: String,
     pub(super) heard: Option<Heard>,
+    /// The store could not be read for this turn (set once the history is read).
+    pub(super) without_history: bool,
 }
 
 /// The call a turn belongs to.
@@ -69,6 +71,7 @@ pub(super) fn turn_record(
         completion_tokens: report.usage.map(|u| u.completion_tokens),
         tools: report.tools.clone(),
         caller: caller_record(context),
+        without_history: turn.without_history,
     })
 }
 
@@ -98,6 +101,8 @@ pub(super) fn log_turn(
         cut_by_token_cap = report.cut_by_token_cap(),
         tool_calls = report.tool_calls,
         tool_ms = report.tool_time.as_millis() as u64,
+        // The store could not be read: the model saw only this machine's view of the call.
+        without_history = turn.without_history,
         "turn finished"
     );
     tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");

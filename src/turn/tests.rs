@@ -120,8 +120,8 @@ struct CountingCoordinator {
 
 #[async_trait]
 impl Coordinator for CountingCoordinator {
-    async fn claim(&self, conversation: &str, wait: Duration) -> Claim {
-        self.local.claim(conversation, wait).await
+    async fn claim(&self, conversation: &str, turn_id: &str, wait: Duration) -> Claim {
+        self.local.claim(conversation, turn_id, wait).await
     }
 
     async fn release(&self, claim: &Claim) {
@@ -170,11 +170,13 @@ fn harness(settings: AgentSettings) -> Harness {
     let model = Arc::new(ScriptedModel::default());
     let coordinator = Arc::new(CountingCoordinator::default());
     let store = Arc::new(MemoryStore::new(HistoryLimits::default(), 100));
+    let metrics = Metrics::new();
     let ledger = Ledger {
         store: store.clone(),
         coordinator: coordinator.clone(),
-        metrics: Metrics::new(),
+        metrics: metrics.clone(),
         calls: crate::records::CallRecorder::off(),
+        outbox: Outbox::new(store.clone(), metrics, 100, Duration::from_secs(60)),
     };
     let agent = Arc::new(Agent::new(
         ledger,
@@ -501,14 +503,15 @@ async fn a_finished_sentence_is_spoken_when_the_model_pauses() {
 #[tokio::test(start_paused = true)]
 async fn a_lease_dropped_without_settling_is_released_and_logged() {
     let h = harness(settings());
-    let lease = h.agent.ledger.claim("c").await;
+    let lease = h.agent.ledger.claim("c", "t1").await;
     drop(lease);
     assert_eq!(h.settled(), (0, 1));
     // The conversation is free again: the next claim does not wait for the dropped one.
     let started = Instant::now();
-    let next = h.agent.ledger.claim("c").await;
+    let next = h.agent.ledger.claim("c", "t2").await;
     assert_eq!(Instant::now(), started);
-    next.settle(None).await;
+    let (caller, _delivery) = Caller::new(CancellationToken::new(), Instant::now());
+    next.settle(None, caller).await;
     assert_eq!(h.settled(), (1, 1));
 }
 

@@ -469,6 +469,7 @@ async fn calls_past_the_retention_are_deleted() {
             completion_tokens: None,
             tools: Vec::new(),
             caller: CallerRecord::default(),
+            without_history: false,
         });
         store.write(&record).await.expect("written");
     }

@@ -73,8 +73,8 @@ async fn history_survives_session_end_and_a_reconnect_with_a_new_session_id() {
         pairs(&[
             ("assistant", WELCOME),
             ("user", "I'm Ada."),
-            ("assistant", "Nice to meet you, Ada."),
-            ("assistant", WELCOME),
+            // The second welcome follows a reply: roles alternate, so it joins it.
+            ("assistant", &format!("Nice to meet you, Ada.\n{WELCOME}")),
             ("user", "What's my name?"),
         ])[..]
     );

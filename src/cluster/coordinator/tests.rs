@@ -26,7 +26,7 @@ fn claim_later(
     conversation: &str,
 ) -> tokio::task::JoinHandle<Claim> {
     let (machine, conversation) = (machine.clone(), conversation.to_string());
-    tokio::spawn(async move { machine.claim(&conversation, WAIT).await })
+    tokio::spawn(async move { machine.claim(&conversation, "t", WAIT).await })
 }
 
 /// Waits until `machine` has a waiter for each of `count` turns (the claims are under way).
@@ -45,8 +45,8 @@ async fn each_waiting_turn_is_woken_only_by_its_own_settle() {
     let prefix = unique_prefix();
     let (a, b) = (machine(&prefix).await, machine(&prefix).await);
     // Machine A streams in two conversations; machine B takes both over.
-    let first = a.claim("one", WAIT).await;
-    let second = a.claim("two", WAIT).await;
+    let first = a.claim("one", "t", WAIT).await;
+    let second = a.claim("two", "t", WAIT).await;
     let (one, two) = (claim_later(&b, "one"), claim_later(&b, "two"));
     until_waiting(&b, 2).await;
     tokio::time::timeout(Duration::from_secs(5), first.superseded.cancelled())
@@ -81,7 +81,7 @@ async fn each_waiting_turn_is_woken_only_by_its_own_settle() {
 async fn a_turn_that_settled_before_its_successor_listened_is_not_waited_for() {
     let prefix = unique_prefix();
     let (a, b) = (machine(&prefix).await, machine(&prefix).await);
-    let old = a.claim("late", WAIT).await;
+    let old = a.claim("late", "t", WAIT).await;
     // B claims first in Redis, as a turn that starts right after A's settle would.
     let mut connection = b.connection.clone();
     let _: Option<String> = redis::cmd("SET")

@@ -169,6 +169,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "post call",
         include_str!("../../../migrations/sqlite/0002_post_call.sql"),
     ),
+    (
+        3,
+        "without history",
+        include_str!("../../../migrations/sqlite/0003_without_history.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -181,6 +186,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         2,
         "post call",
         include_str!("../../../migrations/postgres/0002_post_call.sql"),
+    ),
+    (
+        3,
+        "without history",
+        include_str!("../../../migrations/postgres/0003_without_history.sql"),
     ),
 ]);
 

@@ -69,6 +69,7 @@ pub(super) struct StoredTurn {
     pub(super) prompt_tokens: Option<i64>,
     pub(super) completion_tokens: Option<i64>,
     pub(super) tools: String,
+    pub(super) without_history: bool,
 }
 
 impl StoredTurn {
@@ -98,6 +99,7 @@ impl StoredTurn {
             prompt_tokens: row.try_get("prompt_tokens")?,
             completion_tokens: row.try_get("completion_tokens")?,
             tools: row.try_get("tools")?,
+            without_history: row.try_get("without_history")?,
         })
     }
 
@@ -125,6 +127,7 @@ impl StoredTurn {
             completion_tokens: self.completion_tokens.and_then(to_u64),
             tools,
             caller: CallerRecord::default(),
+            without_history: self.without_history,
         })
     }
 }

@@ -65,7 +65,7 @@ pub(super) const CALL_COLUMNS: &str =
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
     agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, total_ms, \
-    prompt_tokens, completion_tokens, tools";
+    prompt_tokens, completion_tokens, tools, without_history";
 
 /// What a summary needs of a turn.
 pub(super) const STAT_COLUMNS: &str =
@@ -89,17 +89,18 @@ pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
 pub(super) const UPSERT_TURN: &str = "\
     INSERT INTO turns (agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
         agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, \
-        total_ms, prompt_tokens, completion_tokens, tools) \
+        total_ms, prompt_tokens, completion_tokens, tools, without_history) \
     VALUES ($1, $2, $3, \
         (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE agent = $1 AND conversation_id = $2), \
-        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
     ON CONFLICT (agent, conversation_id, turn_id) DO UPDATE SET \
         at_ms = excluded.at_ms, event = excluded.event, user_text = excluded.user_text, \
         agent_text = excluded.agent_text, interrupted = excluded.interrupted, \
         outcome = excluded.outcome, model = excluded.model, attempts = excluded.attempts, \
         first_token_ms = excluded.first_token_ms, first_tts_ms = excluded.first_tts_ms, \
         total_ms = excluded.total_ms, prompt_tokens = excluded.prompt_tokens, \
-        completion_tokens = excluded.completion_tokens, tools = excluded.tools";
+        completion_tokens = excluded.completion_tokens, tools = excluded.tools, \
+        without_history = excluded.without_history";
 
 pub(super) const HEARD_BY_ID: &str = "\
     UPDATE turns SET agent_text = $4, interrupted = $5 \

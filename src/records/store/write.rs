@@ -120,6 +120,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::OptInt(turn.prompt_tokens.map(to_i64)),
                         Arg::OptInt(turn.completion_tokens.map(to_i64)),
                         Arg::Text(tools),
+                        Arg::Bool(turn.without_history),
                     ],
                 ),
             ]

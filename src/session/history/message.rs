@@ -40,6 +40,10 @@ pub struct ChatMessage {
     /// One result per call in `tool_calls`, in the same order (OpenAI's `tool` messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_results: Vec<ToolResult>,
+    /// When a user message was received, as unix milliseconds: where a turn whose
+    /// question the store lost goes once its reply is saved (see `History::record_reply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
 }
 
 impl ChatMessage {
@@ -67,7 +71,14 @@ impl ChatMessage {
             merged_turns: Vec::new(),
             tool_calls: Vec::new(),
             tool_results: Vec::new(),
+            at_ms: None,
         }
+    }
+
+    /// The same message, received at `at_ms` (unix milliseconds).
+    pub fn received_at(mut self, at_ms: i64) -> Self {
+        self.at_ms = Some(at_ms);
+        self
     }
 
     /// The same message carrying the tool calls of its turn and their results.

@@ -48,9 +48,12 @@ impl Default for HistoryLimits {
 /// Loading (from `Vec<ChatMessage>` or by deserializing) normalises: a list written by an
 /// older version, or by hand, may break the rules, and every method relies on them. Empty
 /// assistant messages are dropped, a second user or assistant entry for a turn is dropped
-/// (the first is the one the operations would find), and consecutive user messages are
-/// merged as an unanswered question would be. A well-formed list loads unchanged. The size
-/// bounds depend on the store's limits, so they are applied on the next turn or reply.
+/// (the first is the one the operations would find), consecutive user messages are
+/// merged as an unanswered question would be, and consecutive assistant messages are
+/// merged into one (see [`merge_replies`]), so roles alternate and a model server whose
+/// chat template insists on it accepts the history. A well-formed list loads unchanged.
+/// The size bounds depend on the store's limits, so they are applied on the next turn or
+/// reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct History {
@@ -67,6 +70,7 @@ impl From<Vec<ChatMessage>> for History {
             None => true,
         });
         merge_unanswered(&mut messages);
+        merge_replies(&mut messages);
         Self { messages }
     }
 }
@@ -144,23 +148,49 @@ impl History {
     /// Empty replies are not stored, nor the late reply of a turn whose question a newer
     /// turn has already taken over (merged into its own): the newer turn answers both.
     /// `reply` is stored as an assistant message whatever its role.
-    pub fn record_reply(&mut self, reply: ChatMessage, limits: HistoryLimits) {
+    ///
+    /// `question` is the turn's user message. When the history holds neither it nor a
+    /// reply to its turn (saving it failed while the store was down), it is stored here,
+    /// with the reply, where it was asked: before the first user message received after it
+    /// (`at_ms`), else at the end but before a trailing unanswered question. So a reply
+    /// never stands without its question, and a turn saved late still reads in order.
+    /// A reply following another reply (a second welcome) is merged into it.
+    pub fn record_reply(
+        &mut self,
+        question: Option<&ChatMessage>,
+        reply: ChatMessage,
+        limits: HistoryLimits,
+    ) {
         let mut reply = ChatMessage {
             role: Role::Assistant,
             merged_turns: Vec::new(),
+            at_ms: None,
             ..reply
         };
         pair_results(&mut reply);
+        let turn_id = reply.turn_id.clone().unwrap_or_default();
+        let history = &mut self.messages;
+        if let Some(question) = question {
+            let known = history
+                .iter()
+                .any(|m| m.is_turn(Role::User, &turn_id) || m.is_turn(Role::Assistant, &turn_id));
+            if !known {
+                restore_question(history, question, &turn_id);
+            }
+        }
         if reply.is_empty_reply() {
+            merge_unanswered(history);
+            truncate(history, limits);
             return;
         }
-        let history = &mut self.messages;
-        let turn_id = reply.turn_id.clone().unwrap_or_default();
         if let Some(existing) = history
             .iter_mut()
             .find(|m| m.is_turn(Role::Assistant, &turn_id))
         {
-            *existing = reply;
+            // Found through a merge: that reply already answers this turn with another.
+            if existing.turn_id == reply.turn_id {
+                *existing = reply;
+            }
             return;
         }
         match history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
@@ -168,6 +198,7 @@ impl History {
             Some(index) => history.insert(index + 1, reply),
             None => history.push(reply),
         }
+        merge_replies(history);
         truncate(history, limits);
     }
 
@@ -213,6 +244,59 @@ fn merge_unanswered(history: &mut Vec<ChatMessage>) {
     }
 }
 
+/// Puts a turn's lost `question` back where it was asked: before the first user message
+/// received after it, else at the end, but before a trailing unanswered question (the
+/// reply that follows it was heard before that one was answered).
+fn restore_question(history: &mut Vec<ChatMessage>, question: &ChatMessage, turn_id: &str) {
+    let asked = question.at_ms;
+    let later = history.iter().position(|m| {
+        m.role == Role::User && matches!((m.at_ms, asked), (Some(at), Some(asked)) if at > asked)
+    });
+    let index = later.unwrap_or_else(|| match history.last() {
+        Some(last) if last.role == Role::User => history.len() - 1,
+        _ => history.len(),
+    });
+    let question = ChatMessage {
+        role: Role::User,
+        turn_id: Some(turn_id.to_string()),
+        merged_turns: Vec::new(),
+        tool_calls: Vec::new(),
+        tool_results: Vec::new(),
+        ..question.clone()
+    };
+    history.insert(index, question);
+}
+
+/// Joins consecutive assistant messages into the last one, as [`merge_unanswered`] does
+/// for user messages: both were said, one after the other. Written by no operation of
+/// this version except for a second welcome; a history stored by an earlier version (a
+/// reply saved after its question was lost) is repaired this way on load.
+fn merge_replies(history: &mut Vec<ChatMessage>) {
+    let mut index = 1;
+    while index < history.len() {
+        if history[index - 1].role == Role::Assistant && history[index].role == Role::Assistant {
+            let earlier = history.remove(index - 1);
+            let later = &mut history[index - 1];
+            later.content = match (earlier.content.trim(), later.content.trim()) {
+                ("", _) => later.content.clone(),
+                (_, "") => earlier.content,
+                _ => format!("{}\n{}", earlier.content, later.content),
+            };
+            later.interrupted |= earlier.interrupted;
+            let mut calls = earlier.tool_calls;
+            calls.append(&mut later.tool_calls);
+            later.tool_calls = calls;
+            let mut results = earlier.tool_results;
+            results.append(&mut later.tool_results);
+            later.tool_results = results;
+            later.merged_turns.extend(earlier.turn_id);
+            later.merged_turns.extend(earlier.merged_turns);
+        } else {
+            index += 1;
+        }
+    }
+}
+
 /// Drops the oldest messages until the history fits `limits`, keeping the newest message
 /// and never starting with a dangling assistant reply to a dropped question when a user
 /// message can start it instead.
@@ -235,9 +319,7 @@ fn truncate(history: &mut Vec<ChatMessage>, limits: HistoryLimits) {
 /// them (the integration tests keep their own checker).
 #[cfg(test)]
 pub(crate) fn is_well_formed(history: &[ChatMessage]) -> bool {
-    let no_user_pairs = history
-        .windows(2)
-        .all(|w| !(w[0].role == Role::User && w[1].role == Role::User));
+    let alternating = history.windows(2).all(|w| w[0].role != w[1].role);
     let no_empty = history.iter().all(|m| !m.is_empty_reply());
     let paired = history.iter().all(|m| {
         m.tool_calls.len() == m.tool_results.len()
@@ -251,7 +333,7 @@ pub(crate) fn is_well_formed(history: &[ChatMessage]) -> bool {
         .iter()
         .filter_map(|m| m.turn_id.as_ref().map(|t| (m.role, t)))
         .all(|key| seen.insert(key));
-    no_user_pairs && no_empty && unique_turns && paired
+    alternating && no_empty && unique_turns && paired
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ fn texts(history: &[ChatMessage]) -> Vec<(Role, &str)> {
 fn a_repeated_turn_adds_nothing_and_hides_its_old_reply() {
     let mut history = History::new();
     history.begin_turn(ChatMessage::user("Hello", "t1"), None, LIMITS);
-    history.record_reply(ChatMessage::assistant("Hi there.", "t1"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant("Hi there.", "t1"), LIMITS);
     let seen = history.begin_turn(ChatMessage::user("Hello", "t1"), None, LIMITS);
     assert_eq!(seen, vec![ChatMessage::user("Hello", "t1")]);
-    history.record_reply(ChatMessage::assistant("Hello again.", "t1"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant("Hello again.", "t1"), LIMITS);
     assert_eq!(
         texts(history.messages()),
         [(Role::User, "Hello"), (Role::Assistant, "Hello again.")]
@@ -44,8 +44,12 @@ fn a_late_reply_to_a_merged_question_is_dropped_and_its_redelivery_adds_nothing(
     history.begin_turn(ChatMessage::user("Book a table", "t1"), None, LIMITS);
     // t1 is still settling (slowly) when t2 arrives and takes its question over.
     history.begin_turn(ChatMessage::user("for two", "t2"), None, LIMITS);
-    history.record_reply(ChatMessage::assistant("For two, at eight.", "t2"), LIMITS);
-    history.record_reply(ChatMessage::assistant("Sure, for how", "t1"), LIMITS);
+    history.record_reply(
+        None,
+        ChatMessage::assistant("For two, at eight.", "t2"),
+        LIMITS,
+    );
+    history.record_reply(None, ChatMessage::assistant("Sure, for how", "t1"), LIMITS);
     assert_eq!(
         texts(history.messages()),
         [
@@ -128,18 +132,17 @@ fn heard_for_an_unknown_turn_changes_nothing() {
 #[test]
 fn a_late_reply_goes_after_its_own_question() {
     let mut history = History::from(vec![ChatMessage::user("One", "t1")]);
-    history.record_reply(ChatMessage::assistant("Welcome!", "t0"), LIMITS);
-    history.record_reply(ChatMessage::assistant("First.", "t1"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant("Welcome!", "t0"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant("First.", "t1"), LIMITS);
+    // Right after its question, so before the welcome that was stored at the end; two
+    // replies in a row then read as one, in that order.
     assert_eq!(
         texts(history.messages()),
-        [
-            (Role::User, "One"),
-            (Role::Assistant, "First."),
-            (Role::Assistant, "Welcome!")
-        ]
+        [(Role::User, "One"), (Role::Assistant, "First.\nWelcome!")]
     );
-    history.record_reply(ChatMessage::assistant("  ", "t2"), LIMITS);
-    assert_eq!(history.messages().len(), 3);
+    history.record_reply(None, ChatMessage::assistant("  ", "t2"), LIMITS);
+    assert_eq!(history.messages().len(), 2);
+    assert!(is_well_formed(history.messages()));
 }
 
 #[test]
@@ -156,6 +159,7 @@ fn truncation_drops_the_oldest_and_keeps_the_newest() {
             limits,
         );
         history.record_reply(
+            None,
             ChatMessage::assistant(format!("a{i}"), format!("t{i}")),
             limits,
         );
@@ -172,7 +176,7 @@ fn truncation_drops_the_oldest_and_keeps_the_newest() {
     };
     let mut history = History::new();
     history.begin_turn(ChatMessage::user("12345", "t1"), None, limits);
-    history.record_reply(ChatMessage::assistant("12345", "t1"), limits);
+    history.record_reply(None, ChatMessage::assistant("12345", "t1"), limits);
     let seen = history.begin_turn(
         ChatMessage::user("a very long question", "t2"),
         None,
@@ -234,8 +238,8 @@ fn the_history_decides_roles_and_merges_not_the_caller() {
         ..ChatMessage::assistant("Hello", "t1")
     };
     history.begin_turn(posing, None, LIMITS);
-    history.record_reply(ChatMessage::user("", "t1"), LIMITS);
-    history.record_reply(ChatMessage::user("Hi.", "t1"), LIMITS);
+    history.record_reply(None, ChatMessage::user("", "t1"), LIMITS);
+    history.record_reply(None, ChatMessage::user("Hi.", "t1"), LIMITS);
     assert_eq!(
         texts(history.messages()),
         [(Role::User, "Hello"), (Role::Assistant, "Hi.")]
@@ -287,7 +291,7 @@ fn a_reply_with_only_tool_calls_is_kept_and_survives_hearing_nothing() {
         "c1",
         Some("{\"ok\":true}"),
     );
-    history.record_reply(reply.interrupted(true), LIMITS);
+    history.record_reply(None, reply.interrupted(true), LIMITS);
     assert_eq!(history.messages().len(), 2, "the call happened");
     let heard = Heard {
         assistant_turn_id: Some("t1".into()),
@@ -298,7 +302,7 @@ fn a_reply_with_only_tool_calls_is_kept_and_survives_hearing_nothing() {
     assert_eq!(history.messages()[1].tool_calls.len(), 1);
     assert!(is_well_formed(history.messages()));
     // An empty reply without calls is still dropped.
-    history.record_reply(ChatMessage::assistant(" ", "t2"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant(" ", "t2"), LIMITS);
     assert_eq!(history.messages().len(), 3);
 }
 
@@ -307,7 +311,7 @@ fn a_redelivered_turn_sees_the_calls_its_earlier_delivery_made() {
     let mut history = History::new();
     history.begin_turn(ChatMessage::user("Cancel A1", "t1"), None, LIMITS);
     let reply = with_call(ChatMessage::assistant("Cancelled.", "t1"), "c1", Some("ok"));
-    history.record_reply(reply, LIMITS);
+    history.record_reply(None, reply, LIMITS);
     let seen = history.begin_turn(ChatMessage::user("Cancel A1", "t1"), None, LIMITS);
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1].content, "", "the words are not in view");
@@ -325,6 +329,7 @@ fn trimming_counts_tool_results_and_never_splits_a_call_from_its_result() {
     history.begin_turn(ChatMessage::user("Order?", "t1"), None, limits);
     let big = "x".repeat(40);
     history.record_reply(
+        None,
         with_call(ChatMessage::assistant("Shipped.", "t1"), "c1", Some(&big)),
         limits,
     );
@@ -351,4 +356,88 @@ fn stored_tool_calls_use_openai_shapes() {
         !plain.contains("tool"),
         "messages without tools keep the old format: {plain}"
     );
+}
+
+#[test]
+fn two_replies_in_a_row_are_merged_on_load_so_roles_alternate() {
+    // Stored by an earlier version: a reply saved after its question was lost.
+    let stored = vec![
+        ChatMessage::user("Hi", "t1"),
+        ChatMessage::assistant("Hello.", "t1"),
+        ChatMessage::assistant("Your order shipped.", "t2"),
+        ChatMessage::user("Thanks", "t3"),
+    ];
+    let history = History::from(stored);
+    assert!(is_well_formed(history.messages()));
+    assert_eq!(
+        texts(history.messages()),
+        [
+            (Role::User, "Hi"),
+            (Role::Assistant, "Hello.\nYour order shipped."),
+            (Role::User, "Thanks")
+        ]
+    );
+    assert_eq!(history.messages()[1].merged_turns, ["t1"]);
+}
+
+#[test]
+fn a_second_welcome_joins_the_first() {
+    let mut history = History::new();
+    history.record_reply(None, ChatMessage::assistant("Welcome!", "w1"), LIMITS);
+    history.record_reply(None, ChatMessage::assistant("Welcome back!", "w2"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [(Role::Assistant, "Welcome!\nWelcome back!")]
+    );
+    // Delivered again, the first welcome does not overwrite the joined reply.
+    history.record_reply(None, ChatMessage::assistant("Welcome!", "w1"), LIMITS);
+    assert_eq!(history.messages().len(), 1);
+    assert_eq!(history.messages()[0].content, "Welcome!\nWelcome back!");
+}
+
+#[test]
+fn a_lost_question_comes_back_with_its_reply_even_when_nothing_was_said() {
+    let mut history = History::new();
+    history.begin_turn(ChatMessage::user("Hi", "t1"), None, LIMITS);
+    history.record_reply(None, ChatMessage::assistant("Hello.", "t1"), LIMITS);
+    let question = ChatMessage::user("Wait", "t2").received_at(10);
+    history.record_reply(Some(&question), ChatMessage::assistant("", "t2"), LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [
+            (Role::User, "Hi"),
+            (Role::Assistant, "Hello."),
+            (Role::User, "Wait")
+        ]
+    );
+    // Unanswered, it merges with the next question as any unanswered one does.
+    let seen = history.begin_turn(ChatMessage::user("Go on", "t3"), None, LIMITS);
+    assert_eq!(seen.last().map(|m| m.content.as_str()), Some("Wait\nGo on"));
+}
+
+#[test]
+fn any_order_of_lost_saves_keeps_the_rules() {
+    // Each turn: its question saved or lost, its reply saved, lost or saved late; replies
+    // saved late arrive in every order. The rules hold whatever happened.
+    for mask in 0u32..(1 << 8) {
+        let mut history = History::new();
+        let mut late = Vec::new();
+        for turn in 0..4 {
+            let id = format!("t{turn}");
+            let question = ChatMessage::user(format!("q{turn}"), &id).received_at(turn);
+            let reply = ChatMessage::assistant(format!("a{turn}"), &id);
+            if mask & (1 << turn) == 0 {
+                history.begin_turn(question.clone(), None, LIMITS);
+            }
+            if mask & (1 << (turn + 4)) == 0 {
+                history.record_reply(Some(&question), reply, LIMITS);
+            } else {
+                late.push((question, reply));
+            }
+        }
+        for (question, reply) in late.into_iter().rev() {
+            history.record_reply(Some(&question), reply, LIMITS);
+        }
+        assert!(is_well_formed(history.messages()), "{mask:b}: {history:?}");
+    }
 }

@@ -75,7 +75,7 @@ async fn past_the_cap_the_least_recently_used_conversation_goes() {
 
 async fn reply(store: &dyn SessionStore, conversation: &str) {
     store
-        .record_reply(conversation, ChatMessage::assistant("hello", "t1"))
+        .record_reply(conversation, None, &ChatMessage::assistant("hello", "t1"))
         .await
         .expect("store");
 }

@@ -127,6 +127,7 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
         completion_tokens: Some(30),
         tools: Vec::new(),
         caller: CallerRecord::default(),
+        without_history: false,
     }
 }
 
