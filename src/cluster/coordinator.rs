@@ -13,6 +13,7 @@ use redis::Script;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::reconnect::Link;
 use super::{connect, listen, random_u64, Keys};
 use crate::metrics::{Metrics, StoreOperation};
 use crate::session::StoreError;
@@ -46,6 +47,7 @@ pub struct RedisCoordinator {
     waiters: Arc<Waiters>,
     release: Script,
     metrics: Metrics,
+    link: Link,
 }
 
 impl std::fmt::Debug for RedisCoordinator {
@@ -87,6 +89,7 @@ impl RedisCoordinator {
             waiters,
             release: Script::new(RELEASE),
             metrics,
+            link: Link::default(),
         })
     }
 
@@ -109,15 +112,28 @@ impl RedisCoordinator {
     /// that machine to stop and waits up to `wait` for exactly that turn to settle.
     async fn claim_across(&self, claim: &Claim, wait: Duration) -> redis::RedisResult<()> {
         let conversation = claim.conversation.as_str();
-        let mut connection = self.connection.clone();
-        let previous: Option<String> = redis::cmd("SET")
-            .arg(self.keys.running(conversation))
-            .arg(self.global(claim.id))
-            .arg("PX")
-            .arg(self.claim_ttl.as_millis() as u64)
-            .arg("GET")
-            .query_async(&mut connection)
-            .await?;
+        // Tried again after a dropped connection: a SET that landed before its answer was
+        // lost comes back as this turn's own claim, which needs no waiting.
+        let mut tries = self.link.tries();
+        let previous: Option<String> = loop {
+            let mut connection = self.connection.clone();
+            let set: redis::RedisResult<Option<String>> = redis::cmd("SET")
+                .arg(self.keys.running(conversation))
+                .arg(self.global(claim.id))
+                .arg("PX")
+                .arg(self.claim_ttl.as_millis() as u64)
+                .arg("GET")
+                .query_async(&mut connection)
+                .await;
+            match set {
+                Ok(previous) => {
+                    tries.succeeded();
+                    break previous;
+                }
+                Err(error) if tries.again(&error).await => {}
+                Err(error) => return Err(error),
+            }
+        };
         let Some(previous) = previous else {
             return Ok(());
         };
@@ -158,20 +174,32 @@ impl RedisCoordinator {
         Ok(())
     }
 
+    /// Tried again after a dropped connection: a release that landed already deleted the
+    /// claim, so the second marks and announces a settle nobody waits for, which is harmless.
     async fn release_across(&self, claim: &Claim) -> redis::RedisResult<()> {
         let me = self.global(claim.id);
-        let mut connection = self.connection.clone();
-        let _: i64 = self
-            .release
-            .key(self.keys.running(&claim.conversation))
-            .key(self.keys.settled_channel())
-            .key(self.keys.settled(&claim.conversation, &me))
-            .arg(&me)
-            .arg(&claim.conversation)
-            .arg(SETTLED_MARK_MS)
-            .invoke_async(&mut connection)
-            .await?;
-        Ok(())
+        let mut tries = self.link.tries();
+        loop {
+            let mut connection = self.connection.clone();
+            let released: redis::RedisResult<i64> = self
+                .release
+                .key(self.keys.running(&claim.conversation))
+                .key(self.keys.settled_channel())
+                .key(self.keys.settled(&claim.conversation, &me))
+                .arg(&me)
+                .arg(&claim.conversation)
+                .arg(SETTLED_MARK_MS)
+                .invoke_async(&mut connection)
+                .await;
+            match released {
+                Ok(_) => {
+                    tries.succeeded();
+                    return Ok(());
+                }
+                Err(error) if tries.again(&error).await => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 }
 

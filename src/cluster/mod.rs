@@ -27,6 +27,7 @@ use crate::session::StoreError;
 
 mod client_tools;
 mod coordinator;
+mod reconnect;
 mod store;
 
 pub use client_tools::RedisClientRelay;
@@ -75,9 +76,10 @@ impl Keys {
     }
 }
 
-/// How every Redis connection behaves: a voice turn cannot wait long for its store, so an
-/// operation fails after about a second and the connection is re-established in the
-/// background while turns go on without history.
+/// How every Redis connection behaves: a voice turn cannot wait long for its store, so a
+/// command fails after about a second and the connection is re-established in the
+/// background; an operation whose connection dropped is tried again on the new one within
+/// the same second (`reconnect`), and turns go on without history when that fails too.
 fn connection_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Duration::from_millis(1_000))
@@ -168,6 +170,30 @@ pub(crate) mod testing {
     /// A key prefix no other test uses.
     pub fn unique_prefix() -> String {
         format!("voicebridge-test:{:016x}:", super::random_u64())
+    }
+
+    /// Drops the server side of `connection` (as a Redis restart or a failover would),
+    /// from a connection of its own.
+    pub async fn drop_connection(connection: &redis::aio::ConnectionManager) {
+        let mut connection = connection.clone();
+        let id: i64 = redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async(&mut connection)
+            .await
+            .expect("redis");
+        let client = redis::Client::open(REDIS_URL).expect("url");
+        let mut killer = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis");
+        let killed: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(id)
+            .query_async(&mut killer)
+            .await
+            .expect("redis");
+        assert_eq!(killed, 1);
     }
 
     /// Fails a test that cannot reach Redis, saying how to start it.

@@ -12,7 +12,9 @@
 //!
 //! Writes are optimistic: read `v` and `m` (one round trip), apply the history rules in
 //! Rust (`History`), then a Lua compare-and-set writes the new state only if `v` is
-//! unchanged (one round trip), retrying on a conflict. Two webhooks for one conversation on
+//! unchanged (one round trip), retrying on a conflict, and from the read again when the
+//! connection dropped (`super::reconnect`; every operation is idempotent per turn, so a
+//! write that landed before its answer was lost is applied once). Two webhooks for one conversation on
 //! two machines therefore never interleave their writes, the rules live in one place
 //! (`session::history`) rather than twice (Rust and Lua), and there is no lock to be left behind
 //! by a machine that dies.
@@ -23,6 +25,7 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
+use super::reconnect::Link;
 use super::{connect, random_u64, store_error, Keys};
 use crate::session::history::{ChatMessage, Heard, History, HistoryLimits};
 use crate::session::{merge_client, ClientVars, SessionStore, StoreError};
@@ -50,6 +53,7 @@ pub struct RedisStore {
     limits: HistoryLimits,
     ttl: Duration,
     compare_and_set: Script,
+    link: Link,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -79,12 +83,31 @@ impl RedisStore {
             limits,
             ttl,
             compare_and_set: Script::new(COMPARE_AND_SET),
+            link: Link::default(),
         })
     }
 
     /// Reads a conversation's version, history and client variables; a history that an
     /// older version stored breaking the rules comes back repaired (see `History`).
     async fn load(&self, key: &str) -> Result<(String, History, ClientVars), StoreError> {
+        let mut tries = self.link.tries();
+        loop {
+            match self.try_load(key).await {
+                Ok(loaded) => {
+                    tries.succeeded();
+                    return loaded;
+                }
+                Err(error) if tries.again(&error).await => {}
+                Err(error) => return Err(store_error(error)),
+            }
+        }
+    }
+
+    /// One read; the outer error is Redis's, the inner one the stored data's.
+    async fn try_load(
+        &self,
+        key: &str,
+    ) -> redis::RedisResult<Result<(String, History, ClientVars), StoreError>> {
         let mut connection = self.connection.clone();
         type Fields = (
             Option<String>,
@@ -92,10 +115,17 @@ impl RedisStore {
             Option<String>,
             Option<String>,
         );
-        let (version, messages, format, client): Fields = connection
-            .hget(key, &["v", "m", "f", "c"])
-            .await
-            .map_err(store_error)?;
+        let (version, messages, format, client): Fields =
+            connection.hget(key, &["v", "m", "f", "c"]).await?;
+        Ok(Self::decode(version, messages, format, client))
+    }
+
+    fn decode(
+        version: Option<String>,
+        messages: Option<String>,
+        format: Option<String>,
+        client: Option<String>,
+    ) -> Result<(String, History, ClientVars), StoreError> {
         let format = format.map_or(Some(1), |f| f.parse::<u32>().ok());
         if format.is_none_or(|f| f > FORMAT) {
             return Err(StoreError(format!(
@@ -121,35 +151,60 @@ impl RedisStore {
         mut update: impl FnMut(&mut History, &mut ClientVars) -> T,
     ) -> Result<T, StoreError> {
         let key = self.keys.conversation(conversation);
-        let ttl_ms = self.ttl.as_millis().max(1) as u64;
-        for attempt in 0..MAX_ATTEMPTS {
+        let mut tries = self.link.tries();
+        let mut conflicts = 0;
+        loop {
             let (version, mut history, mut client) = self.load(&key).await?;
             let output = update(&mut history, &mut client);
-            let next = version.parse::<u64>().unwrap_or(0) + 1;
-            let encode = |e: serde_json::Error| StoreError(format!("cannot encode history: {e}"));
-            let json = serde_json::to_string(&history).map_err(encode)?;
-            let client = serde_json::to_string(&client).map_err(encode)?;
-            let mut connection = self.connection.clone();
-            let written: i64 = self
-                .compare_and_set
-                .key(&key)
-                .arg(&version)
-                .arg(next)
-                .arg(json)
-                .arg(ttl_ms)
-                .arg(FORMAT)
-                .arg(client)
-                .invoke_async(&mut connection)
-                .await
-                .map_err(store_error)?;
-            if written == 1 {
-                return Ok(output);
+            match self.write(&key, &version, &history, &client).await? {
+                Ok(true) => {
+                    tries.succeeded();
+                    return Ok(output);
+                }
+                Ok(false) => {
+                    conflicts += 1;
+                    if conflicts >= MAX_ATTEMPTS {
+                        return Err(StoreError(format!(
+                            "conversation {conversation} kept changing; gave up after \
+                             {MAX_ATTEMPTS} attempts"
+                        )));
+                    }
+                    tokio::time::sleep(backoff(conflicts)).await;
+                }
+                // The write may or may not have landed: read again and apply again.
+                Err(error) if tries.again(&error).await => {}
+                Err(error) => return Err(store_error(error)),
             }
-            tokio::time::sleep(backoff(attempt)).await;
         }
-        Err(StoreError(format!(
-            "conversation {conversation} kept changing; gave up after {MAX_ATTEMPTS} attempts"
-        )))
+    }
+
+    /// The compare-and-set of one attempt: `Ok(Ok(false))` when `version` is no longer
+    /// current; the inner error is Redis's.
+    async fn write(
+        &self,
+        key: &str,
+        version: &str,
+        history: &History,
+        client: &ClientVars,
+    ) -> Result<redis::RedisResult<bool>, StoreError> {
+        let ttl_ms = self.ttl.as_millis().max(1) as u64;
+        let next = version.parse::<u64>().unwrap_or(0) + 1;
+        let encode = |e: serde_json::Error| StoreError(format!("cannot encode history: {e}"));
+        let json = serde_json::to_string(history).map_err(encode)?;
+        let client = serde_json::to_string(client).map_err(encode)?;
+        let mut connection = self.connection.clone();
+        let written: redis::RedisResult<i64> = self
+            .compare_and_set
+            .key(key)
+            .arg(version)
+            .arg(next)
+            .arg(json)
+            .arg(ttl_ms)
+            .arg(FORMAT)
+            .arg(client)
+            .invoke_async(&mut connection)
+            .await;
+        Ok(written.map(|w| w == 1))
     }
 }
 
@@ -299,6 +354,20 @@ mod tests {
         let _: () = connection.hset(&key, "f", "3").await.expect("redis");
         let error = store.history("c-format").await.expect_err("newer format");
         assert!(error.0.contains("newer format"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_connection_dropped_is_made_on_the_new_one() {
+        let store = local_store(Duration::from_secs(60)).await;
+        for turn in 1..=3 {
+            super::super::testing::drop_connection(&store.connection).await;
+            let user = ChatMessage::user(format!("q{turn}"), format!("t{turn}"));
+            store
+                .begin_turn("c-drop", user, None)
+                .await
+                .expect("tried again on a new connection");
+        }
+        assert_eq!(store.history("c-drop").await.expect("store").len(), 1);
     }
 
     #[tokio::test]

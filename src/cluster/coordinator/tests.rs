@@ -112,3 +112,39 @@ async fn a_turn_that_settled_before_its_successor_listened_is_not_waited_for() {
     .expect("returned on the mark")
     .expect("redis");
 }
+
+#[tokio::test]
+async fn a_claim_and_a_release_whose_connection_dropped_are_made_on_the_new_one() {
+    let metrics = Metrics::new();
+    let machine = RedisCoordinator::connect(
+        REDIS_URL,
+        &unique_prefix(),
+        Duration::from_secs(30),
+        metrics.clone(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| no_redis(&e));
+    crate::cluster::testing::drop_connection(&machine.connection).await;
+    let claim = machine.claim("c", "t1", WAIT).await;
+    let mut connection = machine.connection.clone();
+    let running: Option<String> = redis::cmd("GET")
+        .arg(machine.keys.running("c"))
+        .query_async(&mut connection)
+        .await
+        .expect("redis");
+    assert_eq!(running, Some(machine.global(claim.id)), "claimed in Redis");
+    crate::cluster::testing::drop_connection(&machine.connection).await;
+    machine.release(&claim).await;
+    let running: Option<String> = redis::cmd("GET")
+        .arg(machine.keys.running("c"))
+        .query_async(&mut connection)
+        .await
+        .expect("redis");
+    assert_eq!(running, None, "released in Redis");
+    let exported = metrics.render(0, None);
+    assert!(
+        !exported.contains("voicebridge_store_errors_total{"),
+        "{exported}"
+    );
+}
