@@ -500,6 +500,72 @@ async fn a_finished_sentence_is_spoken_when_the_model_pauses() {
     );
 }
 
+/// What the page got as `response.data`.
+fn data(events: &[(TurnEvent, Instant)]) -> Vec<&serde_json::Value> {
+    events
+        .iter()
+        .filter_map(|(e, _)| match e {
+            TurnEvent::Data(data) => Some(data),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_cut_off_before_a_sentence_was_spoken_is_retried() {
+    let h = harness(settings());
+    // No finish_reason, then [DONE]: cut off mid-sentence, nothing spoken.
+    h.model.answer(stream(&[Step::Text("Let me check th")]));
+    h.model
+        .answer(stream(&[Step::Text("All good now."), Step::Finish("stop")]));
+    let started = Instant::now();
+    let mut turn = h.say("c", "t1", "Hi");
+    let events = turn.rest().await;
+    assert_eq!(spoken(&events), ["All good now."]);
+    assert_eq!(
+        data(&events),
+        [
+            &serde_json::json!({"delta": "Let me check th"}),
+            &serde_json::json!({"retry": 1}),
+            &serde_json::json!({"delta": "All good now."}),
+        ]
+    );
+    assert_eq!(h.model.requests()[1] - started, Duration::from_millis(250));
+    assert_eq!(turn.outcome().await, Some(TurnOutcome::Completed));
+    assert_eq!(h.history("c").await[1].content, "All good now.");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_filler_does_not_count_as_spoken_text_and_can_cover_a_retry() {
+    let mut settings = settings();
+    settings.filler = Some(ThinkingFiller {
+        after: Duration::from_millis(800),
+        text: Template::plain("One moment."),
+    });
+    let h = harness(settings);
+    // The filler, then text that is cut off: still retried.
+    h.model.answer(stream(&[
+        Step::Pause(Duration::from_secs(1)),
+        Step::Text("Let me"),
+    ]));
+    h.model
+        .answer(stream(&[Step::Text("Found it."), Step::Finish("stop")]));
+    let mut turn = h.say("c", "t1", "Hi");
+    assert_eq!(spoken(&turn.rest().await), ["One moment.", "Found it."]);
+
+    // Text cut off before the filler was due: the dropped text did not break the silence,
+    // so the filler still covers a slow retry.
+    h.model.answer(stream(&[Step::Text("Let me")]));
+    h.model.answer(stream(&[
+        Step::Pause(Duration::from_secs(2)),
+        Step::Text("Found it."),
+        Step::Finish("stop"),
+    ]));
+    let mut turn = h.say("c", "t2", "Again");
+    assert_eq!(spoken(&turn.rest().await), ["One moment.", "Found it."]);
+    assert_eq!(h.model.requests().len(), 4);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_lease_dropped_without_settling_is_released_and_logged() {
     let h = harness(settings());

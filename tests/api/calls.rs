@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::db::{admin_sql, sqlite_url, Postgres};
-use crate::helpers::fake_upstream::{FakeUpstream, Reply};
+use crate::helpers::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::*;
 
 impl TestApp {
@@ -71,6 +71,12 @@ async fn a_whole_conversation(app: &TestApp, conversation: &str) {
     app.turn(&caller(session_start(conversation, "sess_rec", "t0")))
         .await;
 
+    // The first attempt is cut off before a sentence was spoken: retried.
+    let steps = vec![
+        Step::Send(role_chunk()),
+        Step::Send(content_chunk("We are open unt")),
+    ];
+    app.upstream.enqueue(Reply::Stream { steps, abort: true });
     app.upstream.enqueue(Reply::deltas(&[
         "We are open until nine. ",
         "Anything else?",
@@ -152,6 +158,7 @@ async fn the_call_is_kept_exactly(store_url: &str) {
     assert_eq!(answered["outcome"], "completed");
     assert_eq!(answered["interrupted"], false);
     assert_eq!(answered["model"], "test-model");
+    assert_eq!(answered["attempts"], 2, "the cut-off attempt counts");
     assert_eq!(answered["prompt_tokens"], 12);
     assert!(answered["first_tts_ms"].is_u64() && answered["total_ms"].is_u64());
 

@@ -83,18 +83,28 @@ async fn an_in_band_error_after_200_is_a_failure() {
 #[tokio::test]
 async fn a_stream_that_closes_before_finishing_is_a_failure() {
     let app = spawn_app().await;
-    let steps = vec![
-        Step::Send(role_chunk()),
-        Step::Send(content_chunk("Half a")),
-    ];
-    app.upstream.enqueue(Reply::Stream {
-        steps,
-        abort: false,
-    });
+    // Nothing of it was spoken, so it is retried (once, by default); the retry closes
+    // early too.
+    for _ in 0..2 {
+        let steps = vec![
+            Step::Send(role_chunk()),
+            Step::Send(content_chunk("Half a")),
+        ];
+        app.upstream.enqueue(Reply::Stream {
+            steps,
+            abort: false,
+        });
+    }
     let events = app.turn(&message("conv_trunc", "t1", "Hi")).await;
     assert_well_formed(&events, "t1");
     assert_eq!(spoken(&events), [APOLOGY]);
     assert_eq!(error_code(&events), "upstream_stream_broken");
+    assert_eq!(app.upstream.requests().len(), 2);
+    let retries: Vec<Value> = contents(&events, "response.data")
+        .into_iter()
+        .filter(|c| c.get("retry").is_some())
+        .collect();
+    assert_eq!(retries, [serde_json::json!({"retry": 1})]);
 }
 
 #[tokio::test]

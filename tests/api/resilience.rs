@@ -1,4 +1,4 @@
-//! Upstream resilience: retries while nothing was spoken, Retry-After within the budget,
+//! Upstream resilience: retries while nothing was spoken (also after unspoken text), Retry-After within the budget,
 //! fallback models, deadlines, the turn budget, and the thinking filler.
 
 use std::sync::Arc;
@@ -26,6 +26,41 @@ async fn a_5xx_is_retried_and_the_user_hears_only_the_answer() {
         "no error reached the browser"
     );
     assert_eq!(app.upstream.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_stream_cut_off_before_a_sentence_was_spoken_is_retried() {
+    let app = spawn_app().await;
+    // Some text, no sentence end, then the connection breaks: the caller heard nothing.
+    let steps = vec![
+        Step::Send(role_chunk()),
+        Step::Send(content_chunk("Let me check th")),
+    ];
+    app.upstream.enqueue(Reply::Stream { steps, abort: true });
+    app.upstream.enqueue(Reply::deltas(&["All good now."]));
+    let events = app.turn(&message("conv_cut_retry", "t1", "Hi")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["All good now."], "no apology");
+    assert!(error_codes(&events).is_empty(), "{events:?}");
+    // The page is told to drop the deltas it showed before the retry's arrive.
+    let data = contents(&events, "response.data");
+    assert_eq!(
+        data,
+        [
+            serde_json::json!({"delta": "Let me check th"}),
+            serde_json::json!({"retry": 1}),
+            serde_json::json!({"delta": "All good now."}),
+        ]
+    );
+    assert_eq!(app.upstream.requests().len(), 2);
+    let ends = events
+        .iter()
+        .filter(|e| e["type"] == "response.end")
+        .count();
+    assert_eq!(ends, 1);
+    app.settle().await;
+    let history = app.store.history("conv_cut_retry").await.expect("store");
+    assert_eq!(history[1].content, "All good now.");
 }
 
 #[tokio::test]

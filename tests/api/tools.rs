@@ -552,6 +552,36 @@ async fn end_call_speaks_the_goodbye_then_tells_the_page_to_hang_up() {
 }
 
 #[tokio::test]
+async fn a_stream_cut_off_while_a_call_was_assembled_is_retried_without_the_half_call() {
+    let t = spawn_with_tools(&[], 3000).await;
+    // Unfinished words, the call's name and half its arguments, then the connection breaks.
+    let Reply::Stream { mut steps, .. } = Reply::tool_calls(
+        &["Let me check th"],
+        &[("c1", "cancel_order", r#"{"order_id":"A1"}"#)],
+    ) else {
+        unreachable!("a stream")
+    };
+    steps.truncate(4);
+    t.app.upstream.enqueue(Reply::Stream { steps, abort: true });
+    t.app.upstream.enqueue(Reply::deltas(&["All good now."]));
+    let events = t
+        .app
+        .turn(&message("conv_tool_cut", "t1", "Cancel A1"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(spoken(&events), ["All good now."]);
+    assert!(error_codes(&events).is_empty(), "{events:?}");
+    assert!(tool_events(&events).is_empty(), "{events:?}");
+    assert!(t.server.requests().is_empty(), "no half call is made");
+    let requests = t.app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        tool_messages(&requests[1]).is_empty(),
+        "the retry asks afresh"
+    );
+}
+
+#[tokio::test]
 async fn a_model_failure_after_a_tool_round_ends_once_and_keeps_the_call() {
     let t = spawn_with_tools(&[], 3000).await;
     t.app.upstream.enqueue(Reply::tool_calls(

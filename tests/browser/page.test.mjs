@@ -154,6 +154,9 @@ test('the page authorizes through our server, connects, shows streamed replies a
       if (greeted) return;
       greeted = true;
       ws.send(JSON.stringify({ type: 'user.transcript', content: 'What is on the menu?', turn_id: 't1' }));
+      // A first attempt cut off before it was spoken: the retry's text replaces it.
+      ws.send(JSON.stringify({ type: 'response.data', content: { delta: 'Let me check th' }, turn_id: 't2' }));
+      ws.send(JSON.stringify({ type: 'response.data', content: { retry: 1 }, turn_id: 't2' }));
       for (const delta of ['Today we have ', 'tomato soup ', 'and fresh bread.']) {
         ws.send(JSON.stringify({ type: 'response.data', content: { delta }, turn_id: 't2' }));
       }

@@ -85,7 +85,6 @@ impl ReplyRun<'_> {
             }
             if let Some(text) = chunk.text {
                 self.content_started = true;
-                self.round_started = true;
                 self.round_text.push_str(&text);
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
@@ -107,8 +106,7 @@ impl ReplyRun<'_> {
             self.speech.finish()
         };
         for sentence in rest {
-            self.spoken
-                .speak_completed(self.caller, sentence, Some(ended_at));
+            self.say(sentence, Some(ended_at));
         }
         Ok(())
     }
@@ -159,8 +157,16 @@ impl ReplyRun<'_> {
 
     pub(super) fn speak_paused(&mut self) {
         for sentence in self.speech.pause() {
-            self.spoken.speak(self.caller, sentence);
+            self.say(sentence, None);
         }
+    }
+
+    /// Sends the caller a sentence the model wrote (whose end arrived at `completed_at`):
+    /// from now on this round is not retried.
+    fn say(&mut self, sentence: String, completed_at: Option<std::time::Instant>) {
+        self.round_spoken = true;
+        self.spoken
+            .speak_completed(self.caller, sentence, completed_at);
     }
 
     /// The earlier of `at` and the end of the turn's budget.
@@ -198,8 +204,7 @@ impl ReplyRun<'_> {
             }
             let (slice, after) = rest.split_at(end);
             for sentence in self.speech.push(slice) {
-                self.spoken
-                    .speak_completed(self.caller, sentence, Some(received_at));
+                self.say(sentence, Some(received_at));
             }
             rest = after;
             if !rest.is_empty() {

@@ -1,19 +1,25 @@
 //! Streaming one reply: model↔tool rounds, attempts against the upstreams in order,
 //! deadlines, the thinking filler, speech pacing, and what was spoken. Retries happen only
-//! while the model has produced no text in the current round: once the user may have heard
-//! part of an answer, a failure ends the turn with an apology instead of a second,
-//! different answer. Tools run between rounds (`rounds.rs`, `dispatch.rs`); the time they take does
-//! not count against the turn's budget, since each tool has its own timeout.
+//! while no sentence the model wrote in the current round has been sent to the caller (the
+//! thinking filler is not the model's): once the user may have heard part of an answer, a
+//! failure ends the turn with an apology instead of a second, different answer. Text the
+//! model wrote that was not yet spoken is dropped with the failed attempt (its unfinished
+//! sentence, its half-assembled tool calls), and when the page already got some of it as
+//! `{"delta": …}` it gets `{"retry": n}` before the retry's deltas (`n` counts the reply's
+//! retries, 1 for the first). Tools run between rounds (`rounds.rs`, `dispatch.rs`); the
+//! time they take does not count against the turn's budget, since each tool has its own
+//! timeout.
 
 use std::sync::Arc;
 
+use serde_json::json;
 use tokio::time::Instant;
 
 use super::dispatch::{self, Round};
 use super::settings::Texts;
 use super::spoken::{Report, Spoken};
 use super::toolset::ToolSet;
-use super::{AgentSettings, Caller, Model};
+use super::{AgentSettings, Caller, Model, TurnEvent};
 use crate::llm::{next_attempt, LlmError, NextAttempt, ToolCallAssembler, ToolRound};
 use crate::metrics::Metrics;
 use crate::session::{ChatMessage, Role, ToolCall, ToolResult};
@@ -49,11 +55,14 @@ pub(super) struct ReplyRun<'a> {
     speech: SpeechStream,
     started: Instant,
     budget_ends: Instant,
-    /// The model has produced text in this turn.
+    /// The model has produced text in this turn (a failed attempt's text, dropped, does not
+    /// count).
     content_started: bool,
-    /// The model has produced text in this round (which may already be heard): no more
-    /// retries of it.
-    round_started: bool,
+    /// A sentence the model wrote in this round has been sent to the caller (it may have
+    /// been heard): no more retries of it.
+    round_spoken: bool,
+    /// Retries this reply has made (after any failure), numbering its `{"retry": n}` events.
+    retried: u32,
     /// What the model wrote in this round, as it wrote it.
     round_text: String,
     /// This round's tool-call fragments.
@@ -105,7 +114,8 @@ impl<'a> ReplyRun<'a> {
             started,
             budget_ends: started + settings.turn_timeout,
             content_started: false,
-            round_started: false,
+            round_spoken: false,
+            retried: 0,
             round_text: String::new(),
             calls: ToolCallAssembler::default(),
             rounds: Vec::new(),
@@ -184,8 +194,8 @@ impl<'a> ReplyRun<'a> {
         }
     }
 
-    /// Streams one round of the reply, trying upstreams in order while nothing was said
-    /// in it; returns the tools it called.
+    /// Streams one round of the reply, trying upstreams in order while nothing of it was
+    /// spoken; returns the tools it called.
     async fn stream_round(
         &mut self,
         history: &[ChatMessage],
@@ -193,12 +203,12 @@ impl<'a> ReplyRun<'a> {
     ) -> Result<Vec<ToolCall>, LlmError> {
         let mut upstream = 0;
         let mut retries = 0;
-        self.round_started = false;
+        self.round_spoken = false;
+        // Where a retry starts again from: the speech as the round found it.
+        let (speech, content_started) = (self.speech.clone(), self.content_started);
         loop {
             self.report.attempts += 1;
             self.report.upstream = upstream;
-            self.round_text.clear();
-            self.calls = ToolCallAssembler::default();
             let error = match self.attempt(upstream, history, tools_disabled).await {
                 Ok(()) => {
                     let prefix = format!(
@@ -209,7 +219,7 @@ impl<'a> ReplyRun<'a> {
                     );
                     return Ok(std::mem::take(&mut self.calls).finish(&prefix));
                 }
-                Err(error) if self.round_started => {
+                Err(error) if self.round_spoken => {
                     self.metrics.upstream_failed(error.code());
                     return Err(error);
                 }
@@ -233,18 +243,36 @@ impl<'a> ReplyRun<'a> {
                     upstream += 1;
                     retries = 0;
                 }
-                NextAttempt::Same(wait) => {
-                    retries += 1;
-                    let pause = std::pin::pin!(tokio::time::sleep(wait));
-                    self.wait(
-                        pause,
-                        self.budget_ends,
-                        LlmError::OutOfTime(self.budget_ms()),
-                    )
-                    .await?;
-                }
+                NextAttempt::Same(_) => retries += 1,
+            }
+            self.drop_attempt(&speech, content_started);
+            if let NextAttempt::Same(wait) = next {
+                let pause = std::pin::pin!(tokio::time::sleep(wait));
+                self.wait(
+                    pause,
+                    self.budget_ends,
+                    LlmError::OutOfTime(self.budget_ms()),
+                )
+                .await?;
             }
         }
+    }
+
+    /// Forgets a failed attempt that spoke nothing before the next one: the text it wrote
+    /// (the speech goes back to where the round started, so its unfinished sentence is
+    /// never spoken), and its tool-call fragments (so no half call is ever made). A page
+    /// shown its deltas is told to drop them.
+    fn drop_attempt(&mut self, speech: &SpeechStream, content_started: bool) {
+        self.retried += 1;
+        if !self.round_text.is_empty() {
+            self.caller
+                .send(TurnEvent::Data(json!({ "retry": self.retried })));
+        }
+        self.speech = speech.clone();
+        self.content_started = content_started;
+        self.flushed_since_text = true;
+        self.round_text.clear();
+        self.calls = ToolCallAssembler::default();
     }
 }
 
