@@ -121,8 +121,41 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         stdout.contains("calls pages        off (set ADMIN_TOKEN"),
         "{stdout}"
     );
+    assert!(
+        stdout
+            .contains("conversations      in memory (at most 10000, forgotten after 1800 s idle)"),
+        "{stdout}"
+    );
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
+}
+
+#[tokio::test]
+async fn check_reports_the_redis_store_and_fails_when_it_does_not_answer() {
+    let upstream = FakeUpstream::start().await;
+    let check = |url: String| {
+        let env = vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", &upstream.base_url),
+            ("SESSION_STORE_URL", &url),
+            ("SESSION_REPLY_QUEUE_MAX", "500"),
+        ]);
+        async move { run(&["check"], env, "").await }
+    };
+    let output = check(crate::helpers::redis_server::REDIS.to_string()).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("conversations      Redis ok (redis://127.0.0.1:6379, prefix voicebridge:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("up to 500 replies wait"), "{stdout}");
+    let closed = format!("redis://127.0.0.1:{}", free_port());
+    let output = check(closed).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("conversations      FAILED"), "{stdout}");
+    assert!(stdout.contains("some checks FAILED"), "{stdout}");
 }
 
 #[tokio::test]

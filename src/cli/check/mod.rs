@@ -45,6 +45,7 @@ pub async fn run<W: Write>(
     )?;
     tools(settings, files, out)?;
     mcp_servers(settings, files, out).await?;
+    passed &= session_store(settings, out).await?;
     passed &= call_store(settings, out).await?;
     scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
@@ -177,6 +178,38 @@ fn scenarios<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<()> 
         "  scenarios          {found} in {}/ (voicebridge test; judged by {judge})",
         crate::cli::scenarios::DEFAULT_FOLDER
     )
+}
+
+/// Where conversations are kept: memory, or Redis answering; and how many replies a
+/// machine keeps while Redis cannot take them.
+async fn session_store<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
+    let idle = settings.session_idle_ttl.as_secs();
+    let Some(url) = &settings.session_store_url else {
+        writeln!(
+            out,
+            "  conversations      in memory (at most {}, forgotten after {idle} s idle)",
+            settings.max_conversations
+        )?;
+        return Ok(true);
+    };
+    let shown = redacted_url(url.expose());
+    let connected = crate::cluster::RedisStore::connect(
+        url.expose(),
+        &settings.session_store_prefix,
+        settings.history_limits,
+        settings.session_idle_ttl,
+    )
+    .await;
+    match &connected {
+        Ok(_) => writeln!(
+            out,
+            "  conversations      Redis ok ({shown}, prefix {}, forgotten after {idle} s idle; \
+             up to {} replies wait on a machine while Redis is down)",
+            settings.session_store_prefix, settings.session_reply_queue_max
+        )?,
+        Err(error) => writeln!(out, "  conversations      FAILED ({shown}): {error}")?,
+    }
+    Ok(connected.is_ok())
 }
 
 /// Where calls are kept: the store opens (and is migrated), the pages and the post-call
