@@ -114,7 +114,7 @@ impl RedisCoordinator {
         let conversation = claim.conversation.as_str();
         // Tried again after a dropped connection: a SET that landed before its answer was
         // lost comes back as this turn's own claim, which needs no waiting.
-        let mut tries = self.link.tries();
+        let mut tries = self.link.tries()?;
         let previous: Option<String> = loop {
             let mut connection = self.connection.clone();
             let set: redis::RedisResult<Option<String>> = redis::cmd("SET")
@@ -178,7 +178,7 @@ impl RedisCoordinator {
     /// claim, so the second marks and announces a settle nobody waits for, which is harmless.
     async fn release_across(&self, claim: &Claim) -> redis::RedisResult<()> {
         let me = self.global(claim.id);
-        let mut tries = self.link.tries();
+        let mut tries = self.link.tries()?;
         loop {
             let mut connection = self.connection.clone();
             let released: redis::RedisResult<i64> = self

@@ -77,16 +77,16 @@ impl Keys {
 }
 
 /// How every Redis connection behaves: a voice turn cannot wait long for its store, so a
-/// command fails after about a second and the connection is re-established in the
-/// background; an operation whose connection dropped is tried again on the new one within
-/// the same second (`reconnect`), and turns go on without history when that fails too.
+/// command fails after about a second. A lost connection is re-established in the
+/// background by one attempt at a time, with no pause of its own: the operation that
+/// found it lost tries again on the new one (`reconnect`, within the same second), and
+/// while Redis stays down, operations fail at once and turns go on without history. (The
+/// manager's own retries would make every command wait out their pauses during an outage.)
 fn connection_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Duration::from_millis(1_000))
         .set_response_timeout(Duration::from_millis(1_000))
-        .set_number_of_retries(1)
-        .set_factor(100)
-        .set_max_delay(500)
+        .set_number_of_retries(0)
 }
 
 /// A Redis failure as the session store's error.

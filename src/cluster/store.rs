@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::reconnect::Link;
+use super::reconnect::{Link, Tries};
 use super::{connect, random_u64, store_error, Keys};
 use crate::session::history::{ChatMessage, Heard, History, HistoryLimits};
 use crate::session::{merge_client, ClientVars, SessionStore, StoreError};
@@ -90,7 +90,16 @@ impl RedisStore {
     /// Reads a conversation's version, history and client variables; a history that an
     /// older version stored breaking the rules comes back repaired (see `History`).
     async fn load(&self, key: &str) -> Result<(String, History, ClientVars), StoreError> {
-        let mut tries = self.link.tries();
+        let mut tries = self.link.tries().map_err(store_error)?;
+        self.load_trying(key, &mut tries).await
+    }
+
+    /// [`Self::load`] within an operation's `tries`.
+    async fn load_trying(
+        &self,
+        key: &str,
+        tries: &mut Tries<'_>,
+    ) -> Result<(String, History, ClientVars), StoreError> {
         loop {
             match self.try_load(key).await {
                 Ok(loaded) => {
@@ -151,10 +160,10 @@ impl RedisStore {
         mut update: impl FnMut(&mut History, &mut ClientVars) -> T,
     ) -> Result<T, StoreError> {
         let key = self.keys.conversation(conversation);
-        let mut tries = self.link.tries();
+        let mut tries = self.link.tries().map_err(store_error)?;
         let mut conflicts = 0;
         loop {
-            let (version, mut history, mut client) = self.load(&key).await?;
+            let (version, mut history, mut client) = self.load_trying(&key, &mut tries).await?;
             let output = update(&mut history, &mut client);
             match self.write(&key, &version, &history, &client).await? {
                 Ok(true) => {

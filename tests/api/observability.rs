@@ -104,6 +104,7 @@ async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() 
     assert_eq!(turn["completion_tokens"], 15);
     assert_eq!(turn["finish_reason"], "stop");
     assert_eq!(turn["cut_by_token_cap"], false);
+    assert_eq!(turn["without_history"], false);
     for field in ["first_token_ms", "first_tts_ms", "total_ms"] {
         assert!(turn[field].is_u64(), "{field}: {turn}");
     }

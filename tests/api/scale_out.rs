@@ -205,9 +205,11 @@ async fn losing_redis_mid_run_still_ends_every_turn_and_it_comes_back() {
     let proxy = Proxy::start(0).await;
     let url = format!("redis://127.0.0.1:{}", proxy.port);
     let prefix = unique_prefix("outage");
+    let calls = crate::helpers::db::sqlite_url("outage");
     let app = spawn_app_with(&[
         ("SESSION_STORE_URL", &url),
         ("SESSION_STORE_PREFIX", &prefix),
+        ("CALL_STORE_URL", &calls),
     ])
     .await;
     app.turn(&message("conv", "t1", "Before the outage")).await;
@@ -248,6 +250,44 @@ async fn losing_redis_mid_run_still_ends_every_turn_and_it_comes_back() {
         turn += 1;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The reply heard during the outage waited on this machine and was saved, with its
+    // question, before the history was read again: the model saw the whole call.
+    let sent = app.upstream.requests().last().expect("request").messages();
+    let texts: Vec<&str> = sent[1..].iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(
+        texts[..4],
+        [
+            "Before the outage",
+            "Hello there. How can I help?",
+            "During the outage",
+            "Hello there. How can I help?"
+        ],
+        "{texts:?}"
+    );
+    // The turn answered without its history says so on record.
+    app.settle().await;
+    let store = voicebridge::records::CallStore::connect(&calls)
+        .await
+        .expect("opens");
+    let call = voicebridge::records::CallKey {
+        agent: "default".into(),
+        conversation_id: "conv".into(),
+    };
+    let mut detail = store.get(&call).await.expect("reads");
+    for _ in 0..200 {
+        if detail.as_ref().is_some_and(|d| d.turns.len() >= 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        detail = store.get(&call).await.expect("reads");
+    }
+    let detail = detail.expect("the call");
+    let without: Vec<(&str, bool)> = detail
+        .turns
+        .iter()
+        .map(|t| (t.turn_id.as_str(), t.without_history))
+        .collect();
+    assert_eq!(without[..2], [("t1", false), ("t2", true)], "{without:?}");
 }
 
 #[tokio::test]
@@ -273,4 +313,68 @@ async fn the_server_refuses_to_start_without_its_redis() {
         !error.contains("hunter2"),
         "no password in the message: {error}"
     );
+}
+
+#[tokio::test]
+async fn store_failures_name_their_turn_and_the_turn_log_says_it_had_no_history() {
+    require_redis().await;
+    let proxy = Proxy::start(0).await;
+    let url = format!("redis://127.0.0.1:{}", proxy.port);
+    let prefix = unique_prefix("attributed");
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let server = crate::helpers::binary::start_binary(
+        &upstream,
+        &[
+            ("SESSION_STORE_URL", &url),
+            ("SESSION_STORE_PREFIX", &prefix),
+            ("LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .await;
+    let _port = proxy.cut();
+    let started = Instant::now();
+    let response = server
+        .post_webhook(&message("conv_cut", "t_cut", "Anyone there?"))
+        .await;
+    let events = crate::helpers::sse::SseReader::new(response)
+        .collect()
+        .await;
+    assert_well_formed(&events, "t_cut");
+    // Each connection (claims, histories) spends about a second finding Redis gone;
+    // after that, operations fail at once.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let log = server.stop_and_read_log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let failures: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("session store failed"))
+        })
+        .collect();
+    let operations: Vec<&str> = failures
+        .iter()
+        .filter_map(|l| l["operation"].as_str())
+        .collect();
+    for operation in ["claim", "begin_turn", "record_reply", "release"] {
+        assert!(operations.contains(&operation), "{operation}: {log}");
+    }
+    for failure in &failures {
+        assert_eq!(failure["conversation_id"], "conv_cut", "{failure}");
+        assert_eq!(failure["turn_id"], "t_cut", "{failure}");
+    }
+    let turn = lines
+        .iter()
+        .find(|l| l["message"] == "turn finished")
+        .expect("the turn log line");
+    assert_eq!(turn["without_history"], true, "{turn}");
 }
