@@ -89,32 +89,44 @@ async fn heard_end(http: &reqwest::Client, url: &str, body: &Value, on_end: impl
     ended
 }
 
-/// Every conversation's stored history once nothing has changed for 3 s (replies kept
-/// back while Redis was away may still be arriving), 10 s at most.
-async fn settled_histories(
+/// The report on every conversation's stored history once it is complete and has not
+/// changed for 2 s; replies kept back while Redis was away may still be arriving, so an
+/// incomplete one is read again for 10 s before it is reported.
+async fn settled_report(
     url: &str,
     prefix: &str,
-    conversations: &[String],
-) -> HashMap<String, Vec<ChatMessage>> {
+    heard: &HashMap<String, Vec<String>>,
+    sent: &[String],
+) -> HeardReport {
     let read = || async {
         let mut histories = HashMap::new();
-        for conversation in conversations {
+        for conversation in heard.keys() {
             let history = stored_history(url, prefix, conversation).await;
             histories.insert(conversation.clone(), history);
         }
         histories
     };
+    let report = |histories: &HashMap<String, Vec<ChatMessage>>| {
+        let mut report = HeardReport::default();
+        for (conversation, ended) in heard {
+            report.check(conversation, &histories[conversation], sent, ended);
+        }
+        report
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = read().await;
     let mut unchanged_since = Instant::now();
-    while Instant::now() < deadline && unchanged_since.elapsed() < Duration::from_secs(3) {
+    loop {
+        let complete = report(&last).is_clean();
+        if Instant::now() > deadline || complete && unchanged_since.elapsed().as_secs() >= 2 {
+            return report(&last);
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
         let now = read().await;
         if now != last {
             (last, unchanged_since) = (now, Instant::now());
         }
     }
-    last
 }
 
 fn turn_ids(count: usize) -> Vec<String> {
@@ -122,7 +134,7 @@ fn turn_ids(count: usize) -> Vec<String> {
 }
 
 fn question(conversation: &str, turn: &str) -> String {
-    format!("Question {turn} of {conversation}")
+    format!("Question {turn} of {conversation}?")
 }
 
 const CONVERSATIONS: usize = 40;
@@ -180,18 +192,7 @@ async fn redis_killed_mid_load_loses_no_turn_the_caller_heard_end() {
     }
     eprintln!("Redis killed after {killed_at} turns, restarted after {restarted_at}");
 
-    let conversations: Vec<String> = heard.keys().cloned().collect();
-    let histories = settled_histories(&redis.url, &prefix, &conversations).await;
-    let mut report = HeardReport::default();
-    for conversation in &conversations {
-        let history = &histories[conversation];
-        report.check(
-            conversation,
-            history,
-            &turn_ids(TURNS),
-            &heard[conversation],
-        );
-    }
+    let report = settled_report(&redis.url, &prefix, &heard, &turn_ids(TURNS)).await;
     report.assert_nothing_lost("Redis killed mid-load");
 }
 

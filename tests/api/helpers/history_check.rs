@@ -88,6 +88,11 @@ impl HeardReport {
         }
     }
 
+    /// Whether every rule held.
+    pub fn is_clean(&self) -> bool {
+        self.lost.is_empty() && self.broken.is_empty()
+    }
+
     /// Prints the summary (shown when the test fails) and fails on any finding.
     pub fn assert_nothing_lost(&self, test: &str) {
         let summary = format!(
@@ -102,7 +107,7 @@ impl HeardReport {
         );
         eprintln!("{summary}");
         assert!(self.ended > 0, "no turn ended at all: {summary}");
-        assert!(self.lost.is_empty() && self.broken.is_empty(), "{summary}");
+        assert!(self.is_clean(), "{summary}");
     }
 }
 
