@@ -13,6 +13,10 @@
 //! it causes: what the gateway spends before the model can start (HTTP, signature, JSON,
 //! the session store, connecting upstream). `BENCH_SESSION_STORE_URL=redis://…` runs the
 //! server with the Redis store to measure that store's cost.
+//! "last tts → end" is the time from the client reading a turn's last `response.tts` to
+//! reading its `response.end`: what the gateway does between the last sentence and the
+//! end of the turn (such as storing the reply before it ends the turn), shown as
+//! p50/p95/max.
 //! `BENCH_CALL_STORE_URL=sqlite://…` (or `postgres://…`) keeps every call on record, to
 //! measure that the writer stays off the turn's path; `BENCH_MAX_CONCURRENCY=100` stops
 //! after the 100-turn level. `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
@@ -31,7 +35,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
-use support::{cpu_seconds, read_frames, signed_message, start_server};
+use support::{cpu_seconds, percentiles, read_frames, signed_message, start_server};
 
 const SENTENCES: usize = 5;
 const PACE: Duration = Duration::from_millis(50);
@@ -62,13 +66,15 @@ fn paced_reply(turn: usize) -> Reply {
     }
 }
 
-/// What one turn saw: (label, arrival) per sentence, the largest gap between events, and
-/// when its webhook was sent.
+/// What one turn saw: (label, arrival) per sentence, the largest gap between events,
+/// when its webhook was sent, and the time from its last `response.tts` to its
+/// `response.end`.
 struct TurnResult {
     arrivals: Vec<(usize, Instant)>,
     max_gap: Duration,
     ok: bool,
     sent: Option<(String, Instant)>,
+    last_tts_to_end: Option<Duration>,
 }
 
 impl TurnResult {
@@ -78,6 +84,7 @@ impl TurnResult {
             max_gap: Duration::ZERO,
             ok: false,
             sent: None,
+            last_tts_to_end: None,
         }
     }
 }
@@ -100,6 +107,8 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
     let mut ended = false;
     let mut last: Option<Instant> = None;
     let mut max_gap = Duration::ZERO;
+    let mut last_tts: Option<Instant> = None;
+    let mut last_tts_to_end = None;
     let complete = read_frames(response, |json, at| {
         if let Some(previous) = last {
             max_gap = max_gap.max(at.duration_since(previous));
@@ -114,8 +123,12 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
                 if let Some((t, k)) = turn_and_sentence(text) {
                     arrivals.push((t * 100 + k, at));
                 }
+                last_tts = Some(at);
             }
-            Some("response.end") => ended = true,
+            Some("response.end") => {
+                ended = true;
+                last_tts_to_end = last_tts.map(|tts| at.saturating_duration_since(tts));
+            }
             _ => {}
         }
     })
@@ -126,6 +139,7 @@ async fn gateway_turn(http: &reqwest::Client, url: &str, turn: usize) -> TurnRes
         max_gap,
         ok,
         sent,
+        last_tts_to_end,
     }
 }
 
@@ -172,6 +186,7 @@ async fn direct_turn(http: &reqwest::Client, url: &str) -> TurnResult {
         max_gap: Duration::ZERO,
         ok,
         sent: None,
+        last_tts_to_end: None,
     }
 }
 
@@ -295,7 +310,7 @@ async fn run() {
     println!("voicebridge release binary, {store}; fake model paced at one chunk per {} ms; {SENTENCES} sentences per turn", PACE.as_millis());
     println!("server RSS at idle: {:.1} MiB\n", idle_rss as f64 / 1024.0);
     println!(
-        "{:<24} {:>6} {:>26} {:>26} {:>16} {:>9} {:>9} {:>7} {:>9} {:>17}",
+        "{:<24} {:>6} {:>26} {:>26} {:>16} {:>9} {:>9} {:>7} {:>9} {:>17} {:>28}",
         "",
         "turns",
         "first tts p50/p99/max µs",
@@ -305,7 +320,8 @@ async fn run() {
         "turns/s",
         "errors",
         "RSS MiB",
-        "CPU s server/bench"
+        "CPU s server/bench",
+        "last tts → end p50/p95/max µs"
     );
     let server_pid = server.child.id().to_string();
     prefill(&http, &server.url).await;
@@ -377,13 +393,23 @@ async fn run() {
             } else {
                 format!("{:.1}", server.memory_kib("VmRSS:") as f64 / 1024.0)
             };
+            let tail = if direct {
+                "-".to_string()
+            } else {
+                let micros: Vec<f64> = results
+                    .iter()
+                    .filter_map(|r| r.last_tts_to_end)
+                    .map(|d| d.as_secs_f64() * 1e6)
+                    .collect();
+                percentiles(micros, &[0.5, 0.95])
+            };
             let cpu = format!(
                 "{:.2}/{:.2}",
                 cpu_seconds(&server_pid) - server_cpu,
                 cpu_seconds("self") - bench_cpu
             );
             println!(
-                "{:<24} {:>6} {:>26} {:>26} {:>16} {:>7} ms {:>9.0} {:>7} {:>9} {:>17}",
+                "{:<24} {:>6} {:>26} {:>26} {:>16} {:>7} ms {:>9.0} {:>7} {:>9} {:>17} {:>28}",
                 format!("{concurrency:>4} × {label}"),
                 results.len(),
                 format!("{:.0}/{:.0}/{:.0}", first.p50, first.p99, first.max),
@@ -398,6 +424,7 @@ async fn run() {
                 errors,
                 rss,
                 cpu,
+                tail,
             );
         }
     }

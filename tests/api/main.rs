@@ -12,6 +12,7 @@ mod client_tools;
 mod conversations;
 mod deploy;
 mod failures;
+mod faults;
 mod finish;
 mod history;
 mod llmock;

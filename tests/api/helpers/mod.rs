@@ -9,13 +9,15 @@
 //! - `binary`: the built `voicebridge` binary, as a server or as a command;
 //! - `tools`: tool files, and the order tools the tool tests call;
 //! - `db`: call-store databases (SQLite files, PostgreSQL databases);
-//! - `redis_server`: the local Redis, a key prefix per test.
+//! - `redis_server`: the local Redis, a key prefix per test; a private Redis to kill;
+//! - `history_check`: what a stored history must hold of every turn the caller heard end.
 
 pub mod app;
 pub mod binary;
 pub mod checks;
 pub mod db;
 pub mod fake_upstream;
+pub mod history_check;
 pub mod redis_server;
 pub mod sse;
 pub mod tools;
