@@ -278,7 +278,7 @@ async fn a_reply_brings_back_its_lost_question(store: Arc<dyn SessionStore>) {
     let texts: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(texts, ["One", "One!", "Two", "Two!", "Three", "Three!"]);
     assert!(is_well_formed(&history), "{history:?}");
-    // A lost question whose turn a newer, unanswered one follows goes before it.
+    // A lost question of unknown time, followed by an unanswered one, goes before it.
     store
         .begin_turn(c, asked("Five", "t5", 5_000), None)
         .await

@@ -149,6 +149,11 @@ impl History {
     /// turn has already taken over (merged into its own): the newer turn answers both.
     /// `reply` is stored as an assistant message whatever its role.
     ///
+    /// A reply heard in full whose question a newer turn took over as unanswered (its reply
+    /// was still waiting to be saved on another machine) takes its question back: the
+    /// caller heard it before asking the newer one. (A cut-short reply of a turn a newer
+    /// one superseded is dropped as above: the newer turn answered both.)
+    ///
     /// `question` is the turn's user message. When the history holds neither it nor a
     /// reply to its turn (saving it failed while the store was down), it is stored here,
     /// with the reply, where it was asked: before the first user message received after it
@@ -170,6 +175,9 @@ impl History {
         pair_results(&mut reply);
         let turn_id = reply.turn_id.clone().unwrap_or_default();
         let history = &mut self.messages;
+        if let Some(question) = question.filter(|_| !reply.interrupted) {
+            unmerge(history, question, &turn_id);
+        }
         if let Some(question) = question {
             let known = history
                 .iter()
@@ -194,10 +202,14 @@ impl History {
             return;
         }
         match history.iter().position(|m| m.is_turn(Role::User, &turn_id)) {
-            Some(index) if history[index].turn_id.as_deref() != Some(turn_id.as_str()) => return,
+            Some(index) if history[index].turn_id.as_deref() != Some(turn_id.as_str()) => {
+                merge_unanswered(history);
+                return;
+            }
             Some(index) => history.insert(index + 1, reply),
             None => history.push(reply),
         }
+        merge_unanswered(history);
         merge_replies(history);
         truncate(history, limits);
     }
@@ -244,16 +256,51 @@ fn merge_unanswered(history: &mut Vec<ChatMessage>) {
     }
 }
 
+/// Takes `question` (of `turn_id`) back out of the newer user message it was merged into,
+/// when it is that message's first part, as [`merge_unanswered`] wrote it.
+fn unmerge(history: &mut Vec<ChatMessage>, question: &ChatMessage, turn_id: &str) {
+    let Some(index) = history.iter().position(|m| {
+        m.role == Role::User
+            && m.turn_id.as_deref() != Some(turn_id)
+            && m.merged_turns.iter().any(|t| t == turn_id)
+    }) else {
+        return;
+    };
+    let newer = &mut history[index];
+    let prefix = format!("{}\n", question.content);
+    let Some(rest) = newer.content.strip_prefix(&prefix) else {
+        return;
+    };
+    newer.content = rest.to_string();
+    newer.merged_turns.retain(|t| t != turn_id);
+    let question = ChatMessage {
+        role: Role::User,
+        turn_id: Some(turn_id.to_string()),
+        merged_turns: Vec::new(),
+        tool_calls: Vec::new(),
+        tool_results: Vec::new(),
+        ..question.clone()
+    };
+    history.insert(index, question);
+}
+
 /// Puts a turn's lost `question` back where it was asked: before the first user message
-/// received after it, else at the end, but before a trailing unanswered question (the
-/// reply that follows it was heard before that one was answered).
+/// received after it, else at the end. (A trailing unanswered question received before it
+/// is then merged into it, as any unanswered question is, until its own reply takes it
+/// back.) When either time is unknown, a trailing unanswered question counts as later.
 fn restore_question(history: &mut Vec<ChatMessage>, question: &ChatMessage, turn_id: &str) {
     let asked = question.at_ms;
     let later = history.iter().position(|m| {
-        m.role == Role::User && matches!((m.at_ms, asked), (Some(at), Some(asked)) if at > asked)
+        m.role == Role::User
+            && match (m.at_ms, asked) {
+                (Some(at), Some(asked)) => at > asked,
+                _ => false,
+            }
     });
     let index = later.unwrap_or_else(|| match history.last() {
-        Some(last) if last.role == Role::User => history.len() - 1,
+        Some(last) if last.role == Role::User && (last.at_ms.is_none() || asked.is_none()) => {
+            history.len() - 1
+        }
         _ => history.len(),
     });
     let question = ChatMessage {

@@ -441,3 +441,67 @@ fn any_order_of_lost_saves_keeps_the_rules() {
         assert!(is_well_formed(history.messages()), "{mask:b}: {history:?}");
     }
 }
+
+#[test]
+fn a_reply_heard_in_full_takes_back_its_question_from_a_newer_turn() {
+    // t1's question was saved, its reply waited on another machine; t2 merged the
+    // unanswered question into its own and was answered.
+    let mut history = History::new();
+    let one = ChatMessage::user("Where is my order?", "t1").received_at(1);
+    history.begin_turn(one.clone(), None, LIMITS);
+    history.begin_turn(
+        ChatMessage::user("Hello?", "t2").received_at(2),
+        None,
+        LIMITS,
+    );
+    history.record_reply(None, ChatMessage::assistant("Still here.", "t2"), LIMITS);
+    history.record_reply(
+        Some(&one),
+        ChatMessage::assistant("It ships today.", "t1"),
+        LIMITS,
+    );
+    assert_eq!(
+        texts(history.messages()),
+        [
+            (Role::User, "Where is my order?"),
+            (Role::Assistant, "It ships today."),
+            (Role::User, "Hello?"),
+            (Role::Assistant, "Still here.")
+        ]
+    );
+    assert!(history.messages()[2].merged_turns.is_empty());
+    assert!(is_well_formed(history.messages()));
+    // A cut-short reply of a superseded turn is still dropped.
+    let mut history = History::new();
+    history.begin_turn(one.clone(), None, LIMITS);
+    history.begin_turn(ChatMessage::user("Hello?", "t2"), None, LIMITS);
+    let cut = ChatMessage::assistant("It ships", "t1").interrupted(true);
+    history.record_reply(Some(&one), cut, LIMITS);
+    assert_eq!(
+        texts(history.messages()),
+        [(Role::User, "Where is my order?\nHello?")]
+    );
+}
+
+#[test]
+fn a_turn_saved_late_stays_in_the_order_it_was_asked_across_machines() {
+    // t7's question was saved and its reply waited on one machine; t8, asked after it,
+    // was answered on another machine without the history and saved first.
+    let mut history = History::new();
+    let six = ChatMessage::user("q6", "t6").received_at(6);
+    history.begin_turn(six.clone(), None, LIMITS);
+    history.record_reply(Some(&six), ChatMessage::assistant("a6", "t6"), LIMITS);
+    let seven = ChatMessage::user("q7", "t7").received_at(7);
+    history.begin_turn(seven.clone(), None, LIMITS);
+    let eight = ChatMessage::user("q8", "t8").received_at(8);
+    history.record_reply(Some(&eight), ChatMessage::assistant("a8", "t8"), LIMITS);
+    assert!(is_well_formed(history.messages()), "{history:?}");
+    history.record_reply(Some(&seven), ChatMessage::assistant("a7", "t7"), LIMITS);
+    let order: Vec<&str> = history
+        .messages()
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert_eq!(order, ["q6", "a6", "q7", "a7", "q8", "a8"]);
+    assert!(is_well_formed(history.messages()));
+}

@@ -13,6 +13,9 @@ use super::unique::{free_port, temp_folder};
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// Its stderr, read as it is written: a pipe nobody reads fills up (64 KiB) and then
+    /// blocks the server's next log line, and with it the server.
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
@@ -55,11 +58,10 @@ impl Server {
     pub fn stop_and_read_log(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let mut log = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut log);
-        }
-        log
+        self.log
+            .take()
+            .map(|reader| reader.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
@@ -96,9 +98,18 @@ pub async fn start_binary(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
         command.env(name, value);
     }
     // Owned at once, so a failure below still kills and reaps the process.
+    let mut child = command.spawn().expect("binary starts");
+    let log = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut log = String::new();
+            let _ = stderr.read_to_string(&mut log);
+            log
+        })
+    });
     let server = Server {
-        child: command.spawn().expect("binary starts"),
+        child,
         url: format!("http://127.0.0.1:{port}"),
+        log,
     };
     let http = reqwest::Client::new();
     for _ in 0..200 {
