@@ -100,8 +100,8 @@ impl Agent {
         &self.ledger.metrics
     }
 
-    /// Answers one turn; returns once its history is settled (the caller's stream has
-    /// ended before that).
+    /// Answers one turn; returns once it is settled: what was said saved (or waiting to
+    /// be), then the caller's stream ended, then the conversation released.
     pub async fn run(&self, turn: Turn) -> Option<TurnOutcome> {
         let Turn {
             conversation,
