@@ -273,15 +273,19 @@ fn unmerge(history: &mut Vec<ChatMessage>, question: &ChatMessage, turn_id: &str
     };
     newer.content = rest.to_string();
     newer.merged_turns.retain(|t| t != turn_id);
-    let question = ChatMessage {
+    history.insert(index, as_question(question, turn_id));
+}
+
+/// `question` as `turn_id`'s own user message, merging nothing.
+fn as_question(question: &ChatMessage, turn_id: &str) -> ChatMessage {
+    ChatMessage {
         role: Role::User,
         turn_id: Some(turn_id.to_string()),
         merged_turns: Vec::new(),
         tool_calls: Vec::new(),
         tool_results: Vec::new(),
         ..question.clone()
-    };
-    history.insert(index, question);
+    }
 }
 
 /// Puts a turn's lost `question` back where it was asked: before the first user message
@@ -303,15 +307,7 @@ fn restore_question(history: &mut Vec<ChatMessage>, question: &ChatMessage, turn
         }
         _ => history.len(),
     });
-    let question = ChatMessage {
-        role: Role::User,
-        turn_id: Some(turn_id.to_string()),
-        merged_turns: Vec::new(),
-        tool_calls: Vec::new(),
-        tool_results: Vec::new(),
-        ..question.clone()
-    };
-    history.insert(index, question);
+    history.insert(index, as_question(question, turn_id));
 }
 
 /// Joins consecutive assistant messages into the last one, as [`merge_unanswered`] does
