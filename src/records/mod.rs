@@ -11,6 +11,6 @@ pub use post_call::{PostCallProgress, PostCallSettings};
 pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
-    OwedQuery,
+    Inspection, OwedQuery,
 };
 pub use writer::{CallRecorder, CallWriter};

@@ -112,9 +112,13 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("first token"), "{stdout}");
     assert!(stdout.contains("all checks passed"), "{stdout}");
-    // The default call store: an SQLite file in the working directory, created.
+    // The default call store: an SQLite file in the working directory, not created by
+    // the check (start-up creates it).
     assert!(
-        stdout.contains("call store         ok (sqlite://data/calls.db, sqlite, kept 30 days)"),
+        stdout.contains(
+            "call store         ok (sqlite://data/calls.db, sqlite, kept 30 days; does not \
+             exist yet, created at start-up)"
+        ),
         "{stdout}"
     );
     assert!(
@@ -412,4 +416,82 @@ fn unknown_flags_and_typos_exit_2_with_a_hint() {
         stderr.contains("'chat'"),
         "suggests the command meant: {stderr}"
     );
+}
+
+/// `check` only looks: a call store that does not exist yet, or lacks the schema, is
+/// reported as start-up's to create, and is still as it was afterwards.
+#[tokio::test]
+async fn check_creates_no_call_store_and_migrates_nothing() {
+    let upstream = FakeUpstream::start().await;
+    let check = |url: String| {
+        let env = vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", &upstream.base_url),
+            ("CALL_STORE_URL", &url),
+        ]);
+        async move { run(&["check"], env, "").await }
+    };
+    // SQLite: neither the file nor its folder is made.
+    let sqlite = crate::helpers::db::sqlite_url("check-looks");
+    let file = std::path::PathBuf::from(sqlite.trim_start_matches("sqlite://"));
+    let output = check(sqlite.clone()).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("kept 30 days; does not exist yet, created at start-up)"),
+        "{stdout}"
+    );
+    assert!(!file.parent().expect("folder").exists(), "nothing created");
+    // Once start-up made it, nothing is left to do.
+    voicebridge::records::CallStore::connect(&sqlite)
+        .await
+        .expect("start-up creates it");
+    let output = check(sqlite).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("sqlite, kept 30 days)"), "{stdout}");
+    // PostgreSQL: an empty database is told its migrations, and stays empty.
+    let postgres = crate::helpers::db::Postgres::create("check_looks").await;
+    let output = check(postgres.url.clone()).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("postgres, kept 30 days; 3 schema migrations run at start-up)"),
+        "{stdout}"
+    );
+    let pool = sqlx::PgPool::connect(&postgres.url)
+        .await
+        .expect("connects");
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("reads");
+    assert_eq!(tables, 0, "no table created");
+    pool.close().await;
+    postgres.drop_database().await;
+}
+
+/// A scenario file that does not load fails `check` (exit 1) rather than counting as none.
+#[tokio::test]
+async fn check_fails_on_a_scenario_that_does_not_load() {
+    let upstream = FakeUpstream::start().await;
+    let dir = crate::helpers::unique::temp_folder("check-scenarios");
+    std::fs::create_dir(dir.join("scenarios")).expect("folder");
+    std::fs::write(dir.join("scenarios/broken.toml"), "name = [unclosed\n").expect("file");
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("CALL_STORE_URL", "off"),
+    ]);
+    let output = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::binary::run_in(&dir, &["check"], &env, "")
+    })
+    .await
+    .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("scenarios          FAILED:"), "{stdout}");
+    assert!(stdout.contains("broken.toml"), "{stdout}");
 }

@@ -532,8 +532,8 @@ async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
 }
 
 /// `voicebridge check` (the real binary) tries each MCP server once: a live one with its
-/// tools and whether each is read-only, a dead one as unreachable (reported, not failed),
-/// and never a header secret.
+/// tools and whether each is read-only, a dead one as unreachable (which fails the check:
+/// exit 1), and never a header secret.
 #[tokio::test]
 async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     let port = free_port();
@@ -576,9 +576,11 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
     ]);
     let output = run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("some checks FAILED"), "{stdout}");
     assert!(stdout.contains("mcp servers        3 from"), "{stdout}");
-    let crm = format!("    crm              http://127.0.0.1:{refusing_port}/mcp: unreachable: ");
+    let crm =
+        format!("    crm              http://127.0.0.1:{refusing_port}/mcp: FAILED: unreachable: ");
     assert!(stdout.contains(&crm), "{stdout}");
     assert!(stdout.contains("403"), "the refusal is named: {stdout}");
     assert!(!stdout.contains("crm-query-secret-77"), "{stdout}");
@@ -594,7 +596,7 @@ async fn check_lists_each_mcp_server_with_its_state_and_tools() {
         "{stdout}"
     );
     let calendar = format!(
-        "    calendar         http://127.0.0.1:{dead}/mcp: unreachable: Connection refused"
+        "    calendar         http://127.0.0.1:{dead}/mcp: FAILED: unreachable: Connection refused"
     );
     assert!(stdout.contains(&calendar), "{stdout}");
     assert!(!stdout.contains("rmcp::"), "no type names: {stdout}");

@@ -74,15 +74,17 @@ pub(super) fn tools<W: Write>(
 }
 
 /// Each MCP server: its URL (redacted), whether it answers, and its tools. A server that
-/// does not answer is reported, not failed: the agent talks without its tools.
+/// does not answer fails the check (the server would start, and its agents would talk
+/// without its tools until it answers); `false` then.
 pub(super) async fn mcp_servers<W: Write>(
     settings: &Settings,
     files: &OperatorFiles,
     out: &mut W,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     if files.mcp_servers.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
+    let mut passed = true;
     let registry = crate::mcp::McpRegistry::new(&files.mcp_servers);
     writeln!(
         out,
@@ -109,12 +111,14 @@ pub(super) async fn mcp_servers<W: Write>(
                 }
             }
             crate::mcp::McpState::Unreachable(error) => {
-                writeln!(out, "    {name:<16} {url}: unreachable: {error}")?;
+                passed = false;
+                writeln!(out, "    {name:<16} {url}: FAILED: unreachable: {error}")?;
             }
             crate::mcp::McpState::Connecting => {
-                writeln!(out, "    {name:<16} {url}: not tried")?;
+                passed = false;
+                writeln!(out, "    {name:<16} {url}: FAILED: not tried")?;
             }
         }
     }
-    Ok(())
+    Ok(passed)
 }

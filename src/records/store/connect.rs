@@ -194,6 +194,13 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
     ),
 ]);
 
+impl Embedded {
+    /// The versions it holds.
+    pub(super) fn versions(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().map(|&(version, _, _)| version)
+    }
+}
+
 impl MigrationSource<'static> for Embedded {
     fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
         let migrations = self

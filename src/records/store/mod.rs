@@ -5,6 +5,8 @@
 //! date at connect.
 
 mod connect;
+mod inspect;
+pub use inspect::Inspection;
 mod post_call;
 mod read;
 mod rows;
