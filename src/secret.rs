@@ -94,31 +94,18 @@ fn mask_cut_secret(text: &mut String, secrets: &[&str]) {
     }
 }
 
-/// The host part of a store URL, without credentials, for messages and logs.
-pub fn redacted_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
-    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    format!("{scheme}://{}", host.split('/').next().unwrap_or(host))
-}
-
-/// `url` without what may hold a secret: no user or password, no query or fragment; the
-/// path stays (it tells one endpoint of a host from another).
+/// `url` without what may hold a secret, for messages, logs and `check`: no user or
+/// password, no query or fragment; the path stays (a model URL without its `/v1`, or an
+/// SQLite file's name, must be visible). Everything up to the last `@` goes, so a password
+/// with an unescaped `/` in it is not shown either.
 pub fn shown_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let path = if path.is_empty() {
-        String::new()
-    } else {
-        format!("/{path}")
-    };
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
     if scheme.is_empty() {
-        format!("{host}{path}")
+        rest.to_string()
     } else {
-        format!("{scheme}://{host}{path}")
+        format!("{scheme}://{rest}")
     }
 }
 
@@ -237,14 +224,24 @@ mod tests {
     }
 
     #[test]
-    fn store_urls_lose_their_credentials_in_messages() {
-        assert_eq!(
-            redacted_url("redis://default:hunter2@fly-x.upstash.io:6379/0"),
-            "redis://fly-x.upstash.io:6379"
-        );
-        assert_eq!(
-            redacted_url("rediss://127.0.0.1:6380"),
-            "rediss://127.0.0.1:6380"
-        );
+    fn store_urls_lose_their_credentials_and_keep_their_path() {
+        let cases = [
+            (
+                "redis://default:hunter2@fly-x.upstash.io:6379/0",
+                "redis://fly-x.upstash.io:6379/0",
+            ),
+            ("rediss://127.0.0.1:6380", "rediss://127.0.0.1:6380"),
+            ("redis://:pa/ss@host:6379", "redis://host:6379"),
+            ("sqlite://data/calls.db", "sqlite://data/calls.db"),
+            ("sqlite:///var/lib/calls.db", "sqlite:///var/lib/calls.db"),
+            (
+                "postgres://app:pw@db:5432/calls?sslmode=require",
+                "postgres://db:5432/calls",
+            ),
+            ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
     }
 }

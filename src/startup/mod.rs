@@ -29,7 +29,7 @@ use crate::llm::LlmError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::routes::state::{AppState, TurnTasks};
-use crate::secret::redacted_url;
+use crate::secret::shown_url;
 use crate::session::{spawn_idle_sweeper, SessionStore};
 use crate::turn::{Ledger, Outbox};
 
@@ -179,13 +179,29 @@ fn warn_if_unsigned(files: &OperatorFiles) {
     }
 }
 
-fn log_listening(settings: &Settings, port: u16) {
+/// The one line that says the server is up: where to open the page, what answers, what
+/// was loaded, and whether the calls pages are on.
+fn log_listening(settings: &Settings, files: &OperatorFiles, port: u16) {
+    let host = match settings.host {
+        host if host.is_unspecified() => "localhost".to_string(),
+        std::net::IpAddr::V6(host) => format!("[{host}]"),
+        host => host.to_string(),
+    };
+    let calls_pages = match (&settings.calls.store_url, &settings.calls.admin_token) {
+        (Some(_), Some(_)) => "on (/calls)",
+        (Some(_), None) => "off (set ADMIN_TOKEN)",
+        (None, _) => "off (no call store)",
+    };
     tracing::info!(
-        address = %format!("{}:{}", settings.host, settings.port),
+        open = %format!("http://{host}:{port}/"),
         port,
         model = %settings.llm.upstreams[0].model,
-        base_url = %redacted_url(&settings.llm.upstreams[0].base_url),
+        base_url = %shown_url(&settings.llm.upstreams[0].base_url),
         fallbacks = settings.llm.upstreams.len() - 1,
+        agents = files.agents.agents.len(),
+        tools = files.toolbox.len(),
+        mcp_servers = files.mcp_servers.len(),
+        calls_pages,
         "voicebridge listening"
     );
 }
@@ -265,7 +281,7 @@ impl Application {
         };
         let bodies = routes::WebhookBodies::new(settings.webhook_limits);
         let server = http_server(state, bodies, listener).map_err(bind_error(&settings))?;
-        log_listening(&settings, port);
+        log_listening(&settings, &files, port);
         Ok(Self {
             port,
             tool_mocks,

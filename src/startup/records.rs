@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use crate::records::{
     post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings,
 };
-use crate::secret::redacted_url;
+use crate::secret::shown_url;
 
 /// How often records past `CALL_RETENTION_DAYS` are deleted.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
@@ -35,10 +35,10 @@ pub(super) async fn call_store(settings: &Settings) -> Result<Option<CallStore>,
     let store = CallStore::connect(url.expose()).await.map_err(|e| {
         StartupError::Store(format!(
             "CALL_STORE_URL: cannot open the call store at {}: {e} (CALL_STORE_URL=off keeps no calls)",
-            redacted_url(url.expose())
+            shown_url(url.expose())
         ))
     })?;
-    tracing::info!(store = %redacted_url(url.expose()), backend = store.backend(), "calls are kept on record");
+    tracing::info!(store = %shown_url(url.expose()), backend = store.backend(), "calls are kept on record");
     Ok(Some(store))
 }
 

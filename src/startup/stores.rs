@@ -10,7 +10,7 @@ use super::{OperatorFiles, StartupError};
 use crate::cluster::{RedisClientRelay, RedisCoordinator, RedisStore};
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::secret::redacted_url;
+use crate::secret::shown_url;
 use crate::session::{MemoryStore, SessionStore};
 use crate::turn::{ClientToolCalls, Coordinator, LocalCoordinator};
 
@@ -37,7 +37,7 @@ pub(super) async fn session_store(
     )
     .await
     .map_err(|e| StartupError::Store(store_unreachable(url.expose(), &e)))?;
-    tracing::info!(store = %redacted_url(url.expose()), "conversations are shared through Redis");
+    tracing::info!(store = %shown_url(url.expose()), "conversations are shared through Redis");
     Ok(Arc::new(store))
 }
 
@@ -113,6 +113,6 @@ pub(super) async fn client_tool_calls(
 fn store_unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
     format!(
         "SESSION_STORE_URL: cannot reach Redis at {}: {error}",
-        redacted_url(url)
+        shown_url(url)
     )
 }

@@ -117,3 +117,31 @@ async fn each_turn_logs_one_json_line_with_its_timings_and_no_text_or_secrets() 
         "no secrets"
     );
 }
+
+/// The start-up line says where to open the page, what answers (its URL with the path) and
+/// what was loaded; logs written to a pipe carry no colour codes.
+#[tokio::test]
+async fn the_start_up_line_says_what_runs_and_piped_logs_have_no_colour_codes() {
+    let upstream = FakeUpstream::start().await;
+    let server = crate::helpers::binary::start_binary(&upstream, &[("RUST_LOG", "info")]).await;
+    let log = server.stop_and_read_log();
+    assert!(!log.contains('\u{1b}'), "no ANSI escapes in a pipe: {log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("voicebridge listening"))
+        .expect("the start-up line");
+    for field in [
+        "open=http://127.0.0.1:",
+        "agents=1",
+        "tools=0",
+        "mcp_servers=0",
+        "calls_pages=\"off (no call store)\"",
+    ] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
+    let base = upstream.base_url.split('?').next().expect("url");
+    assert!(
+        line.contains(&format!("base_url={base}")),
+        "with its path: {line}"
+    );
+}

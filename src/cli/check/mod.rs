@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{AgentConfig, AgentsConfig, Settings};
 use crate::llm::{LlmClient, LlmError, Prompt};
-use crate::secret::redacted_url;
+use crate::secret::shown_url;
 use crate::session::ChatMessage;
 use crate::startup::{agent_settings, OperatorFiles};
 use crate::template::CallContext;
@@ -158,7 +158,7 @@ async fn check_agent<W: Write>(
             "  model {} ({role}): {} at {}",
             index + 1,
             upstream.model,
-            redacted_url(&upstream.base_url)
+            shown_url(&upstream.base_url)
         )?;
         let result = tokio::time::timeout(deadline, first_token(&client, index)).await;
         let result = result.unwrap_or(Err(LlmError::FirstTokenTimeout(deadline.as_millis())));

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::config::Settings;
 use crate::records::CallStore;
-use crate::secret::redacted_url;
+use crate::secret::shown_url;
 
 /// Where conversations are kept: memory, or Redis answering; and how many replies a
 /// machine keeps while Redis cannot take them.
@@ -22,7 +22,7 @@ pub(super) async fn session_store<W: Write>(
         )?;
         return Ok(true);
     };
-    let shown = redacted_url(url.expose());
+    let shown = shown_url(url.expose());
     let connected = crate::cluster::RedisStore::connect(
         url.expose(),
         &settings.session_store_prefix,
@@ -56,12 +56,7 @@ pub(super) async fn call_store<W: Write>(
         )?;
         return Ok(true);
     };
-    // An SQLite URL is a file name with no password in it.
-    let shown = if url.expose().starts_with("sqlite:") {
-        url.expose().to_string()
-    } else {
-        redacted_url(url.expose())
-    };
+    let shown = shown_url(url.expose());
     // Only looks: creating the file or migrating the schema is start-up's to do.
     let passed = match CallStore::inspect(url.expose()).await {
         Ok(store) => {
@@ -95,7 +90,7 @@ pub(super) async fn call_store<W: Write>(
         } else {
             ""
         };
-        writeln!(out, "  post-call webhook  {}{summary}", redacted_url(hook))?;
+        writeln!(out, "  post-call webhook  {}{summary}", shown_url(hook))?;
     }
     Ok(passed)
 }
