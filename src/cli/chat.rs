@@ -237,7 +237,21 @@ pub(crate) async fn post_webhook(
     if !response.status().is_success() {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        return Err(format!("the server answered {status}: {text}"));
+        // The server's sentence, not its JSON wrapping.
+        let said = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        let signed = match (status.as_u16(), secret) {
+            (401, Some(_)) => {
+                " (this command signed it with LAYERCODE_WEBHOOK_SECRET from its environment)"
+            }
+            (401, None) => {
+                " (this command sent it unsigned: LAYERCODE_WEBHOOK_SECRET is not set here)"
+            }
+            _ => "",
+        };
+        return Err(format!("the server answered {status}: {said}{signed}"));
     }
     Ok(response)
 }

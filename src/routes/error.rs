@@ -15,6 +15,22 @@ pub enum ApiError {
     /// The webhook signature is missing, malformed, stale or wrong.
     #[error(transparent)]
     Unauthorized(#[from] SignatureError),
+    /// The signature does not match the agent's secret; says where that secret is set.
+    #[error("{error}: this agent checks signatures with {secret_in}; the webhook must be signed with the same secret (Layercode's dashboard shows it)")]
+    SignatureMismatch {
+        /// What was wrong.
+        error: SignatureError,
+        /// Where the agent's secret is set (never the secret).
+        secret_in: String,
+    },
+    /// No agent has this name; the message lists those that exist.
+    #[error("there is no agent named `{name}`; POST /agent/<name> for one of: {known}")]
+    UnknownAgent {
+        /// The name asked for.
+        name: String,
+        /// The agents' names, comma-separated.
+        known: String,
+    },
     /// The body is not a webhook we can read.
     #[error(transparent)]
     BadPayload(#[from] PayloadError),
@@ -77,7 +93,8 @@ pub enum ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::SignatureMismatch { .. } => StatusCode::UNAUTHORIZED,
+            Self::UnknownAgent { .. } => StatusCode::NOT_FOUND,
             Self::BadPayload(_) | Self::BadRequest(_) | Self::BodyRead(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -43,6 +43,9 @@ pub struct AgentEntry {
     pub webhook_secret: Option<Secret>,
     /// Its Layercode agent id, for the page and `/authorize`.
     pub layercode_agent_id: Option<String>,
+    /// Where its webhook secret is set (`LAYERCODE_WEBHOOK_SECRET`, or `webhook_secret`
+    /// in its file), named when a signature is refused; never the secret.
+    pub secret_source: String,
 }
 
 /// Every agent of this deployment, by name, and which one `POST /agent` answers for.
@@ -71,6 +74,11 @@ impl Agents {
         self.entries
             .get_key_value(name)
             .map(|(name, entry)| (name.as_str(), entry))
+    }
+
+    /// Every agent's name, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.entries.keys().map(String::as_str).collect()
     }
 
     /// The agent `POST /agent` answers for.

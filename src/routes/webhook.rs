@@ -18,7 +18,9 @@ use crate::routes::state::{AgentEntry, AppState};
 use crate::session::Heard;
 use crate::template::CallContext;
 use crate::turn::{Caller, Delivered, Request, Turn};
-use crate::webhook::{payload, signature, EventKind, InterruptionContext, WebhookEvent};
+use crate::webhook::{
+    payload, signature, EventKind, InterruptionContext, SignatureError, WebhookEvent,
+};
 
 /// Largest webhook body accepted. Turns are a few hundred bytes, but `session.end`
 /// carries the whole transcript: an hour-long call is a few hundred KiB.
@@ -59,7 +61,13 @@ async fn receive(
     name: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let received = Received::now();
-    let (name, entry) = state.agents.get(name).ok_or(ApiError::NotFound)?;
+    let (name, entry) = state
+        .agents
+        .get(name)
+        .ok_or_else(|| ApiError::UnknownAgent {
+            name: name.unwrap_or_default().to_string(),
+            known: state.agents.names().join(", "),
+        })?;
     if entry.webhook_secret.is_some() {
         precheck_signature(&request)?;
     }
@@ -102,7 +110,15 @@ fn check_signature(entry: &AgentEntry, request: &HttpRequest, body: &[u8]) -> Re
         return Ok(());
     };
     let header = signature_header(request)?;
-    signature::verify(secret.expose().as_bytes(), header, body, unix_now())?;
+    signature::verify(secret.expose().as_bytes(), header, body, unix_now()).map_err(|error| {
+        match error {
+            SignatureError::Mismatch => ApiError::SignatureMismatch {
+                error,
+                secret_in: entry.secret_source.clone(),
+            },
+            other => ApiError::Unauthorized(other),
+        }
+    })?;
     Ok(())
 }
 

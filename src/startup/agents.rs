@@ -111,10 +111,18 @@ pub(super) fn build_agents(
             Arc::new(tools),
             agent_settings_with(settings, config, voice.clone())?,
         );
+        let from_env = settings.agents.from_env.webhook_secret.as_ref();
+        let secret_source = match (&config.file, &config.webhook_secret) {
+            (Some(file), Some(secret)) if from_env.map(|s| s.expose()) != Some(secret.expose()) => {
+                format!("webhook_secret in {}", file.display())
+            }
+            _ => "LAYERCODE_WEBHOOK_SECRET".to_string(),
+        };
         let entry = AgentEntry {
             agent: Arc::new(agent),
             webhook_secret: config.webhook_secret.clone(),
             layercode_agent_id: config.layercode_agent_id.clone(),
+            secret_source,
         };
         entries.push((config.name.clone(), entry));
     }

@@ -75,12 +75,14 @@ pub enum StartupError {
     #[error("template error in {0}")]
     Template(crate::template::TemplateError),
     /// The address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}: {source}{hint}")]
     Bind {
         /// Address tried.
         address: String,
         /// Reason.
         source: std::io::Error,
+        /// What to do about it, when known.
+        hint: &'static str,
     },
 }
 
@@ -130,6 +132,18 @@ fn bind(settings: &Settings) -> Result<(TcpListener, u16), StartupError> {
 fn bind_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError + '_ {
     move |source| StartupError::Bind {
         address: format!("{}:{}", settings.host, settings.port),
+        hint: match source.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                " (another program listens there: stop it, or set PORT to a free port)"
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                " (ports below 1024 need privileges: set PORT to 1024 or above)"
+            }
+            std::io::ErrorKind::AddrNotAvailable => {
+                " (this machine has no such address: set HOST, e.g. 0.0.0.0 or 127.0.0.1)"
+            }
+            _ => "",
+        },
         source,
     }
 }

@@ -180,8 +180,22 @@ async fn two_agents_have_their_own_prompts_models_secrets_and_histories() {
     let turn = message("conv_shared", "t1", "Hello");
     let wrong = app.post_signed("/agent/support", SALES_SECRET, &turn).await;
     assert_eq!(wrong.status(), 401);
+    // The refusal says which secret to compare, never the secret.
+    let said: Value = wrong.json().await.expect("json");
+    let said = said["error"].as_str().expect("error");
+    assert!(said.contains("webhook_secret in "), "{said}");
+    assert!(said.contains("support.toml"), "{said}");
+    assert!(
+        !said.contains(SUPPORT_SECRET) && !said.contains(SALES_SECRET),
+        "{said}"
+    );
     let unknown = app.post_signed("/agent/billing", SALES_SECRET, &turn).await;
     assert_eq!(unknown.status(), 404);
+    let said: Value = unknown.json().await.expect("json");
+    assert_eq!(
+        said["error"],
+        "there is no agent named `billing`; POST /agent/<name> for one of: sales, support"
+    );
 
     app.upstream.enqueue(Reply::deltas(&["Buy now."]));
     let sales = app.post_signed("/agent/sales", SALES_SECRET, &turn).await;

@@ -97,7 +97,18 @@ async fn chat_reports_a_wrong_secret_clearly() {
     let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", "whsec_wrong")]);
     let output = run(&["chat", "--url", &app.address], env, "Hi\n").await;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("401"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("401"), "{stderr}");
+    // Which secret on each side, never a secret.
+    assert!(
+        stderr.contains("this agent checks signatures with LAYERCODE_WEBHOOK_SECRET"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("this command signed it with LAYERCODE_WEBHOOK_SECRET"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("whsec_"), "{stderr}");
 }
 
 #[tokio::test]
@@ -494,4 +505,52 @@ async fn check_fails_on_a_scenario_that_does_not_load() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("scenarios          FAILED:"), "{stdout}");
     assert!(stdout.contains("broken.toml"), "{stdout}");
+}
+
+/// A port another program holds stops start-up with what to do about it.
+#[tokio::test]
+async fn a_port_in_use_says_to_set_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "sk-test"),
+        ("HOST", "127.0.0.1"),
+        ("PORT", &port),
+        ("CALL_STORE_URL", "off"),
+    ]);
+    let output = run(&[], env, "").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("set PORT to a free port"), "{stderr}");
+    drop(taken);
+}
+
+/// A model server answering 404 is asked about the model name and the `/v1` in its URL,
+/// which `check` shows with its path.
+#[tokio::test]
+async fn check_on_a_404_asks_about_the_model_and_the_v1() {
+    let upstream = FakeUpstream::start().await;
+    upstream.set_default(Reply::status(
+        404,
+        r#"{"error":{"message":"The model `gpt-x` does not exist","type":"invalid_request_error"}}"#,
+    ));
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("CALL_STORE_URL", "off"),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(" at {}", upstream.base_url)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("model exists     FAILED (404)"), "{stdout}");
+    assert!(stdout.contains("most end in /v1"), "{stdout}");
 }

@@ -167,7 +167,6 @@ async fn check_agent<W: Write>(
     Ok(passed)
 }
 
-/// The scenarios `voicebridge test` would play, and the model that judges them.
 /// The scenarios `voicebridge test` runs by default; none is fine, one that does not load
 /// fails the check.
 fn scenarios<W: Write>(settings: &Settings, out: &mut W) -> std::io::Result<bool> {
@@ -244,7 +243,11 @@ fn report<W: Write>(out: &mut W, result: Result<Duration, LlmError>) -> std::io:
                     line(
                         out,
                         "model exists",
-                        &format!("FAILED (404, or a wrong base URL): {message}"),
+                        &format!(
+                            "FAILED (404): {message}; is the model name right, and does the \
+                             URL above end where the API starts (most end in /v1: \
+                             LLM_BASE_URL=https://api.openai.com/v1)?"
+                        ),
                     )?;
                 }
                 _ => line(out, "answer", &format!("FAILED ({status}): {message}"))?,
