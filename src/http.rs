@@ -1,7 +1,8 @@
 //! Outbound HTTP: the one place that builds `reqwest` clients (the user agent, the connect
 //! timeout, `TCP_NODELAY`) and reads a body with a byte cap. Each caller keeps its own
 //! client, so pools stay apart where that is deliberate (a slow tool must not hold the
-//! model's connections), and adds its own options to [`builder`].
+//! model's connections), and adds its own options to [`builder`]. [`error_chain`] says
+//! why a request failed, down to the cause.
 
 use std::time::Duration;
 
@@ -40,4 +41,43 @@ pub async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok((body, false))
+}
+
+/// `error` with every cause under it (`error sending request: … : Connection refused`),
+/// each said once: a client library's top-level message rarely says why, and "connection
+/// refused", "name not resolved" and a TLS failure need different fixes.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a port");
+        let error = client()
+            .expect("client")
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .expect_err("nothing listens");
+        let said = error_chain(&error);
+        assert!(said.contains("Connection refused"), "{said}");
+        assert!(!error.to_string().contains("Connection refused"), "{error}");
+    }
 }

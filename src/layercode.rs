@@ -63,12 +63,12 @@ impl LayercodeApi {
             .json(body)
             .send()
             .await
-            .map_err(|e| AuthorizeError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| AuthorizeError::Unreachable(crate::http::error_chain(&e.without_url())))?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| AuthorizeError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| AuthorizeError::Unreachable(crate::http::error_chain(&e.without_url())))?;
         if status.is_success() {
             return Ok(bytes);
         }

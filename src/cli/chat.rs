@@ -229,11 +229,12 @@ pub(crate) async fn post_webhook(
             signature::sign(secret.expose().as_bytes(), now, &bytes),
         );
     }
-    let response = request
-        .body(bytes)
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let response = request.body(bytes).send().await.map_err(|e| {
+        format!(
+            "cannot reach {url}: {}",
+            crate::http::error_chain(&e.without_url())
+        )
+    })?;
     if !response.status().is_success() {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();

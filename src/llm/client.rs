@@ -104,7 +104,7 @@ impl LlmClient {
         let response = request
             .send()
             .await
-            .map_err(|e| LlmError::Unreachable(error_chain(&e)))?;
+            .map_err(|e| LlmError::Unreachable(crate::http::error_chain(&e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(status_error(status.as_u16(), response).await);
@@ -127,17 +127,6 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     number("retry-after-ms")
         .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
         .or_else(|| number("retry-after").and_then(|s| Duration::try_from_secs_f64(s).ok()))
-}
-
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 async fn status_error(status: u16, response: reqwest::Response) -> LlmError {

@@ -280,6 +280,8 @@ async fn an_unreachable_call_store_stops_start_up_without_its_password() {
         "{error}"
     );
     assert!(!error.contains("hunter2"), "{error}");
+    // The cause under the pool's "timed out".
+    assert!(error.contains("Connection refused"), "{error}");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -43,12 +43,9 @@ impl CallStore {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| CallStoreError::new(hide(format!("reading the Postgres URL: {e}"))))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
+            let pool = postgres_pool(options, 4)
                 .await
-                .map_err(|e| CallStoreError::new(hide(format!("connecting to Postgres: {e}"))))?;
+                .map_err(|e| CallStoreError::new(hide(e)))?;
             migrator(POSTGRES_MIGRATIONS)
                 .await?
                 .run(&pool)
@@ -224,4 +221,35 @@ pub(super) async fn migrator(source: Embedded) -> Result<Migrator, CallStoreErro
     Migrator::new(source)
         .await
         .map_err(|e| CallStoreError::new(format!("loading migrations: {e}")))
+}
+
+/// A pool of `max` connections to PostgreSQL. When the pool gives up waiting ("pool timed
+/// out", which says nothing of why), one direct attempt names the cause: refused, a name
+/// that does not resolve, TLS, a password or database the server refuses.
+pub(super) async fn postgres_pool(options: PgConnectOptions, max: u32) -> Result<PgPool, String> {
+    use sqlx::ConnectOptions;
+    const WAIT: Duration = Duration::from_secs(5);
+    let pooled = PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(WAIT)
+        .connect_with(options.clone())
+        .await;
+    match pooled {
+        Ok(pool) => Ok(pool),
+        Err(sqlx::Error::PoolTimedOut) => {
+            let cause = match tokio::time::timeout(WAIT, options.connect()).await {
+                Ok(Err(error)) => crate::http::error_chain(&error),
+                Ok(Ok(_)) => "it answered a second attempt; it may be overloaded".to_string(),
+                Err(_) => "no answer (a firewall, or a host that is down?)".to_string(),
+            };
+            Err(format!(
+                "connecting to Postgres: gave up after {} s: {cause}",
+                WAIT.as_secs()
+            ))
+        }
+        Err(error) => Err(format!(
+            "connecting to Postgres: {}",
+            crate::http::error_chain(&error)
+        )),
+    }
 }

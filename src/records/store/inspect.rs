@@ -3,13 +3,14 @@
 //! start-up does that ([`CallStore::connect`]).
 
 use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::Row;
 
-use super::connect::{password_of, Embedded, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::connect::{
+    password_of, postgres_pool, Embedded, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS,
+};
 use super::{CallStore, CallStoreError};
 
 /// What a call store looks like before start-up.
@@ -104,12 +105,7 @@ async fn inspect_sqlite(url: &str) -> Result<Inspection, String> {
 async fn inspect_postgres(url: &str) -> Result<Inspection, String> {
     let options =
         PgConnectOptions::from_str(url).map_err(|e| format!("reading the Postgres URL: {e}"))?;
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
-        .map_err(|e| format!("connecting to Postgres: {e}"))?;
+    let pool = postgres_pool(options, 1).await?;
     let read = |e: sqlx::Error| format!("reading the Postgres database: {e}");
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(&pool)
