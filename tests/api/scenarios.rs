@@ -168,6 +168,12 @@ async fn a_broken_file_exits_2_naming_the_file_and_line() {
     let output = run(&["test", &path(&empty)], vars(&[]), "").await;
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no scenario"));
+
+    // No argument where there is no scenarios/ folder: what to do.
+    let output = run(&["test"], vars(&[]), "").await;
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cp -r examples/scenarios scenarios"), "{err}");
 }
 
 #[tokio::test]

@@ -108,6 +108,9 @@ pub async fn run_command<W: Write, E: Write>(
 /// Reads the scenarios under `paths`; the error is the message for stderr.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<scenario::Loaded>, String> {
     let default = [PathBuf::from(DEFAULT_FOLDER)];
+    if paths.is_empty() && !default[0].is_dir() {
+        return Err(no_scenarios_here());
+    }
     let paths = if paths.is_empty() {
         &default[..]
     } else {
@@ -116,12 +119,27 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<scenario::Loaded>, String> {
     let loaded = scenario::load(paths)?;
     if loaded.is_empty() {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let hint = if paths == &default[..] {
+            format!("; {}", no_scenarios_here())
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "no scenario (*.toml) found in {}",
+            "no scenario (*.toml) found in {}{hint}",
             names.join(", ")
         ));
     }
     Ok(loaded)
+}
+
+/// What to do when the default folder holds no scenario.
+fn no_scenarios_here() -> String {
+    format!(
+        "no scenario (*.toml) found: `voicebridge test` plays the files in {DEFAULT_FOLDER}/ \
+         (run it where that folder is), or the files and folders you name. To start, copy \
+         the examples: `cp -r examples/scenarios {DEFAULT_FOLDER}`, or run \
+         `voicebridge test examples/scenarios`"
+    )
 }
 
 /// Plays `scenarios` against `options.target`, writes the report to `out` (and the JUnit
