@@ -184,10 +184,25 @@ impl<'a> Client<'a> {
                         let tool = &event["content"]["tool"];
                         let name = tool["name"].as_str().unwrap_or("?");
                         let status = tool["status"].as_str().unwrap_or("?");
+                        // Why it failed: `http_error`, `timeout`, `invalid_arguments`, …
+                        let why = tool["outcome"]
+                            .as_str()
+                            .map_or(String::new(), |outcome| format!(": {outcome}"));
                         match tool["ms"].as_u64() {
-                            Some(ms) => writeln!(out, "  [tool {name} {status}, {ms} ms]")?,
-                            None => writeln!(out, "  [tool {name} {status}]")?,
+                            Some(ms) => writeln!(out, "  [tool {name} {status}{why}, {ms} ms]")?,
+                            None => writeln!(out, "  [tool {name} {status}{why}]")?,
                         }
+                    }
+                    Some("response.data") if event["content"].get("tool_call").is_some() => {
+                        let call = &event["content"]["tool_call"];
+                        let result = answer_client_tool(call, out)?;
+                        let conversation = &body["conversation_id"];
+                        let answer = json!({
+                            "type": "data", "session_id": conversation,
+                            "conversation_id": conversation,
+                            "data": {"tool_result": {"id": call["id"], "result": result}},
+                        });
+                        self.post(&answer).await?;
                     }
                     Some("response.data") if event["content"]["action"] == "end_call" => {
                         writeln!(out, "  [the agent ended the call]")?;
@@ -272,6 +287,31 @@ pub(crate) fn drain_events(buffer: &mut Vec<u8>) -> Vec<Value> {
         }
     }
     events
+}
+
+/// Plays the page's part for a client tool call: `show_text` is printed as a card; any
+/// other tool is answered at once that the terminal cannot run it, so the turn does not
+/// wait out the tool's timeout. Returns the result to send back.
+fn answer_client_tool<W: Write>(call: &Value, out: &mut W) -> std::io::Result<Value> {
+    let name = call["name"].as_str().unwrap_or("?");
+    let arguments = &call["arguments"];
+    if name == "show_text" {
+        let title = arguments["title"].as_str().unwrap_or_default();
+        let text = arguments["text"].as_str().unwrap_or_default();
+        if title.is_empty() {
+            writeln!(out, "  [card] {text}")?;
+        } else {
+            writeln!(out, "  [card] {title}: {text}")?;
+        }
+        return Ok(json!({"shown": true}));
+    }
+    writeln!(
+        out,
+        "  [client tool {name}: not available in the terminal, answered so]"
+    )?;
+    Ok(
+        json!({"error": format!("{name} is not available: this caller is a terminal, not the page")}),
+    )
 }
 
 #[cfg(test)]

@@ -92,6 +92,32 @@ async fn chat_shows_tool_calls_as_they_start_and_finish() {
 }
 
 #[tokio::test]
+async fn chat_says_why_a_tool_failed() {
+    let server = FakeUpstream::start().await;
+    server.set_default(Reply::plain(500, "{}", std::time::Duration::ZERO));
+    let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&server, 3000));
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "k"),
+    ])
+    .await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("c1", "get_order", r#"{"order_id":"A1"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["I could not look it up."]));
+    let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+    let output = run(&["chat", "--url", &app.address], env, "Where is A1?\n").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("  [tool get_order failed: http_error, "),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
 async fn chat_reports_a_wrong_secret_clearly() {
     let app = spawn_app().await;
     let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", "whsec_wrong")]);

@@ -351,3 +351,37 @@ async fn an_answer_delivered_to_the_other_machine_resumes_the_turn() {
     let late = answer(&b, conversation, "call_gone", json!(3)).await;
     assert_eq!(late["content"]["received"], false, "the call was withdrawn");
 }
+
+/// `voicebridge chat` plays the page: `show_text` is printed as a card and answered, any
+/// other client tool is answered at once that the terminal cannot run it (the model reads
+/// that, not a timeout).
+#[tokio::test]
+async fn chat_answers_client_tools_itself() {
+    let open_page = show_text(5000).replace("Show a short text", "Open a page");
+    let dir = tool_dir(&[("show_text", show_text(5000)), ("open_page", open_page)]);
+    let app = spawn_app_with(&[("TOOLS_DIR", dir.to_str().expect("utf-8"))]).await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[
+            ("c1", "show_text", r#"{"title":"Your code","text":"A17"}"#),
+            ("c2", "open_page", r#"{"text":"/help"}"#),
+        ],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Done."]));
+    let env = crate::helpers::binary::vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
+    let output =
+        crate::helpers::binary::run(&["chat", "--url", &app.address], env, "Code?\n").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("  [card] Your code: A17"), "{stdout}");
+    assert!(
+        stdout.contains("  [client tool open_page: not available in the terminal"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("agent> Done."), "{stdout}");
+    let second = &app.upstream.requests()[1];
+    let sent = second.body.to_string();
+    assert!(sent.contains(r#"{\"shown\":true}"#), "{sent}");
+    assert!(sent.contains("open_page is not available"), "{sent}");
+    assert!(!sent.contains("did not answer"), "{sent}");
+}
