@@ -81,15 +81,21 @@ async fn chat(webhook_url: Option<String>) -> ExitCode {
         webhook_url: webhook_url.unwrap_or_else(|| cli::chat::local_webhook_url(settings.port)),
         secret: settings.webhook_secret,
         interactive: std::io::stdin().is_terminal(),
+        catch_ctrl_c: true,
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    match cli::chat::run(&options, input, &mut std::io::stdout()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match cli::chat::run(&options, input, &mut std::io::stdout()).await {
+        Ok(()) => 0,
         Err(error) => {
             eprintln!("voicebridge chat: {error}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Exits here: a call ended with Ctrl-C leaves a read of stdin pending, and the runtime
+    // would wait for it (for the user to press Enter) before the process could end.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
 }
 
 async fn check() -> ExitCode {

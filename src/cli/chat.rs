@@ -33,6 +33,39 @@ pub struct ChatOptions {
     /// Input comes from a person at a terminal: prompt with `you> `. Piped input is
     /// echoed after `you> ` on its own line instead, so the output reads as a transcript.
     pub interactive: bool,
+    /// Ctrl-C (SIGINT) interrupts: during a reply it cuts the reply as a barge-in would;
+    /// waiting for input, it ends the call. Off, Ctrl-C stops the process as usual.
+    pub catch_ctrl_c: bool,
+}
+
+/// Ctrl-C presses, when [`ChatOptions::catch_ctrl_c`] asks for them.
+struct Interrupts(Option<tokio::sync::mpsc::UnboundedReceiver<()>>);
+
+impl Interrupts {
+    fn new(catch: bool) -> Self {
+        if !catch {
+            return Self(None);
+        }
+        let (pressed, presses) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                if pressed.send(()).is_err() {
+                    return;
+                }
+            }
+        });
+        Self(Some(presses))
+    }
+
+    /// The next press (never, when not caught).
+    async fn next(&mut self) {
+        match &mut self.0 {
+            Some(presses) => {
+                presses.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
 }
 
 /// The webhook URL for what a user gave `--url`: a URL whose path ends in `/agent` (which
@@ -83,17 +116,18 @@ where
         .map_or(0, |d| d.as_millis());
     let conversation = format!("chat-{stamp}");
     let hint = if options.interactive {
-        " End with Ctrl-D."
+        " Ctrl-C cuts a reply; Ctrl-D (or Ctrl-C at the prompt) ends the call."
     } else {
         ""
     };
+    let mut interrupts = Interrupts::new(options.catch_ctrl_c);
     writeln!(
         out,
         "Talking to {} (conversation {conversation}).{hint}",
         options.webhook_url
     )?;
     let start = json!({"type": "session.start", "session_id": conversation, "conversation_id": conversation, "turn_id": "turn-0"});
-    client.turn(&start, out).await?;
+    client.turn(&start, out, &mut interrupts).await?;
 
     let mut lines = input.lines();
     let mut turn = 0;
@@ -102,7 +136,11 @@ where
             write!(out, "you> ")?;
             out.flush()?;
         }
-        let Some(line) = lines.next_line().await.map_err(ChatError::Output)? else {
+        let line = tokio::select! {
+            line = lines.next_line() => line.map_err(ChatError::Output)?,
+            () = interrupts.next() => None,
+        };
+        let Some(line) = line else {
             break;
         };
         let text = line.trim();
@@ -117,7 +155,7 @@ where
             "type": "message", "session_id": conversation, "conversation_id": conversation,
             "turn_id": format!("turn-{turn}"), "text": text,
         });
-        client.turn(&message, out).await?;
+        client.turn(&message, out, &mut interrupts).await?;
     }
     if options.interactive {
         writeln!(out)?; // Ctrl-D left the cursor after the prompt.
@@ -153,14 +191,30 @@ impl<'a> Client<'a> {
     }
 
     /// Sends a conversational webhook and prints its reply as it streams.
-    async fn turn<W: Write>(&self, body: &Value, out: &mut W) -> Result<(), ChatError> {
+    async fn turn<W: Write>(
+        &self,
+        body: &Value,
+        out: &mut W,
+        interrupts: &mut Interrupts,
+    ) -> Result<(), ChatError> {
         let sent = Instant::now();
         let response = self.post(body).await?;
         let mut stream = response.bytes_stream();
         let mut buffer = Vec::new();
         let mut first_tts = None;
         let mut sentences = 0;
-        while let Some(chunk) = stream.next().await {
+        loop {
+            let chunk = tokio::select! {
+                chunk = stream.next() => chunk,
+                () = interrupts.next() => {
+                    // Hanging up the reply is what Layercode does on a barge-in.
+                    writeln!(out, "  [interrupted: the rest of the reply is cut]")?;
+                    return Ok(());
+                }
+            };
+            let Some(chunk) = chunk else {
+                break;
+            };
             let chunk = chunk.map_err(|e| ChatError::Server(format!("stream broke: {e}")))?;
             buffer.extend_from_slice(&chunk);
             for event in drain_events(&mut buffer) {

@@ -580,3 +580,85 @@ async fn check_on_a_404_asks_about_the_model_and_the_v1() {
     assert!(stdout.contains("model exists     FAILED (404)"), "{stdout}");
     assert!(stdout.contains("most end in /v1"), "{stdout}");
 }
+
+/// Ctrl-C during a reply cuts it as a barge-in would (the server sees the caller hang up)
+/// and the call goes on; Ctrl-C at the prompt ends the call with `session.end`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cuts_a_reply_and_a_second_ends_the_call() {
+    use std::io::{BufRead, Write as _};
+    let app = spawn_app().await;
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut steps = vec![
+        crate::helpers::fake_upstream::Step::Send(crate::helpers::fake_upstream::role_chunk()),
+        crate::helpers::fake_upstream::Step::Send(crate::helpers::fake_upstream::content_chunk(
+            "Once upon a time. ",
+        )),
+    ];
+    steps.push(crate::helpers::fake_upstream::Step::Wait(gate.clone()));
+    app.upstream.enqueue(Reply::Stream {
+        steps,
+        abort: false,
+    });
+    app.upstream.enqueue(Reply::deltas(&["You're welcome."]));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_voicebridge"))
+        .args(["chat", "--url", &app.address])
+        .current_dir(crate::helpers::unique::temp_folder("chat-ctrl-c"))
+        .env_clear()
+        .env("LAYERCODE_WEBHOOK_SECRET", SECRET)
+        .env("LLM_API_KEY", "unused")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chat runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let wait_for = |needle: &str| {
+        let mut seen = Vec::new();
+        while let Ok(line) = lines.recv_timeout(std::time::Duration::from_secs(10)) {
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+        panic!("no `{needle}` in {seen:?}");
+    };
+    let interrupt = |pid: u32| {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    };
+    writeln!(stdin, "Tell me a story").expect("write");
+    wait_for("agent> Once upon a time.");
+    interrupt(child.id());
+    wait_for("[interrupted: the rest of the reply is cut]");
+    writeln!(stdin, "Thanks").expect("write");
+    wait_for("agent> You're welcome.");
+    // Give the prompt a moment to be waiting for the next line, then end the call.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    interrupt(child.id());
+    wait_for("Session ended.");
+    assert!(child.wait().expect("exits").success());
+    // The server heard the caller hang up on the story and got the next message.
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].messages().last().map(|(_, text)| text.as_str()),
+        Some("Thanks")
+    );
+    gate.notify_waiters();
+}
