@@ -190,6 +190,18 @@ fn missing_secret() -> ConfigError {
     )
 }
 
+/// The missing secret, said while the environment has other problems too (start-up, which
+/// reads the agent files, is not reached): an agent file may set its own.
+pub(super) fn missing_secret_among_others() -> ConfigError {
+    let mut error = missing_secret();
+    error.problem = error.problem.replacen(
+        "dashboard);",
+        "dashboard), unless every agent file in AGENTS_DIR sets its own webhook_secret;",
+        1,
+    );
+    error
+}
+
 /// An error in an agent file, naming the file and the field.
 fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> ConfigError {
     let field = if field.is_empty() {

@@ -198,3 +198,61 @@ fn secrets_never_show_in_debug_output() {
     assert!(!debug.contains("whsec_x"));
     assert!(!debug.contains("sk-test"));
 }
+
+#[test]
+fn every_missing_and_invalid_setting_is_reported_at_once() {
+    let err = settings(&[]).expect_err("nothing set");
+    let variables: Vec<&str> = err.all().iter().map(|(v, _)| *v).collect();
+    assert_eq!(variables, ["LLM_API_KEY", "LAYERCODE_WEBHOOK_SECRET"]);
+    assert!(err.all()[1].1.starts_with(
+        "is required (copy it from the Layercode dashboard), unless every agent file"
+    ));
+    let err = settings(&[
+        ("PORT", "eighty"),
+        ("LOG_FORMAT", "xml"),
+        ("SPEECH_LANGUAGE", "klingon"),
+        ("TOOL_MAX_ROUNDS", "0"),
+        ("AGENT_TIMEZONE", "Mars/Olympus"),
+        ("CALL_RETENTION_DAYS", "0"),
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+    ])
+    .expect_err("invalid");
+    let variables: Vec<&str> = err.all().iter().map(|(v, _)| *v).collect();
+    assert_eq!(
+        variables,
+        [
+            "PORT",
+            "LLM_API_KEY",
+            "LOG_FORMAT",
+            "SPEECH_LANGUAGE",
+            "TOOL_MAX_ROUNDS",
+            "AGENT_TIMEZONE",
+            "CALL_RETENTION_DAYS"
+        ]
+    );
+    // One line each, with the text a single problem has.
+    let message = err.to_string();
+    assert_eq!(message.lines().count(), 7, "{message}");
+    assert!(message.starts_with("PORT: `eighty` is not a valid value\n"));
+    assert!(message.contains("\nLOG_FORMAT: `xml` is not one of `pretty`, `json`\n"));
+}
+
+#[test]
+fn a_dotenv_line_that_does_not_parse_is_named_by_line_and_column() {
+    let text = "# keys\nLLM_API_KEY=sk-x\nLAYERCODE WEBHOOK_SECRET=whsec\n";
+    let path = std::path::Path::new("/app/.env");
+    let problem = dotenv::line_problem(path, text, "LAYERCODE WEBHOOK_SECRET=whsec", 9);
+    assert_eq!(
+        problem,
+        "/app/.env: line 3, column 10: cannot parse this line: each line is NAME=value or \
+         a # comment, and a value with spaces needs quotes"
+    );
+    // A bad value is found where it stands, and never quoted (it may be a key).
+    let text = "A=1\nWELCOME=hello there\n";
+    let problem = dotenv::line_problem(path, text, "hello there", 5);
+    assert!(
+        problem.starts_with("/app/.env: line 2, column 14: "),
+        "{problem}"
+    );
+    assert!(!problem.contains("hello"), "{problem}");
+}
