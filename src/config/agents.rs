@@ -92,6 +92,8 @@ pub struct AgentsConfig {
 pub struct AgentFiles {
     /// `AGENTS_DIR`: where agent files are read from.
     pub dir: PathBuf,
+    /// `AGENTS_DIR` was set: its folder must exist (the default may be missing).
+    pub dir_set: bool,
     /// `DEFAULT_AGENT`, when set.
     pub default_agent: Option<String>,
     /// The agent configured from the environment alone; its webhook secret may be unset
@@ -111,8 +113,10 @@ pub(super) fn agent_files(
     allow_unsigned: bool,
     vars: Vars,
 ) -> AgentFiles {
+    let dir = get("AGENTS_DIR");
     AgentFiles {
-        dir: PathBuf::from(get("AGENTS_DIR").unwrap_or_else(|| DEFAULT_AGENTS_DIR.into())),
+        dir_set: dir.is_some(),
+        dir: PathBuf::from(dir.unwrap_or_else(|| DEFAULT_AGENTS_DIR.into())),
         default_agent: get("DEFAULT_AGENT").map(|n| n.trim().to_string()),
         from_env,
         allow_unsigned,

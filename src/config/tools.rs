@@ -23,6 +23,8 @@ const DEFAULT_FILLER_AFTER_MS: u64 = 500;
 pub struct ToolSettings {
     /// `TOOLS_DIR`: where the tool files are.
     pub dir: PathBuf,
+    /// `TOOLS_DIR` was set: its folder must exist (the default may be missing).
+    pub dir_set: bool,
     /// Most model↔tool rounds in one turn.
     pub max_rounds: u32,
     /// Longest tool result the model reads, in characters.
@@ -33,6 +35,8 @@ pub struct ToolSettings {
     pub end_call: bool,
     /// `MCP_DIR`: where the MCP server files are.
     pub mcp_dir: PathBuf,
+    /// `MCP_DIR` was set: its folder must exist (the default may be missing).
+    pub mcp_dir_set: bool,
 }
 
 impl ToolSettings {
@@ -40,22 +44,25 @@ impl ToolSettings {
     pub fn none() -> Self {
         Self {
             dir: PathBuf::from(DEFAULT_TOOLS_DIR),
+            dir_set: false,
             max_rounds: DEFAULT_MAX_ROUNDS,
             result_max_chars: DEFAULT_RESULT_MAX_CHARS,
             filler_after: Duration::from_millis(DEFAULT_FILLER_AFTER_MS),
             end_call: false,
             mcp_dir: PathBuf::from(DEFAULT_MCP_DIR),
+            mcp_dir_set: false,
         }
     }
 }
 
 /// Reads the tool variables.
 pub(super) fn tool_settings(get: &Get) -> Result<ToolSettings, ConfigError> {
-    let dir = PathBuf::from(get("TOOLS_DIR").unwrap_or_else(|| DEFAULT_TOOLS_DIR.into()));
-    let mcp_dir = PathBuf::from(get("MCP_DIR").unwrap_or_else(|| DEFAULT_MCP_DIR.into()));
+    let (dir, mcp_dir) = (get("TOOLS_DIR"), get("MCP_DIR"));
     Ok(ToolSettings {
-        dir,
-        mcp_dir,
+        dir_set: dir.is_some(),
+        dir: PathBuf::from(dir.unwrap_or_else(|| DEFAULT_TOOLS_DIR.into())),
+        mcp_dir_set: mcp_dir.is_some(),
+        mcp_dir: PathBuf::from(mcp_dir.unwrap_or_else(|| DEFAULT_MCP_DIR.into())),
         max_rounds: positive(
             "TOOL_MAX_ROUNDS",
             get("TOOL_MAX_ROUNDS"),

@@ -19,10 +19,41 @@ pub struct OperatorFiles {
     pub mcp_servers: Arc<Vec<McpServerConfig>>,
     /// The agents from `AGENTS_DIR`, or the one the environment describes.
     pub agents: AgentsConfig,
+    /// Files in those folders that are not read (not `*.toml`), one warning each.
+    pub warnings: Vec<String>,
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
+/// A folder whose variable is set must exist; a default one may be missing (none).
 pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
+    let folders = [
+        ("TOOLS_DIR", &settings.tools.dir, settings.tools.dir_set),
+        (
+            "MCP_DIR",
+            &settings.tools.mcp_dir,
+            settings.tools.mcp_dir_set,
+        ),
+        ("AGENTS_DIR", &settings.agents.dir, settings.agents.dir_set),
+    ];
+    let mut warnings = Vec::new();
+    for (variable, dir, set) in folders {
+        if set && !dir.exists() {
+            return Err(StartupError::File {
+                variable,
+                problem: format!(
+                    "{}: no such folder (a folder set in {variable} must exist; leave it \
+                     unset for the default)",
+                    dir.display()
+                ),
+            });
+        }
+        for file in crate::toml_file::other_files(dir) {
+            warnings.push(format!(
+                "{variable}: {} is not read: only *.toml files are",
+                file.display()
+            ));
+        }
+    }
     let toolbox = load_tool_files(settings)?;
     let mcp_servers = load_mcp_server_files(settings)?;
     let agents = load_agent_files(settings)?;
@@ -31,6 +62,7 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
         toolbox: Arc::new(toolbox),
         mcp_servers: Arc::new(mcp_servers),
         agents,
+        warnings,
     })
 }
 
@@ -147,6 +179,46 @@ mod tests {
         }
         let error = refused(&[("DEFAULT_AGENT", "sales")]);
         assert!(error.starts_with("DEFAULT_AGENT: "), "{error}");
+    }
+
+    #[test]
+    fn a_folder_set_must_exist_but_a_default_one_may_be_missing() {
+        for variable in ["TOOLS_DIR", "MCP_DIR", "AGENTS_DIR"] {
+            let error = refused(&[(variable, "/nonexistent/voicebridge")]);
+            assert_eq!(
+                error,
+                format!(
+                    "{variable}: /nonexistent/voicebridge: no such folder (a folder set in \
+                     {variable} must exist; leave it unset for the default)"
+                )
+            );
+        }
+        let files = load_files(&settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+            ("MCP_DIR", ""),
+        ]))
+        .expect("the default mcp/ is missing, which is fine");
+        assert!(files.mcp_servers.is_empty());
+    }
+
+    #[test]
+    fn files_that_are_not_toml_are_named_in_a_warning() {
+        let tools = folder(
+            "tools",
+            &[("a.json", "{}"), ("README.md", "notes"), (".keep", "")],
+        );
+        let files = load_files(&settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+            ("TOOLS_DIR", tools.to_str().expect("utf-8")),
+        ]))
+        .expect("loads");
+        let expected = format!(
+            "TOOLS_DIR: {} is not read: only *.toml files are",
+            tools.join("a.json").display()
+        );
+        assert_eq!(files.warnings, [expected]);
     }
 
     #[test]
