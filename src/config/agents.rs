@@ -59,6 +59,9 @@ pub struct AgentConfig {
     pub file: Option<PathBuf>,
     /// Its system prompt file (a template).
     pub prompt_file: PathBuf,
+    /// The agent file sets `prompt_file` (otherwise it is `SYSTEM_PROMPT_FILE`'s), so an
+    /// unreadable prompt is that file's field.
+    pub prompt_file_set: bool,
     /// Spoken on `session.start` (a template); empty means a silent start.
     pub welcome: String,
     /// Spoken when the model fails (a template).
@@ -309,11 +312,12 @@ impl AgentFiles {
              LAYERCODE_WEBHOOK_SECRET or ALLOW_UNSIGNED_WEBHOOKS=true is set",
             ));
         }
+        let prompt_file = text_field("prompt_file")?;
         Ok(AgentConfig {
             name,
             file: Some(path.to_path_buf()),
-            prompt_file: text_field("prompt_file")?
-                .map_or_else(|| env.prompt_file.clone(), PathBuf::from),
+            prompt_file_set: prompt_file.is_some(),
+            prompt_file: prompt_file.map_or_else(|| env.prompt_file.clone(), PathBuf::from),
             welcome: text_field("welcome")?.unwrap_or_else(|| env.welcome.clone()),
             apology: layered("APOLOGY_MESSAGE").unwrap_or_else(|| env.apology.clone()),
             webhook_secret,

@@ -195,6 +195,7 @@ impl Settings {
             name: DEFAULT_AGENT_NAME.into(),
             file: None,
             prompt_file: texts.system_prompt_file.clone(),
+            prompt_file_set: false,
             welcome: texts.welcome_message.clone(),
             apology: texts.apology_message.clone(),
             webhook_secret: server.webhook_secret.clone(),
