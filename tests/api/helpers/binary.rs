@@ -160,11 +160,20 @@ pub async fn turn_log_with(
 pub fn run_blocking(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     // A folder of its own: `check` opens the default call store (data/calls.db) there, and
     // a database left by another run must not decide this one.
-    let workdir = temp_folder("cli");
+    run_in(&temp_folder("cli"), args, env, stdin)
+}
+
+/// [`run_blocking`] in `workdir`, which the test filled (a `.env`, an `agents/` folder).
+pub fn run_in(
+    workdir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_voicebridge"));
     command
         .args(args)
-        .current_dir(&workdir)
+        .current_dir(workdir)
         .env_clear()
         .env(
             "SYSTEM_PROMPT_FILE",
