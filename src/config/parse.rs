@@ -59,6 +59,17 @@ impl Problems {
         result.map_err(|e| self.0.borrow_mut().push(e)).ok()
     }
 
+    /// The value, or `T::default()` with its error kept: for an area that reads on after
+    /// a bad value, and is refused by [`Problems::finish`] in the end.
+    pub(super) fn value<T: Default>(&self, result: Result<T, ConfigError>) -> T {
+        self.take(result).unwrap_or_default()
+    }
+
+    /// `Err` listing every problem kept, `Ok` when there is none.
+    pub(super) fn finish(self) -> Result<(), ConfigError> {
+        self.into_error().map_or(Ok(()), Err)
+    }
+
     /// Keeps `error`.
     pub(super) fn push(&self, error: ConfigError) {
         self.0.borrow_mut().push(error);

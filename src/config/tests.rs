@@ -207,12 +207,22 @@ fn every_missing_and_invalid_setting_is_reported_at_once() {
     assert!(err.all()[1].1.starts_with(
         "is required (copy it from the Layercode dashboard), unless every agent file"
     ));
+    // Several in one area (the server's, the model's, the tools') too.
     let err = settings(&[
         ("PORT", "eighty"),
+        ("HOST", "not-an-ip"),
+        ("LLM_TEMPERATURE", "hot"),
+        ("LLM_MAX_TOKENS", "0"),
         ("LOG_FORMAT", "xml"),
         ("SPEECH_LANGUAGE", "klingon"),
+        ("SPEECH_MAX_CHUNK_CHARS", "5"),
+        ("HISTORY_MAX_CHARS", "lots"),
+        ("SESSION_IDLE_TTL_SECS", "0"),
+        ("ACCESS_TOKEN", "short"),
         ("TOOL_MAX_ROUNDS", "0"),
+        ("END_CALL_TOOL", "perhaps"),
         ("AGENT_TIMEZONE", "Mars/Olympus"),
+        ("ADMIN_TOKEN", "short"),
         ("CALL_RETENTION_DAYS", "0"),
         ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
     ])
@@ -221,19 +231,30 @@ fn every_missing_and_invalid_setting_is_reported_at_once() {
     assert_eq!(
         variables,
         [
+            "HOST",
             "PORT",
             "LLM_API_KEY",
+            "LLM_TEMPERATURE",
+            "LLM_MAX_TOKENS",
             "LOG_FORMAT",
+            "SPEECH_MAX_CHUNK_CHARS",
             "SPEECH_LANGUAGE",
+            "HISTORY_MAX_CHARS",
+            "SESSION_IDLE_TTL_SECS",
+            "ACCESS_TOKEN",
             "TOOL_MAX_ROUNDS",
+            "END_CALL_TOOL",
             "AGENT_TIMEZONE",
+            "ADMIN_TOKEN",
             "CALL_RETENTION_DAYS"
         ]
     );
     // One line each, with the text a single problem has.
     let message = err.to_string();
-    assert_eq!(message.lines().count(), 7, "{message}");
-    assert!(message.starts_with("PORT: `eighty` is not a valid value\n"));
+    assert_eq!(message.lines().count(), 16, "{message}");
+    assert!(message.starts_with(
+        "HOST: `not-an-ip` is not an IP address\nPORT: `eighty` is not a valid value\n"
+    ));
     assert!(message.contains("\nLOG_FORMAT: `xml` is not one of `pretty`, `json`\n"));
 }
 

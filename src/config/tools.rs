@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::parse::{millis, parse_bool, positive, Get};
+use super::parse::{millis, parse_bool, positive, Get, Problems};
 use super::ConfigError;
 
 /// `TOOLS_DIR`: relative to the working directory, like the prompt file.
@@ -58,26 +58,29 @@ impl ToolSettings {
 /// Reads the tool variables.
 pub(super) fn tool_settings(get: &Get) -> Result<ToolSettings, ConfigError> {
     let (dir, mcp_dir) = (get("TOOLS_DIR"), get("MCP_DIR"));
-    Ok(ToolSettings {
+    let problems = Problems::default();
+    let settings = ToolSettings {
         dir_set: dir.is_some(),
         dir: PathBuf::from(dir.unwrap_or_else(|| DEFAULT_TOOLS_DIR.into())),
         mcp_dir_set: mcp_dir.is_some(),
         mcp_dir: PathBuf::from(mcp_dir.unwrap_or_else(|| DEFAULT_MCP_DIR.into())),
-        max_rounds: positive(
+        max_rounds: problems.value(positive(
             "TOOL_MAX_ROUNDS",
             get("TOOL_MAX_ROUNDS"),
             DEFAULT_MAX_ROUNDS,
-        )?,
-        result_max_chars: positive(
+        )),
+        result_max_chars: problems.value(positive(
             "TOOL_RESULT_MAX_CHARS",
             get("TOOL_RESULT_MAX_CHARS"),
             DEFAULT_RESULT_MAX_CHARS,
-        )?,
-        filler_after: millis(
+        )),
+        filler_after: problems.value(millis(
             "TOOL_FILLER_AFTER_MS",
             get("TOOL_FILLER_AFTER_MS"),
             DEFAULT_FILLER_AFTER_MS,
-        )?,
-        end_call: parse_bool("END_CALL_TOOL", get("END_CALL_TOOL"))?,
-    })
+        )),
+        end_call: problems.value(parse_bool("END_CALL_TOOL", get("END_CALL_TOOL"))),
+    };
+    problems.finish()?;
+    Ok(settings)
 }
