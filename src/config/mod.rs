@@ -187,9 +187,10 @@ impl Settings {
             server, llm, logging, speech, session, web, tools, timezone, calls,
         )
         else {
+            // Each `None` is a problem kept, so the list is never empty here.
             return Err(problems
                 .into_error()
-                .unwrap_or_else(|| ConfigError::new("", "invalid")));
+                .unwrap_or_else(|| ConfigError::new("SETTINGS", "invalid")));
         };
         let from_env = AgentConfig {
             name: DEFAULT_AGENT_NAME.into(),

@@ -50,24 +50,25 @@ fn the_environment_wins_over_dotenv_and_a_missing_dotenv_is_fine() {
 
 #[test]
 fn every_missing_setting_is_listed_in_one_run() {
-    let output = run_blocking(&["check"], &[("PORT", "eighty")], "");
+    let output = run_blocking(&["check"], &[("PORT", "eighty"), ("HOST", "local")], "");
     let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines[0], "voicebridge: 3 configuration errors:", "{stderr}");
+    assert_eq!(lines[0], "voicebridge: 4 configuration errors:", "{stderr}");
+    assert_eq!(lines[1], "  HOST: `local` is not an IP address", "{stderr}");
     assert_eq!(
-        lines[1], "  PORT: `eighty` is not a valid value",
+        lines[2], "  PORT: `eighty` is not a valid value",
         "{stderr}"
     );
     assert!(
-        lines[2].starts_with("  LLM_API_KEY: is required"),
+        lines[3].starts_with("  LLM_API_KEY: is required"),
         "{stderr}"
     );
     assert!(
-        lines[3].starts_with("  LAYERCODE_WEBHOOK_SECRET: is required"),
+        lines[4].starts_with("  LAYERCODE_WEBHOOK_SECRET: is required"),
         "{stderr}"
     );
-    assert_eq!(lines.len(), 4, "{stderr}");
+    assert_eq!(lines.len(), 5, "{stderr}");
 }
 
 #[test]
@@ -123,4 +124,21 @@ fn an_agent_files_unreadable_prompt_names_the_agent_file_and_field() {
         ),
         "{stdout}"
     );
+}
+
+#[tokio::test]
+async fn the_server_warns_of_files_it_does_not_read() {
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let tools = folder_with("tools-other", &[("get_order.json", "{}")]);
+    let server = crate::helpers::binary::start_binary(
+        &upstream,
+        &[("TOOLS_DIR", tools.to_str().expect("utf-8"))],
+    )
+    .await;
+    let log = server.stop_and_read_log();
+    let expected = format!(
+        "TOOLS_DIR: {} is not read: only *.toml files are",
+        tools.join("get_order.json").display()
+    );
+    assert!(log.contains(&expected), "{log}");
 }
