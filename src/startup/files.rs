@@ -3,6 +3,7 @@
 //! checked against what those define. A bad file stops start-up naming its variable,
 //! file and field. `voicebridge check` runs the same steps.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::StartupError;
@@ -24,36 +25,27 @@ pub struct OperatorFiles {
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
-/// A folder whose variable is set must exist; a default one may be missing (none).
+/// A folder whose variable is set must exist; a default one may be missing (none). Files
+/// in the folders that are not `*.toml` become warnings.
 pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
     let folders = [
-        ("TOOLS_DIR", &settings.tools.dir, settings.tools.dir_set),
-        (
-            "MCP_DIR",
-            &settings.tools.mcp_dir,
-            settings.tools.mcp_dir_set,
-        ),
-        ("AGENTS_DIR", &settings.agents.dir, settings.agents.dir_set),
+        ("TOOLS_DIR", &settings.tools.dir),
+        ("MCP_DIR", &settings.tools.mcp_dir),
+        ("AGENTS_DIR", &settings.agents.dir),
     ];
-    let mut warnings = Vec::new();
-    for (variable, dir, set) in folders {
-        if set && !dir.exists() {
-            return Err(StartupError::File {
-                variable,
-                problem: format!(
-                    "{}: no such folder (a folder set in {variable} must exist; leave it \
-                     unset for the default)",
-                    dir.display()
-                ),
-            });
-        }
-        for file in crate::toml_file::other_files(dir) {
-            warnings.push(format!(
-                "{variable}: {} is not read: only *.toml files are",
-                file.display()
-            ));
-        }
-    }
+    let warnings = folders
+        .into_iter()
+        .flat_map(|(variable, dir)| {
+            crate::toml_file::other_files(dir)
+                .into_iter()
+                .map(move |file| {
+                    format!(
+                        "{variable}: {} is not read: only *.toml files are",
+                        file.display()
+                    )
+                })
+        })
+        .collect();
     let toolbox = load_tool_files(settings)?;
     let mcp_servers = load_mcp_server_files(settings)?;
     let agents = load_agent_files(settings)?;
@@ -66,8 +58,25 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
     })
 }
 
+/// Nothing when `dir` exists or its variable was left unset (a missing default folder
+/// holds nothing); otherwise the error naming the variable and the path.
+fn set_folder_exists(variable: &'static str, dir: &Path, set: bool) -> Result<(), StartupError> {
+    if !set || dir.exists() {
+        return Ok(());
+    }
+    Err(StartupError::File {
+        variable,
+        problem: format!(
+            "{}: no such folder (a folder set in {variable} must exist; leave it unset for \
+             the default)",
+            dir.display()
+        ),
+    })
+}
+
 /// Every tool file in `TOOLS_DIR`, its schema compiled and `${VAR}` resolved.
 pub fn load_tool_files(settings: &Settings) -> Result<Toolbox, StartupError> {
+    set_folder_exists("TOOLS_DIR", &settings.tools.dir, settings.tools.dir_set)?;
     Toolbox::load(&settings.tools.dir, &|name| settings.vars.get(name)).map_err(|e| {
         StartupError::File {
             variable: "TOOLS_DIR",
@@ -79,6 +88,8 @@ pub fn load_tool_files(settings: &Settings) -> Result<Toolbox, StartupError> {
 /// Every MCP server file in `MCP_DIR`, `${VAR}` resolved (the servers are reached later,
 /// in the background).
 pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>, StartupError> {
+    let tools = &settings.tools;
+    set_folder_exists("MCP_DIR", &tools.mcp_dir, tools.mcp_dir_set)?;
     crate::mcp::load_dir(&settings.tools.mcp_dir, &|name| settings.vars.get(name)).map_err(
         |problem| StartupError::File {
             variable: "MCP_DIR",
@@ -91,6 +102,7 @@ pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>
 /// environment's single agent when there are none.
 pub fn load_agent_files(settings: &Settings) -> Result<AgentsConfig, StartupError> {
     let files = &settings.agents;
+    set_folder_exists("AGENTS_DIR", &files.dir, files.dir_set)?;
     let mut agents: Vec<AgentConfig> = Vec::new();
     for path in crate::toml_file::toml_files(&files.dir).map_err(|e| StartupError::File {
         variable: "AGENTS_DIR",
