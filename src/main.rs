@@ -15,8 +15,12 @@ async fn main() -> ExitCode {
     // Before .env, so --help and --version answer whatever the configuration. clap prints
     // help and version on stdout and exits 0; a mistake exits 2 with a hint on stderr.
     let command = Cli::parse().into_command();
-    // A missing .env is normal in production; variables then come from the environment.
-    let _ = dotenvy::dotenv();
+    // A missing .env is normal in production; variables then come from the environment,
+    // which wins over the file. A line that does not parse stops here, named.
+    if let Err(problem) = voicebridge::config::load_dotenv() {
+        eprintln!("voicebridge: configuration error: {problem}");
+        return ExitCode::FAILURE;
+    }
     match command {
         Command::Serve => serve().await,
         Command::Chat { url } => chat(url).await,
@@ -38,9 +42,22 @@ fn settings() -> Option<Settings> {
     match Settings::from_env() {
         Ok(settings) => Some(settings),
         Err(error) => {
-            eprintln!("voicebridge: configuration error: {error}");
+            report(&error);
             None
         }
+    }
+}
+
+/// One problem on one line; several as a list, one a line, so one run names them all.
+fn report(error: &voicebridge::config::ConfigError) {
+    let all = error.all();
+    if all.len() == 1 {
+        eprintln!("voicebridge: configuration error: {error}");
+        return;
+    }
+    eprintln!("voicebridge: {} configuration errors:", all.len());
+    for (variable, problem) in all {
+        eprintln!("  {variable}: {problem}");
     }
 }
 

@@ -140,6 +140,29 @@ pub(crate) fn resolve_env(
     Ok(out)
 }
 
+/// The files of `dir` that are not read because they are not `*.toml` (a tool written as
+/// `.json`, a file saved as `.toml.txt`), sorted by name, for a warning. Hidden files and
+/// Markdown notes (`README.md`) are not counted; none when the folder cannot be listed.
+pub fn other_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .filter(|path| {
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            let read_or_note = path.extension().is_some_and(|e| e == "toml" || e == "md");
+            !hidden && !read_or_note
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// The `*.toml` files of `dir`, sorted by name; none when the folder is missing. Every
 /// operator folder (tools, MCP servers, agents) is listed this way.
 pub fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {

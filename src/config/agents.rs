@@ -59,6 +59,9 @@ pub struct AgentConfig {
     pub file: Option<PathBuf>,
     /// Its system prompt file (a template).
     pub prompt_file: PathBuf,
+    /// The agent file sets `prompt_file` (otherwise it is `SYSTEM_PROMPT_FILE`'s), so an
+    /// unreadable prompt is that file's field.
+    pub prompt_file_set: bool,
     /// Spoken on `session.start` (a template); empty means a silent start.
     pub welcome: String,
     /// Spoken when the model fails (a template).
@@ -92,6 +95,8 @@ pub struct AgentsConfig {
 pub struct AgentFiles {
     /// `AGENTS_DIR`: where agent files are read from.
     pub dir: PathBuf,
+    /// `AGENTS_DIR` was set: its folder must exist (the default may be missing).
+    pub dir_set: bool,
     /// `DEFAULT_AGENT`, when set.
     pub default_agent: Option<String>,
     /// The agent configured from the environment alone; its webhook secret may be unset
@@ -111,8 +116,10 @@ pub(super) fn agent_files(
     allow_unsigned: bool,
     vars: Vars,
 ) -> AgentFiles {
+    let dir = get("AGENTS_DIR");
     AgentFiles {
-        dir: PathBuf::from(get("AGENTS_DIR").unwrap_or_else(|| DEFAULT_AGENTS_DIR.into())),
+        dir_set: dir.is_some(),
+        dir: PathBuf::from(dir.unwrap_or_else(|| DEFAULT_AGENTS_DIR.into())),
         default_agent: get("DEFAULT_AGENT").map(|n| n.trim().to_string()),
         from_env,
         allow_unsigned,
@@ -188,6 +195,18 @@ fn missing_secret() -> ConfigError {
         "is required (copy it from the Layercode dashboard); for local development \
          only, ALLOW_UNSIGNED_WEBHOOKS=true skips signature checks",
     )
+}
+
+/// The missing secret, said while the environment has other problems too (start-up, which
+/// reads the agent files, is not reached): an agent file may set its own.
+pub(super) fn missing_secret_among_others() -> ConfigError {
+    let mut error = missing_secret();
+    error.problem = error.problem.replacen(
+        "dashboard);",
+        "dashboard), unless every agent file in AGENTS_DIR sets its own webhook_secret;",
+        1,
+    );
+    error
 }
 
 /// An error in an agent file, naming the file and the field.
@@ -293,11 +312,12 @@ impl AgentFiles {
              LAYERCODE_WEBHOOK_SECRET or ALLOW_UNSIGNED_WEBHOOKS=true is set",
             ));
         }
+        let prompt_file = text_field("prompt_file")?;
         Ok(AgentConfig {
             name,
             file: Some(path.to_path_buf()),
-            prompt_file: text_field("prompt_file")?
-                .map_or_else(|| env.prompt_file.clone(), PathBuf::from),
+            prompt_file_set: prompt_file.is_some(),
+            prompt_file: prompt_file.map_or_else(|| env.prompt_file.clone(), PathBuf::from),
             welcome: text_field("welcome")?.unwrap_or_else(|| env.welcome.clone()),
             apology: layered("APOLOGY_MESSAGE").unwrap_or_else(|| env.apology.clone()),
             webhook_secret,

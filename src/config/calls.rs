@@ -2,7 +2,7 @@
 //! how many records may wait for the database, and the token guarding the calls pages and
 //! API.
 
-use super::parse::{positive, Get};
+use super::parse::{positive, Get, Problems};
 use super::url::{checked_url, Quote};
 use super::ConfigError;
 use crate::secret::Secret;
@@ -39,71 +39,82 @@ pub struct CallSettings {
 
 /// Reads `CALL_STORE_URL`, `CALL_RETENTION_DAYS`, `CALL_STORE_QUEUE_SIZE`, `ADMIN_TOKEN`.
 pub(super) fn call_settings(get: &Get) -> Result<CallSettings, ConfigError> {
+    let problems = Problems::default();
     let raw = get("CALL_STORE_URL").unwrap_or_else(|| DEFAULT_CALL_STORE_URL.into());
     let raw = raw.trim();
-    let store_url = if raw.eq_ignore_ascii_case("off") {
+    let store_off = raw.eq_ignore_ascii_case("off");
+    let store_url = if store_off {
         None
     } else {
-        Some(Secret::new(checked_url(
-            "CALL_STORE_URL",
-            raw,
-            STORE_SCHEMES,
-            Quote::Never,
-        )?))
+        problems
+            .take(checked_url(
+                "CALL_STORE_URL",
+                raw,
+                STORE_SCHEMES,
+                Quote::Never,
+            ))
+            .map(Secret::new)
     };
     let admin_token = get("ADMIN_TOKEN").map(|t| Secret::new(t.trim()));
     if admin_token
         .as_ref()
         .is_some_and(|t| t.expose().chars().count() < MIN_ADMIN_TOKEN_CHARS)
     {
-        return Err(ConfigError::new(
+        problems.push(ConfigError::new(
             "ADMIN_TOKEN",
             format!(
                 "must be at least {MIN_ADMIN_TOKEN_CHARS} characters: it guards every transcript"
             ),
         ));
     }
-    let post_call = match get("POST_CALL_WEBHOOK_URL") {
-        None => None,
-        Some(url) => {
-            let url = super::url::base_url("POST_CALL_WEBHOOK_URL", &url)?;
-            let secret = get("POST_CALL_WEBHOOK_SECRET").ok_or_else(|| {
-                ConfigError::new(
-                    "POST_CALL_WEBHOOK_SECRET",
-                    "is required with POST_CALL_WEBHOOK_URL: the receiver checks the signature with it",
-                )
-            })?;
-            if store_url.is_none() {
-                return Err(ConfigError::new(
-                    "POST_CALL_WEBHOOK_URL",
-                    "needs the call store: CALL_STORE_URL is off",
-                ));
-            }
-            Some((url, Secret::new(secret.trim())))
-        }
-    };
-    let post_call_summary =
-        super::parse::parse_bool("POST_CALL_SUMMARY", get("POST_CALL_SUMMARY"))?;
-    if post_call_summary && post_call.is_none() {
-        return Err(ConfigError::new(
+    let post_call = problems.value(post_call(get, store_off));
+    let post_call_summary = problems.value(super::parse::parse_bool(
+        "POST_CALL_SUMMARY",
+        get("POST_CALL_SUMMARY"),
+    ));
+    if post_call_summary && post_call.is_none() && get("POST_CALL_WEBHOOK_URL").is_none() {
+        problems.push(ConfigError::new(
             "POST_CALL_SUMMARY",
             "summarises calls for the post-call webhook: set POST_CALL_WEBHOOK_URL too",
         ));
     }
-    Ok(CallSettings {
+    let settings = CallSettings {
         post_call,
         post_call_summary,
         store_url,
-        retention_days: positive(
+        retention_days: problems.value(positive(
             "CALL_RETENTION_DAYS",
             get("CALL_RETENTION_DAYS"),
             DEFAULT_RETENTION_DAYS,
-        )?,
-        queue_size: positive(
+        )),
+        queue_size: problems.value(positive(
             "CALL_STORE_QUEUE_SIZE",
             get("CALL_STORE_QUEUE_SIZE"),
             DEFAULT_QUEUE_SIZE,
-        )?,
+        )),
         admin_token,
-    })
+    };
+    problems.finish()?;
+    Ok(settings)
+}
+
+/// `POST_CALL_WEBHOOK_URL` and its secret, when set; it needs the call store.
+fn post_call(get: &Get, store_off: bool) -> Result<Option<(String, Secret)>, ConfigError> {
+    let Some(url) = get("POST_CALL_WEBHOOK_URL") else {
+        return Ok(None);
+    };
+    let url = super::url::base_url("POST_CALL_WEBHOOK_URL", &url)?;
+    let secret = get("POST_CALL_WEBHOOK_SECRET").ok_or_else(|| {
+        ConfigError::new(
+            "POST_CALL_WEBHOOK_SECRET",
+            "is required with POST_CALL_WEBHOOK_URL: the receiver checks the signature with it",
+        )
+    })?;
+    if store_off {
+        return Err(ConfigError::new(
+            "POST_CALL_WEBHOOK_URL",
+            "needs the call store: CALL_STORE_URL is off",
+        ));
+    }
+    Ok(Some((url, Secret::new(secret.trim()))))
 }

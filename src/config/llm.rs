@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::parse::{millis, parse_or, parse_value, Get};
+use super::parse::{millis, parse_or, parse_value, Get, Problems};
 use super::url::base_url;
 use super::ConfigError;
 use crate::secret::Secret;
@@ -85,39 +85,46 @@ pub struct LlmSettings {
 
 /// Reads the model settings.
 pub(super) fn llm_settings(get: &Get) -> Result<LlmSettings, ConfigError> {
-    let mut upstreams = vec![primary(get)?];
-    upstreams.extend(fallbacks(get)?);
-    let temperature: Option<f32> = get("LLM_TEMPERATURE")
-        .map(|v| parse_value("LLM_TEMPERATURE", &v))
-        .transpose()?;
+    let problems = Problems::default();
+    let mut upstreams: Vec<UpstreamSettings> = problems.take(primary(get)).into_iter().collect();
+    upstreams.extend(problems.value(fallbacks(get)));
+    let temperature: Option<f32> = problems.value(
+        get("LLM_TEMPERATURE")
+            .map(|v| parse_value("LLM_TEMPERATURE", &v))
+            .transpose(),
+    );
     if temperature.is_some_and(|t| !TEMPERATURE_RANGE.contains(&t)) {
-        return Err(ConfigError::new(
+        problems.push(ConfigError::new(
             "LLM_TEMPERATURE",
             format!("must be within {TEMPERATURE_RANGE:?}"),
         ));
     }
-    let max_tokens: Option<u32> = get("LLM_MAX_TOKENS")
-        .map(|v| parse_value("LLM_MAX_TOKENS", &v))
-        .transpose()?;
+    let max_tokens: Option<u32> = problems.value(
+        get("LLM_MAX_TOKENS")
+            .map(|v| parse_value("LLM_MAX_TOKENS", &v))
+            .transpose(),
+    );
     if max_tokens == Some(0) {
-        return Err(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
+        problems.push(ConfigError::new("LLM_MAX_TOKENS", "must be at least 1"));
     }
-    let ms = |name: &'static str, default: u64| millis(name, get(name), default);
-    Ok(LlmSettings {
+    let ms = |name: &'static str, default: u64| problems.value(millis(name, get(name), default));
+    let settings = LlmSettings {
         upstreams,
         temperature,
         max_tokens,
-        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS)?,
-        first_token_timeout: ms("LLM_FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS)?,
-        idle_timeout: ms("LLM_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS)?,
-        turn_timeout: ms("LLM_TURN_TIMEOUT_MS", DEFAULT_TURN_TIMEOUT_MS)?,
-        max_retries: parse_or(
+        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS),
+        first_token_timeout: ms("LLM_FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),
+        idle_timeout: ms("LLM_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS),
+        turn_timeout: ms("LLM_TURN_TIMEOUT_MS", DEFAULT_TURN_TIMEOUT_MS),
+        max_retries: problems.value(parse_or(
             "LLM_MAX_RETRIES",
             get("LLM_MAX_RETRIES"),
             DEFAULT_MAX_RETRIES,
-        )?,
-        filler: filler(get)?,
-    })
+        )),
+        filler: problems.value(filler(get)),
+    };
+    problems.finish()?;
+    Ok(settings)
 }
 
 /// `THINKING_FILLER_AFTER_MS` turns the filler on; it has no default.

@@ -15,6 +15,7 @@ mod agent;
 mod agents;
 mod calls;
 mod chat;
+mod dotenv;
 mod llm;
 mod logging;
 mod parse;
@@ -30,6 +31,7 @@ pub use agent::DEFAULT_APOLOGY;
 pub use agents::{AgentConfig, AgentFiles, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
+pub use dotenv::load_dotenv;
 pub use llm::{Filler, LlmSettings, UpstreamSettings};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
@@ -147,18 +149,54 @@ impl Settings {
             move |name: &str| lookup(name)
         });
         let get = |name: &str| vars.get(name);
-        let server = server::server_config(&get, &*lookup)?;
-        let llm = llm::llm_settings(&get)?;
+        // Every area is read even when one fails, so one run names every problem.
+        let problems = parse::Problems::default();
+        let server = problems.take(server::server_config(&get, &*lookup));
+        let llm = problems.take(llm::llm_settings(&get));
         let texts = agent::agent_texts(&get);
-        let (log_filter, log_format) = logging::logging(&get)?;
-        let speech = speech::speech_config(&get)?;
-        let session = session::session_config(&get)?;
-        let web = web::web_settings(&get)?;
-        let tools = tools::tool_settings(&get)?;
+        let logging = problems.take(logging::logging(&get));
+        let speech = problems.take(speech::speech_config(&get));
+        let session = problems.take(session::session_config(&get));
+        let web = problems.take(web::web_settings(&get));
+        let tools = problems.take(tools::tool_settings(&get));
+        let zone = get("AGENT_TIMEZONE").unwrap_or_else(|| "UTC".into());
+        let timezone = problems.take(
+            crate::template::Now::in_zone(&zone)
+                .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem)),
+        );
+        let calls = problems.take(calls::call_settings(&get));
+        // Start-up would ask for the secret next: say so now, in the same list. (An
+        // unreadable ALLOW_UNSIGNED_WEBHOOKS is already listed, so it counts as allowing.)
+        let secret_set = lookup("LAYERCODE_WEBHOOK_SECRET").is_some_and(|v| !v.is_empty());
+        let unsigned = parse::parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))
+            .unwrap_or(true);
+        if problems.any() && !secret_set && !unsigned {
+            problems.push(agents::missing_secret_among_others());
+        }
+        let (
+            Some(server),
+            Some(llm),
+            Some((log_filter, log_format)),
+            Some(speech),
+            Some(session),
+            Some(web),
+            Some(tools),
+            Some(timezone),
+            Some(calls),
+        ) = (
+            server, llm, logging, speech, session, web, tools, timezone, calls,
+        )
+        else {
+            // Each `None` is a problem kept, so the list is never empty here.
+            return Err(problems
+                .into_error()
+                .unwrap_or_else(|| ConfigError::new("SETTINGS", "invalid")));
+        };
         let from_env = AgentConfig {
             name: DEFAULT_AGENT_NAME.into(),
             file: None,
             prompt_file: texts.system_prompt_file.clone(),
+            prompt_file_set: false,
             welcome: texts.welcome_message.clone(),
             apology: texts.apology_message.clone(),
             webhook_secret: server.webhook_secret.clone(),
@@ -167,12 +205,9 @@ impl Settings {
             tools: None,
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
-        let zone = get("AGENT_TIMEZONE").unwrap_or_else(|| "UTC".into());
-        let timezone = crate::template::Now::in_zone(&zone)
-            .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem))?;
         Ok(Self {
             judge_model: get("JUDGE_MODEL").map(|m| m.trim().to_string()),
-            calls: calls::call_settings(&get)?,
+            calls,
             timezone,
             host: server.host,
             port: server.port,

@@ -6,14 +6,17 @@ use std::time::Duration;
 /// How the areas read a variable: its value if set and not blank.
 pub(super) type Get<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
-/// Why the configuration was rejected; every message names the variable.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{variable}: {problem}")]
+/// Why the configuration was rejected; every message names the variable. Reading the
+/// environment collects every problem it finds: the first is `variable` and `problem`,
+/// the others are in `also`, and the message puts each on its own line.
+#[derive(Debug, PartialEq)]
 pub struct ConfigError {
     /// The environment variable at fault.
     pub variable: &'static str,
     /// What is wrong with it.
     pub problem: String,
+    /// Further problems found in the same reading, in the order they were found.
+    pub also: Vec<ConfigError>,
 }
 
 impl ConfigError {
@@ -21,7 +24,68 @@ impl ConfigError {
         Self {
             variable,
             problem: problem.into(),
+            also: Vec::new(),
         }
+    }
+
+    /// Every problem, the first one first, each with its own variable and no `also`.
+    pub fn all(&self) -> Vec<(&'static str, &str)> {
+        std::iter::once((self.variable, self.problem.as_str()))
+            .chain(self.also.iter().flat_map(ConfigError::all))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self
+            .all()
+            .into_iter()
+            .map(|(variable, problem)| format!("{variable}: {problem}"))
+            .collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The problems found so far while reading the settings, so that one run reports them all.
+#[derive(Default)]
+pub(super) struct Problems(std::cell::RefCell<Vec<ConfigError>>);
+
+impl Problems {
+    /// The value, or `None` with its error kept.
+    pub(super) fn take<T>(&self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|e| self.0.borrow_mut().push(e)).ok()
+    }
+
+    /// The value, or `T::default()` with its error kept: for an area that reads on after
+    /// a bad value, and is refused by [`Problems::finish`] in the end.
+    pub(super) fn value<T: Default>(&self, result: Result<T, ConfigError>) -> T {
+        self.take(result).unwrap_or_default()
+    }
+
+    /// `Err` listing every problem kept, `Ok` when there is none.
+    pub(super) fn finish(self) -> Result<(), ConfigError> {
+        self.into_error().map_or(Ok(()), Err)
+    }
+
+    /// Keeps `error`.
+    pub(super) fn push(&self, error: ConfigError) {
+        self.0.borrow_mut().push(error);
+    }
+
+    /// Whether a problem was found.
+    pub(super) fn any(&self) -> bool {
+        !self.0.borrow().is_empty()
+    }
+
+    /// One error listing every problem kept; `None` when there is none.
+    pub(super) fn into_error(self) -> Option<ConfigError> {
+        let mut all = self.0.into_inner().into_iter();
+        let mut first = all.next()?;
+        first.also.extend(all);
+        Some(first)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::parse::{millis, parse_bool, parse_or, positive, Get};
+use super::parse::{millis, parse_bool, parse_or, positive, Get, Problems};
 use super::ConfigError;
 use crate::secret::Secret;
 
@@ -54,40 +54,51 @@ pub(super) struct ServerConfig {
 /// Reads the server settings. `lookup` is the raw reader: the webhook secret counts as
 /// set whenever it is not empty.
 pub(super) fn server_config(get: &Get, lookup: &Get) -> Result<ServerConfig, ConfigError> {
-    let host = match get("HOST") {
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::new("HOST", format!("`{v}` is not an IP address")))?,
-        None => IpAddr::from(DEFAULT_HOST),
-    };
-    let allow_unsigned = parse_bool("ALLOW_UNSIGNED_WEBHOOKS", get("ALLOW_UNSIGNED_WEBHOOKS"))?;
+    let problems = Problems::default();
+    let host = get("HOST").map_or(IpAddr::from(DEFAULT_HOST), |v| {
+        problems
+            .take(
+                v.trim()
+                    .parse()
+                    .map_err(|_| ConfigError::new("HOST", format!("`{v}` is not an IP address"))),
+            )
+            .unwrap_or(IpAddr::from(DEFAULT_HOST))
+    });
+    let allow_unsigned = problems.value(parse_bool(
+        "ALLOW_UNSIGNED_WEBHOOKS",
+        get("ALLOW_UNSIGNED_WEBHOOKS"),
+    ));
+    let port = problems.value(parse_or("PORT", get("PORT"), DEFAULT_PORT));
+    let shutdown_grace = problems.value(parse_or(
+        "SHUTDOWN_GRACE_SECS",
+        get("SHUTDOWN_GRACE_SECS"),
+        DEFAULT_SHUTDOWN_GRACE_SECS,
+    ));
+    let body_timeout = problems.value(millis(
+        "WEBHOOK_BODY_TIMEOUT_MS",
+        get("WEBHOOK_BODY_TIMEOUT_MS"),
+        DEFAULT_WEBHOOK_BODY_TIMEOUT_MS,
+    ));
+    let max_inflight_bodies = problems.value(positive(
+        "WEBHOOK_MAX_INFLIGHT_BODIES",
+        get("WEBHOOK_MAX_INFLIGHT_BODIES"),
+        DEFAULT_WEBHOOK_MAX_INFLIGHT_BODIES,
+    ));
+    problems.finish()?;
     Ok(ServerConfig {
         host,
-        port: parse_or("PORT", get("PORT"), DEFAULT_PORT)?,
+        port,
         // Required unless unsigned webhooks are allowed, or every agent file has its own
         // (checked with the agents).
         webhook_secret: lookup("LAYERCODE_WEBHOOK_SECRET")
             .filter(|v| !v.is_empty())
             .map(Secret::new),
         allow_unsigned,
-        shutdown_grace: Duration::from_secs(parse_or(
-            "SHUTDOWN_GRACE_SECS",
-            get("SHUTDOWN_GRACE_SECS"),
-            DEFAULT_SHUTDOWN_GRACE_SECS,
-        )?),
+        shutdown_grace: Duration::from_secs(shutdown_grace),
         metrics_token: get("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
         webhook_limits: WebhookLimits {
-            body_timeout: millis(
-                "WEBHOOK_BODY_TIMEOUT_MS",
-                get("WEBHOOK_BODY_TIMEOUT_MS"),
-                DEFAULT_WEBHOOK_BODY_TIMEOUT_MS,
-            )?,
-            max_inflight_bodies: positive(
-                "WEBHOOK_MAX_INFLIGHT_BODIES",
-                get("WEBHOOK_MAX_INFLIGHT_BODIES"),
-                DEFAULT_WEBHOOK_MAX_INFLIGHT_BODIES,
-            )?,
+            body_timeout,
+            max_inflight_bodies,
         },
     })
 }

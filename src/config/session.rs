@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::parse::{positive, Get};
+use super::parse::{positive, Get, Problems};
 use super::url::{checked_url, Quote, REDIS_SCHEMES};
 use super::ConfigError;
 use crate::secret::Secret;
@@ -38,43 +38,49 @@ pub(super) struct SessionConfig {
 
 /// Reads history limits, expiry, the in-memory cap and the store.
 pub(super) fn session_config(get: &Get) -> Result<SessionConfig, ConfigError> {
-    Ok(SessionConfig {
-        history_limits: history_limits(get)?,
-        idle_ttl: Duration::from_secs(positive(
+    let problems = Problems::default();
+    let config = SessionConfig {
+        history_limits: problems.take(history_limits(get)).unwrap_or_default(),
+        idle_ttl: Duration::from_secs(problems.value(positive(
             "SESSION_IDLE_TTL_SECS",
             get("SESSION_IDLE_TTL_SECS"),
             DEFAULT_SESSION_IDLE_TTL_SECS,
-        )?),
-        max_conversations: positive(
+        ))),
+        max_conversations: problems.value(positive(
             "SESSION_MAX_CONVERSATIONS",
             get("SESSION_MAX_CONVERSATIONS"),
             DEFAULT_MAX_CONVERSATIONS,
-        )?,
-        store_url: store_url(get("SESSION_STORE_URL"))?,
+        )),
+        store_url: problems.value(store_url(get("SESSION_STORE_URL"))),
         store_prefix: get("SESSION_STORE_PREFIX")
             .unwrap_or_else(|| DEFAULT_SESSION_STORE_PREFIX.to_string()),
-        reply_queue_max: positive(
+        reply_queue_max: problems.value(positive(
             "SESSION_REPLY_QUEUE_MAX",
             get("SESSION_REPLY_QUEUE_MAX"),
             DEFAULT_REPLY_QUEUE_MAX,
-        )?,
-    })
+        )),
+    };
+    problems.finish()?;
+    Ok(config)
 }
 
 fn history_limits(get: &Get) -> Result<HistoryLimits, ConfigError> {
     let defaults = HistoryLimits::default();
-    Ok(HistoryLimits {
-        max_messages: positive(
+    let problems = Problems::default();
+    let limits = HistoryLimits {
+        max_messages: problems.value(positive(
             "HISTORY_MAX_MESSAGES",
             get("HISTORY_MAX_MESSAGES"),
             defaults.max_messages,
-        )?,
-        max_chars: positive(
+        )),
+        max_chars: problems.value(positive(
             "HISTORY_MAX_CHARS",
             get("HISTORY_MAX_CHARS"),
             defaults.max_chars,
-        )?,
-    })
+        )),
+    };
+    problems.finish()?;
+    Ok(limits)
 }
 
 /// `SESSION_STORE_URL`: a Redis URL, never quoted in errors since it may hold a password.

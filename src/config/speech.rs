@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::parse::{millis, parse_bool, parse_or, Get};
+use super::parse::{millis, parse_bool, parse_or, Get, Problems};
 use super::ConfigError;
 use crate::speech::{ChunkPolicy, SpeechSettings};
 
@@ -38,31 +38,33 @@ pub struct VoiceSettings {
 
 /// Reads the chunking policy, `SPEECH_KEEP_EMOJI` and `SPEECH_IDLE_FLUSH_MS`.
 pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
-    let policy = chunk_policy(get)?;
-    let keep_emoji = parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI"))?;
+    let problems = Problems::default();
+    let policy = problems.take(chunk_policy(get)).unwrap_or_default();
+    let keep_emoji = problems.value(parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI")));
     let speech = SpeechSettings {
         policy,
         drop_emoji: !keep_emoji,
     };
-    let idle_flush = millis(
+    let idle_flush = problems.value(millis(
         "SPEECH_IDLE_FLUSH_MS",
         get("SPEECH_IDLE_FLUSH_MS"),
         DEFAULT_SPEECH_IDLE_FLUSH_MS,
-    )?;
+    ));
     let language = get("SPEECH_LANGUAGE")
         .unwrap_or_else(|| "en".into())
         .trim()
         .to_ascii_lowercase();
     if !["en", "de", "fr", "es", "auto"].contains(&language.as_str()) {
-        return Err(ConfigError::new(
+        problems.push(ConfigError::new(
             "SPEECH_LANGUAGE",
             format!("`{language}` is not one of en, de, fr, es, auto"),
         ));
     }
     let normalize = match get("SPEECH_NORMALIZE") {
         None => true,
-        raw => parse_bool("SPEECH_NORMALIZE", raw)?,
+        raw => problems.value(parse_bool("SPEECH_NORMALIZE", raw)),
     };
+    problems.finish()?;
     let voice = VoiceSettings {
         normalize,
         language,
@@ -79,28 +81,31 @@ pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
 
 fn chunk_policy(get: &Get) -> Result<ChunkPolicy, ConfigError> {
     let defaults = ChunkPolicy::default();
-    let max_chars = parse_or(
+    let problems = Problems::default();
+    let max_chars = problems.take(parse_or(
         "SPEECH_MAX_CHUNK_CHARS",
         get("SPEECH_MAX_CHUNK_CHARS"),
         defaults.max_chars,
-    )?;
-    if max_chars < MIN_SPEECH_MAX_CHUNK_CHARS {
-        return Err(ConfigError::new(
+    ));
+    if max_chars.is_some_and(|max| max < MIN_SPEECH_MAX_CHUNK_CHARS) {
+        problems.push(ConfigError::new(
             "SPEECH_MAX_CHUNK_CHARS",
             format!("must be at least {MIN_SPEECH_MAX_CHUNK_CHARS}"),
         ));
     }
-    Ok(ChunkPolicy {
-        max_chars,
-        first_chunk_min_chars: parse_or(
+    let policy = ChunkPolicy {
+        max_chars: max_chars.unwrap_or(defaults.max_chars),
+        first_chunk_min_chars: problems.value(parse_or(
             "SPEECH_FIRST_CHUNK_MIN_CHARS",
             get("SPEECH_FIRST_CHUNK_MIN_CHARS"),
             defaults.first_chunk_min_chars,
-        )?,
-        min_chunk_chars: parse_or(
+        )),
+        min_chunk_chars: problems.value(parse_or(
             "SPEECH_MIN_CHUNK_CHARS",
             get("SPEECH_MIN_CHUNK_CHARS"),
             defaults.min_chunk_chars,
-        )?,
-    })
+        )),
+    };
+    problems.finish()?;
+    Ok(policy)
 }

@@ -198,3 +198,82 @@ fn secrets_never_show_in_debug_output() {
     assert!(!debug.contains("whsec_x"));
     assert!(!debug.contains("sk-test"));
 }
+
+#[test]
+fn every_missing_and_invalid_setting_is_reported_at_once() {
+    let err = settings(&[]).expect_err("nothing set");
+    let variables: Vec<&str> = err.all().iter().map(|(v, _)| *v).collect();
+    assert_eq!(variables, ["LLM_API_KEY", "LAYERCODE_WEBHOOK_SECRET"]);
+    assert!(err.all()[1].1.starts_with(
+        "is required (copy it from the Layercode dashboard), unless every agent file"
+    ));
+    // Several in one area (the server's, the model's, the tools') too.
+    let err = settings(&[
+        ("PORT", "eighty"),
+        ("HOST", "not-an-ip"),
+        ("LLM_TEMPERATURE", "hot"),
+        ("LLM_MAX_TOKENS", "0"),
+        ("LOG_FORMAT", "xml"),
+        ("SPEECH_LANGUAGE", "klingon"),
+        ("SPEECH_MAX_CHUNK_CHARS", "5"),
+        ("HISTORY_MAX_CHARS", "lots"),
+        ("SESSION_IDLE_TTL_SECS", "0"),
+        ("ACCESS_TOKEN", "short"),
+        ("TOOL_MAX_ROUNDS", "0"),
+        ("END_CALL_TOOL", "perhaps"),
+        ("AGENT_TIMEZONE", "Mars/Olympus"),
+        ("ADMIN_TOKEN", "short"),
+        ("CALL_RETENTION_DAYS", "0"),
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+    ])
+    .expect_err("invalid");
+    let variables: Vec<&str> = err.all().iter().map(|(v, _)| *v).collect();
+    assert_eq!(
+        variables,
+        [
+            "HOST",
+            "PORT",
+            "LLM_API_KEY",
+            "LLM_TEMPERATURE",
+            "LLM_MAX_TOKENS",
+            "LOG_FORMAT",
+            "SPEECH_MAX_CHUNK_CHARS",
+            "SPEECH_LANGUAGE",
+            "HISTORY_MAX_CHARS",
+            "SESSION_IDLE_TTL_SECS",
+            "ACCESS_TOKEN",
+            "TOOL_MAX_ROUNDS",
+            "END_CALL_TOOL",
+            "AGENT_TIMEZONE",
+            "ADMIN_TOKEN",
+            "CALL_RETENTION_DAYS"
+        ]
+    );
+    // One line each, with the text a single problem has.
+    let message = err.to_string();
+    assert_eq!(message.lines().count(), 16, "{message}");
+    assert!(message.starts_with(
+        "HOST: `not-an-ip` is not an IP address\nPORT: `eighty` is not a valid value\n"
+    ));
+    assert!(message.contains("\nLOG_FORMAT: `xml` is not one of `pretty`, `json`\n"));
+}
+
+#[test]
+fn a_dotenv_line_that_does_not_parse_is_named_by_line_and_column() {
+    let text = "# keys\nLLM_API_KEY=sk-x\nLAYERCODE WEBHOOK_SECRET=whsec\n";
+    let path = std::path::Path::new("/app/.env");
+    let problem = dotenv::line_problem(path, text, "LAYERCODE WEBHOOK_SECRET=whsec", 9);
+    assert_eq!(
+        problem,
+        "/app/.env: line 3, column 10: cannot parse this line: each line is NAME=value or \
+         a # comment, and a value with spaces needs quotes"
+    );
+    // A bad value is found where it stands, and never quoted (it may be a key).
+    let text = "A=1\nWELCOME=hello there\n";
+    let problem = dotenv::line_problem(path, text, "hello there", 5);
+    assert!(
+        problem.starts_with("/app/.env: line 2, column 14: "),
+        "{problem}"
+    );
+    assert!(!problem.contains("hello"), "{problem}");
+}

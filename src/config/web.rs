@@ -1,7 +1,7 @@
 //! Settings of the browser side: Layercode's REST API for `/authorize`, who may call it,
 //! how often, and the optional access token.
 
-use super::parse::{positive, Get};
+use super::parse::{positive, Get, Problems};
 use super::url::base_url;
 use super::ConfigError;
 use crate::secret::Secret;
@@ -42,11 +42,12 @@ pub struct WebSettings {
 
 /// Reads the settings of `/authorize` and the voice page.
 pub(super) fn web_settings(get: &Get) -> Result<WebSettings, ConfigError> {
+    let problems = Problems::default();
     let base = get("LAYERCODE_API_BASE");
-    let base = base_url(
+    let base = problems.value(base_url(
         "LAYERCODE_API_BASE",
         base.as_deref().unwrap_or(DEFAULT_LAYERCODE_API_BASE),
-    )?;
+    ));
     let allowed_origins = get("ALLOWED_ORIGINS")
         .map(|list| {
             list.split(',')
@@ -60,24 +61,29 @@ pub(super) fn web_settings(get: &Get) -> Result<WebSettings, ConfigError> {
         .as_ref()
         .is_some_and(|t| t.expose().len() < MIN_ACCESS_TOKEN_CHARS)
     {
-        return Err(ConfigError::new(
+        problems.push(ConfigError::new(
             "ACCESS_TOKEN",
             format!("must be at least {MIN_ACCESS_TOKEN_CHARS} characters"),
         ));
     }
-    Ok(WebSettings {
+    let settings = WebSettings {
         layercode_api_key: get("LAYERCODE_API_KEY").map(|k| Secret::new(k.trim())),
         layercode_api_base: base,
         agent_id: get("LAYERCODE_AGENT_ID").map(|a| a.trim().to_string()),
         allowed_origins,
         access_token,
-        authorize_per_minute: positive(
+        authorize_per_minute: problems.value(positive(
             "AUTHORIZE_RATE_LIMIT_PER_MINUTE",
             get("AUTHORIZE_RATE_LIMIT_PER_MINUTE"),
             DEFAULT_AUTHORIZE_PER_MINUTE,
-        )?,
-        client_ip_header: client_ip_header(get("CLIENT_IP_HEADER"), get("FLY_APP_NAME"))?,
-    })
+        )),
+        client_ip_header: problems.value(client_ip_header(
+            get("CLIENT_IP_HEADER"),
+            get("FLY_APP_NAME"),
+        )),
+    };
+    problems.finish()?;
+    Ok(settings)
 }
 
 /// `CLIENT_IP_HEADER` when set (`none` is the peer address); otherwise `Fly-Client-IP` on

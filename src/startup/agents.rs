@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::prompts::load_system_prompt;
+use super::prompts::{load_system_prompt, PromptError};
 use super::{StartupError, RETRY_BACKOFF};
 use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, RetryPolicy};
@@ -21,6 +21,33 @@ fn template_name(config: &AgentConfig, field: &str, variable: &str) -> String {
     match &config.file {
         Some(file) => format!("{}: {field}", file.display()),
         None => variable.to_string(),
+    }
+}
+
+/// A prompt that does not load: an agent file's `prompt_file` is named with the file;
+/// otherwise the error names `SYSTEM_PROMPT_FILE`.
+fn prompt_error(config: &AgentConfig, error: PromptError) -> StartupError {
+    let Some(file) = config.file.as_ref().filter(|_| config.prompt_file_set) else {
+        return StartupError::Prompt(error);
+    };
+    let path = config.prompt_file.display();
+    let problem = match error {
+        PromptError::Unreadable {
+            path: tried,
+            reason,
+        } => {
+            let relative = if tried.is_relative() {
+                " (relative to the working directory)"
+            } else {
+                ""
+            };
+            format!("cannot read {path}{relative}: {reason}")
+        }
+        PromptError::Empty(_) => format!("{path} is empty"),
+    };
+    StartupError::File {
+        variable: "AGENTS_DIR",
+        problem: format!("{}: prompt_file: {problem}", file.display()),
     }
 }
 
@@ -50,7 +77,7 @@ fn agent_settings_with(
     config: &AgentConfig,
     voice: Arc<Voice>,
 ) -> Result<AgentSettings, StartupError> {
-    let prompt = load_system_prompt(&config.prompt_file)?;
+    let prompt = load_system_prompt(&config.prompt_file).map_err(|e| prompt_error(config, e))?;
     let compile = |field: &str, variable: &str, text: &str| {
         Template::new(&template_name(config, field, variable), text).map_err(StartupError::Template)
     };
@@ -131,4 +158,59 @@ pub(super) fn build_agents(
         files.agents.default.clone(),
         files.agents.from_files,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn refused(pairs: &[(&str, &str)], file: &str, text: &str) -> String {
+        let mut all = vec![("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")];
+        all.extend_from_slice(pairs);
+        let settings = Settings::from_pairs(&all).expect("valid");
+        let config = settings
+            .agents
+            .parse(Path::new(file), text)
+            .expect("the agent file parses");
+        match agent_settings(&settings, &config) {
+            Ok(_) => panic!("the prompt loaded"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn an_agent_files_prompt_is_named_by_the_file_and_field() {
+        let error = refused(&[], "agents/broken.toml", "prompt_file = \"nowhere.md\"\n");
+        assert!(
+            error.starts_with(
+                "AGENTS_DIR: agents/broken.toml: prompt_file: cannot read nowhere.md \
+                 (relative to the working directory): "
+            ),
+            "{error}"
+        );
+        let empty =
+            std::env::temp_dir().join(format!("voicebridge-agent-{}.md", std::process::id()));
+        std::fs::write(&empty, " \n").expect("write");
+        let text = format!("prompt_file = \"{}\"\n", empty.display());
+        let error = refused(&[], "agents/empty.toml", &text);
+        assert_eq!(
+            error,
+            format!(
+                "AGENTS_DIR: agents/empty.toml: prompt_file: {} is empty",
+                empty.display()
+            )
+        );
+        let _ = std::fs::remove_file(empty);
+        // Left out, the prompt is SYSTEM_PROMPT_FILE's, and the error names that.
+        let error = refused(
+            &[("SYSTEM_PROMPT_FILE", "nowhere.md")],
+            "agents/plain.toml",
+            "",
+        );
+        assert!(
+            error.starts_with("cannot read system prompt nowhere.md (set SYSTEM_PROMPT_FILE)"),
+            "{error}"
+        );
+    }
 }

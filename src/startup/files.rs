@@ -3,6 +3,7 @@
 //! checked against what those define. A bad file stops start-up naming its variable,
 //! file and field. `voicebridge check` runs the same steps.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::StartupError;
@@ -19,10 +20,32 @@ pub struct OperatorFiles {
     pub mcp_servers: Arc<Vec<McpServerConfig>>,
     /// The agents from `AGENTS_DIR`, or the one the environment describes.
     pub agents: AgentsConfig,
+    /// Files in those folders that are not read (not `*.toml`), one warning each.
+    pub warnings: Vec<String>,
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
+/// A folder whose variable is set must exist; a default one may be missing (none). Files
+/// in the folders that are not `*.toml` become warnings.
 pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
+    let folders = [
+        ("TOOLS_DIR", &settings.tools.dir),
+        ("MCP_DIR", &settings.tools.mcp_dir),
+        ("AGENTS_DIR", &settings.agents.dir),
+    ];
+    let warnings = folders
+        .into_iter()
+        .flat_map(|(variable, dir)| {
+            crate::toml_file::other_files(dir)
+                .into_iter()
+                .map(move |file| {
+                    format!(
+                        "{variable}: {} is not read: only *.toml files are",
+                        file.display()
+                    )
+                })
+        })
+        .collect();
     let toolbox = load_tool_files(settings)?;
     let mcp_servers = load_mcp_server_files(settings)?;
     let agents = load_agent_files(settings)?;
@@ -31,11 +54,29 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
         toolbox: Arc::new(toolbox),
         mcp_servers: Arc::new(mcp_servers),
         agents,
+        warnings,
+    })
+}
+
+/// Nothing when `dir` exists or its variable was left unset (a missing default folder
+/// holds nothing); otherwise the error naming the variable and the path.
+fn set_folder_exists(variable: &'static str, dir: &Path, set: bool) -> Result<(), StartupError> {
+    if !set || dir.exists() {
+        return Ok(());
+    }
+    Err(StartupError::File {
+        variable,
+        problem: format!(
+            "{}: no such folder (a folder set in {variable} must exist; leave it unset for \
+             the default)",
+            dir.display()
+        ),
     })
 }
 
 /// Every tool file in `TOOLS_DIR`, its schema compiled and `${VAR}` resolved.
 pub fn load_tool_files(settings: &Settings) -> Result<Toolbox, StartupError> {
+    set_folder_exists("TOOLS_DIR", &settings.tools.dir, settings.tools.dir_set)?;
     Toolbox::load(&settings.tools.dir, &|name| settings.vars.get(name)).map_err(|e| {
         StartupError::File {
             variable: "TOOLS_DIR",
@@ -47,6 +88,8 @@ pub fn load_tool_files(settings: &Settings) -> Result<Toolbox, StartupError> {
 /// Every MCP server file in `MCP_DIR`, `${VAR}` resolved (the servers are reached later,
 /// in the background).
 pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>, StartupError> {
+    let tools = &settings.tools;
+    set_folder_exists("MCP_DIR", &tools.mcp_dir, tools.mcp_dir_set)?;
     crate::mcp::load_dir(&settings.tools.mcp_dir, &|name| settings.vars.get(name)).map_err(
         |problem| StartupError::File {
             variable: "MCP_DIR",
@@ -59,6 +102,7 @@ pub fn load_mcp_server_files(settings: &Settings) -> Result<Vec<McpServerConfig>
 /// environment's single agent when there are none.
 pub fn load_agent_files(settings: &Settings) -> Result<AgentsConfig, StartupError> {
     let files = &settings.agents;
+    set_folder_exists("AGENTS_DIR", &files.dir, files.dir_set)?;
     let mut agents: Vec<AgentConfig> = Vec::new();
     for path in crate::toml_file::toml_files(&files.dir).map_err(|e| StartupError::File {
         variable: "AGENTS_DIR",
@@ -147,6 +191,46 @@ mod tests {
         }
         let error = refused(&[("DEFAULT_AGENT", "sales")]);
         assert!(error.starts_with("DEFAULT_AGENT: "), "{error}");
+    }
+
+    #[test]
+    fn a_folder_set_must_exist_but_a_default_one_may_be_missing() {
+        for variable in ["TOOLS_DIR", "MCP_DIR", "AGENTS_DIR"] {
+            let error = refused(&[(variable, "/nonexistent/voicebridge")]);
+            assert_eq!(
+                error,
+                format!(
+                    "{variable}: /nonexistent/voicebridge: no such folder (a folder set in \
+                     {variable} must exist; leave it unset for the default)"
+                )
+            );
+        }
+        let files = load_files(&settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+            ("MCP_DIR", ""),
+        ]))
+        .expect("the default mcp/ is missing, which is fine");
+        assert!(files.mcp_servers.is_empty());
+    }
+
+    #[test]
+    fn files_that_are_not_toml_are_named_in_a_warning() {
+        let tools = folder(
+            "tools",
+            &[("a.json", "{}"), ("README.md", "notes"), (".keep", "")],
+        );
+        let files = load_files(&settings(&[
+            ("LAYERCODE_WEBHOOK_SECRET", "whsec_x"),
+            ("LLM_API_KEY", "k"),
+            ("TOOLS_DIR", tools.to_str().expect("utf-8")),
+        ]))
+        .expect("loads");
+        let expected = format!(
+            "TOOLS_DIR: {} is not read: only *.toml files are",
+            tools.join("a.json").display()
+        );
+        assert_eq!(files.warnings, [expected]);
     }
 
     #[test]

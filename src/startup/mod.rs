@@ -239,6 +239,9 @@ impl Application {
     /// that names what is wrong. Call inside a Tokio runtime.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let files = load_files(&settings)?;
+        for warning in &files.warnings {
+            tracing::warn!("{warning}");
+        }
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
         let store = stores::session_store(&settings).await?;

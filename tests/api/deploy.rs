@@ -166,3 +166,36 @@ fn the_build_stage_copies_every_folder_the_code_compiles_in() {
         );
     }
 }
+
+#[test]
+fn the_example_env_file_starts_from_the_repository_as_copied() {
+    // `cp .env.example .env`, keys filled in: every folder it names loads from the
+    // repository root (a folder set there must exist).
+    let example = std::fs::read_to_string(format!("{ROOT}/.env.example")).expect("example");
+    let mut pairs: Vec<(String, String)> = example
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            // Paths relative to the repository, wherever the test runs.
+            let relative = v.starts_with("prompts/") || ["tools", "agents", "mcp"].contains(&v);
+            let v = if relative {
+                format!("{ROOT}/{v}")
+            } else {
+                v.to_string()
+            };
+            (k.trim().to_string(), v)
+        })
+        .collect();
+    pairs.push(("LAYERCODE_WEBHOOK_SECRET".into(), "whsec_x".into()));
+    pairs.push(("LLM_API_KEY".into(), "sk-x".into()));
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let settings = settings_from(&pairs).expect("the example is valid");
+    if let Err(error) = voicebridge::startup::load_files(&settings) {
+        panic!("{error}");
+    }
+}

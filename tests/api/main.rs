@@ -9,6 +9,7 @@ mod calls;
 mod calls_page;
 mod cli;
 mod client_tools;
+mod config_errors;
 mod conversations;
 mod deploy;
 mod failures;

@@ -28,6 +28,9 @@ pub async fn run<W: Write>(
 ) -> std::io::Result<bool> {
     writeln!(out, "voicebridge check")?;
     writeln!(out, "  configuration      ok")?;
+    for warning in &files.warnings {
+        writeln!(out, "  warning            {warning}")?;
+    }
     let mut passed = true;
     let agents = &files.agents;
     if agents.from_files {

@@ -163,7 +163,7 @@ pub fn run_blocking(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output 
     run_in(&temp_folder("cli"), args, env, stdin)
 }
 
-/// [`run_blocking`] in `workdir` (which may hold `scenarios/`, `tools/`, …).
+/// [`run_blocking`] in `workdir`, which the test filled (a `.env`, `agents/`, `scenarios/`).
 pub fn run_in(
     workdir: &std::path::Path,
     args: &[&str],
