@@ -180,6 +180,13 @@ fn warn_if_unsigned(files: &OperatorFiles) {
 }
 
 fn log_listening(settings: &Settings, port: u16) {
+    if settings.llm.upstreams.iter().any(|u| u.is_demo()) {
+        tracing::warn!(
+            "LLM_MODEL=demo: the built-in demo model answers every turn with a canned reply \
+             that repeats the caller. No key needed and no model is called: for trying \
+             voicebridge out, not for production. Set LLM_MODEL and LLM_API_KEY for a real one."
+        );
+    }
     tracing::info!(
         address = %format!("{}:{}", settings.host, settings.port),
         port,
