@@ -10,6 +10,7 @@ mod calls_page;
 mod cli;
 mod client_tools;
 mod conversations;
+mod demo;
 mod deploy;
 mod failures;
 mod faults;
