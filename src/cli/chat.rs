@@ -93,7 +93,7 @@ where
         options.webhook_url
     )?;
     let start = json!({"type": "session.start", "session_id": conversation, "conversation_id": conversation, "turn_id": "turn-0"});
-    client.turn(&start, out).await?;
+    client.turn(&start, out, Turn::Welcome).await?;
 
     let mut lines = input.lines();
     let mut turn = 0;
@@ -117,7 +117,7 @@ where
             "type": "message", "session_id": conversation, "conversation_id": conversation,
             "turn_id": format!("turn-{turn}"), "text": text,
         });
-        client.turn(&message, out).await?;
+        client.turn(&message, out, Turn::Reply).await?;
     }
     if options.interactive {
         writeln!(out)?; // Ctrl-D left the cursor after the prompt.
@@ -127,6 +127,15 @@ where
     client.post(&end).await?;
     writeln!(out, "Session ended.")?;
     Ok(())
+}
+
+/// What a conversational webhook asks for, which decides what its silence means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// `session.start`: silence is an empty `WELCOME_MESSAGE`, not a failure.
+    Welcome,
+    /// `message`: a reply is expected.
+    Reply,
 }
 
 struct Client<'a> {
@@ -153,7 +162,7 @@ impl<'a> Client<'a> {
     }
 
     /// Sends a conversational webhook and prints its reply as it streams.
-    async fn turn<W: Write>(&self, body: &Value, out: &mut W) -> Result<(), ChatError> {
+    async fn turn<W: Write>(&self, body: &Value, out: &mut W, kind: Turn) -> Result<(), ChatError> {
         let sent = Instant::now();
         let response = self.post(body).await?;
         let mut stream = response.bytes_stream();
@@ -195,6 +204,10 @@ impl<'a> Client<'a> {
                     _ => {}
                 }
             }
+        }
+        if kind == Turn::Welcome && sentences == 0 {
+            writeln!(out, "  (no welcome: the server's WELCOME_MESSAGE is empty)")?;
+            return Ok(());
         }
         let first = first_tts.map_or("no speech".to_string(), |d| {
             format!("first sentence {} ms", d.as_millis())

@@ -120,6 +120,7 @@ async fn the_readme_keyless_path_gets_a_spoken_reply_without_any_key() {
         String::from_utf8_lossy(&output.stderr)
     );
     for expected in [
+        "(no welcome: the server's WELCOME_MESSAGE is empty)",
         "you> Hello, who are you?",
         "agent> This is the demo model, not a real one.",
         "You said: Hello, who are you?",
