@@ -57,7 +57,7 @@ async fn the_readme_keyless_path_gets_a_spoken_reply_without_any_key() {
     let [install, serve, chat] = &commands[..] else {
         panic!("expected install, server and chat commands, got {commands:?}");
     };
-    assert_eq!(install, "cargo install --path .", "{commands:?}");
+    assert_eq!(install, "cargo install --locked --path .", "{commands:?}");
     let (server_vars, server_words) = split_command(serve);
     assert_eq!(server_words, ["voicebridge"], "{serve}");
     assert!(
