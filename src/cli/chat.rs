@@ -127,7 +127,9 @@ where
         options.webhook_url
     )?;
     let start = json!({"type": "session.start", "session_id": conversation, "conversation_id": conversation, "turn_id": "turn-0"});
-    client.turn(&start, out, &mut interrupts).await?;
+    client
+        .turn(&start, out, Turn::Welcome, &mut interrupts)
+        .await?;
 
     let mut lines = input.lines();
     let mut turn = 0;
@@ -155,7 +157,9 @@ where
             "type": "message", "session_id": conversation, "conversation_id": conversation,
             "turn_id": format!("turn-{turn}"), "text": text,
         });
-        client.turn(&message, out, &mut interrupts).await?;
+        client
+            .turn(&message, out, Turn::Reply, &mut interrupts)
+            .await?;
     }
     if options.interactive {
         writeln!(out)?; // Ctrl-D left the cursor after the prompt.
@@ -165,6 +169,15 @@ where
     client.post(&end).await?;
     writeln!(out, "Session ended.")?;
     Ok(())
+}
+
+/// What a conversational webhook asks for, which decides what its silence means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// `session.start`: silence is an empty `WELCOME_MESSAGE`, not a failure.
+    Welcome,
+    /// `message`: a reply is expected.
+    Reply,
 }
 
 struct Client<'a> {
@@ -195,6 +208,7 @@ impl<'a> Client<'a> {
         &self,
         body: &Value,
         out: &mut W,
+        kind: Turn,
         interrupts: &mut Interrupts,
     ) -> Result<(), ChatError> {
         let sent = Instant::now();
@@ -264,6 +278,10 @@ impl<'a> Client<'a> {
                     _ => {}
                 }
             }
+        }
+        if kind == Turn::Welcome && sentences == 0 {
+            writeln!(out, "  (no welcome: the server's WELCOME_MESSAGE is empty)")?;
+            return Ok(());
         }
         let first = first_tts.map_or("no speech".to_string(), |d| {
             format!("first sentence {} ms", d.as_millis())

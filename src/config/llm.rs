@@ -18,6 +18,13 @@ const OPENAI_ORIGIN: &str = "https://api.openai.com";
 /// `LLM_MODEL`: fast and cheap, which matters more for speech than the last bit of quality.
 const DEFAULT_LLM_MODEL: &str = "gpt-4o-mini";
 
+/// `LLM_MODEL=demo` selects the built-in demo model (`crate::llm::demo`): a canned reply,
+/// no key, no network call. For trying voicebridge out, never for production.
+pub const DEMO_MODEL: &str = "demo";
+
+/// The base URL the demo model is shown with; no request is ever sent to it.
+pub const DEMO_BASE_URL: &str = "builtin://demo";
+
 /// `LLM_TEMPERATURE` must lie within this range (OpenAI's own limits).
 const TEMPERATURE_RANGE: std::ops::RangeInclusive<f32> = 0.0..=2.0;
 
@@ -49,6 +56,22 @@ pub struct UpstreamSettings {
     pub api_key: Option<Secret>,
     /// Model name sent as `model`.
     pub model: String,
+}
+
+impl UpstreamSettings {
+    /// The built-in demo model, which needs no key and makes no network call.
+    pub fn demo() -> Self {
+        Self {
+            base_url: DEMO_BASE_URL.to_string(),
+            api_key: None,
+            model: DEMO_MODEL.to_string(),
+        }
+    }
+
+    /// Whether this is the built-in demo model rather than a server.
+    pub fn is_demo(&self) -> bool {
+        self.base_url == DEMO_BASE_URL
+    }
 }
 
 /// A short phrase spoken when the model is slow to start ("One moment.").
@@ -139,6 +162,11 @@ fn filler(get: &Get) -> Result<Option<Filler>, ConfigError> {
 }
 
 fn primary(get: &Get) -> Result<UpstreamSettings, ConfigError> {
+    let model = get("LLM_MODEL").map_or_else(|| DEFAULT_LLM_MODEL.to_string(), |v| v.trim().into());
+    // The demo model ignores LLM_BASE_URL and LLM_API_KEY: it is never a server's.
+    if model == DEMO_MODEL {
+        return Ok(UpstreamSettings::demo());
+    }
     let base_url = base_url(
         "LLM_BASE_URL",
         get("LLM_BASE_URL")
@@ -158,7 +186,7 @@ fn primary(get: &Get) -> Result<UpstreamSettings, ConfigError> {
     Ok(UpstreamSettings {
         base_url,
         api_key,
-        model: get("LLM_MODEL").map_or_else(|| DEFAULT_LLM_MODEL.to_string(), |v| v.trim().into()),
+        model,
     })
 }
 
@@ -247,6 +275,22 @@ mod tests {
             let err = read(&[("LLM_API_KEY", "k"), ("LLM_FALLBACKS", list)]).expect_err(list);
             assert_eq!(err.variable, "LLM_FALLBACKS", "{list}");
         }
+    }
+
+    #[test]
+    fn the_demo_model_needs_no_key_and_ignores_the_base_url() {
+        let settings = read(&[("LLM_MODEL", "demo")]).expect("no key needed");
+        assert_eq!(settings.upstreams, [UpstreamSettings::demo()]);
+        assert!(settings.upstreams[0].is_demo());
+        let settings = read(&[
+            ("LLM_MODEL", " demo "),
+            ("LLM_BASE_URL", "http://localhost:11434/v1"),
+            ("LLM_API_KEY", "sk-unused"),
+        ])
+        .expect("valid");
+        assert_eq!(settings.upstreams, [UpstreamSettings::demo()]);
+        let real = read(&[("LLM_API_KEY", "k")]).expect("valid");
+        assert!(!real.upstreams[0].is_demo());
     }
 
     #[test]

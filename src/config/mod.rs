@@ -32,7 +32,7 @@ pub use agents::{AgentConfig, AgentFiles, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
 pub use dotenv::load_dotenv;
-pub use llm::{Filler, LlmSettings, UpstreamSettings};
+pub use llm::{Filler, LlmSettings, UpstreamSettings, DEMO_MODEL};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
 pub use server::WebhookLimits;

@@ -68,7 +68,8 @@ impl LlmClient {
     }
 
     /// Starts a streamed completion on upstream `index` for `prompt`. Returns once the
-    /// response headers arrived; HTTP errors come back as [`LlmError::Status`].
+    /// response headers arrived; HTTP errors come back as [`LlmError::Status`]. The demo
+    /// model (`LLM_MODEL=demo`) answers from [`super::demo`] without a request.
     pub async fn stream_chat(
         &self,
         index: usize,
@@ -78,6 +79,9 @@ impl LlmClient {
             .upstreams
             .get(index)
             .ok_or_else(|| LlmError::Unreachable(format!("no upstream number {index}")))?;
+        if upstream.settings.is_demo() {
+            return Ok(super::demo::stream(prompt));
+        }
         let messages = prompt.messages();
         let tools = Some(prompt.tools).filter(|t| !t.is_empty());
         let body = ChatRequest {

@@ -1,8 +1,9 @@
-//! The model: an OpenAI-compatible streaming chat-completions client. The only user of
-//! `reqwest` in the crate.
+//! The model: an OpenAI-compatible streaming chat-completions client (the only user of
+//! `reqwest` in the crate), and the built-in demo model that stands in for one.
 
 pub mod client;
 pub mod decode;
+pub mod demo;
 pub mod retry;
 pub mod stream;
 pub mod tool_calls;

@@ -193,6 +193,26 @@ fn warn_if_unsigned(files: &OperatorFiles) {
     }
 }
 
+/// Says loudly when an agent answers with the built-in demo model (`LLM_MODEL=demo`, or
+/// `model = "demo"` in an agent file).
+fn warn_if_demo(files: &OperatorFiles) {
+    let agents: Vec<&str> = files
+        .agents
+        .agents
+        .iter()
+        .filter(|agent| agent.llm.upstreams.iter().any(|u| u.is_demo()))
+        .map(|agent| agent.name.as_str())
+        .collect();
+    if !agents.is_empty() {
+        tracing::warn!(
+            agents = %agents.join(", "),
+            "LLM_MODEL=demo: the built-in demo model answers every turn with a canned reply \
+             that repeats the caller. No key needed and no model is called: for trying \
+             voicebridge out, not for production. Set LLM_MODEL and LLM_API_KEY for a real one."
+        );
+    }
+}
+
 /// The one line that says the server is up: where to open the page, what answers, what
 /// was loaded, and whether the calls pages are on.
 fn log_listening(settings: &Settings, files: &OperatorFiles, port: u16) {
@@ -273,6 +293,7 @@ impl Application {
             &mcp,
         )?;
         warn_if_unsigned(&files);
+        warn_if_demo(&files);
         let web = web_side(&settings, &files)?;
         let (listener, port) = bind(&settings)?;
 

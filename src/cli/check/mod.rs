@@ -156,6 +156,15 @@ async fn check_agent<W: Write>(
     let deadline = agent.llm.first_token_timeout * 2;
     for (index, upstream) in agent.llm.upstreams.iter().enumerate() {
         let role = if index == 0 { "primary" } else { "fallback" };
+        if upstream.is_demo() {
+            writeln!(
+                out,
+                "  model {} ({role}): demo, the built-in demo model: canned replies, no key \
+                 needed, no network call; not for production",
+                index + 1
+            )?;
+            continue;
+        }
         writeln!(
             out,
             "  model {} ({role}): {} at {}",
