@@ -29,9 +29,11 @@
     box.hidden = false;
   }
 
-  /// JSON from the calls API (same origin: the browser re-sends the login).
+  /// JSON from the calls API (same origin: the browser re-sends the login). The URL is
+  /// built from the origin: a page opened as http://admin:TOKEN@host/calls has the login
+  /// in its own address, and fetch refuses a URL that carries credentials.
   async function api(path, options = {}) {
-    const response = await fetch(path, {
+    const response = await fetch(new URL(path, window.location.origin), {
       credentials: 'same-origin',
       headers: { accept: 'application/json' },
       ...options,

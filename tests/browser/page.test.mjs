@@ -485,6 +485,19 @@ test('the calls pages list a call and show its transcript as text, with a latenc
     await page.screenshot({ path: join(shots, 'calls-page.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
 
+    // Opened with the login in the address (http://admin:TOKEN@host/calls), the pages still
+    // load their data: requests are built from the origin, which carries no credentials.
+    const bare = await browser.newContext({ serviceWorkers: 'block' });
+    const withLogin = await bare.newPage();
+    const loginProblems = [];
+    withLogin.on('pageerror', (error) => loginProblems.push(String(error)));
+    withLogin.on('console', (message) => { if (message.type() === 'error') loginProblems.push(message.text()); });
+    await withLogin.goto(`${calls.baseUrl.replace('://', `://admin:${token}@`)}/calls`);
+    await withLogin.locator(`#calls-body tr[data-conversation-id="${conversation}"]`).waitFor({ timeout: 10000 });
+    assert.equal(await withLogin.isVisible('#error'), false, 'no error shown');
+    assert.deepEqual(loginProblems, []);
+    await bare.close();
+
     // Deleting asks first, then goes back to the list, where the call is gone.
     page.removeAllListeners('dialog');
     page.once('dialog', (dialog) => dialog.accept());
