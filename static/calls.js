@@ -68,6 +68,12 @@
     return node;
   }
 
+  /// "1 turn failed" for a call that went on after failures, or '' when none failed.
+  function failedTurns(call) {
+    const n = isNumber(call.failed_turns) ? call.failed_turns : 0;
+    return n > 0 ? `${n} turn${n === 1 ? '' : 's'} failed` : '';
+  }
+
   function callPath(call) {
     const agent = encodeURIComponent(String(call.agent ?? ''));
     return `/calls/${encodeURIComponent(String(call.conversation_id ?? ''))}?agent=${agent}`;
@@ -88,6 +94,7 @@
     );
     const outcome = el('td');
     outcome.append(badge(call.outcome));
+    if (failedTurns(call)) outcome.append(el('span', { class: 'failed-turns' }, ` · ${failedTurns(call)}`));
     row.append(outcome, el('td', { class: 'num' }, millis(call.median_first_tts_ms)));
     const phones = [call.from_phone_number, call.to_phone_number].filter((p) => typeof p === 'string' && p);
     if (phones.length) row.setAttribute('title', phones.join(' → '));
@@ -177,6 +184,7 @@
     fact(facts, 'Conversation', call.conversation_id);
     fact(facts, 'Agent', call.agent);
     fact(facts, 'Started', time(call.started_ms));
+    if (failedTurns(call)) fact(facts, 'Failed turns', String(call.failed_turns));
     if (isNumber(call.ended_ms)) fact(facts, 'Ended', time(call.ended_ms));
     fact(facts, 'Duration', duration(call.duration_ms));
     fact(facts, 'Median first audio', millis(call.median_first_tts_ms));

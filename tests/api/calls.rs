@@ -140,6 +140,7 @@ async fn the_call_is_kept_exactly(store_url: &str) {
     assert_eq!(call["to_phone_number"], "+15550199");
     assert_eq!(call["turns"].as_array().map(Vec::len), Some(4));
     assert_eq!(call["outcome"], "failed");
+    assert_eq!(call["failed_turns"], 1);
     assert_eq!(call["recording_status"], "completed");
     assert_eq!(call["recording_url"], "https://recordings.example/r1.wav");
     assert_eq!(call["session_report"]["duration"], 42000);

@@ -454,7 +454,7 @@ test('the calls pages list a call and show its transcript as text, with a latenc
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells[1], 'default');
     assert.equal(cells[3], '3', 'three message turns (the welcome is not counted)');
-    assert.equal(cells[4], 'failed');
+    assert.equal(cells[4], 'failed · 1 turn failed', 'the last turn failed, so the call did');
     assert.match(cells[2], /^\d+:\d\d$/);
 
     await row.locator('a.call-link').click();

@@ -117,9 +117,12 @@ pub struct CallSummary {
     pub duration_ms: i64,
     /// Message turns (the welcome is not counted).
     pub turns: u32,
-    /// `failed` when a turn failed, else `interrupted` when one was cut short, else
-    /// `completed`.
+    /// `failed` when the call's last message turn failed (the call ended on a failure),
+    /// else `interrupted` when a turn was cut short, else `completed`. A turn that failed
+    /// in a call that went on is counted in `failed_turns`, not here.
     pub outcome: String,
+    /// Message turns that failed (the caller heard the apology).
+    pub failed_turns: u32,
     /// The median time to first speech over the turns that spoke.
     pub median_first_tts_ms: Option<u64>,
     /// The caller's number on phone calls.

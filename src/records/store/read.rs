@@ -198,7 +198,9 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
         (None, Some(last)) => last.at_ms.saturating_add(last.total_ms.map_or(0, to_i64)),
         (None, None) => call.last_ms,
     };
-    let outcome = if turns.iter().any(|t| t.outcome == "failed") {
+    let messages = || turns.iter().filter(|t| t.event == "message");
+    let failed_turns = messages().filter(|t| t.outcome == "failed").count();
+    let outcome = if messages().last().is_some_and(|t| t.outcome == "failed") {
         "failed"
     } else if turns
         .iter()
@@ -219,6 +221,7 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
         turns: u32::try_from(turns.iter().filter(|t| t.event == "message").count())
             .unwrap_or(u32::MAX),
         outcome: outcome.to_string(),
+        failed_turns: u32::try_from(failed_turns).unwrap_or(u32::MAX),
         median_first_tts_ms: median(&first_tts),
         from_phone_number: call.from_phone_number.clone(),
         to_phone_number: call.to_phone_number.clone(),

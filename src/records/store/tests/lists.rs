@@ -120,15 +120,18 @@ pub(super) async fn lists_filter_by_text_phone_and_agent_and_page_by_time(store:
 }
 
 pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore) {
-    // Completed: three turns, median of 400, 100, 900 is 400; duration to the end of
-    // the last turn (3_000 + 1_000 - 1_000).
+    // Completed although one turn failed (the call went on): four turns, median of 400,
+    // 100, 400, 900 is 400; duration to the end of the last turn (3_000 + 1_000 - 1_000).
     let done = key("a", "done");
     let mut welcome = turn(&done, "w", 1_000);
     welcome.event = "session.start".to_string();
     welcome.first_tts_ms = Some(100);
     put(store, &welcome).await;
     put(store, &turn(&done, "m1", 2_000)).await;
-    let mut last = turn(&done, "m2", 3_000);
+    let mut failed = turn(&done, "m2", 2_500);
+    failed.outcome = "failed".to_string();
+    put(store, &failed).await;
+    let mut last = turn(&done, "m3", 3_000);
     last.first_tts_ms = Some(900);
     put(store, &last).await;
 
@@ -166,8 +169,9 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
             summary.outcome.as_str(),
             summary.median_first_tts_ms
         ),
-        (2, "completed", Some(400))
+        (3, "completed", Some(400))
     );
+    assert_eq!(summary.failed_turns, 1);
     assert_eq!(summary.duration_ms, 3_000);
     assert_eq!((summary.started_ms, summary.last_ms), (1_000, 3_000));
     assert_eq!(summary, get(store, &done).await.summary);

@@ -123,6 +123,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             duration_ms: 6_000,
             turns: 2,
             outcome: "failed".to_string(),
+            failed_turns: 1,
             median_first_tts_ms: Some(400),
             from_phone_number: Some("+15550001".to_string()),
             to_phone_number: Some("+15559999".to_string()),
