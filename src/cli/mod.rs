@@ -17,7 +17,7 @@ pub mod scenarios;
 const SERVER_CONFIGURATION: &str = "\
 Configured from the environment; a .env file in the working directory is read first.
 LAYERCODE_WEBHOOK_SECRET and a model (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL) are the usual
-ones; the README's Configuration section lists every variable. To try it without any key:
+ones; docs/configuration.md lists every variable. To try it without any key:
 LLM_MODEL=demo ALLOW_UNSIGNED_WEBHOOKS=true (the README's quick start).";
 
 const CHAT_CONFIGURATION: &str = "\

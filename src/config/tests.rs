@@ -279,10 +279,11 @@ fn a_dotenv_line_that_does_not_parse_is_named_by_line_and_column() {
 }
 
 /// Every variable the settings read (with the base configuration; names a value points at,
-/// such as a fallback's key variable, are the operator's own) has a row in the README's
-/// configuration table and a line in `.env.example`, commented out or not.
+/// such as a fallback's key variable, are the operator's own) has a row in the table of the
+/// configuration page (`docs/configuration.md`) and a line in `.env.example`, commented out
+/// or not.
 #[test]
-fn every_variable_read_is_in_the_readme_table_and_the_example_env_file() {
+fn every_variable_read_is_in_the_configuration_table_and_the_example_env_file() {
     let read = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     let seen = read.clone();
     let base: HashMap<String, String> = BASE
@@ -294,13 +295,13 @@ fn every_variable_read_is_in_the_readme_table_and_the_example_env_file() {
         base.get(name).cloned()
     })
     .expect("valid");
-    let readme = include_str!("../../README.md");
+    let page = include_str!("../../docs/configuration.md");
     let example = include_str!("../../.env.example");
     let read = read.lock().expect("lock").clone();
     let missing: Vec<String> = read
         .iter()
         .filter(|name| {
-            let in_table = readme.contains(&format!("| `{name}` |"));
+            let in_table = page.contains(&format!("| `{name}` |"));
             let in_example = example
                 .lines()
                 .map(|l| l.trim_start_matches('#').trim_start())
@@ -312,6 +313,6 @@ fn every_variable_read_is_in_the_readme_table_and_the_example_env_file() {
     assert!(read.len() > 40, "{read:?}");
     assert!(
         missing.is_empty(),
-        "not in the README's table or .env.example: {missing:?}"
+        "not in the table of docs/configuration.md or .env.example: {missing:?}"
     );
 }

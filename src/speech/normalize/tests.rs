@@ -723,9 +723,9 @@ proptest! {
     }
 }
 
-/// The examples the README's "Spoken forms" table shows, exactly as it shows them.
+/// The examples the "Spoken forms" table of `docs/speech.md` shows, exactly as it shows them.
 #[test]
-fn the_readme_table_is_true() {
+fn the_spoken_forms_table_is_true() {
     let en = |text: &str| normalize(text, Language::En).into_owned();
     for (written, spoken) in [
         ("$49.95", "49 dollars and 95 cents"),
