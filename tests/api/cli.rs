@@ -63,14 +63,11 @@ async fn chat_speaks_like_layercode_and_prints_what_is_said() {
     assert_eq!(second[4], ("user".into(), "And again".into()));
 }
 
-#[tokio::test]
-async fn chat_shows_tool_calls_as_they_start_and_finish() {
+/// `voicebridge chat` asking about order A1, whose tool answers `tool_answer`, and the
+/// model then says `then`; chat's output.
+async fn chat_about_an_order(tool_answer: Reply, then: &str) -> String {
     let server = FakeUpstream::start().await;
-    server.enqueue(Reply::plain(
-        200,
-        crate::helpers::tools::ORDER_BODY,
-        std::time::Duration::ZERO,
-    ));
+    server.set_default(tool_answer);
     let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&server, 3000));
     let app = spawn_app_with(&[
         ("TOOLS_DIR", dir.to_str().expect("utf-8")),
@@ -81,11 +78,22 @@ async fn chat_shows_tool_calls_as_they_start_and_finish() {
         &[],
         &[("c1", "get_order", r#"{"order_id":"A1"}"#)],
     ));
-    app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
+    app.upstream.enqueue(Reply::deltas(&[then]));
     let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
     let output = run(&["chat", "--url", &app.address], env, "Where is A1?\n").await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "{stdout}");
+    stdout
+}
+
+#[tokio::test]
+async fn chat_shows_tool_calls_as_they_start_and_finish() {
+    let ok = Reply::plain(
+        200,
+        crate::helpers::tools::ORDER_BODY,
+        std::time::Duration::ZERO,
+    );
+    let stdout = chat_about_an_order(ok, "It ships tomorrow.").await;
     assert!(stdout.contains("  [tool get_order started]\n"), "{stdout}");
     assert!(stdout.contains("  [tool get_order finished, "), "{stdout}");
     assert!(stdout.contains("agent> It ships tomorrow."), "{stdout}");
@@ -93,24 +101,8 @@ async fn chat_shows_tool_calls_as_they_start_and_finish() {
 
 #[tokio::test]
 async fn chat_says_why_a_tool_failed() {
-    let server = FakeUpstream::start().await;
-    server.set_default(Reply::plain(500, "{}", std::time::Duration::ZERO));
-    let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&server, 3000));
-    let app = spawn_app_with(&[
-        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-        ("ORDERS_API_KEY", "k"),
-    ])
-    .await;
-    app.upstream.enqueue(Reply::tool_calls(
-        &[],
-        &[("c1", "get_order", r#"{"order_id":"A1"}"#)],
-    ));
-    app.upstream
-        .enqueue(Reply::deltas(&["I could not look it up."]));
-    let env = vars(&[("LAYERCODE_WEBHOOK_SECRET", SECRET)]);
-    let output = run(&["chat", "--url", &app.address], env, "Where is A1?\n").await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let failing = Reply::plain(500, "{}", std::time::Duration::ZERO);
+    let stdout = chat_about_an_order(failing, "I could not look it up.").await;
     assert!(
         stdout.contains("  [tool get_order failed: http_error, "),
         "{stdout}"
