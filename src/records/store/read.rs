@@ -200,7 +200,10 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
     };
     let messages = || turns.iter().filter(|t| t.event == "message");
     let failed_turns = messages().filter(|t| t.outcome == "failed").count();
-    let outcome = if messages().last().is_some_and(|t| t.outcome == "failed") {
+    let outcome = if messages()
+        .next_back()
+        .is_some_and(|t| t.outcome == "failed")
+    {
         "failed"
     } else if turns
         .iter()
