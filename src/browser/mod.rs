@@ -46,7 +46,11 @@ impl Web {
         Self {
             limiter: RateLimiter::new(settings.authorize_per_minute),
             resume: settings.layercode_api_key.as_ref().map(ResumeTokens::new),
-            page: page::render(&agents, &default_agent),
+            page: page::render(
+                &agents,
+                &default_agent,
+                settings.layercode_api_key.is_some(),
+            ),
             page_policy: page::content_security_policy(),
             settings,
             api,

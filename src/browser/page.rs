@@ -71,8 +71,10 @@ pub struct PageAgent {
 
 /// The page with its configuration block filled in: every agent (the page offers a
 /// picker when there are several, and `/?agent=<name>` chooses one), the default first
-/// choice. The JSON is made safe to sit inside a `<script>` element.
-pub fn render(agents: &[PageAgent], default: &str) -> String {
+/// choice, and whether the server can authorize sessions at all (`has_api_key`: without
+/// `LAYERCODE_API_KEY` the page says so before anyone presses Connect). The JSON is made
+/// safe to sit inside a `<script>` element.
+pub fn render(agents: &[PageAgent], default: &str, has_api_key: bool) -> String {
     let agent_id = agents
         .iter()
         .find(|a| a.name == default)
@@ -87,6 +89,7 @@ pub fn render(agents: &[PageAgent], default: &str) -> String {
         "defaultAgent": default,
         "sdkUrl": sdk_url(),
         "authorizeEndpoint": "/authorize",
+        "hasApiKey": has_api_key,
     });
     let json = config.to_string().replace('<', "\\u003c");
     TEMPLATE
@@ -104,16 +107,22 @@ mod tests {
             name: name.into(),
             agent_id: id.map(str::to_string),
         };
-        let page = render(&[agent("default", Some("agent</script><b>"))], "default");
+        let page = render(
+            &[agent("default", Some("agent</script><b>"))],
+            "default",
+            true,
+        );
         assert!(page.contains("\"agentId\":\"agent\\u003c/script>\\u003cb>\""));
         assert!(page.contains(SDK_VERSION));
         assert!(!page.contains("{{CONFIG_JSON}}"));
-        assert!(render(&[agent("default", None)], "default").contains("\"agentId\":null"));
+        assert!(render(&[agent("default", None)], "default", true).contains("\"agentId\":null"));
         let two = render(
             &[agent("sales", Some("ag_s")), agent("support", Some("ag_t"))],
             "support",
+            true,
         );
         assert!(two.contains("\"defaultAgent\":\"support\""), "{two}");
+        assert!(two.contains("\"hasApiKey\":true"), "{two}");
         assert!(two.contains("\"agentId\":\"ag_t\""));
         assert!(
             two.contains("{\"agentId\":\"ag_s\",\"name\":\"sales\"}"),
@@ -134,7 +143,7 @@ mod tests {
             "not the whole CDN"
         );
         // The configuration block is data, not script: the rendered page hashes the same.
-        let page = render(&[], "default");
+        let page = render(&[], "default", false);
         let module = page
             .split("<script type=\"module\">")
             .nth(1)

@@ -300,6 +300,22 @@ test('an authorize failure is shown to the user', async () => {
   authorizeStatus = 200;
 });
 
+test('a server without LAYERCODE_API_KEY says so on the page, before Connect', async () => {
+  const bare = await startVoicebridge(layercodePort, { LAYERCODE_API_KEY: '', LAYERCODE_AGENT_ID: 'ag_x' });
+  try {
+    const { page, context } = await openPage(() => {}, undefined, bare.baseUrl);
+    await page.waitForSelector('#error.visible', { timeout: 10000 });
+    assert.match(await page.textContent('#error'), /no LAYERCODE_API_KEY/);
+    await page.click('#connect');
+    assert.match(await page.textContent('#error'), /no LAYERCODE_API_KEY/);
+    assert.equal(await page.textContent('#status-text'), 'Disconnected', 'nothing was tried');
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+    await context.close();
+  } finally {
+    bare.server.kill('SIGTERM');
+  }
+});
+
 test('with several agents the page offers a picker and authorizes the chosen agent', async () => {
   authorizeStatus = 200;
   authorizeCalls = [];
