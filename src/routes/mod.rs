@@ -32,6 +32,8 @@ pub use webhook_body::WebhookBodies;
 /// Registers every route on an app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(voice_page))
+        .route("/favicon.svg", web::get().to(page::favicon))
+        .route("/favicon.ico", web::get().to(page::favicon))
         .route("/health", web::get().to(health))
         .route("/metrics", web::get().to(metrics))
         .route("/agent", web::post().to(receive_webhook))

@@ -25,3 +25,13 @@ pub async fn voice_page(
         .insert_header(("X-Frame-Options", "DENY"))
         .body(state.web.page.clone()))
 }
+
+/// The icon of the voice and calls pages (an SVG, also at `/favicon.ico`, where browsers
+/// ask by themselves).
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(include_str!("../../static/favicon.svg"))
+}

@@ -273,3 +273,23 @@ async fn unknown_paths_get_a_json_404() {
         .expect("sent");
     assert_refused(response, 404, "not found").await;
 }
+
+#[tokio::test]
+async fn the_pages_icon_is_served() {
+    let app = spawn_app().await;
+    for path in ["/favicon.svg", "/favicon.ico"] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "image/svg+xml",
+            "{path}"
+        );
+        assert!(response.text().await.expect("text").starts_with("<svg"));
+    }
+}
