@@ -114,26 +114,20 @@ impl RedisCoordinator {
         let conversation = claim.conversation.as_str();
         // Tried again after a dropped connection: a SET that landed before its answer was
         // lost comes back as this turn's own claim, which needs no waiting.
-        let mut tries = self.link.tries()?;
-        let previous: Option<String> = loop {
-            let mut connection = self.connection.clone();
-            let set: redis::RedisResult<Option<String>> = redis::cmd("SET")
-                .arg(self.keys.running(conversation))
-                .arg(self.global(claim.id))
-                .arg("PX")
-                .arg(self.claim_ttl.as_millis() as u64)
-                .arg("GET")
-                .query_async(&mut connection)
-                .await;
-            match set {
-                Ok(previous) => {
-                    tries.succeeded();
-                    break previous;
-                }
-                Err(error) if tries.again(&error).await => {}
-                Err(error) => return Err(error),
-            }
-        };
+        let previous: Option<String> = self
+            .link
+            .tries()?
+            .run(|| async move {
+                redis::cmd("SET")
+                    .arg(self.keys.running(conversation))
+                    .arg(self.global(claim.id))
+                    .arg("PX")
+                    .arg(self.claim_ttl.as_millis() as u64)
+                    .arg("GET")
+                    .query_async(&mut self.connection.clone())
+                    .await
+            })
+            .await?;
         let Some(previous) = previous else {
             return Ok(());
         };
@@ -177,29 +171,23 @@ impl RedisCoordinator {
     /// Tried again after a dropped connection: a release that landed already deleted the
     /// claim, so the second marks and announces a settle nobody waits for, which is harmless.
     async fn release_across(&self, claim: &Claim) -> redis::RedisResult<()> {
-        let me = self.global(claim.id);
-        let mut tries = self.link.tries()?;
-        loop {
-            let mut connection = self.connection.clone();
-            let released: redis::RedisResult<i64> = self
-                .release
-                .key(self.keys.running(&claim.conversation))
-                .key(self.keys.settled_channel())
-                .key(self.keys.settled(&claim.conversation, &me))
-                .arg(&me)
-                .arg(&claim.conversation)
-                .arg(SETTLED_MARK_MS)
-                .invoke_async(&mut connection)
-                .await;
-            match released {
-                Ok(_) => {
-                    tries.succeeded();
-                    return Ok(());
-                }
-                Err(error) if tries.again(&error).await => {}
-                Err(error) => return Err(error),
-            }
-        }
+        let me = &self.global(claim.id);
+        let _: i64 = self
+            .link
+            .tries()?
+            .run(|| async move {
+                self.release
+                    .key(self.keys.running(&claim.conversation))
+                    .key(self.keys.settled_channel())
+                    .key(self.keys.settled(&claim.conversation, me))
+                    .arg(me)
+                    .arg(&claim.conversation)
+                    .arg(SETTLED_MARK_MS)
+                    .invoke_async(&mut self.connection.clone())
+                    .await
+            })
+            .await?;
+        Ok(())
     }
 }
 

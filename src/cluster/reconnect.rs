@@ -88,6 +88,23 @@ impl Link {
 }
 
 impl Tries<'_> {
+    /// Runs `op` until it succeeds or [`Self::again`] says to stop.
+    pub(super) async fn run<T, F>(&mut self, mut op: impl FnMut() -> F) -> redis::RedisResult<T>
+    where
+        F: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        loop {
+            match op().await {
+                Ok(done) => {
+                    self.succeeded();
+                    return Ok(done);
+                }
+                Err(error) if self.again(&error).await => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// The operation succeeded: the link is up.
     pub(super) fn succeeded(&self) {
         self.link.set_down(false);

@@ -100,16 +100,10 @@ impl RedisStore {
         key: &str,
         tries: &mut Tries<'_>,
     ) -> Result<(String, History, ClientVars), StoreError> {
-        loop {
-            match self.try_load(key).await {
-                Ok(loaded) => {
-                    tries.succeeded();
-                    return loaded;
-                }
-                Err(error) if tries.again(&error).await => {}
-                Err(error) => return Err(store_error(error)),
-            }
-        }
+        tries
+            .run(|| self.try_load(key))
+            .await
+            .map_err(store_error)?
     }
 
     /// One read; the outer error is Redis's, the inner one the stored data's.
