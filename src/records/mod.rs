@@ -8,7 +8,9 @@ pub mod store;
 pub mod writer;
 
 pub use post_call::{PostCallProgress, PostCallSettings};
-pub use record::{CallKey, CallerRecord, Record, ToolRecord, TurnRecord};
+pub use record::{
+    kept_result, CallKey, CallerRecord, Record, ToolRecord, TurnRecord, RESULT_CHARS,
+};
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
     Inspection, OwedQuery,

@@ -1,7 +1,7 @@
 //! What is kept of a call (pure types): the records the turn and the webhook hand to the
 //! call store, and what the store gives back to the API and the calls page. No secret is
-//! ever part of a record: tool arguments are the model's, results are summarised by
-//! outcome, headers are never recorded.
+//! ever part of a record: tool arguments are the model's, results are kept (cut) as the
+//! model read them, after the tool's secrets were redacted; headers are never recorded.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -117,6 +117,23 @@ pub struct ToolRecord {
     pub outcome: String,
     /// How long the call took, when it was made.
     pub ms: Option<u64>,
+    /// The result as the model read it (the tool's secrets already redacted), cut to
+    /// [`RESULT_CHARS`] characters by [`kept_result`]. Absent in records kept before
+    /// this field.
+    #[serde(default)]
+    pub result: Option<String>,
+}
+
+/// How much of a tool's result a record keeps.
+pub const RESULT_CHARS: usize = 2000;
+
+/// A tool result as a record keeps it: the first [`RESULT_CHARS`] characters, and `…`
+/// where it was cut.
+pub fn kept_result(result: &str) -> String {
+    match result.char_indices().nth(RESULT_CHARS) {
+        Some((end, _)) => format!("{}…", &result[..end]),
+        None => result.to_string(),
+    }
 }
 
 /// Who is calling, as the webhook said.
@@ -128,4 +145,20 @@ pub struct CallerRecord {
     pub from_phone_number: Option<String>,
     /// The number called.
     pub to_phone_number: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{kept_result, RESULT_CHARS};
+
+    #[test]
+    fn a_kept_result_is_cut_by_characters_and_says_so() {
+        assert_eq!(kept_result(r#"{"ok":true}"#), r#"{"ok":true}"#);
+        let exact = "ü".repeat(RESULT_CHARS);
+        assert_eq!(kept_result(&exact), exact, "at the limit nothing is cut");
+        let long = "ü".repeat(RESULT_CHARS + 1);
+        let kept = kept_result(&long);
+        assert_eq!(kept.chars().count(), RESULT_CHARS + 1);
+        assert!(kept.ends_with("ü…"));
+    }
 }

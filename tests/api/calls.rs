@@ -735,3 +735,75 @@ async fn a_call_stored_but_never_delivered_is_delivered_once_at_the_next_start()
     drop(third);
     assert_eq!(receiver.requests().len(), 1, "delivered once");
 }
+
+/// A tool call is kept with its result as the model read it: the key the tool echoed is
+/// redacted there too. The list counts the call's tools and tokens and shows its first
+/// words.
+#[tokio::test]
+async fn a_tool_result_is_kept_as_the_model_read_it_and_the_list_counts_tools_and_tokens() {
+    let server = FakeUpstream::start().await;
+    let dir = crate::helpers::tools::tool_dir(&crate::helpers::tools::order_tools(&server, 3000));
+    let key = "orders-secret-123";
+    let store = sqlite_url("tool_result");
+    let app = spawn_app_with(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8 path")),
+        ("ORDERS_API_KEY", key),
+        ("CALL_STORE_URL", store.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    server.enqueue(Reply::plain(
+        200,
+        &format!(r#"{{"status":"shipped","seen_key":"{key}"}}"#),
+        Duration::ZERO,
+    ));
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("c1", "get_order", r#"{"order_id":"A17"}"#)],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["It has shipped."]));
+    let events = app
+        .turn(&message("conv_tool_rec", "t1", "Where is order A17?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    let read = app.upstream.requests()[1].body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("the tool's result")["content"]
+        .clone();
+
+    let mut call = Value::Null;
+    for _ in 0..200 {
+        let response = app.admin_get("/api/calls/conv_tool_rec").await;
+        if response.status() == 200 {
+            call = response.json().await.expect("json");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let tool = &turn(&call, "t1")["tools"][0];
+    assert_eq!(tool["name"], "get_order");
+    assert_eq!(tool["outcome"], "ok");
+    assert_eq!(tool["result"], read, "kept as the model read it");
+    let kept = tool["result"].as_str().expect("a result");
+    assert!(
+        kept.contains("shipped") && kept.contains("[redacted]"),
+        "{kept}"
+    );
+    assert!(!call.to_string().contains(key), "{call}");
+
+    let list: Value = app
+        .admin_get("/api/calls")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let summary = &list["calls"][0];
+    assert_eq!(summary["conversation_id"], "conv_tool_rec");
+    assert_eq!(summary["preview"], "Where is order A17?");
+    assert_eq!(summary["tool_calls"], 1);
+    assert!(summary["prompt_tokens"].is_u64(), "{summary}");
+    assert!(summary["completion_tokens"].is_u64(), "{summary}");
+}

@@ -171,6 +171,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "without history",
         include_str!("../../../migrations/sqlite/0003_without_history.sql"),
     ),
+    (
+        4,
+        "tool calls",
+        include_str!("../../../migrations/sqlite/0004_tool_calls.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -188,6 +193,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         3,
         "without history",
         include_str!("../../../migrations/postgres/0003_without_history.sql"),
+    ),
+    (
+        4,
+        "tool calls",
+        include_str!("../../../migrations/postgres/0004_tool_calls.sql"),
     ),
 ]);
 

@@ -125,6 +125,15 @@ pub struct CallSummary {
     pub failed_turns: u32,
     /// The median time to first speech over the turns that spoke.
     pub median_first_tts_ms: Option<u64>,
+    /// What the call was about at a glance: its written summary when one was made, else
+    /// the beginning of the caller's first message (up to 200 characters).
+    pub preview: Option<String>,
+    /// Tool calls over all turns.
+    pub tool_calls: u32,
+    /// Prompt tokens over the turns whose provider reported usage; `None` when none did.
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens over the turns whose provider reported usage; `None` when none did.
+    pub completion_tokens: Option<u64>,
     /// The caller's number on phone calls.
     pub from_phone_number: Option<String>,
     /// The number called.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::connect::failed;
-use super::rows::{StoredCall, StoredTurn, TurnStat};
+use super::rows::{StoredCall, StoredTurn, TurnStat, OPENING_CHARS};
 use super::sql::{
     bind_all, contains_pattern, key_args, push, to_i64, with_pool, Arg, CALL_COLUMNS, STAT_COLUMNS,
     TURN_COLUMNS,
@@ -213,6 +213,25 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
     } else {
         "completed"
     };
+    let preview = call
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            messages()
+                .map(|t| t.opening.trim())
+                .find(|text| !text.is_empty())
+        })
+        .map(|text| text.chars().take(OPENING_CHARS).collect());
+    let total = |of: fn(&TurnStat) -> Option<u64>| {
+        turns
+            .iter()
+            .filter_map(of)
+            .fold(None, |sum: Option<u64>, n| {
+                Some(sum.unwrap_or(0).saturating_add(n))
+            })
+    };
     let mut first_tts: Vec<u64> = turns.iter().filter_map(|t| t.first_tts_ms).collect();
     first_tts.sort_unstable();
     CallSummary {
@@ -226,6 +245,13 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
         outcome: outcome.to_string(),
         failed_turns: u32::try_from(failed_turns).unwrap_or(u32::MAX),
         median_first_tts_ms: median(&first_tts),
+        preview,
+        tool_calls: turns
+            .iter()
+            .map(|t| t.tool_calls)
+            .fold(0, u32::saturating_add),
+        prompt_tokens: total(|t| t.prompt_tokens),
+        completion_tokens: total(|t| t.completion_tokens),
         from_phone_number: call.from_phone_number.clone(),
         to_phone_number: call.to_phone_number.clone(),
     }

@@ -141,7 +141,15 @@ pub(super) struct TurnStat {
     pub(super) outcome: String,
     pub(super) first_tts_ms: Option<u64>,
     pub(super) total_ms: Option<u64>,
+    pub(super) prompt_tokens: Option<u64>,
+    pub(super) completion_tokens: Option<u64>,
+    pub(super) tool_calls: u32,
+    /// The beginning of what the caller said (up to [`OPENING_CHARS`] characters).
+    pub(super) opening: String,
 }
+
+/// How much of what the caller said a turn's summary keeps (the SQL's `SUBSTR` length).
+pub(super) const OPENING_CHARS: usize = 200;
 
 impl TurnStat {
     pub(super) fn of(turn: &TurnRecord) -> Self {
@@ -152,6 +160,10 @@ impl TurnStat {
             outcome: turn.outcome.clone(),
             first_tts_ms: turn.first_tts_ms,
             total_ms: turn.total_ms,
+            prompt_tokens: turn.prompt_tokens,
+            completion_tokens: turn.completion_tokens,
+            tool_calls: u32::try_from(turn.tools.len()).unwrap_or(u32::MAX),
+            opening: turn.user_text.chars().take(OPENING_CHARS).collect(),
         }
     }
 
@@ -173,6 +185,14 @@ impl TurnStat {
                 .try_get::<Option<i64>, _>("first_tts_ms")?
                 .and_then(to_u64),
             total_ms: row.try_get::<Option<i64>, _>("total_ms")?.and_then(to_u64),
+            prompt_tokens: row
+                .try_get::<Option<i64>, _>("prompt_tokens")?
+                .and_then(to_u64),
+            completion_tokens: row
+                .try_get::<Option<i64>, _>("completion_tokens")?
+                .and_then(to_u64),
+            tool_calls: u32::try_from(row.try_get::<i64, _>("tool_calls")?).unwrap_or(0),
+            opening: row.try_get("opening")?,
         };
         Ok((key, stat))
     }

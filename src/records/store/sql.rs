@@ -69,7 +69,8 @@ pub(super) const TURN_COLUMNS: &str =
 
 /// What a summary needs of a turn.
 pub(super) const STAT_COLUMNS: &str =
-    "agent, conversation_id, at_ms, event, interrupted, outcome, first_tts_ms, total_ms";
+    "agent, conversation_id, at_ms, event, interrupted, outcome, first_tts_ms, total_ms, \
+    prompt_tokens, completion_tokens, tool_calls, SUBSTR(user_text, 1, 200) AS opening";
 
 pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
     INSERT INTO calls (agent, conversation_id, started_ms, last_ms, from_phone_number, \
@@ -89,10 +90,10 @@ pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
 pub(super) const UPSERT_TURN: &str = "\
     INSERT INTO turns (agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
         agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, \
-        total_ms, prompt_tokens, completion_tokens, tools, without_history) \
+        total_ms, prompt_tokens, completion_tokens, tools, without_history, tool_calls) \
     VALUES ($1, $2, $3, \
         (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE agent = $1 AND conversation_id = $2), \
-        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
     ON CONFLICT (agent, conversation_id, turn_id) DO UPDATE SET \
         at_ms = excluded.at_ms, event = excluded.event, user_text = excluded.user_text, \
         agent_text = excluded.agent_text, interrupted = excluded.interrupted, \
@@ -100,7 +101,7 @@ pub(super) const UPSERT_TURN: &str = "\
         first_token_ms = excluded.first_token_ms, first_tts_ms = excluded.first_tts_ms, \
         total_ms = excluded.total_ms, prompt_tokens = excluded.prompt_tokens, \
         completion_tokens = excluded.completion_tokens, tools = excluded.tools, \
-        without_history = excluded.without_history";
+        without_history = excluded.without_history, tool_calls = excluded.tool_calls";
 
 pub(super) const HEARD_BY_ID: &str = "\
     UPDATE turns SET agent_text = $4, interrupted = $5 \

@@ -121,6 +121,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::OptInt(turn.completion_tokens.map(to_i64)),
                         Arg::Text(tools),
                         Arg::Bool(turn.without_history),
+                        Arg::Int(i64::try_from(turn.tools.len()).unwrap_or(i64::MAX)),
                     ],
                 ),
             ]

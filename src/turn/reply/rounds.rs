@@ -174,6 +174,7 @@ impl ReplyRun<'_> {
             arguments: call.function.arguments.clone(),
             outcome: outcome.to_string(),
             ms,
+            result: Some(crate::records::kept_result(&content)),
         });
         let status = if failed { "failed" } else { "finished" };
         let mut event = json!({"id": call.id, "name": dispatch::short(name).trim_matches('"'), "status": status});

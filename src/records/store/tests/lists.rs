@@ -4,7 +4,7 @@
 use serde_json::Map;
 
 use super::{get, key, put, turn};
-use crate::records::record::Record;
+use crate::records::record::{Record, ToolRecord};
 use crate::records::store::{CallPage, CallQuery, CallStore};
 
 pub(super) async fn lists_filter_by_text_phone_and_agent_and_page_by_time(store: &CallStore) {
@@ -127,17 +127,31 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
     welcome.event = "session.start".to_string();
     welcome.first_tts_ms = Some(100);
     put(store, &welcome).await;
-    put(store, &turn(&done, "m1", 2_000)).await;
+    // The preview is the first message's beginning: 200 characters, counted as
+    // characters (not bytes) by both databases.
+    let mut first = turn(&done, "m1", 2_000);
+    first.user_text = format!("  {}", "é".repeat(300));
+    put(store, &first).await;
     let mut failed = turn(&done, "m2", 2_500);
     failed.outcome = "failed".to_string();
     put(store, &failed).await;
     let mut last = turn(&done, "m3", 3_000);
     last.first_tts_ms = Some(900);
+    let tool = |name: &str| ToolRecord {
+        name: name.to_string(),
+        arguments: "{}".to_string(),
+        outcome: "ok".to_string(),
+        ms: Some(5),
+        result: Some("{}".to_string()),
+    };
+    last.tools = vec![tool("find"), tool("book")];
     put(store, &last).await;
 
     // Interrupted, no speech at all, no session end.
     let cut = key("a", "cut");
     let mut only = turn(&cut, "m1", 10_000);
+    only.prompt_tokens = None;
+    only.completion_tokens = None;
     only.first_tts_ms = None;
     only.total_ms = None;
     only.interrupted = true;
@@ -172,6 +186,13 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
         (3, "completed", Some(400))
     );
     assert_eq!(summary.failed_turns, 1);
+    assert_eq!(summary.preview, Some("é".repeat(198)));
+    assert_eq!(summary.tool_calls, 2);
+    assert_eq!(
+        (summary.prompt_tokens, summary.completion_tokens),
+        (Some(480), Some(120)),
+        "four turns of 120 + 30 tokens"
+    );
     assert_eq!(summary.duration_ms, 3_000);
     assert_eq!((summary.started_ms, summary.last_ms), (1_000, 3_000));
     assert_eq!(summary, get(store, &done).await.summary);
@@ -186,6 +207,16 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
         (1, "interrupted", None)
     );
     assert_eq!(summary.duration_ms, 0);
+    assert_eq!(summary.preview.as_deref(), Some("user says m1"));
+    assert_eq!(
+        (
+            summary.tool_calls,
+            summary.prompt_tokens,
+            summary.completion_tokens
+        ),
+        (0, None, None),
+        "no usage reported is no count, not zero"
+    );
 
     let detail = get(store, &bare).await;
     assert_eq!(detail.summary, by_id("bare"));
@@ -194,6 +225,7 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
         (0, "completed")
     );
     assert_eq!(detail.summary.duration_ms, 0);
+    assert_eq!(detail.summary.preview, None);
     assert_eq!(detail.session_report, Some(Map::new()));
     assert!(detail.turns.is_empty());
     assert!(detail.metadata.is_empty());

@@ -33,12 +33,14 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             arguments: r#"{"party":2,"note":"window \"seat\""}"#.to_string(),
             outcome: "ok".to_string(),
             ms: Some(120),
+            result: Some(r#"{"free":true}"#.to_string()),
         },
         ToolRecord {
             name: "lookup".to_string(),
             arguments: "{}".to_string(),
             outcome: "timeout".to_string(),
             ms: None,
+            result: None,
         },
     ];
     booking.caller = caller.clone();
@@ -125,6 +127,10 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             outcome: "failed".to_string(),
             failed_turns: 1,
             median_first_tts_ms: Some(400),
+            preview: Some("A table for two, please".to_string()),
+            tool_calls: 2,
+            prompt_tokens: Some(240),
+            completion_tokens: Some(60),
             from_phone_number: Some("+15550001".to_string()),
             to_phone_number: Some("+15559999".to_string()),
         }
@@ -132,6 +138,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
     let json = serde_json::to_value(&detail).expect("serialises");
     assert_eq!(json["conversation_id"], "conv-1");
     assert_eq!(json["turns"][1]["tools"][0]["ms"], 120);
+    assert_eq!(json["turns"][1]["tools"][0]["result"], r#"{"free":true}"#);
 
     assert_eq!(
         store.get(&key("reception", "nope")).await.expect("reads"),
