@@ -44,19 +44,40 @@
         const body = await response.json();
         if (body && typeof body.error === 'string') message = `The server answered ${response.status}: ${body.error}`;
       } catch { /* not JSON */ }
-      throw new Error(message);
+      throw Object.assign(new Error(message), { status: response.status });
     }
     return response.status === 204 ? null : response.json();
   }
 
   const isNumber = (value) => typeof value === 'number' && Number.isFinite(value);
   const time = (ms) => (isNumber(ms) ? new Date(ms).toLocaleString() : '—');
+  /// A list row's time, short: "Dec 7, 13:19" (the year only when not this one).
+  function shortTime(ms) {
+    if (!isNumber(ms)) return '—';
+    const date = new Date(ms);
+    const options = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    if (date.getFullYear() !== new Date().getFullYear()) options.year = 'numeric';
+    return date.toLocaleString([], options);
+  }
   const millis = (ms) => (isNumber(ms) ? `${Math.round(ms)} ms` : '—');
 
   function duration(ms) {
     if (!isNumber(ms) || ms < 0) return '—';
     const seconds = Math.round(ms / 1000);
     return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  }
+
+  /// 1234 → "1,234"; large counts shortened: 45600 → "45.6k".
+  function count(n) {
+    if (!isNumber(n)) return '—';
+    if (n >= 10000) return `${(n / 1000).toFixed(n >= 100000 ? 0 : 1)}k`;
+    return n.toLocaleString('en-US');
+  }
+
+  /// Prompt and completion tokens: "812 in · 34 out", or '' when no usage was reported.
+  function tokens(prompt, completion) {
+    if (!isNumber(prompt) && !isNumber(completion)) return '';
+    return `${count(prompt)} in · ${count(completion)} out`;
   }
 
   const OUTCOMES = ['completed', 'interrupted', 'failed', 'superseded'];
@@ -85,12 +106,18 @@
     const href = callPath(call);
     const row = el('tr', { 'data-conversation-id': call.conversation_id ?? '' });
     const when = el('td');
-    when.append(el('a', { href, class: 'call-link' }, time(call.started_ms)));
+    when.append(el('a', { href, class: 'call-link', title: time(call.started_ms) }, shortTime(call.started_ms)));
+    const preview = typeof call.preview === 'string' ? call.preview : '';
+    const total = [call.prompt_tokens, call.completion_tokens].filter(isNumber);
     row.append(
       when,
       el('td', {}, call.agent ?? ''),
+      el('td', { class: 'preview', title: preview }, preview || '—'),
       el('td', { class: 'num' }, duration(call.duration_ms)),
       el('td', { class: 'num' }, isNumber(call.turns) ? call.turns : '—'),
+      el('td', { class: 'num' }, isNumber(call.tool_calls) ? call.tool_calls : '—'),
+      el('td', { class: 'num', title: tokens(call.prompt_tokens, call.completion_tokens) },
+        total.length ? count(total.reduce((a, b) => a + b, 0)) : '—'),
     );
     const outcome = el('td');
     outcome.append(badge(call.outcome));
@@ -188,6 +215,11 @@
     if (isNumber(call.ended_ms)) fact(facts, 'Ended', time(call.ended_ms));
     fact(facts, 'Duration', duration(call.duration_ms));
     fact(facts, 'Median first audio', millis(call.median_first_tts_ms));
+    const turns = Array.isArray(call.turns) ? call.turns : [];
+    const models = [...new Set(turns.map((t) => t.model).filter((m) => typeof m === 'string' && m))];
+    fact(facts, models.length > 1 ? 'Models' : 'Model', models.join(', '));
+    fact(facts, 'Tokens', tokens(call.prompt_tokens, call.completion_tokens));
+    fact(facts, 'Tool calls', isNumber(call.tool_calls) ? String(call.tool_calls) : '');
     if (call.from_phone_number) fact(facts, 'From', call.from_phone_number);
     if (call.to_phone_number) fact(facts, 'To', call.to_phone_number);
     if (typeof call.recording_url === 'string' && call.recording_url) {
@@ -227,9 +259,23 @@
     const details = el('details');
     const summary = el('summary');
     summary.append(el('span', { class: 'name' }, tool.name ?? ''), document.createTextNode(` · ${outcome} · ${millis(tool.ms)}`));
-    details.append(summary, el('pre', {}, tool.arguments ?? ''));
+    details.append(summary, el('span', { class: 'part' }, 'Arguments'), el('pre', { class: 'arguments' }, tool.arguments ?? ''));
+    if (typeof tool.result === 'string') {
+      details.append(el('span', { class: 'part' }, 'Result, as the model read it'), el('pre', { class: 'result' }, tool.result));
+    }
     chip.append(details);
     return chip;
+  }
+
+  /// The model, tokens and attempts of a turn, under its reply.
+  function turnFacts(turn) {
+    const parts = [];
+    if (typeof turn.model === 'string' && turn.model) parts.push(turn.model);
+    const used = tokens(turn.prompt_tokens, turn.completion_tokens);
+    if (used) parts.push(`${used} tokens`);
+    if (isNumber(turn.attempts) && turn.attempts > 1) parts.push(`${turn.attempts} model requests`);
+    if (isNumber(turn.first_tts_ms)) parts.push(`first audio ${millis(turn.first_tts_ms)}`);
+    return parts.length ? el('span', { class: 'turn-facts' }, parts.join(' · ')) : null;
   }
 
   function showTranscript(turns) {
@@ -253,6 +299,8 @@
         } else if (turn.outcome === 'superseded') {
           reply.append(el('span', { class: 'cut' }, 'superseded by a newer turn'));
         }
+        const facts = turnFacts(turn);
+        if (facts) reply.append(facts);
         group.append(reply);
       }
       const tools = Array.isArray(turn.tools) ? turn.tools : [];
@@ -290,10 +338,14 @@
     const power = 10 ** Math.floor(Math.log10(rough));
     const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) || rough;
     const max = Math.max(step, Math.ceil(longest / step) * step);
-    const width = Math.max(360, box.clientWidth || 720);
-    const left = 74;
-    const right = 190;
-    const rowHeight = 26;
+    // Drawn at the box's own width, so the text keeps its size (an SVG scaled down to a
+    // phone's width would shrink its labels); on a narrow screen the figures of a row go
+    // under its bars instead of beside them.
+    const width = Math.max(260, Math.floor(box.clientWidth) || 720);
+    const narrow = width < 520;
+    const left = narrow ? 58 : 74;
+    const right = narrow ? 16 : 190;
+    const rowHeight = narrow ? 40 : 26;
     const top = 6;
     const plot = width - left - right;
     const height = top + rows.length * rowHeight + 24;
@@ -330,7 +382,9 @@
         group.append(rect);
       }
       const label = [row.times.token, row.times.tts, row.times.total].map((ms) => (isNumber(ms) ? Math.round(ms) : '—')).join(' / ');
-      group.append(svg('text', { x: left + plot + 8, y: y + 16 }, `${label} ms`));
+      group.append(narrow
+        ? svg('text', { class: 'figures', x: left, y: y + 36 }, `${label} ms`)
+        : svg('text', { class: 'figures', x: left + plot + 8, y: y + 16 }, `${label} ms`));
       chart.append(group);
     });
     box.append(chart);
@@ -343,17 +397,30 @@
     const path = `/api/calls/${encodeURIComponent(id)}${query}`;
     const back = agent ? `/calls?agent=${encodeURIComponent(agent)}` : '/calls';
     $('back').setAttribute('href', back);
+    let call;
     try {
-      const call = await api(path);
-      const turns = Array.isArray(call.turns) ? call.turns : [];
-      document.title = `${call.conversation_id ?? id} · Calls · voicebridge`;
-      showHeader(call);
-      showTranscript(turns);
-      showChart(turns);
-      document.body.setAttribute('data-loaded', 'call');
+      call = await api(path);
     } catch (error) {
-      showError(error);
+      if (error.status === 404) {
+        // Nothing to show and nothing to delete: a plain page that says so.
+        $('call-found').hidden = true;
+        $('not-found-id').textContent = id;
+        $('not-found').hidden = false;
+        document.title = 'No such call · voicebridge';
+        document.body.setAttribute('data-loaded', 'not-found');
+      } else {
+        showError(error);
+      }
+      return;
     }
+    const turns = Array.isArray(call.turns) ? call.turns : [];
+    document.title = `${call.conversation_id ?? id} · Calls · voicebridge`;
+    // Shown first: the chart is drawn at its box's width, which a hidden box does not have.
+    $('call-found').hidden = false;
+    showHeader(call);
+    showTranscript(turns);
+    showChart(turns);
+    document.body.setAttribute('data-loaded', 'call');
     $('delete').addEventListener('click', async () => {
       if (!window.confirm(`Delete call ${id} for good? Its transcript cannot be brought back.`)) return;
       try {

@@ -153,6 +153,8 @@ impl Agent {
         let welcome = self.settings.welcome.render(context, &self.settings.now);
         let welcome = welcome.trim();
         if !welcome.is_empty() {
+            // The page shows the welcome as it shows a reply: as written, in a delta.
+            caller.send(TurnEvent::Data(serde_json::json!({ "delta": welcome })));
             let mut voice = crate::speech::VoiceReply::new(self.settings.voice.clone());
             let said = voice.say(welcome).into_owned();
             caller.send(TurnEvent::Speak(said, None));

@@ -69,7 +69,12 @@ impl Spoken {
 #[derive(Default)]
 pub(super) struct Report {
     pub(super) first_token_at: Option<Instant>,
-    pub(super) usage: Option<Usage>,
+    /// Tokens of this turn's finished model requests (every round around a tool call,
+    /// every retry that reported usage), summed; `None` when none reported any.
+    finished_usage: Option<Usage>,
+    /// The latest usage the running model request reported (a provider may repeat it
+    /// on several chunks, so it is kept, not added, until the request ends).
+    request_usage: Option<Usage>,
     pub(super) attempts: u32,
     pub(super) upstream: usize,
     /// Why the model stopped, as it said (`stop`, `length`, …).
@@ -86,5 +91,57 @@ impl Report {
     /// The model stopped at the token cap (`LLM_MAX_TOKENS`), mid-reply.
     pub(super) fn cut_by_token_cap(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
+    }
+
+    /// A model request begins: the one before it is over, its usage counted.
+    pub(super) fn request_started(&mut self) {
+        self.finished_usage = self.usage();
+        self.request_usage = None;
+    }
+
+    /// The running request reported `usage` (the latest report stands).
+    pub(super) fn request_usage(&mut self, usage: Option<Usage>) {
+        if usage.is_some() {
+            self.request_usage = usage;
+        }
+    }
+
+    /// Tokens of the whole turn so far: every model request's last report, summed.
+    pub(super) fn usage(&self) -> Option<Usage> {
+        match (self.finished_usage, self.request_usage) {
+            (Some(a), Some(b)) => Some(Usage {
+                prompt_tokens: a.prompt_tokens.saturating_add(b.prompt_tokens),
+                completion_tokens: a.completion_tokens.saturating_add(b.completion_tokens),
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Report, Usage};
+
+    fn used(prompt_tokens: u64, completion_tokens: u64) -> Option<Usage> {
+        Some(Usage {
+            prompt_tokens,
+            completion_tokens,
+        })
+    }
+
+    #[test]
+    fn a_turns_usage_sums_its_requests_and_counts_a_repeated_report_once() {
+        let mut report = Report::default();
+        assert_eq!(report.usage(), None);
+        report.request_started();
+        report.request_usage(used(356, 10));
+        report.request_usage(None);
+        report.request_usage(used(356, 24)); // the same request, reported again
+        assert_eq!(report.usage(), used(356, 24));
+        report.request_started(); // after a tool call
+        assert_eq!(report.usage(), used(356, 24));
+        report.request_usage(used(412, 19));
+        report.request_started(); // a retry that reported nothing
+        assert_eq!(report.usage(), used(768, 43));
     }
 }

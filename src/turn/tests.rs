@@ -394,7 +394,13 @@ async fn a_turn_cancelled_by_shutdown_ends_once_and_settles_once() {
 async fn the_welcome_and_a_blank_message_end_once() {
     let h = harness(settings());
     let mut welcome = h.start("c", "t0", Request::Welcome);
-    assert_eq!(spoken(&welcome.rest().await), ["Welcome!"]);
+    let events = welcome.rest().await;
+    assert_eq!(spoken(&events), ["Welcome!"]);
+    assert_eq!(
+        data(&events),
+        [&serde_json::json!({"delta": "Welcome!"})],
+        "the page gets the welcome's text as it gets a reply's"
+    );
     assert_eq!(welcome.outcome().await, Some(TurnOutcome::Completed));
     assert_eq!(h.settled(), (1, 0));
     let mut blank = h.say("c", "t1", "  ");

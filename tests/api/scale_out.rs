@@ -310,6 +310,10 @@ async fn the_server_refuses_to_start_without_its_redis() {
         "{error}"
     );
     assert!(
+        error.to_lowercase().contains("connection refused"),
+        "the cause underneath is shown: {error}"
+    );
+    assert!(
         !error.contains("hunter2"),
         "no password in the message: {error}"
     );

@@ -159,7 +159,16 @@ async fn session_start_speaks_the_welcome_without_calling_the_model() {
         .await;
     assert_well_formed(&events, "t0");
     assert_eq!(spoken(&events), [WELCOME]);
-    assert_eq!(events.len(), 2, "welcome then end: {events:?}");
+    assert_eq!(
+        contents(&events, "response.data"),
+        [json!({"delta": WELCOME})],
+        "the page gets the welcome as written"
+    );
+    assert_eq!(
+        events.len(),
+        3,
+        "its text, its speech, then end: {events:?}"
+    );
     assert!(app.upstream.requests().is_empty());
 }
 

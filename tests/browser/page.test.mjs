@@ -7,19 +7,15 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import {
+  launchChromium, listen, openPageIn, root, sdkFile, sdkUrl, startVoicebridge,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const sdkFile = join(here, 'node_modules/@layercode/js-sdk/dist/layercode-js-sdk.esm.js');
-const sdkUrl = 'https://cdn.jsdelivr.net/npm/@layercode/js-sdk@2.8.10/dist/layercode-js-sdk.esm.js';
 const session = {
   client_session_key: 'csk_browser_test',
   conversation_id: 'conv_browser',
@@ -33,55 +29,6 @@ let authorizeStatus = 200;
 let server; // the voicebridge process
 let baseUrl;
 let browser;
-
-function listen(httpServer) {
-  return new Promise((ok) => httpServer.listen(0, '127.0.0.1', () => ok(httpServer.address().port)));
-}
-
-async function freePort() {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((ok) => probe.close(ok));
-  return port;
-}
-
-async function waitForHealth(url) {
-  for (let i = 0; i < 200; i += 1) {
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  throw new Error('voicebridge did not start');
-}
-
-/// Starts the voicebridge binary with Layercode's API at `layercodePort` and `env`.
-async function startVoicebridge(layercodePort, env) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const workdir = join(tmpdir(), `voicebridge-browser-${port}`);
-  mkdirSync(workdir, { recursive: true });
-  const binary = process.env.VOICEBRIDGE_BIN || join(root, 'target/debug/voicebridge');
-  const child = spawn(binary, [], {
-    cwd: workdir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ALLOW_UNSIGNED_WEBHOOKS: 'true',
-      LLM_BASE_URL: 'http://127.0.0.1:9/v1',
-      LAYERCODE_API_KEY: 'lc_browser_key',
-      LAYERCODE_API_BASE: `http://127.0.0.1:${layercodePort}`,
-      SYSTEM_PROMPT_FILE: join(root, 'prompts/system.md'),
-      RUST_LOG: 'error',
-      CALL_STORE_URL: 'off',
-      ...env,
-    },
-  });
-  await waitForHealth(url);
-  return { server: child, baseUrl: url };
-}
 
 before(async () => {
   layercode = createServer((request, response) => {
@@ -99,15 +46,7 @@ before(async () => {
     LAYERCODE_AGENT_ID: 'agent_browser',
   }));
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -116,30 +55,10 @@ after(async () => {
   layercode?.close();
 });
 
-/// A page with the SDK served locally, nothing else reaching the internet, and Layercode's
-/// WebSocket answered by `onSocket`.
-async function openPage(onSocket, viewport = { width: 1280, height: 800 }, url = baseUrl) {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
-  await context.grantPermissions(['microphone'], { origin: new URL(url).origin });
-  const page = await context.newPage();
-  // What the page's Content-Security-Policy blocked, for tests to assert there is none.
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => {
-      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-    });
-  });
-  // The last route registered wins: first block the internet, then serve the SDK.
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
-  await page.route(sdkUrl, (route) => route.fulfill({
-    status: 200,
-    contentType: 'application/javascript',
-    headers: { 'access-control-allow-origin': '*' },
-    body: readFileSync(sdkFile),
-  }));
-  await page.routeWebSocket(/wss:\/\/api\.layercode\.com\/v1\/agents\/web\/websocket/, onSocket);
-  await page.goto(url);
-  return { page, context };
+/// A page of the test's server (or `url`), with Layercode's WebSocket answered by
+/// `onSocket`.
+function openPage(onSocket, viewport = { width: 1280, height: 800 }, url = baseUrl) {
+  return openPageIn(browser, url, onSocket, viewport);
 }
 
 test('the page authorizes through our server, connects, shows streamed replies and sends typed text', async () => {
@@ -213,6 +132,27 @@ test('the page authorizes through our server, connects, shows streamed replies a
   assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
   await phone.page.screenshot({ path: join(shots, 'voice-page-phone.png') });
   await phone.context.close();
+});
+
+test('a message typed before connecting connects the page and is sent once the session is up', async () => {
+  authorizeStatus = 200;
+  const received = [];
+  const { page, context } = await openPage((ws) => {
+    ws.onMessage((message) => received.push(JSON.parse(message)));
+  });
+  assert.equal(await page.isEnabled('#text'), true, 'the text box can be used at once');
+  await page.fill('#text', 'Are you open today?');
+  await page.click('#send');
+  await page.waitForFunction(() => window.voicebridge.status === 'connected', null, { timeout: 20000 });
+  const deadline = Date.now() + 10000;
+  while (!received.some((m) => m.type === 'client.response.text') && Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  assert.deepEqual(received.filter((m) => m.type === 'client.response.text'), [
+    { type: 'client.response.text', content: 'Are you open today?' },
+  ]);
+  assert.deepEqual(await page.$$eval('.message.user .text', (nodes) => nodes.map((n) => n.textContent)), ['Are you open today?']);
+  await context.close();
 });
 
 test('after end_call the page hangs up once the goodbye is over', async () => {
@@ -469,9 +409,12 @@ test('the calls pages list a call and show its transcript as text, with a latenc
     await page.screenshot({ path: join(shots, 'calls-list.png') });
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells[1], 'default');
-    assert.equal(cells[3], '3', 'three message turns (the welcome is not counted)');
-    assert.equal(cells[4], 'failed · 1 turn failed', 'the last turn failed, so the call did');
-    assert.match(cells[2], /^\d+:\d\d$/);
+    assert.equal(cells[2], hostile, 'the first thing the caller said, as text');
+    assert.match(cells[3], /^\d+:\d\d$/);
+    assert.equal(cells[4], '3', 'three message turns (the welcome is not counted)');
+    assert.equal(cells[5], '0', 'no tool calls');
+    assert.equal(cells[6], '—', 'the model reported no usage');
+    assert.equal(cells[7], 'failed · 1 turn failed', 'the last turn failed, so the call did');
 
     await row.locator('a.call-link').click();
     await page.waitForSelector('body[data-loaded="call"]', { timeout: 10000 });
@@ -500,6 +443,37 @@ test('the calls pages list a call and show its transcript as text, with a latenc
 
     await page.screenshot({ path: join(shots, 'calls-page.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
+
+    // On a phone-sized screen the chart is drawn at the screen's width: its labels keep
+    // their size instead of being scaled down with the picture.
+    const phone = await browser.newContext({
+      viewport: { width: 375, height: 800 },
+      serviceWorkers: 'block',
+      httpCredentials: { username: 'admin', password: token },
+    });
+    const small = await phone.newPage();
+    await small.goto(page.url());
+    await small.waitForSelector('body[data-loaded="call"]', { timeout: 10000 });
+    const chart = await small.$eval('#chart svg', (node) => ({
+      drawn: node.getBoundingClientRect().width,
+      width: node.viewBox.baseVal.width,
+      label: node.querySelector('text.label').getBoundingClientRect().height,
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+    }));
+    assert.ok(chart.drawn / chart.width > 0.97, `drawn at its own width: ${JSON.stringify(chart)}`);
+    assert.ok(chart.label >= 10, `labels readable: ${JSON.stringify(chart)}`);
+    assert.ok(chart.overflow <= 0, `no sideways scrolling: ${JSON.stringify(chart)}`);
+    await small.screenshot({ path: join(shots, 'calls-page-phone.png'), fullPage: true });
+
+    // A call that does not exist: a plain page that says so, with nothing to delete.
+    await small.goto(`${calls.baseUrl}/calls/conv_never_was`);
+    await small.waitForSelector('body[data-loaded="not-found"]', { timeout: 10000 });
+    assert.equal(await small.isVisible('#not-found'), true);
+    assert.equal(await small.textContent('#not-found-id'), 'conv_never_was');
+    assert.equal(await small.isVisible('#delete'), false, 'no Delete button');
+    assert.equal(await small.isVisible('#error'), false, 'not shown as an error');
+    assert.equal(await small.title(), 'No such call · voicebridge');
+    await phone.close();
 
     // Opened with the login in the address (http://admin:TOKEN@host/calls), the pages still
     // load their data: requests are built from the origin, which carries no credentials.

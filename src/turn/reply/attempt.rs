@@ -23,6 +23,7 @@ impl ReplyRun<'_> {
         tools_disabled: bool,
     ) -> Result<(), LlmError> {
         let sent_at = Instant::now();
+        self.report.request_started();
         let first_token_by = self.cap(sent_at + self.settings.first_token_timeout);
         let first_token_late = self.late(first_token_by, || {
             LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
@@ -66,7 +67,7 @@ impl ReplyRun<'_> {
             };
             let received_at = std::time::Instant::now();
             let chunk = chunk?;
-            self.report.usage = chunk.usage.or(self.report.usage);
+            self.report.request_usage(chunk.usage);
             let calling = !chunk.tool_calls.is_empty();
             if !working && (chunk.text.is_some() || calling || chunk.reasoning) {
                 working = true;
