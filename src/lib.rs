@@ -21,7 +21,8 @@
 //!   `chat`/`test` commands call out, each with a client built by [`http`].
 //! - Settings: [`config`] (values only, the only reader of the environment; files are
 //!   read by `startup`), [`telemetry`] (logging set-up).
-//! - Leaf modules: [`secret`] (the redacting `Secret`, URL redaction), [`toml_file`]
+//! - Leaf modules: [`completions`] (the OpenAI-compatible door's wire: request, history,
+//!   chunks), [`secret`] (the redacting `Secret`, URL redaction), [`toml_file`]
 //!   (`${VAR}`, names, TOML errors shared by every operator file), [`http`] (client
 //!   builder, capped body reads), [`template`] (prompt templates and their clock),
 //!   [`speech`] (sentences, and [`speech::normalize`](mod@speech::normalize) for numbers
@@ -32,6 +33,7 @@
 pub mod browser;
 pub mod cli;
 pub mod cluster;
+pub mod completions;
 pub mod config;
 pub mod http;
 pub mod layercode;

@@ -44,6 +44,8 @@ pub enum TurnKind {
     Message,
     /// A `session.start`: the welcome.
     Welcome,
+    /// A request through the OpenAI door (`chat/completions`).
+    Completion,
 }
 
 /// A session store or cross-machine operation.
@@ -245,6 +247,7 @@ impl Metrics {
         let kind = match kind {
             TurnKind::Message => "message",
             TurnKind::Welcome => "session.start",
+            TurnKind::Completion => "chat.completion",
         };
         self.turns
             .with_label_values(&[agent, kind, outcome.as_str()])

@@ -25,11 +25,7 @@ pub fn is_granted(authorization: Option<&str>, token: &str) -> bool {
     } else {
         return false;
     };
-    constant_time_eq(presented.as_bytes(), token.as_bytes())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::secret::constant_time_eq(presented.as_bytes(), token.as_bytes())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ const DEFAULT_AGENTS_DIR: &str = "agents";
 pub const DEFAULT_AGENT_NAME: &str = "default";
 
 /// Keys of an agent file that override a variable of the environment, with it.
-const OVERRIDES: [(&str, &str); 14] = [
+const OVERRIDES: [(&str, &str); 16] = [
     ("model", "LLM_MODEL"),
     ("base_url", "LLM_BASE_URL"),
     ("api_key", "LLM_API_KEY"),
@@ -39,15 +39,18 @@ const OVERRIDES: [(&str, &str); 14] = [
     ("thinking_filler_after_ms", "THINKING_FILLER_AFTER_MS"),
     ("thinking_filler_text", "THINKING_FILLER_TEXT"),
     ("apology", "APOLOGY_MESSAGE"),
+    ("platform_prompt", "OPENAI_PLATFORM_PROMPT"),
+    ("openai_spoken_form", "OPENAI_SPOKEN_FORM"),
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 5] = [
+const OWN: [&str; 6] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
     "layercode_agent_id",
     "tools",
+    "openai_keys",
 ];
 
 /// One agent's configuration.
@@ -74,6 +77,8 @@ pub struct AgentConfig {
     pub llm: LlmSettings,
     /// The tools it may call, by name; `None` means every tool in `TOOLS_DIR`.
     pub tools: Option<Vec<String>>,
+    /// Its OpenAI door (for Vapi, ElevenLabs, any OpenAI client).
+    pub door: super::DoorConfig,
 }
 
 /// The agents part of [`super::Settings`].
@@ -156,6 +161,7 @@ impl AgentFiles {
                 from_files: false,
             });
         }
+        let mut agents = agents;
         let default = match self.default_agent.clone() {
             Some(name) if agents.iter().any(|a| a.name == name) => name,
             Some(name) => {
@@ -175,6 +181,13 @@ impl AgentFiles {
                 ))
             }
         };
+        // OPENAI_DOOR_KEYS opens the default agent's door when its file names no keys.
+        if let Some(agent) = agents
+            .iter_mut()
+            .find(|a| a.name == default && a.door.keys.is_empty())
+        {
+            agent.door.keys = self.from_env.door.keys.clone();
+        }
         Ok(AgentsConfig {
             dir,
             agents,
@@ -300,6 +313,7 @@ impl AgentFiles {
             ),
             Some(_) => return Err(file_error(path, "tools", "must be a list of tool names")),
         };
+        let door = self.door(path, &table, &layered)?;
         let webhook_secret = text_field("webhook_secret")?
             .filter(|s| !s.is_empty())
             .map(Secret::new)
@@ -325,6 +339,41 @@ impl AgentFiles {
                 .or_else(|| env.layercode_agent_id.clone()),
             llm,
             tools,
+            door,
+        })
+    }
+
+    /// The agent file's OpenAI door: `openai_keys` (each `${VAR}` resolved), then
+    /// `platform_prompt` and `openai_spoken_form` over the environment's.
+    fn door(
+        &self,
+        path: &Path,
+        table: &toml::Table,
+        layered: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<super::DoorConfig, ConfigError> {
+        let field = "openai_keys";
+        let keys = match table.get(field) {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    let toml::Value::String(text) = item else {
+                        return Err(file_error(path, field, "must be a list of keys"));
+                    };
+                    let key = resolve_env(text, &|var| self.vars.get(var))
+                        .map_err(|problem| file_error(path, field, problem))?;
+                    super::door::check_key("AGENTS_DIR", &key)
+                        .map_err(|e| file_error(path, field, e.problem))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => return Err(file_error(path, field, "must be a list of keys")),
+        };
+        super::door::door_config(layered, keys).map_err(|e| {
+            let field = OVERRIDES
+                .iter()
+                .find(|(_, v)| *v == e.variable)
+                .map_or(e.variable, |(k, _)| k);
+            file_error(path, field, e.problem)
         })
     }
 }

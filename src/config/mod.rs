@@ -15,6 +15,7 @@ mod agent;
 mod agents;
 mod calls;
 mod chat;
+mod door;
 mod dotenv;
 mod llm;
 mod logging;
@@ -31,6 +32,7 @@ pub use agent::DEFAULT_APOLOGY;
 pub use agents::{AgentConfig, AgentFiles, AgentsConfig, DEFAULT_AGENT_NAME};
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
+pub use door::{DoorConfig, MIN_KEY_LEN};
 pub use dotenv::load_dotenv;
 pub use llm::{Filler, LlmSettings, UpstreamSettings, DEMO_MODEL};
 pub use logging::LogFormat;
@@ -165,6 +167,7 @@ impl Settings {
                 .map_err(|problem| ConfigError::new("AGENT_TIMEZONE", problem)),
         );
         let calls = problems.take(calls::call_settings(&get));
+        let door = problems.take(door::door_from_env(&get));
         // Start-up would ask for the secret next: say so now, in the same list. (An
         // unreadable ALLOW_UNSIGNED_WEBHOOKS is already listed, so it counts as allowing.)
         let secret_set = lookup("LAYERCODE_WEBHOOK_SECRET").is_some_and(|v| !v.is_empty());
@@ -183,8 +186,9 @@ impl Settings {
             Some(tools),
             Some(timezone),
             Some(calls),
+            Some(door),
         ) = (
-            server, llm, logging, speech, session, web, tools, timezone, calls,
+            server, llm, logging, speech, session, web, tools, timezone, calls, door,
         )
         else {
             // Each `None` is a problem kept, so the list is never empty here.
@@ -203,6 +207,7 @@ impl Settings {
             layercode_agent_id: web.agent_id.clone(),
             llm: llm.clone(),
             tools: None,
+            door,
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
         Ok(Self {

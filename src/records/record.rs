@@ -104,6 +104,14 @@ pub struct TurnRecord {
     /// saved). Absent in records kept before this field.
     #[serde(default)]
     pub without_history: bool,
+    /// The door the turn came through: `layercode`, or `openai` (Vapi, ElevenLabs, any
+    /// OpenAI client). `layercode` in records kept before this field.
+    #[serde(default = "layercode")]
+    pub door: String,
+}
+
+fn layercode() -> String {
+    "layercode".to_string()
 }
 
 /// A tool call of a turn.

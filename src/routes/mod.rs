@@ -6,6 +6,8 @@ mod calls_page;
 pub mod error;
 mod health;
 mod metrics;
+mod openai;
+mod openai_body;
 mod page;
 pub mod sse;
 pub mod state;
@@ -25,6 +27,7 @@ pub use calls::{delete_call, get_call, list_calls};
 pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
 pub use metrics::metrics;
+pub use openai::{complete_by_model, complete_for_agent, door_not_found, MAX_DOOR_BODY_BYTES};
 pub use page::voice_page;
 pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
 pub use webhook_body::WebhookBodies;
@@ -40,6 +43,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/agent", web::post().to(receive_webhook))
         .route("/agent/{name}", web::post().to(receive_agent_webhook))
         .route("/api/agent/{name}", web::post().to(receive_agent_webhook))
+        .service(
+            web::scope("/openai")
+                .route("/chat/completions", web::post().to(complete_by_model))
+                .route("/v1/chat/completions", web::post().to(complete_by_model))
+                .route(
+                    "/{agent}/chat/completions",
+                    web::post().to(complete_for_agent),
+                )
+                .route(
+                    "/{agent}/v1/chat/completions",
+                    web::post().to(complete_for_agent),
+                )
+                .default_service(web::to(door_not_found)),
+        )
         .service(
             web::scope("/api/calls")
                 .wrap(calls_headers())

@@ -43,12 +43,13 @@ fn frame<C: Serialize>(kind: &'static str, content: Option<C>, turn_id: &str) ->
     Bytes::from(out)
 }
 
-/// Frames one event of a turn.
+/// Frames one event of a turn; the OpenAI door's own events frame to nothing here.
 pub fn encode(event: &TurnEvent, turn_id: &str) -> Bytes {
     match event {
         TurnEvent::Speak(text, _) => frame("response.tts", Some(text), turn_id),
         TurnEvent::Data(value) => frame("response.data", Some(value), turn_id),
         TurnEvent::End => end(turn_id),
+        TurnEvent::Handoff(_) | TurnEvent::Finished { .. } => Bytes::new(),
     }
 }
 
@@ -127,17 +128,23 @@ impl Stream for SseBody {
         if self.ended {
             return Poll::Ready(None);
         }
-        match self.events.poll_recv(cx) {
-            Poll::Ready(Some(event)) => {
-                self.ended = matches!(event, TurnEvent::End);
-                self.observe(&event);
-                Poll::Ready(Some(Ok(encode(&event, &self.turn_id))))
-            }
-            Poll::Ready(None) => {
-                self.ended = true;
-                Poll::Ready(Some(Ok(end(&self.turn_id))))
-            }
-            Poll::Pending => Poll::Pending,
+        loop {
+            return match self.events.poll_recv(cx) {
+                Poll::Ready(Some(event)) => {
+                    self.ended = matches!(event, TurnEvent::End);
+                    self.observe(&event);
+                    let framed = encode(&event, &self.turn_id);
+                    if framed.is_empty() {
+                        continue;
+                    }
+                    Poll::Ready(Some(Ok(framed)))
+                }
+                Poll::Ready(None) => {
+                    self.ended = true;
+                    Poll::Ready(Some(Ok(end(&self.turn_id))))
+                }
+                Poll::Pending => Poll::Pending,
+            };
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct AgentEntry {
     /// Where its webhook secret is set (`LAYERCODE_WEBHOOK_SECRET`, or `webhook_secret`
     /// in its file), named when a signature is refused; never the secret.
     pub secret_source: String,
+    /// Keys that open this agent's OpenAI door; none: the door is closed.
+    pub openai_keys: Vec<Secret>,
 }
 
 /// Every agent of this deployment, by name, and which one `POST /agent` answers for.

@@ -201,6 +201,7 @@ fn stream_turn(
         conversation_id: conversation.clone(),
         agent: target.name.to_string(),
         client: Default::default(),
+        platform: Default::default(),
     };
     let turn = Turn {
         conversation: state.agents.conversation_key(target.name, &conversation),

@@ -61,60 +61,94 @@ impl Default for SpeechSettings {
     }
 }
 
-/// One reply's text on its way to speech: cleanup, then chunking.
+/// One reply's text on its way to speech: cleanup, then chunking into sentences, or (for
+/// a platform that chunks speech itself) the cleaned text in the pieces it arrived in.
 #[derive(Debug, Clone)]
 pub struct SpeechStream {
     filter: SpeechFilter,
-    chunker: SentenceChunker,
+    /// `None`: cleaned pieces go out as they come.
+    chunker: Option<SentenceChunker>,
 }
 
 impl SpeechStream {
-    /// A stream for one reply.
+    /// A stream for one reply, in sentences.
     pub fn new(settings: SpeechSettings) -> Self {
         Self {
             filter: SpeechFilter::new(settings.drop_emoji),
-            chunker: SentenceChunker::new(settings.policy),
+            chunker: Some(SentenceChunker::new(settings.policy)),
+        }
+    }
+
+    /// A stream for one reply that gives the cleaned text as it arrives, unchunked.
+    pub fn pieces(settings: SpeechSettings) -> Self {
+        Self {
+            filter: SpeechFilter::new(settings.drop_emoji),
+            chunker: None,
+        }
+    }
+
+    /// `clean` in chunks: the chunker's, or as one piece (none when empty).
+    fn chunk(&mut self, clean: &str) -> Vec<String> {
+        match &mut self.chunker {
+            _ if clean.is_empty() => Vec::new(),
+            Some(chunker) => chunker.push(clean),
+            None => vec![clean.to_string()],
         }
     }
 
     /// Adds a raw delta from the model; returns the chunks now ready to speak.
     pub fn push(&mut self, delta: &str) -> Vec<String> {
         let clean = self.filter.push(delta);
-        if clean.is_empty() {
-            return Vec::new();
-        }
-        self.chunker.push(&clean)
+        self.chunk(&clean)
     }
 
     /// The model paused (idle, or switched to a tool call): returns what can be spoken
     /// now without waiting for more text.
     pub fn pause(&mut self) -> Vec<String> {
         let clean = self.filter.pause();
-        let mut out = self.chunker.push(&clean);
-        out.extend(self.chunker.pause());
+        let mut out = self.chunk(&clean);
+        out.extend(
+            self.chunker
+                .as_mut()
+                .map(SentenceChunker::pause)
+                .unwrap_or_default(),
+        );
         out
     }
 
     /// The reply is complete: returns everything left.
     pub fn finish(&mut self) -> Vec<String> {
         let clean = self.filter.finish();
-        let mut out = self.chunker.push(&clean);
-        out.extend(self.chunker.finish());
+        let mut out = self.chunk(&clean);
+        out.extend(
+            self.chunker
+                .as_mut()
+                .map(SentenceChunker::finish)
+                .unwrap_or_default(),
+        );
         out
     }
 
     /// The reply was cut off before the model finished (the token cap): returns the
-    /// complete sentences left; an unfinished one is never spoken.
+    /// complete sentences left; an unfinished one is never spoken (in pieces, what was
+    /// written has gone out already, and the rest goes too).
     pub fn finish_cut(&mut self) -> Vec<String> {
         let clean = self.filter.finish();
-        let mut out = self.chunker.push(&clean);
-        out.extend(self.chunker.finish_complete());
+        let mut out = self.chunk(&clean);
+        out.extend(
+            self.chunker
+                .as_mut()
+                .map(SentenceChunker::finish_complete)
+                .unwrap_or_default(),
+        );
         out
     }
 
     /// True when text is waiting for its sentence to end.
     pub fn has_pending(&self) -> bool {
-        self.chunker.has_pending()
+        self.chunker
+            .as_ref()
+            .is_some_and(SentenceChunker::has_pending)
     }
 }
 

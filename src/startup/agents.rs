@@ -107,6 +107,10 @@ fn agent_settings_with(
         speech_idle_flush: settings.speech_idle_flush,
         speech: settings.speech,
         voice,
+        door: crate::turn::DoorSettings {
+            platform_prompt: config.door.platform_prompt,
+            spoken_form: config.door.spoken_form,
+        },
     })
 }
 
@@ -150,6 +154,7 @@ pub(super) fn build_agents(
             webhook_secret: config.webhook_secret.clone(),
             layercode_agent_id: config.layercode_agent_id.clone(),
             secret_source,
+            openai_keys: config.door.keys.clone(),
         };
         entries.push((config.name.clone(), entry));
     }

@@ -21,6 +21,11 @@ pub struct CallContext {
     pub agent: String,
     /// What the page sent in `data` events during this conversation (a JSON object).
     pub client: Map<String, Json>,
+    /// The OpenAI door's platform fields, each a variable of its own under the platform's
+    /// name (`platform`, `call`, `phoneNumber`, `customer`, `user_id`,
+    /// `elevenlabs_extra_body`); empty on Layercode's door. A name the context already
+    /// has (`metadata`, `agent`, …) is not overridden.
+    pub platform: Map<String, Json>,
 }
 
 impl CallContext {
@@ -55,6 +60,7 @@ impl CallContext {
             conversation_id: "conv_sample".into(),
             agent: agent.into(),
             client,
+            platform: Map::new(),
         }
     }
 }
@@ -72,6 +78,8 @@ struct Variables<'a> {
     agent: &'a str,
     client: &'a Map<String, Json>,
     now: &'a str,
+    #[serde(flatten)]
+    platform: Map<String, Json>,
 }
 
 /// The variables of one render: `context` and `now` in words.
@@ -84,5 +92,25 @@ pub(super) fn variables(context: &CallContext, now: &str) -> Value {
         agent: &context.agent,
         client: &context.client,
         now,
+        platform: platform_variables(context),
     }))
+}
+
+/// The platform's variables a render adds: every one but those the context has already.
+fn platform_variables(context: &CallContext) -> Map<String, Json> {
+    const TAKEN: [&str; 7] = [
+        "metadata",
+        "from_phone_number",
+        "to_phone_number",
+        "conversation_id",
+        "agent",
+        "client",
+        "now",
+    ];
+    context
+        .platform
+        .iter()
+        .filter(|(name, _)| !TAKEN.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
 }

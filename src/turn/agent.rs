@@ -19,9 +19,9 @@ use crate::template::CallContext;
 /// The agent: answers turns with the configured model, prompt and store.
 pub struct Agent {
     pub(super) ledger: Ledger,
-    model: Arc<dyn Model>,
-    tools: Arc<ToolSet>,
-    settings: AgentSettings,
+    pub(super) model: Arc<dyn Model>,
+    pub(super) tools: Arc<ToolSet>,
+    pub(super) settings: AgentSettings,
     /// Some template reads `client`: each turn reads the page's context first.
     reads_client: bool,
 }
@@ -78,7 +78,7 @@ impl Agent {
         context
     }
 
-    fn render(&self, context: &CallContext) -> Texts {
+    pub(super) fn render(&self, context: &CallContext) -> Texts {
         let now = &self.settings.now;
         Texts {
             system: self.settings.system_prompt.render(context, now),
@@ -96,7 +96,7 @@ impl Agent {
         &self.ledger.store
     }
 
-    fn metrics(&self) -> &Metrics {
+    pub(super) fn metrics(&self) -> &Metrics {
         &self.ledger.metrics
     }
 
@@ -129,6 +129,7 @@ impl Agent {
                     text,
                     heard,
                     without_history: false,
+                    door: "layercode",
                 };
                 Some(self.reply(message, &context, caller).await)
             }
@@ -180,6 +181,7 @@ impl Agent {
             tools: Vec::new(),
             caller: caller_record(context),
             without_history: false,
+            door: "layercode".to_string(),
         }));
         let said = (!welcome.is_empty()).then(|| Said {
             question: None,

@@ -20,6 +20,17 @@ pub enum TurnEvent {
     Data(serde_json::Value),
     /// The turn is over (`response.end`); nothing follows.
     End,
+    /// The OpenAI door only: tools of the platform's that the model called, for the
+    /// platform to run; sent once, before [`TurnEvent::Finished`].
+    Handoff(Vec<crate::session::ToolCall>),
+    /// The OpenAI door only: why the reply ended (`stop`, `length`, `tool_calls`) and its
+    /// tokens, just before [`TurnEvent::End`].
+    Finished {
+        /// The chat-completions `finish_reason`.
+        reason: &'static str,
+        /// The turn's tokens, when the provider reported them.
+        usage: Option<crate::llm::Usage>,
+    },
 }
 
 /// The turn's handle on its caller. [`Caller::end`] closes the stream, once; dropping a

@@ -15,6 +15,7 @@ mod caller;
 mod client_tools;
 mod coordinator;
 mod dispatch;
+mod door;
 mod lease;
 mod model;
 mod outbox;
@@ -32,10 +33,11 @@ pub use agent::Agent;
 pub use caller::{Caller, Delivery, TurnEvent};
 pub use client_tools::{ClientRelay, ClientToolCalls, Delivered};
 pub use coordinator::{Claim, Coordinator, LocalCoordinator};
+pub use door::DoorTurn;
 pub use lease::{Lease, Ledger, Said, SETTLE_WAIT};
 pub use model::Model;
 pub use outbox::Outbox;
-pub use settings::{AgentSettings, ThinkingFiller};
+pub use settings::{AgentSettings, DoorSettings, ThinkingFiller};
 pub use toolset::{ToolMocks, ToolSet};
 
 /// What the caller asked for.

@@ -15,6 +15,8 @@ pub(super) struct UserMessage {
     pub(super) heard: Option<Heard>,
     /// The store could not be read for this turn (set once the history is read).
     pub(super) without_history: bool,
+    /// The door it came through: `layercode` or `openai`.
+    pub(super) door: &'static str,
 }
 
 /// The call a turn belongs to.
@@ -72,6 +74,7 @@ pub(super) fn turn_record(
         tools: report.tools.clone(),
         caller: caller_record(context),
         without_history: turn.without_history,
+        door: turn.door.to_string(),
     })
 }
 
@@ -86,6 +89,7 @@ pub(super) fn log_turn(
     let report = &run.report;
     tracing::info!(
         agent,
+        door = turn.door,
         conversation_id = %context.conversation_id,
         turn_id = %turn.turn_id,
         model = model.name(report.upstream),

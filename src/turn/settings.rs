@@ -46,6 +46,19 @@ pub struct AgentSettings {
     pub speech: SpeechSettings,
     /// Pronunciations and normalization of what is spoken.
     pub voice: Arc<crate::speech::Voice>,
+    /// How the OpenAI door answers for this agent.
+    pub door: DoorSettings,
+}
+
+/// How the OpenAI door answers for an agent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DoorSettings {
+    /// What becomes of the platform's system message.
+    pub platform_prompt: crate::completions::PlatformPrompt,
+    /// Replies in sentences in spoken form (numbers, money and dates in words), as on
+    /// Layercode's door; off: the cleaned text as the model writes it (the platforms put
+    /// text in spoken form for their own voices).
+    pub spoken_form: bool,
 }
 
 /// The agent's texts rendered for one turn.

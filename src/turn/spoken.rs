@@ -12,6 +12,15 @@ use crate::llm::Usage;
 /// symbols in spoken form).
 pub(super) struct Spoken {
     voice: crate::speech::VoiceReply,
+    /// The reply goes out in the pieces the model wrote (the OpenAI door), not in
+    /// sentences: pieces are joined as they are, and are not put in spoken form.
+    pieces: bool,
+    /// In pieces, the last thing said was a whole sentence of ours (a filler, the
+    /// apology): the model's next piece is set apart from it by a space.
+    after_sentence: bool,
+    /// Sentences go out as one text (the OpenAI door in spoken form): each after the first
+    /// is sent with the space that sets it apart.
+    separated: bool,
     pub(super) text: String,
     /// Where each sentence ends in `text`.
     ends: Vec<usize>,
@@ -23,6 +32,9 @@ impl Spoken {
     pub(super) fn new(voice: crate::speech::VoiceReply) -> Self {
         Self {
             voice,
+            pieces: false,
+            after_sentence: false,
+            separated: false,
             text: String::new(),
             ends: Vec::new(),
             sentences: 0,
@@ -30,17 +42,60 @@ impl Spoken {
         }
     }
 
+    /// What a reply says in the pieces the model wrote them in (the OpenAI door).
+    pub(super) fn pieces() -> Self {
+        let plain = std::sync::Arc::new(crate::speech::Voice::plain());
+        Self {
+            pieces: true,
+            ..Self::new(crate::speech::VoiceReply::new(plain))
+        }
+    }
+
+    /// The same, for a reply whose sentences are read as one text.
+    pub(super) fn separated(mut self) -> Self {
+        self.separated = true;
+        self
+    }
+
+    /// Says a whole sentence of ours (a filler, the apology).
     pub(super) fn speak(&mut self, caller: &Caller, sentence: String) {
+        if self.pieces {
+            let apart = !self.text.is_empty() && !self.text.ends_with(char::is_whitespace);
+            let piece = if apart {
+                format!(" {sentence}")
+            } else {
+                sentence
+            };
+            self.speak_completed(caller, piece, None);
+            self.after_sentence = true;
+            return;
+        }
         self.speak_completed(caller, sentence, None);
     }
 
-    /// Speaks a sentence whose end arrived from upstream at `completed_at`.
+    /// Speaks a sentence (or, in pieces, a piece) whose end arrived from upstream at
+    /// `completed_at`.
     pub(super) fn speak_completed(
         &mut self,
         caller: &Caller,
         sentence: String,
         completed_at: Option<std::time::Instant>,
     ) {
+        if self.pieces {
+            let apart = std::mem::take(&mut self.after_sentence)
+                && !sentence.starts_with(char::is_whitespace);
+            let piece = if apart {
+                format!(" {sentence}")
+            } else {
+                sentence
+            };
+            self.text.push_str(&piece);
+            self.ends.push(self.text.len());
+            self.sentences += 1;
+            self.first_at.get_or_insert_with(Instant::now);
+            caller.send(TurnEvent::Speak(piece, completed_at));
+            return;
+        }
         if !self.text.is_empty() {
             self.text.push(' ');
         }
@@ -52,7 +107,13 @@ impl Spoken {
             std::borrow::Cow::Owned(said) => Some(said),
             std::borrow::Cow::Borrowed(_) => None,
         };
-        caller.send(TurnEvent::Speak(changed.unwrap_or(sentence), completed_at));
+        let said = changed.unwrap_or(sentence);
+        let said = if self.separated && self.sentences > 1 {
+            format!(" {said}")
+        } else {
+            said
+        };
+        caller.send(TurnEvent::Speak(said, completed_at));
     }
 
     /// The text of the first `count` sentences: what a client that went away had received.

@@ -163,6 +163,7 @@ fn settings() -> AgentSettings {
         speech_idle_flush: Duration::from_millis(250),
         speech: SpeechSettings::default(),
         voice: Arc::new(crate::speech::Voice::plain()),
+        door: Default::default(),
     }
 }
 

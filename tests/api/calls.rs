@@ -480,6 +480,7 @@ async fn calls_past_the_retention_are_deleted() {
             tools: Vec::new(),
             caller: CallerRecord::default(),
             without_history: false,
+            door: "layercode".to_string(),
         });
         store.write(&record).await.expect("written");
     }

@@ -159,8 +159,33 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
             .contains("conversations      in memory (at most 10000, forgotten after 1800 s idle)"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "OpenAI door: closed (no key: openai_keys in the agent file, or OPENAI_DOOR_KEYS)"
+        ),
+        "{stdout}"
+    );
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
+
+    // With keys: the door's URL and its settings, never a key.
+    let key = "door-key-for-check-0123456789";
+    let env = vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("OPENAI_DOOR_KEYS", key),
+        ("OPENAI_PLATFORM_PROMPT", "replace"),
+    ]);
+    let output = run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "OpenAI door: POST /openai/default/v1/chat/completions (1 key set; platform \
+             prompt: replace; spoken form: off)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(key), "{stdout}");
 }
 
 #[tokio::test]
@@ -484,7 +509,7 @@ async fn check_creates_no_call_store_and_migrates_nothing() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(
-        stdout.contains("postgres, kept 30 days; 4 schema migrations run at start-up)"),
+        stdout.contains("postgres, kept 30 days; 5 schema migrations run at start-up)"),
         "{stdout}"
     );
     let pool = sqlx::PgPool::connect(&postgres.url)

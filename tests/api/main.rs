@@ -20,6 +20,7 @@ mod history;
 mod llmock;
 mod mcp;
 mod observability;
+mod openai_door;
 mod requests;
 mod resilience;
 mod scale_out;

@@ -92,6 +92,24 @@ async fn check_agent<W: Write>(
         format!("POST /agent/{0} (also /api/agent/{0})", agent.name)
     };
     writeln!(out, "  agent {:<12} {paths}", agent.name)?;
+    let door = &agent.door;
+    if door.keys.is_empty() {
+        writeln!(
+            out,
+            "    OpenAI door: closed (no key: openai_keys in the agent file, or OPENAI_DOOR_KEYS)"
+        )?;
+    } else {
+        let keys = door.keys.len();
+        writeln!(
+            out,
+            "    OpenAI door: POST /openai/{}/v1/chat/completions ({keys} key{} set; platform \
+             prompt: {}; spoken form: {})",
+            agent.name,
+            if keys == 1 { "" } else { "s" },
+            door.platform_prompt.as_str(),
+            if door.spoken_form { "on" } else { "off" }
+        )?;
+    }
     if let Some(tools) = &agent.tools {
         // What the agent's list allows; `server__*` stands for every tool of that MCP server.
         let listed = if tools.is_empty() {

@@ -176,6 +176,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "tool calls",
         include_str!("../../../migrations/sqlite/0004_tool_calls.sql"),
     ),
+    (
+        5,
+        "door",
+        include_str!("../../../migrations/sqlite/0005_door.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -198,6 +203,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         4,
         "tool calls",
         include_str!("../../../migrations/postgres/0004_tool_calls.sql"),
+    ),
+    (
+        5,
+        "door",
+        include_str!("../../../migrations/postgres/0005_door.sql"),
     ),
 ]);
 

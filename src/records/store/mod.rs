@@ -128,6 +128,8 @@ pub struct CallSummary {
     /// What the call was about at a glance: its written summary when one was made, else
     /// the beginning of the caller's first message (up to 200 characters).
     pub preview: Option<String>,
+    /// The door the call came through: `layercode` or `openai`.
+    pub door: String,
     /// Tool calls over all turns.
     pub tool_calls: u32,
     /// Prompt tokens over the turns whose provider reported usage; `None` when none did.

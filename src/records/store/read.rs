@@ -146,7 +146,7 @@ impl CallStore {
             .fetch_turns(&sql, key_args(call))
             .await?
             .into_iter()
-            .map(StoredTurn::into_record)
+            .map(|turn| turn.into_record(&stored.door))
             .collect::<Result<Vec<_>, _>>()?;
         let stats: Vec<TurnStat> = turns.iter().map(TurnStat::of).collect();
         let summary = summarize(&stored, &stats);
@@ -246,6 +246,7 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
         failed_turns: u32::try_from(failed_turns).unwrap_or(u32::MAX),
         median_first_tts_ms: median(&first_tts),
         preview,
+        door: call.door.clone(),
         tool_calls: turns
             .iter()
             .map(|t| t.tool_calls)

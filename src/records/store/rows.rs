@@ -22,6 +22,7 @@ pub(super) struct StoredCall {
     pub(super) recording_status: Option<String>,
     pub(super) recording_url: Option<String>,
     pub(super) summary: Option<String>,
+    pub(super) door: String,
 }
 
 impl StoredCall {
@@ -45,6 +46,7 @@ impl StoredCall {
             recording_status: row.try_get("recording_status")?,
             recording_url: row.try_get("recording_url")?,
             summary: row.try_get("summary")?,
+            door: row.try_get("door")?,
         })
     }
 }
@@ -103,7 +105,8 @@ impl StoredTurn {
         })
     }
 
-    pub(super) fn into_record(self) -> Result<TurnRecord, CallStoreError> {
+    /// The turn as a record of a call that came through `door`.
+    pub(super) fn into_record(self, door: &str) -> Result<TurnRecord, CallStoreError> {
         let tools: Vec<ToolRecord> = serde_json::from_str(&self.tools)
             .map_err(|e| CallStoreError::new(format!("stored tools are not valid: {e}")))?;
         Ok(TurnRecord {
@@ -128,6 +131,7 @@ impl StoredTurn {
             tools,
             caller: CallerRecord::default(),
             without_history: self.without_history,
+            door: door.to_string(),
         })
     }
 }

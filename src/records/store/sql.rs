@@ -60,7 +60,8 @@ pub(super) use bind_all;
 
 pub(super) const CALL_COLUMNS: &str =
     "agent, conversation_id, started_ms, last_ms, from_phone_number, \
-    to_phone_number, metadata, session_report, ended_ms, recording_status, recording_url, summary";
+    to_phone_number, metadata, session_report, ended_ms, recording_status, recording_url, summary, \
+    door";
 
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
@@ -74,8 +75,8 @@ pub(super) const STAT_COLUMNS: &str =
 
 pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
     INSERT INTO calls (agent, conversation_id, started_ms, last_ms, from_phone_number, \
-        to_phone_number, metadata) \
-    VALUES ($1, $2, $3, $3, $4, $5, $6) \
+        to_phone_number, metadata, door) \
+    VALUES ($1, $2, $3, $3, $4, $5, $6, $7) \
     ON CONFLICT (agent, conversation_id) DO UPDATE SET \
         started_ms = CASE WHEN excluded.started_ms < calls.started_ms \
             THEN excluded.started_ms ELSE calls.started_ms END, \

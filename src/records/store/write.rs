@@ -98,6 +98,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::OptText(non_empty(&caller.from_phone_number)),
                         Arg::OptText(non_empty(&caller.to_phone_number)),
                         Arg::Text(json_text(&caller.metadata)?),
+                        Arg::Text(turn.door.clone()),
                     ],
                 ),
                 (

@@ -28,10 +28,10 @@ impl ReplyRun<'_> {
         let first_token_late = self.late(first_token_by, || {
             LlmError::FirstTokenTimeout(self.settings.first_token_timeout.as_millis())
         });
-        let (llm, texts, tools) = (self.llm, self.texts, self.tools);
+        let (llm, texts) = (self.llm, self.texts);
         // A copy: a barge-in may drop this future, and the rounds must outlive it.
         let rounds = self.rounds.clone();
-        let definitions = tools.definitions();
+        let definitions = self.offered();
         let prompt = Prompt {
             system: &texts.system,
             history,

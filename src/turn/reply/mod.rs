@@ -41,6 +41,52 @@ pub(super) struct TurnKeys<'a> {
     pub(super) last_words: [&'a str; 2],
 }
 
+/// How a reply goes out, for the door it answers: Layercode's (the default) speaks in
+/// sentences and offers the agent's tools; the OpenAI door sends the cleaned text as it
+/// arrives and also offers the platform's tools, a call to which ends the reply.
+#[derive(Debug, Default)]
+pub(super) struct ReplyShape {
+    /// Send the model's cleaned text in the pieces it arrives in, not in sentences.
+    pub(super) pieces: bool,
+    /// The OpenAI door: the agent's tools minus `end_call` and client tools (the platform
+    /// owns the call and has no page to run them), plus `platform_tools`.
+    pub(super) door: bool,
+    /// The platform's tool definitions, offered as sent.
+    pub(super) platform_tools: Vec<serde_json::Value>,
+    /// Their names: a call to one is handed back, and ours of the same name is not
+    /// offered (the platform's wins).
+    pub(super) platform_names: Vec<String>,
+}
+
+/// The tool definitions a reply offers the model.
+fn offered<'t>(
+    tools: &'t ToolSet,
+    shape: &ReplyShape,
+) -> std::borrow::Cow<'t, [serde_json::Value]> {
+    let ours = tools.definitions();
+    if !shape.door {
+        return ours;
+    }
+    let name = |d: &serde_json::Value| {
+        d.pointer("/function/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut all: Vec<serde_json::Value> = ours
+        .iter()
+        .filter(|d| {
+            let name = name(d);
+            name != crate::tools::END_CALL
+                && !tools.tool(&name).is_some_and(|t| t.client())
+                && !shape.platform_names.contains(&name)
+        })
+        .cloned()
+        .collect();
+    all.extend(shape.platform_tools.iter().cloned());
+    std::borrow::Cow::Owned(all)
+}
+
 /// One reply in progress.
 pub(super) struct ReplyRun<'a> {
     settings: &'a AgentSettings,
@@ -81,6 +127,10 @@ pub(super) struct ReplyRun<'a> {
     mutating_calls: usize,
     /// The model called `end_call`.
     pub(super) end_call: bool,
+    /// How the reply goes out and what it offers.
+    shape: ReplyShape,
+    /// Calls to the platform's tools the reply ended with, for the platform to run.
+    pub(super) handoff: Vec<ToolCall>,
     filler_pending: bool,
     last_text_at: Instant,
     flushed_since_text: bool,
@@ -125,10 +175,31 @@ impl<'a> ReplyRun<'a> {
             rounds_run: 0,
             mutating_calls: 0,
             end_call: false,
+            shape: ReplyShape::default(),
+            handoff: Vec::new(),
             filler_pending: settings.filler.is_some(),
             last_text_at: started,
             flushed_since_text: true,
         }
+    }
+
+    /// The same reply, shaped for another door.
+    pub(super) fn with_shape(mut self, shape: ReplyShape) -> Self {
+        if shape.pieces {
+            self.speech = SpeechStream::pieces(self.settings.speech);
+            self.spoken = Spoken::pieces();
+        } else if shape.door {
+            let voice = crate::speech::VoiceReply::new(self.settings.voice.clone())
+                .in_context(self.keys.last_words);
+            self.spoken = Spoken::new(voice).separated();
+        }
+        self.shape = shape;
+        self
+    }
+
+    /// The tool definitions this reply offers.
+    pub(super) fn offered(&self) -> std::borrow::Cow<'a, [serde_json::Value]> {
+        offered(self.tools, &self.shape)
     }
 
     /// Answers `history` (ending with the user's message, or with the calls an earlier
@@ -139,11 +210,11 @@ impl<'a> ReplyRun<'a> {
         let max_rounds = self.tools.settings().max_rounds;
         loop {
             let tools_disabled = self.rounds_run >= max_rounds || self.end_call;
-            let calls = self.stream_round(history, tools_disabled).await?;
+            let mut calls = self.stream_round(history, tools_disabled).await?;
             if calls.is_empty() {
                 return Ok(());
             }
-            if tools_disabled || self.tools.definitions().is_empty() {
+            if tools_disabled || self.offered().is_empty() {
                 // Offered none, or told to call none: calls are not made, nor stored.
                 tracing::info!(
                     calls = calls.len(),
@@ -157,6 +228,24 @@ impl<'a> ReplyRun<'a> {
                     );
                 }
                 return Ok(());
+            }
+            if !self.shape.platform_names.is_empty() {
+                let (platform, ours): (Vec<_>, Vec<_>) = calls
+                    .into_iter()
+                    .partition(|c| self.shape.platform_names.contains(&c.function.name));
+                if !platform.is_empty() {
+                    // The platform runs its tools and asks again with their results; ours
+                    // of the same round are not made, so none runs unseen by the model.
+                    if !ours.is_empty() {
+                        tracing::info!(
+                            calls = ours.len(),
+                            "the agent's tools called beside the platform's were not made"
+                        );
+                    }
+                    self.handoff = platform;
+                    return Ok(());
+                }
+                calls = ours;
             }
             let said_goodbye = !self.round_text.trim().is_empty();
             self.run_round(calls).await;

@@ -15,6 +15,7 @@
 pub mod app;
 pub mod binary;
 pub mod checks;
+pub mod completion_stream;
 pub mod db;
 pub mod fake_upstream;
 pub mod history_check;

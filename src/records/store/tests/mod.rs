@@ -128,6 +128,7 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
         tools: Vec::new(),
         caller: CallerRecord::default(),
         without_history: false,
+        door: "layercode".to_string(),
     }
 }
 

@@ -128,6 +128,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             failed_turns: 1,
             median_first_tts_ms: Some(400),
             preview: Some("A table for two, please".to_string()),
+            door: "layercode".to_string(),
             tool_calls: 2,
             prompt_tokens: Some(240),
             completion_tokens: Some(60),
