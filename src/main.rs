@@ -23,7 +23,10 @@ async fn main() -> ExitCode {
     }
     match command {
         Command::Serve => serve().await,
-        Command::Chat { url } => chat(url).await,
+        Command::Chat {
+            openai: Some(url), ..
+        } => chat_door(url).await,
+        Command::Chat { url, .. } => chat(url).await,
         Command::Check => check().await,
         Command::Test {
             paths,
@@ -110,6 +113,42 @@ async fn chat(webhook_url: Option<String>) -> ExitCode {
     };
     // Exits here: a call ended with Ctrl-C leaves a read of stdin pending, and the runtime
     // would wait for it (for the user to press Enter) before the process could end.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}
+
+/// `voicebridge chat --openai [URL]`.
+async fn chat_door(url: String) -> ExitCode {
+    let settings = match ChatSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("voicebridge: configuration error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if settings.openai_key.is_none() {
+        eprintln!("voicebridge: OPENAI_DOOR_KEYS is not set; sending no key");
+    }
+    let base_url = if url.trim().is_empty() {
+        format!("http://127.0.0.1:{}/openai/v1", settings.port)
+    } else {
+        cli::chat_openai::door_url(&url)
+    };
+    let options = cli::chat_openai::DoorChatOptions {
+        base_url,
+        key: settings.openai_key,
+        interactive: std::io::stdin().is_terminal(),
+        catch_ctrl_c: true,
+    };
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let code = match cli::chat_openai::run(&options, input, &mut std::io::stdout()).await {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("voicebridge chat: {error}");
+            1
+        }
+    };
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     std::process::exit(code)

@@ -39,10 +39,10 @@ pub struct ChatOptions {
 }
 
 /// Ctrl-C presses, when [`ChatOptions::catch_ctrl_c`] asks for them.
-struct Interrupts(Option<tokio::sync::mpsc::UnboundedReceiver<()>>);
+pub(super) struct Interrupts(Option<tokio::sync::mpsc::UnboundedReceiver<()>>);
 
 impl Interrupts {
-    fn new(catch: bool) -> Self {
+    pub(super) fn new(catch: bool) -> Self {
         if !catch {
             return Self(None);
         }
@@ -58,7 +58,7 @@ impl Interrupts {
     }
 
     /// The next press (never, when not caught).
-    async fn next(&mut self) {
+    pub(super) async fn next(&mut self) {
         match &mut self.0 {
             Some(presses) => {
                 presses.recv().await;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub mod chat;
+pub mod chat_openai;
 pub mod check;
 pub mod scenarios;
 
@@ -22,7 +23,9 @@ LLM_MODEL=demo ALLOW_UNSIGNED_WEBHOOKS=true (the README's quick start).";
 
 const CHAT_CONFIGURATION: &str = "\
 Reads from the environment (or .env): LAYERCODE_WEBHOOK_SECRET to sign the webhooks
-(unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).";
+(unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).
+With --openai: the first of OPENAI_DOOR_KEYS as the key, and the door's URL
+(https://<app>.fly.dev/openai/<agent>/v1; default http://127.0.0.1:$PORT/openai/v1).";
 
 const TEST_CONFIGURATION: &str = "\
 Without --url the server runs in-process, configured from the environment (or .env) as
@@ -64,6 +67,10 @@ pub enum Command {
         // rather than a connection error later.
         #[arg(long, value_name = "URL", value_parser = chat::webhook_url, help = URL_HELP)]
         url: Option<String>,
+        /// Talk to the OpenAI door as Vapi would, at this URL (the door's base URL or the
+        /// server's) [default: http://127.0.0.1:$PORT/openai/v1]
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with = "url")]
+        openai: Option<String>,
     },
     /// Validate the configuration and ask every configured model for a tiny completion
     #[command(after_help = SERVER_CONFIGURATION)]
@@ -110,7 +117,13 @@ mod tests {
         assert_eq!(parse(&[]), Ok(Command::Serve));
         assert_eq!(parse(&["serve"]), Ok(Command::Serve));
         assert_eq!(parse(&["check"]), Ok(Command::Check));
-        assert_eq!(parse(&["chat"]), Ok(Command::Chat { url: None }));
+        assert_eq!(
+            parse(&["chat"]),
+            Ok(Command::Chat {
+                url: None,
+                openai: None
+            })
+        );
         assert_eq!(
             parse(&["test", "a.toml", "more", "--jobs", "2", "--json"]),
             Ok(Command::Test {
@@ -128,7 +141,8 @@ mod tests {
         assert_eq!(
             parse(&["chat", "--url", "https://x.fly.dev"]),
             Ok(Command::Chat {
-                url: Some("https://x.fly.dev/agent".into())
+                url: Some("https://x.fly.dev/agent".into()),
+                openai: None
             })
         );
     }
@@ -136,6 +150,20 @@ mod tests {
     #[test]
     fn mistakes_are_usage_errors() {
         assert_eq!(parse(&["chat", "--url"]), Err(ErrorKind::InvalidValue));
+        assert_eq!(
+            parse(&["chat", "--openai"]),
+            Ok(Command::Chat {
+                url: None,
+                openai: Some(String::new())
+            })
+        );
+        assert_eq!(
+            parse(&["chat", "--openai", "https://x.fly.dev/openai/sales/v1"]),
+            Ok(Command::Chat {
+                url: None,
+                openai: Some("https://x.fly.dev/openai/sales/v1".into())
+            })
+        );
         assert_eq!(
             parse(&["chat", "--url", "x.fly.dev"]),
             Err(ErrorKind::ValueValidation)

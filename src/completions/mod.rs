@@ -12,3 +12,20 @@ pub use chunk::{error_body, ChunkWriter, TokenUsage, DONE};
 pub use history::{conversation, Conversation};
 pub use prompt::PlatformPrompt;
 pub use request::{CompletionRequest, Platform, RequestError};
+
+/// The tools the platforms add to their requests, by name: Vapi's (`transferCall`,
+/// `endCall`, `dtmf`) and ElevenLabs' system tools. A tool of ours with one of these names
+/// would be shadowed on the OpenAI door (the platform's wins), so start-up refuses it for
+/// an agent whose door is open.
+pub const PLATFORM_TOOLS: [&str; 10] = [
+    "transferCall",
+    "endCall",
+    "dtmf",
+    "end_call",
+    "transfer_to_number",
+    "transfer_to_agent",
+    "language_detection",
+    "skip_turn",
+    "play_keypad_touch_tone",
+    "voicemail_detection",
+];

@@ -15,6 +15,8 @@ pub struct ChatSettings {
     pub port: u16,
     /// `LAYERCODE_WEBHOOK_SECRET`, when set.
     pub webhook_secret: Option<Secret>,
+    /// The first of `OPENAI_DOOR_KEYS`, for `chat --openai`.
+    pub openai_key: Option<Secret>,
 }
 
 impl ChatSettings {
@@ -33,6 +35,12 @@ impl ChatSettings {
         Ok(Self {
             port: parse_or("PORT", get("PORT"), DEFAULT_PORT)?,
             webhook_secret: get("LAYERCODE_WEBHOOK_SECRET").map(Secret::new),
+            openai_key: get("OPENAI_DOOR_KEYS").and_then(|keys| {
+                keys.split(',')
+                    .map(str::trim)
+                    .find(|key| !key.is_empty())
+                    .map(Secret::new)
+            }),
         })
     }
 }

@@ -131,6 +131,31 @@ fn check_agent_tools(
                 !tool.is_empty() && mcp_servers.iter().any(|s| s.name == server)
             })
     };
+    for agent in agents.agents.iter().filter(|a| !a.door.keys.is_empty()) {
+        let offered = |name: &str| {
+            agent
+                .tools
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|t| t == name))
+        };
+        let clash = toolbox
+            .tools()
+            .iter()
+            .map(|t| t.name())
+            .find(|name| offered(name) && crate::completions::PLATFORM_TOOLS.contains(name));
+        if let Some(name) = clash {
+            return Err(StartupError::File {
+                variable: "TOOLS_DIR",
+                problem: format!(
+                    "{}: the tool `{name}` has the name of a Vapi or ElevenLabs tool, and agent \
+                     `{}` has its OpenAI door open, where the platform's tool would win: \
+                     rename the tool file",
+                    settings.tools.dir.join(format!("{name}.toml")).display(),
+                    agent.name
+                ),
+            });
+        }
+    }
     for agent in &agents.agents {
         for tool in agent.tools.iter().flatten() {
             if toolbox.get(tool).is_some() || tool == END_CALL || of_mcp_server(tool) {

@@ -100,6 +100,16 @@ impl Agent {
             last_words: [question.as_str(), last_reply],
         };
         let model = self.model.as_ref();
+        let shadowed: Vec<&String> = platform_names
+            .iter()
+            .filter(|name| self.tools.tool(name).is_some() || self.tools.mcp_tool(name).is_some())
+            .collect();
+        if !shadowed.is_empty() {
+            tracing::warn!(
+                tools = ?shadowed,
+                "the platform sent tools with the names of ours: the platform's are offered"
+            );
+        }
         let shape = ReplyShape {
             pieces: !door.spoken_form,
             door: true,

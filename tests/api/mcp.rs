@@ -791,3 +791,54 @@ async fn credentials_an_mcp_server_echoes_never_reach_the_model() {
     assert!(results[1].contains("xxx[redacted]"), "{}", results[1]);
     assert!(results[3].contains("yrefused [redacted]"), "{}", results[3]);
 }
+
+/// Through the OpenAI door an MCP tool runs inside the reply too: the platform gets the
+/// words around it, never the call.
+#[tokio::test]
+async fn an_mcp_tool_runs_inside_a_reply_of_the_openai_door() {
+    let port = free_port();
+    let _server = start_server(port).await;
+    let file = format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n");
+    let dir = folder_with("mcp-door", &[("weather.toml", &file)]);
+    let key = "door-key-for-mcp-0123456789";
+    let app = spawn_app_with(&[
+        ("MCP_DIR", dir.to_str().expect("utf-8")),
+        ("OPENAI_DOOR_KEYS", key),
+    ])
+    .await;
+    offered_tools(&app, "conv_mcp_door").await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &["Let me check. "],
+        &[("w1", "weather__get_weather", r#"{"city":"Paris"}"#)],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["It is sunny in Paris."]));
+    let response = app
+        .http
+        .post(format!("{}/openai/v1/chat/completions", app.address))
+        .bearer_auth(key)
+        .json(&json!({"stream": true, "messages": [{"role": "user", "content": "Weather?"}]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("body");
+    let chunks = crate::helpers::completion_stream::check_completion_stream(&bytes);
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Let me check. It is sunny in Paris.");
+    assert!(chunks
+        .iter()
+        .all(|c| c["choices"][0]["delta"]["tool_calls"].is_null()));
+    let follow_up = app.upstream.requests().pop().expect("the follow-up");
+    let result = follow_up.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool result");
+    assert_eq!(result["content"], "Sunny and 21 degrees in Paris.");
+}

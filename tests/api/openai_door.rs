@@ -626,3 +626,87 @@ async fn our_earlier_tool_calls_are_put_back_into_the_platforms_history() {
     let sent = app.upstream.requests()[3].body["messages"].to_string();
     assert!(!sent.contains("get_order"), "{sent}");
 }
+
+#[tokio::test]
+async fn chat_openai_talks_to_the_door_as_a_platform_and_answers_its_tool() {
+    let app = door(&[]).await;
+    app.upstream
+        .enqueue(Reply::deltas(&["Hi there, ", "how can I help?"]));
+    app.upstream.enqueue(Reply::tool_calls(
+        &["Goodbye! "],
+        &[("call_end", "endCall", "{}")],
+    ));
+    let env = crate::helpers::binary::vars(&[("OPENAI_DOOR_KEYS", KEY)]);
+    let output = crate::helpers::binary::run(
+        &["chat", "--openai", &app.address],
+        env,
+        "Hello\nThat's all\n",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("/openai/v1/chat/completions as a platform would"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("agent> Hi there, how can I help?\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[the platform's tool endCall {}: not available in the terminal]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("finish tool_calls"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("Chat ended."), "{stdout}");
+    // The second request carried the conversation so far, and a call id for both.
+    let second = &app.upstream.requests()[1].body["messages"];
+    let said: Vec<&str> = second
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert!(
+        said.ends_with(&["Hello", "Hi there, how can I help?", "That's all"]),
+        "{second}"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_file_named_like_a_platform_tool_stops_start_up_when_the_door_is_open() {
+    let order = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/tools/get_weather.toml"
+    ))
+    .expect("example");
+    let dir = folder_with("door-clash", &[("endCall.toml", &order)]);
+    let prompt = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md");
+    let base = [
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("SYSTEM_PROMPT_FILE", prompt),
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+    ];
+    let closed = settings_from(&base).expect("valid");
+    assert!(
+        voicebridge::startup::load_files(&closed).is_ok(),
+        "no door, no clash"
+    );
+    let mut open = base.to_vec();
+    open.push(("OPENAI_DOOR_KEYS", KEY));
+    let settings = settings_from(&open).expect("valid");
+    let Err(error) = voicebridge::startup::load_files(&settings) else {
+        panic!("start-up took a tool named like Vapi's endCall with the door open");
+    };
+    let error = error.to_string();
+    assert!(error.contains("endCall.toml"), "{error}");
+    assert!(
+        error.contains("has the name of a Vapi or ElevenLabs tool"),
+        "{error}"
+    );
+}
