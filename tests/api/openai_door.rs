@@ -286,7 +286,8 @@ async fn keys_open_the_door_and_refusals_are_openai_shaped() {
 
 #[tokio::test]
 async fn a_platform_hanging_up_cancels_the_model_request() {
-    let app = door(&[]).await;
+    let store = sqlite_url("door-hang-up");
+    let app = door(&[("CALL_STORE_URL", store.as_str()), ("ADMIN_TOKEN", ADMIN)]).await;
     let hold = std::sync::Arc::new(tokio::sync::Notify::new());
     app.upstream.enqueue(Reply::Stream {
         steps: vec![
@@ -301,7 +302,8 @@ async fn a_platform_hanging_up_cancels_the_model_request() {
         &app,
         "/openai/v1",
         KEY,
-        json!({"messages": user("Food?"), "close_after": 1}),
+        json!({"messages": user("Food?"), "close_after": 1,
+               "extra_body": {"call": {"id": "vapi-hang-up"}}}),
     )
     .await;
     assert_eq!(got, json!({"text": "We have soup. ", "closed": true}));
@@ -316,6 +318,25 @@ async fn a_platform_hanging_up_cancels_the_model_request() {
         1,
         "the model request was cancelled"
     );
+    // On record: interrupted, with what the platform was sent.
+    let mut turn = Value::Null;
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/vapi-hang-up", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            turn = response.json::<Value>().await.expect("json")["turns"][0].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(turn["outcome"], "interrupted", "{turn}");
+    assert_eq!(turn["interrupted"], true);
+    assert_eq!(turn["agent_text"], "We have soup. ");
 }
 
 #[tokio::test]
@@ -709,4 +730,157 @@ async fn a_tool_file_named_like_a_platform_tool_stops_start_up_when_the_door_is_
         error.contains("has the name of a Vapi or ElevenLabs tool"),
         "{error}"
     );
+}
+
+/// A platform's request, as in `tests/fixtures/platforms/`.
+fn platform_request(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/platforms/{name}-request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+}
+
+#[tokio::test]
+async fn the_platforms_requests_are_answered_whole_and_kept_under_their_call_ids() {
+    let prompt = temp_folder("door-platforms").join("prompt.md");
+    std::fs::write(
+        &prompt,
+        "Agent on {{ platform }} for account {{ metadata.account | default('none') }}.",
+    )
+    .expect("prompt");
+    let store = sqlite_url("door-platforms");
+    let app = door(&[
+        ("SYSTEM_PROMPT_FILE", prompt.to_str().expect("utf-8")),
+        ("CALL_STORE_URL", store.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    for (platform, call_id, handed) in [
+        (
+            "vapi",
+            "8f3b6c2e-4a1d-4e7b-9c55-0d2f1a6b7e90",
+            "transferCall",
+        ),
+        ("elevenlabs", "conv_el_5Kx2", "transfer_to_number"),
+    ] {
+        let request = platform_request(platform);
+        app.upstream.enqueue(Reply::tool_calls(
+            &["Let me get you a person. "],
+            &[("call_x", handed, r#"{"destination":"+15550123"}"#)],
+        ));
+        let bytes = raw(&app, request.clone()).await;
+        let chunks = check_completion_stream(&bytes);
+        let handed_back = chunks
+            .iter()
+            .find(|c| c["choices"][0]["delta"]["tool_calls"].is_array())
+            .expect("the platform's tool is handed back");
+        assert_eq!(
+            handed_back["choices"][0]["delta"]["tool_calls"][0]["function"]["name"],
+            handed
+        );
+        let sent = app.upstream.requests().pop().expect("a model request");
+        let system = sent.body["messages"][0]["content"]
+            .as_str()
+            .expect("system");
+        let theirs = request["messages"][0]["content"].as_str().expect("theirs");
+        assert_eq!(
+            system,
+            format!("Agent on {platform} for account HB-4471.\n\n{theirs}"),
+            "the agent's prompt with the caller's context, then the platform's"
+        );
+        let offered = sent.body["tools"].to_string();
+        for tool in request["tools"].as_array().expect("tools") {
+            let name = tool["function"]["name"].as_str().expect("name");
+            assert!(offered.contains(name), "{name} offered: {offered}");
+        }
+        assert_ne!(
+            sent.body["model"], request["model"],
+            "the agent's model answers"
+        );
+
+        let mut call = Value::Null;
+        for _ in 0..200 {
+            let response = app
+                .http
+                .get(format!("{}/api/calls/{call_id}", app.address))
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .expect("sent");
+            if response.status() == 200 {
+                call = response.json().await.expect("json");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(call["door"], "openai", "{platform}: {call}");
+        assert_eq!(call["metadata"]["account"], "HB-4471");
+        assert_eq!(
+            call["turns"][0]["user_text"],
+            request["messages"][2]["content"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
+    let store = sqlite_url("door-broken");
+    let app = door(&[("CALL_STORE_URL", store.as_str()), ("ADMIN_TOKEN", ADMIN)]).await;
+    app.upstream.enqueue(Reply::Stream {
+        steps: vec![
+            Step::Send(role_chunk()),
+            Step::Send(content_chunk("We have soup. And")),
+        ],
+        abort: true,
+    });
+    let body = json!({"messages": user("Food?"), "stream": true,
+        "call": {"id": "vapi-broken-1"}});
+    let bytes = raw(&app, body).await;
+    let chunks = check_completion_stream(&bytes);
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, format!("We have soup. And {APOLOGY}"));
+    assert_eq!(
+        app.upstream.requests().len(),
+        1,
+        "no retry once text went out"
+    );
+
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("voicebridge_turns_total")
+                && l.contains("event=\"chat.completion\"")
+                && l.contains("outcome=\"failed\"")),
+        "{metrics}"
+    );
+    let mut call = Value::Null;
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/vapi-broken-1", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            call = response.json().await.expect("json");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(call["turns"][0]["outcome"], "failed", "{call}");
+    assert_eq!(call["outcome"], "failed");
 }

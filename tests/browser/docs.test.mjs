@@ -134,6 +134,7 @@ before(async () => {
     ORDERS_API_KEY: 'orders-docs-key-0123',
     CALL_STORE_URL: `sqlite://${store}/calls.db`,
     ADMIN_TOKEN: 'docs-admin-token-0123',
+    OPENAI_DOOR_KEYS: 'docs-door-key-0123456789',
   });
   browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
@@ -264,5 +265,35 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   const result = JSON.parse(await calls.textContent('#transcript .chip pre.result'));
   assert.equal(result.status, 'shipped');
   await calls.screenshot({ path: join(shots, 'calls-page.png'), fullPage: true });
+
+  // A call through the OpenAI door, as Vapi makes one: on the calls pages under Vapi's
+  // call id, marked as the door's.
+  const vapiCall = 'vapi-call-docs-1';
+  const door = await fetch(`${voicebridge.baseUrl}/openai/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer docs-door-key-0123456789' },
+    body: JSON.stringify({
+      stream: false, call: { id: vapiCall }, customer: { number: '+14155550142' },
+      messages: [{ role: 'user', content: "That's all, thank you." }],
+    }),
+  });
+  assert.equal(door.status, 200);
+  assert.equal((await door.json()).choices[0].message.content, 'You are welcome. Have a lovely evening!');
+  let listed = false;
+  for (let i = 0; i < 200 && !listed; i += 1) {
+    const response = await fetch(`${voicebridge.baseUrl}/api/calls/${vapiCall}`, { headers: auth });
+    listed = response.ok;
+    if (!listed) await new Promise((ok) => setTimeout(ok, 50));
+  }
+  await calls.goto(`${voicebridge.baseUrl}/calls`);
+  const doorRow = calls.locator(`#calls-body tr[data-conversation-id="${vapiCall}"]`);
+  await doorRow.waitFor({ timeout: 10000 });
+  assert.equal((await doorRow.locator('td').allTextContents())[1], 'default · openai');
+  await doorRow.locator('a.call-link').click();
+  await calls.waitForSelector('body[data-loaded="call"]', { timeout: 10000 });
+  const doorFacts = await calls.$$eval('#call-facts dt, #call-facts dd', (nodes) => nodes.map((n) => n.textContent));
+  assert.equal(doorFacts[doorFacts.indexOf('Conversation') + 1], vapiCall);
+  assert.equal(doorFacts[doorFacts.indexOf('Door') + 1], 'OpenAI-compatible (chat/completions)');
+  assert.equal(doorFacts[doorFacts.indexOf('From') + 1], '+14155550142');
   await admin.close();
 });
