@@ -133,25 +133,8 @@ where
 
     let mut lines = input.lines();
     let mut turn = 0;
-    loop {
-        if options.interactive {
-            write!(out, "you> ")?;
-            out.flush()?;
-        }
-        let line = tokio::select! {
-            line = lines.next_line() => line.map_err(ChatError::Output)?,
-            () = interrupts.next() => None,
-        };
-        let Some(line) = line else {
-            break;
-        };
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        if !options.interactive {
-            writeln!(out, "you> {text}")?;
-        }
+    while let Some(text) = next_line(&mut lines, &mut interrupts, options.interactive, out).await? {
+        let text = text.as_str();
         turn += 1;
         let message = json!({
             "type": "message", "session_id": conversation, "conversation_id": conversation,
@@ -169,6 +152,41 @@ where
     client.post(&end).await?;
     writeln!(out, "Session ended.")?;
     Ok(())
+}
+
+/// The next line typed (blank lines skipped), prompted with `you> ` at a terminal and
+/// echoed after it when piped; `None` when the input ends or Ctrl-C is pressed.
+pub(super) async fn next_line<R, W>(
+    lines: &mut tokio::io::Lines<R>,
+    interrupts: &mut Interrupts,
+    interactive: bool,
+    out: &mut W,
+) -> Result<Option<String>, ChatError>
+where
+    R: AsyncBufRead + Unpin,
+    W: Write,
+{
+    loop {
+        if interactive {
+            write!(out, "you> ")?;
+            out.flush()?;
+        }
+        let line = tokio::select! {
+            line = lines.next_line() => line.map_err(ChatError::Output)?,
+            () = interrupts.next() => None,
+        };
+        let Some(line) = line else {
+            return Ok(None);
+        };
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !interactive {
+            writeln!(out, "you> {text}")?;
+        }
+        return Ok(Some(text.to_string()));
+    }
 }
 
 /// What a conversational webhook asks for, which decides what its silence means.

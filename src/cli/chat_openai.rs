@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use super::chat::{drain_events, ChatError, Interrupts};
+use super::chat::{drain_events, next_line, ChatError, Interrupts};
 use crate::secret::Secret;
 
 /// Where and how to talk.
@@ -74,25 +74,7 @@ where
     let mut interrupts = Interrupts::new(options.catch_ctrl_c);
     let mut messages: Vec<Value> = Vec::new();
     let mut lines = input.lines();
-    loop {
-        if options.interactive {
-            write!(out, "you> ")?;
-            out.flush()?;
-        }
-        let line = tokio::select! {
-            line = lines.next_line() => line.map_err(ChatError::Output)?,
-            () = interrupts.next() => None,
-        };
-        let Some(line) = line else {
-            break;
-        };
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        if !options.interactive {
-            writeln!(out, "you> {text}")?;
-        }
+    while let Some(text) = next_line(&mut lines, &mut interrupts, options.interactive, out).await? {
         messages.push(json!({"role": "user", "content": text}));
         let body = json!({
             "model": "voicebridge", "stream": true, "messages": messages,

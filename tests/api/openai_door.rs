@@ -77,6 +77,27 @@ async fn raw(app: &TestApp, body: Value) -> Vec<u8> {
     response.bytes().await.expect("body").to_vec()
 }
 
+/// The call `id` on record once the writer has stored `turns` turns of it (5 s at most).
+async fn on_record(app: &TestApp, id: &str, turns: usize) -> Value {
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/{id}", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            let call: Value = response.json().await.expect("json");
+            if call["turns"].as_array().is_some_and(|t| t.len() >= turns) {
+                return call;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("call {id} was not stored with {turns} turns within 5 s");
+}
+
 #[tokio::test]
 async fn the_sdk_reads_streamed_and_whole_replies_with_usage() {
     let app = door(&[]).await;
@@ -319,21 +340,7 @@ async fn a_platform_hanging_up_cancels_the_model_request() {
         "the model request was cancelled"
     );
     // On record: interrupted, with what the platform was sent.
-    let mut turn = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/vapi-hang-up", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            turn = response.json::<Value>().await.expect("json")["turns"][0].clone();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let turn = on_record(&app, "vapi-hang-up", 1).await["turns"][0].clone();
     assert_eq!(turn["outcome"], "interrupted", "{turn}");
     assert_eq!(turn["interrupted"], true);
     assert_eq!(turn["agent_text"], "We have soup. ");
@@ -404,23 +411,7 @@ async fn vapi_and_elevenlabs_requests_reach_the_prompt_and_the_calls_on_record()
     );
 
     // Both turns of the Vapi call are one call on record, under the platform's id.
-    let mut call = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/vapi-call-42", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            call = response.json().await.expect("json");
-            if call["turns"].as_array().is_some_and(|t| t.len() == 2) {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let call = on_record(&app, "vapi-call-42", 2).await;
     assert_eq!(call["door"], "openai", "{call}");
     assert_eq!(call["from_phone_number"], "+15550100");
     assert_eq!(call["metadata"]["plan"], "gold");
@@ -799,21 +790,7 @@ async fn the_platforms_requests_are_answered_whole_and_kept_under_their_call_ids
             "the agent's model answers"
         );
 
-        let mut call = Value::Null;
-        for _ in 0..200 {
-            let response = app
-                .http
-                .get(format!("{}/api/calls/{call_id}", app.address))
-                .bearer_auth(ADMIN)
-                .send()
-                .await
-                .expect("sent");
-            if response.status() == 200 {
-                call = response.json().await.expect("json");
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let call = on_record(&app, call_id, 1).await;
         assert_eq!(call["door"], "openai", "{platform}: {call}");
         assert_eq!(call["metadata"]["account"], "HB-4471");
         assert_eq!(
@@ -866,21 +843,7 @@ async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
                 && l.contains("outcome=\"failed\"")),
         "{metrics}"
     );
-    let mut call = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/vapi-broken-1", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            call = response.json().await.expect("json");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let call = on_record(&app, "vapi-broken-1", 1).await;
     assert_eq!(call["turns"][0]["outcome"], "failed", "{call}");
     assert_eq!(call["outcome"], "failed");
 }
