@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
+use super::terminal::{next_line, Interrupts};
 use crate::secret::Secret;
 use crate::webhook::signature;
 
@@ -36,36 +37,6 @@ pub struct ChatOptions {
     /// Ctrl-C (SIGINT) interrupts: during a reply it cuts the reply as a barge-in would;
     /// waiting for input, it ends the call. Off, Ctrl-C stops the process as usual.
     pub catch_ctrl_c: bool,
-}
-
-/// Ctrl-C presses, when [`ChatOptions::catch_ctrl_c`] asks for them.
-pub(super) struct Interrupts(Option<tokio::sync::mpsc::UnboundedReceiver<()>>);
-
-impl Interrupts {
-    pub(super) fn new(catch: bool) -> Self {
-        if !catch {
-            return Self(None);
-        }
-        let (pressed, presses) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while tokio::signal::ctrl_c().await.is_ok() {
-                if pressed.send(()).is_err() {
-                    return;
-                }
-            }
-        });
-        Self(Some(presses))
-    }
-
-    /// The next press (never, when not caught).
-    pub(super) async fn next(&mut self) {
-        match &mut self.0 {
-            Some(presses) => {
-                presses.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    }
 }
 
 /// The webhook URL for what a user gave `--url`: a URL whose path ends in `/agent` (which
@@ -152,41 +123,6 @@ where
     client.post(&end).await?;
     writeln!(out, "Session ended.")?;
     Ok(())
-}
-
-/// The next line typed (blank lines skipped), prompted with `you> ` at a terminal and
-/// echoed after it when piped; `None` when the input ends or Ctrl-C is pressed.
-pub(super) async fn next_line<R, W>(
-    lines: &mut tokio::io::Lines<R>,
-    interrupts: &mut Interrupts,
-    interactive: bool,
-    out: &mut W,
-) -> Result<Option<String>, ChatError>
-where
-    R: AsyncBufRead + Unpin,
-    W: Write,
-{
-    loop {
-        if interactive {
-            write!(out, "you> ")?;
-            out.flush()?;
-        }
-        let line = tokio::select! {
-            line = lines.next_line() => line.map_err(ChatError::Output)?,
-            () = interrupts.next() => None,
-        };
-        let Some(line) = line else {
-            return Ok(None);
-        };
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        if !interactive {
-            writeln!(out, "you> {text}")?;
-        }
-        return Ok(Some(text.to_string()));
-    }
 }
 
 /// What a conversational webhook asks for, which decides what its silence means.

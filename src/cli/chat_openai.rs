@@ -13,7 +13,8 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use super::chat::{drain_events, next_line, ChatError, Interrupts};
+use super::chat::{drain_events, ChatError};
+use super::terminal::{next_line, Interrupts};
 use crate::secret::Secret;
 
 /// Where and how to talk.

@@ -12,6 +12,7 @@ pub mod chat;
 pub mod chat_openai;
 pub mod check;
 pub mod scenarios;
+mod terminal;
 
 // The help of each subcommand names what it reads, because a user's first question about
 // a failing command is usually which variable it looked at.
