@@ -46,6 +46,8 @@ pub enum TurnKind {
     Welcome,
     /// A request through the OpenAI door (`chat/completions`).
     Completion,
+    /// A reply asked for on Retell's WebSocket.
+    Retell,
 }
 
 /// A session store or cross-machine operation.
@@ -248,6 +250,7 @@ impl Metrics {
             TurnKind::Message => "message",
             TurnKind::Welcome => "session.start",
             TurnKind::Completion => "chat.completion",
+            TurnKind::Retell => "retell.response",
         };
         self.turns
             .with_label_values(&[agent, kind, outcome.as_str()])

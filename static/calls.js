@@ -111,7 +111,7 @@
     const total = [call.prompt_tokens, call.completion_tokens].filter(isNumber);
     row.append(
       when,
-      el('td', {}, call.door === 'openai' ? `${call.agent ?? ''} · openai` : call.agent ?? ''),
+      el('td', {}, ['openai', 'retell'].includes(call.door) ? `${call.agent ?? ''} · ${call.door}` : call.agent ?? ''),
       el('td', { class: 'preview', title: preview }, preview || '—'),
       el('td', { class: 'num' }, duration(call.duration_ms)),
       el('td', { class: 'num' }, isNumber(call.turns) ? call.turns : '—'),
@@ -210,8 +210,9 @@
     facts.replaceChildren();
     fact(facts, 'Conversation', call.conversation_id);
     fact(facts, 'Agent', call.agent);
-    // Layercode's webhook, or the OpenAI door (Vapi, ElevenLabs, an OpenAI client).
-    if (call.door === 'openai') fact(facts, 'Door', 'OpenAI-compatible (chat/completions)');
+    // Layercode's webhook, the OpenAI door (Vapi, ElevenLabs, an OpenAI client) or Retell's socket.
+    const doors = { openai: 'OpenAI-compatible (chat/completions)', retell: "Retell's WebSocket" };
+    if (doors[call.door]) fact(facts, 'Door', doors[call.door]);
     fact(facts, 'Started', time(call.started_ms));
     if (failedTurns(call)) fact(facts, 'Failed turns', String(call.failed_turns));
     if (isNumber(call.ended_ms)) fact(facts, 'Ended', time(call.ended_ms));

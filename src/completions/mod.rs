@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod history;
 pub mod prompt;
 pub mod request;
+pub mod retell;
 
 pub use chunk::{error_body, ChunkWriter, TokenUsage, DONE};
 pub use history::{conversation, Conversation};

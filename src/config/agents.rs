@@ -24,7 +24,7 @@ const DEFAULT_AGENTS_DIR: &str = "agents";
 pub const DEFAULT_AGENT_NAME: &str = "default";
 
 /// Keys of an agent file that override a variable of the environment, with it.
-const OVERRIDES: [(&str, &str); 16] = [
+pub(super) const OVERRIDES: [(&str, &str); 16] = [
     ("model", "LLM_MODEL"),
     ("base_url", "LLM_BASE_URL"),
     ("api_key", "LLM_API_KEY"),
@@ -44,13 +44,15 @@ const OVERRIDES: [(&str, &str); 16] = [
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 6] = [
+const OWN: [&str; 8] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
     "layercode_agent_id",
     "tools",
     "openai_keys",
+    "retell_keys",
+    "transfer_numbers",
 ];
 
 /// One agent's configuration.
@@ -110,7 +112,7 @@ pub struct AgentFiles {
     /// `ALLOW_UNSIGNED_WEBHOOKS`.
     pub allow_unsigned: bool,
     /// The environment, for `${VAR}` and the settings a file leaves out.
-    vars: Vars,
+    pub(super) vars: Vars,
 }
 
 /// Reads `AGENTS_DIR` and `DEFAULT_AGENT`; `from_env` is the single agent the environment
@@ -188,6 +190,15 @@ impl AgentFiles {
         {
             agent.door.keys = self.from_env.door.keys.clone();
         }
+        // So do RETELL_KEYS and RETELL_TRANSFER_NUMBERS its Retell WebSocket.
+        if let Some(agent) = agents.iter_mut().find(|a| a.name == default) {
+            if agent.door.retell_keys.is_empty() {
+                agent.door.retell_keys = self.from_env.door.retell_keys.clone();
+            }
+            if agent.door.transfer_numbers.is_empty() {
+                agent.door.transfer_numbers = self.from_env.door.transfer_numbers.clone();
+            }
+        }
         Ok(AgentsConfig {
             dir,
             agents,
@@ -223,7 +234,7 @@ pub(super) fn missing_secret_among_others() -> ConfigError {
 }
 
 /// An error in an agent file, naming the file and the field.
-fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> ConfigError {
+pub(super) fn file_error(path: &Path, field: &str, problem: impl std::fmt::Display) -> ConfigError {
     let field = if field.is_empty() {
         String::new()
     } else {
@@ -340,40 +351,6 @@ impl AgentFiles {
             llm,
             tools,
             door,
-        })
-    }
-
-    /// The agent file's OpenAI door: `openai_keys` (each `${VAR}` resolved), then
-    /// `platform_prompt` and `openai_spoken_form` over the environment's.
-    fn door(
-        &self,
-        path: &Path,
-        table: &toml::Table,
-        layered: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<super::DoorConfig, ConfigError> {
-        let field = "openai_keys";
-        let keys = match table.get(field) {
-            None => Vec::new(),
-            Some(toml::Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    let toml::Value::String(text) = item else {
-                        return Err(file_error(path, field, "must be a list of keys"));
-                    };
-                    let key = resolve_env(text, &|var| self.vars.get(var))
-                        .map_err(|problem| file_error(path, field, problem))?;
-                    super::door::check_key("AGENTS_DIR", &key)
-                        .map_err(|e| file_error(path, field, e.problem))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(file_error(path, field, "must be a list of keys")),
-        };
-        super::door::door_config(layered, keys).map_err(|e| {
-            let field = OVERRIDES
-                .iter()
-                .find(|(_, v)| *v == e.variable)
-                .map_or(e.variable, |(k, _)| k);
-            file_error(path, field, e.problem)
         })
     }
 }

@@ -9,6 +9,7 @@ mod metrics;
 mod openai;
 mod openai_body;
 mod page;
+mod retell;
 pub mod sse;
 pub mod state;
 mod webhook;
@@ -29,6 +30,7 @@ pub use health::health;
 pub use metrics::metrics;
 pub use openai::{complete_by_model, complete_for_agent, door_not_found, MAX_DOOR_BODY_BYTES};
 pub use page::voice_page;
+pub use retell::retell_socket;
 pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
 pub use webhook_body::WebhookBodies;
 
@@ -56,6 +58,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(complete_for_agent),
                 )
                 .default_service(web::to(door_not_found)),
+        )
+        .route(
+            "/retell/{agent}/{key}/{call_id}",
+            web::get().to(retell_socket),
         )
         .service(
             web::scope("/api/calls")

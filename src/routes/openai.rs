@@ -275,6 +275,7 @@ fn answer(
         platform_tools: parsed.tools.clone().unwrap_or_default(),
         platform_names,
         identified: header_id.is_some() || parsed.call_id().is_some(),
+        door: "openai",
         caller,
     };
     state.metrics.webhook_received("chat.completion");

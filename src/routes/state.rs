@@ -48,6 +48,10 @@ pub struct AgentEntry {
     pub secret_source: String,
     /// Keys that open this agent's OpenAI door; none: the door is closed.
     pub openai_keys: Vec<Secret>,
+    /// Keys that open this agent's Retell WebSocket; none: it is closed.
+    pub retell_keys: Vec<Secret>,
+    /// Numbers a Retell call may be transferred to.
+    pub transfer_numbers: Vec<String>,
 }
 
 /// Every agent of this deployment, by name, and which one `POST /agent` answers for.

@@ -155,6 +155,8 @@ pub(super) fn build_agents(
             layercode_agent_id: config.layercode_agent_id.clone(),
             secret_source,
             openai_keys: config.door.keys.clone(),
+            retell_keys: config.door.retell_keys.clone(),
+            transfer_numbers: config.door.transfer_numbers.clone(),
         };
         entries.push((config.name.clone(), entry));
     }

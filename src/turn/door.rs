@@ -36,6 +36,8 @@ pub struct DoorTurn {
     pub platform_names: Vec<String>,
     /// The platform identified the call: our tools' calls are kept between its requests.
     pub identified: bool,
+    /// The door: `openai` or `retell`.
+    pub door: &'static str,
     /// Where the answer goes.
     pub caller: Caller,
 }
@@ -76,6 +78,7 @@ impl Agent {
             platform_tools,
             platform_names,
             identified,
+            door: door_name,
             caller,
         } = turn;
         let history = if identified {
@@ -173,10 +176,15 @@ impl Agent {
             text: question.clone(),
             heard: None,
             without_history: false,
-            door: "openai",
+            door: door_name,
+        };
+        let kind = if door_name == "retell" {
+            TurnKind::Retell
+        } else {
+            TurnKind::Completion
         };
         self.metrics()
-            .turn_finished(&self.settings.name, TurnKind::Completion, outcome);
+            .turn_finished(&self.settings.name, kind, outcome);
         log_turn(
             &self.settings.name,
             &context,
@@ -195,6 +203,13 @@ impl Agent {
 }
 
 impl Agent {
+    /// The agent's welcome rendered for `context` (trimmed; empty when it has none): the
+    /// greeting of a door whose platform asks for one (Retell).
+    pub fn greeting(&self, context: &CallContext) -> String {
+        let welcome = self.settings.welcome.render(context, &self.settings.now);
+        welcome.trim().to_string()
+    }
+
     /// `history` with the calls our tools made in earlier requests of the call put back
     /// on the replies they belong to.
     async fn with_earlier_tools(

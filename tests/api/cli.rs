@@ -165,6 +165,12 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         ),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "Retell socket: closed (no key: retell_keys in the agent file, or RETELL_KEYS)"
+        ),
+        "{stdout}"
+    );
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
 
@@ -175,6 +181,8 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         ("LLM_BASE_URL", &upstream.base_url),
         ("OPENAI_DOOR_KEYS", key),
         ("OPENAI_PLATFORM_PROMPT", "replace"),
+        ("RETELL_KEYS", key),
+        ("RETELL_TRANSFER_NUMBERS", "+15550123,+15550124"),
     ]);
     let output = run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -182,6 +190,13 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         stdout.contains(
             "OpenAI door: POST /openai/default/v1/chat/completions (1 key set; platform \
              prompt: replace; spoken form: off)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Retell socket: GET /retell/default/<key>/<call id> (1 key set; transfers to \
+             +15550123, +15550124)"
         ),
         "{stdout}"
     );

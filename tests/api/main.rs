@@ -23,6 +23,7 @@ mod observability;
 mod openai_door;
 mod requests;
 mod resilience;
+mod retell;
 mod scale_out;
 mod scenarios;
 mod shutdown;

@@ -110,6 +110,25 @@ async fn check_agent<W: Write>(
             if door.spoken_form { "on" } else { "off" }
         )?;
     }
+    if door.retell_keys.is_empty() {
+        writeln!(
+            out,
+            "    Retell socket: closed (no key: retell_keys in the agent file, or RETELL_KEYS)"
+        )?;
+    } else {
+        let keys = door.retell_keys.len();
+        let numbers = if door.transfer_numbers.is_empty() {
+            "no transfer numbers".to_string()
+        } else {
+            format!("transfers to {}", door.transfer_numbers.join(", "))
+        };
+        writeln!(
+            out,
+            "    Retell socket: GET /retell/{}/<key>/<call id> ({keys} key{} set; {numbers})",
+            agent.name,
+            if keys == 1 { "" } else { "s" },
+        )?;
+    }
     if let Some(tools) = &agent.tools {
         // What the agent's list allows; `server__*` stands for every tool of that MCP server.
         let listed = if tools.is_empty() {
