@@ -310,5 +310,8 @@ async fn the_example_retell_agent_loads() {
     let prompt = compiled.system_prompt.render(&caller, &compiled.now);
     assert!(prompt.contains("through retell."), "{prompt}");
     let welcome = compiled.welcome.render(&caller, &compiled.now);
-    assert_eq!(welcome, "Hi Ana, thanks for calling Harbor Books. How can I help?");
+    assert_eq!(
+        welcome,
+        "Hi Ana, thanks for calling Harbor Books. How can I help?"
+    );
 }
