@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
         Command::Chat {
             openai: Some(url), ..
         } => chat_door(url).await,
+        Command::Chat {
+            retell: Some(url), ..
+        } => chat_retell(url).await,
         Command::Chat { url, .. } => chat(url).await,
         Command::Check => check().await,
         Command::Test {
@@ -143,6 +146,43 @@ async fn chat_door(url: String) -> ExitCode {
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
     let code = match cli::chat_openai::run(&options, input, &mut std::io::stdout()).await {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("voicebridge chat: {error}");
+            1
+        }
+    };
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}
+
+/// `voicebridge chat --retell [URL]`.
+async fn chat_retell(url: String) -> ExitCode {
+    let settings = match ChatSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("voicebridge: configuration error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let base = if url.trim().is_empty() {
+        format!("http://127.0.0.1:{}", settings.port)
+    } else {
+        url
+    };
+    let key = settings.retell_key.as_ref().map_or("", |k| k.expose());
+    if key.is_empty() && !base.contains("/retell/") {
+        eprintln!("voicebridge: RETELL_KEYS is not set; give the socket's whole URL, or set it");
+        return ExitCode::FAILURE;
+    }
+    let options = cli::chat_retell::RetellChatOptions {
+        url: cli::chat_retell::socket_url(&base, "default", key),
+        interactive: std::io::stdin().is_terminal(),
+        catch_ctrl_c: true,
+    };
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let code = match cli::chat_retell::run(&options, input, &mut std::io::stdout()).await {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("voicebridge chat: {error}");

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod chat;
 pub mod chat_openai;
+pub mod chat_retell;
 pub mod check;
 pub mod scenarios;
 mod terminal;
@@ -26,7 +27,9 @@ const CHAT_CONFIGURATION: &str = "\
 Reads from the environment (or .env): LAYERCODE_WEBHOOK_SECRET to sign the webhooks
 (unsigned without it), and PORT for the default URL, http://127.0.0.1:$PORT (8080).
 With --openai: the first of OPENAI_DOOR_KEYS as the key, and the door's URL
-(https://<app>.fly.dev/openai/<agent>/v1; default http://127.0.0.1:$PORT/openai/v1).";
+(https://<app>.fly.dev/openai/<agent>/v1; default http://127.0.0.1:$PORT/openai/v1).
+With --retell: the server's URL (default http://127.0.0.1:$PORT), the default agent and
+the first of RETELL_KEYS, or a whole wss://<app>.fly.dev/retell/<agent>/<key> URL.";
 
 const TEST_CONFIGURATION: &str = "\
 Without --url the server runs in-process, configured from the environment (or .env) as
@@ -72,6 +75,10 @@ pub enum Command {
         /// server's) [default: http://127.0.0.1:$PORT/openai/v1]
         #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with = "url")]
         openai: Option<String>,
+        /// Talk to the agent's Retell WebSocket as Retell would, at this URL (the
+        /// server's, or the socket's) [default: http://127.0.0.1:$PORT]
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["url", "openai"])]
+        retell: Option<String>,
     },
     /// Validate the configuration and ask every configured model for a tiny completion
     #[command(after_help = SERVER_CONFIGURATION)]
@@ -122,7 +129,8 @@ mod tests {
             parse(&["chat"]),
             Ok(Command::Chat {
                 url: None,
-                openai: None
+                openai: None,
+                retell: None
             })
         );
         assert_eq!(
@@ -143,7 +151,8 @@ mod tests {
             parse(&["chat", "--url", "https://x.fly.dev"]),
             Ok(Command::Chat {
                 url: Some("https://x.fly.dev/agent".into()),
-                openai: None
+                openai: None,
+                retell: None
             })
         );
     }
@@ -155,14 +164,28 @@ mod tests {
             parse(&["chat", "--openai"]),
             Ok(Command::Chat {
                 url: None,
-                openai: Some(String::new())
+                openai: Some(String::new()),
+                retell: None
             })
+        );
+        assert_eq!(
+            parse(&["chat", "--retell"]),
+            Ok(Command::Chat {
+                url: None,
+                openai: None,
+                retell: Some(String::new())
+            })
+        );
+        assert_eq!(
+            parse(&["chat", "--retell", "--openai"]),
+            Err(ErrorKind::ArgumentConflict)
         );
         assert_eq!(
             parse(&["chat", "--openai", "https://x.fly.dev/openai/sales/v1"]),
             Ok(Command::Chat {
                 url: None,
-                openai: Some("https://x.fly.dev/openai/sales/v1".into())
+                openai: Some("https://x.fly.dev/openai/sales/v1".into()),
+                retell: None
             })
         );
         assert_eq!(

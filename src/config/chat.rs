@@ -17,6 +17,8 @@ pub struct ChatSettings {
     pub webhook_secret: Option<Secret>,
     /// The first of `OPENAI_DOOR_KEYS`, for `chat --openai`.
     pub openai_key: Option<Secret>,
+    /// The first of `RETELL_KEYS`, for `chat --retell`.
+    pub retell_key: Option<Secret>,
 }
 
 impl ChatSettings {
@@ -35,12 +37,16 @@ impl ChatSettings {
         Ok(Self {
             port: parse_or("PORT", get("PORT"), DEFAULT_PORT)?,
             webhook_secret: get("LAYERCODE_WEBHOOK_SECRET").map(Secret::new),
-            openai_key: get("OPENAI_DOOR_KEYS").and_then(|keys| {
-                keys.split(',')
-                    .map(str::trim)
-                    .find(|key| !key.is_empty())
-                    .map(Secret::new)
-            }),
+            openai_key: get("OPENAI_DOOR_KEYS").and_then(|keys| first(&keys)),
+            retell_key: get("RETELL_KEYS").and_then(|keys| first(&keys)),
         })
     }
+}
+
+/// The first of comma-separated keys.
+fn first(keys: &str) -> Option<Secret> {
+    keys.split(',')
+        .map(str::trim)
+        .find(|key| !key.is_empty())
+        .map(Secret::new)
 }

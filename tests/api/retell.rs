@@ -315,3 +315,44 @@ async fn the_example_retell_agent_loads() {
         "Hi Ana, thanks for calling Harbor Books. How can I help?"
     );
 }
+
+#[tokio::test]
+async fn chat_retell_talks_to_the_socket_as_retell_and_stops_when_the_agent_ends_the_call() {
+    let app = spawn_app_with(&[("RETELL_KEYS", KEY)]).await;
+    app.upstream
+        .enqueue(Reply::deltas(&["Hi there, ", "how can I help?"]));
+    app.upstream.enqueue(Reply::tool_calls(
+        &["Goodbye! "],
+        &[("e1", "end_call", "{}")],
+    ));
+    let env = crate::helpers::binary::vars(&[("RETELL_KEYS", KEY)]);
+    let output = crate::helpers::binary::run(
+        &["chat", "--retell", &app.address],
+        env,
+        "Hello\nThat's all\nNever sent\n",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("/retell/default/<key> as Retell would"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY), "the key is not shown: {stdout}");
+    assert!(stdout.contains(&format!("agent> {WELCOME}\n")), "{stdout}");
+    assert!(
+        stdout.contains("agent> Hi there, how can I help?\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[the agent ended the call]"), "{stdout}");
+    assert!(
+        !stdout.contains("you> Never sent"),
+        "the call was over: {stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("Chat ended."), "{stdout}");
+    assert_eq!(app.upstream.requests().len(), 2);
+}
