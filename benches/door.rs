@@ -1,4 +1,4 @@
-//! The OpenAI door beside Layercode's, on the same fake model (`cargo bench --bench door`).
+//! The three doors side by side on the same fake model (`cargo bench --bench door`).
 //!
 //! A fake model server paced like a real one (one chunk every PACE) stamps the moment it
 //! flushes each chunk. The same reply goes through both doors of the release binary:
@@ -6,7 +6,9 @@
 //!   chunk (or the end of the stream) arrives, so its added latency is the client's read
 //!   of its `response.tts` minus the flush of that next chunk;
 //! - the OpenAI door sends the cleaned text as it arrives: a piece's added latency is the
-//!   client's read of its content chunk minus the flush of the chunk that carried it.
+//!   client's read of its content chunk minus the flush of the chunk that carried it;
+//! - Retell's WebSocket does the same with `response` messages (each turn a call of its
+//!   own: the socket is opened, then the reply asked for; the config is skipped).
 //!
 //! "first" is the first sentence or piece of each turn, "each" all of them. Both include
 //! the same loopback hop from the gateway to this client, so the side-by-side difference
@@ -67,6 +69,46 @@ fn label(text: &str) -> Option<(usize, usize)> {
 enum Door {
     Layercode,
     OpenAi,
+    Retell,
+}
+
+/// Turn `turn` through Retell's socket: (stamp, arrival) per piece, as for the others.
+async fn retell_turn(base: &str, turn: usize) -> Vec<(usize, Instant)> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let url = format!(
+        "{}/retell/default/{KEY}/bench-{turn}",
+        base.replace("http://", "ws://")
+    );
+    let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
+        return Vec::new();
+    };
+    let asked = serde_json::json!({"interaction_type": "response_required", "response_id": 1,
+        "transcript": [{"role": "user", "content": format!("Tell me five things ({turn}).")}]});
+    if socket.send(Message::text(asked.to_string())).await.is_err() {
+        return Vec::new();
+    }
+    let mut arrivals = Vec::new();
+    while let Some(Ok(message)) = socket.next().await {
+        let at = Instant::now();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
+            continue;
+        };
+        if event["response_id"] != 1 {
+            continue; // the config and the greeting
+        }
+        if let Some((t, k)) = event["content"].as_str().and_then(label) {
+            arrivals.push((t * 1000 + k, at));
+        }
+        if event["content_complete"] == true {
+            break;
+        }
+    }
+    let _ = socket.close(None).await;
+    arrivals
 }
 
 /// Sends turn `turn` through `door`; returns (stamp the arrival is measured against,
@@ -77,8 +119,12 @@ async fn turn(
     door: Door,
     turn: usize,
 ) -> Vec<(usize, Instant)> {
+    if door == Door::Retell {
+        return retell_turn(base, turn).await;
+    }
     let text = format!("Tell me five things ({turn}).");
     let request = match door {
+        Door::Retell => unreachable!("answered above"),
         Door::Layercode => signed_message(http, &format!("{base}/agent"), &format!("bench-{turn}"), &format!("t{turn}"), &text),
         Door::OpenAi => http
             .post(format!("{base}/openai/v1/chat/completions"))
@@ -96,7 +142,7 @@ async fn turn(
         let said = match door {
             Door::Layercode if event["type"] == "response.tts" => event["content"].as_str(),
             Door::OpenAi => event["choices"][0]["delta"]["content"].as_str(),
-            Door::Layercode => None,
+            Door::Layercode | Door::Retell => None,
         };
         let Some((t, k)) = said.and_then(label) else {
             return;
@@ -104,7 +150,7 @@ async fn turn(
         // A sentence is certain at the next chunk; a piece is out at its own.
         let stamp = match door {
             Door::Layercode => t * 1000 + k + 1,
-            Door::OpenAi => t * 1000 + k,
+            Door::OpenAi | Door::Retell => t * 1000 + k,
         };
         arrivals.push((stamp, at));
     })
@@ -157,7 +203,15 @@ async fn level(
 
 async fn run() {
     let model = FakeUpstream::start().await;
-    let server = start_server(&model, &[("OPENAI_DOOR_KEYS", KEY)]).await;
+    let server = start_server(
+        &model,
+        &[
+            ("OPENAI_DOOR_KEYS", KEY),
+            ("RETELL_KEYS", KEY),
+            ("WELCOME_MESSAGE", ""),
+        ],
+    )
+    .await;
     let base = server.url.trim_end_matches("/agent").to_string();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
@@ -170,6 +224,7 @@ async fn run() {
     // One warm-up turn through each door.
     level(&http, &model, &base, Door::Layercode, 1, 1).await;
     level(&http, &model, &base, Door::OpenAi, 1, 2).await;
+    level(&http, &model, &base, Door::Retell, 1, 3).await;
     println!(
         "== added latency, µs (p50/p95/max), {PIECES} sentences a turn, one chunk every {} ms",
         PACE.as_millis()
@@ -180,7 +235,11 @@ async fn run() {
     );
     let mut next = 10;
     for n in [1usize, 10, 100, 500].into_iter().filter(|n| *n <= max) {
-        for (name, door) in [("layercode", Door::Layercode), ("openai", Door::OpenAi)] {
+        for (name, door) in [
+            ("layercode", Door::Layercode),
+            ("openai", Door::OpenAi),
+            ("retell", Door::Retell),
+        ] {
             let (first, each, whole) = level(&http, &model, &base, door, n, next).await;
             next += n;
             println!(

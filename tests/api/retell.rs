@@ -356,3 +356,63 @@ async fn chat_retell_talks_to_the_socket_as_retell_and_stops_when_the_agent_ends
     assert!(stdout.trim_end().ends_with("Chat ended."), "{stdout}");
     assert_eq!(app.upstream.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_dropped_socket_cancels_the_reply_and_the_turn_is_kept_as_interrupted() {
+    let store = sqlite_url("retell-drop");
+    let app = spawn_app_with(&[
+        ("RETELL_KEYS", KEY),
+        ("WELCOME_MESSAGE", ""),
+        ("CALL_STORE_URL", store.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    let hold = std::sync::Arc::new(tokio::sync::Notify::new());
+    app.upstream.enqueue(Reply::Stream {
+        steps: vec![
+            Step::Send(role_chunk()),
+            Step::Send(content_chunk("We have soup, ")),
+            Step::Wait(hold.clone()),
+            Step::Send(content_chunk("and pie.")),
+        ],
+        abort: false,
+    });
+    let mut retell = Retell::connect(&app, KEY, "call_retell_drop")
+        .await
+        .expect("connects");
+    retell.next().await; // config
+    retell.next().await; // greeting
+    retell.send(asked(1, "What food is there?")).await;
+    assert_eq!(retell.next().await["content"], "We have soup, ");
+    drop(retell);
+    for _ in 0..200 {
+        if !app.upstream.closed_mid_stream().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        app.upstream.closed_mid_stream().len(),
+        1,
+        "the model request was cancelled"
+    );
+    let mut turn = Value::Null;
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/call_retell_drop", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            turn = response.json::<Value>().await.expect("json")["turns"][0].clone();
+            if !turn.is_null() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(turn["outcome"], "interrupted", "{turn}");
+    assert_eq!(turn["agent_text"], "We have soup, ");
+}
