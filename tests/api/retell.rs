@@ -416,3 +416,53 @@ async fn a_dropped_socket_cancels_the_reply_and_the_turn_is_kept_as_interrupted(
     assert_eq!(turn["outcome"], "interrupted", "{turn}");
     assert_eq!(turn["agent_text"], "We have soup, ");
 }
+
+#[tokio::test]
+async fn a_reconnect_to_the_same_call_id_continues_the_same_call() {
+    let store = sqlite_url("retell-reconnect");
+    let app = spawn_app_with(&[
+        ("RETELL_KEYS", KEY),
+        ("WELCOME_MESSAGE", ""),
+        ("CALL_STORE_URL", store.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    for (id, said) in [(1, "Hello"), (2, "Still there?")] {
+        app.upstream.enqueue(Reply::deltas(&["Yes, here."]));
+        let mut retell = Retell::connect(&app, KEY, "call_retell_again")
+            .await
+            .expect("connects");
+        retell.next().await; // config
+        retell.next().await; // greeting
+        retell.send(asked(id, said)).await;
+        let (text, _) = retell.reply(id).await;
+        assert_eq!(text, "Yes, here.");
+    }
+    let mut said: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/call_retell_again", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            let call: Value = response.json().await.expect("json");
+            said = call["turns"]
+                .as_array()
+                .map(|turns| {
+                    turns
+                        .iter()
+                        .map(|t| t["user_text"].as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if said.len() == 2 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(said, ["Hello", "Still there?"], "one call, both turns");
+}
