@@ -169,8 +169,17 @@ impl CompletionRequest {
         self.model.as_ref().and_then(Value::as_str)
     }
 
+    /// Vapi's `call.id`: set by the platform, which holds the door's key.
+    pub fn platform_call_id(&self) -> Option<&str> {
+        self.call
+            .as_ref()
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
     /// The platform's id of the call, when the request carries one: Vapi's `call.id`, or
-    /// `conversation_id` in ElevenLabs' extra body.
+    /// `conversation_id` in ElevenLabs' extra body (which the end user's client supplies).
     pub fn call_id(&self) -> Option<&str> {
         let vapi = self.call.as_ref().and_then(|c| c.get("id"));
         let elevenlabs = self

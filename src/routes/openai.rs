@@ -168,12 +168,11 @@ fn find<'s>(
             "invalid_request_error",
             Some("model_not_found"),
             format!(
-                "no agent named {:?}; the agents are: {}",
+                "no agent named {:?}",
                 name.unwrap_or_default()
                     .chars()
                     .take(64)
-                    .collect::<String>(),
-                state.agents.names().join(", ")
+                    .collect::<String>()
             ),
         )
     })
@@ -274,7 +273,10 @@ fn answer(
         question: conversation.last_user,
         platform_tools: parsed.tools.clone().unwrap_or_default(),
         platform_names,
-        identified: header_id.is_some() || parsed.call_id().is_some(),
+        // Kept tool calls are put back only for ids the key holder sets (the header, Vapi's
+        // call), never for ElevenLabs' extra body: the end user's client writes that, and
+        // could name another caller's call.
+        identified: header_id.is_some() || parsed.platform_call_id().is_some(),
         door: "openai",
         caller,
     };

@@ -242,8 +242,12 @@ impl RetellCall {
                 transcript,
                 reminder,
             } => {
-                // A newer request makes the running reply obsolete: dropping its events
-                // cancels its turn, and nothing more is sent for it.
+                // The same id again (a resend) changes nothing; another one makes the
+                // running reply obsolete: dropping its events cancels its turn, and nothing
+                // more is sent for it.
+                if running.as_ref().is_some_and(|r| r.id == id) {
+                    return Ok(());
+                }
                 *running = None;
                 *running = self.start(id, &transcript, reminder);
                 Ok(())
@@ -328,7 +332,11 @@ impl RetellCall {
                                 .and_then(|a| {
                                     a.get("number").and_then(Value::as_str).map(str::to_string)
                                 });
-                            reply.transfer = number.filter(|n| self.transfer_numbers.contains(n));
+                            let allowed = number.filter(|n| self.transfer_numbers.contains(n));
+                            if allowed.is_none() {
+                                tracing::warn!(call_id = %self.call_id, "transfer_call to a number not in transfer_numbers: not transferred");
+                            }
+                            reply.transfer = allowed;
                         }
                         _ => {}
                     }

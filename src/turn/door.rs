@@ -48,20 +48,16 @@ fn tools_key(conversation: &str) -> String {
     format!("openai/{conversation}")
 }
 
-/// Whether the platform's copy of a reply is ours: the same words (spacing aside), or one
-/// the beginning of the other (a reply the caller interrupted), 20 characters at least.
+/// Whether the platform's copy of a reply is ours: the same words (spacing aside), or the
+/// beginning of ours, 20 characters at least (what the caller heard of a reply they cut
+/// short).
 fn same_reply(theirs: &str, ours: &str) -> bool {
     let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
     let (theirs, ours) = (words(theirs), words(ours));
     if theirs.is_empty() || ours.is_empty() {
         return false;
     }
-    let (short, long) = if theirs.len() <= ours.len() {
-        (&theirs, &ours)
-    } else {
-        (&ours, &theirs)
-    };
-    short == long || (short.chars().count() >= 20 && long.starts_with(short.as_str()))
+    theirs == ours || (theirs.chars().count() >= 20 && ours.starts_with(theirs.as_str()))
 }
 
 impl Agent {
@@ -166,8 +162,13 @@ impl Agent {
         let reply =
             ChatMessage::assistant(said, &turn_id).interrupted(outcome != TurnOutcome::Completed);
         if identified {
+            // Kept as the platform received it (in spoken form, its words differ from ours).
+            let mut as_sent = reply.clone();
+            if door.spoken_form {
+                as_sent.content.clone_from(&run.spoken.sent);
+            }
             let made = run.tool_record();
-            self.keep_tools(&conversation, &turn_id, &question, &reply, made)
+            self.keep_tools(&conversation, &turn_id, &question, &as_sent, made)
                 .await;
         }
         let message = UserMessage {
@@ -224,18 +225,23 @@ impl Agent {
                 return history;
             }
         };
+        // Both are in the order they were said: each kept reply is looked for after the
+        // last one found, so a later reply never lends its calls to an earlier one.
+        let mut from = 0;
         for earlier in kept
             .iter()
             .filter(|m| m.role == Role::Assistant && !m.tool_calls.is_empty())
         {
-            let reply = history.iter_mut().find(|m| {
+            let found = history.iter().skip(from).position(|m| {
                 m.role == Role::Assistant
                     && m.tool_calls.is_empty()
                     && same_reply(&m.content, &earlier.content)
             });
-            if let Some(reply) = reply {
+            if let Some(offset) = found {
+                let reply = &mut history[from + offset];
                 reply.tool_calls.clone_from(&earlier.tool_calls);
                 reply.tool_results.clone_from(&earlier.tool_results);
+                from += offset + 1;
             }
         }
         history
@@ -287,6 +293,10 @@ mod tests {
             ours
         ));
         assert!(same_reply("Order A17 has shipped", ours), "interrupted");
+        assert!(
+            !same_reply(ours, "Order A17 has shipped"),
+            "a longer reply of theirs is another one"
+        );
         assert!(!same_reply("Order A17", ours), "too short to tell");
         assert!(!same_reply(
             "Order B2 has shipped and arrives Friday.",

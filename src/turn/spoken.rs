@@ -21,6 +21,8 @@ pub(super) struct Spoken {
     /// Sentences go out as one text (the OpenAI door in spoken form): each after the first
     /// is sent with the space that sets it apart.
     separated: bool,
+    /// What went out, as sent (in spoken form): what a platform keeps of the reply.
+    pub(super) sent: String,
     pub(super) text: String,
     /// Where each sentence ends in `text`.
     ends: Vec<usize>,
@@ -35,6 +37,7 @@ impl Spoken {
             pieces: false,
             after_sentence: false,
             separated: false,
+            sent: String::new(),
             text: String::new(),
             ends: Vec::new(),
             sentences: 0,
@@ -55,6 +58,14 @@ impl Spoken {
     pub(super) fn separated(mut self) -> Self {
         self.separated = true;
         self
+    }
+
+    /// A model round ended (the model turned to a tool): in pieces, the next round's text
+    /// is set apart from this one's, as a sentence of ours is.
+    pub(super) fn round_ended(&mut self) {
+        if self.pieces && !self.text.is_empty() && !self.text.ends_with(char::is_whitespace) {
+            self.after_sentence = true;
+        }
     }
 
     /// Says a whole sentence of ours (a filler, the apology).
@@ -90,6 +101,7 @@ impl Spoken {
                 sentence
             };
             self.text.push_str(&piece);
+            self.sent.push_str(&piece);
             self.ends.push(self.text.len());
             self.sentences += 1;
             self.first_at.get_or_insert_with(Instant::now);
@@ -113,6 +125,9 @@ impl Spoken {
         } else {
             said
         };
+        if self.separated {
+            self.sent.push_str(&said);
+        }
         caller.send(TurnEvent::Speak(said, completed_at));
     }
 

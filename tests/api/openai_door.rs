@@ -206,8 +206,9 @@ async fn our_tool_runs_inside_the_reply_and_the_stream_passes_the_oracle() {
     ])
     .await;
     server.enqueue(Reply::plain(200, r#"{"status":"shipped"}"#, Duration::ZERO));
+    // The model's first round ends without a space: the next round's text is set apart.
     app.upstream.enqueue(Reply::tool_calls(
-        &["Let me look. "],
+        &["Let me look."],
         &[("c1", "get_order", r#"{"order_id":"A17"}"#)],
     ));
     app.upstream
@@ -636,6 +637,20 @@ async fn our_earlier_tool_calls_are_put_back_into_the_platforms_history() {
     )
     .await;
     let sent = app.upstream.requests()[3].body["messages"].to_string();
+    assert!(!sent.contains("get_order"), "{sent}");
+
+    // Nor does a request naming that call in ElevenLabs' extra body: the end user's client
+    // writes it, and could name someone else's call.
+    app.upstream.enqueue(Reply::deltas(&["Hello."]));
+    let forged = json!({"elevenlabs_extra_body": {"conversation_id": "vapi-call-tools"}});
+    sdk(
+        &app,
+        "/openai/v1",
+        KEY,
+        json!({"messages": history, "extra_body": forged}),
+    )
+    .await;
+    let sent = app.upstream.requests()[4].body["messages"].to_string();
     assert!(!sent.contains("get_order"), "{sent}");
 }
 

@@ -248,6 +248,7 @@ impl<'a> ReplyRun<'a> {
                 calls = ours;
             }
             let said_goodbye = !self.round_text.trim().is_empty();
+            self.spoken.round_ended();
             self.run_round(calls).await;
             if self.end_call && said_goodbye {
                 return Ok(());
