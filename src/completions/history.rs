@@ -15,7 +15,8 @@ pub struct Conversation {
     /// The conversation, oldest first, as our history (consecutive user messages merged,
     /// every tool call answered).
     pub messages: Vec<ChatMessage>,
-    /// The last user message's text ("" when there is none).
+    /// What the caller said last, when the conversation ends with it ("" when it ends
+    /// with a tool's result or a reply: the platform asks again after its tool ran).
     pub last_user: String,
 }
 
@@ -41,6 +42,7 @@ pub fn conversation(messages: &[Value], turn_id: &str) -> Result<Conversation, S
                 history.push(ChatMessage::user(text, id));
             }
             "assistant" => {
+                last_user.clear();
                 let calls = tool_calls(message.get("tool_calls"))
                     .map_err(|problem| format!("messages[{index}]: {problem}"))?;
                 // Results are paired with the calls once every message is read.

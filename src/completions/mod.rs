@@ -15,10 +15,12 @@ pub use prompt::PlatformPrompt;
 pub use request::{CompletionRequest, Platform, RequestError};
 
 /// The tools the platforms add to their requests, by name: Vapi's (`transferCall`,
-/// `endCall`, `dtmf`) and ElevenLabs' system tools. A tool of ours with one of these names
-/// would be shadowed on the OpenAI door (the platform's wins), so start-up refuses it for
-/// an agent whose door is open.
-pub const PLATFORM_TOOLS: [&str; 10] = [
+/// `endCall`, `dtmf`), ElevenLabs' system tools, and `transfer_call` of Retell's socket
+/// (`end_call` is ElevenLabs' and Retell's). A tool of ours with one of these names would
+/// be shadowed on a door (the platform's wins), so start-up refuses it for an agent whose
+/// OpenAI door or Retell socket is open.
+pub const PLATFORM_TOOLS: [&str; 11] = [
+    "transfer_call",
     "transferCall",
     "endCall",
     "dtmf",

@@ -71,7 +71,8 @@ pub fn parse(text: &str) -> Result<Inbound, String> {
     )
 }
 
-/// A transcript as our history (`agent` is the assistant), and the caller's last words.
+/// A transcript as our history (`agent` is the assistant), and the caller's last words
+/// when the transcript ends with them ("" when it ends with the agent: a reminder).
 pub fn history(transcript: &[Value], turn_id: &str) -> (Vec<ChatMessage>, String) {
     let mut messages = Vec::new();
     let mut last_user = String::new();
@@ -89,7 +90,10 @@ pub fn history(transcript: &[Value], turn_id: &str) -> (Vec<ChatMessage>, String
                 last_user = text.to_string();
                 messages.push(ChatMessage::user(text, id));
             }
-            Some("agent") => messages.push(ChatMessage::assistant(text, id)),
+            Some("agent") => {
+                last_user.clear();
+                messages.push(ChatMessage::assistant(text, id));
+            }
             _ => {}
         }
     }

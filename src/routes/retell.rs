@@ -69,6 +69,7 @@ pub async fn retell_socket(
         call_id,
         transfer_numbers: entry.transfer_numbers.clone(),
         call: Value::Null,
+        last_id: 0,
     };
     actix_web::rt::spawn(socket.run(session, stream));
     Ok(response)
@@ -82,6 +83,8 @@ struct RetellCall {
     transfer_numbers: Vec<String>,
     /// Retell's `call_details`, once they came.
     call: Value,
+    /// The last reply id started: an id not above it is a resend or arrived late.
+    last_id: u64,
 }
 
 /// The reply being streamed: its id and the turn's events.
@@ -149,8 +152,8 @@ impl RetellCall {
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
                         let _ = session.pong(&bytes).await;
                     }
+                    Some(Ok(AggregatedMessage::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => {}
-                    None | Some(Err(_)) => return,
                 },
             }
         }
@@ -242,12 +245,13 @@ impl RetellCall {
                 transcript,
                 reminder,
             } => {
-                // The same id again (a resend) changes nothing; another one makes the
-                // running reply obsolete: dropping its events cancels its turn, and nothing
-                // more is sent for it.
-                if running.as_ref().is_some_and(|r| r.id == id) {
+                // An id not above the last one started (a resend, or one that arrived
+                // late) changes nothing; a newer one makes the running reply obsolete:
+                // dropping its events cancels its turn, and nothing more is sent for it.
+                if id <= self.last_id {
                     return Ok(());
                 }
+                self.last_id = id;
                 *running = None;
                 *running = self.start(id, &transcript, reminder);
                 Ok(())

@@ -131,7 +131,9 @@ fn check_agent_tools(
                 !tool.is_empty() && mcp_servers.iter().any(|s| s.name == server)
             })
     };
-    for agent in agents.agents.iter().filter(|a| !a.door.keys.is_empty()) {
+    let doors_open =
+        |a: &&crate::config::AgentConfig| !a.door.keys.is_empty() || !a.door.retell_keys.is_empty();
+    for agent in agents.agents.iter().filter(doors_open) {
         let offered = |name: &str| {
             agent
                 .tools
@@ -147,9 +149,9 @@ fn check_agent_tools(
             return Err(StartupError::File {
                 variable: "TOOLS_DIR",
                 problem: format!(
-                    "{}: the tool `{name}` has the name of a Vapi or ElevenLabs tool, and agent \
-                     `{}` has its OpenAI door open, where the platform's tool would win: \
-                     rename the tool file",
+                    "{}: the tool `{name}` has the name of a Vapi, ElevenLabs or Retell tool, and agent \
+                     `{}` has its OpenAI door or Retell socket open, where the platform's tool \
+                     would win: rename the tool file",
                     settings.tools.dir.join(format!("{name}.toml")).display(),
                     agent.name
                 ),

@@ -733,8 +733,16 @@ async fn a_tool_file_named_like_a_platform_tool_stops_start_up_when_the_door_is_
     let error = error.to_string();
     assert!(error.contains("endCall.toml"), "{error}");
     assert!(
-        error.contains("has the name of a Vapi or ElevenLabs tool"),
+        error.contains("has the name of a Vapi, ElevenLabs or Retell tool"),
         "{error}"
+    );
+    // A Retell socket open is the same: Retell's tools would win there.
+    let mut retell = base.to_vec();
+    retell.push(("RETELL_KEYS", KEY));
+    let settings = settings_from(&retell).expect("valid");
+    assert!(
+        voicebridge::startup::load_files(&settings).is_err(),
+        "refused with the Retell socket open"
     );
 }
 

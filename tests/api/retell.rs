@@ -232,6 +232,12 @@ async fn a_newer_response_id_stops_the_older_reply_at_once() {
         1,
         "reply 1's model request was cancelled"
     );
+
+    // An id not above the last one (a resend, or one arriving late) changes nothing.
+    retell.send(asked(2, "Pie please")).await;
+    retell.send(asked(1, "What food is there?")).await;
+    assert!(retell.quiet(300).await, "no reply restarted");
+    assert_eq!(app.upstream.requests().len(), 2);
 }
 
 #[tokio::test]
