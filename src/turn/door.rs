@@ -158,15 +158,23 @@ impl Agent {
             _ => run.spoken.text.as_str(),
         }
         .to_string();
-        run.settle_tools().await;
         let reply =
             ChatMessage::assistant(said, &turn_id).interrupted(outcome != TurnOutcome::Completed);
+        // Kept as the platform received it (in spoken form, its words differ from ours).
+        let mut as_sent = reply.clone();
+        if door.spoken_form {
+            as_sent.content.clone_from(&run.spoken.sent);
+        }
+        // A mutating call still running after the platform moved on is kept at once, as
+        // still running, so the call's next request sees it was made.
         if identified {
-            // Kept as the platform received it (in spoken form, its words differ from ours).
-            let mut as_sent = reply.clone();
-            if door.spoken_form {
-                as_sent.content.clone_from(&run.spoken.sent);
+            if let Some(made) = run.provisional_tool_record() {
+                self.keep_tools(&conversation, &turn_id, &question, &as_sent, made)
+                    .await;
             }
+        }
+        run.settle_tools().await;
+        if identified {
             let made = run.tool_record();
             self.keep_tools(&conversation, &turn_id, &question, &as_sent, made)
                 .await;

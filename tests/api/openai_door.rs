@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::helpers::completion_stream::check_completion_stream;
@@ -869,4 +870,67 @@ async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
     let call = on_record(&app, "vapi-broken-1", 1).await;
     assert_eq!(call["turns"][0]["outcome"], "failed", "{call}");
     assert_eq!(call["outcome"], "failed");
+}
+
+/// A platform that moves on while one of our mutating tools still runs: the next request
+/// of the call already shows the model that call, still running, so it is not made twice.
+#[tokio::test]
+async fn a_mutating_call_still_running_when_the_platform_moves_on_is_shown_to_the_next_request() {
+    let server = FakeUpstream::start().await;
+    let dir = tool_dir(&order_tools(&server, 3000));
+    let app = door(&[
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+    ])
+    .await;
+    server.enqueue(Reply::plain(
+        200,
+        r#"{"cancelled":true}"#,
+        Duration::from_millis(1500),
+    ));
+    app.upstream.enqueue(Reply::tool_calls(
+        &["Cancelling order A17 for you now. "],
+        &[("m1", "cancel_order", r#"{"order_id":"A17"}"#)],
+    ));
+    let call = json!({"id": "vapi-call-mutating"});
+    let response = app
+        .http
+        .post(format!("{}/openai/v1/chat/completions", app.address))
+        .bearer_auth(KEY)
+        .json(&json!({"stream": true, "call": call, "messages": user("Cancel A17")}))
+        .send()
+        .await
+        .expect("sent");
+    let mut body = response.bytes_stream();
+    body.next().await.expect("the first chunk").expect("bytes");
+    for _ in 0..200 {
+        if !server.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(server.requests().len(), 1, "the cancellation is under way");
+    drop(body); // the platform hangs up and asks again
+
+    app.upstream
+        .enqueue(Reply::deltas(&["It is being cancelled."]));
+    let history = json!([
+        {"role": "user", "content": "Cancel A17"},
+        {"role": "assistant", "content": "Cancelling order A17 for you now."},
+        {"role": "user", "content": "Did it work?"}
+    ]);
+    sdk(
+        &app,
+        "/openai/v1",
+        KEY,
+        json!({"messages": history, "extra_body": {"call": call}}),
+    )
+    .await;
+    let sent = app.upstream.requests()[1].body["messages"].to_string();
+    assert!(
+        sent.contains("cancel_order"),
+        "the model sees the call it made: {sent}"
+    );
+    assert!(sent.contains("still running"), "{sent}");
+    assert_eq!(server.requests().len(), 1, "not made twice");
 }
