@@ -51,13 +51,23 @@ fn tools_key(conversation: &str) -> String {
 /// Whether the platform's copy of a reply is ours: the same words (spacing aside), or the
 /// beginning of ours, 20 characters at least (what the caller heard of a reply they cut
 /// short).
+#[cfg(test)]
 fn same_reply(theirs: &str, ours: &str) -> bool {
-    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (theirs, ours) = (words(theirs), words(ours));
+    same_words(&words(theirs), &words(ours))
+}
+
+/// `text`'s words, one space apart.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether the platform's copy of a reply is ours, for texts already reduced to their
+/// [`words`]: the same, or the beginning of ours (20 characters at least).
+fn same_words(theirs: &str, ours: &str) -> bool {
     if theirs.is_empty() || ours.is_empty() {
         return false;
     }
-    theirs == ours || (theirs.chars().count() >= 20 && ours.starts_with(theirs.as_str()))
+    theirs == ours || (theirs.chars().count() >= 20 && ours.starts_with(theirs))
 }
 
 impl Agent {
@@ -235,16 +245,26 @@ impl Agent {
         };
         // Both are in the order they were said: each kept reply is looked for after the
         // last one found, so a later reply never lends its calls to an earlier one.
+        // Each text reduced to its words once (a long call's history is read once).
+        let theirs: Vec<String> = history
+            .iter()
+            .map(|m| {
+                if m.role == Role::Assistant && m.tool_calls.is_empty() {
+                    words(&m.content)
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
         let mut from = 0;
         for earlier in kept
             .iter()
             .filter(|m| m.role == Role::Assistant && !m.tool_calls.is_empty())
         {
-            let found = history.iter().skip(from).position(|m| {
-                m.role == Role::Assistant
-                    && m.tool_calls.is_empty()
-                    && same_reply(&m.content, &earlier.content)
-            });
+            let ours = words(&earlier.content);
+            let found = theirs[from..]
+                .iter()
+                .position(|reply| same_words(reply, &ours));
             if let Some(offset) = found {
                 let reply = &mut history[from + offset];
                 reply.tool_calls.clone_from(&earlier.tool_calls);

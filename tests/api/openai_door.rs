@@ -934,3 +934,39 @@ async fn a_mutating_call_still_running_when_the_platform_moves_on_is_shown_to_th
     assert!(sent.contains("still running"), "{sent}");
     assert_eq!(server.requests().len(), 1, "not made twice");
 }
+
+#[tokio::test]
+async fn a_client_leaving_a_whole_reply_request_cancels_the_model_request() {
+    let app = door(&[]).await;
+    let hold = std::sync::Arc::new(tokio::sync::Notify::new());
+    app.upstream.enqueue(Reply::Stream {
+        steps: vec![
+            Step::Send(role_chunk()),
+            Step::Send(content_chunk("We have soup. ")),
+            Step::Wait(hold.clone()),
+        ],
+        abort: false,
+    });
+    let left = app
+        .http
+        .post(format!("{}/openai/v1/chat/completions", app.address))
+        .bearer_auth(KEY)
+        .timeout(Duration::from_millis(400))
+        .json(&json!({"stream": false, "messages": user("Food?")}))
+        .send()
+        .await
+        .expect("the answer's head comes at once");
+    // Its body waits for the whole reply; the client gives up first.
+    assert!(left.text().await.is_err(), "the client gave up waiting");
+    for _ in 0..200 {
+        if !app.upstream.closed_mid_stream().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        app.upstream.closed_mid_stream().len(),
+        1,
+        "the model request was cancelled"
+    );
+}
