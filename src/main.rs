@@ -107,18 +107,7 @@ async fn chat(webhook_url: Option<String>) -> ExitCode {
         catch_ctrl_c: true,
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let code = match cli::chat::run(&options, input, &mut std::io::stdout()).await {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("voicebridge chat: {error}");
-            1
-        }
-    };
-    // Exits here: a call ended with Ctrl-C leaves a read of stdin pending, and the runtime
-    // would wait for it (for the user to press Enter) before the process could end.
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    std::process::exit(code)
+    end_chat(cli::chat::run(&options, input, &mut std::io::stdout()).await)
 }
 
 /// `voicebridge chat --openai [URL]`.
@@ -145,16 +134,7 @@ async fn chat_door(url: String) -> ExitCode {
         catch_ctrl_c: true,
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let code = match cli::chat_openai::run(&options, input, &mut std::io::stdout()).await {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("voicebridge chat: {error}");
-            1
-        }
-    };
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    std::process::exit(code)
+    end_chat(cli::chat_openai::run(&options, input, &mut std::io::stdout()).await)
 }
 
 /// `voicebridge chat --retell [URL]`.
@@ -182,16 +162,7 @@ async fn chat_retell(url: String) -> ExitCode {
         catch_ctrl_c: true,
     };
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let code = match cli::chat_retell::run(&options, input, &mut std::io::stdout()).await {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("voicebridge chat: {error}");
-            1
-        }
-    };
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    std::process::exit(code)
+    end_chat(cli::chat_retell::run(&options, input, &mut std::io::stdout()).await)
 }
 
 async fn check() -> ExitCode {
@@ -209,4 +180,20 @@ async fn check() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     }
+}
+
+/// Ends a chat command: its error on stderr, then the process. Exits here: a call ended
+/// with Ctrl-C leaves a read of stdin pending, and the runtime would wait for it (for the
+/// user to press Enter) before the process could end.
+fn end_chat(result: Result<(), cli::chat::ChatError>) -> ExitCode {
+    let code = match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("voicebridge chat: {error}");
+            1
+        }
+    };
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::completion_stream::check_completion_stream;
 use crate::helpers::db::sqlite_url;
+use crate::helpers::doors::{call_with_turns, model_requests_cancelled};
 use crate::helpers::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::tools::{order_tools, tool_dir};
 use crate::helpers::*;
@@ -76,27 +77,6 @@ async fn raw(app: &TestApp, body: Value) -> Vec<u8> {
         "a stream"
     );
     response.bytes().await.expect("body").to_vec()
-}
-
-/// The call `id` on record once the writer has stored `turns` turns of it (5 s at most).
-async fn on_record(app: &TestApp, id: &str, turns: usize) -> Value {
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/{id}", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            let call: Value = response.json().await.expect("json");
-            if call["turns"].as_array().is_some_and(|t| t.len() >= turns) {
-                return call;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("call {id} was not stored with {turns} turns within 5 s");
 }
 
 #[tokio::test]
@@ -330,19 +310,13 @@ async fn a_platform_hanging_up_cancels_the_model_request() {
     )
     .await;
     assert_eq!(got, json!({"text": "We have soup. ", "closed": true}));
-    for _ in 0..200 {
-        if !app.upstream.closed_mid_stream().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     assert_eq!(
-        app.upstream.closed_mid_stream().len(),
+        model_requests_cancelled(&app).await,
         1,
         "the model request was cancelled"
     );
     // On record: interrupted, with what the platform was sent.
-    let turn = on_record(&app, "vapi-hang-up", 1).await["turns"][0].clone();
+    let turn = call_with_turns(&app, "vapi-hang-up", 1).await["turns"][0].clone();
     assert_eq!(turn["outcome"], "interrupted", "{turn}");
     assert_eq!(turn["interrupted"], true);
     assert_eq!(turn["agent_text"], "We have soup. ");
@@ -413,7 +387,7 @@ async fn vapi_and_elevenlabs_requests_reach_the_prompt_and_the_calls_on_record()
     );
 
     // Both turns of the Vapi call are one call on record, under the platform's id.
-    let call = on_record(&app, "vapi-call-42", 2).await;
+    let call = call_with_turns(&app, "vapi-call-42", 2).await;
     assert_eq!(call["door"], "openai", "{call}");
     assert_eq!(call["from_phone_number"], "+15550100");
     assert_eq!(call["metadata"]["plan"], "gold");
@@ -814,7 +788,7 @@ async fn the_platforms_requests_are_answered_whole_and_kept_under_their_call_ids
             "the agent's model answers"
         );
 
-        let call = on_record(&app, call_id, 1).await;
+        let call = call_with_turns(&app, call_id, 1).await;
         assert_eq!(call["door"], "openai", "{platform}: {call}");
         assert_eq!(call["metadata"]["account"], "HB-4471");
         assert_eq!(
@@ -867,7 +841,7 @@ async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
                 && l.contains("outcome=\"failed\"")),
         "{metrics}"
     );
-    let call = on_record(&app, "vapi-broken-1", 1).await;
+    let call = call_with_turns(&app, "vapi-broken-1", 1).await;
     assert_eq!(call["turns"][0]["outcome"], "failed", "{call}");
     assert_eq!(call["outcome"], "failed");
 }
@@ -958,14 +932,8 @@ async fn a_client_leaving_a_whole_reply_request_cancels_the_model_request() {
         .expect("the answer's head comes at once");
     // Its body waits for the whole reply; the client gives up first.
     assert!(left.text().await.is_err(), "the client gave up waiting");
-    for _ in 0..200 {
-        if !app.upstream.closed_mid_stream().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     assert_eq!(
-        app.upstream.closed_mid_stream().len(),
+        model_requests_cancelled(&app).await,
         1,
         "the model request was cancelled"
     );

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::db::sqlite_url;
+use crate::helpers::doors::{call_on_record, call_with_turns, model_requests_cancelled};
 use crate::helpers::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
 use crate::helpers::tools::{order_tools, tool_dir};
 use crate::helpers::*;
@@ -156,23 +157,7 @@ async fn a_call_gets_config_greeting_pings_and_streamed_replies_and_is_kept_on_r
     assert_eq!(sent[2]["content"], "Where is my order A17?");
     drop(retell);
 
-    let mut call = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/call_retell_1", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            call = response.json().await.expect("json");
-            if call["ended_ms"].is_i64() {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let call = call_on_record(&app, "call_retell_1", |call| call["ended_ms"].is_i64()).await;
     assert_eq!(call["door"], "retell", "{call}");
     assert_eq!(call["from_phone_number"], "+14155550142");
     assert_eq!(call["metadata"]["name"], "Ana");
@@ -221,14 +206,8 @@ async fn a_newer_response_id_stops_the_older_reply_at_once() {
     assert_eq!(text, "Sure, pie it is.");
     hold.notify_one();
     assert!(retell.quiet(300).await, "nothing more for reply 1");
-    for _ in 0..200 {
-        if !app.upstream.closed_mid_stream().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     assert_eq!(
-        app.upstream.closed_mid_stream().len(),
+        model_requests_cancelled(&app).await,
         1,
         "reply 1's model request was cancelled"
     );
@@ -391,34 +370,12 @@ async fn a_dropped_socket_cancels_the_reply_and_the_turn_is_kept_as_interrupted(
     retell.send(asked(1, "What food is there?")).await;
     assert_eq!(retell.next().await["content"], "We have soup, ");
     drop(retell);
-    for _ in 0..200 {
-        if !app.upstream.closed_mid_stream().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     assert_eq!(
-        app.upstream.closed_mid_stream().len(),
+        model_requests_cancelled(&app).await,
         1,
         "the model request was cancelled"
     );
-    let mut turn = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/call_retell_drop", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            turn = response.json::<Value>().await.expect("json")["turns"][0].clone();
-            if !turn.is_null() {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let turn = call_with_turns(&app, "call_retell_drop", 1).await["turns"][0].clone();
     assert_eq!(turn["outcome"], "interrupted", "{turn}");
     assert_eq!(turn["agent_text"], "We have soup, ");
 }
@@ -444,31 +401,12 @@ async fn a_reconnect_to_the_same_call_id_continues_the_same_call() {
         let (text, _) = retell.reply(id).await;
         assert_eq!(text, "Yes, here.");
     }
-    let mut said: Vec<String> = Vec::new();
-    for _ in 0..200 {
-        let response = app
-            .http
-            .get(format!("{}/api/calls/call_retell_again", app.address))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 200 {
-            let call: Value = response.json().await.expect("json");
-            said = call["turns"]
-                .as_array()
-                .map(|turns| {
-                    turns
-                        .iter()
-                        .map(|t| t["user_text"].as_str().unwrap_or_default().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if said.len() == 2 {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let call = call_with_turns(&app, "call_retell_again", 2).await;
+    let said: Vec<&str> = call["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .map(|t| t["user_text"].as_str().unwrap_or_default())
+        .collect();
     assert_eq!(said, ["Hello", "Still there?"], "one call, both turns");
 }

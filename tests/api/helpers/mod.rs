@@ -17,6 +17,7 @@ pub mod binary;
 pub mod checks;
 pub mod completion_stream;
 pub mod db;
+pub mod doors;
 pub mod fake_upstream;
 pub mod history_check;
 pub mod redis_server;
