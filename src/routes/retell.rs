@@ -70,6 +70,7 @@ pub async fn retell_socket(
         transfer_numbers: entry.transfer_numbers.clone(),
         call: Value::Null,
         last_id: 0,
+        live: Vec::new(),
     };
     actix_web::rt::spawn(socket.run(session, stream));
     Ok(response)
@@ -85,6 +86,8 @@ struct RetellCall {
     call: Value,
     /// The last reply id started: an id not above it is a resend or arrived late.
     last_id: u64,
+    /// The live transcript (`update_only`, and each request's): kept with the call's end.
+    live: Vec<Value>,
 }
 
 /// The reply being streamed: its id and the turn's events.
@@ -205,15 +208,23 @@ impl RetellCall {
                 }
             }
         }
-        // Dropping the running reply cancels its turn; the call is over on record.
+        // Dropping the running reply cancels its turn; the call is over on record, with
+        // Retell's live transcript as its report.
         drop(running);
+        let mut report = Map::new();
+        if !self.live.is_empty() {
+            report.insert(
+                "transcript".into(),
+                Value::Array(std::mem::take(&mut self.live)),
+            );
+        }
         self.state.calls.record(Record::SessionEnd {
             call: CallKey {
                 agent: self.agent.clone(),
                 conversation_id: self.call_id.clone(),
             },
             at_ms: now_ms(),
-            report: Map::new(),
+            report,
         });
         let _ = session.close(None).await;
     }
@@ -239,7 +250,11 @@ impl RetellCall {
                 self.call = call;
                 Ok(())
             }
-            Inbound::UpdateOnly(_) | Inbound::Other => Ok(()),
+            Inbound::UpdateOnly(transcript) => {
+                self.live = transcript;
+                Ok(())
+            }
+            Inbound::Other => Ok(()),
             Inbound::Respond {
                 id,
                 transcript,
@@ -251,6 +266,7 @@ impl RetellCall {
                 if id <= self.last_id {
                     return Ok(());
                 }
+                self.live.clone_from(&transcript);
                 self.last_id = id;
                 *running = None;
                 *running = self.start(id, &transcript, reminder);

@@ -159,6 +159,10 @@ async fn a_call_gets_config_greeting_pings_and_streamed_replies_and_is_kept_on_r
 
     let call = call_on_record(&app, "call_retell_1", |call| call["ended_ms"].is_i64()).await;
     assert_eq!(call["door"], "retell", "{call}");
+    assert_eq!(
+        call["session_report"]["transcript"][1]["content"], "Where is my order A17?",
+        "Retell's live transcript is kept with the call's end"
+    );
     assert_eq!(call["from_phone_number"], "+14155550142");
     assert_eq!(call["metadata"]["name"], "Ana");
     assert_eq!(
