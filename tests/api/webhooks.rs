@@ -117,9 +117,11 @@ async fn past_the_inflight_limit_a_webhook_gets_503_with_retry_after() {
     until_status(&app, &update, 200).await;
 }
 
-/// Sends `event` until it is answered `status` (at most 100 times, 20 ms apart).
+/// Sends `event` until it is answered `status` (at most 500 times, 20 ms apart: the held
+/// bodies take their room once the server has read their headers, which under a whole
+/// test run's load took more than the 2 s this waited before).
 async fn until_status(app: &TestApp, event: &Value, status: u16) -> reqwest::Response {
-    for _ in 0..100 {
+    for _ in 0..500 {
         let response = app.post_webhook(event).await;
         if response.status() == status {
             return response;
