@@ -5,8 +5,6 @@ use std::io::Write;
 
 use tokio::io::AsyncBufRead;
 
-use super::chat::ChatError;
-
 /// Ctrl-C presses, when the command catches them.
 pub(crate) struct Interrupts(Option<tokio::sync::mpsc::UnboundedReceiver<()>>);
 
@@ -44,7 +42,7 @@ pub(crate) async fn next_line<R, W>(
     interrupts: &mut Interrupts,
     interactive: bool,
     out: &mut W,
-) -> Result<Option<String>, ChatError>
+) -> std::io::Result<Option<String>>
 where
     R: AsyncBufRead + Unpin,
     W: Write,
@@ -55,7 +53,7 @@ where
             out.flush()?;
         }
         let line = tokio::select! {
-            line = lines.next_line() => line.map_err(ChatError::Output)?,
+            line = lines.next_line() => line?,
             () = interrupts.next() => None,
         };
         let Some(line) = line else {

@@ -231,14 +231,7 @@ impl Agent {
             biased;
             () = caller.cancellation().cancelled() => TurnOutcome::Interrupted,
             () = lease.superseded().cancelled() => TurnOutcome::Superseded,
-            result = run.run(&history) => match result {
-                Ok(()) => TurnOutcome::Completed,
-                Err(error) => {
-                    tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
-                    run.apologise(&error);
-                    TurnOutcome::Failed
-                }
-            },
+            outcome = run.run_to_end(&history) => outcome,
         };
         if outcome == TurnOutcome::Completed && run.end_call {
             // The goodbye has been framed; the page hangs up once it has been heard.

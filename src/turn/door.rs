@@ -138,14 +138,7 @@ impl Agent {
         let outcome = tokio::select! {
             biased;
             () = caller.cancellation().cancelled() => TurnOutcome::Interrupted,
-            result = run.run(&history) => match result {
-                Ok(()) => TurnOutcome::Completed,
-                Err(error) => {
-                    tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
-                    run.apologise(&error);
-                    TurnOutcome::Failed
-                }
-            },
+            outcome = run.run_to_end(&history) => outcome,
         };
         let handoff = std::mem::take(&mut run.handoff);
         let reason = if !handoff.is_empty() {

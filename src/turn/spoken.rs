@@ -21,7 +21,8 @@ pub(super) struct Spoken {
     /// Sentences go out as one text (the OpenAI door in spoken form): each after the first
     /// is sent with the space that sets it apart.
     separated: bool,
-    /// What went out, as sent (in spoken form): what a platform keeps of the reply.
+    /// What went out in spoken form (sentences set apart): what a platform keeps of the
+    /// reply. Only kept when separated; in pieces it is `text`.
     pub(super) sent: String,
     pub(super) text: String,
     /// Where each sentence ends in `text`.
@@ -101,7 +102,6 @@ impl Spoken {
                 sentence
             };
             self.text.push_str(&piece);
-            self.sent.push_str(&piece);
             self.ends.push(self.text.len());
             self.sentences += 1;
             self.first_at.get_or_insert_with(Instant::now);

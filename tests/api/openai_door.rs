@@ -24,6 +24,19 @@ async fn door(extra: &[(&str, &str)]) -> TestApp {
     spawn_app_with(&vars).await
 }
 
+/// A door whose agent has the order tools, served by the returned fake tool server.
+async fn door_with_order_tools(extra: &[(&str, &str)]) -> (TestApp, FakeUpstream) {
+    let server = FakeUpstream::start().await;
+    let dir = tool_dir(&order_tools(&server, 3000));
+    let dir = dir.to_str().expect("utf-8").to_string();
+    let mut vars = vec![
+        ("TOOLS_DIR", dir.as_str()),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+    ];
+    vars.extend_from_slice(extra);
+    (door(&vars).await, server)
+}
+
 /// Runs the SDK client (`tests/openai/client.py`) against `path` with `spec`.
 async fn sdk(app: &TestApp, path: &str, key: &str, spec: Value) -> Value {
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
@@ -179,13 +192,7 @@ async fn a_platform_tool_is_handed_back_and_assembled_by_the_sdk() {
 
 #[tokio::test]
 async fn our_tool_runs_inside_the_reply_and_the_stream_passes_the_oracle() {
-    let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
-    let app = door(&[
-        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-        ("ORDERS_API_KEY", "orders-secret-123"),
-    ])
-    .await;
+    let (app, server) = door_with_order_tools(&[]).await;
     server.enqueue(Reply::plain(200, r#"{"status":"shipped"}"#, Duration::ZERO));
     // The model's first round ends without a space: the next round's text is set apart.
     app.upstream.enqueue(Reply::tool_calls(
@@ -463,14 +470,7 @@ async fn in_spoken_form_the_door_sends_whole_sentences_in_words() {
 
 #[tokio::test]
 async fn our_slow_tool_says_its_filler_as_text_while_it_runs() {
-    let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
-    let app = door(&[
-        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-        ("ORDERS_API_KEY", "orders-secret-123"),
-        ("TOOL_FILLER_AFTER_MS", "100"),
-    ])
-    .await;
+    let (app, server) = door_with_order_tools(&[("TOOL_FILLER_AFTER_MS", "100")]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"status":"shipped"}"#,
@@ -541,13 +541,7 @@ async fn a_quiet_door_call_is_handed_to_the_post_call_webhook() {
 
 #[tokio::test]
 async fn our_earlier_tool_calls_are_put_back_into_the_platforms_history() {
-    let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
-    let app = door(&[
-        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-        ("ORDERS_API_KEY", "orders-secret-123"),
-    ])
-    .await;
+    let (app, server) = door_with_order_tools(&[]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"status":"shipped","eta":"Friday"}"#,
@@ -850,13 +844,7 @@ async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
 /// of the call already shows the model that call, still running, so it is not made twice.
 #[tokio::test]
 async fn a_mutating_call_still_running_when_the_platform_moves_on_is_shown_to_the_next_request() {
-    let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
-    let app = door(&[
-        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-        ("ORDERS_API_KEY", "orders-secret-123"),
-    ])
-    .await;
+    let (app, server) = door_with_order_tools(&[]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"cancelled":true}"#,

@@ -6,9 +6,9 @@ use tokio::time::Instant;
 
 use super::ReplyRun;
 use crate::llm::LlmError;
-use crate::session::{ToolCall, ToolResult};
+use crate::session::{ChatMessage, ToolCall, ToolResult};
 use crate::turn::dispatch::{self, Plan};
-use crate::turn::TurnEvent;
+use crate::turn::{TurnEvent, TurnOutcome};
 
 impl ReplyRun<'_> {
     /// After a barge-in (or a newer turn) stopped the reply: read-only calls still running
@@ -116,6 +116,19 @@ impl ReplyRun<'_> {
             .flat_map(|r| r.results.iter().cloned())
             .collect();
         (calls, results)
+    }
+
+    /// Runs the reply to its end: `Completed`, or `Failed` once the caller has heard the
+    /// apology. The turn races it against the caller leaving (and a newer turn).
+    pub(in crate::turn) async fn run_to_end(&mut self, history: &[ChatMessage]) -> TurnOutcome {
+        match self.run(history).await {
+            Ok(()) => TurnOutcome::Completed,
+            Err(error) => {
+                tracing::warn!(error = %error, code = error.code(), "model failed during the turn");
+                self.apologise(&error);
+                TurnOutcome::Failed
+            }
+        }
     }
 
     /// Tells the user briefly that the model failed, and the browser why.
