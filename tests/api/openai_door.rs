@@ -24,10 +24,11 @@ async fn door(extra: &[(&str, &str)]) -> TestApp {
     spawn_app_with(&vars).await
 }
 
-/// A door whose agent has the order tools, served by the returned fake tool server.
-async fn door_with_order_tools(extra: &[(&str, &str)]) -> (TestApp, FakeUpstream) {
+/// A door whose agent has the order tools (with `timeout_ms`), served by the returned
+/// fake tool server.
+async fn door_with_order_tools(timeout_ms: u64, extra: &[(&str, &str)]) -> (TestApp, FakeUpstream) {
     let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
+    let dir = tool_dir(&order_tools(&server, timeout_ms));
     let dir = dir.to_str().expect("utf-8").to_string();
     let mut vars = vec![
         ("TOOLS_DIR", dir.as_str()),
@@ -192,7 +193,7 @@ async fn a_platform_tool_is_handed_back_and_assembled_by_the_sdk() {
 
 #[tokio::test]
 async fn our_tool_runs_inside_the_reply_and_the_stream_passes_the_oracle() {
-    let (app, server) = door_with_order_tools(&[]).await;
+    let (app, server) = door_with_order_tools(3000, &[]).await;
     server.enqueue(Reply::plain(200, r#"{"status":"shipped"}"#, Duration::ZERO));
     // The model's first round ends without a space: the next round's text is set apart.
     app.upstream.enqueue(Reply::tool_calls(
@@ -470,7 +471,7 @@ async fn in_spoken_form_the_door_sends_whole_sentences_in_words() {
 
 #[tokio::test]
 async fn our_slow_tool_says_its_filler_as_text_while_it_runs() {
-    let (app, server) = door_with_order_tools(&[("TOOL_FILLER_AFTER_MS", "100")]).await;
+    let (app, server) = door_with_order_tools(3000, &[("TOOL_FILLER_AFTER_MS", "100")]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"status":"shipped"}"#,
@@ -541,7 +542,7 @@ async fn a_quiet_door_call_is_handed_to_the_post_call_webhook() {
 
 #[tokio::test]
 async fn our_earlier_tool_calls_are_put_back_into_the_platforms_history() {
-    let (app, server) = door_with_order_tools(&[]).await;
+    let (app, server) = door_with_order_tools(3000, &[]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"status":"shipped","eta":"Friday"}"#,
@@ -844,11 +845,13 @@ async fn a_stream_broken_after_text_ends_with_the_apology_and_is_recorded() {
 /// of the call already shows the model that call, still running, so it is not made twice.
 #[tokio::test]
 async fn a_mutating_call_still_running_when_the_platform_moves_on_is_shown_to_the_next_request() {
-    let (app, server) = door_with_order_tools(&[]).await;
+    // The cancellation takes 20 s (within its 30 s timeout): it is surely still running
+    // when the next request comes, however slow the machine.
+    let (app, server) = door_with_order_tools(30_000, &[]).await;
     server.enqueue(Reply::plain(
         200,
         r#"{"cancelled":true}"#,
-        Duration::from_millis(1500),
+        Duration::from_secs(20),
     ));
     app.upstream.enqueue(Reply::tool_calls(
         &["Cancelling order A17 for you now. "],
