@@ -20,7 +20,8 @@
 //!   Outbound HTTP: `llm`, `tools`, `mcp`, `records` (post-call), `layercode` and the
 //!   `chat`/`test` commands call out, each with a client built by [`http`].
 //! - Settings: [`config`] (values only, the only reader of the environment; files are
-//!   read by `startup`), [`telemetry`] (logging set-up).
+//!   read by `startup`), [`telemetry`] (logging set-up, and sending spans to an OTLP
+//!   collector).
 //! - Leaf modules: [`completions`] (the OpenAI-compatible door's wire: request, history,
 //!   chunks), [`secret`] (the redacting `Secret`, URL redaction), [`toml_file`]
 //!   (`${VAR}`, names, TOML errors shared by every operator file), [`http`] (client
@@ -28,7 +29,8 @@
 //!   [`speech`] (sentences, and [`speech::normalize`](mod@speech::normalize) for numbers
 //!   and symbols), [`webhook`] (signature, payload), [`session`] (history types and rules,
 //!   the `SessionStore` trait and the in-memory store), [`metrics`] (what `GET /metrics`
-//!   exports, with its label enums).
+//!   exports, with its label enums), [`trace`] (spans of a turn, W3C `traceparent` in and
+//!   out).
 
 pub mod browser;
 pub mod cli;
@@ -50,5 +52,6 @@ pub mod telemetry;
 pub mod template;
 pub mod toml_file;
 pub mod tools;
+pub mod trace;
 pub mod turn;
 pub mod webhook;

@@ -107,6 +107,8 @@ pub struct Metrics {
     call_records_dropped: IntCounter,
     call_store_errors: IntCounter,
     call_records_written: IntCounter,
+    trace_spans_dropped: IntCounter,
+    trace_spans_exported: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -235,6 +237,14 @@ impl Metrics {
                 "voicebridge_call_records_written_total",
                 "Call records written to the call store.",
             ),
+            trace_spans_dropped: total(
+                "voicebridge_trace_spans_dropped_total",
+                "Trace spans dropped: the export queue was full, or the collector refused or did not answer.",
+            ),
+            trace_spans_exported: total(
+                "voicebridge_trace_spans_exported_total",
+                "Trace spans the collector accepted.",
+            ),
             registry,
         }
     }
@@ -329,6 +339,16 @@ impl Metrics {
     /// A call record was written to the call store.
     pub fn call_record_written(&self) {
         self.call_records_written.inc();
+    }
+
+    /// `count` trace spans were dropped (queue full, or the export failed).
+    pub fn trace_spans_dropped(&self, count: usize) {
+        self.trace_spans_dropped.inc_by(count as u64);
+    }
+
+    /// `count` trace spans were exported.
+    pub fn trace_spans_exported(&self, count: usize) {
+        self.trace_spans_exported.inc_by(count as u64);
     }
 
     /// The Prometheus text exposition, with the gauges read now.

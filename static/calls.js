@@ -278,7 +278,14 @@
     if (used) parts.push(`${used} tokens`);
     if (isNumber(turn.attempts) && turn.attempts > 1) parts.push(`${turn.attempts} model requests`);
     if (isNumber(turn.first_tts_ms)) parts.push(`first audio ${millis(turn.first_tts_ms)}`);
-    return parts.length ? el('span', { class: 'turn-facts' }, parts.join(' · ')) : null;
+    const traced = typeof turn.trace_url === 'string' && /^https?:\/\//.test(turn.trace_url);
+    if (!parts.length && !traced) return null;
+    const facts = el('span', { class: 'turn-facts' }, parts.join(' · '));
+    if (traced) {
+      if (parts.length) facts.append(' · ');
+      facts.append(el('a', { class: 'trace', href: turn.trace_url, target: '_blank', rel: 'noopener noreferrer' }, 'trace'));
+    }
+    return facts;
   }
 
   function showTranscript(turns) {

@@ -24,6 +24,7 @@ mod server;
 mod session;
 mod speech;
 mod tools;
+mod trace;
 mod url;
 mod vars;
 mod web;
@@ -40,6 +41,7 @@ pub use parse::ConfigError;
 pub use server::WebhookLimits;
 pub use speech::VoiceSettings;
 pub use tools::ToolSettings;
+pub use trace::{ParentlessRule, TraceSampler, TraceSettings};
 pub use vars::Vars;
 pub use web::WebSettings;
 
@@ -103,6 +105,8 @@ pub struct Settings {
     pub log_filter: String,
     /// Output format of the logs.
     pub log_format: LogFormat,
+    /// Where turns' traces go (OpenTelemetry's `OTEL_*` variables).
+    pub traces: TraceSettings,
     /// The environment, for `${VAR}` in the files start-up loads.
     pub vars: Vars,
 }
@@ -168,6 +172,7 @@ impl Settings {
         );
         let calls = problems.take(calls::call_settings(&get));
         let door = problems.take(door::door_from_env(&get));
+        let traces = problems.take(trace::trace_settings(&get));
         // Start-up would ask for the secret next: say so now, in the same list. (An
         // unreadable ALLOW_UNSIGNED_WEBHOOKS is already listed, so it counts as allowing.)
         let secret_set = lookup("LAYERCODE_WEBHOOK_SECRET").is_some_and(|v| !v.is_empty());
@@ -187,8 +192,9 @@ impl Settings {
             Some(timezone),
             Some(calls),
             Some(door),
+            Some(traces),
         ) = (
-            server, llm, logging, speech, session, web, tools, timezone, calls, door,
+            server, llm, logging, speech, session, web, tools, timezone, calls, door, traces,
         )
         else {
             // Each `None` is a problem kept, so the list is never empty here.
@@ -238,6 +244,7 @@ impl Settings {
             metrics_token: server.metrics_token,
             log_filter,
             log_format,
+            traces,
             vars,
         })
     }

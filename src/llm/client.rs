@@ -67,6 +67,19 @@ impl LlmClient {
             .map_or("", |u| u.settings.model.as_str())
     }
 
+    /// The base URL of upstream `index` (clamped to the last one), without credentials.
+    pub fn base_url(&self, index: usize) -> &str {
+        let last = self.upstreams.len().saturating_sub(1);
+        self.upstreams
+            .get(index.min(last))
+            .map_or("", |u| u.settings.base_url.as_str())
+    }
+
+    /// The sampling temperature and token cap every request asks for, when set.
+    pub fn sampling(&self) -> (Option<f32>, Option<u32>) {
+        (self.temperature, self.max_tokens)
+    }
+
     /// Starts a streamed completion on upstream `index` for `prompt`. Returns once the
     /// response headers arrived; HTTP errors come back as [`LlmError::Status`]. The demo
     /// model (`LLM_MODEL=demo`) answers from [`super::demo`] without a request.
@@ -103,6 +116,9 @@ impl LlmClient {
             .json(&body);
         if let Some(key) = &upstream.settings.api_key {
             request = request.bearer_auth(key.expose());
+        }
+        if let Some(parent) = prompt.traceparent {
+            request = request.header("traceparent", parent);
         }
         // reqwest's error text names the URL, never the Authorization header.
         let response = request

@@ -141,7 +141,8 @@ mod tests {
             openai.usage,
             Some(Usage {
                 prompt_tokens: 5,
-                completion_tokens: 15
+                completion_tokens: 15,
+                cached_tokens: None,
             })
         );
         assert_eq!(litellm.text, None);
@@ -149,7 +150,8 @@ mod tests {
             litellm.usage,
             Some(Usage {
                 prompt_tokens: 5,
-                completion_tokens: 8
+                completion_tokens: 8,
+                cached_tokens: None,
             })
         );
     }

@@ -22,7 +22,18 @@ type EventResult = Result<Event, EventStreamError<String>>;
 pub struct ReplyStream {
     events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
     finish_reason: Option<String>,
+    /// The response's `id` and `model`, from the first chunk that names them.
+    identity: Option<Identity>,
     over: bool,
+}
+
+/// What the provider calls a response: its id and the model that answered.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct Identity {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 impl ReplyStream {
@@ -36,6 +47,7 @@ impl ReplyStream {
         Self {
             events: Box::pin(body.eventsource()),
             finish_reason: None,
+            identity: None,
             over: false,
         }
     }
@@ -54,6 +66,14 @@ impl ReplyStream {
             Some(Err(EventStreamError::Transport(e))) => Some(Err(LlmError::Broken(e))),
             Some(Err(e)) => Some(Err(LlmError::Malformed(e.to_string()))),
             Some(Ok(event)) => match decode_event(&event.event, &event.data) {
+                Ok(chunk) if !chunk.done && self.identity.is_none() => {
+                    // Read once per response, apart from the chunk's decoding.
+                    self.identity = Some(serde_json::from_str(&event.data).unwrap_or_default());
+                    if chunk.finish_reason.is_some() {
+                        self.finish_reason.clone_from(&chunk.finish_reason);
+                    }
+                    Some(Ok(chunk))
+                }
                 Ok(chunk) if chunk.done => {
                     self.drain_in_background();
                     (!finished).then_some(Err(LlmError::Unfinished))
@@ -77,6 +97,11 @@ impl ReplyStream {
     /// Why the model stopped (`stop`, `length`, `tool_calls`, …), once a chunk said.
     pub fn finish_reason(&self) -> Option<&str> {
         self.finish_reason.as_deref()
+    }
+
+    /// The response's id and model, once a chunk named them.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
     }
 
     /// Reads what follows `[DONE]` (the end of the HTTP body) off the turn's path, so the

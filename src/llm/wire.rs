@@ -45,6 +45,9 @@ pub struct Prompt<'a> {
     pub tools: &'a [serde_json::Value],
     /// The tools are still described but may not be called (`tool_choice: none`).
     pub tools_disabled: bool,
+    /// The W3C `traceparent` of the request's span, sent as a header so a traced model
+    /// server or proxy joins the turn's trace.
+    pub traceparent: Option<&'a str>,
 }
 
 impl<'a> Prompt<'a> {
@@ -56,6 +59,7 @@ impl<'a> Prompt<'a> {
             rounds: &[],
             tools: &[],
             tools_disabled: false,
+            traceparent: None,
         }
     }
 
@@ -167,6 +171,23 @@ pub struct Usage {
     /// Tokens generated.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// Prompt tokens the provider served from its cache (`prompt_tokens_details.cached_tokens`),
+    /// when it says.
+    #[serde(
+        default,
+        rename = "prompt_tokens_details",
+        deserialize_with = "cached_tokens"
+    )]
+    pub cached_tokens: Option<u64>,
+}
+
+fn cached_tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Details {
+        #[serde(default)]
+        cached_tokens: Option<u64>,
+    }
+    Ok(Option::<Details>::deserialize(d)?.and_then(|details| details.cached_tokens))
 }
 
 /// One `data:` payload of the stream.

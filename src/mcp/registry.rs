@@ -100,12 +100,13 @@ impl McpRegistry {
     /// secrets redacted, then cut to `max` characters.
     /// A mutating call's `idempotency_key` (`<conversation>:<turn>:<n>`, as HTTP tools get
     /// in `Idempotency-Key`) goes in the request's `_meta` as
-    /// [`IDEMPOTENCY_META`](super::IDEMPOTENCY_META).
+    /// [`IDEMPOTENCY_META`](super::IDEMPOTENCY_META), and the tool call span's
+    /// `traceparent` under that name, as OpenTelemetry's MCP conventions place it.
     pub async fn call(
         &self,
         name: &str,
         arguments: Map<String, Value>,
-        idempotency_key: Option<&str>,
+        meta: crate::tools::CallMeta<'_>,
         max: usize,
     ) -> Result<String, ToolFailure> {
         let failure = |kind, message: String| ToolFailure { kind, message };
@@ -130,7 +131,7 @@ impl McpRegistry {
             &peer,
             tool.remote,
             arguments,
-            idempotency_key,
+            meta,
             max,
             server.config.timeout,
             &server.config.secrets,

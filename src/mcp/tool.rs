@@ -82,7 +82,7 @@ pub(super) async fn call_tool(
     peer: &Peer<RoleClient>,
     remote: String,
     arguments: Map<String, Value>,
-    idempotency_key: Option<&str>,
+    call_meta: crate::tools::CallMeta<'_>,
     max: usize,
     timeout: Duration,
     secrets: &[Secret],
@@ -99,9 +99,14 @@ pub(super) async fn call_tool(
         extensions: Default::default(),
     });
     let mut options = PeerRequestOptions::no_options();
-    if let Some(key) = idempotency_key {
+    if call_meta.idempotency_key.is_some() || call_meta.traceparent.is_some() {
         let mut meta = Meta::new();
-        meta.insert(IDEMPOTENCY_META.into(), Value::String(key.into()));
+        if let Some(key) = call_meta.idempotency_key {
+            meta.insert(IDEMPOTENCY_META.into(), Value::String(key.into()));
+        }
+        if let Some(parent) = call_meta.traceparent {
+            meta.insert("traceparent".into(), Value::String(parent.into()));
+        }
         options.meta = Some(meta);
     }
     let called = async {

@@ -108,6 +108,9 @@ pub struct TurnRecord {
     /// OpenAI client). `layercode` in records kept before this field.
     #[serde(default = "layercode")]
     pub door: String,
+    /// The turn's OpenTelemetry trace id, when it was traced and sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 fn layercode() -> String {

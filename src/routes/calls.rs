@@ -78,10 +78,30 @@ pub async fn get_call(
     let store = guarded(&request, &state)?;
     let key = call_key(&state, id.into_inner(), agent.into_inner().agent);
     match store.get(&key).await {
-        Ok(Some(call)) => Ok(json(&call)),
+        Ok(Some(call)) => match &state.trace_url {
+            None => Ok(json(&call)),
+            Some(template) => Ok(json(&with_trace_urls(&call, template))),
+        },
         Ok(None) => Err(ApiError::NotFound),
         Err(e) => Err(ApiError::CallStore(e.to_string())),
     }
+}
+
+/// `call` with each traced turn's `trace_url`: `template` with its trace id.
+fn with_trace_urls(call: &impl serde::Serialize, template: &str) -> serde_json::Value {
+    let mut value = serde_json::to_value(call).unwrap_or_default();
+    if let Some(turns) = value.get_mut("turns").and_then(|t| t.as_array_mut()) {
+        for turn in turns {
+            let url = turn
+                .get("trace_id")
+                .and_then(|id| id.as_str())
+                .map(|id| template.replace("{trace_id}", id));
+            if let (Some(url), Some(fields)) = (url, turn.as_object_mut()) {
+                fields.insert("trace_url".into(), url.into());
+            }
+        }
+    }
+    value
 }
 
 /// Deletes one call (for privacy requests).

@@ -279,6 +279,7 @@ fn answer(
         identified: header_id.is_some() || parsed.platform_call_id().is_some(),
         door: "openai",
         caller,
+        traceparent: super::webhook::traceparent(request),
     };
     state.metrics.webhook_received("chat.completion");
     let agent = entry.agent.clone();

@@ -310,6 +310,8 @@ impl RetellCall {
             identified: true,
             door: "retell",
             caller,
+            // A socket carries many turns: each starts a trace of its own.
+            traceparent: None,
         };
         self.state.metrics.webhook_received("retell.response");
         let agent = entry.agent.clone();

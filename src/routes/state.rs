@@ -33,6 +33,8 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     /// Client tool calls waiting for the page's `tool_result`.
     pub client_tool_calls: crate::turn::ClientToolCalls,
+    /// `TRACE_URL_TEMPLATE`: a turn's link to its trace, `{trace_id}` replaced.
+    pub trace_url: Option<String>,
 }
 
 /// One agent and what its webhooks and page need.

@@ -60,7 +60,7 @@ async fn receive(
     bodies: &WebhookBodies,
     name: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
-    let received = Received::now();
+    let mut received = Received::now();
     let (name, entry) = state
         .agents
         .get(name)
@@ -73,6 +73,7 @@ async fn receive(
     }
     let body = bodies.read(&request, body, MAX_BODY_BYTES).await?;
     check_signature(entry, &request, &body)?;
+    received.traceparent = traceparent(&request);
     let event = payload::parse(&body)?;
     state.metrics.webhook_received(event.kind.as_str());
     let agent = Target { name, entry };
@@ -123,10 +124,23 @@ fn check_signature(entry: &AgentEntry, request: &HttpRequest, body: &[u8]) -> Re
 }
 
 /// When a webhook arrived, on both clocks in use (metrics and the turn's budget).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Received {
     at: Instant,
     budget_from: tokio::time::Instant,
+    /// The W3C `traceparent` the webhook came with, read once it is verified.
+    traceparent: Option<String>,
+}
+
+/// The request's W3C `traceparent`, when it has a plausible one (the turn's span checks
+/// it whole).
+pub(super) fn traceparent(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 128)
+        .map(str::to_string)
 }
 
 impl Received {
@@ -134,6 +148,7 @@ impl Received {
         Self {
             at: Instant::now(),
             budget_from: tokio::time::Instant::now(),
+            traceparent: None,
         }
     }
 }
@@ -209,6 +224,7 @@ fn stream_turn(
         turn_id: turn_id.clone(),
         request,
         caller,
+        traceparent: received.traceparent,
     };
     let agent = target.entry.agent.clone();
     state.turns.spawn(async move {

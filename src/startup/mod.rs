@@ -192,6 +192,7 @@ pub struct Application {
     shutdown: CancellationToken,
     turns: TurnTasks,
     grace: Duration,
+    traces: crate::telemetry::Traces,
 }
 
 impl Application {
@@ -204,9 +205,11 @@ impl Application {
         }
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
+        let traces = crate::telemetry::traces::start(&settings.traces, &metrics)
+            .map_err(StartupError::Tools)?;
         let store = stores::session_store(&settings).await?;
         let call_store = records::call_store(&settings).await?;
-        let calls = records::start(call_store, &settings, &metrics, &shutdown)?;
+        let calls = records::start(call_store, &settings, &metrics, &traces.tracing, &shutdown)?;
         let outbox = Outbox::new(
             store.clone(),
             metrics.clone(),
@@ -219,6 +222,7 @@ impl Application {
             metrics: metrics.clone(),
             calls: calls.recorder.clone(),
             outbox: outbox.clone(),
+            tracing: traces.tracing.clone(),
         };
         let tool_mocks = crate::turn::ToolMocks::default();
         let client_tool_calls =
@@ -256,6 +260,7 @@ impl Application {
             calls: calls.recorder,
             admin_token: settings.calls.admin_token.clone(),
             client_tool_calls,
+            trace_url: settings.traces.url_template.clone(),
         };
         let bodies = routes::WebhookBodies::new(settings.webhook_limits);
         let server = http_server(state, bodies, listener).map_err(bind_error(&settings))?;
@@ -271,6 +276,7 @@ impl Application {
             shutdown,
             turns,
             grace: settings.shutdown_grace,
+            traces,
         })
     }
 
@@ -343,6 +349,9 @@ impl Application {
             if unwritten > 0 {
                 tracing::warn!(unwritten, "stopping: call records not written in time");
             }
+        }
+        if !self.traces.flush(left()).await {
+            tracing::warn!("stopping: trace spans not sent in time");
         }
         result
     }

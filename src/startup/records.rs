@@ -48,6 +48,7 @@ pub(super) fn start(
     store: Option<CallStore>,
     settings: &Settings,
     metrics: &Metrics,
+    traces: &crate::trace::Tracing,
     shutdown: &CancellationToken,
 ) -> Result<Calls, StartupError> {
     let Some(store) = store else {
@@ -67,6 +68,7 @@ pub(super) fn start(
                 secret: secret.clone(),
                 summary: settings.calls.post_call_summary,
                 idle_after: settings.session_idle_ttl,
+                tracing: traces.clone(),
             };
             let model = match settings.calls.post_call_summary {
                 true => Some(LlmClient::new(&settings.llm)?),

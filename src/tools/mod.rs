@@ -63,6 +63,17 @@ pub use tool::Tool;
 /// The built-in tool that ends the call (`END_CALL_TOOL`); no tool file may take its name.
 pub const END_CALL: &str = "end_call";
 
+/// What a call carries besides its arguments: a mutating call's idempotency key, and the
+/// W3C `traceparent` of the tool call's span, so a traced tool server's spans join the
+/// turn's trace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallMeta<'a> {
+    /// `<conversation>:<turn>:<n>` of a mutating call (`Idempotency-Key`).
+    pub idempotency_key: Option<&'a str>,
+    /// The tool call span's `traceparent`.
+    pub traceparent: Option<&'a str>,
+}
+
 /// What a filled-in `{placeholder}` keeps unencoded: RFC 3986's unreserved characters.
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')

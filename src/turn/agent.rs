@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::record::{call_key, caller_record, log_turn, received_ms, turn_record, UserMessage};
 use super::reply::{ReplyRun, TurnKeys};
 use super::settings::Texts;
+use super::turn_span::settle_traced;
 use super::{
     AgentSettings, Caller, Ledger, Model, Request, Said, ToolSet, Turn, TurnEvent, TurnOutcome,
 };
@@ -109,11 +110,13 @@ impl Agent {
             turn_id,
             request,
             caller,
+            traceparent,
         } = turn;
         match request {
             Request::Welcome => {
                 let context = self.with_client(&conversation, &turn_id, context).await;
-                self.welcome(&conversation, &turn_id, &context, caller)
+                let span = self.turn_span(&conversation, &turn_id, &context, traceparent);
+                self.welcome(&conversation, &turn_id, &context, caller, span)
                     .await;
                 Some(TurnOutcome::Completed)
             }
@@ -130,6 +133,8 @@ impl Agent {
                     heard,
                     without_history: false,
                     door: "layercode",
+                    traceparent,
+                    trace_id: None,
                 };
                 Some(self.reply(message, &context, caller).await)
             }
@@ -144,8 +149,9 @@ impl Agent {
         turn_id: &str,
         context: &CallContext,
         caller: Caller,
+        span: crate::trace::Span,
     ) {
-        let lease = self.ledger.claim(conversation, turn_id).await;
+        let lease = self.claim_traced(&span, conversation, turn_id).await;
         self.metrics().turn_finished(
             &self.settings.name,
             TurnKind::Welcome,
@@ -182,12 +188,14 @@ impl Agent {
             caller: caller_record(context),
             without_history: false,
             door: "layercode".to_string(),
+            trace_id: span.trace_id(),
         }));
         let said = (!welcome.is_empty()).then(|| Said {
             question: None,
             reply: ChatMessage::assistant(welcome, turn_id),
         });
-        lease.settle(said, caller).await;
+        settle_traced(&span, lease, said, caller).await;
+        span.end();
     }
 
     /// Answers what the user said: claim, history, reply, end, settle.
@@ -197,7 +205,10 @@ impl Agent {
         context: &CallContext,
         caller: Caller,
     ) -> TurnOutcome {
-        let lease = self.ledger.claim(&turn.conversation, &turn.turn_id).await;
+        let span = self.message_span(&mut turn, context, "message");
+        let lease = self
+            .claim_traced(&span, &turn.conversation, &turn.turn_id)
+            .await;
         let question = ChatMessage::user(turn.text.clone(), turn.turn_id.clone())
             .received_at(received_ms(&caller));
         let (history, with_history) = self.begin(&turn, &question).await;
@@ -226,7 +237,8 @@ impl Agent {
             self.metrics(),
             &self.tools,
             keys,
-        );
+        )
+        .traced(&span);
         let outcome = tokio::select! {
             biased;
             () = caller.cancellation().cancelled() => TurnOutcome::Interrupted,
@@ -240,6 +252,7 @@ impl Agent {
         let reply = self
             .finish(&turn, &question, &mut run, outcome, &caller)
             .await;
+        super::turn_span::finish_turn(&span, outcome, &run, &turn.text, &reply.content);
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
         log_turn(&self.settings.name, context, &turn, model, outcome, &run);
@@ -251,7 +264,8 @@ impl Agent {
             question: Some(question),
             reply,
         };
-        lease.settle(Some(said), caller).await;
+        settle_traced(&span, lease, Some(said), caller).await;
+        span.end();
         outcome
     }
 

@@ -77,13 +77,22 @@ pub(super) struct Round {
     pub(super) calls: Vec<ToolCall>,
     pub(super) plans: Vec<Option<Plan>>,
     pub(super) results: Vec<Option<ToolResult>>,
+    /// Each call's span, ended when it is answered.
+    pub(super) spans: Vec<crate::trace::Span>,
     pub(super) started: Instant,
     pub(super) filler_spoken: bool,
 }
 
+/// What a call made over HTTP or MCP carries: the idempotency key a mutating call sends
+/// (made only when needed), and the `traceparent` of the call's span.
+pub(super) struct CallIds<F> {
+    pub(super) key: F,
+    pub(super) traceparent: Option<String>,
+}
+
 /// Decides how to answer `call`: `earlier` are calls (with results) an earlier delivery of
 /// this turn made, `context` and `now` what the tool's templates (URL, headers, static
-/// values) are rendered with, `key` the idempotency key a mutating call carries.
+/// values) are rendered with, `ids` what the request carries.
 pub(super) fn plan(
     tools: &Arc<ToolSet>,
     metrics: &Metrics,
@@ -91,7 +100,7 @@ pub(super) fn plan(
     earlier: &[(ToolCall, ToolResult)],
     context: &CallContext,
     now: &Now,
-    key: impl FnOnce() -> String,
+    ids: CallIds<impl FnOnce() -> String>,
 ) -> Plan {
     let name = call.function.name.as_str();
     if let Some(response) = tools.mocks.get(&context.conversation_id, name) {
@@ -110,7 +119,7 @@ pub(super) fn plan(
     }
     if tools.tool(name).is_none() {
         if let Some(mcp_tool) = tools.mcp_tool(name) {
-            return mcp_call(tools, call, mcp_tool, earlier, key);
+            return mcp_call(tools, call, mcp_tool, earlier, ids);
         }
     }
     let Some(tool) = tools.tool(name) else {
@@ -151,7 +160,8 @@ pub(super) fn plan(
         return client_call(tools, tool, call, arguments, context);
     }
     let mutating = tool.mutating();
-    let key = mutating.then(key);
+    let key = mutating.then(ids.key);
+    let traceparent = ids.traceparent;
     let (tools, name) = (tools.clone(), name.to_string());
     let (context, now) = (context.clone(), now.clone());
     let task = tokio::spawn(async move {
@@ -164,8 +174,11 @@ pub(super) fn plan(
                 } else {
                     &tools.http
                 };
-                tool.call(http, &arguments, key.as_deref(), max, &context, &now)
-                    .await
+                let meta = crate::tools::CallMeta {
+                    idempotency_key: key.as_deref(),
+                    traceparent: traceparent.as_deref(),
+                };
+                tool.call(http, &arguments, meta, max, &context, &now).await
             }
             None => unreachable!("the toolbox does not change while the server runs"),
         };
@@ -188,7 +201,7 @@ fn mcp_call(
     call: &ToolCall,
     tool: crate::mcp::McpTool,
     earlier: &[(ToolCall, ToolResult)],
-    key: impl FnOnce() -> String,
+    ids: CallIds<impl FnOnce() -> String>,
 ) -> Plan {
     let text = call.function.arguments.trim();
     let parsed = if text.is_empty() {
@@ -239,13 +252,16 @@ fn mcp_call(
         }
     }
     let mutating = tool.mutating;
-    let key = mutating.then(key);
+    let key = mutating.then(ids.key);
+    let traceparent = ids.traceparent;
     let (registry, max) = (tools.mcp.clone(), tools.settings.result_max_chars);
     let task = tokio::spawn(async move {
         let started = Instant::now();
-        let result = registry
-            .call(&tool.name, arguments, key.as_deref(), max)
-            .await;
+        let meta = crate::tools::CallMeta {
+            idempotency_key: key.as_deref(),
+            traceparent: traceparent.as_deref(),
+        };
+        let result = registry.call(&tool.name, arguments, meta, max).await;
         Called {
             result,
             took: started.elapsed(),

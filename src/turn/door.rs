@@ -40,6 +40,8 @@ pub struct DoorTurn {
     pub door: &'static str,
     /// Where the answer goes.
     pub caller: Caller,
+    /// The W3C `traceparent` the request came with: the turn's trace continues it.
+    pub traceparent: Option<String>,
 }
 
 /// Where the door keeps a call's tool calls between requests: the platform's history has
@@ -86,7 +88,24 @@ impl Agent {
             identified,
             door: door_name,
             caller,
+            traceparent,
         } = turn;
+        let mut message = UserMessage {
+            conversation: conversation.clone(),
+            turn_id: turn_id.clone(),
+            text: question.clone(),
+            heard: None,
+            without_history: false,
+            door: door_name,
+            traceparent,
+            trace_id: None,
+        };
+        let (kind, event) = if door_name == "retell" {
+            (TurnKind::Retell, "retell.response")
+        } else {
+            (TurnKind::Completion, "chat.completion")
+        };
+        let span = self.message_span(&mut message, &context, event);
         let history = if identified {
             self.with_earlier_tools(&conversation, history).await
         } else {
@@ -134,7 +153,8 @@ impl Agent {
             &self.tools,
             keys,
         )
-        .with_shape(shape);
+        .with_shape(shape)
+        .traced(&span);
         let outcome = tokio::select! {
             biased;
             () = caller.cancellation().cancelled() => TurnOutcome::Interrupted,
@@ -182,19 +202,7 @@ impl Agent {
             self.keep_tools(&conversation, &turn_id, &question, &as_sent, made)
                 .await;
         }
-        let message = UserMessage {
-            conversation: conversation.clone(),
-            turn_id: turn_id.clone(),
-            text: question.clone(),
-            heard: None,
-            without_history: false,
-            door: door_name,
-        };
-        let kind = if door_name == "retell" {
-            TurnKind::Retell
-        } else {
-            TurnKind::Completion
-        };
+        super::turn_span::finish_turn(&span, outcome, &run, &question, &reply.content);
         self.metrics()
             .turn_finished(&self.settings.name, kind, outcome);
         log_turn(
@@ -210,6 +218,7 @@ impl Agent {
         ));
         drop(run);
         caller.end();
+        span.end();
         outcome
     }
 }

@@ -31,6 +31,8 @@ pub struct Ledger {
     pub calls: crate::records::CallRecorder,
     /// Replies waiting for the store while it fails.
     pub outbox: Outbox,
+    /// Where the turns' spans go (nowhere when tracing is off).
+    pub tracing: crate::trace::Tracing,
 }
 
 /// What a turn said, to be saved: the reply, and for a message the question it answers

@@ -26,6 +26,8 @@ mod spoken;
 #[cfg(test)]
 mod tests;
 mod toolset;
+mod trace;
+mod turn_span;
 
 pub use crate::metrics::TurnOutcome;
 pub use crate::tools::END_CALL;
@@ -68,4 +70,6 @@ pub struct Turn {
     pub request: Request,
     /// Where the answer goes.
     pub caller: Caller,
+    /// The W3C `traceparent` the webhook came with: the turn's trace continues it.
+    pub traceparent: Option<String>,
 }

@@ -17,6 +17,10 @@ pub(super) struct UserMessage {
     pub(super) without_history: bool,
     /// The door it came through: `layercode` or `openai`.
     pub(super) door: &'static str,
+    /// The W3C `traceparent` the request came with.
+    pub(super) traceparent: Option<String>,
+    /// The turn's trace id, once its span is started and sampled.
+    pub(super) trace_id: Option<String>,
 }
 
 /// The call a turn belongs to.
@@ -75,6 +79,7 @@ pub(super) fn turn_record(
         caller: caller_record(context),
         without_history: turn.without_history,
         door: turn.door.to_string(),
+        trace_id: turn.trace_id.clone(),
     })
 }
 
@@ -107,6 +112,7 @@ pub(super) fn log_turn(
         tool_ms = report.tool_time.as_millis() as u64,
         // The store could not be read: the model saw only this machine's view of the call.
         without_history = turn.without_history,
+        trace_id = turn.trace_id.as_deref(),
         "turn finished"
     );
     tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");

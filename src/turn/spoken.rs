@@ -182,12 +182,21 @@ impl Report {
         }
     }
 
+    /// The running request's latest usage report.
+    pub(super) fn running_usage(&self) -> Option<Usage> {
+        self.request_usage
+    }
+
     /// Tokens of the whole turn so far: every model request's last report, summed.
     pub(super) fn usage(&self) -> Option<Usage> {
         match (self.finished_usage, self.request_usage) {
             (Some(a), Some(b)) => Some(Usage {
                 prompt_tokens: a.prompt_tokens.saturating_add(b.prompt_tokens),
                 completion_tokens: a.completion_tokens.saturating_add(b.completion_tokens),
+                cached_tokens: match (a.cached_tokens, b.cached_tokens) {
+                    (Some(x), Some(y)) => Some(x.saturating_add(y)),
+                    (x, y) => x.or(y),
+                },
             }),
             (a, b) => a.or(b),
         }
@@ -202,6 +211,7 @@ mod tests {
         Some(Usage {
             prompt_tokens,
             completion_tokens,
+            cached_tokens: None,
         })
     }
 

@@ -178,6 +178,7 @@ fn harness(settings: AgentSettings) -> Harness {
         metrics: metrics.clone(),
         calls: crate::records::CallRecorder::off(),
         outbox: Outbox::new(store.clone(), metrics, 100, Duration::from_secs(60)),
+        tracing: crate::trace::Tracing::off(),
     };
     let agent = Arc::new(Agent::new(
         ledger,
@@ -211,6 +212,7 @@ impl Harness {
             turn_id: turn_id.into(),
             request,
             caller,
+            traceparent: None,
         };
         let agent = self.agent.clone();
         Running {

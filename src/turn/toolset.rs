@@ -147,6 +147,18 @@ impl ToolSet {
     }
 
     /// Whether the named tool has side effects. Unknown tools are never called.
+    /// What kind of tool `name` is, for its call's span: `file` (an HTTP tool file),
+    /// `client` (the page runs it), `mcp`, `builtin` (`end_call`), or `unknown`.
+    pub(super) fn kind(&self, name: &str) -> &'static str {
+        match self.tool(name) {
+            Some(tool) if tool.client() => "client",
+            Some(_) => "file",
+            None if name == crate::tools::END_CALL => "builtin",
+            None if self.mcp_tool(name).is_some() => "mcp",
+            None => "unknown",
+        }
+    }
+
     pub(super) fn mutating(&self, name: &str) -> bool {
         match self.tool(name) {
             Some(tool) => tool.mutating(),

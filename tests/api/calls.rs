@@ -481,6 +481,7 @@ async fn calls_past_the_retention_are_deleted() {
             caller: CallerRecord::default(),
             without_history: false,
             door: "layercode".to_string(),
+            trace_id: None,
         });
         store.write(&record).await.expect("written");
     }

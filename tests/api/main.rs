@@ -29,5 +29,6 @@ mod scenarios;
 mod shutdown;
 mod speech;
 mod tools;
+mod traces;
 mod turns;
 mod webhooks;

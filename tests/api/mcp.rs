@@ -104,12 +104,12 @@ async fn tools_of_a_real_mcp_server_are_listed_and_called() {
     let mut arguments = Map::new();
     arguments.insert("city".into(), json!("Paris"));
     let text = registry
-        .call("weather__get_weather", arguments, None, 4000)
+        .call("weather__get_weather", arguments, Default::default(), 4000)
         .await
         .expect("answered");
     assert!(text.contains("Sunny and 21 degrees in Paris"), "{text}");
     let failed = registry
-        .call("weather__book_table", Map::new(), None, 4000)
+        .call("weather__book_table", Map::new(), Default::default(), 4000)
         .await;
     assert!(failed.is_err(), "missing arguments are the server's error");
     shutdown.cancel();
@@ -334,11 +334,48 @@ async fn only_the_tools_a_server_file_allows_are_offered_and_called() {
     registry.start(&shutdown);
     wait_for_tools(&registry, Duration::from_secs(10)).await;
     let called = registry
-        .call("weather__calls", Map::new(), None, 4000)
+        .call("weather__calls", Map::new(), Default::default(), 4000)
         .await
         .expect("answered");
     assert_eq!(called, "", "no tool reached the server");
     shutdown.cancel();
+}
+
+/// A call of an MCP tool is a span of the turn's trace, and the call carries the span's
+/// `traceparent` in `_meta`, where OpenTelemetry's MCP conventions put it.
+#[tokio::test]
+async fn an_mcp_call_is_a_span_and_carries_its_traceparent_in_meta() {
+    let port = free_port();
+    let _server = start_server_with(port, &["--extra"]).await;
+    let receiver = crate::helpers::otlp::Receiver::start().await;
+    let file = format!("url = \"http://127.0.0.1:{port}/mcp\"\ntimeout_ms = 5000\n");
+    let dir = folder_with("mcp-app", &[("weather.toml", &file)]);
+    let app = spawn_app_with(&[
+        ("MCP_DIR", dir.to_str().expect("utf-8")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+    ])
+    .await;
+    offered_tools(&app, "conv_mcp_trace").await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[("m1", "weather__trace_context", "{}")],
+    ));
+    app.upstream.enqueue(Reply::deltas(&["Done."]));
+    app.turn(&message("conv_mcp_trace", "t1", "Trace it")).await;
+
+    let trace = receiver.trace_of("t1", 6).await;
+    let tool = trace.one("execute_tool weather__trace_context");
+    assert_eq!(tool["attributes"]["gen_ai.tool.type"], "mcp");
+    assert_eq!(tool["attributes"]["voicebridge.tool.outcome"], "ok");
+    assert_eq!(tool["parent_span_id"], trace.root["span_id"]);
+    let result = last_tool_result(&app);
+    let expected = format!(
+        "traceparent=00-{}-{}-01",
+        tool["trace_id"].as_str().expect("trace id"),
+        tool["span_id"].as_str().expect("span id")
+    );
+    assert_eq!(result["content"], expected);
 }
 
 /// Hangs up during a call of `name` (after "One moment."), letting the call reach the
@@ -447,12 +484,17 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
         "{names:?}"
     );
     let session = registry
-        .call("weather__session", Map::new(), None, 4000)
+        .call("weather__session", Map::new(), Default::default(), 4000)
         .await
         .expect("answered");
 
     let unlocked = registry
-        .call("weather__unlock_extra", Map::new(), None, 4000)
+        .call(
+            "weather__unlock_extra",
+            Map::new(),
+            Default::default(),
+            4000,
+        )
         .await
         .expect("answered");
     assert_eq!(unlocked, "Unlocked.");
@@ -469,12 +511,12 @@ async fn a_tool_the_server_adds_at_run_time_is_listed_without_reconnecting() {
     let mut arguments = Map::new();
     arguments.insert("word".into(), json!("thing"));
     let text = registry
-        .call("weather__extra_tool", arguments, None, 4000)
+        .call("weather__extra_tool", arguments, Default::default(), 4000)
         .await
         .expect("answered");
     assert_eq!(text, "Extra thing.");
     let same = registry
-        .call("weather__session", Map::new(), None, 4000)
+        .call("weather__session", Map::new(), Default::default(), 4000)
         .await
         .expect("answered");
     assert_eq!(same, session, "the same MCP session: no reconnect");
@@ -520,7 +562,12 @@ async fn a_redelivered_turn_never_repeats_a_mutating_mcp_call() {
     registry.start(&shutdown);
     wait_for_tools(&registry, Duration::from_secs(10)).await;
     let keys = registry
-        .call("weather__idempotency_keys", Map::new(), None, 4000)
+        .call(
+            "weather__idempotency_keys",
+            Map::new(),
+            Default::default(),
+            4000,
+        )
         .await
         .expect("answered");
     assert_eq!(

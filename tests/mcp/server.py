@@ -7,6 +7,7 @@ With --extra, also:
 - broken_lookup: always raises, so the call's result has isError=true;
 - place_order: mutating, takes a second (without blocking the server), then confirms; keeps
   the idempotency key the call carried in _meta ("voicebridge/idempotency_key");
+- trace_context: the W3C traceparent the call carried in _meta ("none" without one);
 - idempotency_keys: those keys so far, comma-separated ("none" for a call without one);
 - unlock_extra: adds the tool extra_tool at run time and sends tools/list_changed;
 - session: an id of the caller's MCP session (the same while the connection lasts);
@@ -88,6 +89,13 @@ if extra:
     def session(ctx: Context) -> str:
         """An id of the caller's session."""
         return str(id(ctx.session))
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def trace_context(ctx: Context) -> str:
+        """The W3C traceparent the call carried in _meta."""
+        meta = ctx.request_context.meta
+        fields = (meta.model_extra or {}) if meta is not None else {}
+        return "traceparent=" + (fields.get("traceparent") or "none")
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     def idempotency_keys() -> str:

@@ -15,8 +15,10 @@ use crate::template::CallContext;
 
 mod stores;
 mod tools;
+mod traces;
 use stores::{call_store, session_store};
 use tools::{mcp_servers, tools};
+use traces::traces;
 
 /// Checks everything; `false` means the report names a failure. `files` are what
 /// start-up's loading steps read ([`crate::startup::load_files`]): a file that does not
@@ -51,6 +53,7 @@ pub async fn run<W: Write>(
     passed &= mcp_servers(settings, files, out).await?;
     passed &= session_store(settings, out).await?;
     passed &= call_store(settings, out).await?;
+    passed &= traces(settings, out).await?;
     passed &= scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(

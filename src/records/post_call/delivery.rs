@@ -45,7 +45,22 @@ impl Delivery {
                 return;
             }
         }
-        match self.send(call, &delivery_id(call, claim_ms)).await {
+        let span = self.settings.tracing.root(
+            "post_call",
+            crate::trace::SpanKind::Client,
+            vec![
+                crate::trace::KeyValue::new("gen_ai.agent.name", call.agent.clone()),
+                crate::trace::KeyValue::new("session.id", call.conversation_id.clone()),
+            ],
+        );
+        let sent = self
+            .send(call, &delivery_id(call, claim_ms), span.traceparent())
+            .await;
+        if matches!(sent, Sent::Owed) {
+            span.fail("not_delivered", "the post-call webhook is owed");
+        }
+        span.end();
+        match sent {
             Sent::Done => {
                 if let Err(error) = self.store.post_call_delivered(call, now_ms()).await {
                     // The claim stays until its lease runs out: no other machine sends
@@ -62,7 +77,7 @@ impl Delivery {
     }
 
     /// Reads the call and sends it, with retries, every attempt as `delivery_id`.
-    async fn send(&self, call: &CallKey, delivery_id: &str) -> Sent {
+    async fn send(&self, call: &CallKey, delivery_id: &str, traceparent: Option<String>) -> Sent {
         let mut detail = match self.store.get(call).await {
             Ok(Some(detail)) => detail,
             Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
@@ -86,7 +101,10 @@ impl Delivery {
         };
         let mut wait = FIRST_RETRY;
         for attempt in 1..=ATTEMPTS {
-            match self.attempt(&body, delivery_id).await {
+            match self
+                .attempt(&body, delivery_id, traceparent.as_deref())
+                .await
+            {
                 Ok(()) => {
                     self.metrics.post_call_delivered("delivered");
                     return Sent::Done;
@@ -110,16 +128,25 @@ impl Delivery {
         Sent::Owed
     }
 
-    async fn attempt(&self, body: &[u8], delivery_id: &str) -> Result<(), Failure> {
+    async fn attempt(
+        &self,
+        body: &[u8],
+        delivery_id: &str,
+        traceparent: Option<&str>,
+    ) -> Result<(), Failure> {
         let now = now_ms() / 1000;
         let signature =
             crate::webhook::signature::sign(self.settings.secret.expose().as_bytes(), now, body);
-        let sent = self
+        let mut request = self
             .http
             .post(&self.settings.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("voicebridge-signature", signature)
-            .header(DELIVERY_ID_HEADER, delivery_id)
+            .header(DELIVERY_ID_HEADER, delivery_id);
+        if let Some(parent) = traceparent {
+            request = request.header("traceparent", parent);
+        }
+        let sent = request
             .body(body.to_vec())
             .timeout(ATTEMPT_TIMEOUT)
             .send()

@@ -89,6 +89,8 @@ pub struct PostCallSettings {
     pub summary: bool,
     /// A call with no activity for this long is over.
     pub idle_after: Duration,
+    /// Each delivery is a span (`post_call`) whose `traceparent` the request carries.
+    pub tracing: crate::trace::Tracing,
 }
 
 /// What the writer reports.

@@ -181,6 +181,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "door",
         include_str!("../../../migrations/sqlite/0005_door.sql"),
     ),
+    (
+        6,
+        "trace id",
+        include_str!("../../../migrations/sqlite/0006_trace_id.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -208,6 +213,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         5,
         "door",
         include_str!("../../../migrations/postgres/0005_door.sql"),
+    ),
+    (
+        6,
+        "trace id",
+        include_str!("../../../migrations/postgres/0006_trace_id.sql"),
     ),
 ]);
 

@@ -72,6 +72,7 @@ pub(super) struct StoredTurn {
     pub(super) completion_tokens: Option<i64>,
     pub(super) tools: String,
     pub(super) without_history: bool,
+    pub(super) trace_id: Option<String>,
 }
 
 impl StoredTurn {
@@ -102,6 +103,7 @@ impl StoredTurn {
             completion_tokens: row.try_get("completion_tokens")?,
             tools: row.try_get("tools")?,
             without_history: row.try_get("without_history")?,
+            trace_id: row.try_get("trace_id")?,
         })
     }
 
@@ -132,6 +134,7 @@ impl StoredTurn {
             caller: CallerRecord::default(),
             without_history: self.without_history,
             door: door.to_string(),
+            trace_id: self.trace_id,
         })
     }
 }

@@ -123,6 +123,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::Text(tools),
                         Arg::Bool(turn.without_history),
                         Arg::Int(i64::try_from(turn.tools.len()).unwrap_or(i64::MAX)),
+                        Arg::OptText(turn.trace_id.clone()),
                     ],
                 ),
             ]

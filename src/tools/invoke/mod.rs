@@ -39,8 +39,8 @@ impl Tool {
     /// `Ok` is the response body as text (lossy UTF-8), cut to `max_chars` characters with
     /// a note saying so, or `OK (HTTP 204, no content)` for an empty body. A URL that cannot
     /// be built from `arguments` (a placeholder without a value) is a
-    /// [`ToolFailureKind::Connection`](super::ToolFailureKind::Connection) failure: no request is made. An `idempotency_key`
-    /// that is no valid header value is not sent.
+    /// [`ToolFailureKind::Connection`](super::ToolFailureKind::Connection) failure: no request is made. An idempotency key
+    /// or `traceparent` that is no valid header value is not sent.
     ///
     /// Templates (the URL, header values) are rendered with `context` and `now`; a rendered
     /// header value that is no valid header value is left out, with a warning naming the
@@ -49,7 +49,7 @@ impl Tool {
         &self,
         http: &reqwest::Client,
         arguments: &Map<String, Value>,
-        idempotency_key: Option<&str>,
+        meta: super::CallMeta<'_>,
         max_chars: usize,
         context: &CallContext,
         now: &Now,
@@ -62,7 +62,7 @@ impl Tool {
         } else {
             None
         };
-        let headers = self.request_headers(body.is_some(), idempotency_key, context, now);
+        let headers = self.request_headers(body.is_some(), meta, context, now);
         let attempts = self.attempts(http, url, headers, body, max_chars);
         tokio::time::timeout(self.timeout, attempts)
             .await

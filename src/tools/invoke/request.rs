@@ -78,7 +78,7 @@ impl Tool {
     pub(super) fn request_headers(
         &self,
         json_body: bool,
-        idempotency_key: Option<&str>,
+        meta: crate::tools::CallMeta<'_>,
         context: &CallContext,
         now: &Now,
     ) -> HeaderMap {
@@ -101,8 +101,11 @@ impl Tool {
                 ),
             }
         }
-        if let Some(Ok(key)) = idempotency_key.map(HeaderValue::from_str) {
+        if let Some(Ok(key)) = meta.idempotency_key.map(HeaderValue::from_str) {
             headers.insert(HeaderName::from_static("idempotency-key"), key);
+        }
+        if let Some(Ok(parent)) = meta.traceparent.map(HeaderValue::from_str) {
+            headers.insert(HeaderName::from_static("traceparent"), parent);
         }
         headers
     }

@@ -10,17 +10,39 @@ use tokio::time::{sleep_until, Instant};
 use super::ReplyRun;
 use crate::llm::{LlmError, Prompt};
 use crate::session::ChatMessage;
+use crate::trace::Span;
+use crate::turn::trace;
 use crate::turn::TurnEvent;
 
 /// The most text given to speech at once; a larger delta yields between slices.
 const SPEECH_SLICE_BYTES: usize = 16 * 1024;
 
 impl ReplyRun<'_> {
+    /// One attempt, traced: its span ends with it, failed with the error's code, or
+    /// cancelled when a barge-in drops this future.
     pub(super) async fn attempt(
         &mut self,
         upstream: usize,
         history: &[ChatMessage],
         tools_disabled: bool,
+    ) -> Result<(), LlmError> {
+        let mut span = Span::none();
+        let result = self
+            .stream_attempt(upstream, history, tools_disabled, &mut span)
+            .await;
+        if let Err(error) = &result {
+            span.fail(error.code(), error.to_string());
+        }
+        span.end();
+        result
+    }
+
+    async fn stream_attempt(
+        &mut self,
+        upstream: usize,
+        history: &[ChatMessage],
+        tools_disabled: bool,
+        span: &mut Span,
     ) -> Result<(), LlmError> {
         let sent_at = Instant::now();
         self.report.request_started();
@@ -38,7 +60,22 @@ impl ReplyRun<'_> {
             rounds: &rounds,
             tools: &definitions,
             tools_disabled,
+            traceparent: None,
         };
+        *span = trace::model_span(
+            self.span,
+            llm.name(upstream),
+            llm.span_attributes(upstream),
+            self.report.attempts,
+            upstream,
+            &prompt,
+        );
+        let traceparent = span.traceparent();
+        let prompt = Prompt {
+            traceparent: traceparent.as_deref(),
+            ..prompt
+        };
+        let mut first_chunk_ms = None;
         let request = llm.stream_chat(upstream, &prompt);
         let mut stream = self
             .wait(std::pin::pin!(request), first_token_by, first_token_late)
@@ -73,6 +110,7 @@ impl ReplyRun<'_> {
                 working = true;
                 let now = Instant::now();
                 self.report.first_token_at.get_or_insert(now);
+                first_chunk_ms = Some(now.duration_since(sent_at).as_millis() as u64);
                 self.metrics
                     .upstream_first_token(now.duration_since(sent_at));
             }
@@ -95,6 +133,13 @@ impl ReplyRun<'_> {
         }
         let ended_at = std::time::Instant::now();
         self.report.finish_reason = stream.finish_reason().map(str::to_owned);
+        trace::finish_model_span(
+            span,
+            &stream,
+            self.report.running_usage(),
+            first_chunk_ms,
+            Some(&self.round_text),
+        );
         // A reply stopped by the token cap or a content filter ends mid-sentence: its
         // unfinished sentence is not spoken (nor stored, since history keeps what was said).
         let cut_short = matches!(
@@ -152,6 +197,7 @@ impl ReplyRun<'_> {
     pub(super) fn speak_filler(&mut self) {
         self.filler_pending = false;
         if let Some(filler) = self.texts.filler.as_ref().filter(|f| !f.trim().is_empty()) {
+            self.span.event("filler_spoken", Vec::new());
             self.spoken.speak(self.caller, filler.trim().to_string());
         }
     }

@@ -134,6 +134,8 @@ pub(super) struct ReplyRun<'a> {
     filler_pending: bool,
     last_text_at: Instant,
     flushed_since_text: bool,
+    /// The turn's span: model attempts and tool calls are its children.
+    pub(super) span: &'a crate::trace::Span,
 }
 
 impl<'a> ReplyRun<'a> {
@@ -180,7 +182,14 @@ impl<'a> ReplyRun<'a> {
             filler_pending: settings.filler.is_some(),
             last_text_at: started,
             flushed_since_text: true,
+            span: &super::trace::NO_SPAN,
         }
+    }
+
+    /// The same reply, its model attempts and tool calls traced under `span`.
+    pub(super) fn traced(mut self, span: &'a crate::trace::Span) -> Self {
+        self.span = span;
+        self
     }
 
     /// The same reply, shaped for another door.
@@ -326,6 +335,10 @@ impl<'a> ReplyRun<'a> {
                 self.settings.retry,
             );
             tracing::info!(%error, code = error.code(), upstream, ?next, "model attempt failed");
+            self.span.event(
+                "model_attempt_failed",
+                vec![crate::trace::KeyValue::new("error.type", error.code())],
+            );
             self.metrics.upstream_failed(error.code());
             match next {
                 NextAttempt::GiveUp => return Err(error),

@@ -7,7 +7,9 @@ use tokio::time::{sleep_until, Instant};
 use super::ReplyRun;
 use crate::llm::ToolRound;
 use crate::session::{ToolCall, ToolResult};
+use crate::trace::Span;
 use crate::turn::dispatch::{self, Plan, Round};
+use crate::turn::trace;
 use crate::turn::TurnEvent;
 
 impl ReplyRun<'_> {
@@ -40,8 +42,10 @@ impl ReplyRun<'_> {
         self.rounds_run += 1;
         self.filler_pending = false; // The thinking filler is for a silent start only.
         let mut plans = Vec::with_capacity(calls.len());
+        let mut spans = Vec::with_capacity(calls.len());
         for (index, call) in calls.iter().enumerate() {
             if index >= dispatch::MAX_CALLS_PER_ROUND {
+                spans.push(Span::none());
                 // A runaway model does not get to fire off any number of requests.
                 plans.push(Some(Plan::Answer {
                     content: dispatch::error(format!(
@@ -57,6 +61,17 @@ impl ReplyRun<'_> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
+            let span = trace::tool_span(
+                self.span,
+                call,
+                self.tools.kind(&call.function.name),
+                mutating,
+            );
+            let ids = dispatch::CallIds {
+                key: || format!("{}:{}:{n}", keys.conversation, keys.turn_id),
+                traceparent: span.traceparent(),
+            };
+            spans.push(span);
             let plan = dispatch::plan(
                 self.tools,
                 self.metrics,
@@ -64,7 +79,7 @@ impl ReplyRun<'_> {
                 &self.earlier,
                 keys.context,
                 now,
-                || format!("{}:{}:{n}", keys.conversation, keys.turn_id),
+                ids,
             );
             if let Plan::Call { .. } = plan {
                 self.mutating_calls += usize::from(mutating);
@@ -93,6 +108,7 @@ impl ReplyRun<'_> {
             calls,
             plans,
             results,
+            spans,
             started: Instant::now(),
             filler_spoken: false,
         });
@@ -176,6 +192,9 @@ impl ReplyRun<'_> {
             ms,
             result: Some(crate::records::kept_result(&content)),
         });
+        if let Some(span) = round.spans.get_mut(slot) {
+            trace::finish_tool_span(std::mem::take(span), outcome, failed, &content);
+        }
         let status = if failed { "failed" } else { "finished" };
         let mut event = json!({"id": call.id, "name": dispatch::short(name).trim_matches('"'), "status": status});
         if let Some(ms) = ms {
@@ -228,6 +247,7 @@ impl ReplyRun<'_> {
                 .flatten()
         });
         if let Some(text) = text {
+            self.span.event("tool_filler_spoken", Vec::new());
             self.spoken.speak(self.caller, text.to_string());
         }
     }

@@ -10,6 +10,7 @@
 //! - `tools`: tool files, and the order tools the tool tests call;
 //! - `db`: call-store databases (SQLite files, PostgreSQL databases);
 //! - `redis_server`: the local Redis, a key prefix per test; a private Redis to kill;
+//! - `otlp`: a real OTLP/HTTP receiver of trace spans, and the traces it received;
 //! - `history_check`: what a stored history must hold of every turn the caller heard end.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod db;
 pub mod doors;
 pub mod fake_upstream;
 pub mod history_check;
+pub mod otlp;
 pub mod redis_server;
 pub mod sse;
 pub mod tools;

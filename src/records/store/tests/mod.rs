@@ -129,6 +129,7 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
         caller: CallerRecord::default(),
         without_history: false,
         door: "layercode".to_string(),
+        trace_id: None,
     }
 }
 

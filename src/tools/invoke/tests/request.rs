@@ -16,7 +16,17 @@ async fn get_fills_the_path_and_the_query_and_sends_the_headers() {
         )
         .expect("valid");
     let result = t
-        .call(&client(), &args, Some("key-123"), 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            crate::tools::CallMeta {
+                idempotency_key: Some("key-123"),
+                traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            },
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(result, r#"{"status":"shipped"}"#);
@@ -35,6 +45,10 @@ async fn get_fills_the_path_and_the_query_and_sends_the_headers() {
     )));
     assert!(lower.contains("idempotency-key: key-123"), "{request}");
     assert!(
+        lower.contains("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        "{request}"
+    );
+    assert!(
         lower.contains("accept: application/json, text/plain;q=0.9, */*;q=0.5"),
         "{request}"
     );
@@ -52,9 +66,16 @@ async fn an_argument_never_overrides_a_query_key_the_url_fixes() {
             &Now::utc(),
         )
         .expect("valid");
-    t.call(&client(), &args, None, 1000, &ctx(), &Now::utc())
-        .await
-        .expect("ok");
+    t.call(
+        &client(),
+        &args,
+        Default::default(),
+        1000,
+        &ctx(),
+        &Now::utc(),
+    )
+    .await
+    .expect("ok");
     let first_line = server.requests()[0].lines().next().map(str::to_string);
     assert_eq!(
         first_line.as_deref(),
@@ -82,7 +103,14 @@ properties = {{ id = {{ type = "string" }}, qty = {{ type = "integer" }} }}
         .arguments(r#"{"id": "x1", "qty": 2}"#, &ctx(), &Now::utc())
         .expect("valid");
     let result = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(result, "created");
@@ -118,7 +146,14 @@ async fn a_slow_endpoint_times_out() {
     ));
     let started = std::time::Instant::now();
     let e = t
-        .call(&client(), &Map::new(), None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &Map::new(),
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("timeout");
     assert_eq!(
@@ -138,7 +173,14 @@ async fn a_closed_port_is_a_connection_failure() {
     drop(listener);
     let t = tool(&format!("description = \"d\"\nurl = \"http://{addr}/x\"\n"));
     let e = t
-        .call(&client(), &Map::new(), None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &Map::new(),
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("refused");
     assert_eq!(
@@ -165,7 +207,14 @@ async fn a_read_only_tool_is_retried_once_after_a_dropped_connection() {
         .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
         .expect("valid");
     let result = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("retried");
     assert_eq!(result, "{\"ok\":true}");
@@ -190,7 +239,10 @@ async fn a_mutating_tool_is_never_retried() {
         .call(
             &client(),
             &Map::new(),
-            Some("k1"),
+            crate::tools::CallMeta {
+                idempotency_key: Some("k1"),
+                traceparent: None,
+            },
             1000,
             &ctx(),
             &Now::utc(),

@@ -16,7 +16,14 @@ async fn a_non_2xx_status_is_a_short_failure() {
         .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
         .expect("valid");
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("404");
     assert_eq!(
@@ -27,12 +34,26 @@ async fn a_non_2xx_status_is_a_short_failure() {
         }
     );
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("503");
     assert_eq!(e.message, "HTTP 503");
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("500");
     assert_eq!(e.message, format!("HTTP 500: {}…", "x".repeat(200)));
@@ -54,12 +75,26 @@ async fn an_error_body_echoing_a_header_value_is_redacted() {
         .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
         .expect("valid");
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("401");
     assert_eq!(e.message, "HTTP 401: bad token: [redacted]");
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("400");
     assert_eq!(e.message, "HTTP 400: {\"got\":\"[redacted]\"}");
@@ -87,7 +122,14 @@ async fn a_secret_in_the_url_or_static_values_echoed_back_is_redacted() {
     ));
     let args = t.arguments("{}", &ctx(), &Now::utc()).expect("valid");
     let e = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("400");
     assert_eq!(
@@ -95,7 +137,14 @@ async fn a_secret_in_the_url_or_static_values_echoed_back_is_redacted() {
         "HTTP 400: {\"error\":\"bad request\",\"url\":\"/x?api_key=[redacted]\"}"
     );
     let body = t
-        .call(&client(), &args, None, 1000, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            1000,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("200");
     assert_eq!(
@@ -158,7 +207,14 @@ async fn a_long_body_is_cut_at_max_chars() {
         server.url("/big")
     ));
     let result = t
-        .call(&client(), &Map::new(), None, 10, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &Map::new(),
+            Default::default(),
+            10,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(
@@ -169,7 +225,14 @@ async fn a_long_body_is_cut_at_max_chars() {
         )
     );
     let result = t
-        .call(&client(), &Map::new(), None, 100, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &Map::new(),
+            Default::default(),
+            100,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(
@@ -196,13 +259,27 @@ async fn an_empty_body_says_so() {
     args.insert("id".into(), Value::from(7));
     args.insert("reason".into(), Value::from("dup"));
     let result = t
-        .call(&client(), &args, None, 100, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            100,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(result, "OK (HTTP 204, no content)");
     assert!(server.requests()[0].starts_with("DELETE /orders/7?reason=dup HTTP/1.1"));
     let result = t
-        .call(&client(), &args, None, 100, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &args,
+            Default::default(),
+            100,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect("ok");
     assert_eq!(result, "OK (HTTP 200, no content)");
@@ -221,7 +298,7 @@ async fn a_key_straddling_a_cut_leaves_no_beginning_of_it() {
         .arguments(r#"{"order_id": "A17"}"#, &ctx(), &Now::utc())
         .expect("valid");
     let (http, context, now) = (client(), ctx(), Now::utc());
-    let call = || t.call(&http, &args, None, 100, &context, &now);
+    let call = || t.call(&http, &args, Default::default(), 100, &context, &now);
     let body = call().await.expect("200");
     assert_eq!(
         body,
@@ -256,7 +333,7 @@ async fn a_redirect_is_a_failure_naming_its_status() {
         .build()
         .expect("client");
     let e = t
-        .call(&http, &args, None, 100, &ctx(), &Now::utc())
+        .call(&http, &args, Default::default(), 100, &ctx(), &Now::utc())
         .await
         .expect_err("302");
     assert_eq!(

@@ -58,7 +58,7 @@ async fn templates_are_rendered_with_the_callers_context() {
             .expect("valid");
         assert_eq!(args["agent"], "sales");
         assert_eq!(args["conversation"], "conv_1");
-        t.call(&client(), &args, None, 1000, &context, &now)
+        t.call(&client(), &args, Default::default(), 1000, &context, &now)
             .await
             .expect("ok");
         let requests = server.requests();
@@ -93,7 +93,7 @@ async fn a_value_in_a_url_template_cannot_change_the_urls_shape() {
     let args = t
         .arguments(r#"{"order_id": "A17"}"#, &context, &now)
         .expect("valid");
-    t.call(&client(), &args, None, 1000, &context, &now)
+    t.call(&client(), &args, Default::default(), 1000, &context, &now)
         .await
         .expect("ok");
     let request = &server.requests()[0];
@@ -110,7 +110,7 @@ async fn a_value_in_a_url_template_cannot_change_the_urls_shape() {
         .expect_err("a dot-dot segment");
     assert_eq!(e, "the URL could not be rendered for this call");
     let e = t
-        .call(&client(), &args, None, 1000, &context, &now)
+        .call(&client(), &args, Default::default(), 1000, &context, &now)
         .await
         .expect_err("no request");
     assert_eq!(e.kind, ToolFailureKind::Connection);
@@ -126,7 +126,7 @@ async fn an_invalid_rendered_header_is_left_out() {
     let args = t
         .arguments(r#"{"order_id": "A17"}"#, &context, &now)
         .expect("valid");
-    t.call(&client(), &args, None, 1000, &context, &now)
+    t.call(&client(), &args, Default::default(), 1000, &context, &now)
         .await
         .expect("sent without the header");
     let request = &server.requests()[0];
@@ -146,7 +146,7 @@ async fn a_rendered_header_value_echoed_in_an_error_is_redacted() {
         .arguments(r#"{"order_id": "A17"}"#, &context, &now)
         .expect("valid");
     let e = t
-        .call(&client(), &args, None, 1000, &context, &now)
+        .call(&client(), &args, Default::default(), 1000, &context, &now)
         .await
         .expect_err("403");
     assert_eq!(e.message, "HTTP 403: unknown caller [redacted] here");
@@ -157,7 +157,14 @@ async fn a_missing_placeholder_makes_no_request() {
     let server = Server::start(|_| answer(200, "text/plain", "hi")).await;
     let t = get_order(&server.url("/orders/{order_id}"));
     let e = t
-        .call(&client(), &Map::new(), None, 100, &ctx(), &Now::utc())
+        .call(
+            &client(),
+            &Map::new(),
+            Default::default(),
+            100,
+            &ctx(),
+            &Now::utc(),
+        )
         .await
         .expect_err("missing");
     assert_eq!(e.kind, ToolFailureKind::Connection);

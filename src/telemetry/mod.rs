@@ -1,8 +1,13 @@
-//! Logging: readable lines for a terminal, JSON lines in production (`LOG_FORMAT=json`).
+//! Logging (readable lines for a terminal, JSON lines in production with
+//! `LOG_FORMAT=json`) and sending traces to an OpenTelemetry collector ([`traces`]).
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+
+pub mod traces;
+
+pub use traces::Traces;
 
 /// Libraries whose `info` lines are their own diagnostics (the MCP client logs each
 /// server's whole handshake): kept to warnings unless the filter names them.

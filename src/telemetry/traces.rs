@@ -1,0 +1,296 @@
+//! Sending spans: OpenTelemetry's SDK tracer with the configured sampler and resource, a
+//! batch queue of our own on the async runtime, and the OTLP/HTTP protobuf exporter over
+//! our reqwest client.
+//!
+//! Why a queue of our own rather than the SDK's batch processor: ending a span must never
+//! wait (`try_send`, or the span is dropped), and every span that does not reach the
+//! collector — queue full, collector down or refusing — is counted in
+//! `voicebridge_trace_spans_dropped_total`, which the SDK's processors only log.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, SpanData, SpanExporter as _, SpanProcessor,
+};
+use opentelemetry_sdk::Resource;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{ParentlessRule, TraceSampler, TraceSettings};
+use crate::metrics::Metrics;
+use crate::trace::Tracing;
+
+/// Longest response body read from the collector.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// This application's traces: the tracing handle the turns use, and a way to send what is
+/// queued (at shutdown, and for `voicebridge check`'s test span).
+#[derive(Clone, Default)]
+pub struct Traces {
+    pub tracing: Tracing,
+    flush: Option<mpsc::Sender<oneshot::Sender<Option<String>>>>,
+    /// Keeps the tracer's provider (and so its processor) alive as long as the app.
+    _provider: Option<SdkTracerProvider>,
+}
+
+impl Traces {
+    /// Tracing off.
+    pub fn off() -> Self {
+        Self::default()
+    }
+
+    /// Sends every span queued so far, waiting at most `within`. True when the queue was
+    /// sent (whether the collector took it is counted in the metrics).
+    pub async fn flush(&self, within: Duration) -> bool {
+        self.send_queued(within).await.is_ok()
+    }
+
+    /// Sends every span queued so far, waiting at most `within`: `Err` says why the
+    /// collector did not take them, or that the wait ran out.
+    pub async fn send_queued(&self, within: Duration) -> Result<(), String> {
+        let Some(flush) = &self.flush else {
+            return Ok(());
+        };
+        let (done, sent) = oneshot::channel();
+        if flush.send(done).await.is_err() {
+            return Err("the exporter has stopped".into());
+        }
+        match tokio::time::timeout(within, sent).await {
+            Ok(Ok(None)) => Ok(()),
+            Ok(Ok(Some(error))) => Err(error),
+            Ok(Err(_)) => Err("the exporter has stopped".into()),
+            Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
+        }
+    }
+}
+
+/// Starts exporting as `settings` say (nothing when no endpoint is set). Must run inside
+/// the tokio runtime: the queue is a task of it.
+pub fn start(settings: &TraceSettings, metrics: &Metrics) -> Result<Traces, String> {
+    let Some(endpoint) = &settings.endpoint else {
+        return Ok(Traces::off());
+    };
+    let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
+        .timeout(settings.timeout)
+        .build()
+        .map_err(|e| format!("cannot build the trace exporter's HTTP client: {e}"))?;
+    let headers: HashMap<String, String> = settings
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_string()))
+        .collect();
+    let mut exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_http_client(Client(http))
+        .with_endpoint(endpoint.clone())
+        .with_timeout(settings.timeout)
+        .with_headers(headers)
+        .build()
+        .map_err(|e| format!("cannot build the trace exporter: {e}"))?;
+    let resource = resource(settings);
+    exporter.set_resource(&resource);
+    let (spans, queued) = mpsc::channel(settings.max_queue);
+    let (flush, flushes) = mpsc::channel(4);
+    let queue = Queue {
+        spans,
+        metrics: metrics.clone(),
+    };
+    tokio::spawn(send_batches(
+        exporter,
+        queued,
+        flushes,
+        settings.clone(),
+        metrics.clone(),
+    ));
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(queue)
+        .with_sampler(sampler(settings.sampler))
+        .with_resource(resource)
+        .build();
+    let tracer = opentelemetry::trace::TracerProvider::tracer_with_scope(
+        &provider,
+        opentelemetry::InstrumentationScope::builder("voicebridge")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build(),
+    );
+    Ok(Traces {
+        tracing: Tracing::new(tracer, settings.capture_content),
+        flush: Some(flush),
+        _provider: Some(provider),
+    })
+}
+
+fn resource(settings: &TraceSettings) -> Resource {
+    Resource::builder_empty()
+        .with_service_name(settings.service_name.clone())
+        .with_attributes([
+            KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new("telemetry.sdk.name", "opentelemetry"),
+            KeyValue::new("telemetry.sdk.language", "rust"),
+        ])
+        .with_attributes(
+            settings
+                .resource_attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .build()
+}
+
+fn sampler(sampler: TraceSampler) -> Sampler {
+    let parentless = |rule: ParentlessRule| match rule {
+        ParentlessRule::AlwaysOn => Sampler::AlwaysOn,
+        ParentlessRule::AlwaysOff => Sampler::AlwaysOff,
+        ParentlessRule::Ratio(r) => Sampler::TraceIdRatioBased(r),
+    };
+    match sampler {
+        TraceSampler::AlwaysOn => Sampler::AlwaysOn,
+        TraceSampler::AlwaysOff => Sampler::AlwaysOff,
+        TraceSampler::Ratio(r) => Sampler::TraceIdRatioBased(r),
+        TraceSampler::ParentBased(rule) => Sampler::ParentBased(Box::new(parentless(rule))),
+    }
+}
+
+/// The span processor: a finished span joins the queue at once, or is dropped and
+/// counted when the queue is full.
+#[derive(Debug)]
+struct Queue {
+    spans: mpsc::Sender<SpanData>,
+    metrics: Metrics,
+}
+
+impl SpanProcessor for Queue {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if self.spans.try_send(span).is_err() {
+            self.metrics.trace_spans_dropped(1);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        // Sending is asynchronous; `Traces::flush` waits for it where waiting is allowed.
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Sends the queue in batches: when a batch is full, when the oldest span has waited the
+/// schedule delay, and when asked to flush. One export at a time.
+async fn send_batches(
+    exporter: opentelemetry_otlp::SpanExporter,
+    mut queued: mpsc::Receiver<SpanData>,
+    mut flushes: mpsc::Receiver<oneshot::Sender<Option<String>>>,
+    settings: TraceSettings,
+    metrics: Metrics,
+) {
+    let mut batch: Vec<SpanData> = Vec::new();
+    let mut due: Option<tokio::time::Instant> = None;
+    let mut warned: Option<tokio::time::Instant> = None;
+    loop {
+        let mut flushed = None;
+        tokio::select! {
+            span = queued.recv() => match span {
+                Some(span) => {
+                    batch.push(span);
+                    due.get_or_insert_with(|| tokio::time::Instant::now() + settings.schedule_delay);
+                    if batch.len() < settings.max_batch {
+                        continue;
+                    }
+                }
+                None => {
+                    // The application is gone: send what is left, then stop.
+                    let rest = std::mem::take(&mut batch);
+                    let _ = export(&exporter, rest, &metrics, &mut warned).await;
+                    return;
+                }
+            },
+            () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
+            done = flushes.recv() => {
+                while let Ok(span) = queued.try_recv() {
+                    batch.push(span);
+                }
+                flushed = done;
+            }
+        }
+        due = None;
+        let mut failed = None;
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(settings.max_batch));
+            let full = std::mem::replace(&mut batch, rest);
+            if let Err(error) = export(&exporter, full, &metrics, &mut warned).await {
+                failed = Some(error);
+            }
+        }
+        if let Some(done) = flushed {
+            let _ = done.send(failed);
+        }
+    }
+}
+
+/// Exports one batch; a failure drops it, counted, with a warning at most once a minute.
+async fn export(
+    exporter: &opentelemetry_otlp::SpanExporter,
+    batch: Vec<SpanData>,
+    metrics: &Metrics,
+    warned: &mut Option<tokio::time::Instant>,
+) -> Result<(), String> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let count = batch.len();
+    match exporter.export(batch).await {
+        Ok(()) => {
+            metrics.trace_spans_exported(count);
+            Ok(())
+        }
+        Err(error) => {
+            metrics.trace_spans_dropped(count);
+            let now = tokio::time::Instant::now();
+            if warned.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(60)) {
+                *warned = Some(now);
+                tracing::warn!(
+                    spans = count,
+                    %error,
+                    "trace spans were not exported and are dropped (voicebridge_trace_spans_dropped_total counts them)"
+                );
+            }
+            Err(error.to_string())
+        }
+    }
+}
+
+/// OTLP export over our reqwest client.
+#[derive(Debug)]
+struct Client(reqwest::Client);
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for Client {
+    async fn send_bytes(
+        &self,
+        request: http::Request<opentelemetry_http::Bytes>,
+    ) -> Result<http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
+        let (parts, body) = request.into_parts();
+        let mut response = self
+            .0
+            .request(parts.method, parts.uri.to_string())
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let (body, _) = crate::http::read_capped(&mut response, MAX_RESPONSE_BYTES).await?;
+        let mut out = http::Response::builder().status(status);
+        if let Some(map) = out.headers_mut() {
+            *map = headers;
+        }
+        Ok(out.body(opentelemetry_http::Bytes::from(body))?)
+    }
+}
