@@ -34,7 +34,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use fake_upstream::{content_chunk, finish_steps, role_chunk, FakeUpstream, Reply, Step};
+use fake_upstream::FakeUpstream;
 use support::{cpu_seconds, percentiles, read_frames, signed_message, start_server};
 
 const SENTENCES: usize = 5;
@@ -42,28 +42,6 @@ const PACE: Duration = Duration::from_millis(50);
 
 fn main() {
     support::block_on(run());
-}
-
-/// Sentence k is "Turn T sentence K ends here."; its end is certain when the next chunk
-/// (or the end of the stream) arrives, which is stamped with label T * 100 + K.
-fn paced_reply(turn: usize) -> Reply {
-    let mut steps = vec![Step::Send(role_chunk())];
-    for k in 0..SENTENCES {
-        steps.push(Step::Sleep(PACE));
-        steps.push(Step::Send(content_chunk(&format!(
-            "Turn {turn} sentence {k} ends here. "
-        ))));
-        if k > 0 {
-            steps.push(Step::Mark(turn * 100 + k - 1));
-        }
-    }
-    steps.push(Step::Sleep(PACE));
-    steps.extend(finish_steps());
-    steps.push(Step::Mark(turn * 100 + SENTENCES - 1));
-    Reply::Stream {
-        steps,
-        abort: false,
-    }
 }
 
 /// What one turn saw: (label, arrival) per sentence, the largest gap between events,
@@ -233,7 +211,7 @@ async fn level(
     concurrency: usize,
 ) -> (Vec<TurnResult>, Duration) {
     for turn in first_turn..first_turn + concurrency {
-        upstream.enqueue(paced_reply(turn));
+        upstream.enqueue(support::paced_sentences(turn, SENTENCES, PACE));
     }
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use crate::fake_upstream::{FakeUpstream, Recorded, Reply, Step};
+use crate::fake_upstream::{
+    content_chunk, finish_steps, role_chunk, FakeUpstream, Recorded, Reply, Step,
+};
 
 /// The webhook secret the benchmarked server is started with.
 pub const SECRET: &str = "whsec_bench";
@@ -304,4 +306,28 @@ pub async fn start_server(upstream: &FakeUpstream, extra: &[(&str, &str)]) -> Se
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("voicebridge did not start");
+}
+
+/// Turn `turn`'s reply, one chunk every `pace`: chunk k says "Turn T sentence K ends
+/// here.", and sentence k's end is certain when chunk k + 1 (or the end of the stream) is
+/// flushed, a moment stamped `turn * 100 + k`.
+#[allow(dead_code)] // not every bench paces sentences
+pub fn paced_sentences(turn: usize, sentences: usize, pace: Duration) -> Reply {
+    let mut steps = vec![Step::Send(role_chunk())];
+    for k in 0..sentences {
+        steps.push(Step::Sleep(pace));
+        steps.push(Step::Send(content_chunk(&format!(
+            "Turn {turn} sentence {k} ends here. "
+        ))));
+        if k > 0 {
+            steps.push(Step::Mark(turn * 100 + k - 1));
+        }
+    }
+    steps.push(Step::Sleep(pace));
+    steps.extend(finish_steps());
+    steps.push(Step::Mark(turn * 100 + sentences - 1));
+    Reply::Stream {
+        steps,
+        abort: false,
+    }
 }

@@ -3,9 +3,10 @@
 //! our reqwest client.
 //!
 //! Why a queue of our own rather than the SDK's batch processor: ending a span must never
-//! wait (`try_send`, or the span is dropped), and every span that does not reach the
-//! collector — queue full, collector down or refusing — is counted in
-//! `voicebridge_trace_spans_dropped_total`, which the SDK's processors only log.
+//! wait (it is pushed, or dropped when the queue is full) nor wake another thread for
+//! each span, and every span that does not reach the collector — queue full, collector
+//! down or refusing — is counted in `voicebridge_trace_spans_dropped_total`, which the
+//! SDK's processors only log.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -92,15 +93,17 @@ pub fn start(settings: &TraceSettings, metrics: &Metrics) -> Result<Traces, Stri
         .map_err(|e| format!("cannot build the trace exporter: {e}"))?;
     let resource = resource(settings);
     exporter.set_resource(&resource);
-    let (spans, queued) = mpsc::channel(settings.max_queue);
+    let waiting = std::sync::Arc::new(Waiting::default());
     let (flush, flushes) = mpsc::channel(4);
     let queue = Queue {
-        spans,
+        waiting: waiting.clone(),
+        max_queue: settings.max_queue,
+        max_batch: settings.max_batch,
         metrics: metrics.clone(),
     };
     tokio::spawn(send_batches(
         exporter,
-        queued,
+        waiting,
         flushes,
         settings.clone(),
         metrics.clone(),
@@ -154,11 +157,33 @@ fn sampler(sampler: TraceSampler) -> Sampler {
     }
 }
 
+/// Finished spans waiting to be sent. Ending a span only takes the lock to push; the
+/// sending task is woken when a batch is full, not for every span (a wake-up per span,
+/// across threads, cost more CPU than making the span).
+#[derive(Debug, Default)]
+struct Waiting {
+    spans: std::sync::Mutex<Vec<SpanData>>,
+    /// A batch is full, or the application is gone.
+    ready: tokio::sync::Notify,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl Waiting {
+    fn take(&self) -> Vec<SpanData> {
+        self.spans
+            .lock()
+            .map(|mut spans| std::mem::take(&mut *spans))
+            .unwrap_or_default()
+    }
+}
+
 /// The span processor: a finished span joins the queue at once, or is dropped and
 /// counted when the queue is full.
 #[derive(Debug)]
 struct Queue {
-    spans: mpsc::Sender<SpanData>,
+    waiting: std::sync::Arc<Waiting>,
+    max_queue: usize,
+    max_batch: usize,
     metrics: Metrics,
 }
 
@@ -166,8 +191,20 @@ impl SpanProcessor for Queue {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if self.spans.try_send(span).is_err() {
+        let Ok(mut spans) = self.waiting.spans.lock() else {
             self.metrics.trace_spans_dropped(1);
+            return;
+        };
+        if spans.len() >= self.max_queue {
+            drop(spans);
+            self.metrics.trace_spans_dropped(1);
+            return;
+        }
+        spans.push(span);
+        let full = spans.len() == self.max_batch;
+        drop(spans);
+        if full {
+            self.waiting.ready.notify_one();
         }
     }
 
@@ -181,45 +218,37 @@ impl SpanProcessor for Queue {
     }
 }
 
-/// Sends the queue in batches: when a batch is full, when the oldest span has waited the
-/// schedule delay, and when asked to flush. One export at a time.
+impl Drop for Queue {
+    fn drop(&mut self) {
+        self.waiting
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.waiting.ready.notify_one();
+    }
+}
+
+/// Sends the queue in batches: every schedule delay, when a batch is full, and when
+/// asked to flush. One export at a time; stops (after sending what is left) once the
+/// application is gone.
 async fn send_batches(
     exporter: opentelemetry_otlp::SpanExporter,
-    mut queued: mpsc::Receiver<SpanData>,
+    waiting: std::sync::Arc<Waiting>,
     mut flushes: mpsc::Receiver<oneshot::Sender<Option<String>>>,
     settings: TraceSettings,
     metrics: Metrics,
 ) {
-    let mut batch: Vec<SpanData> = Vec::new();
-    let mut due: Option<tokio::time::Instant> = None;
     let mut warned: Option<tokio::time::Instant> = None;
+    let mut tick = tokio::time::interval(settings.schedule_delay);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let mut flushed = None;
         tokio::select! {
-            span = queued.recv() => match span {
-                Some(span) => {
-                    batch.push(span);
-                    due.get_or_insert_with(|| tokio::time::Instant::now() + settings.schedule_delay);
-                    if batch.len() < settings.max_batch {
-                        continue;
-                    }
-                }
-                None => {
-                    // The application is gone: send what is left, then stop.
-                    let rest = std::mem::take(&mut batch);
-                    let _ = export(&exporter, rest, &metrics, &mut warned).await;
-                    return;
-                }
-            },
-            () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
-            done = flushes.recv() => {
-                while let Ok(span) = queued.try_recv() {
-                    batch.push(span);
-                }
-                flushed = done;
-            }
+            _ = tick.tick() => {}
+            () = waiting.ready.notified() => {}
+            done = flushes.recv() => flushed = done,
         }
-        due = None;
+        let closed = waiting.closed.load(std::sync::atomic::Ordering::Acquire);
+        let mut batch = waiting.take();
         let mut failed = None;
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(settings.max_batch));
@@ -230,6 +259,9 @@ async fn send_batches(
         }
         if let Some(done) = flushed {
             let _ = done.send(failed);
+        }
+        if closed {
+            return;
         }
     }
 }

@@ -139,6 +139,11 @@ impl Span {
         }
     }
 
+    /// No span (tracing off, or none started): nothing it is given is kept or sent.
+    pub fn is_none(&self) -> bool {
+        self.cx.is_none()
+    }
+
     /// The span records what it is given: it exists and was sampled. Attributes that
     /// cost something to build are built only then.
     pub fn recording(&self) -> bool {
@@ -202,16 +207,6 @@ impl Span {
         let span = cx.span();
         let context = span.span_context();
         (context.is_valid() && context.is_sampled()).then(|| context.trace_id().to_string())
-    }
-
-    /// `<trace id>-<span id>` of this span when sampled: where later work of the same
-    /// call (its post-call webhook) joins the trace.
-    pub fn link(&self) -> Option<String> {
-        let cx = self.cx.as_ref()?;
-        let span = cx.span();
-        let context = span.span_context();
-        (context.is_valid() && context.is_sampled())
-            .then(|| format!("{}-{}", context.trace_id(), context.span_id()))
     }
 }
 

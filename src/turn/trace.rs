@@ -34,11 +34,14 @@ pub(super) fn usage_attributes(usage: Option<Usage>) -> Vec<KeyValue> {
 pub(super) fn model_span(
     parent: &Span,
     model: &str,
-    upstream: Vec<KeyValue>,
+    upstream: impl FnOnce() -> Vec<KeyValue>,
     attempt: u32,
     index: usize,
     prompt: &Prompt<'_>,
 ) -> Span {
+    if parent.is_none() {
+        return Span::none();
+    }
     if !parent.recording() {
         // Unsampled, the child still carries the trace's context to the model server.
         return parent.child(format!("chat {model}"), SpanKind::Client, Vec::new());
@@ -50,7 +53,7 @@ pub(super) fn model_span(
         KeyValue::new("voicebridge.attempt", i64::from(attempt)),
         KeyValue::new("voicebridge.fallback", index > 0),
     ];
-    attributes.extend(upstream);
+    attributes.extend(upstream());
     let span = parent.child(format!("chat {model}"), SpanKind::Client, attributes);
     if span.captures_content() {
         span.set([
@@ -149,9 +152,12 @@ fn input_messages(prompt: &Prompt<'_>) -> String {
 pub(super) fn tool_span(
     parent: &Span,
     call: &crate::session::ToolCall,
-    kind: &'static str,
+    kind: impl FnOnce() -> &'static str,
     mutating: bool,
 ) -> Span {
+    if parent.is_none() {
+        return Span::none();
+    }
     let name = call.function.name.as_str();
     if !parent.recording() {
         return parent.child(
@@ -167,7 +173,7 @@ pub(super) fn tool_span(
             KeyValue::new("gen_ai.operation.name", "execute_tool"),
             KeyValue::new("gen_ai.tool.name", name.to_string()),
             KeyValue::new("gen_ai.tool.call.id", call.id.clone()),
-            KeyValue::new("gen_ai.tool.type", kind),
+            KeyValue::new("gen_ai.tool.type", kind()),
             KeyValue::new("voicebridge.tool.mutating", mutating),
         ],
     );

@@ -183,29 +183,36 @@ async fn retries_and_the_fallback_are_spans_of_their_own() {
     assert!(!trace.text().contains("sk-fallback-secret"));
 }
 
-#[tokio::test]
-async fn a_tool_call_is_a_span_whose_request_carries_it() {
+/// Turn `t1` of `conversation`, traced: "Where is A17?", the model says "Let me check." and
+/// looks the order up with the `get_order` tool file (its key `orders-secret-123`), then
+/// says "It ships tomorrow.". Returns the receiver, the app and the tool's server.
+async fn order_lookup(
+    conversation: &str,
+    extra: &[(&str, &str)],
+) -> (Receiver, TestApp, FakeUpstream) {
     let receiver = Receiver::start().await;
     let server = FakeUpstream::start().await;
     let dir = tool_dir(&order_tools(&server, 3000));
-    let app = traced_app(
-        &receiver.url,
-        &[
-            ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-            ("ORDERS_API_KEY", "orders-secret-123"),
-        ],
-    )
-    .await;
+    let mut vars = vec![
+        ("TOOLS_DIR", dir.to_str().expect("utf-8")),
+        ("ORDERS_API_KEY", "orders-secret-123"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = traced_app(&receiver.url, &vars).await;
     app.upstream.enqueue(Reply::tool_calls(
         &["Let me check. "],
         &[("call_1", "get_order", r#"{"order_id":"A17"}"#)],
     ));
     app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
     server.enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
-    let events = app
-        .turn(&message("conv_trace_tool", "t1", "Where is A17?"))
-        .await;
+    let events = app.turn(&message(conversation, "t1", "Where is A17?")).await;
     assert_well_formed(&events, "t1");
+    (receiver, app, server)
+}
+
+#[tokio::test]
+async fn a_tool_call_is_a_span_whose_request_carries_it() {
+    let (receiver, app, server) = order_lookup("conv_trace_tool", &[]).await;
 
     let trace = receiver.trace_of("t1", 6).await;
     let tool = trace.one("execute_tool get_order");
@@ -240,26 +247,8 @@ async fn a_tool_call_is_a_span_whose_request_carries_it() {
 
 #[tokio::test]
 async fn content_is_recorded_only_when_asked_and_secrets_never() {
-    let receiver = Receiver::start().await;
-    let server = FakeUpstream::start().await;
-    let dir = tool_dir(&order_tools(&server, 3000));
-    let app = traced_app(
-        &receiver.url,
-        &[
-            ("TOOLS_DIR", dir.to_str().expect("utf-8")),
-            ("ORDERS_API_KEY", "orders-secret-123"),
-            ("OTEL_CAPTURE_CONTENT", "true"),
-        ],
-    )
-    .await;
-    app.upstream.enqueue(Reply::tool_calls(
-        &["Let me check. "],
-        &[("call_1", "get_order", r#"{"order_id":"A17"}"#)],
-    ));
-    app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
-    server.enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
-    app.turn(&message("conv_trace_content", "t1", "Where is A17?"))
-        .await;
+    let (receiver, app, _server) =
+        order_lookup("conv_trace_content", &[("OTEL_CAPTURE_CONTENT", "true")]).await;
 
     let trace = receiver.trace_of("t1", 6).await;
     let chats = trace.named("chat test-model");

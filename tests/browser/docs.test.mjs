@@ -76,6 +76,15 @@ function orders(request, response) {
   }, 1500);
 }
 
+/// An OTLP/HTTP collector that takes every export (the calls page links turns to traces).
+function collector(request, response) {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+    response.end();
+  });
+}
+
 /// Layercode's authorize endpoint.
 function layercode(request, response) {
   request.resume();
@@ -119,6 +128,7 @@ before(async () => {
   const modelPort = await serve(model);
   const ordersPort = await serve(orders);
   const layercodePort = await serve(layercode);
+  const collectorPort = await serve(collector);
   const tools = join(tmpdir(), `voicebridge-docs-tools-${Date.now()}`);
   mkdirSync(tools, { recursive: true });
   writeFileSync(join(tools, 'get_order.toml'), readFileSync(join(root, 'examples/tools/get_order.toml')));
@@ -135,6 +145,8 @@ before(async () => {
     CALL_STORE_URL: `sqlite://${store}/calls.db`,
     ADMIN_TOKEN: 'docs-admin-token-0123',
     OPENAI_DOOR_KEYS: 'docs-door-key-0123456789',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+    TRACE_URL_TEMPLATE: 'http://traces.example/trace/{trace_id}',
   });
   browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
@@ -255,11 +267,16 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   assert.equal(fact('Tokens'), '1,215 in · 54 out');
   assert.equal(fact('Tool calls'), '1');
   const turnFacts = await calls.$$eval('#transcript .turn-facts', (nodes) => nodes.map((n) => n.textContent));
-  // The welcome is no model's (no line); the order turn took two model requests around
-  // the tool, and its tokens are both requests'.
-  assert.deepEqual(turnFacts.length, 2);
-  assert.match(turnFacts[0], /^gpt-4o-mini · 768 in · 43 out tokens · 2 model requests · first audio \d+ ms$/);
-  assert.match(turnFacts[1], /^gpt-4o-mini · 447 in · 11 out tokens · first audio \d+ ms$/);
+  // The welcome is no model's (only its trace); the order turn took two model requests
+  // around the tool, and its tokens are both requests'. Each turn links to its trace.
+  assert.deepEqual(turnFacts.length, 3);
+  assert.equal(turnFacts[0], 'trace');
+  assert.match(turnFacts[1], /^gpt-4o-mini · 768 in · 43 out tokens · 2 model requests · first audio \d+ ms · trace$/);
+  assert.match(turnFacts[2], /^gpt-4o-mini · 447 in · 11 out tokens · first audio \d+ ms · trace$/);
+  const traceLinks = await calls.$$eval('#transcript .turn-facts a.trace', (nodes) => nodes.map((n) => n.href));
+  assert.equal(traceLinks.length, 3);
+  for (const link of traceLinks) assert.match(link, /^http:\/\/traces\.example\/trace\/[0-9a-f]{32}$/);
+  assert.equal(new Set(traceLinks).size, 3, 'a trace per turn');
   await calls.click('#transcript .chip summary');
   assert.equal(await calls.textContent('#transcript .chip pre.arguments'), '{"order_id":"A1042"}');
   const result = JSON.parse(await calls.textContent('#transcript .chip pre.result'));

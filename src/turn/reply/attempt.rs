@@ -65,7 +65,7 @@ impl ReplyRun<'_> {
         *span = trace::model_span(
             self.span,
             llm.name(upstream),
-            llm.span_attributes(upstream),
+            || llm.span_attributes(upstream),
             self.report.attempts,
             upstream,
             &prompt,

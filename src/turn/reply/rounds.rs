@@ -61,10 +61,11 @@ impl ReplyRun<'_> {
             let mutating = self.tools.mutating(&call.function.name);
             let n = self.mutating_calls + 1;
             let now = &self.settings.now;
+            let tools = self.tools;
             let span = trace::tool_span(
                 self.span,
                 call,
-                self.tools.kind(&call.function.name),
+                || tools.kind(&call.function.name),
                 mutating,
             );
             let ids = dispatch::CallIds {

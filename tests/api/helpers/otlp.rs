@@ -70,23 +70,18 @@ impl Receiver {
 
     /// Every span received so far.
     pub async fn spans(&self) -> Vec<Value> {
-        let body: Value = self
-            .http
-            .get(format!("{}/spans", self.url))
-            .send()
-            .await
-            .expect("receiver answers")
-            .json()
-            .await
-            .expect("json");
-        body.as_array().cloned().unwrap_or_default()
+        self.get("/spans").await
     }
 
     /// The headers of every export request.
     pub async fn requests(&self) -> Vec<Value> {
+        self.get("/requests").await
+    }
+
+    async fn get(&self, path: &str) -> Vec<Value> {
         let body: Value = self
             .http
-            .get(format!("{}/requests", self.url))
+            .get(format!("{}{path}", self.url))
             .send()
             .await
             .expect("receiver answers")
