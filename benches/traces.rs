@@ -169,12 +169,15 @@ async fn run() {
         // Warm-up: connections, allocator, the first export.
         measure(&http, &model, &server.url, &pid, 20, first).await;
         first += 20;
-        let (cpu, latencies, whole) =
-            measure(&http, &model, &server.url, &pid, turns, first).await;
+        let (cpu, latencies, whole) = measure(&http, &model, &server.url, &pid, turns, first).await;
         first += turns;
         // Every span accounted for (4 a turn), or 20 s: the down collector's exports take
         // their retries before they count as dropped.
-        let expected = if endpoint.is_some() { 4 * (turns as u64 + 20) } else { 0 };
+        let expected = if endpoint.is_some() {
+            4 * (turns as u64 + 20)
+        } else {
+            0
+        };
         let waited = Instant::now();
         let (exported, dropped) = loop {
             let exported = metric(&http, &base, "voicebridge_trace_spans_exported_total").await;

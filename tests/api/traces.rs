@@ -205,14 +205,16 @@ async fn order_lookup(
     ));
     app.upstream.enqueue(Reply::deltas(&["It ships tomorrow."]));
     server.enqueue(Reply::plain(200, ORDER_BODY, Duration::ZERO));
-    let events = app.turn(&message(conversation, "t1", "Where is A17?")).await;
+    let events = app
+        .turn(&message(conversation, "t1", "Where is A17?"))
+        .await;
     assert_well_formed(&events, "t1");
     (receiver, app, server)
 }
 
 #[tokio::test]
 async fn a_tool_call_is_a_span_whose_request_carries_it() {
-    let (receiver, app, server) = order_lookup("conv_trace_tool", &[]).await;
+    let (receiver, _app, server) = order_lookup("conv_trace_tool", &[]).await;
 
     let trace = receiver.trace_of("t1", 6).await;
     let tool = trace.one("execute_tool get_order");
@@ -247,7 +249,7 @@ async fn a_tool_call_is_a_span_whose_request_carries_it() {
 
 #[tokio::test]
 async fn content_is_recorded_only_when_asked_and_secrets_never() {
-    let (receiver, app, _server) =
+    let (receiver, _app, _server) =
         order_lookup("conv_trace_content", &[("OTEL_CAPTURE_CONTENT", "true")]).await;
 
     let trace = receiver.trace_of("t1", 6).await;
