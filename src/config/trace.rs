@@ -149,6 +149,16 @@ pub(super) fn trace_settings(get: &Get) -> Result<TraceSettings, ConfigError> {
             ));
         }
     }
+    let max_queue = positive(
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        get("OTEL_BSP_MAX_QUEUE_SIZE"),
+        2048,
+    )?;
+    let max_batch: usize = positive(
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+        512,
+    )?;
     Ok(TraceSettings {
         endpoint: endpoint.filter(|_| !disabled),
         headers,
@@ -162,16 +172,9 @@ pub(super) fn trace_settings(get: &Get) -> Result<TraceSettings, ConfigError> {
             get("OTEL_BSP_SCHEDULE_DELAY"),
             5000,
         )?,
-        max_queue: positive(
-            "OTEL_BSP_MAX_QUEUE_SIZE",
-            get("OTEL_BSP_MAX_QUEUE_SIZE"),
-            2048,
-        )?,
-        max_batch: positive(
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-            get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-            512,
-        )?,
+        max_queue,
+        // A batch never waits for more spans than the queue holds.
+        max_batch: max_batch.min(max_queue),
         url_template,
     })
 }

@@ -350,8 +350,8 @@ impl Application {
                 tracing::warn!(unwritten, "stopping: call records not written in time");
             }
         }
-        if !self.traces.flush(left()).await {
-            tracing::warn!("stopping: trace spans not sent in time");
+        if let Err(error) = self.traces.flush(left()).await {
+            tracing::warn!(%error, "stopping: the last trace spans did not reach the collector");
         }
         result
     }

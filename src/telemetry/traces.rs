@@ -43,10 +43,10 @@ impl Traces {
         Self::default()
     }
 
-    /// Sends every span queued so far, waiting at most `within`. True when the queue was
-    /// sent (whether the collector took it is counted in the metrics).
-    pub async fn flush(&self, within: Duration) -> bool {
-        self.send_queued(within).await.is_ok()
+    /// Sends every span queued so far, waiting at most `within` (at shutdown); says why
+    /// when the spans did not reach the collector (they are counted as dropped).
+    pub async fn flush(&self, within: Duration) -> Result<(), String> {
+        self.send_queued(within).await
     }
 
     /// Sends every span queued so far, waiting at most `within`: `Err` says why the
@@ -56,13 +56,14 @@ impl Traces {
             return Ok(());
         };
         let (done, sent) = oneshot::channel();
-        if flush.send(done).await.is_err() {
-            return Err("the exporter has stopped".into());
-        }
-        match tokio::time::timeout(within, sent).await {
+        let exchange = async {
+            flush.send(done).await.map_err(|_| ())?;
+            sent.await.map_err(|_| ())
+        };
+        match tokio::time::timeout(within, exchange).await {
             Ok(Ok(None)) => Ok(()),
             Ok(Ok(Some(error))) => Err(error),
-            Ok(Err(_)) => Err("the exporter has stopped".into()),
+            Ok(Err(())) => Err("the exporter has stopped".into()),
             Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
         }
     }
@@ -74,7 +75,9 @@ pub fn start(settings: &TraceSettings, metrics: &Metrics) -> Result<Traces, Stri
     let Some(endpoint) = &settings.endpoint else {
         return Ok(Traces::off());
     };
+    // No redirects: the export's credential headers go to the configured URL only.
     let http = crate::http::builder(crate::http::CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(settings.timeout)
         .build()
         .map_err(|e| format!("cannot build the trace exporter's HTTP client: {e}"))?;
@@ -245,7 +248,9 @@ async fn send_batches(
         tokio::select! {
             _ = tick.tick() => {}
             () = waiting.ready.notified() => {}
-            done = flushes.recv() => flushed = done,
+            // `Some` only: once every `Traces` is gone the channel answers `None` at once,
+            // and the branch must not spin.
+            Some(done) = flushes.recv() => flushed = Some(done),
         }
         let closed = waiting.closed.load(std::sync::atomic::Ordering::Acquire);
         let mut batch = waiting.take();
@@ -309,16 +314,21 @@ impl opentelemetry_http::HttpClient for Client {
         request: http::Request<opentelemetry_http::Bytes>,
     ) -> Result<http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
         let (parts, body) = request.into_parts();
+        // The cause, down to "connection refused", for the warning and `check`.
+        let failed = |e: reqwest::Error| crate::http::error_chain(&e);
         let mut response = self
             .0
             .request(parts.method, parts.uri.to_string())
             .headers(parts.headers)
             .body(body)
             .send()
-            .await?;
+            .await
+            .map_err(failed)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let (body, _) = crate::http::read_capped(&mut response, MAX_RESPONSE_BYTES).await?;
+        let (body, _) = crate::http::read_capped(&mut response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(failed)?;
         let mut out = http::Response::builder().status(status);
         if let Some(map) = out.headers_mut() {
             *map = headers;

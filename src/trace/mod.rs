@@ -82,7 +82,7 @@ impl Tracing {
     }
 
     /// A span of its own trace, for work no turn asked for (`voicebridge check`'s test
-    /// span, a post-call delivery whose turns were not traced).
+    /// span, a post-call delivery).
     pub fn root(&self, name: &'static str, kind: SpanKind, attributes: Vec<KeyValue>) -> Span {
         match &self.inner {
             Some(inner) => Span::start(inner, &Context::new(), name.into(), kind, attributes),

@@ -115,7 +115,7 @@ impl Agent {
         match request {
             Request::Welcome => {
                 let context = self.with_client(&conversation, &turn_id, context).await;
-                let span = self.turn_span(&conversation, &turn_id, &context, traceparent);
+                let span = self.welcome_span(&turn_id, &context, traceparent);
                 self.welcome(&conversation, &turn_id, &context, caller, span)
                     .await;
                 Some(TurnOutcome::Completed)
@@ -194,6 +194,7 @@ impl Agent {
             question: None,
             reply: ChatMessage::assistant(welcome, turn_id),
         });
+        super::turn_span::finish_welcome(&span, !welcome.is_empty());
         settle_traced(&span, lease, said, caller).await;
         span.end();
     }

@@ -59,25 +59,29 @@ impl Model for LlmClient {
     }
 }
 
-/// The host and port of `url`, without scheme, credentials or path.
+/// The host and port of `url`, without scheme, credentials or path; the scheme's port
+/// when the URL names none.
 fn host_and_port(url: &str) -> (String, Option<u16>) {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let default = match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
-    if let Some((host, rest)) = authority
+    if let Some((host, after)) = authority
         .strip_prefix('[')
         .and_then(|inside| inside.split_once(']'))
     {
-        return (
-            host.to_string(),
-            rest.strip_prefix(':').and_then(|p| p.parse().ok()),
-        );
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return (host.to_string(), port.or(default));
     }
     match authority.rsplit_once(':') {
-        Some((host, port)) => (host.to_string(), port.parse().ok()),
-        None => (authority.to_string(), None),
+        Some((host, port)) => (host.to_string(), port.parse().ok().or(default)),
+        None => (authority.to_string(), default),
     }
 }
 
@@ -109,11 +113,15 @@ mod tests {
     fn the_server_and_provider_come_from_the_base_url() {
         assert_eq!(
             host_and_port("https://user:pw@api.groq.com/openai/v1"),
-            ("api.groq.com".to_string(), None)
+            ("api.groq.com".to_string(), Some(443))
         );
         assert_eq!(
             host_and_port("http://127.0.0.1:4000/v1"),
             ("127.0.0.1".to_string(), Some(4000))
+        );
+        assert_eq!(
+            host_and_port("http://[::1]:11434/v1"),
+            ("::1".to_string(), Some(11434))
         );
         assert_eq!(provider("api.groq.com"), "groq");
         assert_eq!(provider("api.openai.com"), "openai");

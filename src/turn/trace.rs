@@ -9,6 +9,19 @@ use serde_json::{json, Value};
 use crate::llm::{Prompt, ReplyStream, Usage};
 use crate::trace::{KeyValue, Span, SpanKind};
 
+/// The most characters of one content attribute (a prompt, the messages sent, a tool's
+/// result): with the collector down, the queue of spans holds no more than this each.
+const MAX_CONTENT_CHARS: usize = 32 * 1024;
+
+/// `text` as a content attribute's value: cut to [`MAX_CONTENT_CHARS`], ending in `…`
+/// when cut.
+pub(super) fn content(text: String) -> String {
+    match text.char_indices().nth(MAX_CONTENT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
+}
+
 /// The span of a reply run that is not traced.
 pub(super) static NO_SPAN: Span = Span::none();
 
@@ -57,8 +70,11 @@ pub(super) fn model_span(
     let span = parent.child(format!("chat {model}"), SpanKind::Client, attributes);
     if span.captures_content() {
         span.set([
-            KeyValue::new("gen_ai.system_instructions", instructions(prompt.system)),
-            KeyValue::new("gen_ai.input.messages", input_messages(prompt)),
+            KeyValue::new(
+                "gen_ai.system_instructions",
+                content(instructions(prompt.system)),
+            ),
+            KeyValue::new("gen_ai.input.messages", content(input_messages(prompt))),
         ]);
     }
     span
@@ -101,7 +117,10 @@ pub(super) fn finish_model_span(
             "parts": [{"type": "text", "content": text}],
             "finish_reason": stream.finish_reason(),
         }]);
-        attributes.push(KeyValue::new("gen_ai.output.messages", message.to_string()));
+        attributes.push(KeyValue::new(
+            "gen_ai.output.messages",
+            content(message.to_string()),
+        ));
     }
     span.set(attributes);
 }
@@ -158,7 +177,8 @@ pub(super) fn tool_span(
     if parent.is_none() {
         return Span::none();
     }
-    let name = call.function.name.as_str();
+    // The model writes the name: at most 64 characters of it, as the metrics keep.
+    let name: String = call.function.name.chars().take(64).collect();
     if !parent.recording() {
         return parent.child(
             format!("execute_tool {name}"),
@@ -171,7 +191,7 @@ pub(super) fn tool_span(
         SpanKind::Internal,
         vec![
             KeyValue::new("gen_ai.operation.name", "execute_tool"),
-            KeyValue::new("gen_ai.tool.name", name.to_string()),
+            KeyValue::new("gen_ai.tool.name", name),
             KeyValue::new("gen_ai.tool.call.id", call.id.clone()),
             KeyValue::new("gen_ai.tool.type", kind()),
             KeyValue::new("voicebridge.tool.mutating", mutating),
@@ -180,7 +200,7 @@ pub(super) fn tool_span(
     if span.captures_content() {
         span.set([KeyValue::new(
             "gen_ai.tool.call.arguments",
-            call.function.arguments.clone(),
+            content(call.function.arguments.clone()),
         )]);
     }
     span
@@ -194,11 +214,28 @@ pub(super) fn finish_tool_span(span: Span, outcome: &str, failed: bool, result: 
             outcome.to_string(),
         )]);
         if span.captures_content() {
-            span.set([KeyValue::new("gen_ai.tool.call.result", result.to_string())]);
+            span.set([KeyValue::new(
+                "gen_ai.tool.call.result",
+                content(result.to_string()),
+            )]);
         }
         if failed {
             span.fail(outcome, format!("the tool call ended: {outcome}"));
         }
     }
     span.end();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{content, MAX_CONTENT_CHARS};
+
+    #[test]
+    fn content_is_cut_at_a_character_boundary_and_says_so() {
+        assert_eq!(content("short".into()), "short");
+        let long = "é".repeat(MAX_CONTENT_CHARS + 10);
+        let cut = content(long);
+        assert_eq!(cut.chars().count(), MAX_CONTENT_CHARS + 1);
+        assert!(cut.ends_with("é…"));
+    }
 }

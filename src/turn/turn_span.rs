@@ -34,9 +34,8 @@ impl super::Agent {
     }
 
     /// The root span of a welcome (`session.start`).
-    pub(super) fn turn_span(
+    pub(super) fn welcome_span(
         &self,
-        _conversation: &str,
         turn_id: &str,
         context: &CallContext,
         incoming: Option<String>,
@@ -138,8 +137,9 @@ pub(super) fn finish_turn(
     }
     attributes.extend(usage_attributes(report.usage()));
     if span.captures_content() {
-        attributes.push(KeyValue::new("input.value", question.to_string()));
-        attributes.push(KeyValue::new("output.value", reply.to_string()));
+        let content = super::trace::content;
+        attributes.push(KeyValue::new("input.value", content(question.to_string())));
+        attributes.push(KeyValue::new("output.value", content(reply.to_string())));
     }
     span.set(attributes);
     if let Some(at) = run.spoken.first_at {
@@ -151,6 +151,15 @@ pub(super) fn finish_turn(
         TurnOutcome::Failed => span.fail("model_failed", "the reply failed"),
         _ => {}
     }
+}
+
+/// What a welcome leaves on its span: completed, and one sentence when it said one.
+pub(super) fn finish_welcome(span: &Span, said: bool) {
+    span.set([
+        KeyValue::new("voicebridge.outcome", TurnOutcome::Completed.as_str()),
+        KeyValue::new("voicebridge.interrupted", false),
+        KeyValue::new("voicebridge.sentences", i64::from(said)),
+    ]);
 }
 
 /// The time on the wall clock of a monotonic `at` in the past.

@@ -53,9 +53,7 @@ impl Delivery {
                 crate::trace::KeyValue::new("session.id", call.conversation_id.clone()),
             ],
         );
-        let sent = self
-            .send(call, &delivery_id(call, claim_ms), span.traceparent())
-            .await;
+        let sent = self.send(call, &delivery_id(call, claim_ms), &span).await;
         if matches!(sent, Sent::Owed) {
             span.fail("not_delivered", "the post-call webhook is owed");
         }
@@ -77,7 +75,8 @@ impl Delivery {
     }
 
     /// Reads the call and sends it, with retries, every attempt as `delivery_id`.
-    async fn send(&self, call: &CallKey, delivery_id: &str, traceparent: Option<String>) -> Sent {
+    async fn send(&self, call: &CallKey, delivery_id: &str, span: &crate::trace::Span) -> Sent {
+        let traceparent = span.traceparent();
         let mut detail = match self.store.get(call).await {
             Ok(Some(detail)) => detail,
             Ok(None) => return Sent::Done, // Deleted meanwhile: nothing to hand on.
@@ -112,6 +111,7 @@ impl Delivery {
                 Err(Failure::Final(why)) => {
                     tracing::warn!(conversation_id = %call.conversation_id, %why, "post-call webhook refused; not retried");
                     self.metrics.post_call_delivered("refused");
+                    span.fail("refused", "the receiver refused the post-call webhook");
                     return Sent::Done;
                 }
                 Err(Failure::Retry(why)) => {

@@ -31,7 +31,8 @@ impl ReplyRun<'_> {
             .stream_attempt(upstream, history, tools_disabled, &mut span)
             .await;
         if let Err(error) = &result {
-            span.fail(error.code(), error.to_string());
+            // The code only: a provider's message or a parser's can quote the conversation.
+            span.fail(error.code(), error.code());
         }
         span.end();
         result

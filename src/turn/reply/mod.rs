@@ -320,6 +320,10 @@ impl<'a> ReplyRun<'a> {
                 }
                 Err(error) if self.round_spoken => {
                     self.metrics.upstream_failed(error.code());
+                    self.span.event(
+                        "model_attempt_failed",
+                        vec![crate::trace::KeyValue::new("error.type", error.code())],
+                    );
                     return Err(error);
                 }
                 Err(error) => error,
