@@ -362,6 +362,18 @@ async fn a_turn_sent_with_a_traceparent_continues_that_trace() {
     assert_eq!(sent, traceparent_of(chat));
 }
 
+/// Waits (10 s at most) until the model has received `count` requests.
+async fn model_requests(app: &TestApp, count: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.upstream.requests().len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the model never got request {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// pipecat#2202: concurrent conversations on one machine must not share or cross trees.
 #[tokio::test]
 async fn two_interleaved_conversations_make_two_separate_trees() {
@@ -387,13 +399,9 @@ async fn two_interleaved_conversations_make_two_separate_trees() {
         });
     }
     let first = app.post_webhook(&message("conv_a", "ta", "One")).await;
-    while app.upstream.requests().is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    model_requests(&app, 1).await;
     let second = app.post_webhook(&message("conv_b", "tb", "Two")).await;
-    while app.upstream.requests().len() < 2 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    model_requests(&app, 2).await;
     // The second conversation finishes first, inside the first one's turn.
     gate_b.notify_one();
     let events_b = SseReader::new(second).collect().await;
