@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use crate::helpers::fake_upstream::{content_chunk, role_chunk, FakeUpstream, Reply, Step};
-use crate::helpers::otlp::{closed_port_url, Receiver, CLIENT, INTERNAL, SERVER};
+use crate::helpers::otlp::{Receiver, SilentCollector, CLIENT, INTERNAL, SERVER};
 use crate::helpers::tools::{order_tools, tool_dir, ORDER_BODY};
 use crate::helpers::*;
 
@@ -436,9 +436,10 @@ async fn two_interleaved_conversations_make_two_separate_trees() {
 }
 
 #[tokio::test]
-async fn a_collector_that_is_down_or_refuses_costs_the_turn_nothing_and_is_counted() {
+async fn a_collector_that_hangs_or_refuses_costs_the_turn_nothing_and_is_counted() {
     let refusing = Receiver::start_with(&["--status", "503"]).await;
-    for endpoint in [closed_port_url(), refusing.url.clone()] {
+    let silent = SilentCollector::start();
+    for endpoint in [silent.url.clone(), refusing.url.clone()] {
         let app = traced_app(&endpoint, &[("OTEL_EXPORTER_OTLP_TIMEOUT", "2000")]).await;
         app.upstream.enqueue(Reply::deltas(&["Still here."]));
         let events = app.turn(&message("conv_trace_down", "t1", "Hi")).await;
@@ -573,7 +574,8 @@ async fn check_sends_a_test_span_and_fails_when_the_collector_does_not_take_it()
         "{stdout}"
     );
 
-    let output = check(closed_port_url()).await;
+    let silent = SilentCollector::start();
+    let output = check(silent.url.clone()).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
     assert!(stdout.contains("traces             FAILED ("), "{stdout}");

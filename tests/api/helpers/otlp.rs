@@ -130,12 +130,23 @@ impl Receiver {
     }
 }
 
-/// A stand-in for a collector that is down: a port nothing listens on.
-pub fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+/// A collector that never answers: a port that takes connections (the kernel's backlog)
+/// and nothing more, for as long as the listener is kept. Unlike a closed port, no other
+/// test can take it meanwhile.
+pub struct SilentCollector {
+    _listener: std::net::TcpListener,
+    pub url: String,
+}
+
+impl SilentCollector {
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        Self {
+            _listener: listener,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
 }
 
 fn root_of<'s>(spans: &'s [Value], turn_id: &str) -> Option<&'s Value> {
