@@ -16,7 +16,8 @@
 //!   (Redis: the shared store, the cross-machine turn coordinator and client-tool relay;
 //!   the only Redis user), [`tools`] (tool files and one HTTP invocation), [`mcp`] (MCP
 //!   servers over rmcp), [`records`] (every call on record, its writer and the post-call
-//!   webhook), [`browser`] (the voice page, calls page files, access token, rate limit).
+//!   webhook), [`browser`] (the voice page, calls page files, access token, rate limit),
+//!   [`knowledge`] (documents cut into passages and their full-text index).
 //!   Outbound HTTP: `llm`, `tools`, `mcp`, `records` (post-call), `layercode` and the
 //!   `chat`/`test` commands call out, each with a client built by [`http`].
 //! - Settings: [`config`] (values only, the only reader of the environment; files are
@@ -38,6 +39,7 @@ pub mod cluster;
 pub mod completions;
 pub mod config;
 pub mod http;
+pub mod knowledge;
 pub mod layercode;
 pub mod llm;
 pub mod mcp;
