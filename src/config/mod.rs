@@ -17,6 +17,7 @@ mod calls;
 mod chat;
 mod door;
 mod dotenv;
+mod knowledge;
 mod llm;
 mod logging;
 mod parse;
@@ -35,6 +36,7 @@ pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
 pub use door::{DoorConfig, MIN_KEY_LEN};
 pub use dotenv::load_dotenv;
+pub use knowledge::{KnowledgeMode, KnowledgeSettings};
 pub use llm::{Filler, LlmSettings, UpstreamSettings, DEMO_MODEL};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
@@ -107,6 +109,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Where turns' traces go (OpenTelemetry's `OTEL_*` variables).
     pub traces: TraceSettings,
+    /// The knowledge base's files and how turns use it.
+    pub knowledge: KnowledgeSettings,
     /// The environment, for `${VAR}` in the files start-up loads.
     pub vars: Vars,
 }
@@ -173,6 +177,7 @@ impl Settings {
         let calls = problems.take(calls::call_settings(&get));
         let door = problems.take(door::door_from_env(&get));
         let traces = problems.take(trace::trace_settings(&get));
+        let knowledge = problems.take(knowledge::knowledge_settings(&get));
         // Start-up would ask for the secret next: say so now, in the same list. (An
         // unreadable ALLOW_UNSIGNED_WEBHOOKS is already listed, so it counts as allowing.)
         let secret_set = lookup("LAYERCODE_WEBHOOK_SECRET").is_some_and(|v| !v.is_empty());
@@ -193,8 +198,10 @@ impl Settings {
             Some(calls),
             Some(door),
             Some(traces),
+            Some(knowledge),
         ) = (
             server, llm, logging, speech, session, web, tools, timezone, calls, door, traces,
+            knowledge,
         )
         else {
             // Each `None` is a problem kept, so the list is never empty here.
@@ -245,6 +252,7 @@ impl Settings {
             log_filter,
             log_format,
             traces,
+            knowledge,
             vars,
         })
     }

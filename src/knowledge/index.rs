@@ -66,6 +66,18 @@ pub fn language(code: &str) -> Option<Language> {
     })
 }
 
+/// Words of spoken English questions that say nothing about what is asked, on top of the
+/// short English stop list tantivy has (its other languages' lists are longer): without
+/// them "do you sell bicycles" matches any text with "do" and "you" in it.
+const SPOKEN_ENGLISH: &[&str] = &[
+    "i", "me", "my", "we", "our", "us", "you", "your", "he", "she", "him", "her", "its", "them",
+    "do", "does", "did", "doing", "done", "can", "could", "would", "should", "shall", "may",
+    "might", "must", "have", "has", "had", "am", "been", "being", "what", "when", "where", "which",
+    "who", "whom", "whose", "why", "how", "please", "hi", "hello", "yes", "okay", "ok", "so",
+    "just", "also", "about", "from", "any", "some", "all", "there", "here", "get", "got", "like",
+    "want", "need", "know", "tell", "thanks", "thank",
+];
+
 fn analyzer(language: Language) -> TextAnalyzer {
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -74,6 +86,13 @@ fn analyzer(language: Language) -> TextAnalyzer {
     let builder = match StopWordFilter::new(language) {
         Some(stop_words) => builder.filter_dynamic(stop_words),
         None => builder,
+    };
+    let builder = if language == Language::English {
+        builder.filter_dynamic(StopWordFilter::remove(
+            SPOKEN_ENGLISH.iter().map(|w| w.to_string()),
+        ))
+    } else {
+        builder
     };
     // Folded after stemming: the German stemmer wants its umlauts.
     builder
@@ -140,6 +159,11 @@ impl PassageIndex {
             id,
             passages,
         })
+    }
+
+    /// Its passages, in the order they were indexed.
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
     }
 
     /// How many passages it holds.

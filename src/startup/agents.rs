@@ -111,6 +111,7 @@ fn agent_settings_with(
             platform_prompt: config.door.platform_prompt,
             spoken_form: config.door.spoken_form,
         },
+        knowledge: None,
     })
 }
 
@@ -140,7 +141,10 @@ pub(super) fn build_agents(
             ledger.clone(),
             Arc::new(model),
             Arc::new(tools),
-            agent_settings_with(settings, config, voice.clone())?,
+            AgentSettings {
+                knowledge: files.knowledge.clone(),
+                ..agent_settings_with(settings, config, voice.clone())?
+            },
         );
         let from_env = settings.agents.from_env.webhook_secret.as_ref();
         let secret_source = match (&config.file, &config.webhook_secret) {

@@ -20,8 +20,11 @@ pub struct OperatorFiles {
     pub mcp_servers: Arc<Vec<McpServerConfig>>,
     /// The agents from `AGENTS_DIR`, or the one the environment describes.
     pub agents: AgentsConfig,
-    /// Files in those folders that are not read (not `*.toml`), one warning each.
+    /// Files in those folders that are not read (not `*.toml`), and knowledge files
+    /// skipped, one warning each.
     pub warnings: Vec<String>,
+    /// The knowledge base from `KNOWLEDGE_DIR`; `None` with `KNOWLEDGE_MODE=off`.
+    pub knowledge: Option<Arc<crate::knowledge::KnowledgeBase>>,
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
@@ -33,7 +36,7 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
         ("MCP_DIR", &settings.tools.mcp_dir),
         ("AGENTS_DIR", &settings.agents.dir),
     ];
-    let warnings = folders
+    let mut warnings: Vec<String> = folders
         .into_iter()
         .flat_map(|(variable, dir)| {
             crate::toml_file::other_files(dir)
@@ -50,7 +53,17 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
     let mcp_servers = load_mcp_server_files(settings)?;
     let agents = load_agent_files(settings)?;
     check_agent_tools(settings, &agents, &toolbox, &mcp_servers)?;
+    let knowledge = load_knowledge(settings)?;
+    if let Some(knowledge) = &knowledge {
+        warnings.extend(
+            knowledge
+                .skipped
+                .iter()
+                .map(|why| format!("KNOWLEDGE_DIR: {why}; the file is skipped")),
+        );
+    }
     Ok(OperatorFiles {
+        knowledge,
         toolbox: Arc::new(toolbox),
         mcp_servers: Arc::new(mcp_servers),
         agents,
@@ -72,6 +85,28 @@ fn set_folder_exists(variable: &'static str, dir: &Path, set: bool) -> Result<()
             dir.display()
         ),
     })
+}
+
+/// The knowledge base from `KNOWLEDGE_DIR`, read and indexed (`None` when off).
+pub fn load_knowledge(
+    settings: &Settings,
+) -> Result<Option<Arc<crate::knowledge::KnowledgeBase>>, StartupError> {
+    let config = &settings.knowledge;
+    if config.mode == crate::config::KnowledgeMode::Off {
+        return Ok(None);
+    }
+    set_folder_exists("KNOWLEDGE_DIR", &config.dir, config.dir_set)?;
+    let base = crate::knowledge::KnowledgeBase::load(
+        &config.dir,
+        &config.language,
+        config.top_k,
+        config.min_score,
+    )
+    .map_err(|e| StartupError::File {
+        variable: "KNOWLEDGE_LANGUAGE",
+        problem: e.to_string(),
+    })?;
+    Ok(Some(Arc::new(base)))
 }
 
 /// Every tool file in `TOOLS_DIR`, its schema compiled and `${VAR}` resolved.

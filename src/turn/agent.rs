@@ -14,7 +14,7 @@ use super::{
 };
 use crate::metrics::{Metrics, StoreOperation, TurnKind};
 use crate::records::{Record, TurnRecord};
-use crate::session::{ChatMessage, History, SessionStore};
+use crate::session::{ChatMessage, History, Role, SessionStore};
 use crate::template::CallContext;
 
 /// The agent: answers turns with the configured model, prompt and store.
@@ -135,6 +135,7 @@ impl Agent {
                     door: "layercode",
                     traceparent,
                     trace_id: None,
+                    knowledge: Vec::new(),
                 };
                 Some(self.reply(message, &context, caller).await)
             }
@@ -214,11 +215,12 @@ impl Agent {
             .received_at(received_ms(&caller));
         let (history, with_history) = self.begin(&turn, &question).await;
         turn.without_history = !with_history;
-        let last_reply = history
-            .iter()
-            .rev()
-            .find(|m| m.role == crate::session::Role::Assistant);
+        let last_reply = history.iter().rev().find(|m| m.role == Role::Assistant);
         self.record_heard(&turn, last_reply, context, &caller);
+        let mut texts = self.render(context);
+        let previous = history.iter().rev().filter(|m| m.role == Role::User).nth(1);
+        let previous = previous.map(|m| m.content.as_str());
+        self.prefetch(&mut texts, &mut turn, previous, &caller, &span);
         let keys = TurnKeys {
             conversation: &turn.conversation,
             turn_id: &turn.turn_id,
@@ -229,7 +231,6 @@ impl Agent {
             ],
         };
         let model = self.model.as_ref();
-        let texts = self.render(context);
         let mut run = ReplyRun::new(
             &self.settings,
             &texts,

@@ -99,6 +99,7 @@ impl Agent {
             door: door_name,
             traceparent,
             trace_id: None,
+            knowledge: Vec::new(),
         };
         let (kind, event) = if door_name == "retell" {
             (TurnKind::Retell, "retell.response")
@@ -116,6 +117,9 @@ impl Agent {
         texts.system = door
             .platform_prompt
             .combine(&texts.system, &platform_system);
+        let previous = history.iter().rev().filter(|m| m.role == Role::User).nth(1);
+        let previous = previous.map(|m| m.content.as_str());
+        self.prefetch(&mut texts, &mut message, previous, &caller, &span);
         let last_reply = history
             .iter()
             .rev()

@@ -16,6 +16,7 @@ mod client_tools;
 mod coordinator;
 mod dispatch;
 mod door;
+mod knowledge;
 mod lease;
 mod model;
 mod outbox;

@@ -21,6 +21,8 @@ pub(super) struct UserMessage {
     pub(super) traceparent: Option<String>,
     /// The turn's trace id, once its span is started and sampled.
     pub(super) trace_id: Option<String>,
+    /// The knowledge passages put before the model (`file › heading`).
+    pub(super) knowledge: Vec<String>,
 }
 
 /// The call a turn belongs to.
@@ -113,6 +115,7 @@ pub(super) fn log_turn(
         // The store could not be read: the model saw only this machine's view of the call.
         without_history = turn.without_history,
         trace_id = turn.trace_id.as_deref(),
+        knowledge = ?turn.knowledge,
         "turn finished"
     );
     tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");

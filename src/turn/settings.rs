@@ -48,6 +48,8 @@ pub struct AgentSettings {
     pub voice: Arc<crate::speech::Voice>,
     /// How the OpenAI door answers for this agent.
     pub door: DoorSettings,
+    /// The knowledge base its turns search before asking the model (prefetch).
+    pub knowledge: Option<Arc<crate::knowledge::KnowledgeBase>>,
 }
 
 /// How the OpenAI door answers for an agent.

@@ -164,6 +164,7 @@ fn settings() -> AgentSettings {
         speech: SpeechSettings::default(),
         voice: Arc::new(crate::speech::Voice::plain()),
         door: Default::default(),
+        knowledge: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod failures;
 mod faults;
 mod finish;
 mod history;
+mod knowledge;
 mod llmock;
 mod mcp;
 mod observability;

@@ -13,6 +13,7 @@ use crate::session::ChatMessage;
 use crate::startup::{agent_settings, OperatorFiles};
 use crate::template::CallContext;
 
+mod knowledge;
 mod stores;
 mod tools;
 mod traces;
@@ -54,6 +55,7 @@ pub async fn run<W: Write>(
     passed &= session_store(settings, out).await?;
     passed &= call_store(settings, out).await?;
     passed &= traces(settings, out).await?;
+    knowledge::knowledge(settings, files, out)?;
     passed &= scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(

@@ -1,0 +1,101 @@
+//! Prefetch from the knowledge base: before the model is asked, the caller's words are
+//! searched (and, at half weight, their previous turn's), and the best passages go at the
+//! end of the system prompt as reference notes, with an instruction not to read them out.
+//! No extra model round trip. The passages used are sent to the page as
+//! `{"knowledge": [{"file", "heading", "score"}]}`, logged with the turn and noted on its
+//! span.
+
+use serde_json::json;
+
+use super::record::UserMessage;
+use super::settings::Texts;
+use super::{Agent, Caller, TurnEvent};
+use crate::knowledge::Hit;
+use crate::trace::{KeyValue, Span};
+
+/// The heading the notes go under in the system prompt.
+pub const NOTES_HEADING: &str = "## Reference notes";
+
+/// What the model is told about the notes.
+const NOTES_INSTRUCTION: &str = "These notes come from the business's own documents and \
+may answer the caller. Use them only if they do, and say it briefly in your own words: \
+never read them out, list them, or mention notes or documents.";
+
+impl Agent {
+    /// Searches for `latest` (and `previous`, the caller's turn before), and when
+    /// passages are found adds them to `texts.system` and tells the page; the files used
+    /// are kept on `turn` for the log.
+    pub(super) fn prefetch(
+        &self,
+        texts: &mut Texts,
+        turn: &mut UserMessage,
+        previous: Option<&str>,
+        caller: &Caller,
+        span: &Span,
+    ) {
+        let Some(knowledge) = &self.settings.knowledge else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let mut hits = knowledge.search(&turn.text);
+        if let Some(previous) = previous.filter(|p| !p.trim().is_empty()) {
+            for mut hit in knowledge.index.search(previous, knowledge.top_k, 0.0) {
+                hit.score *= 0.5;
+                let known = hits.iter().any(|h| std::ptr::eq(h.passage, hit.passage));
+                if !known && hit.score >= knowledge.min_score {
+                    hits.push(hit);
+                }
+            }
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+            hits.truncate(knowledge.top_k);
+        }
+        span.event(
+            "knowledge_search",
+            vec![
+                KeyValue::new("voicebridge.knowledge.hits", hits.len() as i64),
+                KeyValue::new(
+                    "voicebridge.knowledge.us",
+                    started.elapsed().as_micros() as i64,
+                ),
+            ],
+        );
+        if hits.is_empty() {
+            return;
+        }
+        texts.system.push_str(&notes(&hits));
+        let used: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|hit| {
+                json!({
+                    "file": hit.passage.file,
+                    "heading": hit.passage.heading,
+                    "score": (f64::from(hit.score) * 100.0).round() / 100.0,
+                })
+            })
+            .collect();
+        caller.send(TurnEvent::Data(json!({ "knowledge": used })));
+        turn.knowledge = hits.iter().map(|hit| label(hit)).collect();
+    }
+}
+
+/// `file › heading` of a passage found.
+fn label(hit: &Hit<'_>) -> String {
+    match hit.passage.heading.as_str() {
+        "" => hit.passage.file.clone(),
+        heading => format!("{} › {heading}", hit.passage.file),
+    }
+}
+
+/// The notes section for `hits`, to end the system prompt with.
+fn notes(hits: &[Hit<'_>]) -> String {
+    let mut out = format!("\n\n{NOTES_HEADING}\n{NOTES_INSTRUCTION}\n");
+    for (n, hit) in hits.iter().enumerate() {
+        out.push_str(&format!(
+            "\n[{}] {}\n{}\n",
+            n + 1,
+            label(hit),
+            hit.passage.text
+        ));
+    }
+    out
+}
