@@ -155,3 +155,14 @@ pub(super) fn parse_bool(variable: &'static str, raw: Option<String>) -> Result<
         )),
     }
 }
+
+/// A lookup over `pairs` (the first value of a name), for the areas' unit tests.
+#[cfg(test)]
+pub(super) fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}

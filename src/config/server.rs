@@ -108,12 +108,7 @@ mod tests {
     use super::*;
 
     fn limits(pairs: &[(&str, &str)]) -> Result<WebhookLimits, ConfigError> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        };
+        let get = super::super::parse::lookup(pairs);
         server_config(&get, &get).map(|server| server.webhook_limits)
     }
 

@@ -101,7 +101,10 @@ fn provider(host: &str) -> &'static str {
     ];
     KNOWN
         .iter()
-        .find(|(suffix, _)| host == *suffix || host.ends_with(&format!(".{suffix}")))
+        .find(|(suffix, _)| {
+            host.strip_suffix(suffix)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
         .map_or("openai", |(_, name)| name)
 }
 
