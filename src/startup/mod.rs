@@ -350,7 +350,7 @@ impl Application {
                 tracing::warn!(unwritten, "stopping: call records not written in time");
             }
         }
-        if let Err(error) = self.traces.flush(left()).await {
+        if let Err(error) = self.traces.send_queued(left()).await {
             tracing::warn!(%error, "stopping: the last trace spans did not reach the collector");
         }
         result

@@ -43,14 +43,9 @@ impl Traces {
         Self::default()
     }
 
-    /// Sends every span queued so far, waiting at most `within` (at shutdown); says why
-    /// when the spans did not reach the collector (they are counted as dropped).
-    pub async fn flush(&self, within: Duration) -> Result<(), String> {
-        self.send_queued(within).await
-    }
-
-    /// Sends every span queued so far, waiting at most `within`: `Err` says why the
-    /// collector did not take them, or that the wait ran out.
+    /// Sends every span queued so far, waiting at most `within`: `Err` says why spans
+    /// did not reach the collector since the last time this was asked (or since the
+    /// start), or that the wait ran out.
     pub async fn send_queued(&self, within: Duration) -> Result<(), String> {
         let Some(flush) = &self.flush else {
             return Ok(());
@@ -212,7 +207,7 @@ impl SpanProcessor for Queue {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        // Sending is asynchronous; `Traces::flush` waits for it where waiting is allowed.
+        // Sending is asynchronous; `Traces::send_queued` waits for it where waiting is allowed.
         Ok(())
     }
 
@@ -241,6 +236,9 @@ async fn send_batches(
     metrics: Metrics,
 ) {
     let mut warned: Option<tokio::time::Instant> = None;
+    // Why spans were dropped since the last flush asked: a flush reports every export
+    // since then, including a batch the schedule sent just before it was asked.
+    let mut failed: Option<String> = None;
     let mut tick = tokio::time::interval(settings.schedule_delay);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -254,7 +252,6 @@ async fn send_batches(
         }
         let closed = waiting.closed.load(std::sync::atomic::Ordering::Acquire);
         let mut batch = waiting.take();
-        let mut failed = None;
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(settings.max_batch));
             let full = std::mem::replace(&mut batch, rest);
@@ -263,7 +260,7 @@ async fn send_batches(
             }
         }
         if let Some(done) = flushed {
-            let _ = done.send(failed);
+            let _ = done.send(failed.take());
         }
         if closed {
             return;
