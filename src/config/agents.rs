@@ -44,7 +44,7 @@ pub(super) const OVERRIDES: [(&str, &str); 16] = [
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 8] = [
+const OWN: [&str; 11] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
@@ -53,6 +53,9 @@ const OWN: [&str; 8] = [
     "openai_keys",
     "retell_keys",
     "transfer_numbers",
+    "knowledge",
+    "knowledge_mode",
+    "knowledge_top_k",
 ];
 
 /// One agent's configuration.
@@ -81,6 +84,8 @@ pub struct AgentConfig {
     pub tools: Option<Vec<String>>,
     /// Its OpenAI door (for Vapi, ElevenLabs, any OpenAI client).
     pub door: super::DoorConfig,
+    /// Its knowledge folders and how its turns use them.
+    pub knowledge: super::AgentKnowledge,
 }
 
 /// The agents part of [`super::Settings`].
@@ -338,7 +343,10 @@ impl AgentFiles {
             ));
         }
         let prompt_file = text_field("prompt_file")?;
+        let knowledge = super::knowledge::agent_knowledge(&table, &env.knowledge)
+            .map_err(|(key, problem)| file_error(path, key, problem))?;
         Ok(AgentConfig {
+            knowledge,
             name,
             file: Some(path.to_path_buf()),
             prompt_file_set: prompt_file.is_some(),

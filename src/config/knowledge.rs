@@ -21,8 +21,92 @@ pub enum KnowledgeMode {
     /// The caller's words are searched before the model is asked, and the best passages
     /// go into the prompt as reference notes.
     Prefetch,
+    /// The model is offered a `search_knowledge` tool and calls it when it needs to.
+    Tool,
     /// Not used.
     Off,
+}
+
+impl KnowledgeMode {
+    /// `prefetch`, `tool` or `off`, as configured.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prefetch => "prefetch",
+            Self::Tool => "tool",
+            Self::Off => "off",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "prefetch" => Ok(Self::Prefetch),
+            "tool" => Ok(Self::Tool),
+            "off" => Ok(Self::Off),
+            other => Err(format!("`{other}` is not one of prefetch, tool, off")),
+        }
+    }
+}
+
+/// One agent's knowledge: its folders (`KNOWLEDGE_DIR`, or the agent file's `knowledge`),
+/// how its turns use them and how many passages a search gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentKnowledge {
+    pub dirs: Vec<PathBuf>,
+    /// The folders were named (`KNOWLEDGE_DIR` or the agent file): they must exist.
+    pub dirs_set: bool,
+    pub mode: KnowledgeMode,
+    pub top_k: usize,
+}
+
+impl KnowledgeSettings {
+    /// What an agent without knowledge keys of its own uses.
+    pub fn for_agent(&self) -> AgentKnowledge {
+        AgentKnowledge {
+            dirs: vec![self.dir.clone()],
+            dirs_set: self.dir_set,
+            mode: self.mode,
+            top_k: self.top_k,
+        }
+    }
+}
+
+/// An agent file's `knowledge` (a folder or a list of folders), `knowledge_mode` and
+/// `knowledge_top_k` over `env`; each problem names its key.
+pub(super) fn agent_knowledge(
+    table: &toml::Table,
+    env: &AgentKnowledge,
+) -> Result<AgentKnowledge, (&'static str, String)> {
+    let mut knowledge = env.clone();
+    let folders = "must be a folder or a list of folders";
+    match table.get("knowledge") {
+        None => {}
+        Some(toml::Value::String(dir)) => {
+            knowledge.dirs = vec![PathBuf::from(dir)];
+            knowledge.dirs_set = true;
+        }
+        Some(toml::Value::Array(items)) if !items.is_empty() => {
+            knowledge.dirs = items
+                .iter()
+                .map(|item| item.as_str().map(PathBuf::from))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(("knowledge", folders.to_string()))?;
+            knowledge.dirs_set = true;
+        }
+        Some(_) => return Err(("knowledge", folders.to_string())),
+    }
+    match table.get("knowledge_mode") {
+        None => {}
+        Some(toml::Value::String(mode)) => {
+            knowledge.mode = KnowledgeMode::parse(mode).map_err(|p| ("knowledge_mode", p))?;
+        }
+        Some(_) => return Err(("knowledge_mode", "must be prefetch, tool or off".into())),
+    }
+    match table.get("knowledge_top_k") {
+        None => {}
+        Some(toml::Value::Integer(k)) if (1..=20).contains(k) => knowledge.top_k = *k as usize,
+        Some(_) => return Err(("knowledge_top_k", "must be a number from 1 to 20".into())),
+    }
+    Ok(knowledge)
 }
 
 /// The knowledge part of [`super::Settings`].
@@ -56,17 +140,11 @@ impl KnowledgeSettings {
 pub(super) fn knowledge_settings(get: &Get) -> Result<KnowledgeSettings, ConfigError> {
     let problems = Problems::default();
     let dir = get("KNOWLEDGE_DIR");
-    let mode = match get("KNOWLEDGE_MODE")
-        .map(|m| m.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("prefetch") => KnowledgeMode::Prefetch,
-        Some("off") => KnowledgeMode::Off,
-        Some(other) => {
-            problems.push(ConfigError::new(
-                "KNOWLEDGE_MODE",
-                format!("`{other}` is not one of prefetch, off"),
-            ));
+    let mode = match get("KNOWLEDGE_MODE").as_deref().map(KnowledgeMode::parse) {
+        None => KnowledgeMode::Prefetch,
+        Some(Ok(mode)) => mode,
+        Some(Err(problem)) => {
+            problems.push(ConfigError::new("KNOWLEDGE_MODE", problem));
             KnowledgeMode::Off
         }
     };
@@ -149,6 +227,38 @@ mod tests {
         assert_eq!(set.language, "fr");
         assert!(set.dir_set);
         assert_eq!(set.mode, KnowledgeMode::Off);
+        let tool = read(&[("KNOWLEDGE_MODE", " Tool ")]).expect("valid");
+        assert_eq!(tool.mode, KnowledgeMode::Tool);
+    }
+
+    #[test]
+    fn an_agent_file_picks_its_folders_mode_and_count() {
+        let env = read(&[]).expect("valid").for_agent();
+        let agent = |text: &str| agent_knowledge(&toml::from_str(text).expect("toml"), &env);
+        assert_eq!(agent("").expect("valid"), env);
+        let own = agent(
+            "knowledge = [\"knowledge/sales\", \"knowledge/faq\"]\nknowledge_mode = \"tool\"\n\
+             knowledge_top_k = 5",
+        )
+        .expect("valid");
+        assert_eq!(
+            own.dirs,
+            [
+                PathBuf::from("knowledge/sales"),
+                PathBuf::from("knowledge/faq")
+            ]
+        );
+        assert_eq!(
+            (own.dirs_set, own.mode, own.top_k),
+            (true, KnowledgeMode::Tool, 5)
+        );
+        let key = |text: &str| agent(text).expect_err("refused").0;
+        assert_eq!(key("knowledge = 3"), "knowledge");
+        assert_eq!(key("knowledge = []"), "knowledge");
+        assert_eq!(key("knowledge = [\"a\", 1]"), "knowledge");
+        assert_eq!(key("knowledge_mode = \"always\""), "knowledge_mode");
+        assert_eq!(key("knowledge_top_k = 0"), "knowledge_top_k");
+        assert_eq!(key("knowledge_top_k = \"3\""), "knowledge_top_k");
     }
 
     #[test]

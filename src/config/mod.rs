@@ -36,7 +36,7 @@ pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
 pub use door::{DoorConfig, MIN_KEY_LEN};
 pub use dotenv::load_dotenv;
-pub use knowledge::{KnowledgeMode, KnowledgeSettings};
+pub use knowledge::{AgentKnowledge, KnowledgeMode, KnowledgeSettings};
 pub use llm::{Filler, LlmSettings, UpstreamSettings, DEMO_MODEL};
 pub use logging::LogFormat;
 pub use parse::ConfigError;
@@ -221,6 +221,7 @@ impl Settings {
             llm: llm.clone(),
             tools: None,
             door,
+            knowledge: knowledge.for_agent(),
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
         Ok(Self {

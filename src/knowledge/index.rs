@@ -176,6 +176,13 @@ impl PassageIndex {
         self.passages.is_empty()
     }
 
+    /// The bytes of the index itself (its terms, postings and stored ids; the passages'
+    /// text is kept beside it), `None` when tantivy cannot say.
+    pub fn bytes(&self) -> Option<u64> {
+        let usage = self.reader.searcher().space_usage().ok()?;
+        Some(usage.total().get_bytes())
+    }
+
     /// The passages that best match `words`, best first: at most `top_k`, none scoring
     /// under `min_score`. Words that all analyze away (stop words only) find nothing.
     pub fn search(&self, words: &str, top_k: usize, min_score: f32) -> Vec<Hit<'_>> {

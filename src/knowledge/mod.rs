@@ -1,31 +1,37 @@
 //! A knowledge base from the operator's files: documents cut into passages (file, heading
 //! path, position) and a full-text index of them searched in well under a millisecond per
-//! query, in the language of the agent's speech.
+//! query, in the language of the agent's speech. A [`Shelf`] holds the current one and
+//! reads the folders again on request, serving the old one until the new one is ready.
 
+pub mod html;
 pub mod index;
 pub mod passage;
+pub mod shelf;
 pub mod source;
 
 pub use index::{language, Hit, IndexError, PassageIndex};
 pub use passage::{passages, Format, Passage};
-pub use source::{read_folder, Folder};
+pub use shelf::Shelf;
+pub use source::{read_folders, Folder};
 
-/// A knowledge base ready to search: its passages indexed, and how much a turn takes.
+use std::path::PathBuf;
+
+/// A knowledge base ready to search: its passages indexed.
 #[derive(Debug)]
 pub struct KnowledgeBase {
     pub index: PassageIndex,
-    /// The folder it was read from.
-    pub dir: std::path::PathBuf,
+    /// The folders it was read from.
+    pub dirs: Vec<PathBuf>,
     /// Files read.
     pub files: usize,
     /// Files skipped, each with why.
     pub skipped: Vec<String>,
-    /// Most passages a search returns.
-    pub top_k: usize,
     /// The score a passage needs.
     pub min_score: f32,
     /// The language code its words are stemmed in.
     pub language: String,
+    /// How long reading and indexing took.
+    pub took: std::time::Duration,
 }
 
 /// What [`KnowledgeBase::load`] could not do.
@@ -39,30 +45,36 @@ pub enum KnowledgeError {
 }
 
 impl KnowledgeBase {
-    /// Reads and indexes `dir`. The files it skipped are in `skipped`; a folder without
-    /// any passage still loads (and finds nothing).
+    /// Reads and indexes `dirs`. The files it skipped are in `skipped`; folders without
+    /// any passage still load (and find nothing).
     pub fn load(
-        dir: &std::path::Path,
+        dirs: &[PathBuf],
         language_code: &str,
-        top_k: usize,
         min_score: f32,
     ) -> Result<Self, KnowledgeError> {
+        let started = std::time::Instant::now();
         let stemmer = language(language_code)
             .ok_or_else(|| KnowledgeError::Language(language_code.into()))?;
-        let folder = read_folder(dir);
+        let folder = read_folders(dirs);
         Ok(Self {
             index: PassageIndex::build(folder.passages, stemmer)?,
-            dir: dir.to_path_buf(),
+            dirs: dirs.to_vec(),
             files: folder.files,
             skipped: folder.skipped,
-            top_k,
             min_score,
             language: language_code.to_string(),
+            took: started.elapsed(),
         })
     }
 
     /// The passages that answer `words` best (at most `top_k`, none under `min_score`).
-    pub fn search(&self, words: &str) -> Vec<Hit<'_>> {
-        self.index.search(words, self.top_k, self.min_score)
+    pub fn search(&self, words: &str, top_k: usize) -> Vec<Hit<'_>> {
+        self.index.search(words, top_k, self.min_score)
+    }
+
+    /// The folders, as a line says them (`knowledge`, `knowledge/sales + knowledge/faq`).
+    pub fn where_from(&self) -> String {
+        let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        dirs.join(" + ")
     }
 }

@@ -31,10 +31,15 @@ pub struct Passage {
 pub enum Format {
     Markdown,
     Text,
+    /// Read as the Markdown [`super::html::to_markdown`] makes of it.
+    Html,
 }
 
 /// `text` of `file` cut into passages.
 pub fn passages(file: &str, text: &str, format: Format) -> Vec<Passage> {
+    if format == Format::Html {
+        return passages(file, &super::html::to_markdown(text), Format::Markdown);
+    }
     let mut out = Vec::new();
     for (heading, paragraphs) in sections(text, format) {
         let mut previous: Option<String> = None;

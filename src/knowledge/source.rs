@@ -1,5 +1,7 @@
-//! Reading a knowledge folder: every Markdown (`.md`, `.markdown`) and text (`.txt`) file
-//! in it and its subfolders, cut into passages. A file that cannot be read, is not UTF-8
+//! Reading knowledge folders: every Markdown (`.md`, `.markdown`), text (`.txt`) and HTML
+//! (`.html`, `.htm`) file in them and their subfolders, cut into passages. With one folder
+//! a file is named from it (`faq/returns.md`); with several, from the folder's own name
+//! (`sales/faq/returns.md`). A file that cannot be read, is not UTF-8
 //! or is larger than [`MAX_FILE_BYTES`] is skipped and named; it never stops the others.
 //! Other files and hidden ones are left alone.
 
@@ -25,9 +27,27 @@ pub struct Folder {
 
 /// Reads `dir` (nothing when it does not exist).
 pub fn read_folder(dir: &Path) -> Folder {
+    read_folders(&[dir.to_path_buf()])
+}
+
+/// Reads every folder of `dirs` (nothing from one that does not exist).
+pub fn read_folders(dirs: &[std::path::PathBuf]) -> Folder {
     let mut folder = Folder::default();
     let mut files = Vec::new();
-    collect(dir, dir, 0, &mut files, &mut folder.skipped);
+    for dir in dirs {
+        let mut found = Vec::new();
+        collect(dir, dir, 0, &mut found, &mut folder.skipped);
+        if dirs.len() > 1 {
+            let own = dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            for file in &mut found {
+                file.0 = format!("{own}/{}", file.0);
+            }
+        }
+        files.extend(found);
+    }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, path, format) in files {
         match read_file(&path) {
@@ -76,6 +96,7 @@ fn collect(
         let format = match extension.as_deref() {
             Some("md" | "markdown") => Format::Markdown,
             Some("txt") => Format::Text,
+            Some("html" | "htm") => Format::Html,
             _ => continue,
         };
         files.push((name, path, format));
@@ -118,11 +139,25 @@ mod tests {
         std::fs::write(dir.join("faq/deep/returns.txt"), "Thirty days.").expect("write");
         std::fs::write(dir.join("broken.md"), [b'O', b'k', 0xff, 0xfe]).expect("write");
         std::fs::write(dir.join("logo.png"), [0u8, 1, 2]).expect("write");
+        std::fs::write(dir.join("faq/page.html"), "<h2>Gifts</h2><p>Wrapped.</p>").expect("write");
         std::fs::write(dir.join(".draft.md"), "hidden").expect("write");
         let folder = read_folder(&dir);
-        assert_eq!(folder.files, 2);
+        assert_eq!(folder.files, 3);
         let files: Vec<&str> = folder.passages.iter().map(|p| p.file.as_str()).collect();
-        assert_eq!(files, ["faq/deep/returns.txt", "hours.md"]);
+        assert_eq!(files, ["faq/deep/returns.txt", "faq/page.html", "hours.md"]);
+        assert_eq!(
+            (
+                folder.passages[1].heading.as_str(),
+                folder.passages[1].text.as_str()
+            ),
+            ("Gifts", "Wrapped.")
+        );
+        let both = read_folders(&[dir.join("faq"), dir.join("faq/deep")]);
+        let files: Vec<&str> = both.passages.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(
+            files,
+            ["deep/returns.txt", "faq/deep/returns.txt", "faq/page.html"]
+        );
         assert_eq!(
             folder.skipped,
             ["broken.md: not UTF-8 (byte 2): save it as UTF-8"]

@@ -5,6 +5,7 @@ mod calls;
 mod calls_page;
 pub mod error;
 mod health;
+mod knowledge;
 mod metrics;
 mod openai;
 mod openai_body;
@@ -27,6 +28,7 @@ pub use authorize::{authorize, authorize_preflight};
 pub use calls::{delete_call, get_call, list_calls};
 pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
+pub use knowledge::reload_knowledge;
 pub use metrics::metrics;
 pub use openai::{complete_by_model, complete_for_agent, door_not_found, MAX_DOOR_BODY_BYTES};
 pub use page::voice_page;
@@ -78,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/app.css", web::get().to(calls_style))
                 .route("/{id}", web::get().to(calls_page)),
         )
+        .route("/admin/knowledge/reload", web::post().to(reload_knowledge))
         .route("/authorize", web::post().to(authorize))
         .route("/api/authorize", web::post().to(authorize))
         .route(

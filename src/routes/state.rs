@@ -35,6 +35,8 @@ pub struct AppState {
     pub client_tool_calls: crate::turn::ClientToolCalls,
     /// `TRACE_URL_TEMPLATE`: a turn's link to its trace, `{trace_id}` replaced.
     pub trace_url: Option<String>,
+    /// The knowledge bases, for `POST /admin/knowledge/reload`.
+    pub knowledge: Vec<std::sync::Arc<crate::knowledge::Shelf>>,
 }
 
 /// One agent and what its webhooks and page need.

@@ -137,12 +137,19 @@ pub(super) fn build_agents(
             mcp.clone(),
         )
         .map_err(|e| StartupError::Tools(format!("cannot build the tools' HTTP client: {e}")))?;
+        let knowledge = super::files::shelf_of(&files.knowledge, config).map(|shelf| {
+            crate::turn::KnowledgeUse {
+                shelf,
+                mode: config.knowledge.mode,
+                top_k: config.knowledge.top_k,
+            }
+        });
         let agent = Agent::new(
             ledger.clone(),
             Arc::new(model),
-            Arc::new(tools),
+            Arc::new(tools.with_knowledge(knowledge.as_ref())),
             AgentSettings {
-                knowledge: files.knowledge.clone(),
+                knowledge,
                 ..agent_settings_with(settings, config, voice.clone())?
             },
         );

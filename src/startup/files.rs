@@ -23,8 +23,9 @@ pub struct OperatorFiles {
     /// Files in those folders that are not read (not `*.toml`), and knowledge files
     /// skipped, one warning each.
     pub warnings: Vec<String>,
-    /// The knowledge base from `KNOWLEDGE_DIR`; `None` with `KNOWLEDGE_MODE=off`.
-    pub knowledge: Option<Arc<crate::knowledge::KnowledgeBase>>,
+    /// The knowledge bases the agents use, one per set of folders (none for agents with
+    /// knowledge off).
+    pub knowledge: Vec<Arc<crate::knowledge::Shelf>>,
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
@@ -53,13 +54,18 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
     let mcp_servers = load_mcp_server_files(settings)?;
     let agents = load_agent_files(settings)?;
     check_agent_tools(settings, &agents, &toolbox, &mcp_servers)?;
-    let knowledge = load_knowledge(settings)?;
-    if let Some(knowledge) = &knowledge {
+    let knowledge = load_knowledge(settings, &agents)?;
+    for shelf in &knowledge {
+        let base = shelf.current();
+        let source = if shelf.dirs() == [settings.knowledge.dir.clone()] {
+            "KNOWLEDGE_DIR".to_string()
+        } else {
+            format!("knowledge {}", base.where_from())
+        };
         warnings.extend(
-            knowledge
-                .skipped
+            base.skipped
                 .iter()
-                .map(|why| format!("KNOWLEDGE_DIR: {why}; the file is skipped")),
+                .map(|why| format!("{source}: {why}; the file is skipped")),
         );
     }
     Ok(OperatorFiles {
@@ -87,26 +93,68 @@ fn set_folder_exists(variable: &'static str, dir: &Path, set: bool) -> Result<()
     })
 }
 
-/// The knowledge base from `KNOWLEDGE_DIR`, read and indexed (`None` when off).
+/// The knowledge bases of the agents whose knowledge is on, read and indexed: one per set
+/// of folders, shared by the agents that name the same ones. A folder named (in
+/// `KNOWLEDGE_DIR` or an agent file's `knowledge`) must exist.
 pub fn load_knowledge(
     settings: &Settings,
-) -> Result<Option<Arc<crate::knowledge::KnowledgeBase>>, StartupError> {
+    agents: &AgentsConfig,
+) -> Result<Vec<Arc<crate::knowledge::Shelf>>, StartupError> {
     let config = &settings.knowledge;
-    if config.mode == crate::config::KnowledgeMode::Off {
-        return Ok(None);
+    let mut shelves: Vec<Arc<crate::knowledge::Shelf>> = Vec::new();
+    for agent in &agents.agents {
+        let wanted = &agent.knowledge;
+        if wanted.mode == crate::config::KnowledgeMode::Off
+            || shelves.iter().any(|s| s.dirs() == wanted.dirs.as_slice())
+        {
+            continue;
+        }
+        // An agent file's own folders are that file's field; the others KNOWLEDGE_DIR.
+        let own = agent
+            .file
+            .as_ref()
+            .filter(|_| wanted.dirs != [config.dir.clone()]);
+        for dir in wanted
+            .dirs
+            .iter()
+            .filter(|d| wanted.dirs_set && !d.exists())
+        {
+            let Some(file) = own else {
+                set_folder_exists("KNOWLEDGE_DIR", dir, true)?;
+                continue;
+            };
+            return Err(StartupError::File {
+                variable: "AGENTS_DIR",
+                problem: format!(
+                    "{}: knowledge: {}: no such folder (relative to the working directory)",
+                    file.display(),
+                    dir.display()
+                ),
+            });
+        }
+        let shelf =
+            crate::knowledge::Shelf::load(wanted.dirs.clone(), &config.language, config.min_score)
+                .map_err(|e| StartupError::File {
+                    variable: "KNOWLEDGE_LANGUAGE",
+                    problem: e.to_string(),
+                })?;
+        shelves.push(Arc::new(shelf));
     }
-    set_folder_exists("KNOWLEDGE_DIR", &config.dir, config.dir_set)?;
-    let base = crate::knowledge::KnowledgeBase::load(
-        &config.dir,
-        &config.language,
-        config.top_k,
-        config.min_score,
-    )
-    .map_err(|e| StartupError::File {
-        variable: "KNOWLEDGE_LANGUAGE",
-        problem: e.to_string(),
-    })?;
-    Ok(Some(Arc::new(base)))
+    Ok(shelves)
+}
+
+/// The knowledge base of `agent` among `shelves` (`None` when its knowledge is off).
+pub fn shelf_of(
+    shelves: &[Arc<crate::knowledge::Shelf>],
+    agent: &AgentConfig,
+) -> Option<Arc<crate::knowledge::Shelf>> {
+    if agent.knowledge.mode == crate::config::KnowledgeMode::Off {
+        return None;
+    }
+    shelves
+        .iter()
+        .find(|s| s.dirs() == agent.knowledge.dirs.as_slice())
+        .cloned()
 }
 
 /// Every tool file in `TOOLS_DIR`, its schema compiled and `${VAR}` resolved.

@@ -261,6 +261,7 @@ impl Application {
             admin_token: settings.calls.admin_token.clone(),
             client_tool_calls,
             trace_url: settings.traces.url_template.clone(),
+            knowledge: files.knowledge.clone(),
         };
         let bodies = routes::WebhookBodies::new(settings.webhook_limits);
         let server = http_server(state, bodies, listener).map_err(bind_error(&settings))?;

@@ -63,6 +63,9 @@ pub use tool::Tool;
 /// The built-in tool that ends the call (`END_CALL_TOOL`); no tool file may take its name.
 pub const END_CALL: &str = "end_call";
 
+/// The built-in tool of `knowledge_mode = "tool"`; no tool file may take its name.
+pub const SEARCH_KNOWLEDGE: &str = "search_knowledge";
+
 /// What a call carries besides its arguments: a mutating call's idempotency key, and the
 /// W3C `traceparent` of the tool call's span, so a traced tool server's spans join the
 /// turn's trace.

@@ -117,6 +117,18 @@ pub(super) fn plan(
             failed: false,
         };
     }
+    if let Some(knowledge) = tools
+        .knowledge()
+        .filter(|_| name == crate::tools::SEARCH_KNOWLEDGE)
+    {
+        let (content, failed) =
+            super::knowledge::search_tool_answer(knowledge, &call.function.arguments);
+        return Plan::Answer {
+            content,
+            outcome: if failed { "invalid_arguments" } else { "ok" },
+            failed,
+        };
+    }
     if tools.tool(name).is_none() {
         if let Some(mcp_tool) = tools.mcp_tool(name) {
             return mcp_call(tools, call, mcp_tool, earlier, ids);
@@ -370,6 +382,7 @@ pub(super) fn count(
 ) {
     let known = tools.tool(name).is_some()
         || (name == END_CALL && tools.settings.end_call)
+        || (name == crate::tools::SEARCH_KNOWLEDGE && tools.knowledge().is_some())
         || tools.mcp_tool(name).is_some();
     let label = if known { name } else { "unknown" };
     metrics.tool_finished(agent, label, outcome, took);

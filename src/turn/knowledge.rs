@@ -2,8 +2,10 @@
 //! searched (and, at half weight, their previous turn's), and the best passages go at the
 //! end of the system prompt as reference notes, with an instruction not to read them out.
 //! No extra model round trip. The passages used are sent to the page as
-//! `{"knowledge": [{"file", "heading", "score"}]}`, logged with the turn and noted on its
-//! span.
+//! `{"knowledge": [{"file", "heading", "score"}]}`, logged with the turn, kept in its
+//! record and noted on its span. In tool mode the model is offered `search_knowledge`
+//! instead, and its answer (the passages with their file, heading and score) is the
+//! tool's result, kept in the record like any tool call's.
 
 use serde_json::json;
 
@@ -33,13 +35,20 @@ impl Agent {
         caller: &Caller,
         span: &Span,
     ) {
-        let Some(knowledge) = &self.settings.knowledge else {
+        let Some(using) = self
+            .settings
+            .knowledge
+            .as_ref()
+            .filter(|k| k.mode == crate::config::KnowledgeMode::Prefetch)
+        else {
             return;
         };
         let started = std::time::Instant::now();
-        let mut hits = knowledge.search(&turn.text);
+        let knowledge = using.shelf.current();
+        let top_k = using.top_k;
+        let mut hits = knowledge.search(&turn.text, top_k);
         if let Some(previous) = previous.filter(|p| !p.trim().is_empty()) {
-            for mut hit in knowledge.index.search(previous, knowledge.top_k, 0.0) {
+            for mut hit in knowledge.index.search(previous, top_k, 0.0) {
                 hit.score *= 0.5;
                 let known = hits.iter().any(|h| std::ptr::eq(h.passage, hit.passage));
                 if !known && hit.score >= knowledge.min_score {
@@ -47,7 +56,7 @@ impl Agent {
                 }
             }
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-            hits.truncate(knowledge.top_k);
+            hits.truncate(top_k);
         }
         span.event(
             "knowledge_search",
@@ -63,19 +72,88 @@ impl Agent {
             return;
         }
         texts.system.push_str(&notes(&hits));
-        let used: Vec<serde_json::Value> = hits
-            .iter()
-            .map(|hit| {
-                json!({
-                    "file": hit.passage.file,
-                    "heading": hit.passage.heading,
-                    "score": (f64::from(hit.score) * 100.0).round() / 100.0,
-                })
-            })
-            .collect();
-        caller.send(TurnEvent::Data(json!({ "knowledge": used })));
+        caller.send(TurnEvent::Data(json!({ "knowledge": used(&hits) })));
         turn.knowledge = hits.iter().map(|hit| label(hit)).collect();
     }
+}
+
+/// `[{file, heading, score}]` of `hits`, as the page and the record get them.
+pub(super) fn used(hits: &[Hit<'_>]) -> Vec<serde_json::Value> {
+    hits.iter()
+        .map(|hit| {
+            json!({
+                "file": hit.passage.file,
+                "heading": hit.passage.heading,
+                "score": (f64::from(hit.score) * 100.0).round() / 100.0,
+            })
+        })
+        .collect()
+}
+
+/// The built-in tool of `knowledge_mode = "tool"`.
+pub const SEARCH_KNOWLEDGE: &str = crate::tools::SEARCH_KNOWLEDGE;
+
+/// The definition the model is offered in tool mode.
+pub(super) fn search_tool_definition() -> serde_json::Value {
+    json!({
+        "type": "function",
+        "function": {
+            "name": SEARCH_KNOWLEDGE,
+            "description": "Search the business's own documents (prices, opening hours, \
+                policies, FAQ). Call it before answering a question about the business \
+                that you cannot answer from the conversation.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {
+                        "type": "string",
+                        "description": "What to look for, in a few words."
+                    }
+                },
+                "required": ["query"],
+            },
+        }
+    })
+}
+
+/// The answer of a `search_knowledge` call with `arguments`: the passages found, each with
+/// its file, heading and score, or a note that nothing was found.
+pub(super) fn search_tool_answer(using: &super::KnowledgeUse, arguments: &str) -> (String, bool) {
+    let query = serde_json::from_str::<serde_json::Value>(arguments)
+        .ok()
+        .and_then(|v| v.get("query").and_then(|q| q.as_str()).map(str::to_string));
+    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
+        return (
+            json!({"error": "give a `query`: what to look for, in a few words"}).to_string(),
+            true,
+        );
+    };
+    // The model asked: every passage that matches at all is worth showing it (the score
+    // floor is for prefetch, which searches whatever the caller said).
+    let knowledge = using.shelf.current();
+    let hits = knowledge.index.search(&query, using.top_k, 0.0);
+    if hits.is_empty() {
+        return (
+            json!({"passages": [], "note": "Nothing in the documents matches. Do not guess: \
+                say you do not know, or offer to find out."})
+            .to_string(),
+            false,
+        );
+    }
+    let passages: Vec<serde_json::Value> = hits
+        .iter()
+        .zip(used(&hits))
+        .map(|(hit, mut found)| {
+            found["text"] = json!(hit.passage.text);
+            found
+        })
+        .collect();
+    (
+        json!({"passages": passages, "note": "Answer briefly in your own words; do not read \
+            these out."})
+        .to_string(),
+        false,
+    )
 }
 
 /// `file › heading` of a passage found.

@@ -40,7 +40,7 @@ pub use door::DoorTurn;
 pub use lease::{Lease, Ledger, Said, SETTLE_WAIT};
 pub use model::Model;
 pub use outbox::Outbox;
-pub use settings::{AgentSettings, DoorSettings, ThinkingFiller};
+pub use settings::{AgentSettings, DoorSettings, KnowledgeUse, ThinkingFiller};
 pub use toolset::{ToolMocks, ToolSet};
 
 /// What the caller asked for.

@@ -48,8 +48,18 @@ pub struct AgentSettings {
     pub voice: Arc<crate::speech::Voice>,
     /// How the OpenAI door answers for this agent.
     pub door: DoorSettings,
-    /// The knowledge base its turns search before asking the model (prefetch).
-    pub knowledge: Option<Arc<crate::knowledge::KnowledgeBase>>,
+    /// The knowledge base its turns use, and how (`None`: off).
+    pub knowledge: Option<KnowledgeUse>,
+}
+
+/// How an agent uses its knowledge base.
+#[derive(Debug, Clone)]
+pub struct KnowledgeUse {
+    pub shelf: Arc<crate::knowledge::Shelf>,
+    /// Prefetch (searched before the model is asked) or tool (`search_knowledge`).
+    pub mode: crate::config::KnowledgeMode,
+    /// The most passages a search gives.
+    pub top_k: usize,
 }
 
 /// How the OpenAI door answers for an agent.

@@ -29,6 +29,8 @@ pub struct ToolSet {
     pub(super) definitions: Vec<Value>,
     /// Tools from MCP servers (empty when none is configured).
     pub(super) mcp: crate::mcp::McpRegistry,
+    /// The knowledge base `search_knowledge` searches (tool mode only).
+    pub(super) knowledge: Option<super::KnowledgeUse>,
 }
 
 impl ToolSet {
@@ -86,7 +88,24 @@ impl ToolSet {
             settings,
             definitions,
             mcp,
+            knowledge: None,
         })
+    }
+
+    /// Offers the model `search_knowledge` over `knowledge` when its mode is `tool`.
+    pub fn with_knowledge(mut self, knowledge: Option<&super::KnowledgeUse>) -> Self {
+        let tool_mode = knowledge.filter(|k| k.mode == crate::config::KnowledgeMode::Tool);
+        if let Some(knowledge) = tool_mode {
+            self.definitions
+                .push(super::knowledge::search_tool_definition());
+            self.knowledge = Some(knowledge.clone());
+        }
+        self
+    }
+
+    /// The knowledge base `search_knowledge` searches, in tool mode.
+    pub(super) fn knowledge(&self) -> Option<&super::KnowledgeUse> {
+        self.knowledge.as_ref()
     }
 
     /// No tools: the model is offered none (unit tests).
@@ -103,6 +122,7 @@ impl ToolSet {
             settings: ToolSettings::none(),
             definitions: Vec::new(),
             mcp: crate::mcp::McpRegistry::default(),
+            knowledge: None,
         }
     }
 
@@ -154,6 +174,7 @@ impl ToolSet {
             Some(tool) if tool.client() => "client",
             Some(_) => "file",
             None if name == crate::tools::END_CALL => "builtin",
+            None if name == crate::tools::SEARCH_KNOWLEDGE && self.knowledge.is_some() => "builtin",
             None if self.mcp_tool(name).is_some() => "mcp",
             None => "unknown",
         }

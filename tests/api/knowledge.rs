@@ -152,3 +152,167 @@ async fn check_counts_the_passages_names_a_broken_file_and_searches_once() {
         "{stdout}"
     );
 }
+
+const ADMIN: &str = "admin-token-for-knowledge-0123";
+
+/// Two agent files: `shop` prefetches from the FAQ folder, `clinic` searches its own HTML
+/// folder through the `search_knowledge` tool.
+async fn shop_and_clinic() -> TestApp {
+    let faq = faq_folder(&[]);
+    let clinic = folder_with(
+        "clinic-knowledge",
+        &[(
+            "visits.html",
+            "<html><head><title>Clinic</title><script>var x = 1;</script></head><body>\
+             <h2>Vaccinations</h2><p>Flu shots are given on Tuesdays &amp; Thursdays \
+             without an appointment.</p></body></html>",
+        )],
+    );
+    let agents = folder_with(
+        "knowledge-agents",
+        &[
+            ("shop.toml", &format!("knowledge = \"{}\"\n", faq.display())),
+            (
+                "clinic.toml",
+                &format!(
+                    "knowledge = [\"{}\"]\nknowledge_mode = \"tool\"\nknowledge_top_k = 1\n",
+                    clinic.display()
+                ),
+            ),
+        ],
+    );
+    spawn_app_with(&[
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+        ("DEFAULT_AGENT", "shop"),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn in_tool_mode_the_model_searches_through_the_tool_and_reads_the_passage() {
+    let app = shop_and_clinic().await;
+    app.upstream.enqueue(Reply::tool_calls(
+        &[],
+        &[(
+            "call_kb",
+            "search_knowledge",
+            r#"{"query":"flu vaccination"}"#,
+        )],
+    ));
+    app.upstream
+        .enqueue(Reply::deltas(&["Flu shots are on Tuesdays and Thursdays."]));
+    let body = message("conv_kb_tool", "t1", "When can I get a flu shot?");
+    let response = app.post_signed("/agent/clinic", SECRET, &body).await;
+    let events = SseReader::new(response).collect().await;
+    assert_well_formed(&events, "t1");
+
+    let requests = app.upstream.requests();
+    assert_eq!(requests.len(), 2, "one extra round trip");
+    // The tool is offered, and no notes are prefetched in tool mode.
+    let offered = requests[0].body["tools"].to_string();
+    assert!(offered.contains("search_knowledge"), "{offered}");
+    assert!(!requests[0].messages()[0].1.contains("## Reference notes"));
+    let (role, result) = requests[1].messages().pop().expect("the tool's result");
+    assert_eq!(role, "tool");
+    let result: serde_json::Value = serde_json::from_str(&result).expect("json");
+    let passages = result["passages"].as_array().expect("passages");
+    assert_eq!(passages.len(), 1, "knowledge_top_k = 1: {result}");
+    assert_eq!(passages[0]["file"], "visits.html");
+    assert_eq!(passages[0]["heading"], "Clinic › Vaccinations");
+    let text = passages[0]["text"].as_str().expect("text");
+    assert!(text.contains("Tuesdays & Thursdays"), "{text}");
+    assert!(!text.contains("var x"), "{text}");
+
+    // The shop agent prefetches from its own folder and is offered no search tool.
+    app.upstream.enqueue(Reply::deltas(&["From eleven."]));
+    let body = message("conv_kb_shop", "t1", "Are you open on Sunday?");
+    let response = app.post_signed("/agent/shop", SECRET, &body).await;
+    let _ = response.text().await;
+    let request = app.upstream.requests().pop().expect("a request");
+    assert!(request.messages()[0]
+        .1
+        .contains("faq.md › Harbor Books › Opening hours"));
+    assert!(!request.body["tools"]
+        .to_string()
+        .contains("search_knowledge"));
+}
+
+#[tokio::test]
+async fn a_file_changed_while_running_is_found_after_a_reload() {
+    let dir = faq_folder(&[]);
+    let app = spawn_app_with(&[
+        ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    let app = &app;
+    let ask = |conversation: &'static str| async move {
+        app.upstream.enqueue(Reply::deltas(&["Let me see."]));
+        app.turn(&message(
+            conversation,
+            "t1",
+            "Do you have parking for bicycles?",
+        ))
+        .await;
+        system_message(app)
+    };
+    assert!(!ask("conv_kb_reload_1").await.contains("parking.md"));
+
+    std::fs::write(
+        dir.join("parking.md"),
+        "# Parking\n\nBicycle parking is in the courtyard behind the shop.",
+    )
+    .expect("write");
+    std::fs::write(dir.join("broken.txt"), [b'x', 0xc3]).expect("write");
+    let reload = |token: Option<&str>| {
+        let request = app
+            .http
+            .post(format!("{}/admin/knowledge/reload", app.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+    assert_eq!(reload(None).await.expect("sent").status(), 401);
+    assert_eq!(
+        reload(Some("wrong-token-wrong-token"))
+            .await
+            .expect("sent")
+            .status(),
+        401
+    );
+    // Not reloaded yet: the old base still answers.
+    assert!(!ask("conv_kb_reload_2").await.contains("parking.md"));
+    let answer = reload(Some(ADMIN)).await.expect("sent");
+    assert_eq!(answer.status(), 200);
+    let said: serde_json::Value = answer.json().await.expect("json");
+    let base = &said["knowledge"][0];
+    assert_eq!(base["files"], 2, "{said}");
+    assert_eq!(
+        base["skipped"][0], "broken.txt: not UTF-8 (byte 1): save it as UTF-8",
+        "{said}"
+    );
+    let system = ask("conv_kb_reload_3").await;
+    assert!(system.contains("[1] parking.md › Parking"), "{system}");
+}
+
+#[tokio::test]
+async fn an_agent_files_missing_folder_is_named_with_the_file() {
+    let agents = folder_with(
+        "knowledge-agents-missing",
+        &[("shop.toml", "knowledge = \"no/such/folder\"\n")],
+    );
+    let settings = settings_from(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+    ])
+    .expect("valid");
+    let error = start_up_error(settings).await;
+    assert!(
+        error.contains("shop.toml: knowledge: no/such/folder: no such folder"),
+        "{error}"
+    );
+}

@@ -124,6 +124,13 @@ fn check_name(path: &Path, name: &str) -> Result<(), ToolFileError> {
             format!("the name {END_CALL} is reserved for the built-in tool that ends the call"),
         ));
     }
+    if name == crate::tools::SEARCH_KNOWLEDGE {
+        return Err(error(
+            path,
+            "",
+            format!("the name {name} is reserved for the built-in knowledge search"),
+        ));
+    }
     Ok(())
 }
 

@@ -1,0 +1,73 @@
+//! `POST /admin/knowledge/reload`: reads every knowledge folder again, behind
+//! `ADMIN_TOKEN` (Bearer, or the password of HTTP Basic). Each base is read and indexed on
+//! a blocking thread while turns go on searching the old one; the new one is swapped in
+//! when complete. The answer says, per set of folders, how many files and passages it
+//! holds, which files were skipped and how long it took.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::authorization;
+use crate::browser::access::is_granted;
+use crate::routes::error::ApiError;
+use crate::routes::state::AppState;
+
+/// Reloads every knowledge base.
+pub async fn reload_knowledge(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(token) = &state.admin_token else {
+        return Err(ApiError::CallsOff(
+            "set ADMIN_TOKEN (16+ characters) to reload the knowledge base over HTTP".into(),
+        ));
+    };
+    if !is_granted(authorization(&request), token.expose()) {
+        return Err(ApiError::AdminToken);
+    }
+    let mut reloaded = Vec::new();
+    for shelf in state.knowledge.clone() {
+        let dirs: Vec<String> = shelf
+            .dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        let result = tokio::task::spawn_blocking(move || shelf.reload()).await;
+        match result {
+            Ok(Ok(base)) => {
+                tracing::info!(
+                    folders = %base.where_from(),
+                    files = base.files,
+                    passages = base.index.len(),
+                    skipped = base.skipped.len(),
+                    took_ms = base.took.as_millis() as u64,
+                    "knowledge base reloaded"
+                );
+                for why in &base.skipped {
+                    tracing::warn!(
+                        "knowledge {}: {why}; the file is skipped",
+                        base.where_from()
+                    );
+                }
+                reloaded.push(json!({
+                    "folders": dirs,
+                    "files": base.files,
+                    "passages": base.index.len(),
+                    "skipped": base.skipped,
+                    "took_ms": base.took.as_millis() as u64,
+                }));
+            }
+            Ok(Err(error)) => {
+                tracing::error!(folders = ?dirs, %error, "knowledge base not reloaded; the old one is kept");
+                reloaded.push(json!({"folders": dirs, "error": error.to_string()}));
+            }
+            Err(error) => {
+                tracing::error!(folders = ?dirs, %error, "knowledge base not reloaded; the old one is kept");
+                reloaded.push(json!({"folders": dirs, "error": "the reload stopped"}));
+            }
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "knowledge": reloaded })))
+}
