@@ -313,6 +313,17 @@
         if (facts) reply.append(facts);
         group.append(reply);
       }
+      const knowledge = Array.isArray(turn.knowledge) ? turn.knowledge : [];
+      if (knowledge.length) {
+        const notes = el('div', { class: 'knowledge' });
+        notes.append(el('span', { class: 'part' }, 'Knowledge'));
+        for (const used of knowledge) {
+          const where = used.heading ? `${used.file ?? ''} › ${used.heading}` : (used.file ?? '');
+          const score = isNumber(used.score) ? ` · ${used.score.toFixed(2)}` : '';
+          notes.append(el('span', { class: 'passage', title: 'a passage put before the model' }, `${where}${score}`));
+        }
+        group.append(notes);
+      }
       const tools = Array.isArray(turn.tools) ? turn.tools : [];
       if (tools.length) {
         const chips = el('div', { class: 'tools' });

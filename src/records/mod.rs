@@ -9,7 +9,8 @@ pub mod writer;
 
 pub use post_call::{PostCallProgress, PostCallSettings};
 pub use record::{
-    kept_result, CallKey, CallerRecord, Record, ToolRecord, TurnRecord, RESULT_CHARS,
+    kept_result, CallKey, CallerRecord, KnowledgeRecord, Record, ToolRecord, TurnRecord,
+    RESULT_CHARS,
 };
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,

@@ -111,6 +111,27 @@ pub struct TurnRecord {
     /// The turn's OpenTelemetry trace id, when it was traced and sampled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// The knowledge passages put before the model (prefetch), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<KnowledgeRecord>,
+}
+
+/// A knowledge passage a turn used: its file, heading path and search score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeRecord {
+    pub file: String,
+    pub heading: String,
+    pub score: f64,
+}
+
+impl KnowledgeRecord {
+    /// `file › heading` (the file alone when it has no heading).
+    pub fn label(&self) -> String {
+        match self.heading.as_str() {
+            "" => self.file.clone(),
+            heading => format!("{} › {heading}", self.file),
+        }
+    }
 }
 
 fn layercode() -> String {

@@ -190,6 +190,7 @@ impl Agent {
             without_history: false,
             door: "layercode".to_string(),
             trace_id: span.trace_id(),
+            knowledge: Vec::new(),
         }));
         let said = (!welcome.is_empty()).then(|| Said {
             question: None,

@@ -122,7 +122,7 @@ pub(super) fn plan(
         .filter(|_| name == crate::tools::SEARCH_KNOWLEDGE)
     {
         let (content, failed) =
-            super::knowledge::search_tool_answer(knowledge, &call.function.arguments);
+            super::knowledge_tool::search_tool_answer(knowledge, &call.function.arguments);
         return Plan::Answer {
             content,
             outcome: if failed { "invalid_arguments" } else { "ok" },

@@ -9,6 +9,7 @@
 
 use serde_json::json;
 
+use super::knowledge_tool::{rounded, used};
 use super::record::UserMessage;
 use super::settings::Texts;
 use super::{Agent, Caller, TurnEvent};
@@ -66,6 +67,14 @@ impl Agent {
                     "voicebridge.knowledge.us",
                     started.elapsed().as_micros() as i64,
                 ),
+                // `file › heading (score)`, best first.
+                KeyValue::new(
+                    "voicebridge.knowledge.passages",
+                    hits.iter()
+                        .map(|hit| format!("{} ({:.2})", label(hit), hit.score))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ],
         );
         if hits.is_empty() {
@@ -73,87 +82,15 @@ impl Agent {
         }
         texts.system.push_str(&notes(&hits));
         caller.send(TurnEvent::Data(json!({ "knowledge": used(&hits) })));
-        turn.knowledge = hits.iter().map(|hit| label(hit)).collect();
-    }
-}
-
-/// `[{file, heading, score}]` of `hits`, as the page and the record get them.
-pub(super) fn used(hits: &[Hit<'_>]) -> Vec<serde_json::Value> {
-    hits.iter()
-        .map(|hit| {
-            json!({
-                "file": hit.passage.file,
-                "heading": hit.passage.heading,
-                "score": (f64::from(hit.score) * 100.0).round() / 100.0,
+        turn.knowledge = hits
+            .iter()
+            .map(|hit| crate::records::KnowledgeRecord {
+                file: hit.passage.file.clone(),
+                heading: hit.passage.heading.clone(),
+                score: rounded(hit.score),
             })
-        })
-        .collect()
-}
-
-/// The built-in tool of `knowledge_mode = "tool"`.
-pub const SEARCH_KNOWLEDGE: &str = crate::tools::SEARCH_KNOWLEDGE;
-
-/// The definition the model is offered in tool mode.
-pub(super) fn search_tool_definition() -> serde_json::Value {
-    json!({
-        "type": "function",
-        "function": {
-            "name": SEARCH_KNOWLEDGE,
-            "description": "Search the business's own documents (prices, opening hours, \
-                policies, FAQ). Call it before answering a question about the business \
-                that you cannot answer from the conversation.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "query": {
-                        "type": "string",
-                        "description": "What to look for, in a few words."
-                    }
-                },
-                "required": ["query"],
-            },
-        }
-    })
-}
-
-/// The answer of a `search_knowledge` call with `arguments`: the passages found, each with
-/// its file, heading and score, or a note that nothing was found.
-pub(super) fn search_tool_answer(using: &super::KnowledgeUse, arguments: &str) -> (String, bool) {
-    let query = serde_json::from_str::<serde_json::Value>(arguments)
-        .ok()
-        .and_then(|v| v.get("query").and_then(|q| q.as_str()).map(str::to_string));
-    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
-        return (
-            json!({"error": "give a `query`: what to look for, in a few words"}).to_string(),
-            true,
-        );
-    };
-    // The model asked: every passage that matches at all is worth showing it (the score
-    // floor is for prefetch, which searches whatever the caller said).
-    let knowledge = using.shelf.current();
-    let hits = knowledge.index.search(&query, using.top_k, 0.0);
-    if hits.is_empty() {
-        return (
-            json!({"passages": [], "note": "Nothing in the documents matches. Do not guess: \
-                say you do not know, or offer to find out."})
-            .to_string(),
-            false,
-        );
+            .collect();
     }
-    let passages: Vec<serde_json::Value> = hits
-        .iter()
-        .zip(used(&hits))
-        .map(|(hit, mut found)| {
-            found["text"] = json!(hit.passage.text);
-            found
-        })
-        .collect();
-    (
-        json!({"passages": passages, "note": "Answer briefly in your own words; do not read \
-            these out."})
-        .to_string(),
-        false,
-    )
 }
 
 /// `file › heading` of a passage found.

@@ -17,6 +17,7 @@ mod coordinator;
 mod dispatch;
 mod door;
 mod knowledge;
+mod knowledge_tool;
 mod lease;
 mod model;
 mod outbox;

@@ -21,8 +21,8 @@ pub(super) struct UserMessage {
     pub(super) traceparent: Option<String>,
     /// The turn's trace id, once its span is started and sampled.
     pub(super) trace_id: Option<String>,
-    /// The knowledge passages put before the model (`file › heading`).
-    pub(super) knowledge: Vec<String>,
+    /// The knowledge passages put before the model.
+    pub(super) knowledge: Vec<crate::records::KnowledgeRecord>,
 }
 
 /// The call a turn belongs to.
@@ -82,6 +82,7 @@ pub(super) fn turn_record(
         without_history: turn.without_history,
         door: turn.door.to_string(),
         trace_id: turn.trace_id.clone(),
+        knowledge: turn.knowledge.clone(),
     })
 }
 
@@ -115,7 +116,7 @@ pub(super) fn log_turn(
         // The store could not be read: the model saw only this machine's view of the call.
         without_history = turn.without_history,
         trace_id = turn.trace_id.as_deref(),
-        knowledge = ?turn.knowledge,
+        knowledge = ?turn.knowledge.iter().map(|k| k.label()).collect::<Vec<_>>(),
         "turn finished"
     );
     tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");

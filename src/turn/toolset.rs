@@ -97,7 +97,7 @@ impl ToolSet {
         let tool_mode = knowledge.filter(|k| k.mode == crate::config::KnowledgeMode::Tool);
         if let Some(knowledge) = tool_mode {
             self.definitions
-                .push(super::knowledge::search_tool_definition());
+                .push(super::knowledge_tool::search_tool_definition());
             self.knowledge = Some(knowledge.clone());
         }
         self

@@ -482,6 +482,7 @@ async fn calls_past_the_retention_are_deleted() {
             without_history: false,
             door: "layercode".to_string(),
             trace_id: None,
+            knowledge: Vec::new(),
         });
         store.write(&record).await.expect("written");
     }

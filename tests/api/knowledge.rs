@@ -223,6 +223,14 @@ async fn in_tool_mode_the_model_searches_through_the_tool_and_reads_the_passage(
     let text = passages[0]["text"].as_str().expect("text");
     assert!(text.contains("Tuesdays & Thursdays"), "{text}");
     assert!(!text.contains("var x"), "{text}");
+    // The page hears which passages the tool found, as with prefetch.
+    let found: Vec<serde_json::Value> = contents(&events, "response.data")
+        .into_iter()
+        .filter_map(|c| c.get("knowledge").cloned())
+        .collect();
+    assert_eq!(found.len(), 1, "{events:?}");
+    assert_eq!(found[0][0]["file"], "visits.html");
+    assert!(found[0][0].get("text").is_none(), "no text to the page");
 
     // The shop agent prefetches from its own folder and is offered no search tool.
     app.upstream.enqueue(Reply::deltas(&["From eleven."]));
@@ -315,4 +323,42 @@ async fn an_agent_files_missing_folder_is_named_with_the_file() {
         error.contains("shop.toml: knowledge: no/such/folder: no such folder"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn the_passages_used_are_kept_in_the_calls_record() {
+    let dir = faq_folder(&[]);
+    let url = crate::helpers::db::sqlite_url("knowledge-record");
+    let app = spawn_app_with(&[
+        ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("CALL_STORE_URL", url.as_str()),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    app.upstream
+        .enqueue(Reply::deltas(&["Returns are free within 30 days."]));
+    app.turn(&message("conv_kb_record", "t1", "Can I return a book?"))
+        .await;
+    let mut turn = serde_json::Value::Null;
+    for _ in 0..200 {
+        let response = app
+            .http
+            .get(format!("{}/api/calls/conv_kb_record", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 200 {
+            let call: serde_json::Value = response.json().await.expect("json");
+            if let Some(first) = call["turns"].get(0) {
+                turn = first.clone();
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let knowledge = turn["knowledge"].as_array().expect("kept with the turn");
+    assert_eq!(knowledge[0]["file"], "faq.md", "{turn}");
+    assert_eq!(knowledge[0]["heading"], "Harbor Books › Returns", "{turn}");
+    assert!(knowledge[0]["score"].as_f64() > Some(1.0), "{turn}");
 }

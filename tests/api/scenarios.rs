@@ -386,3 +386,37 @@ async fn mocked_tools_are_answered_from_the_scenario_in_process_only() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn expect_knowledge_checks_the_files_the_passages_came_from() {
+    let model = FakeUpstream::start().await;
+    model.set_default(Reply::deltas(&["On Sundays we open at 11 am."]));
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/knowledge");
+    let wrong = scenario_dir(&[(
+        "returns",
+        "description = \"Wrong file\"\n[[turn]]\nuser = \"Are you open on Sunday?\"\n\
+         expect_knowledge = [\"returns.md\"]\n",
+    )]);
+    let knowledge = format!("{example}/knowledge");
+    let env = || {
+        vars(&[
+            ("LLM_BASE_URL", &model.base_url),
+            ("LLM_API_KEY", "sk-test"),
+            ("CALL_STORE_URL", "off"),
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("KNOWLEDGE_DIR", &knowledge),
+        ])
+    };
+    let scenarios = format!("{example}/scenarios");
+    let output = run(&["test", &scenarios], env(), "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("    ✓ knowledge \"faq.md\""), "{out}");
+    assert!(out.contains("    ✓ said \"11\""), "{out}");
+
+    let output = run(&["test", &path(&wrong)], env(), "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✗ knowledge \"returns.md\""), "{out}");
+    assert!(out.contains("used: faq.md"), "{out}");
+}

@@ -672,3 +672,33 @@ async fn the_post_call_webhook_is_a_span_whose_request_carries_it() {
         .expect("json")
         .contains("hook-secret-xyz"));
 }
+
+#[tokio::test]
+async fn the_knowledge_a_turn_used_is_on_its_span() {
+    let receiver = Receiver::start().await;
+    let faq = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/knowledge/knowledge");
+    let app = traced_app(
+        &receiver.url,
+        &[("CALL_STORE_URL", "off"), ("KNOWLEDGE_DIR", faq)],
+    )
+    .await;
+    app.upstream.enqueue(Reply::deltas(&["From eleven."]));
+    app.turn(&message("conv_trace_kb", "t1", "Are you open on Sunday?"))
+        .await;
+    let trace = receiver.trace_of("t1", 2).await;
+    let search = trace.root["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["name"] == "knowledge_search")
+        .expect("a knowledge_search event");
+    assert!(attr(search, "voicebridge.knowledge.hits").as_i64() >= Some(1));
+    assert!(attr(search, "voicebridge.knowledge.us").is_i64());
+    let passages = attr(search, "voicebridge.knowledge.passages")
+        .as_str()
+        .expect("passages");
+    assert!(
+        passages.starts_with("faq.md › Harbor Books › Opening hours ("),
+        "{passages}"
+    );
+}

@@ -147,6 +147,7 @@ before(async () => {
     OPENAI_DOOR_KEYS: 'docs-door-key-0123456789',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
     TRACE_URL_TEMPLATE: 'http://traces.example/trace/{trace_id}',
+    KNOWLEDGE_DIR: join(root, 'examples/knowledge/knowledge'),
   });
   browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
@@ -277,6 +278,12 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   assert.equal(traceLinks.length, 3);
   for (const link of traceLinks) assert.match(link, /^http:\/\/traces\.example\/trace\/[0-9a-f]{32}$/);
   assert.equal(new Set(traceLinks).size, 3, 'a trace per turn');
+  // The order question found the FAQ's passage on orders; it is shown under the turn.
+  const knowledge = await calls.$$eval('#transcript .turn', (turns) => turns.map(
+    (t) => [...t.querySelectorAll('.knowledge .passage')].map((p) => p.textContent),
+  ));
+  assert.equal(knowledge[0].length, 0, 'the welcome searched nothing');
+  assert.match(knowledge[1][0] ?? '', /^faq\.md › Harbor Books › Orders and delivery · \d+\.\d\d$/);
   await calls.click('#transcript .chip summary');
   assert.equal(await calls.textContent('#transcript .chip pre.arguments'), '{"order_id":"A1042"}');
   const result = JSON.parse(await calls.textContent('#transcript .chip pre.result'));

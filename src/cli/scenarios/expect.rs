@@ -22,6 +22,9 @@ pub(super) fn check_turn(turn: &Turn, heard: &Heard) -> Vec<Check> {
             found.then(|| format!("found in {spoken:?}")),
         ));
     }
+    for file in &turn.expect_knowledge {
+        checks.push(check_knowledge(file, &heard.knowledge));
+    }
     if let Some(max) = turn.max_first_audio_ms {
         let failure = match heard.first_audio_ms {
             Some(ms) if ms <= max => None,
@@ -78,6 +81,18 @@ fn contains(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
+/// `file` (a name, or a path within the folder) is among the files the passages came from.
+fn check_knowledge(file: &str, used: &[String]) -> Check {
+    let found = used
+        .iter()
+        .any(|u| u == file || u.ends_with(&format!("/{file}")));
+    let failure = (!found).then(|| match used {
+        [] => "no knowledge was used".to_string(),
+        _ => format!("used: {}", used.join(", ")),
+    });
+    Check::new(format!("knowledge {file:?}"), failure)
+}
+
 fn check_tool(expect: &ExpectTool, tools: &[Value]) -> Check {
     let label = match &expect.arguments {
         Some(args) => format!("tool {} {}", expect.name, Value::Object(args.clone())),
@@ -131,6 +146,21 @@ mod tests {
             name: name.into(),
             arguments: args.and_then(|a| a.as_object().cloned()),
         }
+    }
+
+    #[test]
+    fn knowledge_matches_a_file_by_name_or_path() {
+        let used = ["faq/opening-hours.md".to_string(), "prices.md".to_string()];
+        assert!(check_knowledge("opening-hours.md", &used).passed);
+        assert!(check_knowledge("faq/opening-hours.md", &used).passed);
+        assert!(check_knowledge("prices.md", &used).passed);
+        let missing = check_knowledge("hours.md", &used);
+        assert_eq!(
+            missing.why.as_deref(),
+            Some("used: faq/opening-hours.md, prices.md")
+        );
+        let none = check_knowledge("prices.md", &[]);
+        assert_eq!(none.why.as_deref(), Some("no knowledge was used"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Reading one webhook's SSE stream as a caller would hear it: the sentences, the tools
-//! started, an end of call and the timings, with a barge-in after some sentences.
+//! started, the knowledge used, an end of call and the timings, with a barge-in after some sentences.
 
 use std::time::Instant;
 
@@ -14,6 +14,8 @@ pub(super) struct Heard {
     pub(super) sentences: Vec<String>,
     pub(super) tools: Vec<Value>,
     pub(super) end_call: bool,
+    /// The knowledge files the turn's passages came from (`response.data` `knowledge`).
+    pub(super) knowledge: Vec<String>,
     pub(super) first_audio_ms: Option<u64>,
     pub(super) total_ms: u64,
 }
@@ -48,6 +50,12 @@ where
                 }
                 Some("response.data") if content.get("tool").is_some() => {
                     heard.tools.push(content["tool"].clone());
+                }
+                Some("response.data") if content.get("knowledge").is_some() => {
+                    let files = content["knowledge"].as_array().into_iter().flatten();
+                    heard.knowledge.extend(
+                        files.filter_map(|found| found["file"].as_str().map(str::to_string)),
+                    );
                 }
                 Some("response.data") if content["action"] == "end_call" => {
                     heard.end_call = true;

@@ -55,6 +55,10 @@ pub struct Turn {
     /// Stop listening after this many sentences, as a barge-in.
     #[serde(default)]
     pub interrupt_after_sentences: Option<usize>,
+    /// Knowledge files the turn's passages must come from (`opening-hours.md`, or with its
+    /// folder, `faq/opening-hours.md`).
+    #[serde(default)]
+    pub expect_knowledge: Vec<String>,
     /// Whether the agent must (or must not) end the call in this turn.
     #[serde(default)]
     pub expect_end_call: Option<bool>,

@@ -186,6 +186,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "trace id",
         include_str!("../../../migrations/sqlite/0006_trace_id.sql"),
     ),
+    (
+        7,
+        "knowledge",
+        include_str!("../../../migrations/sqlite/0007_knowledge.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -218,6 +223,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         6,
         "trace id",
         include_str!("../../../migrations/postgres/0006_trace_id.sql"),
+    ),
+    (
+        7,
+        "knowledge",
+        include_str!("../../../migrations/postgres/0007_knowledge.sql"),
     ),
 ]);
 

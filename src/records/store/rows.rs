@@ -73,6 +73,7 @@ pub(super) struct StoredTurn {
     pub(super) tools: String,
     pub(super) without_history: bool,
     pub(super) trace_id: Option<String>,
+    pub(super) knowledge: String,
 }
 
 impl StoredTurn {
@@ -104,6 +105,7 @@ impl StoredTurn {
             tools: row.try_get("tools")?,
             without_history: row.try_get("without_history")?,
             trace_id: row.try_get("trace_id")?,
+            knowledge: row.try_get("knowledge")?,
         })
     }
 
@@ -135,6 +137,8 @@ impl StoredTurn {
             without_history: self.without_history,
             door: door.to_string(),
             trace_id: self.trace_id,
+            knowledge: serde_json::from_str(&self.knowledge)
+                .map_err(|e| CallStoreError::new(format!("stored knowledge is not valid: {e}")))?,
         })
     }
 }

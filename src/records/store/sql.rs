@@ -66,7 +66,7 @@ pub(super) const CALL_COLUMNS: &str =
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
     agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, total_ms, \
-    prompt_tokens, completion_tokens, tools, without_history, trace_id";
+    prompt_tokens, completion_tokens, tools, without_history, trace_id, knowledge";
 
 /// What a summary needs of a turn.
 pub(super) const STAT_COLUMNS: &str =
@@ -92,10 +92,10 @@ pub(super) const UPSERT_TURN: &str = "\
     INSERT INTO turns (agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
         agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, \
         total_ms, prompt_tokens, completion_tokens, tools, without_history, tool_calls, \
-        trace_id) \
+        trace_id, knowledge) \
     VALUES ($1, $2, $3, \
         (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE agent = $1 AND conversation_id = $2), \
-        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
     ON CONFLICT (agent, conversation_id, turn_id) DO UPDATE SET \
         at_ms = excluded.at_ms, event = excluded.event, user_text = excluded.user_text, \
         agent_text = excluded.agent_text, interrupted = excluded.interrupted, \
@@ -104,7 +104,7 @@ pub(super) const UPSERT_TURN: &str = "\
         total_ms = excluded.total_ms, prompt_tokens = excluded.prompt_tokens, \
         completion_tokens = excluded.completion_tokens, tools = excluded.tools, \
         without_history = excluded.without_history, tool_calls = excluded.tool_calls, \
-        trace_id = excluded.trace_id";
+        trace_id = excluded.trace_id, knowledge = excluded.knowledge";
 
 pub(super) const HEARD_BY_ID: &str = "\
     UPDATE turns SET agent_text = $4, interrupted = $5 \

@@ -88,6 +88,8 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
             let caller = &turn.caller;
             let tools = serde_json::to_string(&turn.tools)
                 .map_err(|e| CallStoreError::new(format!("encoding tools: {e}")))?;
+            let knowledge = serde_json::to_string(&turn.knowledge)
+                .map_err(|e| CallStoreError::new(format!("encoding knowledge: {e}")))?;
             vec![
                 (
                     UPSERT_CALL_FOR_TURN,
@@ -124,6 +126,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::Bool(turn.without_history),
                         Arg::Int(i64::try_from(turn.tools.len()).unwrap_or(i64::MAX)),
                         Arg::OptText(turn.trace_id.clone()),
+                        Arg::Text(knowledge),
                     ],
                 ),
             ]

@@ -98,6 +98,22 @@ impl ReplyRun<'_> {
                     "arguments": call.function.arguments,
                 }})));
             }
+            if let Plan::Answer {
+                content,
+                failed: false,
+                ..
+            } = &plan
+            {
+                let searched = call.function.name == crate::tools::SEARCH_KNOWLEDGE
+                    && self.tools.knowledge().is_some();
+                if let Some(found) = searched
+                    .then(|| super::super::knowledge_tool::found_in(content))
+                    .flatten()
+                {
+                    self.caller
+                        .send(TurnEvent::Data(json!({ "knowledge": found })));
+                }
+            }
             if call.function.name == crate::tools::END_CALL && self.tools.settings().end_call {
                 self.end_call = true;
             }

@@ -130,6 +130,11 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
         without_history: false,
         door: "layercode".to_string(),
         trace_id: None,
+        knowledge: vec![crate::records::KnowledgeRecord {
+            file: "faq.md".into(),
+            heading: "Shop › Opening hours".into(),
+            score: 2.62,
+        }],
     }
 }
 
