@@ -8,6 +8,7 @@ pub mod history;
 pub mod prompt;
 pub mod request;
 pub mod retell;
+pub mod vapi_knowledge;
 
 pub use chunk::{error_body, ChunkWriter, TokenUsage, DONE};
 pub use history::{conversation, Conversation};

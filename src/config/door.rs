@@ -30,6 +30,9 @@ pub struct DoorConfig {
     pub retell_keys: Vec<Secret>,
     /// Numbers a Retell call may be transferred to (`transfer_call`).
     pub transfer_numbers: Vec<String>,
+    /// The secret of Vapi's custom knowledge base (`/vapi/knowledge-base/<agent>`);
+    /// none: that route is closed.
+    pub vapi_secret: Option<Secret>,
 }
 
 /// Keys as `OPENAI_DOOR_KEYS` writes them: comma-separated, blanks ignored.
@@ -68,12 +71,17 @@ pub(super) fn door_config(get: &Get, keys: Vec<Secret>) -> Result<DoorConfig, Co
         None => false,
         raw => parse_bool("OPENAI_SPOKEN_FORM", raw)?,
     };
+    let vapi_secret = match get("VAPI_SECRET").filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(secret) => Some(check_key("VAPI_SECRET", secret.trim())?),
+    };
     Ok(DoorConfig {
         keys,
         platform_prompt,
         spoken_form,
         retell_keys: Vec::new(),
         transfer_numbers: Vec::new(),
+        vapi_secret,
     })
 }
 

@@ -72,6 +72,25 @@ impl KnowledgeBase {
         self.index.search(words, top_k, self.min_score)
     }
 
+    /// The passages that answer `latest` best, helped by `previous` (the caller's turn
+    /// before) at half weight: at most `top_k`, none under `min_score` once weighed.
+    pub fn search_turn(&self, latest: &str, previous: Option<&str>, top_k: usize) -> Vec<Hit<'_>> {
+        let mut hits = self.search(latest, top_k);
+        let Some(previous) = previous.filter(|p| !p.trim().is_empty()) else {
+            return hits;
+        };
+        for mut hit in self.index.search(previous, top_k, 0.0) {
+            hit.score *= 0.5;
+            let known = hits.iter().any(|h| std::ptr::eq(h.passage, hit.passage));
+            if !known && hit.score >= self.min_score {
+                hits.push(hit);
+            }
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(top_k);
+        hits
+    }
+
     /// The folders, as a line says them (`knowledge`, `knowledge/sales + knowledge/faq`).
     pub fn where_from(&self) -> String {
         let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();

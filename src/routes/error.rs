@@ -88,6 +88,12 @@ pub enum ApiError {
     /// The call store failed to answer.
     #[error("the call store is unavailable: {0}")]
     CallStore(String),
+    /// A route that is off until configured; the message says how to turn it on.
+    #[error("{0}")]
+    Closed(String),
+    /// A route's token or secret is missing or wrong; the message says which to send.
+    #[error("{0}")]
+    Token(&'static str),
 }
 
 impl ResponseError for ApiError {
@@ -102,8 +108,8 @@ impl ResponseError for ApiError {
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::WebhooksBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::AccessDenied | Self::MetricsToken | Self::PageLocked => StatusCode::UNAUTHORIZED,
-            Self::NotFound | Self::CallsOff(_) => StatusCode::NOT_FOUND,
-            Self::AdminToken => StatusCode::UNAUTHORIZED,
+            Self::NotFound | Self::CallsOff(_) | Self::Closed(_) => StatusCode::NOT_FOUND,
+            Self::AdminToken | Self::Token(_) => StatusCode::UNAUTHORIZED,
             Self::CallStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Authorize(AuthorizeError::NotConfigured) => StatusCode::INTERNAL_SERVER_ERROR,

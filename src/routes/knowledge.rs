@@ -18,12 +18,14 @@ pub async fn reload_knowledge(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(token) = &state.admin_token else {
-        return Err(ApiError::CallsOff(
+        return Err(ApiError::Closed(
             "set ADMIN_TOKEN (16+ characters) to reload the knowledge base over HTTP".into(),
         ));
     };
     if !is_granted(authorization(&request), token.expose()) {
-        return Err(ApiError::AdminToken);
+        return Err(ApiError::Token(
+            "send ADMIN_TOKEN as a Bearer token or as the Basic password",
+        ));
     }
     let mut reloaded = Vec::new();
     for shelf in state.knowledge.clone() {

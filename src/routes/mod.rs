@@ -13,6 +13,7 @@ mod page;
 mod retell;
 pub mod sse;
 pub mod state;
+mod vapi_knowledge;
 mod webhook;
 mod webhook_body;
 
@@ -33,6 +34,7 @@ pub use metrics::metrics;
 pub use openai::{complete_by_model, complete_for_agent, door_not_found, MAX_DOOR_BODY_BYTES};
 pub use page::voice_page;
 pub use retell::retell_socket;
+pub use vapi_knowledge::{vapi_knowledge_base, MAX_VAPI_KNOWLEDGE_BODY_BYTES};
 pub use webhook::{receive_agent_webhook, receive_webhook, MAX_BODY_BYTES};
 pub use webhook_body::WebhookBodies;
 
@@ -81,6 +83,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(calls_page)),
         )
         .route("/admin/knowledge/reload", web::post().to(reload_knowledge))
+        .route(
+            "/vapi/knowledge-base/{agent}",
+            web::post().to(vapi_knowledge_base),
+        )
         .route("/authorize", web::post().to(authorize))
         .route("/api/authorize", web::post().to(authorize))
         .route(

@@ -54,6 +54,10 @@ pub struct AgentEntry {
     pub openai_keys: Vec<Secret>,
     /// Keys that open this agent's Retell WebSocket; none: it is closed.
     pub retell_keys: Vec<Secret>,
+    /// The secret of its Vapi knowledge-base route; none: closed.
+    pub vapi_secret: Option<Secret>,
+    /// Its knowledge base and how it is used; none: off.
+    pub knowledge: Option<crate::turn::KnowledgeUse>,
     /// Numbers a Retell call may be transferred to.
     pub transfer_numbers: Vec<String>,
 }

@@ -149,7 +149,7 @@ pub(super) fn build_agents(
             Arc::new(model),
             Arc::new(tools.with_knowledge(knowledge.as_ref())),
             AgentSettings {
-                knowledge,
+                knowledge: knowledge.clone(),
                 ..agent_settings_with(settings, config, voice.clone())?
             },
         );
@@ -168,6 +168,8 @@ pub(super) fn build_agents(
             openai_keys: config.door.keys.clone(),
             retell_keys: config.door.retell_keys.clone(),
             transfer_numbers: config.door.transfer_numbers.clone(),
+            vapi_secret: config.door.vapi_secret.clone(),
+            knowledge,
         };
         entries.push((config.name.clone(), entry));
     }

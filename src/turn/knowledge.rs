@@ -47,18 +47,7 @@ impl Agent {
         let started = std::time::Instant::now();
         let knowledge = using.shelf.current();
         let top_k = using.top_k;
-        let mut hits = knowledge.search(&turn.text, top_k);
-        if let Some(previous) = previous.filter(|p| !p.trim().is_empty()) {
-            for mut hit in knowledge.index.search(previous, top_k, 0.0) {
-                hit.score *= 0.5;
-                let known = hits.iter().any(|h| std::ptr::eq(h.passage, hit.passage));
-                if !known && hit.score >= knowledge.min_score {
-                    hits.push(hit);
-                }
-            }
-            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-            hits.truncate(top_k);
-        }
+        let hits = knowledge.search_turn(&turn.text, previous, top_k);
         span.event(
             "knowledge_search",
             vec![

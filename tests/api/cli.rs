@@ -171,6 +171,12 @@ async fn check_reports_a_reachable_model_with_its_first_token_time() {
         ),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "Vapi knowledge base: closed (no secret: vapi_secret in the agent file, or VAPI_SECRET)"
+        ),
+        "{stdout}"
+    );
     let request = &upstream.requests()[0];
     assert_eq!(request.body["max_tokens"], 8, "a tiny completion");
 

@@ -129,6 +129,7 @@ async fn check_counts_the_passages_names_a_broken_file_and_searches_once() {
         ("LAYERCODE_WEBHOOK_SECRET", SECRET),
         ("LLM_BASE_URL", &upstream.base_url),
         ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("VAPI_SECRET", "vapi-secret-for-check-0123"),
     ]);
     let output = run(&["check"], env, "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -151,6 +152,15 @@ async fn check_counts_the_passages_names_a_broken_file_and_searches_once() {
         stdout.contains("sample search  \"Harbor Books\" → faq.md"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("    index          1 KiB of text, index "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Vapi knowledge base: POST /vapi/knowledge-base/default (secret set)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("vapi-secret-for-check"), "{stdout}");
 }
 
 const ADMIN: &str = "admin-token-for-knowledge-0123";
@@ -361,4 +371,140 @@ async fn the_passages_used_are_kept_in_the_calls_record() {
     assert_eq!(knowledge[0]["file"], "faq.md", "{turn}");
     assert_eq!(knowledge[0]["heading"], "Harbor Books › Returns", "{turn}");
     assert!(knowledge[0]["score"].as_f64() > Some(1.0), "{turn}");
+}
+
+const VAPI_SECRET: &str = "vapi-knowledge-secret-0123456";
+
+/// A `knowledge-base-request` as Vapi's documentation shows it: both message lists, the
+/// latest user words last.
+fn vapi_request(latest: &str) -> serde_json::Value {
+    json!({"message": {
+        "type": "knowledge-base-request",
+        "messages": [
+            {"role": "bot", "message": "Harbor Books, how can I help?"},
+            {"role": "user", "message": latest},
+        ],
+        "messagesOpenAIFormatted": [
+            {"role": "assistant", "content": "Harbor Books, how can I help?"},
+            {"role": "user", "content": latest},
+        ],
+        "timestamp": 1_765_000_000_000_i64,
+        "call": {"id": "vapi-call-kb-1"},
+    }})
+}
+
+fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn vapis_knowledge_base_request_is_answered_with_documents_when_signed() {
+    let dir = faq_folder(&[]);
+    let app = spawn_app_with(&[
+        ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("VAPI_SECRET", VAPI_SECRET),
+    ])
+    .await;
+    let url = format!("{}/vapi/knowledge-base/default", app.address);
+    let body = serde_json::to_vec(&vapi_request("Can I return a book I bought?")).expect("json");
+    let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut request = app
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+
+    // The secret itself, as Vapi sends a server's secret.
+    let answer = post(vec![("x-vapi-secret", VAPI_SECRET.into())], body.clone())
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 200);
+    let said: serde_json::Value = answer.json().await.expect("json");
+    let documents = said["documents"].as_array().expect("documents");
+    assert!(!documents.is_empty() && documents.len() <= 3, "{said}");
+    let first = &documents[0];
+    let content = first["content"].as_str().expect("content");
+    assert!(
+        content.starts_with("faq.md › Harbor Books › Returns\n"),
+        "{content}"
+    );
+    assert!(content.contains("within 30 days"), "{content}");
+    let similarity = first["similarity"].as_f64().expect("similarity");
+    assert!(similarity > 0.0 && similarity < 1.0, "{said}");
+    assert!(first["uuid"].as_str().expect("uuid").starts_with("faq.md#"));
+
+    // An HMAC of the body in X-Vapi-Signature, with or without `sha256=`; the secret
+    // itself there too.
+    let signature = hmac_hex(VAPI_SECRET, &body);
+    for presented in [
+        signature.clone(),
+        format!("sha256={signature}"),
+        VAPI_SECRET.into(),
+    ] {
+        let answer = post(vec![("x-vapi-signature", presented)], body.clone())
+            .await
+            .expect("sent");
+        assert_eq!(answer.status(), 200);
+    }
+    // A signature of another body, a wrong secret, or none: 401.
+    let tampered = serde_json::to_vec(&vapi_request("What are your opening hours?")).expect("json");
+    for headers in [
+        vec![("x-vapi-signature", signature.clone())],
+        vec![("x-vapi-secret", "wrong-secret-wrong-secret".to_string())],
+        vec![],
+    ] {
+        let answer = post(headers, tampered.clone()).await.expect("sent");
+        assert_eq!(answer.status(), 401);
+    }
+    // Not a knowledge-base request: 400 saying so.
+    let other = serde_json::to_vec(&json!({"message": {"type": "status-update"}})).expect("json");
+    let answer = post(vec![("x-vapi-secret", VAPI_SECRET.into())], other)
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 400);
+    let said: serde_json::Value = answer.json().await.expect("json");
+    assert!(said["error"]
+        .as_str()
+        .expect("error")
+        .contains("knowledge-base-request"));
+    // An agent that does not exist: 404.
+    let answer = app
+        .http
+        .post(format!("{}/vapi/knowledge-base/nobody", app.address))
+        .header("x-vapi-secret", VAPI_SECRET)
+        .body(body.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 404);
+}
+
+#[tokio::test]
+async fn without_a_vapi_secret_the_route_is_closed_saying_how_to_open_it() {
+    let dir = faq_folder(&[]);
+    let app = spawn_app_with(&[("KNOWLEDGE_DIR", dir.to_str().expect("utf-8"))]).await;
+    let answer = app
+        .http
+        .post(format!("{}/vapi/knowledge-base/default", app.address))
+        .json(&vapi_request("Can I return a book?"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 404);
+    let said: serde_json::Value = answer.json().await.expect("json");
+    assert!(
+        said["error"]
+            .as_str()
+            .expect("error")
+            .contains("VAPI_SECRET"),
+        "{said}"
+    );
 }

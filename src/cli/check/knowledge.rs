@@ -121,3 +121,18 @@ fn sample<W: Write>(
         took.as_micros()
     )
 }
+
+/// An agent's Vapi knowledge-base route: closed, open, or open with nothing to search.
+pub(super) fn vapi_line<W: Write>(
+    agent: &crate::config::AgentConfig,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let line = match (&agent.door.vapi_secret, agent.knowledge.mode) {
+        (None, _) => "closed (no secret: vapi_secret in the agent file, or VAPI_SECRET)".into(),
+        (Some(_), KnowledgeMode::Off) => {
+            "secret set, but the agent's knowledge is off: the route answers 404".into()
+        }
+        (Some(_), _) => format!("POST /vapi/knowledge-base/{} (secret set)", agent.name),
+    };
+    writeln!(out, "    Vapi knowledge base: {line}")
+}

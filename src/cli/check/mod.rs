@@ -134,6 +134,7 @@ async fn check_agent<W: Write>(
             if keys == 1 { "" } else { "s" },
         )?;
     }
+    knowledge::vapi_line(agent, out)?;
     if let Some(tools) = &agent.tools {
         // What the agent's list allows; `server__*` stands for every tool of that MCP server.
         let listed = if tools.is_empty() {
