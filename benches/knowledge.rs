@@ -4,7 +4,10 @@
 //! words each searched one after another, as prefetch does (top 3).
 //!
 //! Prints per size: the build time, the process's resident memory before and after the
-//! build, and the search time per question (p50/p99/max). The words are drawn from a
+//! build, and the search time per question (p50/p99/max). Then, for search by meaning,
+//! the same number of random unit vectors of 1,536 numbers: the time of one exact scan
+//! for the 10 nearest plus the fusion with 10 keyword hits, per question (p50/p99/max),
+//! and the vectors' memory. The words are drawn from a
 //! fixed vocabulary of 20 000 made-up words with a Zipf-like skew, with a seeded
 //! generator, so every run indexes the same text.
 
@@ -12,45 +15,15 @@
 
 use std::time::Instant;
 
-use voicebridge::knowledge::{language, Passage, PassageIndex};
+#[path = "support/words.rs"]
+mod words;
 
-const VOCABULARY: usize = 20_000;
+use voicebridge::knowledge::{language, vectors, Passage, PassageIndex, Vectors};
+use words::Words;
+
 const QUESTIONS: usize = 2_000;
-
-/// A small seeded generator (xorshift64*): the same text every run.
-struct Words(u64);
-
-impl Words {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A word, the low ranks far more often (a square skews towards 0).
-    fn word(&mut self) -> String {
-        let x = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        let rank = (x * x * VOCABULARY as f64) as usize;
-        made_up(rank)
-    }
-}
-
-/// The made-up word of rank `n`: syllables, so the stemmer has something to do.
-fn made_up(n: usize) -> String {
-    const SYLLABLES: [&str; 16] = [
-        "ka", "lo", "mi", "ren", "tas", "vo", "bel", "dun", "ser", "quo", "pli", "nar", "fes",
-        "gor", "hul", "zin",
-    ];
-    let mut word = String::new();
-    let mut rest = n + 16;
-    while rest > 0 {
-        word.push_str(SYLLABLES[rest % 16]);
-        rest /= 16;
-    }
-    word.push_str(["", "s", "ed", "ing"][n % 4]);
-    word
-}
+/// The length of the vectors of the scan (OpenAI's `text-embedding-3-small`).
+const DIM: usize = 1_536;
 
 fn passages(count: usize, words: &mut Words) -> Vec<Passage> {
     (0..count)
@@ -126,4 +99,44 @@ fn main() {
         );
         drop(index);
     }
+    println!();
+    println!(
+        "{:>9} {:>12} {:>34}",
+        "passages", "vectors MiB", "scan + fusion µs (p50/p99/max)"
+    );
+    for size in sizes_of_vectors() {
+        let mut words = Words(0x51_7CC1_B727_220A ^ size as u64);
+        let random = |words: &mut Words| (words.next() % 2001) as f32 / 1000.0 - 1.0;
+        let all: Vec<Vec<f32>> = (0..size)
+            .map(|_| (0..DIM).map(|_| random(&mut words)).collect())
+            .collect();
+        let vectors = Vectors::new(all).expect("one length");
+        let keyword: Vec<usize> = (0..10).map(|n| n * 7 % size).collect();
+        let mut micros = Vec::with_capacity(QUESTIONS / 10);
+        for _ in 0..QUESTIONS / 10 {
+            let query: Vec<f32> = (0..DIM).map(|_| random(&mut words)).collect();
+            let started = Instant::now();
+            let near: Vec<usize> = vectors
+                .nearest(&query, 10, -1.0)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+            let fused = vectors::fuse(&[&keyword, &near]);
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+            assert!(fused.len() >= 10);
+        }
+        println!(
+            "{size:>9} {:>12.0} {:>34}",
+            (vectors.len() * DIM * 4) as f64 / 1048576.0,
+            percentiles(micros)
+        );
+    }
+}
+
+/// `BENCH_KNOWLEDGE_VECTOR_SIZES` (default 1000,10000,100000).
+fn sizes_of_vectors() -> Vec<usize> {
+    std::env::var("BENCH_KNOWLEDGE_VECTOR_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000])
 }

@@ -121,6 +121,8 @@ pub struct KnowledgeSettings {
     pub min_score: f32,
     /// A language code (`en`, `de`, …): start-up checks it has a stemmer.
     pub language: String,
+    /// Semantic search beside the keywords (`EMBEDDINGS_MODEL`); `None`: off.
+    pub embeddings: Option<super::EmbeddingsSettings>,
 }
 
 impl KnowledgeSettings {
@@ -133,6 +135,7 @@ impl KnowledgeSettings {
             top_k: DEFAULT_TOP_K,
             min_score: DEFAULT_MIN_SCORE,
             language: "en".into(),
+            embeddings: None,
         }
     }
 }
@@ -182,8 +185,10 @@ pub(super) fn knowledge_settings(get: &Get) -> Result<KnowledgeSettings, ConfigE
         .map(|l| l.trim().to_ascii_lowercase())
         .or(speech)
         .unwrap_or_else(|| "en".into());
+    let embeddings = problems.value(super::embeddings::embeddings_settings(get));
     problems.finish()?;
     Ok(KnowledgeSettings {
+        embeddings,
         dir_set: dir.is_some(),
         dir: PathBuf::from(dir.unwrap_or_else(|| DEFAULT_DIR.into())),
         mode,

@@ -9,7 +9,7 @@ use super::ConfigError;
 use crate::secret::Secret;
 
 /// `LLM_BASE_URL`: OpenAI, the API every compatible server copies.
-const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";
+pub(super) const DEFAULT_LLM_BASE_URL: &str = "https://api.openai.com/v1";
 
 /// Base URLs here need `LLM_API_KEY`: OpenAI refuses requests without one, and saying so
 /// at start-up beats a 401 on the first call.

@@ -3,16 +3,19 @@
 //! query, in the language of the agent's speech. A [`Shelf`] holds the current one and
 //! reads the folders again on request, serving the old one until the new one is ready.
 
+pub mod embed;
 pub mod html;
 pub mod index;
 pub mod passage;
 pub mod shelf;
 pub mod source;
+pub mod vectors;
 
 pub use index::{language, Hit, IndexError, PassageIndex};
 pub use passage::{passages, Format, Passage};
 pub use shelf::Shelf;
 pub use source::{read_folders, Folder};
+pub use vectors::Vectors;
 
 use std::path::PathBuf;
 
@@ -32,6 +35,13 @@ pub struct KnowledgeBase {
     pub language: String,
     /// How long reading and indexing took.
     pub took: std::time::Duration,
+    /// The passages' vectors, in the index's order, once embedded (`EMBEDDINGS_MODEL`).
+    pub vectors: std::sync::OnceLock<Vectors>,
+}
+
+/// How many passages each ranking offers the fusion for `top_k` results.
+pub fn candidates(top_k: usize) -> usize {
+    (top_k * 3).max(10)
 }
 
 /// What [`KnowledgeBase::load`] could not do.
@@ -64,6 +74,7 @@ impl KnowledgeBase {
             min_score,
             language: language_code.to_string(),
             took: started.elapsed(),
+            vectors: std::sync::OnceLock::new(),
         })
     }
 
@@ -89,6 +100,59 @@ impl KnowledgeBase {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(top_k);
         hits
+    }
+
+    /// [`Self::search_turn`] fused with the passages nearest to `meaning` (the vector of
+    /// the caller's latest words, when embeddings are on and it came in time): see
+    /// [`Self::fuse_meaning`].
+    pub fn search_meaning(
+        &self,
+        latest: &str,
+        previous: Option<&str>,
+        meaning: Option<&[f32]>,
+        min_similarity: f32,
+        top_k: usize,
+    ) -> Vec<Hit<'_>> {
+        let depth = if meaning.is_some() {
+            candidates(top_k)
+        } else {
+            top_k
+        };
+        let by_words = self.search_turn(latest, previous, depth);
+        self.fuse_meaning(by_words, meaning, min_similarity, top_k)
+    }
+
+    /// `by_words` (keyword hits, best first) fused by reciprocal rank with the passages
+    /// nearest to `meaning`, at least `min_similarity` close: the best `top_k`. A fused
+    /// passage's score is its fusion score (about 0.016 for the top of one ranking, 0.033
+    /// for the top of both). Without a vector (or the passages' vectors), the keyword
+    /// results as they are.
+    pub fn fuse_meaning<'a>(
+        &'a self,
+        mut by_words: Vec<Hit<'a>>,
+        meaning: Option<&[f32]>,
+        min_similarity: f32,
+        top_k: usize,
+    ) -> Vec<Hit<'a>> {
+        let (Some(meaning), Some(vectors)) = (meaning, self.vectors.get()) else {
+            by_words.truncate(top_k);
+            return by_words;
+        };
+        let passages = self.index.passages();
+        let by_words: Vec<usize> = by_words
+            .iter()
+            .filter_map(|hit| passages.iter().position(|p| std::ptr::eq(p, hit.passage)))
+            .collect();
+        let by_meaning: Vec<usize> = vectors
+            .nearest(meaning, candidates(top_k), min_similarity)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        vectors::fuse(&[&by_words, &by_meaning])
+            .into_iter()
+            .take(top_k)
+            .filter_map(|(n, score)| passages.get(n).map(|passage| Hit { passage, score }))
+            .collect()
     }
 
     /// The folders, as a line says them (`knowledge`, `knowledge/sales + knowledge/faq`).

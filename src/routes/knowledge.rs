@@ -1,7 +1,7 @@
 //! `POST /admin/knowledge/reload`: reads every knowledge folder again, behind
 //! `ADMIN_TOKEN` (Bearer, or the password of HTTP Basic). Each base is read and indexed on
-//! a blocking thread while turns go on searching the old one; the new one is swapped in
-//! when complete. The answer says, per set of folders, how many files and passages it
+//! a blocking thread, and embedded when embeddings are on, while turns go on searching the
+//! old one; the new one is swapped in when complete. The answer says, per set of folders, how many files and passages it
 //! holds, which files were skipped and how long it took.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -34,15 +34,16 @@ pub async fn reload_knowledge(
             .iter()
             .map(|d| d.display().to_string())
             .collect();
-        let result = tokio::task::spawn_blocking(move || shelf.reload()).await;
-        match result {
-            Ok(Ok(base)) => {
+        match shelf.refresh().await {
+            Ok(done) => {
+                let base = &done.base;
                 tracing::info!(
                     folders = %base.where_from(),
                     files = base.files,
                     passages = base.index.len(),
                     skipped = base.skipped.len(),
                     took_ms = base.took.as_millis() as u64,
+                    embedded = done.embedded.map(|r| r.embedded),
                     "knowledge base reloaded"
                 );
                 for why in &base.skipped {
@@ -51,21 +52,22 @@ pub async fn reload_knowledge(
                         base.where_from()
                     );
                 }
-                reloaded.push(json!({
+                let mut answer = json!({
                     "folders": dirs,
                     "files": base.files,
                     "passages": base.index.len(),
                     "skipped": base.skipped,
                     "took_ms": base.took.as_millis() as u64,
-                }));
-            }
-            Ok(Err(error)) => {
-                tracing::error!(folders = ?dirs, %error, "knowledge base not reloaded; the old one is kept");
-                reloaded.push(json!({"folders": dirs, "error": error.to_string()}));
+                });
+                if let Some(report) = done.embedded {
+                    answer["vectors"] =
+                        json!({"cached": report.cached, "embedded": report.embedded});
+                }
+                reloaded.push(answer);
             }
             Err(error) => {
                 tracing::error!(folders = ?dirs, %error, "knowledge base not reloaded; the old one is kept");
-                reloaded.push(json!({"folders": dirs, "error": "the reload stopped"}));
+                reloaded.push(json!({"folders": dirs, "error": error.to_string()}));
             }
         }
     }

@@ -76,7 +76,14 @@ pub async fn vapi_knowledge_base(
     let query = parse_request(&body).map_err(ApiError::BadRequest)?;
     let started = std::time::Instant::now();
     let base = knowledge.shelf.current();
-    let hits = base.search_turn(&query.latest, query.previous.as_deref(), knowledge.top_k);
+    let meaning = knowledge.meaning(&base, &query.latest).await;
+    let hits = base.search_meaning(
+        &query.latest,
+        query.previous.as_deref(),
+        meaning.as_deref(),
+        knowledge.min_similarity(),
+        knowledge.top_k,
+    );
     let documents: Vec<serde_json::Value> = hits
         .iter()
         .map(|hit| {

@@ -101,6 +101,14 @@ pub fn load_knowledge(
     agents: &AgentsConfig,
 ) -> Result<Vec<Arc<crate::knowledge::Shelf>>, StartupError> {
     let config = &settings.knowledge;
+    let embedder = match &config.embeddings {
+        None => None,
+        Some(embeddings) => Some(Arc::new(
+            crate::knowledge::embed::Embedder::new(embeddings).map_err(|e| {
+                StartupError::Tools(format!("cannot build the embeddings' HTTP client: {e}"))
+            })?,
+        )),
+    };
     let mut shelves: Vec<Arc<crate::knowledge::Shelf>> = Vec::new();
     for agent in &agents.agents {
         let wanted = &agent.knowledge;
@@ -132,15 +140,50 @@ pub fn load_knowledge(
                 ),
             });
         }
-        let shelf =
-            crate::knowledge::Shelf::load(wanted.dirs.clone(), &config.language, config.min_score)
-                .map_err(|e| StartupError::File {
-                    variable: "KNOWLEDGE_LANGUAGE",
-                    problem: e.to_string(),
-                })?;
+        let shelf = crate::knowledge::Shelf::load(
+            wanted.dirs.clone(),
+            &config.language,
+            config.min_score,
+            embedder.clone(),
+        )
+        .map_err(|e| StartupError::File {
+            variable: "KNOWLEDGE_LANGUAGE",
+            problem: e.to_string(),
+        })?;
         shelves.push(Arc::new(shelf));
     }
     Ok(shelves)
+}
+
+/// Embeds every knowledge base's passages in the background (from the cache where their
+/// text is unchanged); until one is done, its turns search by keyword only.
+pub fn embed_in_background(
+    shelves: &[Arc<crate::knowledge::Shelf>],
+    shutdown: &tokio_util::sync::CancellationToken,
+) {
+    for shelf in shelves.iter().filter(|s| s.embedder().is_some()) {
+        let (shelf, shutdown) = (shelf.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let folders = shelf.current().where_from();
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                done = shelf.embed_current() => match done {
+                    Ok(Some(report)) => tracing::info!(
+                        %folders,
+                        cached = report.cached,
+                        embedded = report.embedded,
+                        "knowledge passages embedded"
+                    ),
+                    Ok(None) => {}
+                    Err(error) => tracing::error!(
+                        %folders,
+                        %error,
+                        "knowledge passages not embedded: turns search by keyword only"
+                    ),
+                },
+            }
+        });
+    }
 }
 
 /// The knowledge base of `agent` among `shelves` (`None` when its knowledge is off).

@@ -247,6 +247,7 @@ impl Application {
             spawn_idle_sweeper(store.clone(), settings.session_idle_ttl, shutdown.clone());
         }
         mcp.start(&shutdown);
+        files::embed_in_background(&files.knowledge, &shutdown);
         tokio::spawn(outbox.clone().run(shutdown.clone()));
         let turns = TurnTasks::default();
         let state = AppState {

@@ -221,7 +221,8 @@ impl Agent {
         let mut texts = self.render(context);
         let previous = history.iter().rev().filter(|m| m.role == Role::User).nth(1);
         let previous = previous.map(|m| m.content.as_str());
-        self.prefetch(&mut texts, &mut turn, previous, &caller, &span);
+        self.prefetch(&mut texts, &mut turn, previous, &caller, &span)
+            .await;
         let keys = TurnKeys {
             conversation: &turn.conversation,
             turn_id: &turn.turn_id,

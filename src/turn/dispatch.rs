@@ -121,12 +121,29 @@ pub(super) fn plan(
         .knowledge()
         .filter(|_| name == crate::tools::SEARCH_KNOWLEDGE)
     {
-        let (content, failed) =
-            super::knowledge_tool::search_tool_answer(knowledge, &call.function.arguments);
-        return Plan::Answer {
-            content,
-            outcome: if failed { "invalid_arguments" } else { "ok" },
-            failed,
+        let query = match super::knowledge_tool::search_query(&call.function.arguments) {
+            Ok(query) => query,
+            Err(content) => {
+                return Plan::Answer {
+                    content,
+                    outcome: "invalid_arguments",
+                    failed: true,
+                }
+            }
+        };
+        let knowledge = knowledge.clone();
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = super::knowledge_tool::search_answer(&knowledge, &query).await;
+            Called {
+                result: Ok(answer),
+                took: started.elapsed(),
+            }
+        });
+        return Plan::Call {
+            mutating: false,
+            task,
+            client_event: None,
         };
     }
     if tools.tool(name).is_none() {

@@ -119,7 +119,8 @@ impl Agent {
             .combine(&texts.system, &platform_system);
         let previous = history.iter().rev().filter(|m| m.role == Role::User).nth(1);
         let previous = previous.map(|m| m.content.as_str());
-        self.prefetch(&mut texts, &mut message, previous, &caller, &span);
+        self.prefetch(&mut texts, &mut message, previous, &caller, &span)
+            .await;
         let last_reply = history
             .iter()
             .rev()

@@ -28,7 +28,7 @@ impl Agent {
     /// Searches for `latest` (and `previous`, the caller's turn before), and when
     /// passages are found adds them to `texts.system` and tells the page; the files used
     /// are kept on `turn` for the log.
-    pub(super) fn prefetch(
+    pub(super) async fn prefetch(
         &self,
         texts: &mut Texts,
         turn: &mut UserMessage,
@@ -46,12 +46,19 @@ impl Agent {
         };
         let started = std::time::Instant::now();
         let knowledge = using.shelf.current();
-        let top_k = using.top_k;
-        let hits = knowledge.search_turn(&turn.text, previous, top_k);
+        let meaning = using.meaning(&knowledge, &turn.text).await;
+        let hits = knowledge.search_meaning(
+            &turn.text,
+            previous,
+            meaning.as_deref(),
+            using.min_similarity(),
+            using.top_k,
+        );
         span.event(
             "knowledge_search",
             vec![
                 KeyValue::new("voicebridge.knowledge.hits", hits.len() as i64),
+                KeyValue::new("voicebridge.knowledge.by_meaning", meaning.is_some()),
                 KeyValue::new(
                     "voicebridge.knowledge.us",
                     started.elapsed().as_micros() as i64,

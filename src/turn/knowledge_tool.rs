@@ -62,32 +62,41 @@ pub(super) fn search_tool_definition() -> serde_json::Value {
     })
 }
 
-/// The answer of a `search_knowledge` call with `arguments`: the passages found, each with
-/// its file, heading and score, or a note that nothing was found.
-pub(super) fn search_tool_answer(
-    using: &super::settings::KnowledgeUse,
-    arguments: &str,
-) -> (String, bool) {
-    let query = serde_json::from_str::<serde_json::Value>(arguments)
+/// The query of a `search_knowledge` call's `arguments`, or the error the model reads.
+pub(super) fn search_query(arguments: &str) -> Result<String, String> {
+    serde_json::from_str::<serde_json::Value>(arguments)
         .ok()
-        .and_then(|v| v.get("query").and_then(|q| q.as_str()).map(str::to_string));
-    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
-        return (
-            json!({"error": "give a `query`: what to look for, in a few words"}).to_string(),
-            true,
-        );
-    };
-    // The model asked: every passage that matches at all is worth showing it (the score
-    // floor is for prefetch, which searches whatever the caller said).
+        .and_then(|v| v.get("query").and_then(|q| q.as_str()).map(str::to_string))
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| {
+            json!({"error": "give a `query`: what to look for, in a few words"}).to_string()
+        })
+}
+
+/// The answer of a `search_knowledge` call for `query`: the passages found, each with its
+/// file, heading, score and text, or a note that nothing was found. The model asked, so
+/// every passage that matches at all is worth showing it (the score floor is for
+/// prefetch, which searches whatever the caller said); with embeddings on, the passages
+/// nearest in meaning join them.
+pub(super) async fn search_answer(using: &super::settings::KnowledgeUse, query: &str) -> String {
     let knowledge = using.shelf.current();
-    let hits = knowledge.index.search(&query, using.top_k, 0.0);
+    let meaning = using.meaning(&knowledge, query).await;
+    let depth = if meaning.is_some() {
+        crate::knowledge::candidates(using.top_k)
+    } else {
+        using.top_k
+    };
+    let by_words = knowledge.index.search(query, depth, 0.0);
+    let hits = knowledge.fuse_meaning(
+        by_words,
+        meaning.as_deref(),
+        using.min_similarity(),
+        using.top_k,
+    );
     if hits.is_empty() {
-        return (
-            json!({"passages": [], "note": "Nothing in the documents matches. Do not guess: \
-                say you do not know, or offer to find out."})
-            .to_string(),
-            false,
-        );
+        return json!({"passages": [], "note": "Nothing in the documents matches. Do not \
+            guess: say you do not know, or offer to find out."})
+        .to_string();
     }
     let passages: Vec<serde_json::Value> = hits
         .iter()
@@ -97,10 +106,7 @@ pub(super) fn search_tool_answer(
             found
         })
         .collect();
-    (
-        json!({"passages": passages, "note": "Answer briefly in your own words; do not read \
-            these out."})
-        .to_string(),
-        false,
-    )
+    json!({"passages": passages, "note": "Answer briefly in your own words; do not read \
+        these out."})
+    .to_string()
 }

@@ -62,6 +62,39 @@ pub struct KnowledgeUse {
     pub top_k: usize,
 }
 
+impl KnowledgeUse {
+    /// The vector of `words` when `base` has its passages' vectors, within
+    /// `EMBEDDINGS_TIMEOUT_MS`; `None` (a keyword search) when embeddings are off, not
+    /// ready, failed or late.
+    pub async fn meaning(
+        &self,
+        base: &crate::knowledge::KnowledgeBase,
+        words: &str,
+    ) -> Option<Vec<f32>> {
+        let embedder = self.shelf.embedder()?;
+        base.vectors.get()?;
+        match tokio::time::timeout(embedder.timeout, embedder.query(words)).await {
+            Ok(Ok(vector)) => Some(vector),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the caller's words were not embedded: keywords only");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = embedder.timeout.as_millis() as u64,
+                    "the caller's words were not embedded in time: keywords only"
+                );
+                None
+            }
+        }
+    }
+
+    /// The cosine a passage needs to be found by meaning.
+    pub fn min_similarity(&self) -> f32 {
+        self.shelf.embedder().map_or(1.0, |e| e.min_similarity)
+    }
+}
+
 /// How the OpenAI door answers for an agent.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DoorSettings {

@@ -508,3 +508,199 @@ async fn without_a_vapi_secret_the_route_is_closed_saying_how_to_open_it() {
         "{said}"
     );
 }
+
+/// A stand-in embeddings model: each text's vector counts its words in five topics (with
+/// a small constant so no vector is zero), so texts on one topic are close in meaning
+/// whatever words they share.
+fn toy_embedding(text: &str) -> Vec<f32> {
+    const TOPICS: [&[&str]; 5] = [
+        &[
+            "return", "returned", "returns", "refund", "money", "back", "voucher", "exchange",
+        ],
+        &[
+            "open", "opening", "hours", "close", "sunday", "sundays", "saturday", "monday",
+        ],
+        &[
+            "delivery", "deliver", "order", "orders", "ordered", "arrive", "shipping",
+        ],
+        &["reading", "readings", "author", "event", "events", "seats"],
+        &["shop", "bookshop", "books", "harbour", "street"],
+    ];
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
+    TOPICS
+        .iter()
+        .map(|topic| 0.01 + words.iter().filter(|w| topic.contains(&w.as_str())).count() as f32)
+        .collect()
+}
+
+async fn embeddings_model() -> crate::helpers::fake_upstream::FakeUpstream {
+    let model = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    model.set_responder(std::sync::Arc::new(|request| {
+        let inputs = request.body["input"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let data: Vec<serde_json::Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                json!({"object": "embedding", "index": index,
+                       "embedding": toy_embedding(text.as_str().unwrap_or_default())})
+            })
+            .collect();
+        let body = json!({"object": "list", "data": data, "model": "toy-embed"});
+        Reply::plain(200, &body.to_string(), std::time::Duration::ZERO)
+    }));
+    model
+}
+
+/// How many passages were embedded: the inputs of the requests that were not a turn's
+/// question.
+fn passages_embedded(model: &crate::helpers::fake_upstream::FakeUpstream, question: &str) -> usize {
+    model
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/embeddings"))
+        .filter_map(|r| r.body["input"].as_array().cloned())
+        .filter(|inputs| inputs.first().and_then(|i| i.as_str()) != Some(question))
+        .map(|inputs| inputs.len())
+        .sum()
+}
+
+#[tokio::test]
+async fn with_embeddings_a_paraphrase_is_found_and_passages_are_embedded_once() {
+    let dir = faq_folder(&[]);
+    let cache = temp_folder("embeddings-cache").join("vectors.bin");
+    let model = embeddings_model().await;
+    let question = "Could I get my money back?";
+    let vars = |cache: &str| {
+        vec![
+            ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8").to_string()),
+            ("EMBEDDINGS_MODEL", "toy-embed".to_string()),
+            ("EMBEDDINGS_BASE_URL", model.base_url.clone()),
+            ("EMBEDDINGS_API_KEY", "sk-embeddings".to_string()),
+            ("EMBEDDINGS_CACHE_FILE", cache.to_string()),
+            ("ADMIN_TOKEN", ADMIN.to_string()),
+        ]
+    };
+    let start = |vars: Vec<(&'static str, String)>| async move {
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        spawn_app_with(&pairs).await
+    };
+    let reload = |app: &TestApp| {
+        app.http
+            .post(format!("{}/admin/knowledge/reload", app.address))
+            .bearer_auth(ADMIN)
+            .send()
+    };
+
+    let app = start(vars(cache.to_str().expect("utf-8"))).await;
+    // A reload waits for the embedding start-up began, and finds every vector cached.
+    let said: serde_json::Value = reload(&app)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let vectors = &said["knowledge"][0]["vectors"];
+    assert_eq!(
+        vectors["cached"].as_u64().unwrap_or(0) + vectors["embedded"].as_u64().unwrap_or(0),
+        5,
+        "{said}"
+    );
+    assert_eq!(passages_embedded(&model, question), 5, "once per passage");
+    let request = &model.requests()[0];
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer sk-embeddings")
+    );
+    assert_eq!(request.body["model"], "toy-embed");
+
+    // No word of the question is in the FAQ: only the vectors find the returns policy.
+    app.upstream
+        .enqueue(Reply::deltas(&["Yes, within 30 days."]));
+    app.turn(&message("conv_kb_meaning", "t1", question)).await;
+    let system = system_message(&app);
+    assert!(
+        system.contains("faq.md › Harbor Books › Returns"),
+        "{system}"
+    );
+    let keywords_only = spawn_app_with(&[("KNOWLEDGE_DIR", dir.to_str().expect("utf-8"))]).await;
+    keywords_only.upstream.enqueue(Reply::deltas(&["Hm."]));
+    keywords_only
+        .turn(&message("conv_kb_words", "t1", question))
+        .await;
+    assert!(!system_message(&keywords_only).contains("## Reference notes"));
+
+    // After a restart, the unchanged passages cost nothing.
+    let again = start(vars(cache.to_str().expect("utf-8"))).await;
+    let said: serde_json::Value = reload(&again)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(said["knowledge"][0]["vectors"]["embedded"], 0, "{said}");
+    assert_eq!(said["knowledge"][0]["vectors"]["cached"], 5, "{said}");
+    assert_eq!(passages_embedded(&model, question), 5, "not again");
+
+    // check says where vectors come from and how many are cached.
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let mut env = crate::helpers::binary::vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+    ]);
+    env.extend(
+        vars(cache.to_str().expect("utf-8"))
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    let output = crate::helpers::binary::run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "    embeddings     toy-embed at {}/embeddings (5 of 5 passages cached in {};",
+            model.base_url,
+            cache.display()
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sk-embeddings"), "{stdout}");
+}
+
+#[tokio::test]
+async fn an_embeddings_server_that_fails_leaves_turns_searching_by_keyword() {
+    let dir = faq_folder(&[]);
+    let cache = temp_folder("embeddings-down").join("vectors.bin");
+    let model = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    model.set_default(Reply::status(500, r#"{"error": "overloaded"}"#));
+    let app = spawn_app_with(&[
+        ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("EMBEDDINGS_MODEL", "toy-embed"),
+        ("EMBEDDINGS_BASE_URL", &model.base_url),
+        ("EMBEDDINGS_CACHE_FILE", cache.to_str().expect("utf-8")),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    let answer = app
+        .http
+        .post(format!("{}/admin/knowledge/reload", app.address))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 200);
+    let said: serde_json::Value = answer.json().await.expect("json");
+    let error = said["knowledge"][0]["error"].as_str().expect("an error");
+    assert!(error.contains("answered 500"), "{error}");
+    // The keyword index still answers.
+    app.upstream.enqueue(Reply::deltas(&["From eleven."]));
+    let events = app
+        .turn(&message("conv_kb_down", "t1", "Are you open on Sunday?"))
+        .await;
+    assert_well_formed(&events, "t1");
+    assert!(system_message(&app).contains("faq.md › Harbor Books › Opening hours"));
+}

@@ -83,6 +83,23 @@ pub(super) fn knowledge<W: Write>(
                 .map_or_else(|| "?".to_string(), |b| b.div_ceil(1024).to_string()),
             base.took.as_millis()
         )?;
+        if let Some(embedder) = shelf.embedder() {
+            let texts: Vec<&str> = base
+                .index
+                .passages()
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect();
+            writeln!(
+                out,
+                "    embeddings     {} at {} ({} of {} passages cached in {}; the rest are embedded at start-up)",
+                embedder.model(),
+                crate::secret::shown_url(embedder.url()),
+                embedder.cached(&texts),
+                texts.len(),
+                embedder.cache_file().display()
+            )?;
+        }
         sample(&base, users.first().map_or(3, |a| a.knowledge.top_k), out)?;
     }
     Ok(())

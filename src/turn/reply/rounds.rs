@@ -98,22 +98,6 @@ impl ReplyRun<'_> {
                     "arguments": call.function.arguments,
                 }})));
             }
-            if let Plan::Answer {
-                content,
-                failed: false,
-                ..
-            } = &plan
-            {
-                let searched = call.function.name == crate::tools::SEARCH_KNOWLEDGE
-                    && self.tools.knowledge().is_some();
-                if let Some(found) = searched
-                    .then(|| super::super::knowledge_tool::found_in(content))
-                    .flatten()
-                {
-                    self.caller
-                        .send(TurnEvent::Data(json!({ "knowledge": found })));
-                }
-            }
             if call.function.name == crate::tools::END_CALL && self.tools.settings().end_call {
                 self.end_call = true;
             }
@@ -201,6 +185,15 @@ impl ReplyRun<'_> {
             took,
         );
         self.report.tool_calls += 1;
+        // The passages a knowledge search found, for the page, as a prefetch tells it.
+        let searched = name == crate::tools::SEARCH_KNOWLEDGE && self.tools.knowledge().is_some();
+        if let Some(found) = (searched && !failed)
+            .then(|| super::super::knowledge_tool::found_in(&content))
+            .flatten()
+        {
+            self.caller
+                .send(TurnEvent::Data(json!({ "knowledge": found })));
+        }
         let ms = took.map(|t| t.as_millis() as u64);
         self.report.tools.push(crate::records::ToolRecord {
             name: name.chars().take(64).collect(),
