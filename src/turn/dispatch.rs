@@ -386,21 +386,3 @@ pub(super) fn finished(called: &Called) -> (String, &'static str) {
         ),
     }
 }
-
-/// Records a finished call in the metrics under a bounded label: the model may invent
-/// names, so unknown tools count as `unknown`.
-pub(super) fn count(
-    metrics: &Metrics,
-    tools: &ToolSet,
-    agent: &str,
-    name: &str,
-    outcome: &str,
-    took: Option<Duration>,
-) {
-    let known = tools.tool(name).is_some()
-        || (name == END_CALL && tools.settings.end_call)
-        || (name == crate::tools::SEARCH_KNOWLEDGE && tools.knowledge().is_some())
-        || tools.mcp_tool(name).is_some();
-    let label = if known { name } else { "unknown" };
-    metrics.tool_finished(agent, label, outcome, took);
-}

@@ -187,6 +187,24 @@ impl ToolSet {
         }
     }
 
+    /// Records a finished call in the metrics under a bounded label: the model may invent
+    /// names, so unknown tools count as `unknown`.
+    pub(super) fn count(
+        &self,
+        metrics: &crate::metrics::Metrics,
+        agent: &str,
+        name: &str,
+        outcome: &str,
+        took: Option<Duration>,
+    ) {
+        let known = self.tool(name).is_some()
+            || (name == END_CALL && self.settings.end_call)
+            || (name == crate::tools::SEARCH_KNOWLEDGE && self.knowledge.is_some())
+            || self.mcp_tool(name).is_some();
+        let label = if known { name } else { "unknown" };
+        metrics.tool_finished(agent, label, outcome, took);
+    }
+
     /// What `say_while_waiting` says for the named tool.
     pub(super) fn filler(&self, name: &str) -> Option<String> {
         match self.tool(name) {

@@ -176,14 +176,8 @@ impl ReplyRun<'_> {
                 None,
             ),
         };
-        dispatch::count(
-            self.metrics,
-            self.tools,
-            &self.settings.name,
-            name,
-            outcome,
-            took,
-        );
+        self.tools
+            .count(self.metrics, &self.settings.name, name, outcome, took);
         self.report.tool_calls += 1;
         // The passages a knowledge search found, for the page, as a prefetch tells it.
         let searched = name == crate::tools::SEARCH_KNOWLEDGE && self.tools.knowledge().is_some();
