@@ -155,6 +155,15 @@ impl KnowledgeBase {
             .collect()
     }
 
+    /// Every passage's text, in the index's order (what is embedded).
+    pub fn texts(&self) -> Vec<&str> {
+        self.index
+            .passages()
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect()
+    }
+
     /// The folders, as a line says them (`knowledge`, `knowledge/sales + knowledge/faq`).
     pub fn where_from(&self) -> String {
         let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();

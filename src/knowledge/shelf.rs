@@ -124,12 +124,7 @@ impl Shelf {
         let Some(embedder) = &self.embedder else {
             return Ok(None);
         };
-        let texts: Vec<&str> = base
-            .index
-            .passages()
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect();
+        let texts = base.texts();
         let (vectors, report) = embedder.vectors(&texts).await?;
         let vectors = Vectors::new(vectors).ok_or_else(|| {
             super::embed::EmbedError("the passages' vectors differ in length".into())

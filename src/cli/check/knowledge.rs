@@ -84,12 +84,7 @@ pub(super) fn knowledge<W: Write>(
             base.took.as_millis()
         )?;
         if let Some(embedder) = shelf.embedder() {
-            let texts: Vec<&str> = base
-                .index
-                .passages()
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect();
+            let texts = base.texts();
             writeln!(
                 out,
                 "    embeddings     {} at {} ({} of {} passages cached in {}; the rest are embedded at start-up)",
