@@ -44,6 +44,7 @@ pub mod layercode;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
+pub mod pricing;
 pub mod records;
 pub mod routes;
 pub mod secret;

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// How a turn ended, for logs and metrics.
@@ -107,6 +107,7 @@ pub struct Metrics {
     call_records_dropped: IntCounter,
     call_store_errors: IntCounter,
     call_records_written: IntCounter,
+    cost_usd: CounterVec,
     trace_spans_dropped: IntCounter,
     trace_spans_exported: IntCounter,
 }
@@ -162,7 +163,17 @@ impl Metrics {
         )
         .unwrap_or_else(|e| unreachable!("static histogram options are valid: {e}"));
         let _ = registry.register(Box::new(tool_seconds.clone()));
+        let cost_usd = CounterVec::new(
+            Opts::new(
+                "voicebridge_cost_usd_total",
+                "What the model's tokens cost in USD, by agent and model (priced models only; PRICES_FILE).",
+            ),
+            &["agent", "model"],
+        )
+        .unwrap_or_else(|e| unreachable!("static counter options are valid: {e}"));
+        let _ = registry.register(Box::new(cost_usd.clone()));
         Self {
+            cost_usd,
             post_call: counter(
                 "voicebridge_post_call_webhooks_total",
                 "Post-call webhooks, by outcome (delivered, refused, failed).",
@@ -339,6 +350,13 @@ impl Metrics {
     /// A call record was written to the call store.
     pub fn call_record_written(&self) {
         self.call_records_written.inc();
+    }
+
+    /// A turn of `agent` cost `usd` in `model`'s tokens.
+    pub fn cost(&self, agent: &str, model: &str, usd: f64) {
+        if usd.is_finite() && usd > 0.0 {
+            self.cost_usd.with_label_values(&[agent, model]).inc_by(usd);
+        }
     }
 
     /// `count` trace spans were dropped (queue full, or the export failed).

@@ -80,6 +80,22 @@
     return `${count(prompt)} in · ${count(completion)} out`;
   }
 
+  /// US dollars: "$0.0123" under a dollar, "$4.56" from one up; '' when unknown.
+  function usd(n) {
+    if (!isNumber(n)) return '';
+    return n < 1 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`;
+  }
+
+  /// A call's cost, with the session's minutes when priced; why there is none otherwise.
+  function callCost(call, models) {
+    if (isNumber(call.cost_usd)) {
+      return isNumber(call.voice_cost_usd) && call.voice_cost_usd > 0
+        ? `${usd(call.cost_usd)} (minutes ${usd(call.voice_cost_usd)})`
+        : usd(call.cost_usd);
+    }
+    return models.length ? 'not priced (a model has no price in PRICES_FILE)' : '';
+  }
+
   const OUTCOMES = ['completed', 'interrupted', 'failed', 'superseded'];
 
   function badge(outcome) {
@@ -221,7 +237,10 @@
     const turns = Array.isArray(call.turns) ? call.turns : [];
     const models = [...new Set(turns.map((t) => t.model).filter((m) => typeof m === 'string' && m))];
     fact(facts, models.length > 1 ? 'Models' : 'Model', models.join(', '));
-    fact(facts, 'Tokens', tokens(call.prompt_tokens, call.completion_tokens));
+    const cached = isNumber(call.cached_tokens) && call.cached_tokens > 0 ? ` (${count(call.cached_tokens)} cached)` : '';
+    const used = tokens(call.prompt_tokens, call.completion_tokens);
+    fact(facts, 'Tokens', used && cached ? used.replace(' in ·', ` in${cached} ·`) : used);
+    fact(facts, 'Cost', callCost(call, models));
     fact(facts, 'Tool calls', isNumber(call.tool_calls) ? String(call.tool_calls) : '');
     if (call.from_phone_number) fact(facts, 'From', call.from_phone_number);
     if (call.to_phone_number) fact(facts, 'To', call.to_phone_number);
@@ -276,6 +295,7 @@
     if (typeof turn.model === 'string' && turn.model) parts.push(turn.model);
     const used = tokens(turn.prompt_tokens, turn.completion_tokens);
     if (used) parts.push(`${used} tokens`);
+    if (isNumber(turn.cost_usd)) parts.push(usd(turn.cost_usd));
     if (isNumber(turn.attempts) && turn.attempts > 1) parts.push(`${turn.attempts} model requests`);
     if (isNumber(turn.first_tts_ms)) parts.push(`first audio ${millis(turn.first_tts_ms)}`);
     const traced = typeof turn.trace_url === 'string' && /^https?:\/\//.test(turn.trace_url);

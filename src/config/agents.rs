@@ -45,7 +45,7 @@ pub(super) const OVERRIDES: [(&str, &str); 17] = [
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 11] = [
+const OWN: [&str; 12] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
@@ -57,6 +57,7 @@ const OWN: [&str; 11] = [
     "knowledge",
     "knowledge_mode",
     "knowledge_top_k",
+    "prices_file",
 ];
 
 /// One agent's configuration.
@@ -87,6 +88,8 @@ pub struct AgentConfig {
     pub door: super::DoorConfig,
     /// Its knowledge folders and how its turns use them.
     pub knowledge: super::AgentKnowledge,
+    /// Its own price file (`prices_file`), in place of `PRICES_FILE`.
+    pub prices_file: Option<PathBuf>,
 }
 
 /// The agents part of [`super::Settings`].
@@ -346,7 +349,9 @@ impl AgentFiles {
         let prompt_file = text_field("prompt_file")?;
         let knowledge = super::knowledge::agent_knowledge(&table, &env.knowledge)
             .map_err(|(key, problem)| file_error(path, key, problem))?;
+        let prices_file = text_field("prices_file")?.map(PathBuf::from);
         Ok(AgentConfig {
+            prices_file,
             knowledge,
             name,
             file: Some(path.to_path_buf()),

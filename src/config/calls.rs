@@ -20,6 +20,10 @@ const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
 const STORE_SCHEMES: &[&str] = &["sqlite", "postgres", "postgresql"];
 
+/// `PRICES_FILE`: the price file shipped beside the prompt, relative to the working
+/// directory (the repository locally, `/app` in the container).
+const DEFAULT_PRICES_FILE: &str = "prompts/prices.toml";
+
 /// The call store part of [`super::Settings`].
 #[derive(Debug, Clone)]
 pub struct CallSettings {
@@ -35,6 +39,10 @@ pub struct CallSettings {
     pub post_call: Option<(String, Secret)>,
     /// `POST_CALL_SUMMARY`: a model-written summary goes with each call.
     pub post_call_summary: bool,
+    /// `PRICES_FILE`: the models' prices (start-up reads it).
+    pub prices_file: std::path::PathBuf,
+    /// `PRICES_FILE` was set: its file must exist (the default may be missing).
+    pub prices_file_set: bool,
 }
 
 /// Reads `CALL_STORE_URL`, `CALL_RETENTION_DAYS`, `CALL_STORE_QUEUE_SIZE`, `ADMIN_TOKEN`.
@@ -78,7 +86,12 @@ pub(super) fn call_settings(get: &Get) -> Result<CallSettings, ConfigError> {
             "summarises calls for the post-call webhook: set POST_CALL_WEBHOOK_URL too",
         ));
     }
+    let prices_file = get("PRICES_FILE");
     let settings = CallSettings {
+        prices_file_set: prices_file.is_some(),
+        prices_file: std::path::PathBuf::from(
+            prices_file.unwrap_or_else(|| DEFAULT_PRICES_FILE.into()),
+        ),
         post_call,
         post_call_summary,
         store_url,

@@ -224,6 +224,7 @@ impl Settings {
             tools: None,
             door,
             knowledge: knowledge.for_agent(),
+            prices_file: None,
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
         Ok(Self {

@@ -34,6 +34,10 @@ pub enum Record {
         call: CallKey,
         /// When it arrived (unix milliseconds).
         at_ms: i64,
+        /// What the session's minutes cost on the voice side (platform, speech-to-text,
+        /// text-to-speech), when the agent's price file has per-minute prices.
+        #[serde(default)]
+        voice_cost_usd: Option<f64>,
         /// The report's fields as Layercode sent them (transcript, duration, latency, …),
         /// without `type` and the ids.
         report: Map<String, Value>,
@@ -114,6 +118,13 @@ pub struct TurnRecord {
     /// The knowledge passages put before the model (prefetch), best first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knowledge: Vec<KnowledgeRecord>,
+    /// Of the prompt tokens, those the provider served from its cache, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u64>,
+    /// What the turn's tokens cost in USD at the answering model's price; `null` when
+    /// the model has no price (or reported no usage), never a guess.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 /// A knowledge passage a turn used: its file, heading path and search score.

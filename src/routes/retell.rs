@@ -224,6 +224,7 @@ impl RetellCall {
                 conversation_id: self.call_id.clone(),
             },
             at_ms: now_ms(),
+            voice_cost_usd: None, // Retell bills its own minutes.
             report,
         });
         let _ = session.close(None).await;

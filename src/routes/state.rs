@@ -58,6 +58,8 @@ pub struct AgentEntry {
     pub vapi_secret: Option<Secret>,
     /// Its knowledge base and how it is used; none: off.
     pub knowledge: Option<crate::turn::KnowledgeUse>,
+    /// The prices its calls are costed with (a session's minutes, at `session.end`).
+    pub prices: std::sync::Arc<crate::pricing::Prices>,
     /// Numbers a Retell call may be transferred to.
     pub transfer_numbers: Vec<String>,
 }

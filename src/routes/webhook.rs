@@ -270,6 +270,11 @@ fn record_session(state: &AppState, target: Target<'_>, body: &[u8], event: &Web
         EventKind::SessionEnd => Record::SessionEnd {
             call,
             at_ms,
+            // Layercode's `duration` is the session's length in milliseconds.
+            voice_cost_usd: fields
+                .get("duration")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|ms| target.entry.prices.session_cost(ms)),
             report: fields,
         },
         _ => {

@@ -112,6 +112,7 @@ fn agent_settings_with(
             spoken_form: config.door.spoken_form,
         },
         knowledge: None,
+        prices: Arc::default(),
     })
 }
 
@@ -144,11 +145,13 @@ pub(super) fn build_agents(
                 top_k: config.knowledge.top_k,
             }
         });
+        let prices = super::prices::agent_prices(&files.prices, config)?;
         let agent = Agent::new(
             ledger.clone(),
             Arc::new(model),
             Arc::new(tools.with_knowledge(knowledge.as_ref())),
             AgentSettings {
+                prices: prices.clone(),
                 knowledge: knowledge.clone(),
                 ..agent_settings_with(settings, config, voice.clone())?
             },
@@ -170,6 +173,7 @@ pub(super) fn build_agents(
             transfer_numbers: config.door.transfer_numbers.clone(),
             vapi_secret: config.door.vapi_secret.clone(),
             knowledge,
+            prices,
         };
         entries.push((config.name.clone(), entry));
     }

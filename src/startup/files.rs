@@ -26,6 +26,8 @@ pub struct OperatorFiles {
     /// The knowledge bases the agents use, one per set of folders (none for agents with
     /// knowledge off).
     pub knowledge: Vec<Arc<crate::knowledge::Shelf>>,
+    /// The models' prices from `PRICES_FILE` (an agent file may name its own).
+    pub prices: Arc<crate::pricing::Prices>,
 }
 
 /// Loads every file the settings point at, in order, and checks the agents' tool lists.
@@ -68,7 +70,12 @@ pub fn load_files(settings: &Settings) -> Result<OperatorFiles, StartupError> {
                 .map(|why| format!("{source}: {why}; the file is skipped")),
         );
     }
+    let prices = super::prices::load_prices(settings)?;
+    for agent in &agents.agents {
+        super::prices::agent_prices(&prices, agent)?;
+    }
     Ok(OperatorFiles {
+        prices,
         knowledge,
         toolbox: Arc::new(toolbox),
         mcp_servers: Arc::new(mcp_servers),

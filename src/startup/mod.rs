@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 mod agents;
 mod banner;
 mod files;
+mod prices;
 mod prompts;
 mod records;
 mod shutdown;
@@ -20,6 +21,7 @@ use banner::{log_listening, warn_if_demo, warn_if_unsigned};
 pub use files::{
     load_agent_files, load_files, load_mcp_server_files, load_tool_files, OperatorFiles,
 };
+pub use prices::agent_prices;
 pub use prompts::PromptError;
 use shutdown::stop_on_signal;
 

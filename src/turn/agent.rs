@@ -191,6 +191,8 @@ impl Agent {
             door: "layercode".to_string(),
             trace_id: span.trace_id(),
             knowledge: Vec::new(),
+            cached_tokens: None,
+            cost_usd: None,
         }));
         let said = (!welcome.is_empty()).then(|| Said {
             question: None,
@@ -260,9 +262,9 @@ impl Agent {
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
         log_turn(&self.settings.name, context, &turn, model, outcome, &run);
-        self.ledger.calls.record(turn_record(
+        self.ledger.calls.record(self.costed(turn_record(
             context, &turn, &reply, outcome, model, &run, &caller,
-        ));
+        )));
         drop(run);
         let said = Said {
             question: Some(question),

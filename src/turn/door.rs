@@ -218,9 +218,9 @@ impl Agent {
             outcome,
             &run,
         );
-        self.ledger.calls.record(turn_record(
+        self.ledger.calls.record(self.costed(turn_record(
             &context, &message, &reply, outcome, model, &run, &caller,
-        ));
+        )));
         drop(run);
         caller.end();
         span.end();

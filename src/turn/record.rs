@@ -83,7 +83,33 @@ pub(super) fn turn_record(
         door: turn.door.to_string(),
         trace_id: turn.trace_id.clone(),
         knowledge: turn.knowledge.clone(),
+        cached_tokens: report.usage().and_then(|u| u.cached_tokens),
+        cost_usd: None,
     })
+}
+
+impl super::Agent {
+    /// `record` with its cost at the agent's prices (a turn that a priced model answered
+    /// and whose usage the provider reported), counted in `voicebridge_cost_usd_total`.
+    pub(super) fn costed(&self, mut record: Record) -> Record {
+        let Record::Turn(turn) = &mut record else {
+            return record;
+        };
+        if let (Some(model), Some(prompt), Some(completion)) =
+            (&turn.model, turn.prompt_tokens, turn.completion_tokens)
+        {
+            let tokens = crate::pricing::Tokens {
+                prompt,
+                cached: turn.cached_tokens.unwrap_or(0),
+                completion,
+            };
+            turn.cost_usd = self.settings.prices.cost(model, tokens);
+            if let Some(usd) = turn.cost_usd {
+                self.metrics().cost(&self.settings.name, model, usd);
+            }
+        }
+        record
+    }
 }
 
 pub(super) fn log_turn(

@@ -50,6 +50,8 @@ pub struct AgentSettings {
     pub door: DoorSettings,
     /// The knowledge base its turns use, and how (`None`: off).
     pub knowledge: Option<KnowledgeUse>,
+    /// The prices its turns are costed with.
+    pub prices: Arc<crate::pricing::Prices>,
 }
 
 /// How an agent uses its knowledge base.

@@ -165,6 +165,7 @@ fn settings() -> AgentSettings {
         voice: Arc::new(crate::speech::Voice::plain()),
         door: Default::default(),
         knowledge: None,
+        prices: std::sync::Arc::default(),
     }
 }
 

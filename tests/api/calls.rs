@@ -483,6 +483,8 @@ async fn calls_past_the_retention_are_deleted() {
             door: "layercode".to_string(),
             trace_id: None,
             knowledge: Vec::new(),
+            cached_tokens: None,
+            cost_usd: None,
         });
         store.write(&record).await.expect("written");
     }

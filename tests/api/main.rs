@@ -11,6 +11,7 @@ mod cli;
 mod client_tools;
 mod config_errors;
 mod conversations;
+mod costs;
 mod demo;
 mod deploy;
 mod failures;

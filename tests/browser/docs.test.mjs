@@ -148,6 +148,7 @@ before(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
     TRACE_URL_TEMPLATE: 'http://traces.example/trace/{trace_id}',
     KNOWLEDGE_DIR: join(root, 'examples/knowledge/knowledge'),
+    PRICES_FILE: join(root, 'prompts/prices.toml'),
   });
   browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
@@ -266,14 +267,16 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   const fact = (name) => facts[facts.indexOf(name) + 1];
   assert.equal(fact('Model'), 'gpt-4o-mini');
   assert.equal(fact('Tokens'), '1,215 in · 54 out');
+  // At the shipped price of gpt-4o-mini: 1,215 × $0.15 + 54 × $0.60 per million tokens.
+  assert.equal(fact('Cost'), '$0.0002');
   assert.equal(fact('Tool calls'), '1');
   const turnFacts = await calls.$$eval('#transcript .turn-facts', (nodes) => nodes.map((n) => n.textContent));
   // The welcome is no model's (only its trace); the order turn took two model requests
   // around the tool, and its tokens are both requests'. Each turn links to its trace.
   assert.deepEqual(turnFacts.length, 3);
   assert.equal(turnFacts[0], 'trace');
-  assert.match(turnFacts[1], /^gpt-4o-mini · 768 in · 43 out tokens · 2 model requests · first audio \d+ ms · trace$/);
-  assert.match(turnFacts[2], /^gpt-4o-mini · 447 in · 11 out tokens · first audio \d+ ms · trace$/);
+  assert.match(turnFacts[1], /^gpt-4o-mini · 768 in · 43 out tokens · \$0\.0001 · 2 model requests · first audio \d+ ms · trace$/);
+  assert.match(turnFacts[2], /^gpt-4o-mini · 447 in · 11 out tokens · \$0\.0001 · first audio \d+ ms · trace$/);
   const traceLinks = await calls.$$eval('#transcript .turn-facts a.trace', (nodes) => nodes.map((n) => n.href));
   assert.equal(traceLinks.length, 3);
   for (const link of traceLinks) assert.match(link, /^http:\/\/traces\.example\/trace\/[0-9a-f]{32}$/);

@@ -13,6 +13,7 @@ use crate::session::ChatMessage;
 use crate::startup::{agent_settings, OperatorFiles};
 use crate::template::CallContext;
 
+mod costs;
 mod knowledge;
 mod stores;
 mod tools;
@@ -56,6 +57,7 @@ pub async fn run<W: Write>(
     passed &= call_store(settings, out).await?;
     passed &= traces(settings, out).await?;
     knowledge::knowledge(settings, files, out)?;
+    costs::prices(settings, files, out)?;
     passed &= scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(

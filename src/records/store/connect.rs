@@ -191,6 +191,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "knowledge",
         include_str!("../../../migrations/sqlite/0007_knowledge.sql"),
     ),
+    (
+        8,
+        "cost",
+        include_str!("../../../migrations/sqlite/0008_cost.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -228,6 +233,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         7,
         "knowledge",
         include_str!("../../../migrations/postgres/0007_knowledge.sql"),
+    ),
+    (
+        8,
+        "cost",
+        include_str!("../../../migrations/postgres/0008_cost.sql"),
     ),
 ]);
 

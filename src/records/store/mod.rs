@@ -136,6 +136,15 @@ pub struct CallSummary {
     pub prompt_tokens: Option<u64>,
     /// Completion tokens over the turns whose provider reported usage; `None` when none did.
     pub completion_tokens: Option<u64>,
+    /// Prompt tokens the providers served from their caches; `None` when none said.
+    pub cached_tokens: Option<u64>,
+    /// What the call cost in USD: its turns' tokens and, with per-minute prices, the
+    /// session's minutes. `None` when a turn's model has no price (a part is never
+    /// guessed) or nothing was priced.
+    pub cost_usd: Option<f64>,
+    /// Of `cost_usd`, the session's minutes (voice platform, speech-to-text,
+    /// text-to-speech), when priced.
+    pub voice_cost_usd: Option<f64>,
     /// The caller's number on phone calls.
     pub from_phone_number: Option<String>,
     /// The number called.

@@ -253,9 +253,24 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
             .fold(0, u32::saturating_add),
         prompt_tokens: total(|t| t.prompt_tokens),
         completion_tokens: total(|t| t.completion_tokens),
+        cached_tokens: total(|t| t.cached_tokens),
+        cost_usd: call_cost(turns, call.voice_cost_usd),
+        voice_cost_usd: call.voice_cost_usd,
         from_phone_number: call.from_phone_number.clone(),
         to_phone_number: call.to_phone_number.clone(),
     }
+}
+
+/// A call's cost: its turns' and its minutes'. `None` when a turn a model answered has
+/// no cost (its model has no price), or when nothing was priced at all.
+fn call_cost(turns: &[TurnStat], voice: Option<f64>) -> Option<f64> {
+    let answered = || turns.iter().filter(|t| t.model.is_some());
+    if answered().any(|t| t.cost_usd.is_none()) {
+        return None;
+    }
+    let tokens: f64 = answered().filter_map(|t| t.cost_usd).sum();
+    let priced = answered().next().is_some() || voice.is_some();
+    priced.then(|| tokens + voice.unwrap_or(0.0))
 }
 
 /// The median of sorted values; between two middle values, their mean rounded down.

@@ -23,6 +23,7 @@ pub(super) struct StoredCall {
     pub(super) recording_url: Option<String>,
     pub(super) summary: Option<String>,
     pub(super) door: String,
+    pub(super) voice_cost_usd: Option<f64>,
 }
 
 impl StoredCall {
@@ -32,8 +33,10 @@ impl StoredCall {
         &'static str: ColumnIndex<R>,
         String: Decode<'r, R::Database> + Type<R::Database>,
         i64: Decode<'r, R::Database> + Type<R::Database>,
+        f64: Decode<'r, R::Database> + Type<R::Database>,
     {
         Ok(Self {
+            voice_cost_usd: row.try_get("voice_cost_usd")?,
             agent: row.try_get("agent")?,
             conversation_id: row.try_get("conversation_id")?,
             started_ms: row.try_get("started_ms")?,
@@ -74,6 +77,8 @@ pub(super) struct StoredTurn {
     pub(super) without_history: bool,
     pub(super) trace_id: Option<String>,
     pub(super) knowledge: String,
+    pub(super) cached_tokens: Option<i64>,
+    pub(super) cost_usd: Option<f64>,
 }
 
 impl StoredTurn {
@@ -84,6 +89,7 @@ impl StoredTurn {
         String: Decode<'r, R::Database> + Type<R::Database>,
         i64: Decode<'r, R::Database> + Type<R::Database>,
         bool: Decode<'r, R::Database> + Type<R::Database>,
+        f64: Decode<'r, R::Database> + Type<R::Database>,
     {
         Ok(Self {
             agent: row.try_get("agent")?,
@@ -106,6 +112,8 @@ impl StoredTurn {
             without_history: row.try_get("without_history")?,
             trace_id: row.try_get("trace_id")?,
             knowledge: row.try_get("knowledge")?,
+            cached_tokens: row.try_get("cached_tokens")?,
+            cost_usd: row.try_get("cost_usd")?,
         })
     }
 
@@ -139,6 +147,8 @@ impl StoredTurn {
             trace_id: self.trace_id,
             knowledge: serde_json::from_str(&self.knowledge)
                 .map_err(|e| CallStoreError::new(format!("stored knowledge is not valid: {e}")))?,
+            cached_tokens: self.cached_tokens.and_then(to_u64),
+            cost_usd: self.cost_usd,
         })
     }
 }
@@ -157,6 +167,10 @@ pub(super) struct TurnStat {
     pub(super) tool_calls: u32,
     /// The beginning of what the caller said (up to [`OPENING_CHARS`] characters).
     pub(super) opening: String,
+    /// The model that answered, when one did.
+    pub(super) model: Option<String>,
+    pub(super) cached_tokens: Option<u64>,
+    pub(super) cost_usd: Option<f64>,
 }
 
 /// How much of what the caller said a turn's summary keeps (the SQL's `SUBSTR` length).
@@ -175,6 +189,9 @@ impl TurnStat {
             completion_tokens: turn.completion_tokens,
             tool_calls: u32::try_from(turn.tools.len()).unwrap_or(u32::MAX),
             opening: turn.user_text.chars().take(OPENING_CHARS).collect(),
+            model: turn.model.clone(),
+            cached_tokens: turn.cached_tokens,
+            cost_usd: turn.cost_usd,
         }
     }
 
@@ -185,6 +202,7 @@ impl TurnStat {
         String: Decode<'r, R::Database> + Type<R::Database>,
         i64: Decode<'r, R::Database> + Type<R::Database>,
         bool: Decode<'r, R::Database> + Type<R::Database>,
+        f64: Decode<'r, R::Database> + Type<R::Database>,
     {
         let key = (row.try_get("agent")?, row.try_get("conversation_id")?);
         let stat = Self {
@@ -204,6 +222,11 @@ impl TurnStat {
                 .and_then(to_u64),
             tool_calls: u32::try_from(row.try_get::<i64, _>("tool_calls")?).unwrap_or(0),
             opening: row.try_get("opening")?,
+            model: row.try_get("model")?,
+            cached_tokens: row
+                .try_get::<Option<i64>, _>("cached_tokens")?
+                .and_then(to_u64),
+            cost_usd: row.try_get("cost_usd")?,
         };
         Ok((key, stat))
     }

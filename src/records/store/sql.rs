@@ -11,6 +11,7 @@ pub(super) enum Arg {
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+    OptFloat(Option<f64>),
     Bool(bool),
 }
 
@@ -50,6 +51,7 @@ macro_rules! bind_all {
                 Arg::OptText(v) => query.bind(v.map(storable)),
                 Arg::Int(v) => query.bind(v),
                 Arg::OptInt(v) => query.bind(v),
+                Arg::OptFloat(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),
             };
         }
@@ -61,17 +63,19 @@ pub(super) use bind_all;
 pub(super) const CALL_COLUMNS: &str =
     "agent, conversation_id, started_ms, last_ms, from_phone_number, \
     to_phone_number, metadata, session_report, ended_ms, recording_status, recording_url, summary, \
-    door";
+    door, voice_cost_usd";
 
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
     agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, total_ms, \
-    prompt_tokens, completion_tokens, tools, without_history, trace_id, knowledge";
+    prompt_tokens, completion_tokens, tools, without_history, trace_id, knowledge, cached_tokens, \
+    cost_usd";
 
 /// What a summary needs of a turn.
 pub(super) const STAT_COLUMNS: &str =
     "agent, conversation_id, at_ms, event, interrupted, outcome, first_tts_ms, total_ms, \
-    prompt_tokens, completion_tokens, tool_calls, SUBSTR(user_text, 1, 200) AS opening";
+    prompt_tokens, completion_tokens, tool_calls, SUBSTR(user_text, 1, 200) AS opening, model, \
+    cached_tokens, cost_usd";
 
 pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
     INSERT INTO calls (agent, conversation_id, started_ms, last_ms, from_phone_number, \
@@ -92,10 +96,10 @@ pub(super) const UPSERT_TURN: &str = "\
     INSERT INTO turns (agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
         agent_text, interrupted, outcome, model, attempts, first_token_ms, first_tts_ms, \
         total_ms, prompt_tokens, completion_tokens, tools, without_history, tool_calls, \
-        trace_id, knowledge) \
+        trace_id, knowledge, cached_tokens, cost_usd) \
     VALUES ($1, $2, $3, \
         (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE agent = $1 AND conversation_id = $2), \
-        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+        $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
     ON CONFLICT (agent, conversation_id, turn_id) DO UPDATE SET \
         at_ms = excluded.at_ms, event = excluded.event, user_text = excluded.user_text, \
         agent_text = excluded.agent_text, interrupted = excluded.interrupted, \
@@ -104,7 +108,8 @@ pub(super) const UPSERT_TURN: &str = "\
         total_ms = excluded.total_ms, prompt_tokens = excluded.prompt_tokens, \
         completion_tokens = excluded.completion_tokens, tools = excluded.tools, \
         without_history = excluded.without_history, tool_calls = excluded.tool_calls, \
-        trace_id = excluded.trace_id, knowledge = excluded.knowledge";
+        trace_id = excluded.trace_id, knowledge = excluded.knowledge, \
+        cached_tokens = excluded.cached_tokens, cost_usd = excluded.cost_usd";
 
 pub(super) const HEARD_BY_ID: &str = "\
     UPDATE turns SET agent_text = $4, interrupted = $5 \
@@ -117,13 +122,14 @@ pub(super) const HEARD_LATEST: &str = "\
         WHERE agent = $1 AND conversation_id = $2 AND agent_text <> '')";
 
 pub(super) const SESSION_END: &str = "\
-    INSERT INTO calls (agent, conversation_id, started_ms, last_ms, session_report, ended_ms) \
-    VALUES ($1, $2, $3, $3, $4, $3) \
+    INSERT INTO calls (agent, conversation_id, started_ms, last_ms, session_report, ended_ms, \
+        voice_cost_usd) \
+    VALUES ($1, $2, $3, $3, $4, $3, $5) \
     ON CONFLICT (agent, conversation_id) DO UPDATE SET \
         last_ms = CASE WHEN excluded.last_ms > calls.last_ms \
             THEN excluded.last_ms ELSE calls.last_ms END, \
         session_report = excluded.session_report, \
-        ended_ms = excluded.ended_ms";
+        ended_ms = excluded.ended_ms, voice_cost_usd = excluded.voice_cost_usd";
 
 /// A recording update does not move the call in the list: it may come long after.
 pub(super) const SESSION_UPDATE: &str = "\

@@ -127,6 +127,8 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::Int(i64::try_from(turn.tools.len()).unwrap_or(i64::MAX)),
                         Arg::OptText(turn.trace_id.clone()),
                         Arg::Text(knowledge),
+                        Arg::OptInt(turn.cached_tokens.map(to_i64)),
+                        Arg::OptFloat(turn.cost_usd),
                     ],
                 ),
             ]
@@ -164,6 +166,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
             call,
             at_ms,
             report,
+            voice_cost_usd,
         } => vec![(
             SESSION_END,
             vec![
@@ -171,6 +174,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                 Arg::Text(call.conversation_id.clone()),
                 Arg::Int(*at_ms),
                 Arg::Text(json_text(report)?),
+                Arg::OptFloat(*voice_cost_usd),
             ],
         )],
         Record::SessionUpdate {

@@ -164,6 +164,7 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
             call: bare.clone(),
             at_ms: 20_000,
             report: Map::new(),
+            voice_cost_usd: None,
         })
         .await
         .expect("writes");

@@ -27,7 +27,9 @@ use post_call::{
     calls_owed_a_post_call_are_the_ones_over_undelivered_and_unclaimed,
 };
 use records::{
-    a_redelivered_turn_replaces_its_row_and_keeps_its_place, a_whole_call_comes_back_as_it_happened,
+    a_call_with_an_unpriced_model_has_no_cost,
+    a_redelivered_turn_replaces_its_row_and_keeps_its_place,
+    a_whole_call_comes_back_as_it_happened,
 };
 
 /// The Postgres server the tests create their databases on.
@@ -135,6 +137,8 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
             heading: "Shop › Opening hours".into(),
             score: 2.62,
         }],
+        cached_tokens: Some(20),
+        cost_usd: Some(0.000_125),
     }
 }
 
@@ -191,6 +195,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     a_whole_call_comes_back_as_it_happened,
+    a_call_with_an_unpriced_model_has_no_cost,
     a_redelivered_turn_replaces_its_row_and_keeps_its_place,
     lists_filter_by_text_phone_and_agent_and_page_by_time,
     pages_by_cursor_keep_calls_that_share_a_millisecond,

@@ -76,6 +76,7 @@ pub(super) async fn calls_owed_a_post_call_are_the_ones_over_undelivered_and_unc
         call: key("a", id),
         at_ms,
         report: Map::new(),
+        voice_cost_usd: None,
     };
     // Quiet for two minutes (over after one): owed.
     put(store, &turn(&key("a", "quiet"), "m1", now - 120_000)).await;
@@ -172,6 +173,7 @@ pub(super) async fn an_older_database_is_upgraded_and_only_calls_going_on_stay_o
             call: key("a", "ended"),
             at_ms: now - 50_000,
             report: Map::new(),
+            voice_cost_usd: None,
         })
         .await
         .expect("writes");

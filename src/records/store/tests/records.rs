@@ -55,6 +55,8 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
     failure.total_ms = Some(2_000);
     failure.prompt_tokens = None;
     failure.completion_tokens = None;
+    failure.cached_tokens = None;
+    failure.cost_usd = None;
     // A later webhook without caller context changes nothing of it.
 
     let report = map(json!({
@@ -78,6 +80,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             call: call.clone(),
             at_ms: 7_000,
             report: report.clone(),
+            voice_cost_usd: Some(0.1),
         },
         Record::SessionUpdate {
             call: call.clone(),
@@ -132,6 +135,11 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             tool_calls: 2,
             prompt_tokens: Some(240),
             completion_tokens: Some(60),
+            cached_tokens: Some(40),
+            // The two answered turns' tokens and the session's minutes (the failed turn
+            // had no model to pay).
+            cost_usd: Some(0.000_25 + 0.1),
+            voice_cost_usd: Some(0.1),
             from_phone_number: Some("+15550001".to_string()),
             to_phone_number: Some("+15559999".to_string()),
         }
@@ -140,11 +148,42 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
     assert_eq!(json["conversation_id"], "conv-1");
     assert_eq!(json["turns"][1]["tools"][0]["ms"], 120);
     assert_eq!(json["turns"][1]["tools"][0]["result"], r#"{"free":true}"#);
+    assert_eq!(json["turns"][1]["cost_usd"], 0.000_125);
+    assert_eq!(json["turns"][1]["cached_tokens"], 20);
+    assert_eq!(json["turns"][2]["cost_usd"], serde_json::Value::Null);
 
     assert_eq!(
         store.get(&key("reception", "nope")).await.expect("reads"),
         None
     );
+}
+
+pub(super) async fn a_call_with_an_unpriced_model_has_no_cost(store: &CallStore) {
+    let call = key("reception", "conv-unpriced");
+    let priced = turn(&call, "m1", 1_000);
+    let mut unpriced = turn(&call, "m2", 2_000);
+    unpriced.model = Some("a-model-without-a-price".to_string());
+    unpriced.cost_usd = None;
+    put(store, &priced).await;
+    put(store, &unpriced).await;
+    let detail = get(store, &call).await;
+    assert_eq!(detail.summary.cost_usd, None, "a part is never guessed");
+    assert_eq!(detail.turns[0].cost_usd, Some(0.000_125));
+    let listed = store
+        .list(&crate::records::CallQuery::default())
+        .await
+        .expect("lists");
+    let summary = listed
+        .calls
+        .iter()
+        .find(|c| c.conversation_id == "conv-unpriced")
+        .expect("listed");
+    assert_eq!(summary.cost_usd, None);
+    // Only priced turns: the sum, in the list as on the call.
+    let only = key("reception", "conv-priced");
+    put(store, &turn(&only, "m1", 1_000)).await;
+    put(store, &turn(&only, "m2", 2_000)).await;
+    assert_eq!(get(store, &only).await.summary.cost_usd, Some(0.000_25));
 }
 
 pub(super) async fn a_redelivered_turn_replaces_its_row_and_keeps_its_place(store: &CallStore) {
