@@ -108,6 +108,8 @@ pub struct Metrics {
     call_store_errors: IntCounter,
     call_records_written: IntCounter,
     cost_usd: CounterVec,
+    prompt_tokens: IntCounterVec,
+    prompt_tokens_cached: IntCounterVec,
     trace_spans_dropped: IntCounter,
     trace_spans_exported: IntCounter,
 }
@@ -174,6 +176,16 @@ impl Metrics {
         let _ = registry.register(Box::new(cost_usd.clone()));
         Self {
             cost_usd,
+            prompt_tokens: counter(
+                "voicebridge_prompt_tokens_total",
+                "Prompt tokens the providers reported, by agent.",
+                &["agent"],
+            ),
+            prompt_tokens_cached: counter(
+                "voicebridge_prompt_tokens_cached_total",
+                "Of the prompt tokens, those the providers served from their prompt caches, by agent (the cache hit rate is this over voicebridge_prompt_tokens_total).",
+                &["agent"],
+            ),
             post_call: counter(
                 "voicebridge_post_call_webhooks_total",
                 "Post-call webhooks, by outcome (delivered, refused, failed).",
@@ -350,6 +362,17 @@ impl Metrics {
     /// A call record was written to the call store.
     pub fn call_record_written(&self) {
         self.call_records_written.inc();
+    }
+
+    /// A turn of `agent` sent `prompt` prompt tokens, `cached` of them served from the
+    /// provider's cache.
+    pub fn prompt_tokens(&self, agent: &str, prompt: u64, cached: u64) {
+        self.prompt_tokens
+            .with_label_values(&[agent])
+            .inc_by(prompt);
+        self.prompt_tokens_cached
+            .with_label_values(&[agent])
+            .inc_by(cached.min(prompt));
     }
 
     /// A turn of `agent` cost `usd` in `model`'s tokens.

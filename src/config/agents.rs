@@ -24,7 +24,7 @@ const DEFAULT_AGENTS_DIR: &str = "agents";
 pub const DEFAULT_AGENT_NAME: &str = "default";
 
 /// Keys of an agent file that override a variable of the environment, with it.
-pub(super) const OVERRIDES: [(&str, &str); 17] = [
+pub(super) const OVERRIDES: [(&str, &str); 18] = [
     ("model", "LLM_MODEL"),
     ("base_url", "LLM_BASE_URL"),
     ("api_key", "LLM_API_KEY"),
@@ -42,6 +42,7 @@ pub(super) const OVERRIDES: [(&str, &str); 17] = [
     ("platform_prompt", "OPENAI_PLATFORM_PROMPT"),
     ("openai_spoken_form", "OPENAI_SPOKEN_FORM"),
     ("vapi_secret", "VAPI_SECRET"),
+    ("prompt_cache_key", "LLM_PROMPT_CACHE_KEY"),
 ];
 
 /// Keys of an agent file that are its own.

@@ -104,6 +104,9 @@ pub struct LlmSettings {
     pub max_retries: u32,
     /// Spoken when the first token is late; `None` (the default) disables it.
     pub filler: Option<Filler>,
+    /// `LLM_PROMPT_CACHE_KEY`: sent as OpenAI's `prompt_cache_key`, so requests that share
+    /// a prompt's beginning are routed to the same cache; `None`: not sent.
+    pub prompt_cache_key: Option<String>,
 }
 
 /// Reads the model settings.
@@ -145,6 +148,9 @@ pub(super) fn llm_settings(get: &Get) -> Result<LlmSettings, ConfigError> {
             DEFAULT_MAX_RETRIES,
         )),
         filler: problems.value(filler(get)),
+        prompt_cache_key: get("LLM_PROMPT_CACHE_KEY")
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty()),
     };
     problems.finish()?;
     Ok(settings)

@@ -20,6 +20,7 @@ pub struct LlmClient {
     upstreams: Vec<Endpoint>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    prompt_cache_key: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +52,7 @@ impl LlmClient {
             upstreams,
             temperature: settings.temperature,
             max_tokens: settings.max_tokens,
+            prompt_cache_key: settings.prompt_cache_key.clone(),
         })
     }
 
@@ -108,6 +110,7 @@ impl LlmClient {
             max_tokens: self.max_tokens,
             tools,
             tool_choice: (tools.is_some() && prompt.tools_disabled).then_some("none"),
+            prompt_cache_key: self.prompt_cache_key.as_deref(),
         };
         let mut request = self
             .http

@@ -28,6 +28,9 @@ pub struct ChatRequest<'a> {
     /// `none` once the turn's tool rounds are used up: the model must answer in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<&'static str>,
+    /// OpenAI's `prompt_cache_key`, when configured (`LLM_PROMPT_CACHE_KEY`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_cache_key: Option<&'a str>,
 }
 
 /// What one request asks the model: the prompt, the stored conversation, this turn's tool

@@ -103,6 +103,8 @@ impl super::Agent {
                 cached: turn.cached_tokens.unwrap_or(0),
                 completion,
             };
+            self.metrics()
+                .prompt_tokens(&self.settings.name, prompt, tokens.cached);
             turn.cost_usd = self.settings.prices.cost(model, tokens);
             if let Some(usd) = turn.cost_usd {
                 self.metrics().cost(&self.settings.name, model, usd);

@@ -110,11 +110,13 @@ async fn costs_on_record(store_url: &str) {
         .expect("listed");
     assert_eq!(listed["cost_usd"], call["cost_usd"]);
     let metrics = app.metrics_text().await;
-    assert!(
-        metrics
-            .contains("voicebridge_cost_usd_total{agent=\"default\",model=\"test-model\"} 0.0018"),
-        "{metrics}"
-    );
+    for line in [
+        "voicebridge_cost_usd_total{agent=\"default\",model=\"test-model\"} 0.0018",
+        "voicebridge_prompt_tokens_total{agent=\"default\"} 1000",
+        "voicebridge_prompt_tokens_cached_total{agent=\"default\"} 400",
+    ] {
+        assert!(metrics.contains(line), "{line}\n{metrics}");
+    }
 }
 
 #[tokio::test]
@@ -207,4 +209,61 @@ async fn check_shows_each_models_price_and_names_those_without() {
     ] {
         assert!(stdout.contains(&line), "{line}\n{stdout}");
     }
+}
+
+#[tokio::test]
+async fn a_prompt_cache_key_is_sent_only_when_configured() {
+    let keyed = spawn_app_with(&[("LLM_PROMPT_CACHE_KEY", "vb-support")]).await;
+    keyed.upstream.enqueue(Reply::deltas(&["Hello."]));
+    keyed.turn(&message("conv_key", "t1", "Hi")).await;
+    let request = keyed.upstream.requests().pop().expect("a model request");
+    assert_eq!(request.body["prompt_cache_key"], "vb-support");
+    let plain = spawn_app().await;
+    plain.upstream.enqueue(Reply::deltas(&["Hello."]));
+    plain.turn(&message("conv_nokey", "t1", "Hi")).await;
+    let request = plain.upstream.requests().pop().expect("a model request");
+    assert!(
+        request.body.get("prompt_cache_key").is_none(),
+        "{}",
+        request.body
+    );
+}
+
+#[tokio::test]
+async fn check_warns_of_a_per_turn_value_early_in_the_prompt_and_not_of_the_shipped_one() {
+    use crate::helpers::binary::{run, vars};
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let prompt = temp_folder("prompt-now").join("system.md");
+    std::fs::write(
+        &prompt,
+        format!(
+            "Today is {{{{ now }}}}.\n{}",
+            "Answer briefly, kindly and in plain spoken sentences. ".repeat(10)
+        ),
+    )
+    .expect("write");
+    let check = |prompt: Option<&str>| {
+        let mut env = vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", &upstream.base_url),
+        ]);
+        if let Some(prompt) = prompt {
+            env.push(("SYSTEM_PROMPT_FILE".into(), prompt.into()));
+        }
+        run(&["check"], env, "")
+    };
+    let output = check(Some(prompt.to_str().expect("utf-8"))).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "a warning, not a failure: {stdout}"
+    );
+    assert!(
+        stdout.contains("    warning: `now` on line 1 comes early in the prompt"),
+        "{stdout}"
+    );
+    let output = check(None).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("system prompt      ok"), "{stdout}");
+    assert!(!stdout.contains("comes early in the prompt"), "{stdout}");
 }

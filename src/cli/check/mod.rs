@@ -161,6 +161,7 @@ async fn check_agent<W: Write>(
                 agent.prompt_file.display(),
                 prompt.chars().count()
             )?;
+            costs::cache_warning(prompt, out)?;
             let sample = CallContext::sample(&agent.name);
             let now = &compiled.now;
             let templates = [
