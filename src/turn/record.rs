@@ -104,10 +104,11 @@ impl super::Agent {
                 completion,
             };
             self.metrics()
+                .costs()
                 .prompt_tokens(&self.settings.name, prompt, tokens.cached);
             turn.cost_usd = self.settings.prices.cost(model, tokens);
             if let Some(usd) = turn.cost_usd {
-                self.metrics().cost(&self.settings.name, model, usd);
+                self.metrics().costs().cost(&self.settings.name, model, usd);
             }
         }
         record

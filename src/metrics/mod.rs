@@ -7,9 +7,11 @@
 
 use std::time::Duration;
 
+mod costs;
+
 use prometheus::{
-    CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 /// How a turn ended, for logs and metrics.
@@ -107,9 +109,7 @@ pub struct Metrics {
     call_records_dropped: IntCounter,
     call_store_errors: IntCounter,
     call_records_written: IntCounter,
-    cost_usd: CounterVec,
-    prompt_tokens: IntCounterVec,
-    prompt_tokens_cached: IntCounterVec,
+    costs: costs::CostMetrics,
     trace_spans_dropped: IntCounter,
     trace_spans_exported: IntCounter,
 }
@@ -165,27 +165,8 @@ impl Metrics {
         )
         .unwrap_or_else(|e| unreachable!("static histogram options are valid: {e}"));
         let _ = registry.register(Box::new(tool_seconds.clone()));
-        let cost_usd = CounterVec::new(
-            Opts::new(
-                "voicebridge_cost_usd_total",
-                "What the model's tokens cost in USD, by agent and model (priced models only; PRICES_FILE).",
-            ),
-            &["agent", "model"],
-        )
-        .unwrap_or_else(|e| unreachable!("static counter options are valid: {e}"));
-        let _ = registry.register(Box::new(cost_usd.clone()));
         Self {
-            cost_usd,
-            prompt_tokens: counter(
-                "voicebridge_prompt_tokens_total",
-                "Prompt tokens the providers reported, by agent.",
-                &["agent"],
-            ),
-            prompt_tokens_cached: counter(
-                "voicebridge_prompt_tokens_cached_total",
-                "Of the prompt tokens, those the providers served from their prompt caches, by agent (the cache hit rate is this over voicebridge_prompt_tokens_total).",
-                &["agent"],
-            ),
+            costs: costs::CostMetrics::new(&registry),
             post_call: counter(
                 "voicebridge_post_call_webhooks_total",
                 "Post-call webhooks, by outcome (delivered, refused, failed).",
@@ -364,22 +345,9 @@ impl Metrics {
         self.call_records_written.inc();
     }
 
-    /// A turn of `agent` sent `prompt` prompt tokens, `cached` of them served from the
-    /// provider's cache.
-    pub fn prompt_tokens(&self, agent: &str, prompt: u64, cached: u64) {
-        self.prompt_tokens
-            .with_label_values(&[agent])
-            .inc_by(prompt);
-        self.prompt_tokens_cached
-            .with_label_values(&[agent])
-            .inc_by(cached.min(prompt));
-    }
-
-    /// A turn of `agent` cost `usd` in `model`'s tokens.
-    pub fn cost(&self, agent: &str, model: &str, usd: f64) {
-        if usd.is_finite() && usd > 0.0 {
-            self.cost_usd.with_label_values(&[agent, model]).inc_by(usd);
-        }
+    /// What turns cost and how much of their prompts providers had cached.
+    pub fn costs(&self) -> &costs::CostMetrics {
+        &self.costs
     }
 
     /// `count` trace spans were dropped (queue full, or the export failed).
