@@ -41,6 +41,29 @@ async fn main() -> ExitCode {
             let (mut out, mut errors) = (std::io::stdout(), std::io::stderr());
             cli::scenarios::run_command(paths, url, jobs, junit, json, &mut out, &mut errors).await
         }
+        Command::Calls(cli::CallsCommand::Export {
+            since,
+            agent,
+            phone,
+            text,
+            out,
+        }) => {
+            let Some(settings) = settings() else {
+                return ExitCode::FAILURE;
+            };
+            let export = cli::calls::Export {
+                since,
+                agent,
+                phone,
+                text,
+                out,
+            };
+            let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+            match cli::calls::export(&settings, export, &mut stdout, &mut stderr).await {
+                Ok(true) => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
     }
 }
 

@@ -1,13 +1,14 @@
-//! The command line (`serve`, `chat`, `check`, `test`, with `--help` and `--version`) and
-//! the subcommands besides serving: `chat`, a terminal client that talks to a running
-//! voicebridge as Layercode would, `check`, which validates the configuration and asks
-//! each configured model for one tiny completion, and `test`, which plays scenario files
-//! ([`scenarios`]). They write to any `Write`, so tests can read what a user would see.
+//! The command line (`serve`, `chat`, `check`, `test`, `calls`, with `--help` and
+//! `--version`) and the subcommands besides serving: `chat`, a terminal client that talks
+//! to a running voicebridge as Layercode would, `check`, which validates the configuration
+//! and asks each configured model for one tiny completion, `test`, which plays scenario
+//! files ([`scenarios`]), and `calls export`, the calls on record as CSV ([`calls`]). They write to any `Write`, so tests can read what a user would see.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub mod calls;
 pub mod chat;
 pub mod chat_openai;
 pub mod chat_retell;
@@ -101,6 +102,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Work with the calls on record (CALL_STORE_URL)
+    #[command(subcommand, after_help = SERVER_CONFIGURATION)]
+    Calls(CallsCommand),
+}
+
+/// `voicebridge calls …`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum CallsCommand {
+    /// Write the calls as CSV (one row per call), newest first
+    Export {
+        /// Only calls active since this date (2026-12-01, midnight UTC) or time
+        /// (2026-12-01T09:30:00Z)
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only this agent's calls
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Only calls from or to a number containing this
+        #[arg(long, value_name = "DIGITS")]
+        phone: Option<String>,
+        /// Only calls in which this was said (either side)
+        #[arg(long, value_name = "WORDS")]
+        text: Option<String>,
+        /// Write to this file instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[cfg(test)]
@@ -146,6 +174,27 @@ mod tests {
         assert_eq!(
             parse(&["test", "--jobs", "0"]),
             Err(ErrorKind::ValueValidation)
+        );
+        assert_eq!(
+            parse(&[
+                "calls",
+                "export",
+                "--since",
+                "2026-12-01",
+                "--agent",
+                "sales"
+            ]),
+            Ok(Command::Calls(CallsCommand::Export {
+                since: Some("2026-12-01".into()),
+                agent: Some("sales".into()),
+                phone: None,
+                text: None,
+                out: None,
+            }))
+        );
+        assert_eq!(
+            parse(&["calls"]),
+            Err(ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
         );
         assert_eq!(
             parse(&["chat", "--url", "https://x.fly.dev"]),

@@ -2,6 +2,7 @@
 //! tools, Layercode's session report), kept in a database by a background writer so a slow
 //! or failing database never touches a turn.
 
+pub mod csv;
 pub mod post_call;
 pub mod record;
 pub mod store;

@@ -119,3 +119,29 @@ pub async fn delete_call(
         Err(e) => Err(ApiError::CallStore(e.to_string())),
     }
 }
+
+/// `GET /api/calls.csv`: the calls the list's filters find (and `since_ms`), every page,
+/// as CSV for a spreadsheet.
+pub async fn export_calls(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<CallQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let (csv, cut) = crate::records::csv::export(store, &query)
+        .await
+        .map_err(|e| ApiError::CallStore(e.to_string()))?;
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"calls.csv\"",
+        ));
+    if cut {
+        // More calls than one export holds: the header says so, the rows stop there.
+        response.insert_header(("x-voicebridge-truncated", "true"));
+    }
+    Ok(response.body(csv))
+}

@@ -26,7 +26,7 @@ use futures_util::StreamExt;
 use crate::routes::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
-pub use calls::{delete_call, get_call, list_calls};
+pub use calls::{delete_call, export_calls, get_call, list_calls};
 pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
 pub use knowledge::reload_knowledge;
@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/retell/{agent}/{key}/{call_id}",
             web::get().to(retell_socket),
         )
+        .route("/api/calls.csv", web::get().to(export_calls))
         .service(
             web::scope("/api/calls")
                 .wrap(calls_headers())

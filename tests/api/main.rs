@@ -14,6 +14,7 @@ mod conversations;
 mod costs;
 mod demo;
 mod deploy;
+mod export;
 mod failures;
 mod faults;
 mod finish;

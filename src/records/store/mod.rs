@@ -100,6 +100,8 @@ pub struct CallQuery {
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (50 when absent).
     pub limit: Option<u32>,
+    /// Only calls whose last activity is at or after this (unix milliseconds).
+    pub since_ms: Option<i64>,
 }
 
 /// One call in a list.

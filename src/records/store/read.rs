@@ -47,6 +47,10 @@ impl CallStore {
             let n = push(&mut args, Arg::Text(agent.clone()));
             sql.push_str(&format!(" AND agent = {n}"));
         }
+        if let Some(since) = query.since_ms {
+            let n = push(&mut args, Arg::Int(since));
+            sql.push_str(&format!(" AND last_ms >= {n}"));
+        }
         if let Some(before) = query.before_ms {
             let n = push(&mut args, Arg::Int(before));
             sql.push_str(&format!(" AND last_ms < {n}"));

@@ -1,0 +1,109 @@
+//! `voicebridge calls export`: the calls on record (`CALL_STORE_URL`) as CSV for a
+//! spreadsheet, the same rows as `GET /api/calls.csv`, filtered by `--since` (a date, taken
+//! as midnight UTC, or an RFC 3339 time), `--agent`, `--phone` and `--text`; to a file or
+//! to standard output.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::Settings;
+use crate::records::{CallQuery, CallStore};
+
+/// What `calls export` was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Export {
+    pub since: Option<String>,
+    pub agent: Option<String>,
+    pub phone: Option<String>,
+    pub text: Option<String>,
+    pub out: Option<PathBuf>,
+}
+
+/// `2026-12-01` (midnight UTC) or `2026-12-01T09:30:00Z` as unix milliseconds.
+pub fn parse_since(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(time) = text.parse::<jiff::Timestamp>() {
+        return Ok(time.as_millisecond());
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        format!("`{text}` is not a date (2026-12-01) or a time (2026-12-01T09:30:00Z)")
+    })?;
+    date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map(|zoned| zoned.timestamp().as_millisecond())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the export; the CSV goes to `--out` or to `out`, what went wrong to `errors`.
+/// `true` when it was written.
+pub async fn export<W: Write, E: Write>(
+    settings: &Settings,
+    export: Export,
+    out: &mut W,
+    errors: &mut E,
+) -> std::io::Result<bool> {
+    let Some(url) = &settings.calls.store_url else {
+        writeln!(
+            errors,
+            "voicebridge: CALL_STORE_URL is off: no call is kept to export"
+        )?;
+        return Ok(false);
+    };
+    let since_ms = match export.since.as_deref().map(parse_since).transpose() {
+        Ok(since) => since,
+        Err(problem) => {
+            writeln!(errors, "voicebridge: --since: {problem}")?;
+            return Ok(false);
+        }
+    };
+    let store = match CallStore::connect(url.expose()).await {
+        Ok(store) => store,
+        Err(error) => {
+            writeln!(errors, "voicebridge: the call store: {error}")?;
+            return Ok(false);
+        }
+    };
+    let query = CallQuery {
+        agent: export.agent,
+        phone: export.phone,
+        text: export.text,
+        since_ms,
+        ..CallQuery::default()
+    };
+    let (csv, cut) = match crate::records::csv::export(&store, &query).await {
+        Ok(done) => done,
+        Err(error) => {
+            writeln!(errors, "voicebridge: the call store: {error}")?;
+            return Ok(false);
+        }
+    };
+    let rows = csv.lines().count().saturating_sub(1);
+    match &export.out {
+        Some(path) => {
+            std::fs::write(path, &csv)?;
+            writeln!(errors, "{rows} calls written to {}", path.display())?;
+        }
+        None => out.write_all(csv.as_bytes())?,
+    }
+    if cut {
+        writeln!(
+            errors,
+            "voicebridge: only the newest {} calls: narrow the export with --since",
+            crate::records::csv::MAX_ROWS
+        )?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_is_a_date_at_midnight_utc_or_a_time() {
+        assert_eq!(parse_since("2026-12-01"), Ok(1_796_083_200_000));
+        assert_eq!(parse_since("2026-12-01T09:30:00Z"), Ok(1_796_117_400_000));
+        assert!(parse_since("last week")
+            .expect_err("refused")
+            .starts_with("`last week` is not a date"));
+    }
+}
