@@ -209,7 +209,12 @@ pub fn ends_with_abbreviation(before: &str, after: &str) -> bool {
         _ => last,
     };
     let capitalised = last.starts_with(char::is_uppercase);
-    let number = after.trim_start().starts_with(|c: char| c.is_ascii_digit());
+    // A number on the same line or the next ("Jan.\n3"), not after a blank line: a new
+    // paragraph starts a new sentence, as it does when it streams in.
+    let trailing = &before[before.trim_end().len()..];
+    let leading = &after[..after.len() - after.trim_start().len()];
+    let new_paragraph = trailing.matches('\n').count() + leading.matches('\n').count() >= 2;
+    let number = !new_paragraph && after.trim_start().starts_with(|c: char| c.is_ascii_digit());
     let lower = last.to_lowercase();
     let word = lower.as_str();
     let previous = stem.split_whitespace().rev().nth(1).unwrap_or("");

@@ -160,6 +160,10 @@ fn words_count_as_abbreviations_where_they_are_unambiguous() {
                 &["Sun. 5 March is free.", "Ok."],
             ),
             ("Due Mar. 3rd. Bye.", &["Due Mar. 3rd.", "Bye."]),
+            // A blank line ends the paragraph, whatever follows it; a line break alone
+            // does not ("Due Jan.\n3" is one date wrapped).
+            ("Due Jan.\n\n3 items. Ok.", &["Due Jan.", "3 items.", "Ok."]),
+            ("Due Jan.\n3rd. Ok.", &["Due Jan.\n3rd.", "Ok."]),
             ("Due Sept. 2024 Q3. Ok.", &["Due Sept. 2024 Q3.", "Ok."]),
             ("Open Mon. – Fri. Ok.", &["Open Mon. – Fri.", "Ok."]),
             (
