@@ -93,7 +93,7 @@
         ? `${usd(call.cost_usd)} (minutes ${usd(call.voice_cost_usd)})`
         : usd(call.cost_usd);
     }
-    return models.length ? 'not priced (a model has no price in PRICES_FILE)' : '';
+    return models.length ? 'unknown (a model without a price in PRICES_FILE)' : '';
   }
 
   const OUTCOMES = ['completed', 'interrupted', 'failed', 'superseded'];

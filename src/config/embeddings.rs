@@ -1,6 +1,7 @@
 //! Semantic search for the knowledge base, optional: `EMBEDDINGS_MODEL` turns it on.
 //! Passages are embedded through an OpenAI-compatible `/embeddings` endpoint
-//! (`EMBEDDINGS_BASE_URL`, else `LLM_BASE_URL`; `EMBEDDINGS_API_KEY`, else `LLM_API_KEY`),
+//! (`EMBEDDINGS_BASE_URL`, else `LLM_BASE_URL`; `EMBEDDINGS_API_KEY`, else the model's
+//! `LLM_API_KEY` when the server is the model's),
 //! kept in `EMBEDDINGS_CACHE_FILE` by a hash of their text, and a turn's words are embedded
 //! within `EMBEDDINGS_TIMEOUT_MS`; passages at least `EMBEDDINGS_MIN_SIMILARITY` close
 //! join the keyword results. Unset, nothing is sent anywhere.
@@ -16,7 +17,7 @@ use crate::secret::Secret;
 /// `EMBEDDINGS_CACHE_FILE`: beside the default call store.
 const DEFAULT_CACHE_FILE: &str = "data/embeddings.bin";
 /// `EMBEDDINGS_MIN_SIMILARITY`: the cosine a passage needs to be found by meaning.
-const DEFAULT_MIN_SIMILARITY: f32 = 0.3;
+const DEFAULT_MIN_SIMILARITY: f32 = 0.4;
 /// `EMBEDDINGS_TIMEOUT_MS`: the longest a turn waits for its words' embedding.
 const DEFAULT_TIMEOUT_MS: u64 = 400;
 
@@ -49,9 +50,12 @@ pub(super) fn embeddings_settings(get: &Get) -> Result<Option<EmbeddingsSettings
         ),
     };
     let base_url = base_url(variable, &raw)?;
+    // The model's key goes only to the model's server: an embeddings server of its own
+    // gets EMBEDDINGS_API_KEY or nothing.
+    let own_server = get("EMBEDDINGS_BASE_URL").is_some();
     let api_key = get("EMBEDDINGS_API_KEY")
-        .or_else(|| get("LLM_API_KEY"))
-        .or_else(|| get("OPENAI_API_KEY"))
+        .or_else(|| (!own_server).then(|| get("LLM_API_KEY")).flatten())
+        .or_else(|| (!own_server).then(|| get("OPENAI_API_KEY")).flatten())
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty())
         .map(Secret::new);
@@ -106,7 +110,7 @@ mod tests {
         assert_eq!(on.base_url, "http://localhost:11434/v1");
         assert_eq!(on.api_key.as_ref().map(Secret::expose), Some("sk-model"));
         assert_eq!(on.cache_file, PathBuf::from("data/embeddings.bin"));
-        assert_eq!((on.min_similarity, on.timeout.as_millis()), (0.3, 400));
+        assert_eq!((on.min_similarity, on.timeout.as_millis()), (0.4, 400));
         let own = read(&[
             ("EMBEDDINGS_MODEL", "nomic-embed-text"),
             ("EMBEDDINGS_BASE_URL", "http://embed.local/v1"),
@@ -117,6 +121,15 @@ mod tests {
         .expect("on");
         assert_eq!(own.base_url, "http://embed.local/v1");
         assert_eq!(own.api_key.as_ref().map(Secret::expose), Some("sk-embed"));
+        // Another server never gets the model's key.
+        let elsewhere = read(&[
+            ("EMBEDDINGS_MODEL", "nomic-embed-text"),
+            ("EMBEDDINGS_BASE_URL", "http://embed.local/v1"),
+            ("LLM_API_KEY", "sk-model"),
+        ])
+        .expect("valid")
+        .expect("on");
+        assert!(elsewhere.api_key.is_none());
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Embedder {
     key: Option<Secret>,
     model: String,
     cache_file: PathBuf,
+    /// One reader or writer of the cache file at a time (shelves share the embedder).
+    cache_lock: tokio::sync::Mutex<()>,
     /// The cosine a passage needs to be found by meaning.
     pub min_similarity: f32,
     /// How long a turn waits for its words' embedding.
@@ -69,6 +71,7 @@ impl Embedder {
             key: settings.api_key.clone(),
             model: settings.model.clone(),
             cache_file: settings.cache_file.clone(),
+            cache_lock: tokio::sync::Mutex::new(()),
             min_similarity: settings.min_similarity,
             timeout: settings.timeout,
         })
@@ -91,7 +94,7 @@ impl Embedder {
 
     /// How many of `texts` the cache file has a vector for (blocking: it reads the file).
     pub fn cached(&self, texts: &[&str]) -> usize {
-        let cache = read_cache(&self.cache_file);
+        let (cache, _) = read_cache(&self.cache_file);
         texts
             .iter()
             .filter(|t| cache.contains_key(&self.key_of(t)))
@@ -99,28 +102,31 @@ impl Embedder {
     }
 
     /// One vector per text of `texts`, in order: from the cache where it has them, the
-    /// rest embedded (in batches of [`BATCH`]) and appended to it.
+    /// rest embedded (in batches of [`BATCH`], each batch appended to the cache as soon as
+    /// it comes, so a later failure loses none). Texts that repeat are embedded once.
     pub async fn vectors(
         &self,
         texts: &[&str],
     ) -> Result<(Vec<Vec<f32>>, EmbedReport), EmbedError> {
+        let _one = self.cache_lock.lock().await;
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| self.key_of(t)).collect();
         let path = self.cache_file.clone();
-        let mut cached = tokio::task::spawn_blocking(move || read_cache(&path))
+        let mut cached = tokio::task::spawn_blocking(move || read_cache(&path).0)
             .await
             .map_err(|e| EmbedError(format!("reading the cache stopped: {e}")))?;
-        let missing: Vec<usize> = (0..texts.len())
-            .filter(|&i| !cached.contains_key(&keys[i]))
-            .collect();
-        let mut fresh: Vec<([u8; 32], Vec<f32>)> = Vec::new();
+        let mut missing: Vec<usize> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let first = keys.iter().position(|k| k == key) == Some(i);
+            if first && !cached.contains_key(key) {
+                missing.push(i);
+            }
+        }
+        let cached_before = keys.iter().filter(|k| cached.contains_key(*k)).count();
         for batch in missing.chunks(BATCH) {
             let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
             let vectors = self.embed(&inputs).await?;
-            for (&i, vector) in batch.iter().zip(vectors) {
-                fresh.push((keys[i], vector));
-            }
-        }
-        if !fresh.is_empty() {
+            let fresh: Vec<([u8; 32], Vec<f32>)> =
+                batch.iter().map(|&i| keys[i]).zip(vectors).collect();
             let path = self.cache_file.clone();
             let written = fresh.clone();
             tokio::task::spawn_blocking(move || append_cache(&path, &written))
@@ -129,15 +135,15 @@ impl Embedder {
                 .map_err(|e| {
                     EmbedError(format!("cannot write {}: {e}", self.cache_file.display()))
                 })?;
+            cached.extend(fresh);
         }
         let report = EmbedReport {
-            cached: texts.len() - missing.len(),
-            embedded: missing.len(),
+            cached: cached_before,
+            embedded: texts.len() - cached_before,
         };
-        cached.extend(fresh);
         let vectors = keys
             .iter()
-            .map(|k| cached.remove(k).unwrap_or_default())
+            .map(|k| cached.get(k).cloned().unwrap_or_default())
             .collect();
         Ok((vectors, report))
     }
@@ -232,15 +238,16 @@ fn parse_answer(body: &[u8], count: usize) -> Result<Vec<Vec<f32>>, String> {
     Ok(vectors)
 }
 
-/// Every record of the cache file (none when it is missing or not one).
-fn read_cache(path: &Path) -> HashMap<[u8; 32], Vec<f32>> {
+/// Every record of the cache file (none when it is missing or not one), and how many of
+/// its bytes are whole records (0 when it is not a cache).
+fn read_cache(path: &Path) -> (HashMap<[u8; 32], Vec<f32>>, u64) {
     let mut records = HashMap::new();
     let Ok(bytes) = std::fs::read(path) else {
-        return records;
+        return (records, 0);
     };
     let Some(mut rest) = bytes.strip_prefix(MAGIC) else {
         tracing::warn!(file = %path.display(), "not an embeddings cache: it is not read");
-        return records;
+        return (records, 0);
     };
     while rest.len() >= 36 {
         let key: [u8; 32] = rest[..32].try_into().unwrap_or([0; 32]);
@@ -256,17 +263,31 @@ fn read_cache(path: &Path) -> HashMap<[u8; 32], Vec<f32>> {
         records.insert(key, vector);
         rest = &rest[36 + size..];
     }
-    records
+    (records, (bytes.len() - rest.len()) as u64)
 }
 
-/// Appends `records` to the cache file, creating it (and its folder) when missing.
+/// Appends `records` to the cache file, creating it (and its folder) when missing. A tail
+/// that is not a whole record (a crash while writing) is cut off first, so what is
+/// appended is read again. A file that is not a cache is left alone (an error).
 fn append_cache(path: &Path, records: &[([u8; 32], Vec<f32>)]) -> std::io::Result<()> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)?;
     }
-    let new = !path.exists();
+    let (_, whole) = read_cache(path);
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if size > 0 && whole == 0 {
+        return Err(std::io::Error::other(
+            "it is not an embeddings cache: choose another EMBEDDINGS_CACHE_FILE",
+        ));
+    }
+    if size > whole {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_len(whole)?;
+    }
     let mut out = Vec::new();
-    if new {
+    if whole == 0 {
         out.extend_from_slice(MAGIC);
     }
     for (key, vector) in records {
@@ -327,10 +348,10 @@ mod tests {
             .join(format!("voicebridge-embed-{}", std::process::id()))
             .join("cache.bin");
         let _ = std::fs::remove_file(&path);
-        assert!(read_cache(&path).is_empty());
+        assert!(read_cache(&path).0.is_empty());
         append_cache(&path, &[([1; 32], vec![1.0, 2.0])]).expect("written");
         append_cache(&path, &[([2; 32], vec![3.0])]).expect("appended");
-        let read = read_cache(&path);
+        let read = read_cache(&path).0;
         assert_eq!(read.len(), 2);
         assert_eq!(read[&[1; 32]], [1.0, 2.0]);
         // A record cut short by a crash: the ones before it are kept.
@@ -339,9 +360,18 @@ mod tests {
         bytes.extend_from_slice(&9u32.to_le_bytes());
         bytes.extend_from_slice(&[0, 0]);
         std::fs::write(&path, &bytes).expect("write");
-        assert_eq!(read_cache(&path).len(), 2);
+        assert_eq!(read_cache(&path).0.len(), 2);
+        // What is appended after the cut is read again: the cut tail goes first.
+        append_cache(&path, &[([4; 32], vec![4.0])]).expect("appended");
+        let read = read_cache(&path).0;
+        assert_eq!(
+            (read.len(), read[&[4; 32]].as_slice()),
+            (3, [4.0].as_slice())
+        );
         std::fs::write(&path, b"something else").expect("write");
-        assert!(read_cache(&path).is_empty());
+        assert!(read_cache(&path).0.is_empty());
+        append_cache(&path, &[([5; 32], vec![5.0])]).expect_err("not a cache: left alone");
+        assert_eq!(std::fs::read(&path).expect("read"), b"something else");
         let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
     }
 }

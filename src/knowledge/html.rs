@@ -89,31 +89,32 @@ pub fn to_markdown(html: &str) -> String {
             // `<!DOCTYPE html>`, `<?xml …?>`, `</>`: nothing to read.
             continue;
         }
+        if !closing && name != "head" && DROPPED.contains(&name.as_str()) && !tag.ends_with('/') {
+            // A script's or style's text may hold `<` and `>`: skip to its closing tag.
+            rest = find_ci(rest, &format!("</{name}")).map_or("", |end| {
+                rest[end..].find('>').map_or("", |gt| &rest[end + gt + 1..])
+            });
+            continue;
+        }
         if let Some(inside) = &dropped {
             // `<title>` inside `<head>` is read.
             if closing && *inside == name {
                 dropped = None;
-            } else if name == "title" && inside == "head" && !closing {
-                let end = rest
-                    .to_ascii_lowercase()
-                    .find("</title")
-                    .unwrap_or(rest.len());
+            } else if name == "title" && !closing {
+                let end = find_ci(rest, "</title").unwrap_or(rest.len());
                 heading_line(&mut out, 1, &rest[..end]);
                 rest = &rest[end..];
             }
             continue;
         }
-        if !closing && DROPPED.contains(&name.as_str()) && !tag.ends_with('/') {
+        if !closing && name == "head" && !tag.ends_with('/') {
             dropped = Some(name);
             continue;
         }
         match name.as_str() {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if !closing => {
                 let level = usize::from(name.as_bytes()[1] - b'0');
-                let end = rest
-                    .to_ascii_lowercase()
-                    .find(&format!("</{name}"))
-                    .unwrap_or(rest.len());
+                let end = find_ci(rest, &format!("</{name}")).unwrap_or(rest.len());
                 heading_line(&mut out, level, &strip_tags(&rest[..end]));
                 rest = &rest[end..];
             }
@@ -128,6 +129,16 @@ pub fn to_markdown(html: &str) -> String {
         }
     }
     out.trim().to_string()
+}
+
+/// Where `needle` (ASCII, starting with `<`) first stands in `haystack`, in any case,
+/// without copying the haystack: a long file with many headings stays linear.
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// `text` appended with its white space collapsed and its references decoded.
@@ -296,5 +307,19 @@ mod tests {
         assert_eq!(to_markdown("<script>never closed"), "");
         assert_eq!(to_markdown("&#0; &#xFFFFFFFF; &"), "&#0; &#xFFFFFFFF; &");
         assert_eq!(to_markdown("<h1>"), "");
+    }
+
+    #[test]
+    fn a_script_with_comparisons_is_skipped_whole() {
+        assert_eq!(
+            to_markdown(
+                "<script>if(i<n && n>0)f()</script><p>Hours: 9-5</p><STYLE>a>b{}</Style>Ok"
+            ),
+            "Hours: 9-5\n\nOk"
+        );
+        assert_eq!(
+            to_markdown("<head><script>x<y</script><title>Shop</title></head>Hi"),
+            "# Shop\n\nHi"
+        );
     }
 }

@@ -101,6 +101,18 @@ fn analyzer(language: Language) -> TextAnalyzer {
         .build()
 }
 
+/// The most characters of a question searched: what a caller says in a turn is far
+/// shorter; a longer text (a whole pasted document) is cut, not searched whole.
+pub const MAX_QUERY_CHARS: usize = 2000;
+
+/// `words` cut to [`MAX_QUERY_CHARS`] characters.
+pub fn bounded(words: &str) -> &str {
+    match words.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((end, _)) => &words[..end],
+        None => words,
+    }
+}
+
 /// A passage found, with its BM25 score.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit<'a> {
@@ -189,6 +201,7 @@ impl PassageIndex {
         if top_k == 0 || self.passages.is_empty() {
             return Vec::new();
         }
+        let words = bounded(words);
         let mut analyzer = self.analyzer.clone();
         let mut tokens = Vec::new();
         analyzer

@@ -124,9 +124,9 @@ impl KnowledgeBase {
 
     /// `by_words` (keyword hits, best first) fused by reciprocal rank with the passages
     /// nearest to `meaning`, at least `min_similarity` close: the best `top_k`. A fused
-    /// passage's score is its fusion score (about 0.016 for the top of one ranking, 0.033
-    /// for the top of both). Without a vector (or the passages' vectors), the keyword
-    /// results as they are.
+    /// passage's score is its fusion score scaled to 0–1 (1 for the top of both rankings,
+    /// about 0.5 for the top of one). Without a vector (or the passages' vectors), the
+    /// keyword results as they are.
     pub fn fuse_meaning<'a>(
         &'a self,
         mut by_words: Vec<Hit<'a>>,

@@ -2,8 +2,9 @@
 //! current base (an `Arc` copied under a read lock held for no longer than that), so it
 //! never waits on indexing; [`Shelf::refresh`] reads and indexes the folders beside it
 //! (on a blocking thread), embeds its passages when embeddings are on (from the cache for
-//! unchanged text), and swaps the new base in only when all that is done. A refresh that
-//! fails keeps the old base.
+//! unchanged text), and swaps the new base in only when all that is done. A refresh whose
+//! files cannot be indexed keeps the old base; one whose embedding fails still swaps the
+//! new base in, searched by keyword, and says why.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -28,8 +29,10 @@ pub struct Shelf {
 #[derive(Debug)]
 pub struct Refreshed {
     pub base: Arc<KnowledgeBase>,
-    /// `None` without embeddings.
+    /// `None` without embeddings, or when embedding failed.
     pub embedded: Option<EmbedReport>,
+    /// Why the passages were not embedded: the new base is searched by keyword only.
+    pub embed_error: Option<String>,
 }
 
 /// What a refresh could not do; the old base is kept.
@@ -39,6 +42,7 @@ pub enum RefreshError {
     Index(#[from] KnowledgeError),
     #[error("embedding the passages: {0}")]
     Embed(#[from] super::embed::EmbedError),
+
     #[error("the refresh stopped: {0}")]
     Stopped(String),
 }
@@ -115,9 +119,17 @@ impl Shelf {
             .await
             .map_err(|e| RefreshError::Stopped(e.to_string()))??;
         let base = Arc::new(base);
-        let embedded = self.embed(&base).await?;
+        // Changed files are served even while the embeddings server is down.
+        let (embedded, embed_error) = match self.embed(&base).await {
+            Ok(report) => (report, None),
+            Err(error) => (None, Some(error.to_string())),
+        };
         self.install(base.clone());
-        Ok(Refreshed { base, embedded })
+        Ok(Refreshed {
+            base,
+            embedded,
+            embed_error,
+        })
     }
 
     async fn embed(&self, base: &KnowledgeBase) -> Result<Option<EmbedReport>, RefreshError> {
@@ -151,6 +163,7 @@ mod tests {
         std::fs::write(dir.join("parking.md"), "## Parking\nThe garage is free.").expect("write");
         let refreshed = shelf.refresh().await.expect("refreshes");
         assert!(refreshed.embedded.is_none(), "no embeddings configured");
+        assert!(refreshed.embed_error.is_none());
         let after = refreshed.base;
         assert_eq!(
             after.search("parking garage", 3)[0].passage.file,

@@ -98,8 +98,10 @@ fn unit(mut vector: Vec<f32>) -> Vec<f32> {
 }
 
 /// Reciprocal-rank fusion of rankings of passage indexes (each best first): every passage
-/// in any of them with its fused score, best first (ties: the lower index first).
+/// in any of them with its fused score, best first (ties: the lower index first). The
+/// score is scaled so that the top of every ranking scores 1.
 pub fn fuse(rankings: &[&[usize]]) -> Vec<(usize, f32)> {
+    let best = rankings.len() as f32 / (RRF_K + 1.0);
     let mut scores: Vec<(usize, f32)> = Vec::new();
     for ranking in rankings {
         for (rank, &passage) in ranking.iter().enumerate() {
@@ -109,6 +111,9 @@ pub fn fuse(rankings: &[&[usize]]) -> Vec<(usize, f32)> {
                 None => scores.push((passage, add)),
             }
         }
+    }
+    for (_, score) in &mut scores {
+        *score /= best;
     }
     scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scores
@@ -156,8 +161,12 @@ mod tests {
         let fused = fuse(&[&[4, 1, 2], &[1, 3]]);
         let order: Vec<usize> = fused.iter().map(|(p, _)| *p).collect();
         assert_eq!(order, [1, 4, 3, 2]);
-        let expected = 1.0 / 62.0 + 1.0 / 61.0;
-        assert!((fused[0].1 - expected).abs() < 1e-7);
+        let expected = (1.0 / 62.0 + 1.0 / 61.0) / (2.0 / 61.0);
+        assert!((fused[0].1 - expected).abs() < 1e-6);
+        assert!(
+            (fuse(&[&[3], &[3]])[0].1 - 1.0).abs() < 1e-6,
+            "top of both: 1"
+        );
         assert!(fuse(&[]).is_empty());
     }
 }

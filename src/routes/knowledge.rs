@@ -63,6 +63,10 @@ pub async fn reload_knowledge(
                     answer["vectors"] =
                         json!({"cached": report.cached, "embedded": report.embedded});
                 }
+                if let Some(error) = &done.embed_error {
+                    tracing::error!(folders = %base.where_from(), %error, "knowledge passages not embedded: turns search by keyword only");
+                    answer["embeddings_error"] = json!(error);
+                }
                 reloaded.push(answer);
             }
             Err(error) => {

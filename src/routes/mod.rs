@@ -67,7 +67,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/retell/{agent}/{key}/{call_id}",
             web::get().to(retell_socket),
         )
-        .route("/api/calls.csv", web::get().to(export_calls))
+        .service(
+            web::resource("/api/calls.csv")
+                .wrap(calls_headers())
+                .route(web::get().to(export_calls)),
+        )
         .service(
             web::scope("/api/calls")
                 .wrap(calls_headers())

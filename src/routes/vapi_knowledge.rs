@@ -77,6 +77,8 @@ pub async fn vapi_knowledge_base(
     let started = std::time::Instant::now();
     let base = knowledge.shelf.current();
     let meaning = knowledge.meaning(&base, &query.latest).await;
+    // Fused scores are already 0 to 1; BM25's are mapped there.
+    let fused = meaning.is_some() && base.vectors.get().is_some();
     let hits = base.search_meaning(
         &query.latest,
         query.previous.as_deref(),
@@ -94,7 +96,11 @@ pub async fn vapi_knowledge_base(
             };
             json!({
                 "content": format!("{title}\n{}", passage.text),
-                "similarity": similarity(hit.score),
+                "similarity": if fused {
+                    (f64::from(hit.score) * 1000.0).round() / 1000.0
+                } else {
+                    similarity(hit.score)
+                },
                 "uuid": format!("{}#{}", passage.file, passage.position),
             })
         })

@@ -75,6 +75,7 @@ impl KnowledgeUse {
     ) -> Option<Vec<f32>> {
         let embedder = self.shelf.embedder()?;
         base.vectors.get()?;
+        let words = crate::knowledge::index::bounded(words);
         match tokio::time::timeout(embedder.timeout, embedder.query(words)).await {
             Ok(Ok(vector)) => Some(vector),
             Ok(Err(error)) => {

@@ -694,8 +694,11 @@ async fn an_embeddings_server_that_fails_leaves_turns_searching_by_keyword() {
         .expect("sent");
     assert_eq!(answer.status(), 200);
     let said: serde_json::Value = answer.json().await.expect("json");
-    let error = said["knowledge"][0]["error"].as_str().expect("an error");
+    let base = &said["knowledge"][0];
+    let error = base["embeddings_error"].as_str().expect("an error");
     assert!(error.contains("answered 500"), "{error}");
+    // The files were read anyway (a changed file is served), searched by keyword.
+    assert_eq!(base["files"], 1, "{said}");
     // The keyword index still answers.
     app.upstream.enqueue(Reply::deltas(&["From eleven."]));
     let events = app
@@ -703,4 +706,42 @@ async fn an_embeddings_server_that_fails_leaves_turns_searching_by_keyword() {
         .await;
     assert_well_formed(&events, "t1");
     assert!(system_message(&app).contains("faq.md › Harbor Books › Opening hours"));
+}
+
+#[tokio::test]
+async fn passages_with_the_same_text_are_embedded_once_and_both_searched() {
+    let same = "## Returns\nBooks can be returned within 30 days for a refund.";
+    let dir = folder_with("knowledge-twins", &[("a.md", same), ("b.md", same)]);
+    let cache = temp_folder("embeddings-twins").join("vectors.bin");
+    let model = embeddings_model().await;
+    let app = spawn_app_with(&[
+        ("KNOWLEDGE_DIR", dir.to_str().expect("utf-8")),
+        ("EMBEDDINGS_MODEL", "toy-embed"),
+        ("EMBEDDINGS_BASE_URL", &model.base_url),
+        ("EMBEDDINGS_CACHE_FILE", cache.to_str().expect("utf-8")),
+        ("ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    let said: serde_json::Value = app
+        .http
+        .post(format!("{}/admin/knowledge/reload", app.address))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let base = &said["knowledge"][0];
+    assert!(base.get("embeddings_error").is_none(), "{said}");
+    assert_eq!(base["passages"], 2, "{said}");
+    assert_eq!(passages_embedded(&model, "-"), 1, "one text, one embedding");
+    app.upstream.enqueue(Reply::deltas(&["Within 30 days."]));
+    app.turn(&message("conv_kb_twins", "t1", "Could I get my money back?"))
+        .await;
+    let system = system_message(&app);
+    assert!(
+        system.contains("a.md › Returns") && system.contains("b.md › Returns"),
+        "{system}"
+    );
 }

@@ -265,10 +265,16 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
     }
 }
 
-/// A call's cost: its turns' and its minutes'. `None` when a turn a model answered has
-/// no cost (its model has no price), or when nothing was priced at all.
+/// A call's cost: its turns' and its minutes'. `None` when a turn whose usage the provider
+/// reported has no cost (its model has no price), or when nothing was priced at all. A
+/// turn without usage (a reply cut short before the usage came) adds nothing: its tokens
+/// are not known.
 fn call_cost(turns: &[TurnStat], voice: Option<f64>) -> Option<f64> {
-    let answered = || turns.iter().filter(|t| t.model.is_some());
+    let answered = || {
+        turns
+            .iter()
+            .filter(|t| t.model.is_some() && t.prompt_tokens.is_some())
+    };
     if answered().any(|t| t.cost_usd.is_none()) {
         return None;
     }

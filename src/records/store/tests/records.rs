@@ -183,6 +183,11 @@ pub(super) async fn a_call_with_an_unpriced_model_has_no_cost(store: &CallStore)
     let only = key("reception", "conv-priced");
     put(store, &turn(&only, "m1", 1_000)).await;
     put(store, &turn(&only, "m2", 2_000)).await;
+    // A reply cut short before its usage came: its tokens are unknown, and add nothing.
+    let mut cut = turn(&only, "m3", 3_000);
+    (cut.prompt_tokens, cut.completion_tokens, cut.cost_usd) = (None, None, None);
+    cut.interrupted = true;
+    put(store, &cut).await;
     assert_eq!(get(store, &only).await.summary.cost_usd, Some(0.000_25));
 }
 
