@@ -737,8 +737,12 @@ async fn passages_with_the_same_text_are_embedded_once_and_both_searched() {
     assert_eq!(base["passages"], 2, "{said}");
     assert_eq!(passages_embedded(&model, "-"), 1, "one text, one embedding");
     app.upstream.enqueue(Reply::deltas(&["Within 30 days."]));
-    app.turn(&message("conv_kb_twins", "t1", "Could I get my money back?"))
-        .await;
+    app.turn(&message(
+        "conv_kb_twins",
+        "t1",
+        "Could I get my money back?",
+    ))
+    .await;
     let system = system_message(&app);
     assert!(
         system.contains("a.md › Returns") && system.contains("b.md › Returns"),
