@@ -241,6 +241,14 @@
     const used = tokens(call.prompt_tokens, call.completion_tokens);
     fact(facts, 'Tokens', used && cached ? used.replace(' in ·', ` in${cached} ·`) : used);
     fact(facts, 'Cost', callCost(call, models));
+    const analysis = call.analysis && typeof call.analysis === 'object' ? call.analysis : null;
+    if (analysis && typeof analysis.success === 'boolean') {
+      const reason = typeof analysis.success_reason === 'string' ? ` — ${analysis.success_reason}` : '';
+      fact(facts, 'Success', `${analysis.success ? 'yes' : 'no'}${reason}`);
+    }
+    if (analysis && analysis.data !== undefined) {
+      fact(facts, 'Analysis', el('pre', { class: 'analysis' }, JSON.stringify(analysis.data, null, 2)));
+    }
     fact(facts, 'Tool calls', isNumber(call.tool_calls) ? String(call.tool_calls) : '');
     if (call.from_phone_number) fact(facts, 'From', call.from_phone_number);
     if (call.to_phone_number) fact(facts, 'To', call.to_phone_number);

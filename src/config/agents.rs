@@ -46,7 +46,7 @@ pub(super) const OVERRIDES: [(&str, &str); 18] = [
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 12] = [
+const OWN: [&str; 13] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
@@ -59,6 +59,7 @@ const OWN: [&str; 12] = [
     "knowledge_mode",
     "knowledge_top_k",
     "prices_file",
+    "analysis",
 ];
 
 /// One agent's configuration.
@@ -91,6 +92,8 @@ pub struct AgentConfig {
     pub knowledge: super::AgentKnowledge,
     /// Its own price file (`prices_file`), in place of `PRICES_FILE`.
     pub prices_file: Option<PathBuf>,
+    /// What its calls are analysed for once over (`[analysis]`).
+    pub analysis: Option<super::AnalysisConfig>,
 }
 
 /// The agents part of [`super::Settings`].
@@ -351,7 +354,10 @@ impl AgentFiles {
         let knowledge = super::knowledge::agent_knowledge(&table, &env.knowledge)
             .map_err(|(key, problem)| file_error(path, key, problem))?;
         let prices_file = text_field("prices_file")?.map(PathBuf::from);
+        let analysis = super::analysis::analysis(&table, path)
+            .map_err(|(key, problem)| file_error(path, key, problem))?;
         Ok(AgentConfig {
+            analysis,
             prices_file,
             knowledge,
             name,

@@ -13,6 +13,7 @@ use crate::speech::SpeechSettings;
 
 mod agent;
 mod agents;
+mod analysis;
 mod calls;
 mod chat;
 mod door;
@@ -33,6 +34,7 @@ mod web;
 
 pub use agent::DEFAULT_APOLOGY;
 pub use agents::{AgentConfig, AgentFiles, AgentsConfig, DEFAULT_AGENT_NAME};
+pub use analysis::AnalysisConfig;
 pub use calls::{CallSettings, DEFAULT_CALL_STORE_URL};
 pub use chat::ChatSettings;
 pub use door::{DoorConfig, MIN_KEY_LEN};
@@ -225,6 +227,7 @@ impl Settings {
             door,
             knowledge: knowledge.for_agent(),
             prices_file: None,
+            analysis: None,
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
         Ok(Self {

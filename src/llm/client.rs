@@ -111,6 +111,7 @@ impl LlmClient {
             tools,
             tool_choice: (tools.is_some() && prompt.tools_disabled).then_some("none"),
             prompt_cache_key: self.prompt_cache_key.as_deref(),
+            response_format: prompt.response_format,
         };
         let mut request = self
             .http

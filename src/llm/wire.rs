@@ -31,6 +31,9 @@ pub struct ChatRequest<'a> {
     /// OpenAI's `prompt_cache_key`, when configured (`LLM_PROMPT_CACHE_KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_cache_key: Option<&'a str>,
+    /// Structured output (`{"type": "json_schema", …}`), for a post-call analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<&'a serde_json::Value>,
 }
 
 /// What one request asks the model: the prompt, the stored conversation, this turn's tool
@@ -51,6 +54,8 @@ pub struct Prompt<'a> {
     /// The W3C `traceparent` of the request's span, sent as a header so a traced model
     /// server or proxy joins the turn's trace.
     pub traceparent: Option<&'a str>,
+    /// Structured output asked of the model (`response_format`); `None` for a turn.
+    pub response_format: Option<&'a serde_json::Value>,
 }
 
 impl<'a> Prompt<'a> {
@@ -63,6 +68,7 @@ impl<'a> Prompt<'a> {
             tools: &[],
             tools_disabled: false,
             traceparent: None,
+            response_format: None,
         }
     }
 

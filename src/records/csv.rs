@@ -40,7 +40,7 @@ pub async fn export(
 }
 
 /// The header row's columns, in order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "agent",
     "conversation_id",
     "started",
@@ -56,6 +56,7 @@ pub const COLUMNS: [&str; 19] = [
     "cached_tokens",
     "cost_usd",
     "voice_cost_usd",
+    "success",
     "from_phone_number",
     "to_phone_number",
     "door",
@@ -87,6 +88,7 @@ pub fn row(call: &CallSummary) -> String {
         number(call.cached_tokens),
         usd(call.cost_usd),
         usd(call.voice_cost_usd),
+        call.success.map(|s| s.to_string()).unwrap_or_default(),
         text(call.from_phone_number.as_deref().unwrap_or_default()),
         text(call.to_phone_number.as_deref().unwrap_or_default()),
         text(&call.door),
@@ -139,6 +141,7 @@ mod tests {
             cached_tokens: Some(400),
             cost_usd: Some(0.0018),
             voice_cost_usd: None,
+            success: Some(false),
             from_phone_number: Some("+15550001".into()),
             to_phone_number: None,
         }
@@ -150,7 +153,7 @@ mod tests {
         assert_eq!(
             row(&summary()),
             "support,conv-1,2025-12-06T05:46:40Z,2025-12-06T05:48:10.5Z,90.5,3,completed,0,420,1,\
-             1000,50,400,0.001800,,'+15550001,,layercode,\"'=HYPERLINK(\"\"x\"\"), then \
+             1000,50,400,0.001800,,false,'+15550001,,layercode,\"'=HYPERLINK(\"\"x\"\"), then \
              \"\"quoted\"\"\nand a new line\"\r\n"
         );
     }

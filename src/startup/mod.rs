@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 mod agents;
+mod analysis;
 mod banner;
 mod files;
 mod prices;
@@ -17,6 +18,7 @@ mod records;
 mod shutdown;
 mod stores;
 pub use agents::{agent_settings, voice};
+pub use analysis::plans as analysis_plans;
 use banner::{log_listening, warn_if_demo, warn_if_unsigned};
 pub use files::{
     load_agent_files, load_files, load_mcp_server_files, load_tool_files, OperatorFiles,
@@ -211,7 +213,15 @@ impl Application {
             .map_err(StartupError::Tools)?;
         let store = stores::session_store(&settings).await?;
         let call_store = records::call_store(&settings).await?;
-        let calls = records::start(call_store, &settings, &metrics, &traces.tracing, &shutdown)?;
+        let analyses = analysis::plans(&files.agents)?;
+        let calls = records::start(
+            call_store,
+            &settings,
+            analyses,
+            &metrics,
+            &traces.tracing,
+            &shutdown,
+        )?;
         let outbox = Outbox::new(
             store.clone(),
             metrics.clone(),

@@ -47,6 +47,10 @@ pub(super) async fn call_store(settings: &Settings) -> Result<Option<CallStore>,
 pub(super) fn start(
     store: Option<CallStore>,
     settings: &Settings,
+    analyses: std::collections::HashMap<
+        String,
+        std::sync::Arc<crate::records::post_call::analysis::AnalysisPlan>,
+    >,
     metrics: &Metrics,
     traces: &crate::trace::Tracing,
     shutdown: &CancellationToken,
@@ -69,8 +73,9 @@ pub(super) fn start(
                 summary: settings.calls.post_call_summary,
                 idle_after: settings.session_idle_ttl,
                 tracing: traces.clone(),
+                analyses,
             };
-            let model = match settings.calls.post_call_summary {
+            let model = match settings.calls.post_call_summary || !post_call.analyses.is_empty() {
                 true => Some(LlmClient::new(&settings.llm)?),
                 false => None,
             };

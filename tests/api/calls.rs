@@ -812,3 +812,100 @@ async fn a_tool_result_is_kept_as_the_model_read_it_and_the_list_counts_tools_an
     assert!(summary["prompt_tokens"].is_u64(), "{summary}");
     assert!(summary["completion_tokens"].is_u64(), "{summary}");
 }
+
+/// An agent whose calls are analysed, on `store_url`: the model's first answer misses a
+/// required field and is asked again with the problem; the second is stored, sent in the
+/// post-call webhook and filtered on.
+async fn analysis_on_record(store_url: &str) {
+    let agents = folder_with(
+        "analysis-agents",
+        &[(
+            "support.toml",
+            "[analysis]\n\
+             schema = { type = \"object\", properties = { order_id = { type = \"string\" } }, required = [\"order_id\"] }\n\
+             success = \"The caller learned when the order arrives.\"\n\
+             summary = true\n",
+        )],
+    );
+    let receiver = FakeUpstream::start().await;
+    receiver.set_default(Reply::plain(200, "{}", Duration::ZERO));
+    let hook = receiving(&receiver);
+    let app = spawn_app_with(&[
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+        ("CALL_STORE_URL", store_url),
+        ("ADMIN_TOKEN", ADMIN),
+        ("POST_CALL_WEBHOOK_URL", hook.as_str()),
+        ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+    ])
+    .await;
+    app.upstream
+        .enqueue(Reply::deltas(&["Order A17 should arrive on Friday."]));
+    app.turn(&message(
+        "conv_analysis",
+        "t1",
+        "When does order A17 arrive?",
+    ))
+    .await;
+    app.upstream.enqueue(Reply::deltas(&[
+        r#"{"data": {}, "success": true, "success_reason": "Told.", "summary": "x"}"#,
+    ]));
+    app.upstream.enqueue(Reply::deltas(&[
+        r#"{"data": {"order_id": "A17"}, "success": false, "#,
+        r#""success_reason": "No firm date was given.", "#,
+        r#""summary": "The caller asked about order A17. The agent said Friday."}"#,
+    ]));
+    let end = json!({"type": "session.end", "conversation_id": "conv_analysis"});
+    assert_eq!(app.post_webhook(&end).await.status(), 200);
+    let delivered = deliveries_when(&receiver, 1).await;
+    let call = &delivered[0].body["call"];
+    assert_eq!(call["analysis"]["data"]["order_id"], "A17", "{call}");
+    assert_eq!(call["analysis"]["success"], false);
+    assert_eq!(call["success"], false);
+    assert_eq!(
+        call["summary_text"],
+        "The caller asked about order A17. The agent said Friday."
+    );
+    // The model was asked for structured output, and asked again with the problem.
+    let requests = app.upstream.requests();
+    let (first, second) = (&requests[1], &requests[2]);
+    assert_eq!(first.body["response_format"]["type"], "json_schema");
+    assert!(first.messages()[1]
+        .1
+        .contains("Caller: When does order A17 arrive?"));
+    let retry = second.messages().pop().expect("the retry's question").1;
+    assert!(retry.starts_with("That answer is not valid: "), "{retry}");
+    assert!(retry.contains("order_id"), "{retry}");
+
+    // Stored, and the list filters on it.
+    let stored = app.admin_get("/api/calls/conv_analysis").await;
+    let stored: Value = stored.json().await.expect("json");
+    assert_eq!(
+        stored["analysis"]["success_reason"],
+        "No firm date was given."
+    );
+    let listed = |filter: &'static str| {
+        let app = &app;
+        async move {
+            let page: Value = app
+                .admin_get(&format!("/api/calls?success={filter}"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            page["calls"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(listed("false").await, 1);
+    assert_eq!(listed("true").await, 0);
+}
+
+#[tokio::test]
+async fn a_call_is_analysed_validated_stored_and_sent_on_sqlite() {
+    analysis_on_record(&sqlite_url("analysis")).await;
+}
+
+#[tokio::test]
+async fn a_call_is_analysed_validated_stored_and_sent_on_postgres() {
+    let db = Postgres::create("analysis").await;
+    analysis_on_record(&db.url).await;
+}

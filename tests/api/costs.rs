@@ -267,3 +267,74 @@ async fn check_warns_of_a_per_turn_value_early_in_the_prompt_and_not_of_the_ship
     assert!(stdout.contains("system prompt      ok"), "{stdout}");
     assert!(!stdout.contains("comes early in the prompt"), "{stdout}");
 }
+
+#[tokio::test]
+async fn check_shows_an_agents_analysis_and_says_when_it_cannot_run() {
+    use crate::helpers::binary::{run, vars};
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let agents = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/analysis/agents");
+    let check = |hook: bool| {
+        let mut env = vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", &upstream.base_url),
+            ("AGENTS_DIR", agents),
+        ]);
+        if hook {
+            env.extend(vars(&[
+                ("POST_CALL_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+                ("POST_CALL_WEBHOOK_SECRET", "hook-secret-xyz"),
+            ]));
+        }
+        run(&["check"], env, "")
+    };
+    let output = check(false).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "    analysis: data, success, summary (NOT RUN: set POST_CALL_WEBHOOK_URL, which triggers it)"
+        ),
+        "{stdout}"
+    );
+    let output = check(true).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "    analysis: data, success, summary (after each call, before the post-call webhook)"
+        ),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn an_analysis_schema_that_does_not_compile_stops_start_up_naming_the_file() {
+    let agents = folder_with(
+        "analysis-broken",
+        &[("support.toml", "[analysis]\nschema = { type = 12 }\n")],
+    );
+    let settings = settings_from(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+    ])
+    .expect("valid");
+    let error = start_up_error(settings).await;
+    assert!(error.starts_with("AGENTS_DIR: "), "{error}");
+    assert!(
+        error.contains("support.toml: analysis: the schema is not a valid JSON Schema"),
+        "{error}"
+    );
+    // check says so too, and fails.
+    let upstream = crate::helpers::fake_upstream::FakeUpstream::start().await;
+    let env = crate::helpers::binary::vars(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_BASE_URL", &upstream.base_url),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+    ]);
+    let output = crate::helpers::binary::run(&["check"], env, "").await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("  analysis           FAILED: AGENTS_DIR: "),
+        "{stdout}"
+    );
+}

@@ -61,6 +61,36 @@ pub(super) fn prices<W: Write>(
     Ok(())
 }
 
+/// An agent's post-call analysis: what it asks for, and whether it runs (it needs the
+/// post-call webhook).
+pub(super) fn analysis_line<W: Write>(
+    settings: &Settings,
+    agent: &crate::config::AgentConfig,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let Some(analysis) = &agent.analysis else {
+        return Ok(());
+    };
+    let mut asked = Vec::new();
+    if let Some(file) = &analysis.schema_file {
+        asked.push(format!("data ({})", file.display()));
+    } else if analysis.schema.is_some() {
+        asked.push("data".to_string());
+    }
+    if analysis.success.is_some() {
+        asked.push("success".into());
+    }
+    if analysis.summary {
+        asked.push("summary".into());
+    }
+    let when = if settings.calls.post_call.is_some() {
+        "after each call, before the post-call webhook"
+    } else {
+        "NOT RUN: set POST_CALL_WEBHOOK_URL, which triggers it"
+    };
+    writeln!(out, "    analysis: {} ({when})", asked.join(", "))
+}
+
 /// Values a template may read that change from turn to turn (`now`) or call to call
 /// (`metadata`, `client`).
 const PER_TURN: [&str; 3] = ["now", "metadata", "client"];
@@ -128,7 +158,9 @@ mod tests {
             None
         );
         assert_eq!(early_per_turn_value("{ not a tag } {"), None);
-        let shipped = include_str!("../../../prompts/system.md");
-        assert_eq!(early_per_turn_value(shipped), None);
+        let shipped =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.md"))
+                .expect("the shipped prompt");
+        assert_eq!(early_per_turn_value(&shipped), None);
     }
 }

@@ -58,6 +58,10 @@ pub async fn run<W: Write>(
     passed &= traces(settings, out).await?;
     knowledge::knowledge(settings, files, out)?;
     costs::prices(settings, files, out)?;
+    if let Err(error) = crate::startup::analysis_plans(&files.agents) {
+        writeln!(out, "  analysis           FAILED: {error}")?;
+        passed = false;
+    }
     passed &= scenarios(settings, out)?;
     if settings.web.layercode_api_key.is_none() {
         writeln!(
@@ -137,6 +141,7 @@ async fn check_agent<W: Write>(
         )?;
     }
     knowledge::vapi_line(agent, out)?;
+    costs::analysis_line(settings, agent, out)?;
     if let Some(tools) = &agent.tools {
         // What the agent's list allows; `server__*` stands for every tool of that MCP server.
         let listed = if tools.is_empty() {

@@ -4,6 +4,7 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::analysis::AnalysisPlan;
 use super::{
     millis, now_ms, PostCallProgress, PostCallSettings, ATTEMPTS, ATTEMPT_TIMEOUT, CLAIM_LEASE,
     FIRST_RETRY, SUMMARY_TIMEOUT,
@@ -94,6 +95,9 @@ impl Delivery {
                 detail.summary_text = Some(summary);
             }
         }
+        if let Some(plan) = self.settings.analyses.get(&call.agent) {
+            self.analyse(call, plan, &mut detail).await;
+        }
         let body = match serde_json::to_vec(&json!({"type": "call.ended", "call": detail})) {
             Ok(body) => body,
             Err(_) => return Sent::Owed,
@@ -170,18 +174,49 @@ impl Delivery {
         }
     }
 
+    /// The call's analysis, once: made with the first configured model, stored, and put
+    /// on `detail` (a redelivery finds it stored and does not ask again).
+    async fn analyse(&self, call: &CallKey, plan: &AnalysisPlan, detail: &mut CallDetail) {
+        let (Some(model), None) = (&self.model, &detail.analysis) else {
+            return;
+        };
+        let transcript = transcript(detail);
+        if transcript.is_empty() {
+            return;
+        }
+        let made = tokio::time::timeout(
+            SUMMARY_TIMEOUT,
+            super::analysis::analyze(model, plan, &transcript),
+        )
+        .await;
+        let analysis = match made {
+            Ok(Ok(analysis)) => analysis,
+            Ok(Err(why)) => {
+                tracing::warn!(conversation_id = %call.conversation_id, %why, "post-call analysis not made");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(conversation_id = %call.conversation_id, "post-call analysis timed out");
+                return;
+            }
+        };
+        let success = analysis.get("success").and_then(serde_json::Value::as_bool);
+        if let Err(error) = self.store.set_analysis(call, &analysis, success).await {
+            tracing::warn!(%error, "post-call analysis could not be stored");
+        }
+        if detail.summary_text.is_none() {
+            if let Some(summary) = analysis.get("summary").and_then(|s| s.as_str()) {
+                detail.summary_text = Some(summary.to_string());
+            }
+        }
+        detail.summary.success = success;
+        detail.analysis = analysis.as_object().cloned();
+    }
+
     /// Two sentences about the call, from the first configured model.
     async fn summarize(&self, detail: &CallDetail) -> Option<String> {
         let model = self.model.as_ref()?;
-        let mut transcript = String::new();
-        for turn in &detail.turns {
-            if !turn.user_text.is_empty() {
-                transcript.push_str(&format!("Caller: {}\n", turn.user_text));
-            }
-            if !turn.agent_text.is_empty() {
-                transcript.push_str(&format!("Agent: {}\n", turn.agent_text));
-            }
-        }
+        let transcript = transcript(detail);
         if transcript.is_empty() {
             return None;
         }
@@ -207,6 +242,20 @@ impl Delivery {
             }
         }
     }
+}
+
+/// The call as the model reads it: `Caller:` and `Agent:` lines, in order.
+fn transcript(detail: &CallDetail) -> String {
+    let mut transcript = String::new();
+    for turn in &detail.turns {
+        if !turn.user_text.is_empty() {
+            transcript.push_str(&format!("Caller: {}\n", turn.user_text));
+        }
+        if !turn.agent_text.is_empty() {
+            transcript.push_str(&format!("Agent: {}\n", turn.agent_text));
+        }
+    }
+    transcript
 }
 
 /// The header naming a delivery, the same on each of its attempts.

@@ -44,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 use super::record::{CallKey, Record};
 use super::store::{CallStore, OwedQuery};
 
+pub mod analysis;
 mod delivery;
 mod progress;
 
@@ -91,6 +92,8 @@ pub struct PostCallSettings {
     pub idle_after: Duration,
     /// Each delivery is a span (`post_call`) whose `traceparent` the request carries.
     pub tracing: crate::trace::Tracing,
+    /// The agents whose calls are analysed first (`[analysis]`), by name.
+    pub analyses: HashMap<String, Arc<analysis::AnalysisPlan>>,
 }
 
 /// What the writer reports.

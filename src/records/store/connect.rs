@@ -196,6 +196,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "cost",
         include_str!("../../../migrations/sqlite/0008_cost.sql"),
     ),
+    (
+        9,
+        "analysis",
+        include_str!("../../../migrations/sqlite/0009_analysis.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -238,6 +243,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         8,
         "cost",
         include_str!("../../../migrations/postgres/0008_cost.sql"),
+    ),
+    (
+        9,
+        "analysis",
+        include_str!("../../../migrations/postgres/0009_analysis.sql"),
     ),
 ]);
 

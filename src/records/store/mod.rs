@@ -102,6 +102,8 @@ pub struct CallQuery {
     pub limit: Option<u32>,
     /// Only calls whose last activity is at or after this (unix milliseconds).
     pub since_ms: Option<i64>,
+    /// Only calls whose analysis says they met (`true`) or missed (`false`) their rubric.
+    pub success: Option<bool>,
 }
 
 /// One call in a list.
@@ -147,6 +149,8 @@ pub struct CallSummary {
     /// Of `cost_usd`, the session's minutes (voice platform, speech-to-text,
     /// text-to-speech), when priced.
     pub voice_cost_usd: Option<f64>,
+    /// Whether the call met its agent's success rubric, once analysed.
+    pub success: Option<bool>,
     /// The caller's number on phone calls.
     pub from_phone_number: Option<String>,
     /// The number called.
@@ -203,6 +207,9 @@ pub struct CallDetail {
     pub recording_url: Option<String>,
     /// A written summary of the call, when one was made.
     pub summary_text: Option<String>,
+    /// The call's structured analysis (`data`, `success`, `success_reason`, `summary`),
+    /// once made.
+    pub analysis: Option<Map<String, Value>>,
 }
 
 /// Which calls [`CallStore::post_calls_owed`] finds (times in unix milliseconds): over,

@@ -47,6 +47,10 @@ impl CallStore {
             let n = push(&mut args, Arg::Text(agent.clone()));
             sql.push_str(&format!(" AND agent = {n}"));
         }
+        if let Some(success) = query.success {
+            let n = push(&mut args, Arg::OptBool(Some(success)));
+            sql.push_str(&format!(" AND success = {n}"));
+        }
         if let Some(since) = query.since_ms {
             let n = push(&mut args, Arg::Int(since));
             sql.push_str(&format!(" AND last_ms >= {n}"));
@@ -167,6 +171,11 @@ impl CallStore {
             recording_status: stored.recording_status,
             recording_url: stored.recording_url,
             summary_text: stored.summary,
+            analysis: stored
+                .analysis
+                .as_deref()
+                .map(|analysis| json_map(analysis, "analysis"))
+                .transpose()?,
         }))
     }
 
@@ -260,6 +269,7 @@ fn summarize(call: &StoredCall, turns: &[TurnStat]) -> CallSummary {
         cached_tokens: total(|t| t.cached_tokens),
         cost_usd: call_cost(turns, call.voice_cost_usd),
         voice_cost_usd: call.voice_cost_usd,
+        success: call.success,
         from_phone_number: call.from_phone_number.clone(),
         to_phone_number: call.to_phone_number.clone(),
     }

@@ -24,6 +24,8 @@ pub(super) struct StoredCall {
     pub(super) summary: Option<String>,
     pub(super) door: String,
     pub(super) voice_cost_usd: Option<f64>,
+    pub(super) analysis: Option<String>,
+    pub(super) success: Option<bool>,
 }
 
 impl StoredCall {
@@ -34,8 +36,11 @@ impl StoredCall {
         String: Decode<'r, R::Database> + Type<R::Database>,
         i64: Decode<'r, R::Database> + Type<R::Database>,
         f64: Decode<'r, R::Database> + Type<R::Database>,
+        bool: Decode<'r, R::Database> + Type<R::Database>,
     {
         Ok(Self {
+            analysis: row.try_get("analysis")?,
+            success: row.try_get("success")?,
             voice_cost_usd: row.try_get("voice_cost_usd")?,
             agent: row.try_get("agent")?,
             conversation_id: row.try_get("conversation_id")?,

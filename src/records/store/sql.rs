@@ -12,6 +12,7 @@ pub(super) enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     OptFloat(Option<f64>),
+    OptBool(Option<bool>),
     Bool(bool),
 }
 
@@ -52,6 +53,7 @@ macro_rules! bind_all {
                 Arg::Int(v) => query.bind(v),
                 Arg::OptInt(v) => query.bind(v),
                 Arg::OptFloat(v) => query.bind(v),
+                Arg::OptBool(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),
             };
         }
@@ -63,7 +65,7 @@ pub(super) use bind_all;
 pub(super) const CALL_COLUMNS: &str =
     "agent, conversation_id, started_ms, last_ms, from_phone_number, \
     to_phone_number, metadata, session_report, ended_ms, recording_status, recording_url, summary, \
-    door, voice_cost_usd";
+    door, voice_cost_usd, analysis, success";
 
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
@@ -144,6 +146,8 @@ pub(super) const SESSION_UPDATE: &str = "\
 
 pub(super) const DELETE_TURNS: &str = "DELETE FROM turns WHERE agent = $1 AND conversation_id = $2";
 pub(super) const DELETE_CALL: &str = "DELETE FROM calls WHERE agent = $1 AND conversation_id = $2";
+pub(super) const SET_ANALYSIS: &str =
+    "UPDATE calls SET analysis = $1, success = $2 WHERE agent = $3 AND conversation_id = $4";
 pub(super) const SET_SUMMARY: &str =
     "UPDATE calls SET summary = $1 WHERE agent = $2 AND conversation_id = $3";
 pub(super) const DELETE_OLD_TURNS: &str = "\

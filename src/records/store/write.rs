@@ -7,7 +7,7 @@ use super::connect::failed;
 use super::sql::{
     bind_all, key_args, to_i64, with_pool, Arg, Step, DELETE_CALL, DELETE_OLD_CALLS,
     DELETE_OLD_TURNS, DELETE_TURNS, HEARD_BY_ID, HEARD_LATEST, SESSION_END, SESSION_UPDATE,
-    SET_SUMMARY, UPSERT_CALL_FOR_TURN, UPSERT_TURN,
+    SET_ANALYSIS, SET_SUMMARY, UPSERT_CALL_FOR_TURN, UPSERT_TURN,
 };
 use super::{CallStore, CallStoreError};
 use crate::records::record::{CallKey, Record};
@@ -34,6 +34,19 @@ impl CallStore {
         let mut args = vec![Arg::Text(summary.to_string())];
         args.extend(key_args(call));
         let affected = self.run(vec![(SET_SUMMARY, args)]).await?;
+        Ok(affected.first().is_some_and(|&n| n > 0))
+    }
+
+    /// Keeps the call's analysis and whether it met its rubric; `true` when the call exists.
+    pub async fn set_analysis(
+        &self,
+        call: &CallKey,
+        analysis: &serde_json::Value,
+        success: Option<bool>,
+    ) -> Result<bool, CallStoreError> {
+        let mut args = vec![Arg::Text(analysis.to_string()), Arg::OptBool(success)];
+        args.extend(key_args(call));
+        let affected = self.run(vec![(SET_ANALYSIS, args)]).await?;
         Ok(affected.first().is_some_and(|&n| n > 0))
     }
 

@@ -62,6 +62,7 @@ impl ReplyRun<'_> {
             tools: &definitions,
             tools_disabled,
             traceparent: None,
+            response_format: None,
         };
         *span = trace::model_span(
             self.span,

@@ -140,6 +140,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             // had no model to pay).
             cost_usd: Some(0.000_25 + 0.1),
             voice_cost_usd: Some(0.1),
+            success: None,
             from_phone_number: Some("+15550001".to_string()),
             to_phone_number: Some("+15559999".to_string()),
         }
