@@ -420,3 +420,54 @@ async fn expect_knowledge_checks_the_files_the_passages_came_from() {
     assert!(out.contains("✗ knowledge \"returns.md\""), "{out}");
     assert!(out.contains("used: faq.md"), "{out}");
 }
+
+#[tokio::test]
+async fn expect_analysis_checks_the_calls_analysis() {
+    let model = FakeUpstream::start().await;
+    // Turns get words; the analysis (asked with response_format) gets its JSON.
+    model.set_responder(std::sync::Arc::new(|request| {
+        if request.body.get("response_format").is_some() {
+            Reply::deltas(&[r#"{"data": {"reason": "order"}, "success": true, "success_reason": "Told the day."}"#])
+        } else {
+            Reply::deltas(&["It arrives on Friday."])
+        }
+    }));
+    let agents = temp_folder("scenario-analysis");
+    std::fs::write(
+        agents.join("support.toml"),
+        "[analysis]\nschema = { type = \"object\", properties = { reason = { type = \"string\" } }, required = [\"reason\"] }\n\
+         success = \"The caller learned when the order arrives.\"\n",
+    )
+    .expect("agent file");
+    let dir = scenario_dir(&[
+        (
+            "met",
+            "description = \"Told when\"\nexpect_analysis = { success = true, data = { reason = \"order\" } }\n\
+             [[turn]]\nuser = \"When does my order arrive?\"\n",
+        ),
+        (
+            "missed",
+            "description = \"Expects a failure\"\nexpect_analysis = { success = false }\n\
+             [[turn]]\nuser = \"When does my order arrive?\"\n",
+        ),
+    ]);
+    let env = vars(&[
+        ("LLM_BASE_URL", &model.base_url),
+        ("LLM_API_KEY", "sk-test"),
+        ("CALL_STORE_URL", "off"),
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+    ]);
+    let output = run(&["test", &path(&dir)], env, "").await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("    ✓ analysis {\"data\":{\"reason\":\"order\"},\"success\":true}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✗ analysis {\"success\":false}: the analysis was "),
+        "{out}"
+    );
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+}

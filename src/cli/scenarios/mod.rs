@@ -13,6 +13,7 @@ use crate::config::{ChatSettings, Settings};
 use crate::secret::Secret;
 use crate::startup::Application;
 
+pub mod analysis;
 mod expect;
 pub mod judge;
 mod listen;
@@ -45,6 +46,8 @@ pub struct TestOptions {
     pub mocks: Option<crate::turn::ToolMocks>,
     /// The model for `expect_judge`, or why there is none.
     pub judge: Result<judge::Judge, String>,
+    /// The analyses for `expect_analysis`, or why there are none.
+    pub analyst: Result<analysis::Analyst, String>,
 }
 
 /// Exit code: every scenario passed.
@@ -95,6 +98,7 @@ pub async fn run_command<W: Write, E: Write>(
         json,
         mocks,
         judge: configured_judge(),
+        analyst: configured_analyst(),
     };
     match run(&options, &scenarios, out).await {
         Ok(code) => ExitCode::from(code),
@@ -185,6 +189,25 @@ fn configured_judge() -> Result<judge::Judge, String> {
     ])
     .map_err(|e| format!("the judge's model is not configured: {e}"))?;
     judge::Judge::new(settings.llm, settings.judge_model)
+}
+
+/// The analyses for `expect_analysis`: the agent files' `[analysis]` from the environment's
+/// `AGENTS_DIR`, made with the agents' first configured model, as the post-call analysis
+/// is.
+fn configured_analyst() -> Result<analysis::Analyst, String> {
+    let settings = Settings::from_env_with(&[
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ("CALL_STORE_URL", "off"),
+    ])
+    .map_err(|e| format!("the analysis's model is not configured: {e}"))?;
+    let files = crate::startup::load_agent_files(&settings).map_err(|e| e.to_string())?;
+    let plans = crate::startup::analysis_plans(&files).map_err(|e| e.to_string())?;
+    let model = crate::llm::LlmClient::new(&settings.llm).map_err(|e| e.to_string())?;
+    Ok(analysis::Analyst {
+        plans,
+        default_agent: files.default.clone(),
+        model,
+    })
 }
 
 /// Builds the server as `serve` does, on 127.0.0.1 and a free port, runs it in the

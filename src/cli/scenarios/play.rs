@@ -160,6 +160,10 @@ async fn play_turns(
     if let Some(statement) = &scenario.expect_judge {
         checks.push(judged(options, &turns, statement).await);
     }
+    if let Some(wanted) = &scenario.expect_analysis {
+        let agent = scenario.agent.as_deref();
+        checks.push(super::analysis::checked(&options.analyst, agent, &turns, wanted).await);
+    }
     // Best effort: the server forgets the conversation sooner.
     let _ = post(base("session.end")).await;
     finish(loaded, checks, turns)

@@ -32,6 +32,9 @@ pub struct Scenario {
     /// A statement about the whole call, judged by a model.
     #[serde(default)]
     pub expect_judge: Option<String>,
+    /// Fields the call's post-call analysis must have (the agent file's `[analysis]`).
+    #[serde(default)]
+    pub expect_analysis: Option<Map<String, Value>>,
 }
 
 /// One user turn and what must hold of the reply.
