@@ -311,13 +311,7 @@ async fn an_analysis_schema_that_does_not_compile_stops_start_up_naming_the_file
         "analysis-broken",
         &[("support.toml", "[analysis]\nschema = { type = 12 }\n")],
     );
-    let settings = settings_from(&[
-        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
-        ("LLM_API_KEY", "k"),
-        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
-    ])
-    .expect("valid");
-    let error = start_up_error(settings).await;
+    let error = agents_start_up_error(&agents).await;
     assert!(error.starts_with("AGENTS_DIR: "), "{error}");
     assert!(
         error.contains("support.toml: analysis: the schema is not a valid JSON Schema"),

@@ -322,13 +322,7 @@ async fn an_agent_files_missing_folder_is_named_with_the_file() {
         "knowledge-agents-missing",
         &[("shop.toml", "knowledge = \"no/such/folder\"\n")],
     );
-    let settings = settings_from(&[
-        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
-        ("LLM_API_KEY", "k"),
-        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
-    ])
-    .expect("valid");
-    let error = start_up_error(settings).await;
+    let error = agents_start_up_error(&agents).await;
     assert!(
         error.contains("shop.toml: knowledge: no/such/folder: no such folder"),
         "{error}"

@@ -58,15 +58,7 @@ pub async fn checked(
             Some(format!("agent {agent} has no [analysis] in its agent file")),
         );
     };
-    let mut transcript = String::new();
-    for turn in turns {
-        if let Some(user) = &turn.user {
-            transcript.push_str(&format!("Caller: {user}\n"));
-        }
-        if !turn.heard.is_empty() {
-            transcript.push_str(&format!("Agent: {}\n", turn.heard.join(" ")));
-        }
-    }
+    let transcript = super::expect::transcript(turns);
     match analyze(&analyst.model, plan, &transcript).await {
         Ok(Value::Object(given)) if holds(wanted, &given) => Check::new(label, None),
         Ok(given) => Check::new(label, Some(format!("the analysis was {given}"))),

@@ -54,6 +54,16 @@ pub(super) async fn judged(options: &TestOptions, turns: &[TurnResult], statemen
         Ok(judge) => judge,
         Err(why) => return Check::new(label, Some(why.clone())),
     };
+    let transcript = transcript(turns);
+    match judge.judge(&transcript, statement).await {
+        Ok(verdict) if verdict.yes => Check::new(label, None),
+        Ok(verdict) => Check::new(label, Some(format!("no: {}", verdict.reason))),
+        Err(why) => Check::new(label, Some(why)),
+    }
+}
+
+/// The conversation as heard: `Caller:` and `Agent:` lines, in order.
+pub(super) fn transcript(turns: &[TurnResult]) -> String {
     let mut transcript = String::new();
     for turn in turns {
         if let Some(user) = &turn.user {
@@ -63,11 +73,7 @@ pub(super) async fn judged(options: &TestOptions, turns: &[TurnResult], statemen
             transcript.push_str(&format!("Agent: {}\n", turn.heard.join(" ")));
         }
     }
-    match judge.judge(&transcript, statement).await {
-        Ok(verdict) if verdict.yes => Check::new(label, None),
-        Ok(verdict) => Check::new(label, Some(format!("no: {}", verdict.reason))),
-        Err(why) => Check::new(label, Some(why)),
-    }
+    transcript
 }
 
 pub(super) fn said(wanted: &str, spoken: &str, what: &str) -> Check {

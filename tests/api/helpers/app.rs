@@ -89,6 +89,18 @@ pub fn settings_from(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     })
 }
 
+/// The start-up error of the server with the agent files in `agents` (and a secret and a
+/// key in the environment).
+pub async fn agents_start_up_error(agents: &std::path::Path) -> String {
+    let settings = settings_from(&[
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("AGENTS_DIR", agents.to_str().expect("utf-8")),
+    ])
+    .expect("valid");
+    start_up_error(settings).await
+}
+
 /// Why the application refuses to start with `settings`.
 pub async fn start_up_error(settings: Settings) -> String {
     match Application::build(settings).await {
