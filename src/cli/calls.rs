@@ -79,7 +79,7 @@ pub async fn export<W: Write, E: Write>(
     let rows = csv.lines().count().saturating_sub(1);
     match &export.out {
         Some(path) => {
-            std::fs::write(path, &csv)?;
+            write_private(path, &csv)?;
             writeln!(errors, "{rows} calls written to {}", path.display())?;
         }
         None => out.write_all(csv.as_bytes())?,
@@ -92,6 +92,19 @@ pub async fn export<W: Write, E: Write>(
         )?;
     }
     Ok(true)
+}
+
+/// Writes `text` to `path`, readable by its owner only when the file is new: the calls
+/// hold what callers said and their numbers.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

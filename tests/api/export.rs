@@ -150,6 +150,16 @@ async fn the_csv_export_holds_every_call_as_the_api_says_and_the_cli_writes_the_
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("2 calls written to "), "{stderr}");
     assert_eq!(std::fs::read_to_string(&file).expect("written"), csv);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file)
+        .expect("written")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "callers' words and numbers: the owner's only"
+    );
     let bad = run(&["calls", "export", "--since", "soon"], env, "").await;
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--since: `soon` is not a date"));
