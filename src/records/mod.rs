@@ -15,6 +15,6 @@ pub use record::{
 };
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
-    Inspection, OwedQuery,
+    DayStats, Inspection, OwedQuery, Stats, StatsQuery, ToolStats,
 };
 pub use writer::{CallRecorder, CallWriter};

@@ -145,3 +145,20 @@ pub async fn export_calls(
     }
     Ok(response.body(csv))
 }
+
+/// `GET /api/stats?days=&agent=`: how calls went, day by day, for the calls pages' overview.
+pub async fn call_stats(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<crate::records::StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let stats = store
+        .stats(&query, now_ms)
+        .await
+        .map_err(|e| ApiError::CallStore(e.to_string()))?;
+    Ok(json(&stats))
+}

@@ -26,7 +26,7 @@ use futures_util::StreamExt;
 use crate::routes::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
-pub use calls::{delete_call, export_calls, get_call, list_calls};
+pub use calls::{call_stats, delete_call, export_calls, get_call, list_calls};
 pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
 pub use knowledge::reload_knowledge;
@@ -66,6 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/retell/{agent}/{key}/{call_id}",
             web::get().to(retell_socket),
+        )
+        .service(
+            web::resource("/api/stats")
+                .wrap(calls_headers())
+                .route(web::get().to(call_stats)),
         )
         .service(
             web::resource("/api/calls.csv")

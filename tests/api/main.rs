@@ -31,6 +31,7 @@ mod scale_out;
 mod scenarios;
 mod shutdown;
 mod speech;
+mod stats;
 mod tools;
 mod traces;
 mod turns;

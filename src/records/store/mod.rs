@@ -11,6 +11,8 @@ mod post_call;
 mod read;
 mod rows;
 mod sql;
+mod stats;
+pub use stats::{DayStats, Stats, StatsQuery, ToolStats};
 #[cfg(test)]
 pub(crate) mod tests;
 mod write;

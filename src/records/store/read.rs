@@ -5,10 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::connect::failed;
 use super::rows::{StoredCall, StoredTurn, TurnStat, OPENING_CHARS};
 use super::sql::{
-    bind_all, contains_pattern, key_args, push, to_i64, with_pool, Arg, CALL_COLUMNS, STAT_COLUMNS,
+    contains_pattern, fetch_rows, key_args, push, to_i64, Arg, CALL_COLUMNS, STAT_COLUMNS,
     TURN_COLUMNS,
 };
 use super::{
@@ -18,23 +17,6 @@ use crate::records::record::CallKey;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
-
-/// Runs `$sql` with `$args` on either backend and reads every row with `$read` (a row
-/// reader generic over the backend's row type); `$doing` names the step in errors.
-macro_rules! fetch_rows {
-    ($store:expr, $sql:expr, $args:expr, $read:path, $doing:literal) => {
-        with_pool!($store, |pool| {
-            let rows = bind_all!(sqlx::query($sql), $args)
-                .fetch_all(pool)
-                .await
-                .map_err(failed($doing))?;
-            rows.iter()
-                .map($read)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed($doing))
-        })
-    };
-}
 
 impl CallStore {
     /// Calls newest first (by last activity), filtered by `query` and paged by

@@ -41,6 +41,24 @@ macro_rules! with_pool {
 }
 pub(super) use with_pool;
 
+/// Runs `$sql` with `$args` on either backend and reads every row with `$read` (a row
+/// reader generic over the backend's row type); `$doing` names the step in errors.
+macro_rules! fetch_rows {
+    ($store:expr, $sql:expr, $args:expr, $read:path, $doing:literal) => {
+        $crate::records::store::sql::with_pool!($store, |pool| {
+            let rows = $crate::records::store::sql::bind_all!(sqlx::query($sql), $args)
+                .fetch_all(pool)
+                .await
+                .map_err($crate::records::store::connect::failed($doing))?;
+            rows.iter()
+                .map($read)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err($crate::records::store::connect::failed($doing))
+        })
+    };
+}
+pub(super) use fetch_rows;
+
 /// Binds `$args` to `$query` in order.
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
