@@ -148,6 +148,95 @@
     return row;
   }
 
+  // ---- The overview -------------------------------------------------------------------
+
+  /// "12.5 %" of a share from 0 to 1, '—' when unknown.
+  function percent(share) {
+    return isNumber(share) ? `${(share * 100).toFixed(1)} %` : '—';
+  }
+
+  /// A bar chart of one figure per day: `series` are [name, value-of-day, class] triples
+  /// drawn side by side; each bar says its day and value on hover.
+  function dayChart(title, days, series, format) {
+    const figure = el('figure', { class: 'day-chart' });
+    figure.append(el('figcaption', {}, title));
+    const values = days.flatMap((day) => series.map(([, of]) => of(day))).filter(isNumber);
+    const max = Math.max(1e-9, ...values);
+    const slot = 12 * series.length + 4;
+    const width = Math.max(1, days.length) * slot;
+    const chart = svg('svg', { viewBox: `0 0 ${width} 60`, preserveAspectRatio: 'none', role: 'img', 'aria-label': title });
+    days.forEach((day, i) => {
+      series.forEach(([name, of, kind], k) => {
+        const value = of(day);
+        if (!isNumber(value)) return;
+        const height = Math.max(value > 0 ? 1 : 0, (value / max) * 56);
+        const bar = svg('rect', { x: i * slot + 2 + k * 12, y: 60 - height, width: 10, height, class: `bar ${kind}` });
+        bar.append(svg('title', {}, `${day.day} · ${name}: ${format(value)}`));
+        chart.append(bar);
+      });
+    });
+    figure.append(chart);
+    const legend = series.length > 1 ? series.map(([name]) => name).join(' · ') + ' · ' : '';
+    figure.append(el('span', { class: 'range muted' }, `${legend}${days[0]?.day ?? ''} – ${days[days.length - 1]?.day ?? ''}, highest ${format(max)}`));
+    return figure;
+  }
+
+  async function showOverview(agent) {
+    const period = $('period');
+    async function load() {
+      const query = new URLSearchParams({ days: period.value });
+      if (agent) query.set('agent', agent);
+      try {
+        const stats = await api(`/api/stats?${query}`);
+        const days = Array.isArray(stats.days) ? stats.days : [];
+        const total = stats.total && typeof stats.total === 'object' ? stats.total : {};
+        const figures = $('figures');
+        figures.replaceChildren();
+        const perCall = isNumber(total.cost_usd) && total.calls > 0 ? total.cost_usd / total.calls : null;
+        for (const [name, value] of [
+          ['Calls', count(total.calls)],
+          ['Turns', count(total.turns)],
+          ['First audio p50 / p95', `${millis(total.first_audio_p50_ms)} / ${millis(total.first_audio_p95_ms)}`],
+          ['Failed turns', percent(stats.failure_rate)],
+          ['Interrupted turns', percent(stats.interruption_rate)],
+          ['Cost', `${usd(total.cost_usd) || '—'}${perCall !== null ? ` (${usd(perCall)} a call)` : ''}`],
+          ['Prompt cache hits', percent(stats.cache_hit_rate)],
+          ['Successful calls', percent(stats.success_rate)],
+        ]) {
+          const item = el('div', { class: 'figure' });
+          item.append(el('dt', {}, name), el('dd', {}, value));
+          figures.append(item);
+        }
+        const charts = $('charts');
+        charts.replaceChildren(
+          dayChart('Calls and turns per day', days, [['calls', (d) => d.calls, 'calls'], ['turns', (d) => d.turns, 'turns']], count),
+          dayChart('First audio per day', days, [['p50', (d) => d.first_audio_p50_ms, 'p50'], ['p95', (d) => d.first_audio_p95_ms, 'p95']], millis),
+          dayChart('Failed and interrupted turns per day', days, [
+            ['failed', (d) => (d.turns ? d.failed_turns / d.turns : null), 'failed'],
+            ['interrupted', (d) => (d.turns ? d.interrupted_turns / d.turns : null), 'interrupted'],
+          ], percent),
+          dayChart('Cost per day', days, [['cost', (d) => d.cost_usd, 'cost']], (n) => usd(n) || '$0'),
+          dayChart('Prompt cache hits per day', days, [['hits', (d) => (d.prompt_tokens ? d.cached_tokens / d.prompt_tokens : null), 'hits']], percent),
+          dayChart('Successful calls per day', days, [['success', (d) => (d.analysed ? d.succeeded / d.analysed : null), 'success']], percent),
+        );
+        const tools = Array.isArray(stats.tools) ? stats.tools : [];
+        const table = $('tool-stats');
+        const body = table.querySelector('tbody');
+        body.replaceChildren(...tools.map((tool) => {
+          const row = el('tr');
+          row.append(el('td', {}, tool.tool ?? ''), el('td', {}, tool.outcome ?? ''), el('td', { class: 'num' }, count(tool.calls)));
+          return row;
+        }));
+        table.hidden = tools.length === 0;
+        document.body.setAttribute('data-overview', 'loaded');
+      } catch (error) {
+        showError(error);
+      }
+    }
+    period.addEventListener('change', load);
+    await load();
+  }
+
   function showList() {
     $('list-view').hidden = false;
     const params = new URLSearchParams(location.search);
@@ -160,6 +249,7 @@
     const agent = params.get('agent') || '';
     const limit = params.get('limit') || '';
     let cursor = null;
+    showOverview(agent);
 
     async function load(fresh) {
       const query = new URLSearchParams();

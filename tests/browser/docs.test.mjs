@@ -251,6 +251,9 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
     httpCredentials: { username: 'admin', password: 'docs-admin-token-0123' },
   });
   const calls = await admin.newPage();
+  const problems = [];
+  calls.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+  calls.on('pageerror', (error) => problems.push(String(error)));
   await calls.goto(`${voicebridge.baseUrl}/calls`);
   const row = calls.locator(`#calls-body tr[data-conversation-id="${conversation}"]`);
   await row.waitFor({ timeout: 10000 });
@@ -260,6 +263,26 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   assert.equal(cells[5], '1', 'one tool call');
   assert.equal(cells[6], (356 + 24 + 412 + 19 + 447 + 11).toLocaleString('en-US'), 'tokens in and out');
   await calls.locator('main').screenshot({ path: join(shots, 'calls-list.png') });
+
+  // The overview above the list: every figure, a chart each, and the tools' table.
+  await calls.waitForSelector('body[data-overview="loaded"]', { timeout: 10000 });
+  const figures = await calls.$$eval('#figures .figure', (nodes) => nodes.map((n) => [n.querySelector('dt').textContent, n.querySelector('dd').textContent]));
+  assert.equal(figures.length, 8, JSON.stringify(figures));
+  const figure = (name) => figures.find(([dt]) => dt === name)?.[1];
+  assert.equal(figure('Calls'), '1');
+  assert.equal(figure('Turns'), '2');
+  assert.match(figure('First audio p50 / p95'), /^\d+ ms \/ \d+ ms$/);
+  assert.equal(figure('Cost'), '$0.0002 ($0.0002 a call)');
+  const charts = await calls.$$eval('#charts figure', (nodes) => nodes.map((n) => [n.querySelector('figcaption').textContent, n.querySelectorAll('rect').length]));
+  assert.equal(charts.length, 6, JSON.stringify(charts));
+  for (const [title, bars] of charts.slice(0, 4)) assert.ok(bars > 0, `${title} draws its bars`);
+  const tools = await calls.$$eval('#tool-stats tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(tools, [['get_order', 'ok', '1']]);
+  await calls.locator('#overview').screenshot({ path: join(shots, 'calls-overview.png') });
+  await calls.setViewportSize({ width: 390, height: 844 });
+  const narrow = await calls.$eval('#charts', (node) => node.scrollWidth <= node.clientWidth + 1);
+  assert.ok(narrow, 'the charts fit a phone');
+  await calls.setViewportSize({ width: 1280, height: 900 });
 
   await row.locator('a.call-link').click();
   await calls.waitForSelector('body[data-loaded="call"]', { timeout: 10000 });
@@ -292,6 +315,7 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   const result = JSON.parse(await calls.textContent('#transcript .chip pre.result'));
   assert.equal(result.status, 'shipped');
   await calls.screenshot({ path: join(shots, 'calls-page.png'), fullPage: true });
+  assert.deepEqual(problems, [], 'no console errors on the calls pages');
 
   // A call through the OpenAI door, as Vapi makes one: on the calls pages under Vapi's
   // call id, marked as the door's.
