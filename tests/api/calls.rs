@@ -414,6 +414,19 @@ async fn a_database_outage_loses_no_turn_and_records_arrive_once_it_is_back() {
         dropped, "voicebridge_call_records_dropped_total 1",
         "one past the bound of 2 (+1 in hand)"
     );
+    // The writer's first failed attempt may still be under way (a connection to a
+    // database that is going away can take a while to fail): wait for it, bounded.
+    let mut metrics = metrics;
+    for _ in 0..200 {
+        let failed = metrics
+            .lines()
+            .any(|l| l.starts_with("voicebridge_call_store_errors_total ") && !l.ends_with(" 0"));
+        if failed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        metrics = app.metrics_text().await;
+    }
     assert!(
         metrics
             .lines()
