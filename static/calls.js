@@ -184,11 +184,15 @@
   async function showOverview(agent) {
     const period = $('period');
     async function load() {
-      const query = new URLSearchParams({ days: period.value });
+      // "2 days, by hour": today and the day before, hour by hour (UTC).
+      const hourly = period.value === 'hours';
+      const query = new URLSearchParams({ days: hourly ? '2' : period.value });
+      if (hourly) query.set('bucket', 'hour');
       if (agent) query.set('agent', agent);
       try {
         const stats = await api(`/api/stats?${query}`);
         const days = Array.isArray(stats.days) ? stats.days : [];
+        const per = hourly ? 'hour' : 'day';
         const total = stats.total && typeof stats.total === 'object' ? stats.total : {};
         const figures = $('figures');
         figures.replaceChildren();
@@ -209,15 +213,15 @@
         }
         const charts = $('charts');
         charts.replaceChildren(
-          dayChart('Calls and turns per day', days, [['calls', (d) => d.calls, 'calls'], ['turns', (d) => d.turns, 'turns']], count),
-          dayChart('First audio per day', days, [['p50', (d) => d.first_audio_p50_ms, 'p50'], ['p95', (d) => d.first_audio_p95_ms, 'p95']], millis),
-          dayChart('Failed and interrupted turns per day', days, [
+          dayChart(`Calls and turns per ${per}`, days, [['calls', (d) => d.calls, 'calls'], ['turns', (d) => d.turns, 'turns']], count),
+          dayChart(`First audio per ${per}`, days, [['p50', (d) => d.first_audio_p50_ms, 'p50'], ['p95', (d) => d.first_audio_p95_ms, 'p95']], millis),
+          dayChart(`Failed and interrupted turns per ${per}`, days, [
             ['failed', (d) => (d.turns ? d.failed_turns / d.turns : null), 'failed'],
             ['interrupted', (d) => (d.turns ? d.interrupted_turns / d.turns : null), 'interrupted'],
           ], percent),
-          dayChart('Cost per day', days, [['cost', (d) => d.cost_usd, 'cost']], (n) => usd(n) || '$0'),
-          dayChart('Prompt cache hits per day', days, [['hits', (d) => (d.prompt_tokens ? d.cached_tokens / d.prompt_tokens : null), 'hits']], percent),
-          dayChart('Successful calls per day', days, [['success', (d) => (d.analysed ? d.succeeded / d.analysed : null), 'success']], percent),
+          dayChart(`Cost per ${per}`, days, [['cost', (d) => d.cost_usd, 'cost']], (n) => usd(n) || '$0'),
+          dayChart(`Prompt cache hits per ${per}`, days, [['hits', (d) => (d.prompt_tokens ? d.cached_tokens / d.prompt_tokens : null), 'hits']], percent),
+          dayChart(`Successful calls per ${per}`, days, [['success', (d) => (d.analysed ? d.succeeded / d.analysed : null), 'success']], percent),
         );
         const tools = Array.isArray(stats.tools) ? stats.tools : [];
         const table = $('tool-stats');
@@ -248,6 +252,8 @@
     phone.value = params.get('phone') || '';
     const agent = params.get('agent') || '';
     const limit = params.get('limit') || '';
+    // `/calls?success=false`: the calls whose analysis says they missed the rubric.
+    const success = ['true', 'false'].includes(params.get('success')) ? params.get('success') : '';
     let cursor = null;
     showOverview(agent);
 
@@ -257,6 +263,7 @@
       if (phone.value.trim()) query.set('phone', phone.value.trim());
       if (agent) query.set('agent', agent);
       if (limit) query.set('limit', limit);
+      if (success) query.set('success', success);
       if (!fresh && cursor !== null) query.set('cursor', cursor);
       older.disabled = true;
       try {

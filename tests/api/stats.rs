@@ -168,6 +168,27 @@ async fn stats_of(store_url: &str) {
         (count("ok"), count("timeout")),
         (made("ok"), made("timeout"))
     );
+    // By hour: every hour of today and yesterday, the same turns in all.
+    let hourly: Value = app
+        .http
+        .get(format!("{}/api/stats?days=2&bucket=hour", app.address))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let hours = hourly["days"].as_array().expect("hours");
+    let elapsed_today = (now_ms - today) / 3_600_000 + 1;
+    assert_eq!(hours.len() as i64, 24 + elapsed_today, "{hourly}");
+    let turns: u64 = hours.iter().filter_map(|h| h["turns"].as_u64()).sum();
+    assert_eq!(turns, period.len() as u64);
+    assert_eq!(hourly["total"]["turns"], stats["total"]["turns"]);
+    assert!(hours[0]["day"]
+        .as_str()
+        .expect("a label")
+        .ends_with(" 00:00"));
     // Without the token: 401.
     let refused = app
         .http

@@ -201,6 +201,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "analysis",
         include_str!("../../../migrations/sqlite/0009_analysis.sql"),
     ),
+    (
+        10,
+        "stats indexes",
+        include_str!("../../../migrations/sqlite/0010_stats_indexes.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -248,6 +253,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         9,
         "analysis",
         include_str!("../../../migrations/postgres/0009_analysis.sql"),
+    ),
+    (
+        10,
+        "stats indexes",
+        include_str!("../../../migrations/postgres/0010_stats_indexes.sql"),
     ),
 ]);
 

@@ -1,6 +1,6 @@
-//! `GET /api/stats`: how calls went, day by day (UTC), over a period and optionally one
-//! agent. The database counts and sums (GROUP BY the day of each turn or call, on both
-//! SQLite and PostgreSQL); the time to first audio is counted in 50 ms bins per day and
+//! `GET /api/stats`: how calls went, day by day or hour by hour (UTC), over a period and
+//! optionally one agent. The database counts and sums (GROUP BY the day or hour of each
+//! turn or call, on both SQLite and PostgreSQL); the time to first audio is counted in 50 ms bins per day and
 //! its median and 95th percentile read from them (the bin's upper edge); tool calls are
 //! counted by tool and outcome from the turns that made any.
 
@@ -14,6 +14,7 @@ use super::{CallStore, CallStoreError};
 use crate::records::record::ToolRecord;
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 /// The width of a first-audio bin.
 const BIN_MS: i64 = 50;
 /// Days a period covers at most.
@@ -26,13 +27,17 @@ pub struct StatsQuery {
     pub agent: Option<String>,
     /// Days back, today included, 1 to 90 (14 when absent).
     pub days: Option<u32>,
+    /// `day` (the default) or `hour` (for at most 7 days).
+    pub bucket: Option<String>,
 }
 
 /// One day's figures (or the period's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DayStats {
-    /// `2026-12-07`; empty for the period's total.
+    /// `2026-12-07` (by day) or `2026-12-07 13:00` (by hour, UTC); empty for the total.
     pub day: String,
+    /// Where the bucket starts (unix milliseconds; 0 for the total).
+    pub start_ms: i64,
     /// Calls that started that day.
     pub calls: u64,
     /// Message turns (a welcome is not one).
@@ -145,32 +150,34 @@ where
 impl CallStore {
     /// The figures of the last `query.days` days (today, by `now_ms`, included).
     pub async fn stats(&self, query: &StatsQuery, now_ms: i64) -> Result<Stats, CallStoreError> {
-        let days = query.days.unwrap_or(14).clamp(1, MAX_DAYS);
-        let today = now_ms.div_euclid(DAY_MS);
-        let first_day = today - i64::from(days) + 1;
-        let since_ms = first_day * DAY_MS;
-        let mut by_day: BTreeMap<i64, DayStats> = (first_day..=today)
-            .map(|day| {
-                let name = day_name(day);
-                (
-                    day,
-                    DayStats {
-                        day: name,
-                        ..DayStats::default()
-                    },
-                )
+        let hourly = query.bucket.as_deref() == Some("hour");
+        let days = query
+            .days
+            .unwrap_or(14)
+            .clamp(1, if hourly { 7 } else { MAX_DAYS });
+        let size = if hourly { HOUR_MS } else { DAY_MS };
+        let since_ms = (now_ms.div_euclid(DAY_MS) - i64::from(days) + 1) * DAY_MS;
+        let (first, last) = (since_ms / size, now_ms.div_euclid(size));
+        let mut by_day: BTreeMap<i64, DayStats> = (first..=last)
+            .map(|bucket| {
+                let stats = DayStats {
+                    day: bucket_name(bucket * size, hourly),
+                    start_ms: bucket * size,
+                    ..DayStats::default()
+                };
+                (bucket, stats)
             })
             .collect();
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
 
         let (cond, args) = filter(query, since_ms, "at_ms");
         let sql = format!(
-            "SELECT at_ms / {DAY_MS} AS day, COUNT(*) AS turns, \
+            "SELECT at_ms / {size} AS day, COUNT(*) AS turns, \
              CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
              CAST(SUM(CASE WHEN interrupted THEN 1 ELSE 0 END) AS BIGINT) AS interrupted, \
              SUM(cost_usd) AS cost, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt, \
              CAST(SUM(cached_tokens) AS BIGINT) AS cached \
-             FROM turns WHERE event = 'message'{cond} GROUP BY at_ms / {DAY_MS}"
+             FROM turns WHERE event = 'message'{cond} GROUP BY at_ms / {size}"
         );
         let rows: Vec<Counts> = fetch_rows!(self, &sql, args, read_turn_day, "counting turns")?;
         for (day, [turns, failed, interrupted, prompt, cached], cost) in rows {
@@ -186,9 +193,9 @@ impl CallStore {
 
         let (cond, args) = filter(query, since_ms, "at_ms");
         let sql = format!(
-            "SELECT at_ms / {DAY_MS} AS a, first_tts_ms / {BIN_MS} AS b, COUNT(*) AS c \
+            "SELECT at_ms / {size} AS a, first_tts_ms / {BIN_MS} AS b, COUNT(*) AS c \
              FROM turns WHERE event = 'message' AND first_tts_ms IS NOT NULL{cond} \
-             GROUP BY at_ms / {DAY_MS}, first_tts_ms / {BIN_MS}"
+             GROUP BY at_ms / {size}, first_tts_ms / {BIN_MS}"
         );
         let bins: Vec<(i64, i64, i64)> =
             fetch_rows!(self, &sql, args, read_three, "counting first audio")?;
@@ -207,10 +214,10 @@ impl CallStore {
 
         let (cond, args) = filter(query, since_ms, "started_ms");
         let sql = format!(
-            "SELECT started_ms / {DAY_MS} AS a, COUNT(*) AS b, \
+            "SELECT started_ms / {size} AS a, COUNT(*) AS b, \
              CAST(SUM(CASE WHEN success IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS c, \
              CAST(SUM(CASE WHEN success THEN 1 ELSE 0 END) AS BIGINT) AS d \
-             FROM calls WHERE 1 = 1{cond} GROUP BY started_ms / {DAY_MS}"
+             FROM calls WHERE 1 = 1{cond} GROUP BY started_ms / {size}"
         );
         let calls: Vec<(i64, i64, i64, i64)> =
             fetch_rows!(self, &sql, args, read_four, "counting calls")?;
@@ -308,10 +315,11 @@ fn filter(query: &StatsQuery, since_ms: i64, column: &str) -> (String, Vec<Arg>)
     (sql, args)
 }
 
-/// `2026-12-07` of a day number (days since 1970-01-01, UTC).
-fn day_name(day: i64) -> String {
-    jiff::Timestamp::from_millisecond(day * DAY_MS)
-        .map(|t| t.strftime("%Y-%m-%d").to_string())
+/// `2026-12-07`, or `2026-12-07 13:00` by hour, of a bucket starting at `start_ms` (UTC).
+fn bucket_name(start_ms: i64, hourly: bool) -> String {
+    let format = if hourly { "%Y-%m-%d %H:00" } else { "%Y-%m-%d" };
+    jiff::Timestamp::from_millisecond(start_ms)
+        .map(|t| t.strftime(format).to_string())
         .unwrap_or_default()
 }
 
@@ -325,6 +333,10 @@ mod tests {
         assert_eq!(percentile(&bins, 0.5), Some(150));
         assert_eq!(percentile(&bins, 0.95), Some(250));
         assert_eq!(percentile(&BTreeMap::new(), 0.5), None);
-        assert_eq!(day_name(20_429), "2025-12-07");
+        assert_eq!(bucket_name(20_429 * DAY_MS, false), "2025-12-07");
+        assert_eq!(
+            bucket_name(20_429 * DAY_MS + 13 * HOUR_MS, true),
+            "2025-12-07 13:00"
+        );
     }
 }
