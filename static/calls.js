@@ -138,7 +138,11 @@
     const outcome = el('td');
     outcome.append(badge(call.outcome));
     if (failedTurns(call)) outcome.append(el('span', { class: 'failed-turns' }, ` · ${failedTurns(call)}`));
-    row.append(outcome, el('td', { class: 'num' }, millis(call.median_first_tts_ms)));
+    row.append(
+      outcome,
+      el('td', { class: 'num' }, millis(call.median_first_tts_ms)),
+      el('td', { class: 'num' }, usd(call.cost_usd) || '—'),
+    );
     const phones = [call.from_phone_number, call.to_phone_number].filter((p) => typeof p === 'string' && p);
     if (phones.length) row.setAttribute('title', phones.join(' → '));
     row.addEventListener('click', (event) => {

@@ -262,6 +262,7 @@ test('a call with a tool: the voice page shows the lookup and the time to first 
   assert.equal(cells[4], '2', 'two turns');
   assert.equal(cells[5], '1', 'one tool call');
   assert.equal(cells[6], (356 + 24 + 412 + 19 + 447 + 11).toLocaleString('en-US'), 'tokens in and out');
+  assert.equal(cells[9], '$0.0002', 'the call\'s cost');
   await calls.locator('main').screenshot({ path: join(shots, 'calls-list.png') });
 
   // The overview above the list: every figure, a chart each, and the tools' table.
