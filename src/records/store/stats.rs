@@ -112,19 +112,7 @@ where
     ))
 }
 
-fn read_three<'r, R>(row: &'r R) -> Result<(i64, i64, i64), sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let n = |name: &'static str| {
-        row.try_get::<Option<i64>, _>(name)
-            .map(Option::unwrap_or_default)
-    };
-    Ok((n("a")?, n("b")?, n("c")?))
-}
-
+/// Four whole numbers named `a` to `d` (a missing or NULL one is 0).
 fn read_four<'r, R>(row: &'r R) -> Result<(i64, i64, i64, i64), sqlx::Error>
 where
     R: Row,
@@ -193,15 +181,15 @@ impl CallStore {
 
         let (cond, args) = filter(query, since_ms, "at_ms");
         let sql = format!(
-            "SELECT at_ms / {size} AS a, first_tts_ms / {BIN_MS} AS b, COUNT(*) AS c \
+            "SELECT at_ms / {size} AS a, first_tts_ms / {BIN_MS} AS b, COUNT(*) AS c, CAST(0 AS BIGINT) AS d \
              FROM turns WHERE event = 'message' AND first_tts_ms IS NOT NULL{cond} \
              GROUP BY at_ms / {size}, first_tts_ms / {BIN_MS}"
         );
-        let bins: Vec<(i64, i64, i64)> =
-            fetch_rows!(self, &sql, args, read_three, "counting first audio")?;
+        let bins: Vec<(i64, i64, i64, i64)> =
+            fetch_rows!(self, &sql, args, read_four, "counting first audio")?;
         let mut all_bins: BTreeMap<i64, u64> = BTreeMap::new();
         let mut day_bins: HashMap<i64, BTreeMap<i64, u64>> = HashMap::new();
-        for (day, bin, n) in bins {
+        for (day, bin, n, _) in bins {
             *all_bins.entry(bin).or_default() += count(n);
             *day_bins.entry(day).or_default().entry(bin).or_default() += count(n);
         }
