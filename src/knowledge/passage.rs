@@ -26,6 +26,17 @@ pub struct Passage {
     pub text: String,
 }
 
+impl Passage {
+    /// `file › heading` (the file alone when the passage has no heading): how notes,
+    /// traces and Vapi's documents name it.
+    pub fn label(&self) -> String {
+        match self.heading.as_str() {
+            "" => self.file.clone(),
+            heading => format!("{} › {heading}", self.file),
+        }
+    }
+}
+
 /// How a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -90,12 +90,8 @@ pub async fn vapi_knowledge_base(
         .iter()
         .map(|hit| {
             let passage = hit.passage;
-            let title = match passage.heading.as_str() {
-                "" => passage.file.clone(),
-                heading => format!("{} › {heading}", passage.file),
-            };
             json!({
-                "content": format!("{title}\n{}", passage.text),
+                "content": format!("{}\n{}", passage.label(), passage.text),
                 "similarity": if fused {
                     (f64::from(hit.score) * 1000.0).round() / 1000.0
                 } else {

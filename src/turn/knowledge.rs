@@ -67,7 +67,7 @@ impl Agent {
                 KeyValue::new(
                     "voicebridge.knowledge.passages",
                     hits.iter()
-                        .map(|hit| format!("{} ({:.2})", label(hit), hit.score))
+                        .map(|hit| format!("{} ({:.2})", hit.passage.label(), hit.score))
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
@@ -89,14 +89,6 @@ impl Agent {
     }
 }
 
-/// `file › heading` of a passage found.
-fn label(hit: &Hit<'_>) -> String {
-    match hit.passage.heading.as_str() {
-        "" => hit.passage.file.clone(),
-        heading => format!("{} › {heading}", hit.passage.file),
-    }
-}
-
 /// The notes section for `hits`, to end the system prompt with.
 fn notes(hits: &[Hit<'_>]) -> String {
     let mut out = format!("\n\n{NOTES_HEADING}\n{NOTES_INSTRUCTION}\n");
@@ -104,7 +96,7 @@ fn notes(hits: &[Hit<'_>]) -> String {
         out.push_str(&format!(
             "\n[{}] {}\n{}\n",
             n + 1,
-            label(hit),
+            hit.passage.label(),
             hit.passage.text
         ));
     }
