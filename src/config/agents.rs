@@ -354,7 +354,7 @@ impl AgentFiles {
         let knowledge = super::knowledge::agent_knowledge(&table, &env.knowledge)
             .map_err(|(key, problem)| file_error(path, key, problem))?;
         let prices_file = text_field("prices_file")?.map(PathBuf::from);
-        let analysis = super::analysis::analysis(&table, path)
+        let analysis = super::analysis::analysis(&table)
             .map_err(|(key, problem)| file_error(path, key, problem))?;
         Ok(AgentConfig {
             analysis,

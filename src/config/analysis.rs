@@ -10,7 +10,7 @@
 //!
 //! Values only: start-up reads `schema_file` and compiles the schema.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What an agent's calls are analysed for.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,6 @@ const FIELDS: [&str; 4] = ["schema", "schema_file", "success", "summary"];
 /// The agent file's `[analysis]`, when it has one; a problem names its key.
 pub(super) fn analysis(
     table: &toml::Table,
-    _path: &Path,
 ) -> Result<Option<AnalysisConfig>, (&'static str, String)> {
     let Some(value) = table.get("analysis") else {
         return Ok(None);
@@ -90,10 +89,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Result<Option<AnalysisConfig>, (&'static str, String)> {
-        analysis(
-            &toml::from_str(text).expect("toml"),
-            Path::new("agents/a.toml"),
-        )
+        analysis(&toml::from_str(text).expect("toml"))
     }
 
     #[test]

@@ -25,11 +25,6 @@ pub struct Folder {
     pub skipped: Vec<String>,
 }
 
-/// Reads `dir` (nothing when it does not exist).
-pub fn read_folder(dir: &Path) -> Folder {
-    read_folders(&[dir.to_path_buf()])
-}
-
 /// Reads every folder of `dirs` (nothing from one that does not exist).
 pub fn read_folders(dirs: &[std::path::PathBuf]) -> Folder {
     let mut folder = Folder::default();
@@ -141,7 +136,7 @@ mod tests {
         std::fs::write(dir.join("logo.png"), [0u8, 1, 2]).expect("write");
         std::fs::write(dir.join("faq/page.html"), "<h2>Gifts</h2><p>Wrapped.</p>").expect("write");
         std::fs::write(dir.join(".draft.md"), "hidden").expect("write");
-        let folder = read_folder(&dir);
+        let folder = read_folders(std::slice::from_ref(&dir));
         assert_eq!(folder.files, 3);
         let files: Vec<&str> = folder.passages.iter().map(|p| p.file.as_str()).collect();
         assert_eq!(files, ["faq/deep/returns.txt", "faq/page.html", "hours.md"]);
@@ -162,7 +157,7 @@ mod tests {
             folder.skipped,
             ["broken.md: not UTF-8 (byte 2): save it as UTF-8"]
         );
-        assert!(read_folder(&dir.join("missing")).passages.is_empty());
+        assert!(read_folders(&[dir.join("missing")]).passages.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
