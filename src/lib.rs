@@ -31,7 +31,7 @@
 //!   and symbols), [`webhook`] (signature, payload), [`session`] (history types and rules,
 //!   the `SessionStore` trait and the in-memory store), [`metrics`] (what `GET /metrics`
 //!   exports, with its label enums), [`trace`] (spans of a turn, W3C `traceparent` in and
-//!   out).
+//!   out), [`privacy`] (personal data found in text and replaced by typed placeholders).
 
 pub mod browser;
 pub mod cli;
@@ -45,6 +45,7 @@ pub mod llm;
 pub mod mcp;
 pub mod metrics;
 pub mod pricing;
+pub mod privacy;
 pub mod records;
 pub mod routes;
 pub mod secret;

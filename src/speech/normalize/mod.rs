@@ -118,6 +118,15 @@ impl Language {
         }
     }
 
+    /// The month names, January first, as the normalizer writes them (the privacy
+    /// detectors read dates of birth with them).
+    pub fn months(self) -> &'static [&'static str; 12] {
+        &words::words(self).months
+    }
+
+    /// Every language, for tables that read all four at once.
+    pub const ALL: [Language; 4] = [Language::En, Language::De, Language::Fr, Language::Es];
+
     /// Index into per-language tables (en, de, fr, es).
     fn index(self) -> usize {
         match self {
