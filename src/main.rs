@@ -64,6 +64,16 @@ async fn main() -> ExitCode {
                 _ => ExitCode::FAILURE,
             }
         }
+        Command::Calls(cli::CallsCommand::Delete { phone }) => {
+            let Some(settings) = settings() else {
+                return ExitCode::FAILURE;
+            };
+            let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+            match cli::calls::delete(&settings, &phone, &mut stdout, &mut stderr).await {
+                Ok(true) => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+//! `voicebridge calls delete --phone`: a caller's calls deleted everywhere.
 //! `voicebridge calls export`: the calls on record (`CALL_STORE_URL`) as CSV for a
 //! spreadsheet, the same rows as `GET /api/calls.csv`, filtered by `--since` (a date, taken
 //! as midnight UTC, or an RFC 3339 time), `--agent`, `--phone` and `--text`; to a file or
@@ -92,6 +93,78 @@ pub async fn export<W: Write, E: Write>(
         )?;
     }
     Ok(true)
+}
+
+/// `calls delete --phone`: every call from or to `phone` deleted from the call store, and
+/// their conversations from the session store (Redis, with `SESSION_STORE_URL`; the
+/// in-memory store lives in the running server, which `DELETE /api/calls?phone=` reaches).
+/// What was deleted goes to `out`, what went wrong to `errors`; `true` when done.
+pub async fn delete<W: Write, E: Write>(
+    settings: &Settings,
+    phone: &str,
+    out: &mut W,
+    errors: &mut E,
+) -> std::io::Result<bool> {
+    let Some(url) = &settings.calls.store_url else {
+        writeln!(
+            errors,
+            "voicebridge: CALL_STORE_URL is off: no call is kept"
+        )?;
+        return Ok(false);
+    };
+    // Agents from files keep their conversations apart (see `session::conversation_key`).
+    let namespaced =
+        crate::toml_file::toml_files(&settings.agents.dir).is_ok_and(|files| !files.is_empty());
+    let store = match CallStore::connect(url.expose()).await {
+        Ok(store) => store,
+        Err(error) => {
+            writeln!(errors, "voicebridge: the call store: {error}")?;
+            return Ok(false);
+        }
+    };
+    let sessions = match &settings.session_store_url {
+        Some(url) => match crate::cluster::RedisStore::connect(
+            url.expose(),
+            &settings.session_store_prefix,
+            settings.history_limits,
+            settings.session_idle_ttl,
+        )
+        .await
+        {
+            Ok(redis) => Some(redis),
+            Err(error) => {
+                writeln!(errors, "voicebridge: the session store: {error}")?;
+                return Ok(false);
+            }
+        },
+        None => None,
+    };
+    let key = |call: &crate::records::CallKey| {
+        crate::session::conversation_key(namespaced, &call.agent, &call.conversation_id)
+    };
+    let redis = sessions
+        .as_ref()
+        .map(|s| s as &dyn crate::session::SessionStore);
+    match crate::records::erase::erase_caller(&store, redis, &key, phone).await {
+        Ok(erased) => {
+            let where_ = if redis.is_some() {
+                "from the session store"
+            } else {
+                "(the in-memory session store is the server's: its conversations expire \
+                 after SESSION_IDLE_TTL, or DELETE /api/calls?phone= on the server now)"
+            };
+            writeln!(
+                out,
+                "deleted {} calls of {phone} and {} conversations {where_}",
+                erased.calls, erased.conversations
+            )?;
+            Ok(true)
+        }
+        Err(error) => {
+            writeln!(errors, "voicebridge: {error}")?;
+            Ok(false)
+        }
+    }
 }
 
 /// Writes `text` to `path`, readable by its owner only when the file is new: the calls

@@ -129,6 +129,13 @@ pub enum CallsCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Delete every call from or to one number, and their conversations in the session
+    /// store (a data-subject request)
+    Delete {
+        /// The caller's number (+15550100100; compared by its digits)
+        #[arg(long, value_name = "NUMBER")]
+        phone: String,
+    },
 }
 
 #[cfg(test)]

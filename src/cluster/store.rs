@@ -268,6 +268,20 @@ impl SessionStore for RedisStore {
         Ok(history.into_messages())
     }
 
+    async fn forget(&self, conversation: &str) -> Result<bool, StoreError> {
+        let key = self.keys.conversation(conversation);
+        let mut tries = self.link.tries().map_err(store_error)?;
+        let removed: u64 = tries
+            .run(|| {
+                let mut connection = self.connection.clone();
+                let key = key.clone();
+                async move { connection.del(&key).await }
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(removed > 0)
+    }
+
     async fn evict_idle(&self, _max_idle: Duration) -> Result<usize, StoreError> {
         Ok(0) // Every write renews the key's expiry; Redis evicts.
     }

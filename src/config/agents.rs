@@ -24,7 +24,7 @@ const DEFAULT_AGENTS_DIR: &str = "agents";
 pub const DEFAULT_AGENT_NAME: &str = "default";
 
 /// Keys of an agent file that override a variable of the environment, with it.
-pub(super) const OVERRIDES: [(&str, &str); 18] = [
+pub(super) const OVERRIDES: [(&str, &str); 20] = [
     ("model", "LLM_MODEL"),
     ("base_url", "LLM_BASE_URL"),
     ("api_key", "LLM_API_KEY"),
@@ -43,10 +43,12 @@ pub(super) const OVERRIDES: [(&str, &str); 18] = [
     ("openai_spoken_form", "OPENAI_SPOKEN_FORM"),
     ("vapi_secret", "VAPI_SECRET"),
     ("prompt_cache_key", "LLM_PROMPT_CACHE_KEY"),
+    ("record_content", "RECORD_CONTENT"),
+    ("redact_for_model", "REDACT_FOR_MODEL"),
 ];
 
 /// Keys of an agent file that are its own.
-const OWN: [&str; 13] = [
+const OWN: [&str; 14] = [
     "prompt_file",
     "welcome",
     "webhook_secret",
@@ -60,6 +62,7 @@ const OWN: [&str; 13] = [
     "knowledge_top_k",
     "prices_file",
     "analysis",
+    "redact",
 ];
 
 /// One agent's configuration.
@@ -94,6 +97,9 @@ pub struct AgentConfig {
     pub prices_file: Option<PathBuf>,
     /// What its calls are analysed for once over (`[analysis]`).
     pub analysis: Option<super::AnalysisConfig>,
+    /// What is kept of its callers' words (`record_content`, `redact_for_model`,
+    /// `[[redact]]`).
+    pub privacy: crate::privacy::Policy,
 }
 
 /// The agents part of [`super::Settings`].
@@ -356,7 +362,17 @@ impl AgentFiles {
         let prices_file = text_field("prices_file")?.map(PathBuf::from);
         let analysis = super::analysis::analysis(&table)
             .map_err(|(key, problem)| file_error(path, key, problem))?;
+        let patterns = super::privacy::patterns(&table)
+            .map_err(|problem| file_error(path, "redact", problem))?;
+        let privacy = super::privacy::policy(&layered, patterns).map_err(|e| {
+            let field = OVERRIDES
+                .iter()
+                .find(|(_, v)| *v == e.variable)
+                .map_or(e.variable, |(k, _)| k);
+            file_error(path, field, e.problem)
+        })?;
         Ok(AgentConfig {
+            privacy,
             analysis,
             prices_file,
             knowledge,

@@ -23,6 +23,7 @@ mod knowledge;
 mod llm;
 mod logging;
 mod parse;
+mod privacy;
 mod server;
 mod session;
 mod speech;
@@ -182,6 +183,7 @@ impl Settings {
         let door = problems.take(door::door_from_env(&get));
         let traces = problems.take(trace::trace_settings(&get));
         let knowledge = problems.take(knowledge::knowledge_settings(&get));
+        let privacy = problems.take(privacy::policy(&get, Vec::new()));
         // Start-up would ask for the secret next: say so now, in the same list. (An
         // unreadable ALLOW_UNSIGNED_WEBHOOKS is already listed, so it counts as allowing.)
         let secret_set = lookup("LAYERCODE_WEBHOOK_SECRET").is_some_and(|v| !v.is_empty());
@@ -203,9 +205,10 @@ impl Settings {
             Some(door),
             Some(traces),
             Some(knowledge),
+            Some(privacy),
         ) = (
             server, llm, logging, speech, session, web, tools, timezone, calls, door, traces,
-            knowledge,
+            knowledge, privacy,
         )
         else {
             // Each `None` is a problem kept, so the list is never empty here.
@@ -228,6 +231,7 @@ impl Settings {
             knowledge: knowledge.for_agent(),
             prices_file: None,
             analysis: None,
+            privacy,
         };
         let agents = agents::agent_files(&get, from_env, server.allow_unsigned, vars.clone());
         Ok(Self {

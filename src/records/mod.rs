@@ -3,8 +3,10 @@
 //! or failing database never touches a turn.
 
 pub mod csv;
+pub mod erase;
 pub mod post_call;
 pub mod record;
+pub mod redaction;
 pub mod store;
 pub mod writer;
 
@@ -13,6 +15,7 @@ pub use record::{
     kept_result, CallKey, CallerRecord, KnowledgeRecord, Record, ToolRecord, TurnRecord,
     RESULT_CHARS,
 };
+pub use redaction::Redaction;
 pub use store::{
     parse_cursor, CallDetail, CallPage, CallQuery, CallStore, CallStoreError, CallSummary,
     DayStats, Inspection, OwedQuery, Stats, StatsQuery, ToolStats,

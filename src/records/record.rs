@@ -3,6 +3,8 @@
 //! ever part of a record: tool arguments are the model's, results are kept (cut) as the
 //! model read them, after the tool's secrets were redacted; headers are never recorded.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -34,6 +36,10 @@ pub enum Record {
         call: CallKey,
         /// When it arrived (unix milliseconds).
         at_ms: i64,
+        /// How many distinct values of each type the report's words had replaced, when
+        /// the agent's records are redacted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        redactions: Option<BTreeMap<String, u32>>,
         /// What the session's minutes cost on the voice side (platform, speech-to-text,
         /// text-to-speech), when the agent's price file has per-minute prices.
         #[serde(default)]
@@ -55,6 +61,24 @@ pub enum Record {
         /// The other fields as sent.
         details: Map<String, Value>,
     },
+}
+
+impl Record {
+    /// A session's end as the voice platform reported it (`report`), before redaction.
+    pub fn session_end(
+        call: CallKey,
+        at_ms: i64,
+        voice_cost_usd: Option<f64>,
+        report: Map<String, Value>,
+    ) -> Self {
+        Record::SessionEnd {
+            call,
+            at_ms,
+            redactions: None,
+            voice_cost_usd,
+            report,
+        }
+    }
 }
 
 /// Which call a record belongs to: the agent and Layercode's conversation id.
@@ -125,6 +149,14 @@ pub struct TurnRecord {
     /// the model has no price (or reported no usage), never a guess.
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// What the record keeps of the words (`full`, `redacted`, `none`), once the writer
+    /// applied the agent's `RECORD_CONTENT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_content: Option<String>,
+    /// With `redacted`: how many distinct values of each type the call has had replaced
+    /// so far (never the values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redactions: Option<BTreeMap<String, u32>>,
 }
 
 /// A knowledge passage a turn used: its file, heading path and search score.

@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::record::Record;
+use super::record::{CallKey, Record};
+use super::redaction::Redaction;
 use super::store::{CallStore, CallStoreError};
 use crate::metrics::Metrics;
 
@@ -59,9 +60,15 @@ pub struct CallWriter {
 }
 
 impl CallWriter {
-    /// Starts the writer task with a queue of `bound` records (at least one).
-    pub fn spawn(store: CallStore, bound: usize, metrics: Metrics) -> (CallRecorder, CallWriter) {
-        spawn_with(store, bound, metrics)
+    /// Starts the writer task with a queue of `bound` records (at least one), each
+    /// record passing through `redaction` before it is stored.
+    pub fn spawn(
+        store: CallStore,
+        bound: usize,
+        metrics: Metrics,
+        redaction: Redaction,
+    ) -> (CallRecorder, CallWriter) {
+        spawn_redacting(store, bound, metrics, redaction)
     }
 
     /// Like [`CallWriter::spawn`], calling `written` with every record once it is stored
@@ -70,9 +77,10 @@ impl CallWriter {
         store: CallStore,
         bound: usize,
         metrics: Metrics,
+        redaction: Redaction,
         written: impl Fn(&Record) + Send + Sync + 'static,
     ) -> (CallRecorder, CallWriter) {
-        spawn_with(Observed { store, written }, bound, metrics)
+        spawn_redacting(Observed { store, written }, bound, metrics, redaction)
     }
 
     /// Stops taking records and writes what is queued, for at most `within`; returns how
@@ -95,11 +103,28 @@ impl CallWriter {
 /// Where the writer puts records: the call store, or a fake in tests.
 trait Sink: Send + Sync + 'static {
     fn write(&self, record: &Record) -> impl Future<Output = Result<(), CallStoreError>> + Send;
+
+    /// The redaction counts stored with `call` (none in a sink that keeps none).
+    fn counts(
+        &self,
+        _call: &CallKey,
+    ) -> impl Future<Output = Result<Counts, CallStoreError>> + Send {
+        async { Ok(Counts::new()) }
+    }
 }
+
+type Counts = std::collections::BTreeMap<String, u32>;
 
 impl Sink for CallStore {
     fn write(&self, record: &Record) -> impl Future<Output = Result<(), CallStoreError>> + Send {
         CallStore::write(self, record)
+    }
+
+    fn counts(
+        &self,
+        call: &CallKey,
+    ) -> impl Future<Output = Result<Counts, CallStoreError>> + Send {
+        self.redaction_counts(call)
     }
 }
 
@@ -115,9 +140,23 @@ impl<F: Fn(&Record) + Send + Sync + 'static> Sink for Observed<F> {
         (self.written)(record);
         Ok(())
     }
+
+    async fn counts(&self, call: &CallKey) -> Result<Counts, CallStoreError> {
+        self.store.redaction_counts(call).await
+    }
 }
 
+#[cfg(test)]
 fn spawn_with<S: Sink>(sink: S, bound: usize, metrics: Metrics) -> (CallRecorder, CallWriter) {
+    spawn_redacting(sink, bound, metrics, Redaction::off())
+}
+
+fn spawn_redacting<S: Sink>(
+    sink: S,
+    bound: usize,
+    metrics: Metrics,
+    redaction: Redaction,
+) -> (CallRecorder, CallWriter) {
     let (sender, receiver) = mpsc::channel(bound.max(1));
     let (close, closing) = oneshot::channel();
     let state = State {
@@ -127,7 +166,7 @@ fn spawn_with<S: Sink>(sink: S, bound: usize, metrics: Metrics) -> (CallRecorder
         outage: false,
         metrics: metrics.clone(),
     };
-    let task = tokio::spawn(run(sink, state));
+    let task = tokio::spawn(run(sink, state, redaction));
     (
         CallRecorder {
             queue: Some((sender, metrics)),
@@ -209,8 +248,22 @@ impl State {
 }
 
 /// The writer task: returns how many records were left unwritten.
-async fn run<S: Sink>(sink: S, mut state: State) -> usize {
-    while let Some(record) = state.next().await {
+async fn run<S: Sink>(sink: S, mut state: State, mut redaction: Redaction) -> usize {
+    while let Some(mut record) = state.next().await {
+        if let Some(call) = redaction.needs_counts(&record) {
+            // Unreadable counts start the call's numbering afresh: the record is still
+            // redacted, and its write waits for the store like any other.
+            let counts = match state.bounded(sink.counts(&call)).await {
+                Some(Ok(counts)) => counts,
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "the call's redaction counts could not be read");
+                    Counts::new()
+                }
+                None => return 1 + state.left(),
+            };
+            redaction.continue_from(call, &counts);
+        }
+        redaction.apply(&mut record);
         if !write_until_done(&sink, &mut state, &record).await {
             return 1 + state.left();
         }

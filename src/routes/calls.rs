@@ -1,5 +1,5 @@
-//! `GET /api/calls`, `GET /api/calls/<conversation_id>`, `DELETE /api/calls/<conversation_id>`:
-//! the call records as JSON, behind `ADMIN_TOKEN` (Bearer, or the password of HTTP Basic).
+//! `GET /api/calls`, `GET /api/calls/<conversation_id>`, `DELETE /api/calls/<conversation_id>`,
+//! `DELETE /api/calls?phone=`: the call records as JSON, behind `ADMIN_TOKEN` (Bearer, or the password of HTTP Basic).
 //! Without a token configured, or without a call store, they answer saying how to turn
 //! them on.
 
@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::authorization;
 use crate::browser::access::is_granted;
+use crate::records::erase::{erase_call, erase_caller, EraseError};
 use crate::records::{CallKey, CallQuery, CallStore};
 use crate::routes::error::ApiError;
 use crate::routes::state::AppState;
@@ -104,7 +105,8 @@ fn with_trace_urls(call: &impl serde::Serialize, template: &str) -> serde_json::
     value
 }
 
-/// Deletes one call (for privacy requests).
+/// Deletes one call (for privacy requests): its record and its conversation (history
+/// and client variables) in the session store.
 pub async fn delete_call(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -113,9 +115,42 @@ pub async fn delete_call(
 ) -> Result<HttpResponse, ApiError> {
     let store = guarded(&request, &state)?;
     let key = call_key(&state, id.into_inner(), agent.into_inner().agent);
-    match store.delete(&key).await {
-        Ok(true) => Ok(HttpResponse::NoContent().finish()),
-        Ok(false) => Err(ApiError::NotFound),
+    let session_key = |call: &CallKey| {
+        state
+            .agents
+            .conversation_key(&call.agent, &call.conversation_id)
+    };
+    let sessions = state.agents.store().map(|s| &**s);
+    match erase_call(store, sessions, &session_key, &key).await {
+        Ok(erased) if erased.calls > 0 => Ok(HttpResponse::NoContent().finish()),
+        Ok(_) => Err(ApiError::NotFound),
+        Err(e) => Err(ApiError::CallStore(e.to_string())),
+    }
+}
+
+/// `?phone=`: the caller whose calls `DELETE /api/calls` erases.
+#[derive(Debug, serde::Deserialize)]
+pub struct PhoneParam {
+    phone: String,
+}
+
+/// `DELETE /api/calls?phone=+15550100`: every call from or to one number, and their
+/// conversations (a data-subject request); answers how many of each were deleted.
+pub async fn delete_caller(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PhoneParam>,
+) -> Result<HttpResponse, ApiError> {
+    let store = guarded(&request, &state)?;
+    let session_key = |call: &CallKey| {
+        state
+            .agents
+            .conversation_key(&call.agent, &call.conversation_id)
+    };
+    let sessions = state.agents.store().map(|s| &**s);
+    match erase_caller(store, sessions, &session_key, &query.phone).await {
+        Ok(erased) => Ok(json(&erased)),
+        Err(e @ EraseError::Phone(_)) => Err(ApiError::BadRequest(e.to_string())),
         Err(e) => Err(ApiError::CallStore(e.to_string())),
     }
 }

@@ -26,7 +26,7 @@ use futures_util::StreamExt;
 use crate::routes::error::ApiError;
 
 pub use authorize::{authorize, authorize_preflight};
-pub use calls::{call_stats, delete_call, export_calls, get_call, list_calls};
+pub use calls::{call_stats, delete_call, delete_caller, export_calls, get_call, list_calls};
 pub use calls_page::{calls_page, calls_script, calls_style};
 pub use health::health;
 pub use knowledge::reload_knowledge;
@@ -81,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/calls")
                 .wrap(calls_headers())
                 .route("", web::get().to(list_calls))
+                .route("", web::delete().to(delete_caller))
                 .route("/{id}", web::get().to(get_call))
                 .route("/{id}", web::delete().to(delete_call)),
         )

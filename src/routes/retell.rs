@@ -218,15 +218,13 @@ impl RetellCall {
                 Value::Array(std::mem::take(&mut self.live)),
             );
         }
-        self.state.calls.record(Record::SessionEnd {
-            call: CallKey {
-                agent: self.agent.clone(),
-                conversation_id: self.call_id.clone(),
-            },
-            at_ms: now_ms(),
-            voice_cost_usd: None, // Retell bills its own minutes.
-            report,
-        });
+        let call = CallKey {
+            agent: self.agent.clone(),
+            conversation_id: self.call_id.clone(),
+        };
+        // Retell bills its own minutes.
+        let end = Record::session_end(call, now_ms(), None, report);
+        self.state.calls.record(end);
         let _ = session.close(None).await;
     }
 

@@ -111,11 +111,7 @@ impl Agents {
 
     /// Where `agent`'s conversation `conversation` is stored.
     pub fn conversation_key(&self, agent: &str, conversation: &str) -> String {
-        if self.namespaced {
-            format!("{agent}/{conversation}")
-        } else {
-            conversation.to_string()
-        }
+        crate::session::conversation_key(self.namespaced, agent, conversation)
     }
 
     /// The store every agent shares.

@@ -267,16 +267,14 @@ fn record_session(state: &AppState, target: Target<'_>, body: &[u8], event: &Web
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let record = match event.kind {
-        EventKind::SessionEnd => Record::SessionEnd {
-            call,
-            at_ms,
+        EventKind::SessionEnd => {
             // Layercode's `duration` is the session's length in milliseconds.
-            voice_cost_usd: fields
+            let voice_cost_usd = fields
                 .get("duration")
                 .and_then(serde_json::Value::as_u64)
-                .and_then(|ms| target.entry.prices.session_cost(ms)),
-            report: fields,
-        },
+                .and_then(|ms| target.entry.prices.session_cost(ms));
+            Record::session_end(call, at_ms, voice_cost_usd, fields)
+        }
         _ => {
             let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
             Record::SessionUpdate {

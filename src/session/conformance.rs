@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::client::ClientVars;
 use super::history::{
     is_well_formed, ChatMessage, Heard, HistoryLimits, Role, ToolCall, ToolResult,
 };
@@ -30,6 +31,34 @@ where
     conversations_are_isolated(make()).await;
     concurrent_writes_stay_well_formed(make()).await;
     a_reply_brings_back_its_lost_question(make()).await;
+    a_forgotten_conversation_leaves_nothing(make()).await;
+}
+
+/// Forgetting removes the history and the client variables, and nothing of another
+/// conversation.
+async fn a_forgotten_conversation_leaves_nothing(store: Arc<dyn SessionStore>) {
+    for c in ["c-forget", "c-kept"] {
+        store
+            .begin_turn(
+                c,
+                ChatMessage::user("My number is 555-123-4567", "t1"),
+                None,
+            )
+            .await
+            .expect("store");
+        let mut page = ClientVars::new();
+        page.insert("email".into(), "ana@example.com".into());
+        assert!(store.merge_client(c, page).await.expect("store"));
+    }
+    assert!(store.forget("c-forget").await.expect("store"));
+    assert!(store.history("c-forget").await.expect("store").is_empty());
+    assert!(store.client("c-forget").await.expect("store").is_empty());
+    assert!(
+        !store.forget("c-forget").await.expect("store"),
+        "already gone"
+    );
+    assert_eq!(store.history("c-kept").await.expect("store").len(), 1);
+    assert_eq!(store.client("c-kept").await.expect("store").len(), 1);
 }
 
 fn roles_and_texts(history: &[ChatMessage]) -> Vec<(Role, String)> {

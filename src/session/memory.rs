@@ -196,6 +196,11 @@ impl SessionStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn forget(&self, conversation: &str) -> Result<bool, StoreError> {
+        let removed = lock(&self.conversations).pop(conversation);
+        Ok(removed.is_some())
+    }
+
     /// Pops from the least recently used end while the oldest is idle: the cost follows
     /// the number evicted, not the number held.
     async fn evict_idle(&self, max_idle: Duration) -> Result<usize, StoreError> {

@@ -15,3 +15,14 @@ pub use history::{
 };
 pub use memory::{spawn_idle_sweeper, MemoryStore};
 pub use store::{SessionStore, StoreError};
+
+/// Where `agent`'s conversation `conversation` is stored: agents from files keep their
+/// conversations apart (`<agent>/<conversation_id>`); the single agent from the
+/// environment keeps the bare id, so its stored conversations read as before.
+pub fn conversation_key(namespaced: bool, agent: &str, conversation: &str) -> String {
+    if namespaced {
+        format!("{agent}/{conversation}")
+    } else {
+        conversation.to_string()
+    }
+}

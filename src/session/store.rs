@@ -57,6 +57,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The whole stored history of a conversation, oldest first (empty when unknown).
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError>;
 
+    /// Removes the conversation whole (its history and client variables), for a deleted
+    /// call or a data-subject request; `true` when there was one.
+    async fn forget(&self, conversation: &str) -> Result<bool, StoreError>;
+
     /// Evicts conversations idle for longer than `max_idle`; returns how many. A store
     /// whose backend expires keys by itself returns 0.
     async fn evict_idle(&self, max_idle: Duration) -> Result<usize, StoreError>;

@@ -113,6 +113,7 @@ fn agent_settings_with(
         },
         knowledge: None,
         prices: Arc::default(),
+        privacy: config.privacy.clone(),
     })
 }
 

@@ -213,11 +213,11 @@ impl Application {
             .map_err(StartupError::Tools)?;
         let store = stores::session_store(&settings).await?;
         let call_store = records::call_store(&settings).await?;
-        let analyses = analysis::plans(&files.agents)?;
         let calls = records::start(
             call_store,
             &settings,
-            analyses,
+            &files.agents,
+            &store,
             &metrics,
             &traces.tracing,
             &shutdown,

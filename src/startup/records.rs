@@ -2,18 +2,22 @@
 //! writer and the retention sweep started; an unreachable database stops start-up with
 //! the variable and host named, never the password.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
-use crate::config::Settings;
+use crate::config::{AgentsConfig, Settings};
 use crate::llm::LlmClient;
 use crate::metrics::Metrics;
+use crate::records::erase::forget_conversations;
+use crate::records::CallKey;
 use crate::records::{
-    post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings,
+    post_call, CallRecorder, CallStore, CallWriter, PostCallProgress, PostCallSettings, Redaction,
 };
 use crate::secret::shown_url;
+use crate::session::{conversation_key, SessionStore};
 
 /// How often records past `CALL_RETENTION_DAYS` are deleted.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
@@ -47,14 +51,13 @@ pub(super) async fn call_store(settings: &Settings) -> Result<Option<CallStore>,
 pub(super) fn start(
     store: Option<CallStore>,
     settings: &Settings,
-    analyses: std::collections::HashMap<
-        String,
-        std::sync::Arc<crate::records::post_call::analysis::AnalysisPlan>,
-    >,
+    agents: &AgentsConfig,
+    sessions: &Arc<dyn SessionStore>,
     metrics: &Metrics,
     traces: &crate::trace::Tracing,
     shutdown: &CancellationToken,
 ) -> Result<Calls, StartupError> {
+    let analyses = super::analysis::plans(agents)?;
     let Some(store) = store else {
         return Ok(Calls {
             store: None,
@@ -65,7 +68,12 @@ pub(super) fn start(
     };
     let mut progress = None;
     let (recorder, writer) = match &settings.calls.post_call {
-        None => CallWriter::spawn(store.clone(), settings.calls.queue_size, metrics.clone()),
+        None => CallWriter::spawn(
+            store.clone(),
+            settings.calls.queue_size,
+            metrics.clone(),
+            redaction(settings, agents),
+        ),
         Some((url, secret)) => {
             let post_call = PostCallSettings {
                 url: url.clone(),
@@ -98,12 +106,14 @@ pub(super) fn start(
                 store.clone(),
                 settings.calls.queue_size,
                 metrics.clone(),
+                redaction(settings, agents),
                 written,
             )
         }
     };
     let retention = Duration::from_secs(u64::from(settings.calls.retention_days) * 24 * 60 * 60);
     let (sweeper, stop) = (store.clone(), shutdown.clone());
+    let (sessions, namespaced) = (sessions.clone(), agents.from_files);
     tokio::spawn(async move {
         loop {
             let now_ms = std::time::SystemTime::now()
@@ -111,8 +121,21 @@ pub(super) fn start(
                 .map_or(0, |d| d.as_millis() as i64);
             let cutoff = now_ms - retention.as_millis() as i64;
             match sweeper.delete_older_than(cutoff).await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, "deleted calls past CALL_RETENTION_DAYS"),
+                Ok(deleted) if deleted.is_empty() => {}
+                Ok(deleted) => {
+                    let key = |call: &CallKey| {
+                        conversation_key(namespaced, &call.agent, &call.conversation_id)
+                    };
+                    let forgotten = forget_conversations(&*sessions, &key, &deleted).await;
+                    if let Err(error) = &forgotten {
+                        tracing::warn!(%error, "forgetting deleted calls' conversations failed");
+                    }
+                    tracing::info!(
+                        deleted = deleted.len(),
+                        conversations = forgotten.unwrap_or(0),
+                        "deleted calls past CALL_RETENTION_DAYS"
+                    );
+                }
                 Err(error) => tracing::warn!(%error, "deleting old calls failed"),
             }
             tokio::select! {
@@ -127,4 +150,14 @@ pub(super) fn start(
         writer: Some(writer),
         post_call: progress,
     })
+}
+
+/// Each agent's `RECORD_CONTENT` for the writer; the environment's for any other agent.
+fn redaction(settings: &Settings, agents: &AgentsConfig) -> Redaction {
+    let policies = agents
+        .agents
+        .iter()
+        .map(|agent| (agent.name.clone(), agent.privacy.clone()))
+        .collect();
+    Redaction::new(policies, settings.agents.from_env.privacy.clone())
 }

@@ -96,6 +96,9 @@ impl Tracing {
 pub struct Span {
     cx: Option<Context>,
     inner: Option<Arc<Inner>>,
+    /// The agent's `RECORD_CONTENT`: content recorded on this span and its children is
+    /// redacted (`redacted`) or not recorded (`none`).
+    privacy: Option<crate::privacy::Policy>,
 }
 
 impl Span {
@@ -104,6 +107,24 @@ impl Span {
         Self {
             cx: None,
             inner: None,
+            privacy: None,
+        }
+    }
+
+    /// This span, its content (and its children's) kept as `policy` says.
+    pub fn with_privacy(mut self, policy: crate::privacy::Policy) -> Self {
+        if self.cx.is_some() {
+            self.privacy = Some(policy);
+        }
+        self
+    }
+
+    /// `text` as content may be recorded on this span: redacted with type-only
+    /// placeholders when the agent's records are.
+    pub fn redact(&self, text: String) -> String {
+        match self.privacy.as_ref().and_then(|p| p.shown(&text)) {
+            Some(Cow::Owned(redacted)) => redacted,
+            _ => text,
         }
     }
 
@@ -123,6 +144,7 @@ impl Span {
         Self {
             cx: Some(parent.with_span(span)),
             inner: Some(inner.clone()),
+            privacy: None,
         }
     }
 
@@ -134,7 +156,11 @@ impl Span {
         attributes: Vec<KeyValue>,
     ) -> Span {
         match (&self.cx, &self.inner) {
-            (Some(cx), Some(inner)) => Span::start(inner, cx, name.into(), kind, attributes),
+            (Some(cx), Some(inner)) => {
+                let mut child = Span::start(inner, cx, name.into(), kind, attributes);
+                child.privacy = self.privacy.clone();
+                child
+            }
             _ => Span::none(),
         }
     }
@@ -152,7 +178,12 @@ impl Span {
 
     /// Content (prompts, messages, tool arguments and results) may be recorded on it.
     pub fn captures_content(&self) -> bool {
-        self.recording() && self.inner.as_ref().is_some_and(|i| i.capture_content)
+        self.recording()
+            && self.inner.as_ref().is_some_and(|i| i.capture_content)
+            && self
+                .privacy
+                .as_ref()
+                .is_none_or(|p| p.content != crate::privacy::RecordContent::None)
     }
 
     /// Sets attributes.

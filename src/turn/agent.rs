@@ -193,6 +193,8 @@ impl Agent {
             knowledge: Vec::new(),
             cached_tokens: None,
             cost_usd: None,
+            record_content: None,
+            redactions: None,
         }));
         let said = (!welcome.is_empty()).then(|| Said {
             question: None,
@@ -261,7 +263,7 @@ impl Agent {
         super::turn_span::finish_turn(&span, outcome, &run, &turn.text, &reply.content);
         self.metrics()
             .turn_finished(&self.settings.name, TurnKind::Message, outcome);
-        log_turn(&self.settings.name, context, &turn, model, outcome, &run);
+        log_turn(&self.settings, context, &turn, model, outcome, &run);
         self.ledger.calls.record(self.costed(turn_record(
             context, &turn, &reply, outcome, model, &run, &caller,
         )));

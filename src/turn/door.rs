@@ -210,14 +210,7 @@ impl Agent {
         super::turn_span::finish_turn(&span, outcome, &run, &question, &reply.content);
         self.metrics()
             .turn_finished(&self.settings.name, kind, outcome);
-        log_turn(
-            &self.settings.name,
-            &context,
-            &message,
-            model,
-            outcome,
-            &run,
-        );
+        log_turn(&self.settings, &context, &message, model, outcome, &run);
         self.ledger.calls.record(self.costed(turn_record(
             &context, &message, &reply, outcome, model, &run, &caller,
         )));

@@ -22,6 +22,7 @@ mod lease;
 mod model;
 mod outbox;
 mod record;
+mod redact;
 mod reply;
 mod settings;
 mod spoken;

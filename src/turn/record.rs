@@ -85,6 +85,8 @@ pub(super) fn turn_record(
         knowledge: turn.knowledge.clone(),
         cached_tokens: report.usage().and_then(|u| u.cached_tokens),
         cost_usd: None,
+        record_content: None,
+        redactions: None,
     })
 }
 
@@ -116,7 +118,7 @@ impl super::Agent {
 }
 
 pub(super) fn log_turn(
-    agent: &str,
+    settings: &super::AgentSettings,
     context: &CallContext,
     turn: &UserMessage,
     model: &dyn Model,
@@ -124,6 +126,7 @@ pub(super) fn log_turn(
     run: &ReplyRun<'_>,
 ) {
     let report = &run.report;
+    let agent = settings.name.as_str();
     tracing::info!(
         agent,
         door = turn.door,
@@ -148,5 +151,6 @@ pub(super) fn log_turn(
         knowledge = ?turn.knowledge.iter().map(|k| k.label()).collect::<Vec<_>>(),
         "turn finished"
     );
-    tracing::debug!(turn_id = %turn.turn_id, user = %turn.text, assistant = %run.spoken.text, "turn text");
+    let (privacy, turn_id) = (&settings.privacy, &turn.turn_id);
+    super::redact::log_text(privacy, turn_id, &turn.text, &run.spoken.text);
 }

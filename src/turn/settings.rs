@@ -52,6 +52,9 @@ pub struct AgentSettings {
     pub knowledge: Option<KnowledgeUse>,
     /// The prices its turns are costed with.
     pub prices: Arc<crate::pricing::Prices>,
+    /// What is kept of its callers' words in logs and spans, and what the model is sent
+    /// (`RECORD_CONTENT`, `REDACT_FOR_MODEL`); the call's record follows it in the writer.
+    pub privacy: crate::privacy::Policy,
 }
 
 /// How an agent uses its knowledge base.

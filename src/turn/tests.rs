@@ -166,6 +166,7 @@ fn settings() -> AgentSettings {
         door: Default::default(),
         knowledge: None,
         prices: std::sync::Arc::default(),
+        privacy: Default::default(),
     }
 }
 

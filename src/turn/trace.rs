@@ -13,9 +13,10 @@ use crate::trace::{KeyValue, Span, SpanKind};
 /// result): with the collector down, the queue of spans holds no more than this each.
 const MAX_CONTENT_CHARS: usize = 32 * 1024;
 
-/// `text` as a content attribute's value: cut to [`MAX_CONTENT_CHARS`], ending in `…`
-/// when cut.
-pub(super) fn content(text: String) -> String {
+/// `text` as a content attribute's value on `span`: redacted as the agent's records are,
+/// cut to [`MAX_CONTENT_CHARS`], ending in `…` when cut.
+pub(super) fn content(span: &Span, text: String) -> String {
+    let text = span.redact(text);
     match text.char_indices().nth(MAX_CONTENT_CHARS) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text,
@@ -72,9 +73,12 @@ pub(super) fn model_span(
         span.set([
             KeyValue::new(
                 "gen_ai.system_instructions",
-                content(instructions(prompt.system)),
+                content(&span, instructions(prompt.system)),
             ),
-            KeyValue::new("gen_ai.input.messages", content(input_messages(prompt))),
+            KeyValue::new(
+                "gen_ai.input.messages",
+                content(&span, input_messages(prompt)),
+            ),
         ]);
     }
     span
@@ -119,7 +123,7 @@ pub(super) fn finish_model_span(
         }]);
         attributes.push(KeyValue::new(
             "gen_ai.output.messages",
-            content(message.to_string()),
+            content(span, message.to_string()),
         ));
     }
     span.set(attributes);
@@ -200,7 +204,7 @@ pub(super) fn tool_span(
     if span.captures_content() {
         span.set([KeyValue::new(
             "gen_ai.tool.call.arguments",
-            content(call.function.arguments.clone()),
+            content(&span, call.function.arguments.clone()),
         )]);
     }
     span
@@ -216,7 +220,7 @@ pub(super) fn finish_tool_span(span: Span, outcome: &str, failed: bool, result: 
         if span.captures_content() {
             span.set([KeyValue::new(
                 "gen_ai.tool.call.result",
-                content(result.to_string()),
+                content(&span, result.to_string()),
             )]);
         }
         if failed {
@@ -228,13 +232,13 @@ pub(super) fn finish_tool_span(span: Span, outcome: &str, failed: bool, result: 
 
 #[cfg(test)]
 mod tests {
-    use super::{content, MAX_CONTENT_CHARS};
+    use super::{content, Span, MAX_CONTENT_CHARS};
 
     #[test]
     fn content_is_cut_at_a_character_boundary_and_says_so() {
-        assert_eq!(content("short".into()), "short");
+        assert_eq!(content(&Span::none(), "short".into()), "short");
         let long = "é".repeat(MAX_CONTENT_CHARS + 10);
-        let cut = content(long);
+        let cut = content(&Span::none(), long);
         assert_eq!(cut.chars().count(), MAX_CONTENT_CHARS + 1);
         assert!(cut.ends_with("é…"));
     }

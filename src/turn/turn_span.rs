@@ -28,7 +28,8 @@ impl super::Agent {
             event,
             door: turn.door,
         };
-        let span = turn_span(&self.ledger.tracing, &labels, turn.traceparent.as_deref());
+        let span = turn_span(&self.ledger.tracing, &labels, turn.traceparent.as_deref())
+            .with_privacy(self.settings.privacy.clone());
         turn.trace_id = span.trace_id();
         span
     }
@@ -48,6 +49,7 @@ impl super::Agent {
             door: "layercode",
         };
         turn_span(&self.ledger.tracing, &labels, incoming.as_deref())
+            .with_privacy(self.settings.privacy.clone())
     }
 
     /// Claims the conversation inside a `session.claim` span.
@@ -138,8 +140,14 @@ pub(super) fn finish_turn(
     attributes.extend(usage_attributes(report.usage()));
     if span.captures_content() {
         let content = super::trace::content;
-        attributes.push(KeyValue::new("input.value", content(question.to_string())));
-        attributes.push(KeyValue::new("output.value", content(reply.to_string())));
+        attributes.push(KeyValue::new(
+            "input.value",
+            content(span, question.to_string()),
+        ));
+        attributes.push(KeyValue::new(
+            "output.value",
+            content(span, reply.to_string()),
+        ));
     }
     span.set(attributes);
     if let Some(at) = run.spoken.first_at {

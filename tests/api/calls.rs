@@ -498,6 +498,8 @@ async fn calls_past_the_retention_are_deleted() {
             knowledge: Vec::new(),
             cached_tokens: None,
             cost_usd: None,
+            record_content: None,
+            redactions: None,
         });
         store.write(&record).await.expect("written");
     }

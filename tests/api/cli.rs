@@ -530,7 +530,7 @@ async fn check_creates_no_call_store_and_migrates_nothing() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(
-        stdout.contains("postgres, kept 30 days; 10 schema migrations run at start-up)"),
+        stdout.contains("postgres, kept 30 days; 11 schema migrations run at start-up)"),
         "{stdout}"
     );
     let pool = sqlx::PgPool::connect(&postgres.url)

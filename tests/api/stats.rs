@@ -54,6 +54,8 @@ fn turn(call: &CallKey, n: i64, at_ms: i64) -> TurnRecord {
         knowledge: Vec::new(),
         cached_tokens: Some(100 * n as u64),
         cost_usd: Some(0.001 * n as f64),
+        record_content: None,
+        redactions: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::template::CallContext;
 
 mod costs;
 mod knowledge;
+mod privacy;
 mod stores;
 mod tools;
 mod traces;
@@ -142,6 +143,7 @@ async fn check_agent<W: Write>(
     }
     knowledge::vapi_line(agent, out)?;
     costs::analysis_line(settings, agent, out)?;
+    privacy::privacy_line(settings, agent, out)?;
     if let Some(tools) = &agent.tools {
         // What the agent's list allows; `server__*` stands for every tool of that MCP server.
         let listed = if tools.is_empty() {

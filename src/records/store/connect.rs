@@ -206,6 +206,11 @@ pub(super) const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "stats indexes",
         include_str!("../../../migrations/sqlite/0010_stats_indexes.sql"),
     ),
+    (
+        11,
+        "privacy",
+        include_str!("../../../migrations/sqlite/0011_privacy.sql"),
+    ),
 ]);
 
 pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
@@ -258,6 +263,11 @@ pub(super) const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
         10,
         "stats indexes",
         include_str!("../../../migrations/postgres/0010_stats_indexes.sql"),
+    ),
+    (
+        11,
+        "privacy",
+        include_str!("../../../migrations/postgres/0011_privacy.sql"),
     ),
 ]);
 

@@ -16,6 +16,7 @@ pub use stats::{DayStats, Stats, StatsQuery, ToolStats};
 #[cfg(test)]
 pub(crate) mod tests;
 mod write;
+pub use write::phone_digits;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -212,6 +213,12 @@ pub struct CallDetail {
     /// The call's structured analysis (`data`, `success`, `success_reason`, `summary`),
     /// once made.
     pub analysis: Option<Map<String, Value>>,
+    /// What the record keeps of the words: `full`, `redacted` or `none` (`None` for calls
+    /// kept before this was recorded).
+    pub record_content: Option<String>,
+    /// With `redacted`: how many distinct values of each type were replaced (`{"phone":
+    /// 2}`), never the values.
+    pub redactions: Option<Map<String, Value>>,
 }
 
 /// Which calls [`CallStore::post_calls_owed`] finds (times in unix milliseconds): over,

@@ -158,6 +158,12 @@ impl CallStore {
                 .as_deref()
                 .map(|analysis| json_map(analysis, "analysis"))
                 .transpose()?,
+            record_content: stored.record_content,
+            redactions: stored
+                .redactions
+                .as_deref()
+                .map(|counts| json_map(counts, "redactions"))
+                .transpose()?,
         }))
     }
 

@@ -26,6 +26,8 @@ pub(super) struct StoredCall {
     pub(super) voice_cost_usd: Option<f64>,
     pub(super) analysis: Option<String>,
     pub(super) success: Option<bool>,
+    pub(super) record_content: Option<String>,
+    pub(super) redactions: Option<String>,
 }
 
 impl StoredCall {
@@ -41,6 +43,8 @@ impl StoredCall {
         Ok(Self {
             analysis: row.try_get("analysis")?,
             success: row.try_get("success")?,
+            record_content: row.try_get("record_content")?,
+            redactions: row.try_get("redactions")?,
             voice_cost_usd: row.try_get("voice_cost_usd")?,
             agent: row.try_get("agent")?,
             conversation_id: row.try_get("conversation_id")?,
@@ -154,6 +158,8 @@ impl StoredTurn {
                 .map_err(|e| CallStoreError::new(format!("stored knowledge is not valid: {e}")))?,
             cached_tokens: self.cached_tokens.and_then(to_u64),
             cost_usd: self.cost_usd,
+            record_content: None,
+            redactions: None,
         })
     }
 }

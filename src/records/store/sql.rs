@@ -83,7 +83,7 @@ pub(super) use bind_all;
 pub(super) const CALL_COLUMNS: &str =
     "agent, conversation_id, started_ms, last_ms, from_phone_number, \
     to_phone_number, metadata, session_report, ended_ms, recording_status, recording_url, summary, \
-    door, voice_cost_usd, analysis, success";
+    door, voice_cost_usd, analysis, success, record_content, redactions";
 
 pub(super) const TURN_COLUMNS: &str =
     "agent, conversation_id, turn_id, seq, at_ms, event, user_text, \
@@ -99,8 +99,8 @@ pub(super) const STAT_COLUMNS: &str =
 
 pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
     INSERT INTO calls (agent, conversation_id, started_ms, last_ms, from_phone_number, \
-        to_phone_number, metadata, door) \
-    VALUES ($1, $2, $3, $3, $4, $5, $6, $7) \
+        to_phone_number, metadata, door, record_content, redactions) \
+    VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9) \
     ON CONFLICT (agent, conversation_id) DO UPDATE SET \
         started_ms = CASE WHEN excluded.started_ms < calls.started_ms \
             THEN excluded.started_ms ELSE calls.started_ms END, \
@@ -109,7 +109,9 @@ pub(super) const UPSERT_CALL_FOR_TURN: &str = "\
         from_phone_number = COALESCE(excluded.from_phone_number, calls.from_phone_number), \
         to_phone_number = COALESCE(excluded.to_phone_number, calls.to_phone_number), \
         metadata = CASE WHEN excluded.metadata = '{}' THEN calls.metadata \
-            ELSE excluded.metadata END";
+            ELSE excluded.metadata END, \
+        record_content = COALESCE(excluded.record_content, calls.record_content), \
+        redactions = COALESCE(excluded.redactions, calls.redactions)";
 
 /// A new turn goes after the call's others; a redelivered one keeps its place.
 pub(super) const UPSERT_TURN: &str = "\
@@ -143,13 +145,14 @@ pub(super) const HEARD_LATEST: &str = "\
 
 pub(super) const SESSION_END: &str = "\
     INSERT INTO calls (agent, conversation_id, started_ms, last_ms, session_report, ended_ms, \
-        voice_cost_usd) \
-    VALUES ($1, $2, $3, $3, $4, $3, $5) \
+        voice_cost_usd, redactions) \
+    VALUES ($1, $2, $3, $3, $4, $3, $5, $6) \
     ON CONFLICT (agent, conversation_id) DO UPDATE SET \
         last_ms = CASE WHEN excluded.last_ms > calls.last_ms \
             THEN excluded.last_ms ELSE calls.last_ms END, \
         session_report = excluded.session_report, \
-        ended_ms = excluded.ended_ms, voice_cost_usd = excluded.voice_cost_usd";
+        ended_ms = excluded.ended_ms, voice_cost_usd = excluded.voice_cost_usd, \
+        redactions = COALESCE(excluded.redactions, calls.redactions)";
 
 /// A recording update does not move the call in the list: it may come long after.
 pub(super) const SESSION_UPDATE: &str = "\
@@ -162,6 +165,8 @@ pub(super) const SESSION_UPDATE: &str = "\
         recording_details = CASE WHEN excluded.recording_details = '{}' \
             THEN calls.recording_details ELSE excluded.recording_details END";
 
+pub(super) const REDACTIONS: &str =
+    "SELECT redactions FROM calls WHERE agent = $1 AND conversation_id = $2";
 pub(super) const DELETE_TURNS: &str = "DELETE FROM turns WHERE agent = $1 AND conversation_id = $2";
 pub(super) const DELETE_CALL: &str = "DELETE FROM calls WHERE agent = $1 AND conversation_id = $2";
 pub(super) const SET_ANALYSIS: &str =
@@ -172,7 +177,13 @@ pub(super) const DELETE_OLD_TURNS: &str = "\
     DELETE FROM turns WHERE EXISTS (SELECT 1 FROM calls \
         WHERE calls.agent = turns.agent AND calls.conversation_id = turns.conversation_id \
         AND calls.last_ms < $1)";
-pub(super) const DELETE_OLD_CALLS: &str = "DELETE FROM calls WHERE last_ms < $1";
+pub(super) const DELETE_OLD_CALLS: &str =
+    "DELETE FROM calls WHERE last_ms < $1 RETURNING agent, conversation_id";
+/// Calls whose numbers hold the digits `$1` (`%5%5%5…%`) in order; the caller compares
+/// the digits exactly.
+pub(super) const CALLS_OF_PHONE: &str = "\
+    SELECT agent, conversation_id, from_phone_number, to_phone_number FROM calls \
+    WHERE from_phone_number LIKE $1 OR to_phone_number LIKE $1";
 
 /// Takes the call for one machine's delivery: over (ended, or nothing since `$5`), not
 /// delivered, and not claimed, or claimed before `$4` (a lease that ran out). "Over" is

@@ -50,6 +50,22 @@ impl CallStore {
         Ok(affected.first().is_some_and(|&n| n > 0))
     }
 
+    /// How many distinct values of each type the call's redacted records replaced (empty
+    /// for an unknown call, or one kept in full).
+    pub async fn redaction_counts(
+        &self,
+        call: &CallKey,
+    ) -> Result<std::collections::BTreeMap<String, u32>, CallStoreError> {
+        let rows = super::sql::fetch_rows!(
+            self,
+            super::sql::REDACTIONS,
+            key_args(call),
+            counts_of,
+            "reading redaction counts"
+        )?;
+        Ok(rows.into_iter().flatten().next().unwrap_or_default())
+    }
+
     /// Removes the call and its turns; `true` when it existed.
     pub async fn delete(&self, call: &CallKey) -> Result<bool, CallStoreError> {
         let affected = self
@@ -62,15 +78,55 @@ impl CallStore {
     }
 
     /// Removes the calls whose last activity is before `cutoff_ms` (unix milliseconds),
-    /// with their turns; returns how many calls.
-    pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, CallStoreError> {
-        let affected = self
-            .run(vec![
-                (DELETE_OLD_TURNS, vec![Arg::Int(cutoff_ms)]),
-                (DELETE_OLD_CALLS, vec![Arg::Int(cutoff_ms)]),
-            ])
-            .await?;
-        Ok(affected.get(1).copied().unwrap_or(0))
+    /// with their turns; returns which calls (so their conversations can go too).
+    pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<Vec<CallKey>, CallStoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(failed("starting a transaction"))?;
+            bind_all!(sqlx::query(DELETE_OLD_TURNS), [Arg::Int(cutoff_ms)])
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("deleting old turns"))?;
+            let rows = bind_all!(sqlx::query(DELETE_OLD_CALLS), [Arg::Int(cutoff_ms)])
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(failed("deleting old calls"))?;
+            tx.commit().await.map_err(failed("committing"))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(CallKey {
+                        agent: sqlx::Row::try_get(row, "agent")?,
+                        conversation_id: sqlx::Row::try_get(row, "conversation_id")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(failed("reading deleted calls"))
+        })
+    }
+
+    /// The calls from or to the number whose digits are `digits` (every call of one
+    /// caller, for a data-subject request): numbers compare by their digits alone, so
+    /// `+1 (555) 010-0100` is `+15550100100`.
+    pub async fn calls_of_phone(&self, digits: &str) -> Result<Vec<CallKey>, CallStoreError> {
+        let pattern: String = std::iter::once('%')
+            .chain(digits.chars().flat_map(|d| [d, '%']))
+            .collect();
+        let rows = super::sql::fetch_rows!(
+            self,
+            super::sql::CALLS_OF_PHONE,
+            [Arg::Text(pattern)],
+            phone_row,
+            "finding a caller's calls"
+        )?;
+        let same =
+            |number: &Option<String>| number.as_deref().is_some_and(|n| phone_digits(n) == digits);
+        Ok(rows
+            .into_iter()
+            .filter(|(_, from, to)| same(from) || same(to))
+            .map(|(call, _, _)| call)
+            .collect())
     }
 
     /// Runs the statements in one transaction; returns the rows each affected.
@@ -114,6 +170,8 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                         Arg::OptText(non_empty(&caller.to_phone_number)),
                         Arg::Text(json_text(&caller.metadata)?),
                         Arg::Text(turn.door.clone()),
+                        Arg::OptText(turn.record_content.clone()),
+                        Arg::OptText(counts_text(&turn.redactions)?),
                     ],
                 ),
                 (
@@ -180,6 +238,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
             at_ms,
             report,
             voice_cost_usd,
+            redactions,
         } => vec![(
             SESSION_END,
             vec![
@@ -188,6 +247,7 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                 Arg::Int(*at_ms),
                 Arg::Text(json_text(report)?),
                 Arg::OptFloat(*voice_cost_usd),
+                Arg::OptText(counts_text(redactions)?),
             ],
         )],
         Record::SessionUpdate {
@@ -212,6 +272,55 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
 
 fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|v| !v.is_empty())
+}
+
+fn counts_text(
+    counts: &Option<std::collections::BTreeMap<String, u32>>,
+) -> Result<Option<String>, CallStoreError> {
+    counts
+        .as_ref()
+        .map(|counts| {
+            serde_json::to_string(counts)
+                .map_err(|e| CallStoreError::new(format!("encoding JSON: {e}")))
+        })
+        .transpose()
+}
+
+/// The digits of a phone number, in order.
+pub fn phone_digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+type PhoneRow = (CallKey, Option<String>, Option<String>);
+
+fn phone_row<'r, R>(row: &'r R) -> Result<PhoneRow, sqlx::Error>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let call = CallKey {
+        agent: row.try_get("agent")?,
+        conversation_id: row.try_get("conversation_id")?,
+    };
+    Ok((
+        call,
+        row.try_get("from_phone_number")?,
+        row.try_get("to_phone_number")?,
+    ))
+}
+
+fn counts_of<'r, R>(
+    row: &'r R,
+) -> Result<Option<std::collections::BTreeMap<String, u32>>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: Option<String> = row.try_get(0)?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
 }
 
 fn json_text(map: &Map<String, Value>) -> Result<String, CallStoreError> {

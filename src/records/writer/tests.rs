@@ -298,7 +298,7 @@ async fn off_keeps_nothing() {
 #[tokio::test]
 async fn records_reach_the_call_store() {
     let store = memory().await;
-    let (recorder, writer) = CallWriter::spawn(store.clone(), 10, Metrics::new());
+    let (recorder, writer) = CallWriter::spawn(store.clone(), 10, Metrics::new(), Redaction::off());
     let turns: Vec<TurnRecord> = records(3)
         .into_iter()
         .filter_map(|record| match record {

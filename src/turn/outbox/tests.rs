@@ -70,6 +70,10 @@ impl SessionStore for Flaky {
         self.inner.client(conversation).await
     }
 
+    async fn forget(&self, conversation: &str) -> Result<bool, StoreError> {
+        self.inner.forget(conversation).await
+    }
+
     async fn history(&self, conversation: &str) -> Result<Vec<ChatMessage>, StoreError> {
         self.inner.history(conversation).await
     }

@@ -215,7 +215,8 @@ impl<'a> ReplyRun<'a> {
     /// delivery of this turn made): model rounds, with the tools they call in between,
     /// until the model answers in words, calls `end_call`, or the rounds run out.
     pub(super) async fn run(&mut self, history: &[ChatMessage]) -> Result<(), LlmError> {
-        let history = self.take_earlier_calls(history);
+        let redacted = super::redact::for_model(&self.settings.privacy, history);
+        let history = self.take_earlier_calls(redacted.as_deref().unwrap_or(history));
         let max_rounds = self.tools.settings().max_rounds;
         loop {
             let tools_disabled = self.rounds_run >= max_rounds || self.end_call;

@@ -165,6 +165,7 @@ pub(super) async fn summaries_give_outcome_median_and_duration(store: &CallStore
             at_ms: 20_000,
             report: Map::new(),
             voice_cost_usd: None,
+            redactions: None,
         })
         .await
         .expect("writes");
@@ -257,7 +258,19 @@ pub(super) async fn delete_older_than_keeps_recent_calls(store: &CallStore) {
     for (id, at) in [("old", 1_000), ("older", 500), ("new", 3_000)] {
         put(store, &turn(&key("a", id), "m1", at)).await;
     }
-    assert_eq!(store.delete_older_than(2_000).await.expect("deletes"), 2);
+    let mut deleted: Vec<String> = store
+        .delete_older_than(2_000)
+        .await
+        .expect("deletes")
+        .into_iter()
+        .map(|call| call.conversation_id)
+        .collect();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        ["old", "older"],
+        "the calls deleted, so their conversations go too"
+    );
     let page = store.list(&CallQuery::default()).await.expect("lists");
     let ids: Vec<&str> = page
         .calls
@@ -266,7 +279,11 @@ pub(super) async fn delete_older_than_keeps_recent_calls(store: &CallStore) {
         .collect();
     assert_eq!(ids, ["new"]);
     assert_eq!(store.get(&key("a", "old")).await.expect("reads"), None);
-    assert_eq!(store.delete_older_than(2_000).await.expect("deletes"), 0);
+    assert!(store
+        .delete_older_than(2_000)
+        .await
+        .expect("deletes")
+        .is_empty());
     // Re-creating an old call shows no stale turns.
     put(store, &turn(&key("a", "old"), "m2", 4_000)).await;
     assert_eq!(get(store, &key("a", "old")).await.turns.len(), 1);

@@ -13,6 +13,7 @@ use crate::records::record::{CallKey, CallerRecord, Record, TurnRecord};
 
 mod lists;
 mod post_call;
+mod privacy;
 mod records;
 
 use lists::{
@@ -25,6 +26,10 @@ use post_call::{
     a_post_call_is_claimed_by_one_machine_and_delivered_once,
     an_older_database_is_upgraded_and_only_calls_going_on_stay_owed,
     calls_owed_a_post_call_are_the_ones_over_undelivered_and_unclaimed,
+};
+use privacy::{
+    a_callers_calls_are_found_by_the_digits_of_the_number,
+    a_redacted_call_keeps_its_mode_and_counts,
 };
 use records::{
     a_call_with_an_unpriced_model_has_no_cost,
@@ -139,6 +144,8 @@ pub(crate) fn turn(call: &CallKey, turn_id: &str, at_ms: i64) -> TurnRecord {
         }],
         cached_tokens: Some(20),
         cost_usd: Some(0.000_125),
+        record_content: None,
+        redactions: None,
     }
 }
 
@@ -202,6 +209,8 @@ on_both_backends!(
     summaries_give_outcome_median_and_duration,
     delete_removes_a_call_and_its_turns,
     delete_older_than_keeps_recent_calls,
+    a_redacted_call_keeps_its_mode_and_counts,
+    a_callers_calls_are_found_by_the_digits_of_the_number,
     a_post_call_is_claimed_by_one_machine_and_delivered_once,
     calls_owed_a_post_call_are_the_ones_over_undelivered_and_unclaimed,
     an_older_database_is_upgraded_and_only_calls_going_on_stay_owed,

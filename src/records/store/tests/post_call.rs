@@ -77,6 +77,7 @@ pub(super) async fn calls_owed_a_post_call_are_the_ones_over_undelivered_and_unc
         at_ms,
         report: Map::new(),
         voice_cost_usd: None,
+        redactions: None,
     };
     // Quiet for two minutes (over after one): owed.
     put(store, &turn(&key("a", "quiet"), "m1", now - 120_000)).await;
@@ -174,6 +175,7 @@ pub(super) async fn an_older_database_is_upgraded_and_only_calls_going_on_stay_o
             at_ms: now - 50_000,
             report: Map::new(),
             voice_cost_usd: None,
+            redactions: None,
         })
         .await
         .expect("writes");

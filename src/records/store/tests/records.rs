@@ -81,6 +81,7 @@ pub(super) async fn a_whole_call_comes_back_as_it_happened(store: &CallStore) {
             at_ms: 7_000,
             report: report.clone(),
             voice_cost_usd: Some(0.1),
+            redactions: None,
         },
         Record::SessionUpdate {
             call: call.clone(),

@@ -1,0 +1,92 @@
+//! Deleting what a call left, wherever it is: its record and turns in the call store
+//! (analysis and summary are columns of the call, so they go with it), and its
+//! conversation in the session store (the history the model reads and the page's client
+//! variables). The conversation goes first: a failure there leaves the record in place,
+//! so the request can simply be made again.
+
+use serde::Serialize;
+
+use super::record::CallKey;
+use super::store::{phone_digits, CallStore, CallStoreError};
+use crate::session::{SessionStore, StoreError};
+
+/// Fewest digits a caller's number must have to be erased by: a short one would match
+/// too many callers.
+pub const MIN_PHONE_DIGITS: usize = 7;
+
+/// What an erasure removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    /// Calls deleted from the call store.
+    pub calls: usize,
+    /// Conversations removed from the session store.
+    pub conversations: usize,
+}
+
+/// Why an erasure stopped; what was removed before stays removed.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    /// The number has too few digits to name one caller.
+    #[error("`{0}` is not a whole phone number (at least {MIN_PHONE_DIGITS} digits)")]
+    Phone(String),
+    /// The call store failed.
+    #[error("the call store: {0}")]
+    Calls(#[from] CallStoreError),
+    /// The session store failed.
+    #[error("the session store: {0}")]
+    Sessions(#[from] StoreError),
+}
+
+/// Where a call's conversation is kept in the session store.
+pub type SessionKey<'a> = &'a (dyn Fn(&CallKey) -> String + Sync);
+
+/// Deletes one call: its conversation (when `sessions` is given), then its record.
+pub async fn erase_call(
+    calls: &CallStore,
+    sessions: Option<&dyn SessionStore>,
+    session_key: SessionKey<'_>,
+    call: &CallKey,
+) -> Result<Erased, EraseError> {
+    let mut erased = Erased::default();
+    if let Some(sessions) = sessions {
+        erased.conversations += usize::from(sessions.forget(&session_key(call)).await?);
+    }
+    erased.calls += usize::from(calls.delete(call).await?);
+    Ok(erased)
+}
+
+/// Deletes every call from or to `phone` (a data-subject request), and their
+/// conversations.
+pub async fn erase_caller(
+    calls: &CallStore,
+    sessions: Option<&dyn SessionStore>,
+    session_key: SessionKey<'_>,
+    phone: &str,
+) -> Result<Erased, EraseError> {
+    let digits = phone_digits(phone);
+    if digits.len() < MIN_PHONE_DIGITS {
+        return Err(EraseError::Phone(phone.to_string()));
+    }
+    let mut erased = Erased::default();
+    for call in calls.calls_of_phone(&digits).await? {
+        let one = erase_call(calls, sessions, session_key, &call).await?;
+        erased.calls += one.calls;
+        erased.conversations += one.conversations;
+    }
+    Ok(erased)
+}
+
+/// Forgets the conversations of calls already deleted (retention); returns how many were
+/// still there. One that cannot be forgotten now expires with the session store's idle
+/// time.
+pub async fn forget_conversations(
+    sessions: &dyn SessionStore,
+    session_key: SessionKey<'_>,
+    deleted: &[CallKey],
+) -> Result<usize, StoreError> {
+    let mut forgotten = 0;
+    for call in deleted {
+        forgotten += usize::from(sessions.forget(&session_key(call)).await?);
+    }
+    Ok(forgotten)
+}
