@@ -42,13 +42,6 @@ pub async fn export<W: Write, E: Write>(
     out: &mut W,
     errors: &mut E,
 ) -> std::io::Result<bool> {
-    let Some(url) = &settings.calls.store_url else {
-        writeln!(
-            errors,
-            "voicebridge: CALL_STORE_URL is off: no call is kept to export"
-        )?;
-        return Ok(false);
-    };
     let since_ms = match export.since.as_deref().map(parse_since).transpose() {
         Ok(since) => since,
         Err(problem) => {
@@ -56,12 +49,8 @@ pub async fn export<W: Write, E: Write>(
             return Ok(false);
         }
     };
-    let store = match CallStore::connect(url.expose()).await {
-        Ok(store) => store,
-        Err(error) => {
-            writeln!(errors, "voicebridge: the call store: {error}")?;
-            return Ok(false);
-        }
+    let Some(store) = open_store(settings, "to export", errors).await? else {
+        return Ok(false);
     };
     let query = CallQuery {
         agent: export.agent,
@@ -105,23 +94,12 @@ pub async fn delete<W: Write, E: Write>(
     out: &mut W,
     errors: &mut E,
 ) -> std::io::Result<bool> {
-    let Some(url) = &settings.calls.store_url else {
-        writeln!(
-            errors,
-            "voicebridge: CALL_STORE_URL is off: no call is kept"
-        )?;
+    let Some(store) = open_store(settings, "to delete", errors).await? else {
         return Ok(false);
     };
     // Agents from files keep their conversations apart (see `session::conversation_key`).
     let namespaced =
         crate::toml_file::toml_files(&settings.agents.dir).is_ok_and(|files| !files.is_empty());
-    let store = match CallStore::connect(url.expose()).await {
-        Ok(store) => store,
-        Err(error) => {
-            writeln!(errors, "voicebridge: the call store: {error}")?;
-            return Ok(false);
-        }
-    };
     let sessions = match &settings.session_store_url {
         Some(url) => match crate::cluster::RedisStore::connect(
             url.expose(),
@@ -163,6 +141,29 @@ pub async fn delete<W: Write, E: Write>(
         Err(error) => {
             writeln!(errors, "voicebridge: {error}")?;
             Ok(false)
+        }
+    }
+}
+
+/// The call store, or `None` with what went wrong said to `errors` (`doing`: what it was
+/// wanted for).
+async fn open_store<E: Write>(
+    settings: &Settings,
+    doing: &str,
+    errors: &mut E,
+) -> std::io::Result<Option<CallStore>> {
+    let Some(url) = &settings.calls.store_url else {
+        writeln!(
+            errors,
+            "voicebridge: CALL_STORE_URL is off: no call is kept {doing}"
+        )?;
+        return Ok(None);
+    };
+    match CallStore::connect(url.expose()).await {
+        Ok(store) => Ok(Some(store)),
+        Err(error) => {
+            writeln!(errors, "voicebridge: the call store: {error}")?;
+            Ok(None)
         }
     }
 }

@@ -323,13 +323,15 @@ impl AgentFiles {
                 .map(|(_, value)| value.clone())
                 .or_else(|| get(variable))
         };
-        let llm = llm_settings(&layered).map_err(|e| {
+        // A variable's problem, named by the file's field that set it.
+        let in_file = |e: ConfigError| {
             let field = OVERRIDES
                 .iter()
                 .find(|(_, v)| *v == e.variable)
                 .map_or(e.variable, |(k, _)| k);
             file_error(path, field, e.problem)
-        })?;
+        };
+        let llm = llm_settings(&layered).map_err(in_file)?;
         let tools = match table.get("tools") {
             None => None,
             Some(toml::Value::Array(items)) => Some(
@@ -364,13 +366,7 @@ impl AgentFiles {
             .map_err(|(key, problem)| file_error(path, key, problem))?;
         let patterns = super::privacy::patterns(&table)
             .map_err(|problem| file_error(path, "redact", problem))?;
-        let privacy = super::privacy::policy(&layered, patterns).map_err(|e| {
-            let field = OVERRIDES
-                .iter()
-                .find(|(_, v)| *v == e.variable)
-                .map_or(e.variable, |(k, _)| k);
-            file_error(path, field, e.problem)
-        })?;
+        let privacy = super::privacy::policy(&layered, patterns).map_err(in_file)?;
         Ok(AgentConfig {
             privacy,
             analysis,

@@ -90,3 +90,34 @@ pub async fn forget_conversations(
     }
     Ok(forgotten)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::forget_conversations;
+    use crate::records::CallKey;
+    use crate::session::{conversation_key, ChatMessage, MemoryStore, SessionStore};
+
+    #[tokio::test]
+    async fn retention_forgets_the_deleted_calls_conversations_only() {
+        let limits = crate::session::HistoryLimits {
+            max_messages: 10,
+            max_chars: 1000,
+        };
+        let store = MemoryStore::new(limits, 100);
+        for id in ["old", "new"] {
+            store
+                .begin_turn(&format!("sales/{id}"), ChatMessage::user("hi", "t1"), None)
+                .await
+                .expect("stored");
+        }
+        let deleted = [CallKey {
+            agent: "sales".into(),
+            conversation_id: "old".into(),
+        }];
+        let key = |call: &CallKey| conversation_key(true, &call.agent, &call.conversation_id);
+        let forgotten = forget_conversations(&store, &key, &deleted).await;
+        assert_eq!(forgotten.expect("forgets"), 1);
+        assert!(store.history("sales/old").await.expect("reads").is_empty());
+        assert_eq!(store.history("sales/new").await.expect("reads").len(), 1);
+    }
+}
