@@ -19,7 +19,8 @@
 //! p50/p95/max.
 //! `BENCH_CALL_STORE_URL=sqlite://…` (or `postgres://…`) keeps every call on record, to
 //! measure that the writer stays off the turn's path; `BENCH_MAX_CONCURRENCY=100` stops
-//! after the 100-turn level. `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
+//! after the 100-turn level; `BENCH_LEVELS=50,200` measures only those concurrencies (three
+//! rounds each). `BENCH_PREFILL_CONVERSATIONS=N` first sends N short turns, each in a conversation of
 //! its own, so that with N above `SESSION_MAX_CONVERSATIONS` (10 000 by default) the
 //! in-memory store is at its cap and every measured turn evicts one conversation.
 
@@ -309,13 +310,15 @@ async fn run() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(usize::MAX);
-    let levels = [
-        (1usize, 100usize),
-        (100, 3),
-        (1000, 1),
-        (2000, 1),
-        (4000, 1),
-    ];
+    // BENCH_LEVELS=50,200 measures those concurrencies instead, three rounds each.
+    let levels: Vec<(usize, usize)> = match std::env::var("BENCH_LEVELS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .map(|c| (c, 3))
+            .collect(),
+        Err(_) => vec![(1, 100), (100, 3), (1000, 1), (2000, 1), (4000, 1)],
+    };
     for (concurrency, rounds) in levels.into_iter().filter(|(c, _)| *c <= max) {
         for (label, direct) in [
             ("direct (no gateway)", true),

@@ -1,7 +1,16 @@
-//! The HTTP client for `POST {base_url}/chat/completions` with `stream: true`. One pooled
-//! `reqwest::Client` serves every turn, so a turn reuses a warm connection (HTTP/2 where
-//! the provider offers it through ALPN) instead of paying a TLS handshake.
+//! The HTTP client for `POST {base_url}/chat/completions` with `stream: true`. Pooled
+//! connections serve every turn, so a turn reuses a warm connection (HTTP/2 where the
+//! provider offers it through ALPN) instead of paying a TLS handshake.
+//!
+//! One pool per thread: a connection's I/O runs on the thread that opened it, and each of
+//! the server's workers runs its turns on its own thread, so a turn that took a connection
+//! another worker opened would wake that thread for every chunk it reads (a system call
+//! and a thread switch each way). With a pool per thread a turn's model stream stays on
+//! its own thread. The cost is a warm connection per worker rather than one in all.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::stream::ReplyStream;
@@ -16,7 +25,7 @@ const MAX_ERROR_BODY: usize = 2048;
 /// serves them all.
 #[derive(Clone, Debug)]
 pub struct LlmClient {
-    http: reqwest::Client,
+    pools: Arc<Pools>,
     upstreams: Vec<Endpoint>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
@@ -29,16 +38,62 @@ struct Endpoint {
     settings: UpstreamSettings,
 }
 
-impl LlmClient {
-    /// Builds the client and its connection pool.
-    pub fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
-        let http = crate::http::builder(settings.connect_timeout)
+/// Tells one client's pools apart in a thread's list.
+static NEXT_POOLS: AtomicU64 = AtomicU64::new(0);
+
+/// A thread's pool of one client, kept while the client lives.
+type ThreadPool = (u64, Weak<Pools>, reqwest::Client);
+
+thread_local! {
+    /// This thread's pool of each client, by the client's id.
+    static THREAD_POOLS: RefCell<Vec<ThreadPool>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How to build a pool, and the one built with the client (checked to build, and used
+/// should a thread's own fail to).
+#[derive(Debug)]
+struct Pools {
+    id: u64,
+    connect_timeout: Duration,
+    first: reqwest::Client,
+}
+
+impl Pools {
+    fn build(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+        crate::http::builder(connect_timeout)
             .tcp_keepalive(Duration::from_secs(30))
             .pool_idle_timeout(Duration::from_secs(90))
             .http2_keep_alive_interval(Duration::from_secs(20))
             .http2_keep_alive_while_idle(true)
             .build()
+    }
+
+    /// This thread's pool (a cheap handle).
+    fn here(self: &Arc<Self>) -> reqwest::Client {
+        THREAD_POOLS.with(|pools| {
+            let mut pools = pools.borrow_mut();
+            if let Some((_, _, client)) = pools.iter().find(|(id, _, _)| *id == self.id) {
+                return client.clone();
+            }
+            // The pools of clients gone since (a test's app) go with them.
+            pools.retain(|(_, owner, _)| owner.strong_count() > 0);
+            let client = Self::build(self.connect_timeout).unwrap_or_else(|_| self.first.clone());
+            pools.push((self.id, Arc::downgrade(self), client.clone()));
+            client
+        })
+    }
+}
+
+impl LlmClient {
+    /// Builds the client (its pools are made per thread as turns use them).
+    pub fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
+        let first = Pools::build(settings.connect_timeout)
             .map_err(|e| LlmError::Unreachable(format!("cannot build HTTP client: {e}")))?;
+        let pools = Arc::new(Pools {
+            id: NEXT_POOLS.fetch_add(1, Ordering::Relaxed),
+            connect_timeout: settings.connect_timeout,
+            first,
+        });
         let upstreams = settings
             .upstreams
             .iter()
@@ -48,7 +103,7 @@ impl LlmClient {
             })
             .collect();
         Ok(Self {
-            http,
+            pools,
             upstreams,
             temperature: settings.temperature,
             max_tokens: settings.max_tokens,
@@ -114,7 +169,8 @@ impl LlmClient {
             response_format: prompt.response_format,
         };
         let mut request = self
-            .http
+            .pools
+            .here()
             .post(&upstream.url)
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .json(&body);

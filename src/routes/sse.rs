@@ -124,27 +124,36 @@ impl SseBody {
 impl Stream for SseBody {
     type Item = Result<Bytes, Infallible>;
 
+    /// Every event already waiting goes out in one chunk: a reply whose sentences are
+    /// ready together (a fast model, a sentence and its data event) costs one socket write,
+    /// not one per frame. Nothing is held back to wait for more.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.ended {
             return Poll::Ready(None);
         }
-        loop {
-            return match self.events.poll_recv(cx) {
+        let mut out: Option<bytes::BytesMut> = None;
+        while !self.ended {
+            let framed = match self.events.poll_recv(cx) {
                 Poll::Ready(Some(event)) => {
                     self.ended = matches!(event, TurnEvent::End);
                     self.observe(&event);
-                    let framed = encode(&event, &self.turn_id);
-                    if framed.is_empty() {
-                        continue;
-                    }
-                    Poll::Ready(Some(Ok(framed)))
+                    encode(&event, &self.turn_id)
                 }
                 Poll::Ready(None) => {
                     self.ended = true;
-                    Poll::Ready(Some(Ok(end(&self.turn_id))))
+                    end(&self.turn_id)
                 }
-                Poll::Pending => Poll::Pending,
+                Poll::Pending => break,
             };
+            if !framed.is_empty() {
+                out.get_or_insert_with(bytes::BytesMut::new)
+                    .extend_from_slice(&framed);
+            }
+        }
+        match out {
+            Some(frames) => Poll::Ready(Some(Ok(frames.freeze()))),
+            None if self.ended => Poll::Ready(None),
+            None => Poll::Pending,
         }
     }
 }
@@ -188,14 +197,25 @@ mod tests {
             .await
     }
 
+    /// The whole body as text, and how many `response.end` frames it holds.
+    fn text_and_ends(frames: &[Bytes]) -> (String, usize) {
+        let text: String = frames
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        let ends = text.matches("response.end").count();
+        (text, ends)
+    }
+
     #[tokio::test]
     async fn the_body_ends_exactly_once_when_the_turn_ends_it() {
         let (caller, delivery) = caller();
         caller.send(TurnEvent::Speak("One.".into(), None));
         caller.end();
         let frames = frames(SseBody::new(delivery, "t".into())).await;
-        assert_eq!(frames.len(), 2);
-        assert_eq!(frames[1], end("t"));
+        let (text, ends) = text_and_ends(&frames);
+        assert_eq!(ends, 1);
+        assert!(text.ends_with(std::str::from_utf8(&end("t")).unwrap_or_default()));
     }
 
     #[tokio::test]
@@ -204,8 +224,35 @@ mod tests {
         caller.send(TurnEvent::Speak("One.".into(), None));
         drop(caller);
         let frames = frames(SseBody::new(delivery, "t".into())).await;
-        assert_eq!(frames.len(), 2);
-        assert_eq!(frames[1], end("t"));
+        let (text, ends) = text_and_ends(&frames);
+        assert_eq!(ends, 1);
+        assert!(
+            text.starts_with("data: {\"type\":\"response.tts\""),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn events_waiting_together_go_out_in_one_chunk_and_a_later_one_in_its_own() {
+        let (caller, delivery) = caller();
+        let mut body = SseBody::new(delivery, "t".into());
+        caller.send(TurnEvent::Speak("One.".into(), None));
+        caller.send(TurnEvent::Data(json!({"step": 1})));
+        caller.send(TurnEvent::Speak("Two.".into(), None));
+        let first = body
+            .next()
+            .await
+            .expect("a chunk")
+            .unwrap_or_else(|e| match e {});
+        let first = String::from_utf8_lossy(&first).into_owned();
+        assert_eq!(first.matches("data: ").count(), 3, "{first}");
+        assert!(first.find("One.") < first.find("step") && first.find("step") < first.find("Two."));
+        caller.send(TurnEvent::Speak("Three.".into(), None));
+        caller.end();
+        let rest = frames(body).await;
+        let (text, ends) = text_and_ends(&rest);
+        assert_eq!(rest.len(), 1, "what was waiting together: {text}");
+        assert!(text.contains("Three.") && ends == 1);
     }
 
     #[test]
