@@ -179,11 +179,13 @@ async fn run() {
         let recorder = match (&perf, index) {
             (Some(file), 0) => attach(
                 "perf",
+                // DWARF unwinding: a release build keeps no frame pointers.
                 &[
                     "record",
                     "-F",
-                    "999",
-                    "-g",
+                    "499",
+                    "--call-graph",
+                    "dwarf,16384",
                     "-o",
                     file,
                     "-p",
@@ -192,6 +194,10 @@ async fn run() {
             ),
             _ => None,
         };
+        if recorder.is_some() {
+            // perf needs a moment to attach to every thread.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         let (cpu0, sw0, started) = (cpu(pid), switches(pid), Instant::now());
         let (firsts, failed) = load(&server.url, concurrency, turns, &format!("l{index}")).await;
         let (elapsed, cpu1, sw1) = (started.elapsed(), cpu(pid), switches(pid));
