@@ -11,7 +11,7 @@
 //! `BENCH_CPU_STRACE=1` then runs `BENCH_CPU_STRACE_TURNS` more turns (default 2,000) at
 //! the first level with `strace -c -f` attached to the server, and prints its system calls
 //! per turn by kind (strace slows the server; the counts are what matter).
-//! `BENCH_CPU_PERF=<file>` records the first level with `perf record -g` into that file,
+//! `BENCH_CPU_PERF=<file>` records the first level with `perf record --call-graph dwarf` into that file,
 //! for a flame graph (`scripts/profile-cpu` does both and folds the profile).
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
