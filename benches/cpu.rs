@@ -8,6 +8,10 @@
 //! summed over its threads from /proc/<pid>/task/*/status); and the time from sending a
 //! webhook to reading its first SSE event, p50/p99.
 //!
+//! Before the levels, a cold burst: `BENCH_CPU_BURST` turns (default 150) of new
+//! conversations at once against the fresh server, first event p50/p99/max and the
+//! model connections it opened.
+//!
 //! `BENCH_CPU_STRACE=1` then runs `BENCH_CPU_STRACE_TURNS` more turns (default 2,000) at
 //! the first level with `strace -c -f` attached to the server, and prints its system calls
 //! per turn by kind (strace slows the server; the counts are what matter).
@@ -160,6 +164,15 @@ async fn run() {
         .parse()
         .unwrap_or(20_000);
     let perf = std::env::var("BENCH_CPU_PERF").ok();
+    // A cold burst first: the server has not talked to the model yet.
+    let burst: usize = setting("BENCH_CPU_BURST", "150").parse().unwrap_or(150);
+    let (firsts, failed) = load(&server.url, burst, burst, "burst").await;
+    println!(
+        "cold burst: {burst} new conversations at once: first event p50/p99/max {} µs, \
+         {} model connections opened, {failed} errors",
+        percentiles(firsts, &[0.5, 0.99]),
+        upstream.connections()
+    );
     // Warm up: connections to the model, the allocator, the page cache.
     load(&server.url, 50, 2_000, "warm").await;
     println!(
