@@ -41,7 +41,8 @@ fn capitalised(word: &str) -> bool {
 /// "221 Baker Street", "5th Avenue" is not (no house number), "12 rue de la Paix".
 fn number_first(text: &str, tokens: &[Token], i: usize) -> Option<usize> {
     let number = tokens.get(i).filter(|t| t.class == Class::Digits)?;
-    if number.text(text).len() > 5 || (i > 0 && tokens[i - 1].is_word()) {
+    let glued = i > 0 && tokens[i - 1].is_word() && !super::numbers::json_escape(tokens, i - 1);
+    if number.text(text).len() > 5 || glued {
         return None;
     }
     let mut j = i + 1;
@@ -150,7 +151,10 @@ fn spanish(text: &str, tokens: &[Token], i: usize) -> Option<usize> {
 /// A house number at `j`: 1–4 digits and an optional letter ("12a").
 fn house_number(text: &str, tokens: &[Token], j: usize) -> Option<usize> {
     let number = tokens.get(j).filter(|t| t.class == Class::Digits)?;
-    if number.text(text).len() > 4 {
+    let digits = number.text(text);
+    // A year after a word ("Spring 2025", "Frühjahr 2026") is no house number.
+    let year = digits.len() == 4 && (digits.starts_with("19") || digits.starts_with("20"));
+    if digits.len() > 4 || year {
         return None;
     }
     match tokens.get(j + 1) {
@@ -216,8 +220,8 @@ fn is_french_street(word: &str) -> bool {
 /// "Hauptstraße", "Ringstr", "Am Waldweg"'s "Waldweg", a separate "Straße".
 fn is_german_street(word: &str) -> bool {
     const ENDINGS: &[&str] = &[
-        "straße", "strasse", "str", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer",
-        "chaussee", "steig", "pfad",
+        "straße", "strasse", "str", "weg", "gasse", "allee", "platz", "damm", "ufer", "chaussee",
+        "steig", "pfad",
     ];
     let word = lower(word);
     ENDINGS.iter().any(|ending| word.ends_with(ending))

@@ -3,7 +3,7 @@
 //! order, a booking, a flight), in en/de/fr/es. German compounds count by their start
 //! ("Bestellnummer", "Telefonnummer").
 
-use super::tokens::{lower, Token};
+use super::tokens::{lower, Class, Token};
 
 /// What the words before a number say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +126,43 @@ fn cue_of(word: &str) -> Cue {
     }
     match word {
         "ssn" | "social" | "sozialversicherungsnummer" | "sécu" => Cue::SocialSecurity,
-        "number" | "no" | "nr" | "nummer" | "numéro" | "numero" | "número" | "num" => Cue::Number,
+        "number" | "nr" | "nummer" | "numéro" | "numero" | "número" | "num" => Cue::Number,
         _ => Cue::None,
     }
+}
+
+/// A currency sign or name right before token `first` or after byte `end`: an amount.
+pub(super) fn money_beside(text: &str, tokens: &[Token], first: usize, end: usize) -> bool {
+    const NAMES: &[&str] = &[
+        "euro",
+        "euros",
+        "dollar",
+        "dollars",
+        "pesos",
+        "peso",
+        "francs",
+        "pounds",
+        "eur",
+        "usd",
+        "gbp",
+        "chf",
+        "cents",
+        "centimes",
+        "céntimos",
+    ];
+    let sign = |t: &Token| matches!(t.class, Class::Mark('$' | '€' | '£' | '¥'));
+    let before = first
+        .checked_sub(1)
+        .and_then(|k| tokens.get(k))
+        .is_some_and(sign);
+    let mut after = tokens[tokens.partition_point(|t| t.start < end)..].iter();
+    let next = after.next();
+    let next = match next {
+        Some(t) if t.class == Class::Space => after.next(),
+        other => other,
+    };
+    before
+        || next.is_some_and(|t| {
+            sign(t) || (t.is_word() && NAMES.contains(&lower(t.text(text)).as_ref()))
+        })
 }

@@ -52,6 +52,15 @@ fn written(text: &str, found: &mut Vec<Finding>) {
 fn spoken(text: &str, tokens: &[Token], at: usize) -> Option<Finding> {
     let (start, local) = name_before(text, tokens, at)?;
     let (end, domain) = domain_after(text, tokens, at)?;
+    // "book online at example.com" names a website: a written domain after one plain word
+    // is not taken for an address (a spoken "dot", or a name with a dot, digit, `_` or
+    // `-`, is).
+    let spoken_domain = text[tokens[at].end..end]
+        .trim_start()
+        .contains(char::is_whitespace);
+    if !spoken_domain && local.chars().all(char::is_alphabetic) {
+        return None;
+    }
     Some(Finding::new(
         start,
         end,

@@ -10,7 +10,9 @@ pub(super) fn find(text: &str, found: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        // After a JSON escape (`\n`) as after a space: span content is redacted as JSON.
+        let escaped = i >= 2 && bytes[i - 2] == b'\\' && matches!(bytes[i - 1], b'n' | b't' | b'r');
+        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || escaped;
         if boundary {
             if let Some(end) = iban_at(bytes, i) {
                 let key = compact(&text[i..end]);

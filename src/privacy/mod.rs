@@ -249,6 +249,15 @@ impl Ledger {
         }
     }
 
+    /// Numbers from `counts` on where they are ahead of this ledger's (another machine
+    /// numbered values of the call meanwhile), so none is given twice.
+    pub fn raise(&mut self, counts: &BTreeMap<String, u32>) {
+        for (kind, &count) in counts {
+            let mine = self.counts.entry(kind.clone()).or_insert(0);
+            *mine = (*mine).max(count);
+        }
+    }
+
     /// How many distinct values of each type were replaced.
     pub fn counts(&self) -> &BTreeMap<String, u32> {
         &self.counts

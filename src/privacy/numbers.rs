@@ -5,7 +5,7 @@
 //! brackets, or groups) or follow a word about calling; a word about an order or a booking
 //! before it keeps it.
 
-use super::cues::{cue_before, Cue};
+use super::cues::{cue_before, money_beside, Cue};
 use super::tokens::{is_ambiguous, is_joiner, number_word, repeat_word, Class, Token};
 use super::Finding;
 
@@ -153,7 +153,10 @@ fn word_number(text: &str, tokens: &[Token], j: usize) -> Option<((u32, bool), u
     // The longest hyphen chain that is one number: "quatre-vingt-dix-sept".
     let mut end = j;
     let mut k = j;
-    while tokens.get(k + 1).is_some_and(|t| t.is_mark('-'))
+    // At most four parts: no number word has more, and an endless chain of hyphenated
+    // words ("a-a-a-…") must not be re-read from every word.
+    while k < j + 6
+        && tokens.get(k + 1).is_some_and(|t| t.is_mark('-'))
         && tokens.get(k + 2).is_some_and(|t| t.is_word())
     {
         k += 2;
@@ -206,23 +209,63 @@ fn classify(text: &str, tokens: &[Token], first: usize, run: &Run) -> Option<Fin
     if (13..=19).contains(&n) && luhn(&digits) {
         return Some(Finding::new(run.start, end, "card", digits));
     }
+    // A card said with its expiry or code in one breath: the longest leading groups.
+    if n > 19 {
+        if let Some((stop, card)) = card_prefix(run) {
+            return Some(Finding::new(run.start, stop, "card", card));
+        }
+    }
+    let groups: Vec<usize> = run.items.iter().map(|i| i.digits.len()).collect();
+    // What the digits' shape says wins over the words before them.
+    if !spoken && n == 9 && ssn_shaped(&groups, run, &digits) {
+        return Some(Finding::new(run.start, end, "ssn", digits));
+    }
+    let not_a_phone = !spoken && shaped_like_no_phone(text, tokens, first, run, &groups, &digits);
+    let phone_length = (7..=15).contains(&n);
+    if phone_length && !not_a_phone && !spoken && (run.plus || run.bracket) {
+        return Some(Finding::new(run.start, end, "phone", digits));
+    }
     let cue = cue_before(text, tokens, first);
     if cue == Cue::Other {
         return None;
     }
-    let groups: Vec<usize> = run.items.iter().map(|i| i.digits.len()).collect();
-    if n == 9 && (cue == Cue::SocialSecurity || (!spoken && ssn_shaped(&groups, run, &digits))) {
+    if n == 9 && cue == Cue::SocialSecurity {
         return Some(Finding::new(run.start, end, "ssn", digits));
     }
-    if !(7..=15).contains(&n) {
+    if !phone_length || not_a_phone {
         return None;
     }
     let phone = match (spoken, cue) {
         (_, Cue::Phone | Cue::Number) => true,
-        (true, _) => true,
-        (false, _) => run.plus || run.bracket || grouped_like_a_phone(&groups, run, &digits),
+        (true, _) => said_like_a_phone(run),
+        (false, _) => groups.len() >= 2 && !run.separators.contains(&','),
     };
     phone.then(|| Finding::new(run.start, end, "phone", digits))
+}
+
+/// The longest run of leading groups (13 to 19 digits) that passes Luhn's check: its end
+/// and digits.
+fn card_prefix(run: &Run) -> Option<(usize, String)> {
+    let mut digits = String::new();
+    let mut best = None;
+    for item in &run.items {
+        digits.push_str(&item.digits);
+        if digits.len() > 19 {
+            break;
+        }
+        if digits.len() >= 13 && luhn(&digits) {
+            best = Some((item.end, digits.clone()));
+        }
+    }
+    best
+}
+
+/// Said as words without a word about calling: digit by digit, or in pairs after a
+/// leading zero, as numbers are read out ("ten thirty, eleven fifteen", a time, or
+/// "nineteen ninety-eight", a year, are not).
+fn said_like_a_phone(run: &Run) -> bool {
+    let single = run.items.iter().filter(|i| i.digits.len() == 1).count();
+    single * 2 >= run.items.len() || run.items[0].digits == "0"
 }
 
 /// Digits glued to letters on either side are part of a code ("AB1234567"), not a number
@@ -230,23 +273,42 @@ fn classify(text: &str, tokens: &[Token], first: usize, run: &Run) -> Option<Fin
 fn glued(tokens: &[Token], first: usize, run: &Run, end: usize) -> bool {
     let before = (first > 0 && !run.plus && !run.bracket)
         .then(|| tokens[first - 1])
-        .is_some_and(|t| t.is_word() && t.end == run.start);
+        .is_some_and(|t| t.is_word() && t.end == run.start && !json_escape(tokens, first - 1));
     let after = tokens
-        .iter()
-        .find(|t| t.start == end)
+        .get(tokens.partition_point(|t| t.start < end))
         .is_some_and(|t| t.is_word() && !run.items.last().is_some_and(|i| i.word));
     before && !run.items[0].word || after
 }
 
-/// Written in groups the way phone numbers are, and not a date, a formatted amount, a
-/// list or a run of years.
-fn grouped_like_a_phone(groups: &[usize], run: &Run, digits: &str) -> bool {
-    if groups.len() < 2 || run.separators.contains(&',') {
-        return false;
+/// The one-letter word at token `k` is a JSON escape (`\n`, `\t`, `\r`): span content is
+/// redacted as JSON text, where a line break before a number is `\n`.
+pub(super) fn json_escape(tokens: &[Token], k: usize) -> bool {
+    let letter = tokens[k].end - tokens[k].start == 1;
+    letter && k > 0 && tokens[k - 1].is_mark('\\')
+}
+
+/// Digits written as a date, an amount (thousands in groups of three, or money beside
+/// them), a run of years or an invalid social security number: never a phone number,
+/// whatever the words before say.
+fn shaped_like_no_phone(
+    text: &str,
+    tokens: &[Token],
+    first: usize,
+    run: &Run,
+    groups: &[usize],
+    digits: &str,
+) -> bool {
+    let end = run.items.last().map_or(run.start, |i| i.end);
+    if money_beside(text, tokens, first, end) {
+        return true;
     }
-    let dotted = run.separators.iter().all(|&s| s == '.');
-    if dotted && groups[1..].iter().all(|&g| g == 3) {
-        return false;
+    let thousands = run.separators.iter().all(|&s| matches!(s, '.' | ',' | ' '));
+    if groups.len() >= 2 && thousands && groups[0] <= 3 && groups[1..].iter().all(|&g| g == 3) {
+        // "612 345 678" is a Spanish mobile number, "1 299 000" an amount.
+        let spaced = run.separators.iter().all(|&s| s == ' ');
+        if !(spaced && groups[0] == 3) {
+            return true;
+        }
     }
     let dated = run
         .separators
@@ -254,18 +316,17 @@ fn grouped_like_a_phone(groups: &[usize], run: &Run, digits: &str) -> bool {
         .all(|&s| s == '/' || s == '.' || s == '-');
     let date_shape = matches!(groups, [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2]);
     if dated && date_shape {
-        return false;
+        return true;
     }
     // An invalid social security number is not a phone number either.
-    if groups == [3, 2, 4] {
-        return false;
+    if groups == [3, 2, 4] && run.separators.iter().all(|&s| s == '-') {
+        return true;
     }
-    let years = groups.iter().all(|&g| g == 4)
+    groups.iter().all(|&g| g == 4)
         && digits
             .as_bytes()
             .chunks(4)
-            .all(|year| year.starts_with(b"19") || year.starts_with(b"20"));
-    !years
+            .all(|year| year.starts_with(b"19") || year.starts_with(b"20"))
 }
 
 /// `123-45-6789` or `123 45 6789`, with a valid area, group and serial.

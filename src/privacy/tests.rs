@@ -407,3 +407,61 @@ fn spanish_callers() {
         ("son 2.500 euros al mes", "son 2.500 euros al mes"),
     ]);
 }
+
+/// Cases a review found: each was wrong before.
+#[test]
+fn shapes_win_over_nearby_words_and_amounts_dates_and_times_stay() {
+    check(&[
+        // A strong shape is a phone or an SSN even after a word about a booking or a claim.
+        (
+            "Please send the booking confirmation to (555) 123-4567",
+            "Please send the booking confirmation to [phone]",
+        ),
+        (
+            "My reservation is under +44 20 7946 0958",
+            "My reservation is under [phone]",
+        ),
+        (
+            "For the claim, it's 123-45-6789",
+            "For the claim, it's [ssn]",
+        ),
+        // A card said with its expiry and code.
+        ("4111 1111 1111 1111, 12/26, 737", "[card], 12/26, 737"),
+        // Amounts, dates and times stay, whatever the words before.
+        ("No, the total is 1,299,000.", "No, the total is 1,299,000."),
+        ("No, son 1.299.000 pesos", "No, son 1.299.000 pesos"),
+        ("I'll call you on 14/03/2025", "I'll call you on 14/03/2025"),
+        (
+            "Le prix est de 1 299 000 euros",
+            "Le prix est de 1 299 000 euros",
+        ),
+        (
+            "ten thirty, eleven fifteen or twelve",
+            "ten thirty, eleven fifteen or twelve",
+        ),
+        (
+            "nineteen ninety-eight, nineteen ninety-nine",
+            "nineteen ninety-eight, nineteen ninety-nine",
+        ),
+        ("ten, twenty, thirty, forty", "ten, twenty, thirty, forty"),
+        ("Bring 2 forms of ID", "Bring 2 forms of ID"),
+        ("Spring 2025 menu", "Spring 2025 menu"),
+        (
+            "You can also book online at example.com.",
+            "You can also book online at example.com.",
+        ),
+        // Span content is redacted as JSON text: a line break is `\n`.
+        (
+            r#"{"content":"My card:\n4111111111111111"}"#,
+            r#"{"content":"My card:\n[card]"}"#,
+        ),
+        (r#"IBAN:\nDE89370400440532013000"#, r#"IBAN:\n[iban]"#),
+    ]);
+}
+
+#[test]
+fn an_endless_hyphen_chain_is_read_in_linear_time() {
+    // Re-reading the chain from every word made this cubic: minutes for 40 KB.
+    let text = "a-".repeat(20_000);
+    assert_eq!(redacted(&text), text);
+}

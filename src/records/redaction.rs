@@ -57,17 +57,22 @@ impl Redaction {
         self.policies.get(agent).unwrap_or(&self.fallback)
     }
 
-    /// The call whose stored counts must be read before `record` is redacted: its words
-    /// are redacted and this machine has no ledger for it yet.
+    /// The call whose stored counts must be read before `record` is redacted: every
+    /// redacted record, since another machine may have numbered values of the call since.
     pub fn needs_counts(&self, record: &Record) -> Option<CallKey> {
         let call = call_of(record)?;
         let redacted = self.policy(&call.agent).content == RecordContent::Redacted;
-        (redacted && !self.ledgers.contains(call)).then(|| call.clone())
+        redacted.then(|| call.clone())
     }
 
-    /// Starts `call`'s ledger from its stored counts.
+    /// Brings `call`'s ledger up to its stored counts (or starts it from them).
     pub fn continue_from(&mut self, call: CallKey, counts: &BTreeMap<String, u32>) {
-        self.ledgers.put(call, Ledger::continuing(counts));
+        match self.ledgers.get_mut(&call) {
+            Some(ledger) => ledger.raise(counts),
+            None => {
+                self.ledgers.put(call, Ledger::continuing(counts));
+            }
+        }
     }
 
     /// Applies the agent's policy to `record`.
@@ -102,8 +107,9 @@ impl Redaction {
 fn call_of(record: &Record) -> Option<&CallKey> {
     match record {
         Record::Turn(turn) => Some(&turn.call),
-        Record::Heard { call, .. } | Record::SessionEnd { call, .. } => Some(call),
-        Record::SessionUpdate { .. } => None,
+        Record::Heard { call, .. }
+        | Record::SessionEnd { call, .. }
+        | Record::SessionUpdate { call, .. } => Some(call),
     }
 }
 
@@ -138,7 +144,11 @@ fn redact(record: &mut Record, redactor: &Redactor, ledger: &mut Ledger) {
             }
             *redactions = Some(ledger.counts().clone());
         }
-        Record::SessionUpdate { .. } => {}
+        Record::SessionUpdate { details, .. } => {
+            for value in details.values_mut() {
+                strings(value, &mut text);
+            }
+        }
     }
 }
 
@@ -162,7 +172,16 @@ fn keep_no_text(record: &mut Record) {
             let kept = without_strings(std::mem::take(report));
             *report = kept;
         }
-        Record::SessionUpdate { .. } => {}
+        // The recording holds every word: its link is not kept either.
+        Record::SessionUpdate {
+            recording_url,
+            details,
+            ..
+        } => {
+            *recording_url = None;
+            let kept = without_strings(std::mem::take(details));
+            *details = kept;
+        }
     }
 }
 
@@ -201,107 +220,4 @@ fn numbers_only(value: Value) -> Option<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::records::record::ToolRecord;
-    use serde_json::json;
-
-    fn turn(user: &str, agent: &str) -> Record {
-        let call = CallKey {
-            agent: "clinic".into(),
-            conversation_id: "c1".into(),
-        };
-        let mut record = crate::records::store::tests::turn(&call, "t1", 1);
-        record.user_text = user.into();
-        record.agent_text = agent.into();
-        record.tools = vec![ToolRecord {
-            name: "lookup".into(),
-            arguments: r#"{"phone":"555-123-4567"}"#.into(),
-            outcome: "ok".into(),
-            ms: Some(3),
-            result: Some("found 555-123-4567".into()),
-        }];
-        Record::Turn(record)
-    }
-
-    fn redaction(content: RecordContent) -> Redaction {
-        let policy = Policy {
-            content,
-            ..Policy::default()
-        };
-        Redaction::new(
-            HashMap::from([("clinic".to_string(), policy)]),
-            Policy::default(),
-        )
-    }
-
-    #[test]
-    fn redacted_records_number_values_across_a_call() {
-        let mut redaction = redaction(RecordContent::Redacted);
-        let mut first = turn("call me on 555-123-4567", "Noted, 555-123-4567.");
-        assert!(redaction.needs_counts(&first).is_some(), "a new call");
-        redaction.continue_from(
-            CallKey {
-                agent: "clinic".into(),
-                conversation_id: "c1".into(),
-            },
-            &BTreeMap::from([("email".to_string(), 1)]),
-        );
-        redaction.apply(&mut first);
-        let Record::Turn(first) = first else {
-            unreachable!()
-        };
-        assert_eq!(first.user_text, "call me on [phone 1]");
-        assert_eq!(first.agent_text, "Noted, [phone 1].");
-        assert_eq!(first.tools[0].arguments, r#"{"phone":"[phone 1]"}"#);
-        assert_eq!(first.tools[0].result.as_deref(), Some("found [phone 1]"));
-        assert_eq!(first.record_content.as_deref(), Some("redacted"));
-        let counts = first.redactions.expect("counts");
-        assert_eq!(counts.get("phone"), Some(&1));
-        assert_eq!(
-            counts.get("email"),
-            Some(&1),
-            "continued from the stored counts"
-        );
-    }
-
-    #[test]
-    fn none_keeps_no_words_and_a_report_keeps_only_numbers() {
-        let mut redaction = redaction(RecordContent::None);
-        let mut record = turn("my card is 4111 1111 1111 1111", "Thanks.");
-        redaction.apply(&mut record);
-        let Record::Turn(kept) = record else {
-            unreachable!()
-        };
-        assert_eq!(
-            (kept.user_text.as_str(), kept.agent_text.as_str()),
-            ("", "")
-        );
-        assert_eq!(kept.tools[0].name, "lookup");
-        assert_eq!(kept.tools[0].outcome, "ok");
-        assert!(kept.tools[0].arguments.is_empty() && kept.tools[0].result.is_none());
-        assert!(kept.caller.from_phone_number.is_none() && kept.caller.metadata.is_empty());
-        let report = json!({"duration": 61000, "transcript": [{"role": "user", "text": "hi"}],
-            "latency": {"p50": 410, "model": "x"}});
-        let Value::Object(report) = report else {
-            unreachable!()
-        };
-        assert_eq!(
-            Value::Object(without_strings(report)),
-            json!({"duration": 61000, "latency": {"p50": 410}})
-        );
-    }
-
-    #[test]
-    fn full_changes_nothing_but_says_so() {
-        let mut redaction = redaction(RecordContent::Full);
-        let mut record = turn("call me on 555-123-4567", "ok");
-        assert!(redaction.needs_counts(&record).is_none());
-        redaction.apply(&mut record);
-        let Record::Turn(kept) = record else {
-            unreachable!()
-        };
-        assert_eq!(kept.user_text, "call me on 555-123-4567");
-        assert_eq!(kept.record_content.as_deref(), Some("full"));
-    }
-}
+mod tests;
