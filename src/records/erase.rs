@@ -21,6 +21,9 @@ pub struct Erased {
     pub calls: usize,
     /// Conversations removed from the session store.
     pub conversations: usize,
+    /// Which calls were deleted (for the writer to forget them too).
+    #[serde(skip)]
+    pub deleted: Vec<CallKey>,
 }
 
 /// Why an erasure stopped; what was removed before stays removed.
@@ -51,7 +54,10 @@ pub async fn erase_call(
     if let Some(sessions) = sessions {
         erased.conversations += usize::from(sessions.forget(&session_key(call)).await?);
     }
-    erased.calls += usize::from(calls.delete(call).await?);
+    if calls.delete(call).await? {
+        erased.calls += 1;
+        erased.deleted.push(call.clone());
+    }
     Ok(erased)
 }
 
@@ -72,6 +78,7 @@ pub async fn erase_caller(
         let one = erase_call(calls, sessions, session_key, &call).await?;
         erased.calls += one.calls;
         erased.conversations += one.conversations;
+        erased.deleted.extend(one.deleted);
     }
     Ok(erased)
 }

@@ -48,6 +48,13 @@ pub enum Record {
         /// without `type` and the ids.
         report: Map<String, Value>,
     },
+    /// The call was deleted (an API request): after the records queued before it are
+    /// written, the call is deleted again (so none of them brings it back), and the
+    /// writer forgets its numbering of the call's values.
+    Forget {
+        /// Whose call.
+        call: CallKey,
+    },
     /// Layercode's `session.update`: recording status and URL, mostly.
     SessionUpdate {
         /// Whose call.

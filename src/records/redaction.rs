@@ -60,6 +60,9 @@ impl Redaction {
     /// The call whose stored counts must be read before `record` is redacted: every
     /// redacted record, since another machine may have numbered values of the call since.
     pub fn needs_counts(&self, record: &Record) -> Option<CallKey> {
+        if matches!(record, Record::Forget { .. }) {
+            return None;
+        }
         let call = call_of(record)?;
         let redacted = self.policy(&call.agent).content == RecordContent::Redacted;
         redacted.then(|| call.clone())
@@ -83,6 +86,10 @@ impl Redaction {
         let Some(call) = call_of(record).cloned() else {
             return;
         };
+        if matches!(record, Record::Forget { .. }) {
+            self.ledgers.pop(&call);
+            return;
+        }
         let policy = self.policy(&call.agent).clone();
         match policy.content {
             RecordContent::Full => {
@@ -109,7 +116,8 @@ fn call_of(record: &Record) -> Option<&CallKey> {
         Record::Turn(turn) => Some(&turn.call),
         Record::Heard { call, .. }
         | Record::SessionEnd { call, .. }
-        | Record::SessionUpdate { call, .. } => Some(call),
+        | Record::SessionUpdate { call, .. }
+        | Record::Forget { call } => Some(call),
     }
 }
 
@@ -144,6 +152,7 @@ fn redact(record: &mut Record, redactor: &Redactor, ledger: &mut Ledger) {
             }
             *redactions = Some(ledger.counts().clone());
         }
+        Record::Forget { .. } => {}
         Record::SessionUpdate { details, .. } => {
             for value in details.values_mut() {
                 strings(value, &mut text);
@@ -172,6 +181,7 @@ fn keep_no_text(record: &mut Record) {
             let kept = without_strings(std::mem::take(report));
             *report = kept;
         }
+        Record::Forget { .. } => {}
         // The recording holds every word: its link is not kept either.
         Record::SessionUpdate {
             recording_url,

@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::authorization;
 use crate::browser::access::is_granted;
 use crate::records::erase::{erase_call, erase_caller, EraseError};
-use crate::records::{CallKey, CallQuery, CallStore};
+use crate::records::{CallKey, CallQuery, CallStore, Record};
 use crate::routes::error::ApiError;
 use crate::routes::state::AppState;
 
@@ -122,9 +122,20 @@ pub async fn delete_call(
     };
     let sessions = state.agents.store().map(|s| &**s);
     match erase_call(store, sessions, &session_key, &key).await {
-        Ok(erased) if erased.calls > 0 => Ok(HttpResponse::NoContent().finish()),
+        Ok(erased) if erased.calls > 0 => {
+            forget_queued(&state, erased.deleted);
+            Ok(HttpResponse::NoContent().finish())
+        }
         Ok(_) => Err(ApiError::NotFound),
         Err(e) => Err(ApiError::CallStore(e.to_string())),
+    }
+}
+
+/// Tells the call writer the calls are gone: records of theirs still queued (a turn
+/// ending now) are written and deleted again, and their numbering is forgotten.
+fn forget_queued(state: &AppState, deleted: Vec<CallKey>) {
+    for call in deleted {
+        state.calls.record(Record::Forget { call });
     }
 }
 
@@ -149,7 +160,11 @@ pub async fn delete_caller(
     };
     let sessions = state.agents.store().map(|s| &**s);
     match erase_caller(store, sessions, &session_key, &query.phone).await {
-        Ok(erased) => Ok(json(&erased)),
+        Ok(erased) => {
+            let answer = json(&erased);
+            forget_queued(&state, erased.deleted);
+            Ok(answer)
+        }
         Err(e @ EraseError::Phone(_)) => Err(ApiError::BadRequest(e.to_string())),
         Err(e) => Err(ApiError::CallStore(e.to_string())),
     }

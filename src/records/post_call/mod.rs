@@ -168,6 +168,8 @@ pub fn spawn(
             Record::Heard { call, .. } | Record::SessionUpdate { call, .. } => {
                 Event::Activity(call.clone())
             }
+            // A deleted call is not delivered: its delivery finds no call.
+            Record::Forget { .. } => return,
         };
         let _ = events.send(event);
     };

@@ -153,3 +153,26 @@ fn full_changes_nothing_but_says_so() {
     assert_eq!(kept.user_text, "call me on 555-123-4567");
     assert_eq!(kept.record_content.as_deref(), Some("full"));
 }
+
+#[test]
+fn forgetting_a_call_drops_its_numbering() {
+    let mut redaction = redaction(RecordContent::Redacted);
+    let call = CallKey {
+        agent: "clinic".into(),
+        conversation_id: "c1".into(),
+    };
+    redaction.continue_from(call.clone(), &BTreeMap::new());
+    let mut first = turn("call 555-123-4567", "");
+    redaction.apply(&mut first);
+    let mut forget = Record::Forget { call: call.clone() };
+    assert!(redaction.needs_counts(&forget).is_none());
+    redaction.apply(&mut forget);
+    // Deleted: nothing is stored any more, and the old value is no longer held.
+    redaction.continue_from(call, &BTreeMap::new());
+    let mut again = turn("call 555-987-6543", "");
+    redaction.apply(&mut again);
+    let Record::Turn(again) = again else {
+        unreachable!()
+    };
+    assert_eq!(again.user_text, "call [phone 1]");
+}

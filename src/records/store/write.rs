@@ -250,6 +250,10 @@ fn steps_for(record: &Record) -> Result<Vec<Step>, CallStoreError> {
                 Arg::OptText(counts_text(redactions)?),
             ],
         )],
+        Record::Forget { call } => vec![
+            (DELETE_TURNS, key_args(call)),
+            (DELETE_CALL, key_args(call)),
+        ],
         Record::SessionUpdate {
             call,
             at_ms,

@@ -317,3 +317,28 @@ async fn records_reach_the_call_store() {
         .expect("written");
     assert_eq!(detail.turns, turns);
 }
+
+#[tokio::test]
+async fn a_forgotten_call_stays_deleted_whatever_was_queued_before_it() {
+    let store = memory().await;
+    let (recorder, writer) = CallWriter::spawn(store.clone(), 10, Metrics::new(), Redaction::off());
+    let call = CallKey {
+        agent: "a".into(),
+        conversation_id: "gone".into(),
+    };
+    // A turn ending while the call is deleted: queued before the writer hears of it.
+    recorder.record(Record::Turn(turn(&call, "m1", 1)));
+    recorder.record(Record::Forget { call: call.clone() });
+    // A turn after the deletion starts the call afresh.
+    let later = CallKey {
+        agent: "a".into(),
+        conversation_id: "after".into(),
+    };
+    recorder.record(Record::Forget {
+        call: later.clone(),
+    });
+    recorder.record(Record::Turn(turn(&later, "m2", 2)));
+    assert_eq!(writer.flush(Duration::from_secs(5)).await, 0);
+    assert!(store.get(&call).await.expect("reads").is_none());
+    assert!(store.get(&later).await.expect("reads").is_some());
+}
