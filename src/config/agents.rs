@@ -24,7 +24,7 @@ const DEFAULT_AGENTS_DIR: &str = "agents";
 pub const DEFAULT_AGENT_NAME: &str = "default";
 
 /// Keys of an agent file that override a variable of the environment, with it.
-pub(super) const OVERRIDES: [(&str, &str); 20] = [
+pub(super) const OVERRIDES: [(&str, &str); 21] = [
     ("model", "LLM_MODEL"),
     ("base_url", "LLM_BASE_URL"),
     ("api_key", "LLM_API_KEY"),
@@ -45,6 +45,7 @@ pub(super) const OVERRIDES: [(&str, &str); 20] = [
     ("prompt_cache_key", "LLM_PROMPT_CACHE_KEY"),
     ("record_content", "RECORD_CONTENT"),
     ("redact_for_model", "REDACT_FOR_MODEL"),
+    ("speech_language", "SPEECH_LANGUAGE"),
 ];
 
 /// Keys of an agent file that are its own.
@@ -100,6 +101,8 @@ pub struct AgentConfig {
     /// What is kept of its callers' words (`record_content`, `redact_for_model`,
     /// `[[redact]]`).
     pub privacy: crate::privacy::Policy,
+    /// Its own `speech_language`, in place of `SPEECH_LANGUAGE` (checked).
+    pub speech_language: Option<String>,
 }
 
 /// The agents part of [`super::Settings`].
@@ -367,7 +370,10 @@ impl AgentFiles {
         let patterns = super::privacy::patterns(&table)
             .map_err(|problem| file_error(path, "redact", problem))?;
         let privacy = super::privacy::policy(&layered, patterns).map_err(in_file)?;
+        let speech_language = text_field("speech_language")?;
+        super::speech::sentence_language(speech_language.as_deref()).map_err(in_file)?;
         Ok(AgentConfig {
+            speech_language,
             privacy,
             analysis,
             prices_file,

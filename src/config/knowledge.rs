@@ -121,6 +121,9 @@ pub struct KnowledgeSettings {
     pub min_score: f32,
     /// A language code (`en`, `de`, …): start-up checks it has a stemmer.
     pub language: String,
+    /// The language came from `SPEECH_LANGUAGE`: start-up stems in English where that
+    /// language has no stemmer (`pl`, `cs`), rather than refusing to start.
+    pub language_from_speech: bool,
     /// Semantic search beside the keywords (`EMBEDDINGS_MODEL`); `None`: off.
     pub embeddings: Option<super::EmbeddingsSettings>,
 }
@@ -135,6 +138,7 @@ impl KnowledgeSettings {
             top_k: DEFAULT_TOP_K,
             min_score: DEFAULT_MIN_SCORE,
             language: "en".into(),
+            language_from_speech: false,
             embeddings: None,
         }
     }
@@ -181,10 +185,9 @@ pub(super) fn knowledge_settings(get: &Get) -> Result<KnowledgeSettings, ConfigE
     let speech = get("SPEECH_LANGUAGE")
         .map(|l| l.trim().to_ascii_lowercase())
         .filter(|l| l != "auto");
-    let language = get("KNOWLEDGE_LANGUAGE")
-        .map(|l| l.trim().to_ascii_lowercase())
-        .or(speech)
-        .unwrap_or_else(|| "en".into());
+    let own = get("KNOWLEDGE_LANGUAGE").map(|l| l.trim().to_ascii_lowercase());
+    let language_from_speech = own.is_none() && speech.is_some();
+    let language = own.or(speech).unwrap_or_else(|| "en".into());
     let embeddings = problems.value(super::embeddings::embeddings_settings(get));
     problems.finish()?;
     Ok(KnowledgeSettings {
@@ -195,6 +198,7 @@ pub(super) fn knowledge_settings(get: &Get) -> Result<KnowledgeSettings, ConfigE
         top_k,
         min_score,
         language,
+        language_from_speech,
     })
 }
 

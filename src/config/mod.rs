@@ -217,6 +217,7 @@ impl Settings {
                 .unwrap_or_else(|| ConfigError::new("SETTINGS", "invalid")));
         };
         let from_env = AgentConfig {
+            speech_language: None,
             name: DEFAULT_AGENT_NAME.into(),
             file: None,
             prompt_file: texts.system_prompt_file.clone(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::parse::{millis, parse_bool, parse_or, Get, Problems};
 use super::ConfigError;
-use crate::speech::{ChunkPolicy, SpeechSettings};
+use crate::speech::{ChunkPolicy, SentenceLanguage, SpeechSettings};
 
 /// `SPEECH_IDLE_FLUSH_MS`: a pause this long in the model's stream usually means the
 /// sentence is done; shorter would cut sentences at abbreviations more often.
@@ -30,7 +30,9 @@ const DEFAULT_PRONUNCIATIONS_FILE: &str = "prompts/pronunciations.toml";
 pub struct VoiceSettings {
     /// `SPEECH_NORMALIZE`: numbers, money, dates and symbols in spoken form.
     pub normalize: bool,
-    /// `SPEECH_LANGUAGE`: `en`, `de`, `fr`, `es`, or `auto` (detected per reply).
+    /// `SPEECH_LANGUAGE`: a language code (`en`, `de`, `pl`, …, spoken forms in `en`,
+    /// `de`, `fr` and `es` only), or `auto` (detected per reply); unset reads as `en` for
+    /// spoken forms and cuts sentences by every language's rules.
     pub language: String,
     /// `PRONUNCIATIONS_FILE`: words and how they are said (a missing file is none).
     pub pronunciations_file: std::path::PathBuf,
@@ -41,25 +43,23 @@ pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
     let problems = Problems::default();
     let policy = problems.take(chunk_policy(get)).unwrap_or_default();
     let keep_emoji = problems.value(parse_bool("SPEECH_KEEP_EMOJI", get("SPEECH_KEEP_EMOJI")));
+    let raw_language = get("SPEECH_LANGUAGE").map(|l| l.trim().to_ascii_lowercase());
+    let sentences = problems
+        .value(sentence_language(raw_language.as_deref()))
+        .unwrap_or_default();
     let speech = SpeechSettings {
         policy,
         drop_emoji: !keep_emoji,
+        language: sentences,
     };
     let idle_flush = problems.value(millis(
         "SPEECH_IDLE_FLUSH_MS",
         get("SPEECH_IDLE_FLUSH_MS"),
         DEFAULT_SPEECH_IDLE_FLUSH_MS,
     ));
-    let language = get("SPEECH_LANGUAGE")
-        .unwrap_or_else(|| "en".into())
-        .trim()
-        .to_ascii_lowercase();
-    if !["en", "de", "fr", "es", "auto"].contains(&language.as_str()) {
-        problems.push(ConfigError::new(
-            "SPEECH_LANGUAGE",
-            format!("`{language}` is not one of en, de, fr, es, auto"),
-        ));
-    }
+    let language = raw_language
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "en".into());
     let normalize = match get("SPEECH_NORMALIZE") {
         None => true,
         raw => problems.value(parse_bool("SPEECH_NORMALIZE", raw)),
@@ -77,6 +77,23 @@ pub(super) fn speech_config(get: &Get) -> Result<SpeechConfig, ConfigError> {
         idle_flush,
         voice,
     })
+}
+
+/// The sentence rules `SPEECH_LANGUAGE` (or an agent's `speech_language`) names: unset
+/// or empty cuts by every language's rules, as `auto` does.
+pub(super) fn sentence_language(
+    raw: Option<&str>,
+) -> Result<Option<SentenceLanguage>, ConfigError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(code) => SentenceLanguage::from_code(code).map(Some).ok_or_else(|| {
+            let known: Vec<&str> = crate::speech::languages::codes().collect();
+            ConfigError::new(
+                "SPEECH_LANGUAGE",
+                format!("`{code}` is not auto or one of {}", known.join(", ")),
+            )
+        }),
+    }
 }
 
 fn chunk_policy(get: &Get) -> Result<ChunkPolicy, ConfigError> {

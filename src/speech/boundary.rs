@@ -6,11 +6,52 @@ use std::cell::Cell;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::rules::{
-    ellipsis_continues, ends_with_abbreviation, ends_with_list_number, ends_with_period,
-    ends_with_terminator, is_cjk_opening, is_closing, is_line_break, is_terminator,
-    is_unicode_terminator, ordinal_continues, quote_continues,
+use super::languages::{self, SentenceRules};
+use super::periods::{
+    ends_with_abbreviation, inner_period, is_quote_end, ordinal_continues, quote_continues,
+    roman_continues, rules_for_word, spaced_continues,
 };
+use super::rules::{
+    ellipsis_continues, ends_with_list_number, ends_with_period, ends_with_terminator,
+    is_cjk_opening, is_closing, is_greek_question, is_line_break, is_terminator,
+    is_unicode_terminator, past_spaced_closing_quote,
+};
+
+/// How much of a reply's start is looked at to guess its language, in bytes, when the
+/// rules of one language (Roman numerals, ordinals before a capital) need it.
+pub(super) const DETECT_FROM: usize = 300;
+
+/// The language one search cuts in: its rules, or every language's with a guess of the
+/// reply's language where a rule depends on it.
+pub(super) struct Cut<'a> {
+    /// The language's rules, or every language's (`fixed` false).
+    pub rules: &'static SentenceRules,
+    /// The language was set; otherwise it is guessed where it matters.
+    pub fixed: bool,
+    /// The reply's first [`DETECT_FROM`] bytes or fewer (for the guess).
+    pub start: &'a str,
+    /// The reply is complete: its start is all there will be.
+    pub complete: bool,
+}
+
+impl Cut<'_> {
+    /// The rules of the reply's language, for a rule that depends on it: the set language,
+    /// or the one guessed from the reply's first [`DETECT_FROM`] bytes (none when unsure).
+    /// `Err` while fewer have arrived and the reply goes on: the guess is made from the
+    /// same text however the reply streamed in.
+    fn language(&self) -> Result<Option<&'static SentenceRules>, Wait> {
+        if self.fixed {
+            return Ok(Some(self.rules));
+        }
+        if self.start.len() < DETECT_FROM && !self.complete {
+            return Err(Wait);
+        }
+        Ok(languages::detect(self.start))
+    }
+}
+
+/// A rule cannot tell yet.
+struct Wait;
 
 /// Where the first sentence of the pending text ends.
 pub(super) enum End {
@@ -41,34 +82,75 @@ impl SentenceSearch {
     /// its length cap anyway), so one search costs what lies before the limit and a huge
     /// delta is searched in linear time; each end is still judged on the whole text after
     /// it. `Open` then means "no end up to the limit".
-    pub(super) fn first_end(&self, text: &str, limit: usize) -> End {
+    pub(super) fn first_end(&self, text: &str, limit: usize, cut: &Cut<'_>) -> End {
         let limit = limit.min(text.len());
         let from = self.resume.get().min(limit);
         let tail = &text[from..limit];
         // Fast path for the common mid-sentence delta: without a terminator or a line break
         // there is no boundary. Any non-ASCII text takes the full Unicode path.
-        let may_end = |b: u8| !b.is_ascii() || is_terminator(b.into()) || is_line_break(b.into());
+        let may_end = |b: u8| {
+            !b.is_ascii() || is_terminator(b.into()) || is_line_break(b.into()) || b == b';'
+        };
         if !tail.bytes().any(may_end) {
             return End::Open;
         }
+        let particles = &languages::all_rules().quote_particles;
+        let mut past = 0;
         for at in candidates(text, from, limit) {
+            if at <= past {
+                continue;
+            }
+            // "« Vraiment ? » dit-il": the closing quote belongs before the boundary.
+            let Some(at) = past_spaced_closing_quote(text, at) else {
+                return End::Undecided(at);
+            };
+            if at > limit {
+                break;
+            }
+            past = at;
             let (before, after) = text.split_at(at);
             if ends_with_period(before) && !period_is_decided(after) {
                 // Unicode's rule for "." looks ahead to the next letter ("e.g. (this").
                 return End::Undecided(at);
             }
-            let not_a_boundary = ends_with_abbreviation(before, after)
+            let rules = rules_for_word(cut.rules, before);
+            let not_a_boundary = ends_with_abbreviation(rules, before, after)
                 || ends_with_list_number(before)
                 || continues_after_mark(before, after) // "Wow!" she said.
-                || quote_continues(before, after) // 「行きます。」と言った
                 || ellipsis_continues(before, after) // "Wait... 3 more"
+                || inner_period(before, after) // "5 कि.मी."
                 || !before.chars().any(char::is_alphanumeric); // punctuation joins the next
-                                                               // "am 3. Mai": the whole next word may be needed to tell.
-            let continues = not_a_boundary
-                || match ordinal_continues(before, after) {
-                    Some(ordinal) => ordinal,
-                    None => return End::Undecided(at),
+                                                               // "z. B.", "am 3. Mai", "って": the next part or word may be needed to tell;
+                                                               // "Karel IV. Lucemburský" and "1. Dünya": the reply's language.
+            let waits = || -> Result<bool, Wait> {
+                if not_a_boundary
+                    || quote_continues(particles, before, after).ok_or(Wait)?
+                    || spaced_continues(rules, before, after).ok_or(Wait)?
+                {
+                    return Ok(true);
+                }
+                if roman_continues(before, after)
+                    && cut.language()?.is_some_and(|l| l.roman_after_name)
+                {
+                    return Ok(true);
+                }
+                let language_wait = Cell::new(false);
+                let digits_before_capital = || match cut.language() {
+                    Ok(language) => language.is_some_and(|l| l.digits_before_capital),
+                    Err(Wait) => {
+                        language_wait.set(true);
+                        false
+                    }
                 };
+                let ordinal = ordinal_continues(rules, &digits_before_capital, before, after);
+                if language_wait.get() {
+                    return Err(Wait);
+                }
+                ordinal.ok_or(Wait)
+            };
+            let Ok(continues) = waits() else {
+                return End::Undecided(at);
+            };
             if continues {
                 self.resume.set(at);
                 continue;
@@ -86,19 +168,21 @@ impl SentenceSearch {
 
 /// True when the text already reads as a finished sentence, without the text after it: it
 /// ends with a terminator that is not an abbreviation's or a list number's period.
-pub(super) fn looks_finished(text: &str) -> bool {
+pub(super) fn looks_finished(rules: &SentenceRules, text: &str) -> bool {
     ends_with_terminator(text)
-        && !ends_with_abbreviation(text, "")
+        && !ends_with_abbreviation(rules, text, "")
         && !ends_with_list_number(text)
-        && ordinal_continues(text, "") != Some(true)
+        && spaced_continues(rules, text, "") != Some(true)
+        && ordinal_continues(rules, &|| false, text, "") != Some(true)
 }
 
 /// A `!` or `?` followed on the same line by a lowercase word does not end the sentence
 /// (`"Really?" she asked.`), though Unicode's rules say it does.
 fn continues_after_mark(before: &str, after: &str) -> bool {
-    let tail = before.trim_end_matches(|c: char| c.is_whitespace() || is_closing(c));
+    let tail = before.trim_end_matches(|c: char| c.is_whitespace() || is_quote_end(c));
     let same_line = !before[tail.len()..].contains(['\n', '\r']);
-    same_line && tail.ends_with(['!', '?']) && after.chars().next().is_some_and(char::is_lowercase)
+    let mark = tail.ends_with(['!', '?']) || is_greek_question(tail);
+    same_line && mark && after.chars().next().is_some_and(char::is_lowercase)
 }
 
 /// How far past the search limit the Unicode segmenter reads.
@@ -130,6 +214,14 @@ fn candidates(text: &str, from: usize, limit: usize) -> Vec<usize> {
             let after = &text[i + c.len_utf8()..];
             let rest = after.trim_start_matches(is_closing);
             if rest.starts_with(is_cjk_opening) {
+                all.push(text.len() - rest.len());
+            }
+        }
+        if matches!(c, ';' | '\u{37E}') && is_greek_question(&text[..i + c.len_utf8()]) {
+            // "Τι κάνεις; Καλά.": the Greek question mark, which Unicode does not know.
+            let after = &text[i + c.len_utf8()..];
+            let rest = after.trim_start_matches(|c: char| c.is_whitespace() || is_quote_end(c));
+            if !rest.is_empty() {
                 all.push(text.len() - rest.len());
             }
         }

@@ -2,7 +2,8 @@
 //! [`super::boundary`] finds them, cut to a length cap, with an early first chunk and short
 //! sentences joined to the next.
 
-use super::boundary::{looks_finished, End, SentenceSearch};
+use super::boundary::{looks_finished, Cut, End, SentenceSearch, DETECT_FROM};
+use super::languages::{all_rules, SentenceLanguage, SentenceRules};
 use super::rules::ends_with_terminator;
 
 /// How sentences become chunks. See [`super::SpeechSettings`] for the defaults and why.
@@ -42,6 +43,12 @@ pub struct SentenceChunker {
     emitted_any: bool,
     held: Option<String>,
     search: SentenceSearch,
+    /// Whose sentence rules apply.
+    language: SentenceLanguage,
+    /// The reply's first bytes, to guess its language from where a rule depends on it.
+    start: String,
+    /// The reply's end has arrived.
+    complete: bool,
 }
 
 impl SentenceChunker {
@@ -53,8 +60,28 @@ impl SentenceChunker {
         }
     }
 
+    /// The same, cutting by `language`'s rules.
+    pub fn in_language(mut self, language: SentenceLanguage) -> Self {
+        self.language = language;
+        self
+    }
+
+    fn rules(&self) -> &'static SentenceRules {
+        match self.language {
+            SentenceLanguage::Auto => all_rules(),
+            SentenceLanguage::Fixed(rules) => rules,
+        }
+    }
+
     /// Adds cleaned text and returns every chunk that is now certain, in order.
     pub fn push(&mut self, text: &str) -> Vec<String> {
+        if self.start.len() < DETECT_FROM {
+            let mut end = text.len().min(DETECT_FROM - self.start.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.start.push_str(&text[..end]);
+        }
         self.pending.push_str(text);
         let mut out = Vec::new();
         while let Some(end) = self.next_cut() {
@@ -80,7 +107,7 @@ impl SentenceChunker {
     /// pending if it already looks like a finished sentence, and any held short sentence.
     pub fn pause(&mut self) -> Vec<String> {
         let mut out = Vec::new();
-        let finished = if looks_finished(self.rest()) {
+        let finished = if looks_finished(self.rules(), self.rest()) {
             self.take_all_pending()
         } else {
             String::new()
@@ -102,6 +129,7 @@ impl SentenceChunker {
 
     /// Ends the stream: returns what is left, cut to the length cap.
     pub fn finish(&mut self) -> Vec<String> {
+        self.complete = true;
         let mut out = self.push("");
         loop {
             let rest = self.rest();
@@ -125,15 +153,22 @@ impl SentenceChunker {
         // Lengths count from the first non-space character.
         let rest = self.rest();
         let start = rest.len() - rest.trim_start().len();
-        self.next_cut_in(&rest[start..]).map(|end| start + end)
+        let cut = Cut {
+            rules: self.rules(),
+            fixed: matches!(self.language, SentenceLanguage::Fixed(_)),
+            start: &self.start,
+            complete: self.complete,
+        };
+        self.next_cut_in(&rest[start..], &cut)
+            .map(|end| start + end)
     }
 
-    fn next_cut_in(&self, text: &str) -> Option<usize> {
+    fn next_cut_in(&self, text: &str, cut: &Cut<'_>) -> Option<usize> {
         let max = self.policy.max_chars;
         // A sentence longer than `max` is cut at the cap whatever its end: no need to look
         // for an end past it.
         let limit = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
-        let (sentence_len, certain) = match self.search.first_end(text, limit) {
+        let (sentence_len, certain) = match self.search.first_end(text, limit, cut) {
             End::At(at) => (at, true),
             End::Undecided(at) => (at, false),
             End::Open => (text.len(), false),

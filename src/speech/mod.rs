@@ -5,14 +5,19 @@
 mod boundary;
 pub mod chunker;
 pub mod filter;
+#[cfg(test)]
+mod language_cases;
+pub mod languages;
 mod markdown;
 pub mod normalize;
+mod periods;
 pub mod pronounce;
 pub mod rules;
 pub mod voice;
 
 pub use chunker::{ChunkPolicy, SentenceChunker};
 pub use filter::SpeechFilter;
+pub use languages::SentenceLanguage;
 pub use normalize::{detect, normalize, Language};
 pub use pronounce::Pronunciations;
 pub use voice::{LanguageChoice, Voice, VoiceReply};
@@ -50,6 +55,8 @@ pub struct SpeechSettings {
     pub policy: ChunkPolicy,
     /// Remove emoji from speech.
     pub drop_emoji: bool,
+    /// Whose sentence rules cut replies (`SPEECH_LANGUAGE`).
+    pub language: SentenceLanguage,
 }
 
 impl Default for SpeechSettings {
@@ -57,6 +64,7 @@ impl Default for SpeechSettings {
         Self {
             policy: ChunkPolicy::default(),
             drop_emoji: true,
+            language: SentenceLanguage::Auto,
         }
     }
 }
@@ -75,7 +83,7 @@ impl SpeechStream {
     pub fn new(settings: SpeechSettings) -> Self {
         Self {
             filter: SpeechFilter::new(settings.drop_emoji),
-            chunker: Some(SentenceChunker::new(settings.policy)),
+            chunker: Some(SentenceChunker::new(settings.policy).in_language(settings.language)),
         }
     }
 

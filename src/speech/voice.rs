@@ -44,6 +44,16 @@ impl Voice {
         }
     }
 
+    /// The same dictionary, with normalization and its language as given (an agent's own
+    /// `speech_language`).
+    pub fn speaking(&self, normalize: bool, language: LanguageChoice) -> Self {
+        Self {
+            normalize,
+            language,
+            pronunciations: self.pronunciations.clone(),
+        }
+    }
+
     /// Sentences are spoken as they are (tests, and `SPEECH_NORMALIZE=false` with no
     /// dictionary).
     pub fn plain() -> Self {

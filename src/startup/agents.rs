@@ -9,7 +9,7 @@ use super::{StartupError, RETRY_BACKOFF};
 use crate::config::{AgentConfig, Settings};
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::routes::state::{AgentEntry, Agents};
-use crate::speech::{Language, LanguageChoice, Pronunciations, Voice};
+use crate::speech::{Language, LanguageChoice, Pronunciations, SentenceLanguage, Voice};
 use crate::template::Template;
 use crate::turn::{
     Agent, AgentSettings, ClientToolCalls, Ledger, ThinkingFiller, ToolMocks, ToolSet,
@@ -65,11 +65,21 @@ pub fn agent_settings(
 pub fn voice(settings: &Settings) -> Result<Voice, StartupError> {
     let words = Pronunciations::load(&settings.voice.pronunciations_file)
         .map_err(|e| StartupError::Pronunciations(e.to_string()))?;
-    let language = match Language::from_code(&settings.voice.language) {
-        Some(language) => LanguageChoice::Fixed(language),
-        None => LanguageChoice::Auto,
-    };
-    Ok(Voice::new(settings.voice.normalize, language, words))
+    let (normalize, language) = spoken_language(settings.voice.normalize, &settings.voice.language);
+    Ok(Voice::new(normalize, language, words))
+}
+
+/// Normalization and its language for the code `SPEECH_LANGUAGE` (or an agent's
+/// `speech_language`) names: spoken forms exist in en, de, fr and es; in any other
+/// language numbers and symbols are left as written rather than read in another's words.
+fn spoken_language(normalize: bool, code: &str) -> (bool, LanguageChoice) {
+    if code.trim().eq_ignore_ascii_case("auto") {
+        return (normalize, LanguageChoice::Auto);
+    }
+    match Language::from_code(code) {
+        Some(language) => (normalize, LanguageChoice::Fixed(language)),
+        None => (false, LanguageChoice::Fixed(Language::En)),
+    }
 }
 
 fn agent_settings_with(
@@ -78,6 +88,16 @@ fn agent_settings_with(
     voice: Arc<Voice>,
 ) -> Result<AgentSettings, StartupError> {
     let prompt = load_system_prompt(&config.prompt_file).map_err(|e| prompt_error(config, e))?;
+    // The agent's own speech language: its sentence rules and its spoken forms.
+    let mut speech = settings.speech;
+    let voice = match &config.speech_language {
+        Some(code) => {
+            speech.language = SentenceLanguage::from_code(code).unwrap_or_default();
+            let (normalize, language) = spoken_language(settings.voice.normalize, code);
+            Arc::new(voice.speaking(normalize, language))
+        }
+        None => voice,
+    };
     let compile = |field: &str, variable: &str, text: &str| {
         Template::new(&template_name(config, field, variable), text).map_err(StartupError::Template)
     };
@@ -105,7 +125,7 @@ fn agent_settings_with(
         },
         filler,
         speech_idle_flush: settings.speech_idle_flush,
-        speech: settings.speech,
+        speech,
         voice,
         door: crate::turn::DoorSettings {
             platform_prompt: config.door.platform_prompt,
@@ -237,5 +257,54 @@ mod tests {
             error.starts_with("cannot read system prompt nowhere.md (set SYSTEM_PROMPT_FILE)"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn an_agents_speech_language_sets_its_sentence_rules_and_spoken_forms() {
+        let prompt =
+            std::env::temp_dir().join(format!("voicebridge-lang-{}.md", std::process::id()));
+        std::fs::write(&prompt, "You help.").expect("write");
+        let prompt_line = format!("prompt_file = \"{}\"\n", prompt.display());
+        let base = [("LAYERCODE_WEBHOOK_SECRET", "x"), ("LLM_API_KEY", "k")];
+        let settings = Settings::from_pairs(&base).expect("valid");
+        assert_eq!(
+            settings.speech.language,
+            SentenceLanguage::Auto,
+            "unset: every language"
+        );
+        let agent = |settings: &Settings, text: &str| {
+            let config = settings
+                .agents
+                .parse(Path::new("agents/a.toml"), &format!("{prompt_line}{text}"))
+                .expect("parses");
+            agent_settings(settings, &config).expect("builds")
+        };
+        let polish = agent(&settings, "speech_language = \"pl\"\n");
+        assert_eq!(polish.speech.language.code(), "pl");
+        assert!(
+            !polish.voice.normalizes(),
+            "no spoken forms in Polish: left as written"
+        );
+        let german = agent(&settings, "speech_language = \"de-AT\"\n");
+        assert_eq!(german.speech.language.code(), "de");
+        assert_eq!(german.voice.language(), LanguageChoice::Fixed(Language::De));
+        let inherited = agent(&settings, "");
+        assert_eq!(inherited.speech.language, SentenceLanguage::Auto);
+        assert_eq!(
+            inherited.voice.language(),
+            LanguageChoice::Fixed(Language::En)
+        );
+        let global =
+            Settings::from_pairs(&[base[0], base[1], ("SPEECH_LANGUAGE", "tr")]).expect("valid");
+        assert_eq!(agent(&global, "").speech.language.code(), "tr");
+        let refused = settings
+            .agents
+            .parse(
+                Path::new("agents/a.toml"),
+                "speech_language = \"klingon\"\n",
+            )
+            .expect_err("not a language");
+        assert!(refused.to_string().contains("speech_language"), "{refused}");
+        let _ = std::fs::remove_file(prompt);
     }
 }

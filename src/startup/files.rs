@@ -147,9 +147,14 @@ pub fn load_knowledge(
                 ),
             });
         }
+        // SPEECH_LANGUAGE may name a language without a stemmer (pl, cs): English then.
+        let language = match crate::knowledge::language(&config.language) {
+            None if config.language_from_speech => "en",
+            _ => config.language.as_str(),
+        };
         let shelf = crate::knowledge::Shelf::load(
             wanted.dirs.clone(),
-            &config.language,
+            language,
             config.min_score,
             embedder.clone(),
         )

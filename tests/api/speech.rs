@@ -237,3 +237,105 @@ async fn a_megabyte_delta_is_spoken_while_health_keeps_answering() {
         spoken.last()
     );
 }
+
+#[tokio::test]
+async fn the_speech_language_decides_where_sentences_end() {
+    // Polish: "np." and "ul." end no sentence; no spoken forms, so "5 zł" and "$5" stay.
+    let deltas = [
+        "Mamy owoce, np",
+        ". Jabłka i gruszki za 5 zł. Biuro jest przy ul",
+        ". Długiej 5",
+        ". Zapraszamy!",
+    ];
+    let polish = spawn_app_with(&[("SPEECH_LANGUAGE", "pl")]).await;
+    polish.upstream.enqueue(Reply::deltas(&deltas));
+    let events = polish.turn(&message("conv_pl", "t1", "Co macie?")).await;
+    assert_well_formed(&events, "t1");
+    assert_eq!(
+        spoken(&events),
+        [
+            "Mamy owoce, np. Jabłka i gruszki za 5 zł.",
+            "Biuro jest przy ul. Długiej 5.",
+            "Zapraszamy!"
+        ]
+    );
+    // English rules know neither.
+    let english = spawn_app_with(&[("SPEECH_LANGUAGE", "en"), ("SPEECH_NORMALIZE", "false")]).await;
+    english.upstream.enqueue(Reply::deltas(&deltas));
+    let events = english.turn(&message("conv_en", "t1", "Co macie?")).await;
+    assert_eq!(
+        spoken(&events),
+        [
+            "Mamy owoce, np.",
+            "Jabłka i gruszki za 5 zł.",
+            "Biuro jest przy ul.",
+            "Długiej 5.",
+            "Zapraszamy!"
+        ]
+    );
+    // A Greek question mark ends a sentence; Turkish ordinals do not.
+    let greek = spawn_app_with(&[("SPEECH_LANGUAGE", "el")]).await;
+    greek.upstream.enqueue(Reply::deltas(&[
+        "Τι ώρα σας βολεύει; Έχουμε κ",
+        ". Παπαδόπουλο στις 5.",
+    ]));
+    let events = greek.turn(&message("conv_el", "t1", "Ραντεβού;")).await;
+    assert_eq!(
+        spoken(&events),
+        ["Τι ώρα σας βολεύει;", "Έχουμε κ. Παπαδόπουλο στις 5."]
+    );
+}
+
+#[tokio::test]
+async fn the_example_agents_speak_their_own_languages() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let agents = format!("{root}/examples/languages/agents");
+    let prompt = format!("{root}/prompts/system.md");
+    let vars = [
+        ("AGENTS_DIR", agents.as_str()),
+        ("DEFAULT_AGENT", "berlin"),
+        ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+        ("LLM_API_KEY", "k"),
+        ("SYSTEM_PROMPT_FILE", prompt.as_str()),
+    ];
+    let settings = settings_from(&vars).expect("the example configuration is valid");
+    let files = voicebridge::startup::load_files(&settings).expect("the example files load");
+    let mut languages = Vec::new();
+    for agent in &files.agents.agents {
+        let mut agent = agent.clone();
+        agent.prompt_file = std::path::Path::new(root).join(&agent.prompt_file);
+        let compiled = voicebridge::startup::agent_settings(&settings, &agent).expect("compiles");
+        languages.push((
+            agent.name.clone(),
+            compiled.speech.language.code(),
+            compiled.voice.normalizes(),
+        ));
+    }
+    assert_eq!(
+        languages,
+        [
+            ("berlin".to_string(), "de", true),
+            ("istanbul".to_string(), "tr", false),
+            ("warszawa".to_string(), "pl", false)
+        ]
+    );
+    // `voicebridge check` says it.
+    let output = crate::helpers::binary::run(
+        &["check"],
+        crate::helpers::binary::vars(&[
+            ("LAYERCODE_WEBHOOK_SECRET", SECRET),
+            ("LLM_BASE_URL", "http://127.0.0.1:9"),
+            ("SPEECH_LANGUAGE", "pl"),
+        ]),
+        "",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "    speech: sentences cut by Polish (pl) rules; spoken forms: none in pl: numbers \
+             and symbols are left as written"
+        ),
+        "{stdout}"
+    );
+}

@@ -16,6 +16,7 @@ use crate::template::CallContext;
 mod costs;
 mod knowledge;
 mod privacy;
+mod speech;
 mod stores;
 mod tools;
 mod traces;
@@ -104,6 +105,7 @@ async fn check_agent<W: Write>(
         format!("POST /agent/{0} (also /api/agent/{0})", agent.name)
     };
     writeln!(out, "  agent {:<12} {paths}", agent.name)?;
+    writeln!(out, "{}", speech::speech_line(settings, agent))?;
     let door = &agent.door;
     if door.keys.is_empty() {
         writeln!(
