@@ -273,7 +273,23 @@ async fn the_speech_language_decides_where_sentences_end() {
             "Zapraszamy!"
         ]
     );
-    // A Greek question mark ends a sentence; Turkish ordinals do not.
+    // German: its sentence rules and its spoken forms together.
+    let german = spawn_app_with(&[("SPEECH_LANGUAGE", "de")]).await;
+    german.upstream.enqueue(Reply::deltas(&[
+        "Anstoß ist um 8.30 Uhr, es steht 2:1, z",
+        ". B. nach 1½ Std. Zum 3. Mal!",
+    ]));
+    let events = german
+        .turn(&message("conv_de2", "t1", "Wie steht es?"))
+        .await;
+    assert_eq!(
+        spoken(&events),
+        [
+            "Anstoß ist um 8 Uhr 30, es steht 2 zu 1, zum Beispiel nach eineinhalb Stunden.",
+            "Zum dritten Mal!"
+        ]
+    );
+    // A Greek question mark ends a sentence.
     let greek = spawn_app_with(&[("SPEECH_LANGUAGE", "el")]).await;
     greek.upstream.enqueue(Reply::deltas(&[
         "Τι ώρα σας βολεύει; Έχουμε κ",

@@ -72,10 +72,36 @@
 //!   "por", "unos".
 //! - Abbreviations: en `e.g.`, `i.e.`, `approx.`, `etc.`, `vs.`; de `z.B.`, `d.h.`,
 //!   `usw.`, `ca.`; fr `p. ex.`, `env.`; es `p. ej.`, `aprox.`.
+//! - Versions, never decimals: after a word that announces one (`version`, `Version`,
+//!   `versión`, `release`, `update`, `iOS`, `Android`, …) or glued to `v`: `version 2.10`
+//!   → "version 2 point 10", de `v2.5` → "Version 2 Punkt 5", es "1 punto 5". Dotted times
+//!   marked as times: de `8.30 Uhr` → "8 Uhr 30", fr/es `8.30 h`, en `8.30 pm`.
+//! - Marks: `#word` "hashtag word", `@name` "at name" ("arobase", "arroba"), `§ 5`
+//!   "section 5" ("Paragraf", "paragraphe", "párrafo"), `No. 5`, `Nr. 5`, `n° 5`, `núm. 5`
+//!   "number 5" (each language's word; only before a digit: "I said no. 5" stays), `_` in
+//!   an address or handle "underscore" ("Unterstrich", "tiret bas", "guion bajo").
+//! - Areas and volumes: `m²`, `km²`, `cm²`, `m³`, `sq ft`, `ft²`, `sq m`, `sq mi`; de `Min.`,
+//!   `Std.`, `Sek.` after a number (the period kept where it also ended the sentence).
+//! - Ordinals outside dates, de: after a word that shows the case, before a noun ("zum 3.
+//!   Mal" → "zum dritten Mal", "Der 2. Platz" → "Der zweite Platz"); after any other word
+//!   ("mein 5. Geburtstag") the ending depends on the noun's gender and the number stays
+//!   as written. fr centuries in Roman numerals: `XIXe siècle` → "dix-neuvième siècle".
+//! - Scores, a colon before one digit: `2:1` → "2 to 1", "2 zu 1", "2 à 1", "2 a 1" (a time
+//!   has two digits after its colon).
+//! - Weekday ranges: `Mon–Fri`, `Mo.-Fr.`, `lun–ven`, `lun–vie` → "Monday to Friday",
+//!   "Montag bis Freitag", "du lundi au vendredi", "de lunes a viernes" (no second
+//!   "du"/"de" where one is written).
+//! - Mixed fractions: `1½` → "1 and a half", de "eineinhalb", "zweieinhalb"; es and fr move
+//!   a measured noun before the half and agree with its gender ("1½ horas" → "1 hora y
+//!   media", "2½ kilos" → "2 kilos y medio", fr "1 heure et demie"); a half before a noun
+//!   agrees too ("½ taza" → "media taza", fr "une demi-tasse"). A noun whose gender is not
+//!   in the table leaves the fraction as written.
 
 mod scan;
 mod words;
 
+#[cfg(test)]
+mod more_tests;
 #[cfg(test)]
 mod tests;
 

@@ -157,7 +157,11 @@ const NUMBERS: &[(Language, &str, &str)] = &[
     (De, "Es hat -5 Grad.", "Es hat minus 5 Grad."),
     (Fr, "Il fait -5.", "Il fait moins 5."),
     (Es, "Hace -5.", "Hace menos 5."),
-    (En, "version 1.2.3 is out", "version 1.2.3 is out"),
+    (
+        En,
+        "version 1.2.3 is out",
+        "version 1 point 2 point 3 is out",
+    ),
     (En, "1, 2 and 3", "1, 2 and 3"),
     (En, "2.5M users", "2 point 5 million users"),
     // A bare scale letter is read only with decimals: 3B could be a seat or a flat.
@@ -301,7 +305,7 @@ const DATES: &[(Language, &str, &str)] = &[
         "am 24.12.2024 um 18:45 Uhr.",
         "am vierundzwanzigsten Dezember 2024 um 18 Uhr 45.",
     ),
-    (De, "Die 2. Auflage", "Die 2. Auflage"),
+    (De, "Die 2. Auflage", "Die zweite Auflage"),
     (
         En,
         "On 12/25/2024 we close.",

@@ -121,7 +121,7 @@ impl Cx<'_> {
         let mut k = i;
         while self
             .char_at(k)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "._%+-_".contains(c))
         {
             k += 1;
         }
@@ -144,7 +144,7 @@ impl Cx<'_> {
         }
         let end = host_start + host.len();
         let local = self
-            .dotted(local)
+            .underscored(&self.dotted(local))
             .replace('+', &format!(" {} ", self.w.plus));
         let out = format!("{local} {} {}", self.w.at, self.dotted(host));
         Some(Step::Replace(end, out))

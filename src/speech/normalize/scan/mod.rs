@@ -6,6 +6,7 @@ mod abbreviations;
 mod address;
 mod dates;
 mod fractions;
+mod marks;
 mod money;
 mod numbers;
 mod ordinals;
@@ -13,17 +14,18 @@ mod phone;
 mod symbols;
 mod time;
 mod units;
+mod versions;
 
 use std::borrow::Cow;
 
-use super::words::{self, Words};
+use super::words::{self, More, Words};
 use super::Language;
 
 /// Symbols that may need words; a text with none of them, no digit and no `.` (every
 /// abbreviation, address and decimal has one) is returned as it is without a scan.
-const ASCII_TRIGGERS: &[u8] = b"$%@&+=#~./";
+const ASCII_TRIGGERS: &[u8] = b"$%@&+=#~./-";
 const OTHER_TRIGGERS: &[char] = &[
-    '€', '£', '¥', '₹', '×', '±', '°', '½', '¼', '¾', '≈', '−', '–', 'º', 'ª',
+    '€', '£', '¥', '₹', '×', '±', '°', '½', '¼', '¾', '≈', '−', '–', 'º', 'ª', '§', '²', '³',
 ];
 
 /// Whether `text` has anything the scanner could rewrite.
@@ -40,6 +42,7 @@ pub(super) fn rewrite(text: &str, language: Language) -> Cow<'_, str> {
         b: text.as_bytes(),
         lang: language,
         w: words::words(language),
+        m: words::more(language),
     };
     let mut out = Out {
         src: text,
@@ -131,6 +134,7 @@ struct Cx<'a> {
     b: &'a [u8],
     lang: Language,
     w: &'static Words,
+    m: &'static More,
 }
 
 fn is_space(c: char) -> bool {
@@ -256,6 +260,14 @@ impl Cx<'_> {
             return step;
         }
         if let Some(step) = self.abbreviation(i) {
+            return step;
+        }
+        let marked = self
+            .number_mark(i)
+            .or_else(|| self.weekday_range(i))
+            .or_else(|| self.glued_version(i))
+            .or_else(|| self.roman_century(i));
+        if let Some(step) = marked {
             return step;
         }
         if self.lang == Language::En {

@@ -107,10 +107,12 @@ impl Cx<'_> {
     /// the number, because each of them begins with one.
     pub(super) fn number_like(&self, i: usize) -> Step {
         let whole = self
-            .iso_date(i)
+            .version_after_word(i)
+            .or_else(|| self.iso_date(i))
             .or_else(|| self.numeric_date(i))
             .or_else(|| self.phone(i))
-            .or_else(|| self.clock(i));
+            .or_else(|| self.clock(i))
+            .or_else(|| self.score(i));
         if let Some(step) = whole {
             return step;
         }
@@ -128,7 +130,8 @@ impl Cx<'_> {
     /// The first format that fits wins: where two could take the same text, the order
     /// says which one is meant.
     fn after_number(&self, n: &Num) -> Option<Step> {
-        self.ordinal_or_day(n)
+        self.mixed_fraction(n)
+            .or_else(|| self.ordinal_or_day(n))
             .or_else(|| self.am_pm(n))
             .or_else(|| self.percent(n))
             .or_else(|| self.money_after(n))

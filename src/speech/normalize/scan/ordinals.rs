@@ -34,7 +34,7 @@ impl Cx<'_> {
             }
         }
         if suffix_len == 0 {
-            return None;
+            return self.de_ordinal(n, value);
         }
         if self.lang == Language::En && (32..=99).contains(&value) {
             return Some(Step::Replace(after, english_ordinal(value)));
@@ -136,6 +136,58 @@ impl Cx<'_> {
         None
     }
 
+    /// A German ordinal outside a date, after an article or preposition that shows its
+    /// case, before a noun: "zum 3. Mal" → "zum dritten Mal", "Der 2. Platz" → "Der
+    /// zweite Platz". After any other word ("mein 5. Geburtstag") the ending depends on
+    /// the noun's gender, and the number is left as written.
+    fn de_ordinal(&self, n: &Num, value: u32) -> Option<Step> {
+        if self.lang != Language::De || !(1..=31).contains(&value) {
+            return None;
+        }
+        let j = n.end;
+        let noun = self.rest(j).strip_prefix(". ")?;
+        if !noun.starts_with(char::is_uppercase) {
+            return None;
+        }
+        let before = self.s.get(..n.start).unwrap_or_default().trim_end();
+        let lead = before
+            .rsplit(|c: char| !c.is_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        let stem = self.w.ordinals.get(value as usize - 1).copied()?;
+        let word = match lead.as_str() {
+            "am" | "im" | "vom" | "zum" | "zur" | "beim" | "dem" | "den" | "des" | "ins"
+            | "ans" | "aufs" | "fürs" => format!("{stem}n"),
+            "der" | "die" | "das" => stem.to_string(),
+            _ => return None,
+        };
+        Some(Step::Replace(j + 1, word))
+    }
+
+    /// A French century in Roman numerals ("XIXe siècle", "Ier siècle"): "dix-neuvième
+    /// siècle".
+    pub(super) fn roman_century(&self, i: usize) -> Option<Step> {
+        if self.lang != Language::Fr {
+            return None;
+        }
+        let rest = self.rest(i);
+        let numeral_len = rest
+            .bytes()
+            .take_while(|b| matches!(b, b'I' | b'V' | b'X' | b'L' | b'C'))
+            .count();
+        let value = roman_value(rest.get(..numeral_len)?)?;
+        let suffix = ["ème", "er", "e"]
+            .into_iter()
+            .find(|s| rest[numeral_len..].starts_with(s))?;
+        let end = i + numeral_len + suffix.len();
+        if !self.rest(end).starts_with(" siècle") || !(1..=31).contains(&value) {
+            return None;
+        }
+        let word = self.w.ordinals.get(value as usize - 1).copied()?;
+        Some(Step::Replace(end, word.to_string()))
+    }
+
     /// "vom 1. bis 3. Mai": the first day is an ordinal too.
     fn de_first_of_two_days(&self, n: &Num, value: u32) -> Option<Step> {
         let j = n.end;
@@ -181,4 +233,51 @@ fn english_ordinal(value: u32) -> String {
             format!("{tens}-{unit}")
         }
     }
+}
+
+/// The value of a Roman numeral written in capitals ("XIX" is 19); `None` if it is not one.
+fn roman_value(numeral: &str) -> Option<u32> {
+    if numeral.is_empty() {
+        return None;
+    }
+    let digit = |b: u8| match b {
+        b'I' => 1,
+        b'V' => 5,
+        b'X' => 10,
+        b'L' => 50,
+        _ => 100,
+    };
+    let bytes = numeral.as_bytes();
+    let mut total = 0i64;
+    for (k, &b) in bytes.iter().enumerate() {
+        let value = digit(b);
+        match bytes.get(k + 1) {
+            Some(&next) if digit(next) > value => total -= value,
+            _ => total += value,
+        }
+    }
+    let total = u32::try_from(total).ok()?;
+    // Only numerals written the usual way: "IIII" or "VX" are not.
+    let canonical = [
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ]
+    .iter()
+    .fold((total, String::new()), |(left, mut out), (v, s)| {
+        let mut left = left;
+        while left >= *v {
+            out.push_str(s);
+            left -= v;
+        }
+        (left, out)
+    })
+    .1;
+    (canonical == numeral).then_some(total)
 }

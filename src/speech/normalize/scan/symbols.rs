@@ -8,6 +8,9 @@ impl Cx<'_> {
     /// A symbol `c` at `i` that is read as a word, or that starts a format.
     pub(super) fn symbol(&self, i: usize, c: char) -> Step {
         let next = i + c.len_utf8();
+        if let Some(step) = self.mark_before_name(i, c, next) {
+            return step;
+        }
         match c {
             '-' | '−' => self.minus_sign(i, next),
             '$' | '€' | '£' | '¥' | '₹' => self.money_symbol_first(i, c, next),

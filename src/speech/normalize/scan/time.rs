@@ -9,7 +9,9 @@ impl Cx<'_> {
         let h_end = self.digits_end(i);
         let sep = self.byte(h_end);
         let fr_h = self.lang == Language::Fr && sep == b'h';
-        if !(1..=2).contains(&(h_end - i)) || !(sep == b':' || fr_h) {
+        // "8.30 Uhr", "8.30 h", "8.30 pm": a dotted time is a time only so marked.
+        let dotted = sep == b'.' && self.dotted_time(h_end);
+        if !(1..=2).contains(&(h_end - i)) || !(sep == b':' || fr_h || dotted) {
             return None;
         }
         // The minutes and seconds of 2:05:00 are not a time of their own.
@@ -31,14 +33,50 @@ impl Cx<'_> {
             Some((pm, end)) if (1..=12).contains(&hour) => (Some(pm), end),
             _ => (None, m_end),
         };
-        // de "15:30 Uhr": the words already say "Uhr".
+        // de "15:30 Uhr": the words already say "Uhr"; fr and es "8.30 h" the hours.
         if self.lang == Language::De && self.rest(end).starts_with(" Uhr") && self.boundary(end + 4)
         {
             end += 4;
         }
+        if matches!(self.lang, Language::Fr | Language::Es)
+            && self.rest(end).starts_with(" h")
+            && self.boundary(end + 2)
+        {
+            end += 2;
+        }
         let mut words = self.time_words(hour, minute, pm);
         self.keep_period(&mut words, end);
         Some(self.time_range(words, end))
+    }
+
+    /// Whether the period at `dot` is a time's: two digits of minutes, then "Uhr", "h",
+    /// or am/pm.
+    fn dotted_time(&self, dot: usize) -> bool {
+        let m_end = self.digits_end(dot + 1);
+        if m_end - dot - 1 != 2 || self.byte(m_end) == b'.' {
+            return false;
+        }
+        let marked =
+            |word: &str| self.rest(m_end).starts_with(word) && self.boundary(m_end + word.len());
+        marked(" Uhr") || marked(" h") || self.am_pm_at(m_end).is_some()
+    }
+
+    /// A score ("2:1", "3:0"): two numbers around a colon, the second of one digit (a
+    /// time has two): "2 to 1", "2 zu 1", "2 à 1", "2 a 1".
+    pub(super) fn score(&self, i: usize) -> Option<Step> {
+        let a_end = self.digits_end(i);
+        if !(1..=2).contains(&(a_end - i)) || self.byte(a_end) != b':' {
+            return None;
+        }
+        if i > 0 && matches!(self.byte(i - 1), b':' | b'.' | b',') {
+            return None;
+        }
+        let b_end = self.digits_end(a_end + 1);
+        if b_end - a_end - 1 != 1 || !self.boundary(b_end) || self.byte(b_end) == b':' {
+            return None;
+        }
+        let (a, b) = (self.s.get(i..a_end)?, self.s.get(a_end + 1..b_end)?);
+        Some(Step::Replace(b_end, format!("{a} {} {b}", self.m.score)))
     }
 
     /// `3pm`, `3 p.m.`.

@@ -6,6 +6,8 @@ mod de;
 mod en;
 mod es;
 mod fr;
+mod more;
+mod more_units;
 mod units;
 
 use super::Language;
@@ -13,6 +15,8 @@ use super::Language;
 pub(super) use currency::{
     currency_code, currency_symbol, currency_words, dollar_prefix, Currency,
 };
+pub(super) use more::{more, More};
+pub(super) use more_units::MORE_UNITS;
 pub(super) use units::{Spacing, UnitWords, MINUTES, UNITS};
 
 /// Words of one language.
