@@ -193,13 +193,22 @@ mod tests {
 
     /// What a reply sounds like when its text arrives in the pieces `cuts` makes.
     fn spoken(text: &str, cuts: &[usize]) -> Vec<String> {
+        spoken_in(Language::En, text, cuts)
+    }
+
+    fn spoken_in(language: Language, text: &str, cuts: &[usize]) -> Vec<String> {
         let voice = Arc::new(Voice::new(
             true,
-            LanguageChoice::Fixed(Language::En),
+            LanguageChoice::Fixed(language),
             Pronunciations::from_pairs(&[("nginx", "engine x")]).expect("valid"),
         ));
         let mut reply = VoiceReply::new(voice);
-        let mut stream = crate::speech::SpeechStream::new(crate::speech::SpeechSettings::default());
+        let settings = crate::speech::SpeechSettings {
+            language: crate::speech::SentenceLanguage::from_code(language.code())
+                .expect("a language with rules"),
+            ..crate::speech::SpeechSettings::default()
+        };
+        let mut stream = crate::speech::SpeechStream::new(settings);
         let mut bounds: Vec<usize> = cuts
             .iter()
             .map(|c| c % (text.len() + 1))
@@ -230,6 +239,24 @@ mod tests {
                 +1 (555) 010-0199 at 3:30 pm or write to support@example.com, e.g. \
                 about Nginx. It is 25°C and 50% off. Vielen Dank!";
             proptest::prop_assert_eq!(spoken(text, &cuts), spoken(text, &[]));
+        }
+
+        #[test]
+        fn each_language_s_spoken_forms_are_the_same_however_the_stream_is_split(
+            language in 0usize..4,
+            cuts in proptest::collection::vec(0usize..400, 0..40),
+        ) {
+            let (language, text) = [
+                (Language::En, "Open Mon–Fri at 8.30 pm, version 2.10. We won 3:0, \
+                    add 1½ cups, see § 5 and No. 5, follow #news or @anna_b. It is 50 m²."),
+                (Language::De, "Geöffnet Mo.-Fr. um 8.30 Uhr, z. B. zum 3. Mal. Es steht 2:1 \
+                    nach 1½ Std. Version 2.5, Nr. 5, 80 m². Der 2. Platz!"),
+                (Language::Fr, "Ouvert lun.–ven. à 8.30 h, p. ex. au XIXe siècle. Score 2:1, \
+                    ajoutez ½ tasse et 1½ heure. Écrivez à jean_dupont@exemple.fr, n° 5."),
+                (Language::Es, "Abierto lun–vie a las 8.30 h. Ganamos 2:1 en EE. UU. con \
+                    media hora. Añade ½ taza, son 1½ horas, núm. 5, versión 1.5."),
+            ][language];
+            proptest::prop_assert_eq!(spoken_in(language, text, &cuts), spoken_in(language, text, &[]));
         }
     }
 

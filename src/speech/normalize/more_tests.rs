@@ -86,6 +86,11 @@ fn marks_before_names_and_numbers_are_said() {
         (Es, "Vivo en el núm. 5.", "Vivo en el número 5."),
         (Es, "Síguenos en @tienda.", "Síguenos en arroba tienda."),
         (Es, "Ver § 3.", "Ver párrafo 3."),
+        (
+            Es,
+            "Vive en EE. UU. desde 2010.",
+            "Vive en Estados Unidos desde 2010.",
+        ),
     ]);
 }
 

@@ -98,5 +98,7 @@ pub(super) static ES: Words = Words {
         ("p. ej.", "por ejemplo"),
         ("p.ej.", "por ejemplo"),
         ("aprox.", "aproximadamente"),
+        ("EE. UU.", "Estados Unidos"),
+        ("EE.UU.", "Estados Unidos"),
     ],
 };
