@@ -13,7 +13,8 @@ use voicebridge::llm::decode::decode_event;
 use voicebridge::llm::ReplyStream;
 use voicebridge::routes::sse;
 use voicebridge::speech::{
-    Language, LanguageChoice, Pronunciations, SpeechSettings, SpeechStream, Voice, VoiceReply,
+    Language, LanguageChoice, Pronunciations, SentenceLanguage, SpeechSettings, SpeechStream,
+    Voice, VoiceReply,
 };
 use voicebridge::turn::TurnEvent;
 
@@ -78,6 +79,29 @@ fn micro_benchmarks() {
             }
         },
     );
+
+    // A German reply cut by the German rules, and by every language's (auto).
+    let german = "Gerne. Dr. Müller hat am 3. Mai um 8.30 Uhr Zeit, z. B. zum 3. Mal. \
+                  Bitte bringen Sie Ihre Karte mit, usw. Bis dann!";
+    let german_deltas: Vec<String> = german.split_inclusive(' ').map(str::to_string).collect();
+    for (label, language) in [
+        ("speech: clean + chunk a German delta (de rules)", "de"),
+        ("speech: clean + chunk a German delta (auto)", "auto"),
+    ] {
+        let settings = SpeechSettings {
+            language: SentenceLanguage::from_code(language).expect("a language"),
+            ..SpeechSettings::default()
+        };
+        time_per_op(label, rounds * german_deltas.len(), || {
+            for _ in 0..rounds {
+                let mut chunker = SpeechStream::new(settings);
+                for delta in &german_deltas {
+                    black_box(chunker.push(delta));
+                }
+                black_box(chunker.finish());
+            }
+        });
+    }
 
     let event = r#"{"id":"chatcmpl-6c274dbad03c49fe8028f4f2","object":"chat.completion.chunk","created":1795827987,"model":"gpt-4o-mini","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"tomorrow. "},"logprobs":null,"finish_reason":null}],"usage":null}"#;
     let n = 200_000;

@@ -75,7 +75,11 @@ impl SentenceChunker {
 
     /// Adds cleaned text and returns every chunk that is now certain, in order.
     pub fn push(&mut self, text: &str) -> Vec<String> {
-        if self.start.len() < DETECT_FROM {
+        // Only `auto` guesses the language, from the reply's start.
+        if matches!(self.language, SentenceLanguage::Auto) && self.start.len() < DETECT_FROM {
+            if self.start.capacity() == 0 {
+                self.start.reserve_exact(DETECT_FROM);
+            }
             let mut end = text.len().min(DETECT_FROM - self.start.len());
             while !text.is_char_boundary(end) {
                 end -= 1;

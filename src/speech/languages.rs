@@ -3,7 +3,6 @@
 //! (start-up checks the setting, which parses them). Adding a language is adding its file
 //! here.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -78,6 +77,29 @@ struct Punctuation {
     quote_particles: Vec<String>,
 }
 
+/// Words, sorted, looked up by binary search: a lookup per candidate boundary costs a
+/// few string comparisons and no hashing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WordSet(Vec<String>);
+
+impl WordSet {
+    /// Whether `word` is in the set.
+    pub fn contains(&self, word: &str) -> bool {
+        self.0.binary_search_by(|w| w.as_str().cmp(word)).is_ok()
+    }
+
+    fn extend(&mut self, words: impl IntoIterator<Item = String>) {
+        self.0.extend(words);
+        self.0.sort_unstable();
+        self.0.dedup();
+    }
+
+    /// The words in both sets.
+    pub fn both<'a>(&'a self, other: &'a WordSet) -> Vec<&'a String> {
+        self.0.iter().filter(|w| other.contains(w)).collect()
+    }
+}
+
 /// Which language's rules cut a reply into sentences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SentenceLanguage {
@@ -118,16 +140,19 @@ pub struct SentenceRules {
     pub name: String,
     /// Written in Latin letters (every language's, for "all").
     pub latin: bool,
-    pub(super) anywhere: HashSet<String>,
-    pub(super) capitalised: HashSet<String>,
-    pub(super) before_number: HashSet<String>,
-    pub(super) capitalised_before_number: HashSet<String>,
-    pub(super) unless_after_number: HashSet<String>,
+    pub(super) anywhere: WordSet,
+    pub(super) capitalised: WordSet,
+    pub(super) before_number: WordSet,
+    pub(super) capitalised_before_number: WordSet,
+    pub(super) unless_after_number: WordSet,
     /// Spaced abbreviations by their parts ("z. B." is `["z", "b"]`).
     pub(super) spaced: Vec<Vec<String>>,
+    /// Every part of a spaced abbreviation: a period after any other word is not inside
+    /// one, which is most periods, told by one lookup.
+    pub(super) spaced_parts: WordSet,
     pub(super) two_words: Vec<(String, String)>,
-    pub(super) list_ends: HashSet<String>,
-    pub(super) leads: HashSet<String>,
+    pub(super) list_ends: WordSet,
+    pub(super) leads: WordSet,
     pub(super) months: Vec<String>,
     pub(super) digits_before_capital: bool,
     pub(super) roman_after_name: bool,
@@ -172,6 +197,7 @@ impl SentenceRules {
             if parts.len() < 2 || parts.iter().any(String::is_empty) {
                 return Err(format!("spaced `{spaced}`: needs two parts or more"));
             }
+            self.spaced_parts.extend(parts.iter().cloned());
             self.spaced.push(parts);
         }
         for (first, last) in a.two_words {
@@ -308,7 +334,7 @@ mod tests {
     fn no_word_is_both_an_abbreviation_anywhere_and_a_list_end() {
         for code in codes() {
             let rules = rules_for(code).expect("listed");
-            let both: Vec<&String> = rules.anywhere.intersection(&rules.list_ends).collect();
+            let both = rules.anywhere.both(&rules.list_ends);
             assert!(both.is_empty(), "{code}: {both:?}");
         }
     }

@@ -99,7 +99,16 @@ pub fn ends_with_abbreviation(rules: &SentenceRules, before: &str, after: &str) 
 /// goes on with the rest, or `before` ends with all of it. `None` while `after` could
 /// still become the rest ("z. B" may become "z. B.").
 pub fn spaced_continues(rules: &SentenceRules, before: &str, after: &str) -> Option<bool> {
-    if !before.trim_end().ends_with('.') || line_break_between(before, after) {
+    let Some(stem) = before.trim_end().strip_suffix('.') else {
+        return Some(false);
+    };
+    let last = last_word(stem);
+    let part = last.rsplit('.').next().unwrap_or(last);
+    if part.chars().count() > 4 || !rules.spaced_parts.contains(&part.to_lowercase()) {
+        // Most periods: after a word that is no part of any spaced abbreviation.
+        return Some(false);
+    }
+    if line_break_between(before, after) {
         return Some(false);
     }
     let words: Vec<String> = before

@@ -53,6 +53,9 @@ impl Cx<'_> {
 
     /// "No. 5", "Nr. 5", "n° 5", "núm. 5" at `i`: "number 5".
     pub(super) fn number_mark(&self, i: usize) -> Option<Step> {
+        if !matches!(self.byte(i), b'N' | b'n') {
+            return None;
+        }
         let rest = self.rest(i);
         let mark = NUMBER_MARKS.iter().find(|m| rest.starts_with(**m))?;
         let k = self.opt_space(i + mark.len());
@@ -63,6 +66,19 @@ impl Cx<'_> {
     /// A range of two weekdays at `i` ("Mon–Fri", "Mo.-Fr.", "lun–vie"): "Monday to
     /// Friday", "du lundi au vendredi".
     pub(super) fn weekday_range(&self, i: usize) -> Option<Step> {
+        // Most words are followed by no dash: told before any lookup.
+        let word_end = self.word_end(i);
+        let k = self.opt_space(if self.byte(word_end) == b'.' {
+            word_end + 1
+        } else {
+            word_end
+        });
+        if !self
+            .char_at(k)
+            .is_some_and(|c| matches!(c, '-' | '–' | '—'))
+        {
+            return None;
+        }
         let (first, after_first) = self.weekday_at(i)?;
         let mut k = self.opt_space(after_first);
         let dash = self.char_at(k).filter(|c| matches!(c, '-' | '–' | '—'))?;

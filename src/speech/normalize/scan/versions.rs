@@ -6,6 +6,11 @@ use super::{Cx, Step};
 impl Cx<'_> {
     /// A version number at `i` after a word that announces one ("Version 2.5", "iOS 17").
     pub(super) fn version_after_word(&self, i: usize) -> Option<Step> {
+        // Only a dotted number can be a version: told before the word is looked at.
+        let e = self.digits_end(i);
+        if self.byte(e) != b'.' || !self.is_digit(e + 1) {
+            return None;
+        }
         let before = self.s.get(..i)?;
         let word = before
             .strip_suffix(' ')?
