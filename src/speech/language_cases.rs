@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::languages::{codes, rules_for, SentenceLanguage};
-use super::{ChunkPolicy, SpeechSettings, SpeechStream};
+use super::{ChunkPolicy, SpeechSettings};
 
 #[derive(Deserialize)]
 struct Cases {
@@ -28,13 +28,7 @@ fn speak(language: SentenceLanguage, deltas: &[&str]) -> Vec<String> {
         drop_emoji: true,
         language,
     };
-    let mut stream = SpeechStream::new(settings);
-    let mut out = Vec::new();
-    for delta in deltas {
-        out.extend(stream.push(delta));
-    }
-    out.extend(stream.finish());
-    out
+    super::tests::speak(settings, deltas)
 }
 
 /// Every way `case` is checked: whole, by character, and in two at every character.
@@ -132,15 +126,8 @@ proptest::proptest! {
         let replies = replies();
         let (fixed, text) = &replies[language % replies.len()];
         let language = if auto { SentenceLanguage::Auto } else { *fixed };
-        let mut bounds: Vec<usize> = cuts
-            .iter()
-            .map(|c| c % (text.len() + 1))
-            .filter(|c| text.is_char_boundary(*c))
-            .collect();
-        bounds.extend([0, text.len()]);
-        bounds.sort_unstable();
-        bounds.dedup();
-        let pieces: Vec<&str> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+        let pieces = super::tests::pieces(text, &cuts);
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
         proptest::prop_assert_eq!(speak(language, &pieces), speak(language, &[text.as_str()]));
     }
 }

@@ -16,7 +16,7 @@ const PLAIN: SpeechSettings = SpeechSettings {
     language: SentenceLanguage::Auto,
 };
 
-fn speak(settings: SpeechSettings, deltas: &[&str]) -> Vec<String> {
+pub(super) fn speak(settings: SpeechSettings, deltas: &[&str]) -> Vec<String> {
     let mut stream = SpeechStream::new(settings);
     let mut out = Vec::new();
     for delta in deltas {
@@ -985,7 +985,7 @@ fn squash(text: &str) -> String {
 }
 
 /// Cuts `text` at the given byte offsets (those that fall on character boundaries).
-fn pieces(text: &str, cuts: &[usize]) -> Vec<String> {
+pub(super) fn pieces(text: &str, cuts: &[usize]) -> Vec<String> {
     let mut bounds: Vec<usize> = cuts
         .iter()
         .map(|c| c % (text.len() + 1))

@@ -2,20 +2,8 @@
 //! weekday ranges, mixed fractions and addresses with underscores, in each of en, de, fr
 //! and es, each beside the case it must leave alone.
 
-use super::normalize;
-use super::Language::{self, De, En, Es, Fr};
-
-fn check(cases: &[(Language, &str, &str)]) {
-    let failures: Vec<String> = cases
-        .iter()
-        .filter(|(language, input, expected)| normalize(input, *language) != *expected)
-        .map(|(language, input, expected)| {
-            let got = normalize(input, *language);
-            format!("{language:?} {input:?}\n   expected {expected:?}\n        got {got:?}")
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
+use super::tests::check;
+use super::Language::{De, En, Es, Fr};
 
 #[test]
 fn times_and_versions_are_never_decimals() {

@@ -9,7 +9,7 @@ use super::*;
 
 use Language::{De, En, Es, Fr};
 
-fn check(cases: &[(Language, &str, &str)]) {
+pub(super) fn check(cases: &[(Language, &str, &str)]) {
     let mut failures = Vec::new();
     for (language, input, expected) in cases {
         let got = normalize(input, *language);

@@ -43,6 +43,12 @@ pub(in crate::speech::normalize) struct More {
 
 const NO_NOUNS: &[Noun] = &[];
 
+/// Words after which a dotted number is a version, in en and de (fr and es have their own).
+const VERSION_WORDS: &[&str] = &[
+    "version", "v", "release", "update", "build", "firmware", "ios", "android", "macos", "windows",
+    "python", "node",
+];
+
 static EN: More = More {
     underscore: "underscore",
     hashtag: "hashtag",
@@ -51,10 +57,7 @@ static EN: More = More {
     score: "to",
     version: "version",
     version_point: "point",
-    version_words: &[
-        "version", "v", "release", "update", "build", "firmware", "ios", "android", "macos",
-        "windows", "python", "node",
-    ],
+    version_words: VERSION_WORDS,
     weekdays: [
         (&["mon", "monday"], "Monday"),
         (&["tue", "tues", "tuesday"], "Tuesday"),
@@ -80,10 +83,7 @@ static DE: More = More {
     score: "zu",
     version: "Version",
     version_point: "Punkt",
-    version_words: &[
-        "version", "v", "release", "update", "build", "firmware", "ios", "android", "macos",
-        "windows", "python", "node",
-    ],
+    version_words: VERSION_WORDS,
     weekdays: [
         (&["mo", "montag"], "Montag"),
         (&["di", "dienstag"], "Dienstag"),
@@ -111,14 +111,7 @@ static FR: More = More {
     version: "version",
     version_point: "point",
     version_words: &[
-        "version",
-        "v",
-        "mise à jour",
-        "ios",
-        "android",
-        "macos",
-        "windows",
-        "python",
+        "version", "v", "ios", "android", "macos", "windows", "python",
     ],
     weekdays: [
         (&["lun", "lundi"], "lundi"),
