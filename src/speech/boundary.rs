@@ -30,7 +30,8 @@ pub(super) struct Cut<'a> {
     pub fixed: bool,
     /// The reply's first [`DETECT_FROM`] bytes or fewer (for the guess).
     pub start: &'a str,
-    /// The reply is complete: its start is all there will be.
+    /// The reply's start is all there will be: its first [`DETECT_FROM`] bytes have
+    /// arrived, or the reply ended.
     pub complete: bool,
 }
 
@@ -43,7 +44,7 @@ impl Cut<'_> {
         if self.fixed {
             return Ok(Some(self.rules));
         }
-        if self.start.len() < DETECT_FROM && !self.complete {
+        if !self.complete {
             return Err(Wait);
         }
         Ok(languages::detect(self.start))

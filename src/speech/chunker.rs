@@ -49,6 +49,8 @@ pub struct SentenceChunker {
     start: String,
     /// The reply's end has arrived.
     complete: bool,
+    /// Bytes of the reply pushed so far.
+    received: usize,
 }
 
 impl SentenceChunker {
@@ -76,16 +78,20 @@ impl SentenceChunker {
     /// Adds cleaned text and returns every chunk that is now certain, in order.
     pub fn push(&mut self, text: &str) -> Vec<String> {
         // Only `auto` guesses the language, from the reply's start.
-        if matches!(self.language, SentenceLanguage::Auto) && self.start.len() < DETECT_FROM {
+        if matches!(self.language, SentenceLanguage::Auto) && self.received < DETECT_FROM {
             if self.start.capacity() == 0 {
                 self.start.reserve_exact(DETECT_FROM);
             }
-            let mut end = text.len().min(DETECT_FROM - self.start.len());
+            // The reply's first DETECT_FROM bytes, back to a character boundary: the same
+            // text however the reply is split (a character across the limit is left out
+            // whole, never in part).
+            let mut end = text.len().min(DETECT_FROM - self.received);
             while !text.is_char_boundary(end) {
                 end -= 1;
             }
             self.start.push_str(&text[..end]);
         }
+        self.received += text.len();
         self.pending.push_str(text);
         let mut out = Vec::new();
         while let Some(end) = self.next_cut() {
@@ -161,7 +167,7 @@ impl SentenceChunker {
             rules: self.rules(),
             fixed: matches!(self.language, SentenceLanguage::Fixed(_)),
             start: &self.start,
-            complete: self.complete,
+            complete: self.complete || self.received >= DETECT_FROM,
         };
         self.next_cut_in(&rest[start..], &cut)
             .map(|end| start + end)

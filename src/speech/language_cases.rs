@@ -131,3 +131,17 @@ proptest::proptest! {
         proptest::prop_assert_eq!(speak(language, &pieces), speak(language, &[text.as_str()]));
     }
 }
+
+#[test]
+fn the_language_guess_reads_the_same_start_however_the_reply_is_split() {
+    // "é" lies across byte 300: the guess reads the 299 bytes before it either way.
+    let text = format!(
+        "{}é Karel IV. Lucemburský byl český král. Vládl dlouho.",
+        "x".repeat(299)
+    );
+    let whole = speak(SentenceLanguage::Auto, &[&text]);
+    for at in [299, 301, 305] {
+        let split = speak(SentenceLanguage::Auto, &[&text[..at], &text[at..]]);
+        assert_eq!(split, whole, "split at {at}");
+    }
+}

@@ -331,6 +331,16 @@ mod tests {
     }
 
     #[test]
+    fn every_terminator_a_file_names_is_one_the_chunker_knows() {
+        for code in codes() {
+            for &mark in &rules_for(code).expect("listed").terminators {
+                let known = crate::speech::rules::is_terminator(mark) || mark == ';';
+                assert!(known, "{code}: {mark:?}");
+            }
+        }
+    }
+
+    #[test]
     fn no_word_is_both_an_abbreviation_anywhere_and_a_list_end() {
         for code in codes() {
             let rules = rules_for(code).expect("listed");

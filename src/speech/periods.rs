@@ -87,7 +87,10 @@ pub fn ends_with_abbreviation(rules: &SentenceRules, before: &str, after: &str) 
     }
     rules.anywhere.contains(word)
         || (capitalised && rules.capitalised.contains(word))
-        || (!after_number && rules.unless_after_number.contains(word))
+        // Units and the like are written in lowercase: "Mm." is a murmur, not millimetres.
+        || (!after_number
+            && rules.unless_after_number.contains(word)
+            && !(capitalised && last.is_ascii()))
         || rules
             .two_words
             .iter()

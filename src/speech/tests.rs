@@ -115,6 +115,19 @@ fn ordinary_words_are_not_abbreviations() {
     check(
         PLAIN,
         &[
+            // Ordinary words in one language that another abbreviates (auto applies every
+            // language's lists).
+            (
+                "That works for me. I'll book it now.",
+                &["That works for me.", "I'll book it now."],
+            ),
+            ("Mm. I see it now.", &["Mm.", "I see it now."]),
+            ("Son las dos. Nos vemos.", &["Son las dos.", "Nos vemos."]),
+            ("Voy a ir. Luego vuelvo.", &["Voy a ir.", "Luego vuelvo."]),
+            (
+                "Paint it red. Then dry it.",
+                &["Paint it red.", "Then dry it."],
+            ),
             (
                 "It shone like the sun. It had set.",
                 &["It shone like the sun.", "It had set."],

@@ -33,6 +33,26 @@ fn times_and_versions_are_never_decimals() {
         (En, "iOS 17.2 is out.", "iOS 17 point 2 is out."),
         (En, "It grew 2.10 times.", "It grew 2 point 1 0 times."),
         (
+            En,
+            "We will build 2.5 km of track.",
+            "We will build 2 point 5 kilometers of track.",
+        ),
+        (
+            En,
+            "The run took 1.25 h.",
+            "The run took 1 point 2 5 hours.",
+        ),
+        (
+            De,
+            "Nach dem Update 1.000 Nutzer.",
+            "Nach dem Update 1000 Nutzer.",
+        ),
+        (
+            De,
+            "Das Update 12.05.2024 kam spät.",
+            "Das Update zwölfter Mai 2024 kam spät.",
+        ),
+        (
             Fr,
             "La version 3.2 est sortie.",
             "La version 3 point 2 est sortie.",
@@ -74,6 +94,21 @@ fn marks_before_names_and_numbers_are_said() {
         (Es, "Vivo en el núm. 5.", "Vivo en el número 5."),
         (Es, "Síguenos en @tienda.", "Síguenos en arroba tienda."),
         (Es, "Ver § 3.", "Ver párrafo 3."),
+        (
+            Es,
+            "Trabajo en EE. UU. Mi familia no.",
+            "Trabajo en Estados Unidos. Mi familia no.",
+        ),
+        (
+            En,
+            "Do I need 3 forms? No. 2 are enough.",
+            "Do I need 3 forms? No. 2 are enough.",
+        ),
+        (
+            En,
+            "Use #ff5733 for the header.",
+            "Use #ff5733 for the header.",
+        ),
         (
             Es,
             "Vive en EE. UU. desde 2010.",
@@ -131,6 +166,8 @@ fn ordinals_outside_dates() {
             "Das ist mein 5. Geburtstag.",
         ),
         (De, "Ich bin 30. Das ist alt.", "Ich bin 30. Das ist alt."),
+        // "der" after a preposition asks another case: left as written.
+        (De, "Sie ist in der 3. Klasse.", "Sie ist in der 3. Klasse."),
         (
             Fr,
             "Au XIXe siècle, Paris grandit.",
@@ -163,6 +200,14 @@ fn scores_weekday_ranges_and_mixed_fractions() {
             "Open Monday to Friday, 9 a m to 5 p m.",
         ),
         (En, "A so-so result.", "A so-so result."),
+        (
+            En,
+            "Come on Friday—Saturday is booked.",
+            "Come on Friday—Saturday is booked.",
+        ),
+        (De, "Mir geht's so – so.", "Mir geht's so – so."),
+        (En, "Read Psalm 23:4 today.", "Read Psalm 23:4 today."),
+        (En, "See Matthew 5:3-12.", "See Matthew 5:3-12."),
         (De, "Geöffnet Mo–Fr.", "Geöffnet Montag bis Freitag."),
         (
             De,

@@ -11,7 +11,8 @@ impl Cx<'_> {
                 let end = i + abbr.len();
                 let mut out = (*expansion).to_string();
                 if end == self.s.len()
-                    || (matches!(*abbr, "etc." | "usw.") && self.sentence_ends_at(end))
+                    || (matches!(*abbr, "etc." | "usw." | "EE. UU." | "EE.UU.")
+                        && self.sentence_ends_at(end))
                 {
                     out.push('.');
                 }

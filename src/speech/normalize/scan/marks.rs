@@ -26,6 +26,13 @@ impl Cx<'_> {
                 }
                 let name = self.s.get(next..end)?.trim_end_matches('_');
                 let end = next + name.len();
+                let colour = matches!(name.len(), 3 | 4 | 6 | 8)
+                    && name.chars().all(|c| c.is_ascii_hexdigit())
+                    && name.chars().any(|c| c.is_ascii_digit());
+                if c == '#' && colour {
+                    // "#ff5733" is a colour.
+                    return Some(Step::Skip(end));
+                }
                 let mark = if c == '#' {
                     self.m.hashtag
                 } else {
@@ -58,6 +65,11 @@ impl Cx<'_> {
         }
         let rest = self.rest(i);
         let mark = NUMBER_MARKS.iter().find(|m| rest.starts_with(**m))?;
+        // "Do I need 3 forms? No. 2 are enough.": an answer, at a sentence's start.
+        let before = self.s.get(..i).unwrap_or_default().trim_end();
+        if mark.starts_with("No") && (before.is_empty() || before.ends_with(['.', '!', '?'])) {
+            return None;
+        }
         let k = self.opt_space(i + mark.len());
         self.is_digit(k)
             .then(|| Step::Replace(k, format!("{} ", self.w.number)))
@@ -66,24 +78,21 @@ impl Cx<'_> {
     /// A range of two weekdays at `i` ("Mon–Fri", "Mo.-Fr.", "lun–vie"): "Monday to
     /// Friday", "du lundi au vendredi".
     pub(super) fn weekday_range(&self, i: usize) -> Option<Step> {
-        // Most words are followed by no dash: told before any lookup.
+        // A range is written without spaces ("Mon–Fri", "Mo.-Fr."): "so – so" and
+        // "Friday—Saturday is booked" are not ranges. Most words have no dash after them,
+        // which is told before any lookup.
         let word_end = self.word_end(i);
-        let k = self.opt_space(if self.byte(word_end) == b'.' {
+        let k = if self.byte(word_end) == b'.' {
             word_end + 1
         } else {
             word_end
-        });
-        if !self
-            .char_at(k)
-            .is_some_and(|c| matches!(c, '-' | '–' | '—'))
-        {
+        };
+        let dash = self.char_at(k).filter(|c| matches!(c, '-' | '–'))?;
+        let (first, after_first) = self.weekday_at(i)?;
+        if after_first != k {
             return None;
         }
-        let (first, after_first) = self.weekday_at(i)?;
-        let mut k = self.opt_space(after_first);
-        let dash = self.char_at(k).filter(|c| matches!(c, '-' | '–' | '—'))?;
-        k = self.opt_space(k + dash.len_utf8());
-        let (last, end) = self.weekday_at(k)?;
+        let (last, end) = self.weekday_at(k + dash.len_utf8())?;
         let before = self.s.get(..i).unwrap_or_default().trim_end();
         let written_from = before
             .rsplit(char::is_whitespace)

@@ -107,9 +107,9 @@ impl Cx<'_> {
     /// the number, because each of them begins with one.
     pub(super) fn number_like(&self, i: usize) -> Step {
         let whole = self
-            .version_after_word(i)
-            .or_else(|| self.iso_date(i))
+            .iso_date(i)
             .or_else(|| self.numeric_date(i))
+            .or_else(|| self.version_after_word(i))
             .or_else(|| self.phone(i))
             .or_else(|| self.clock(i))
             .or_else(|| self.score(i));

@@ -155,11 +155,15 @@ impl Cx<'_> {
             .next()
             .unwrap_or_default()
             .to_lowercase();
+        // "der" opens the clause ("Der 2. Platz") or follows a preposition that asks
+        // another case ("in der 3. Klasse"): only the first is read.
+        let before_lead = before[..before.len() - lead.len()].trim_end();
+        let opens = before_lead.is_empty() || before_lead.ends_with(['.', '!', '?', ':', ';', ',']);
         let stem = self.w.ordinals.get(value as usize - 1).copied()?;
         let word = match lead.as_str() {
             "am" | "im" | "vom" | "zum" | "zur" | "beim" | "dem" | "den" | "des" | "ins"
             | "ans" | "aufs" | "fürs" => format!("{stem}n"),
-            "der" | "die" | "das" => stem.to_string(),
+            "der" | "die" | "das" if opens => stem.to_string(),
             _ => return None,
         };
         Some(Step::Replace(j + 1, word))

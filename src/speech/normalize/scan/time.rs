@@ -58,7 +58,12 @@ impl Cx<'_> {
         }
         let marked =
             |word: &str| self.rest(m_end).starts_with(word) && self.boundary(m_end + word.len());
-        marked(" Uhr") || marked(" h") || self.am_pm_at(m_end).is_some()
+        let marked_here = match self.lang {
+            Language::De => marked(" Uhr"),
+            Language::Fr | Language::Es => marked(" h"),
+            Language::En => false,
+        };
+        marked_here || self.am_pm_at(m_end).is_some()
     }
 
     /// A score ("2:1", "3:0"): two numbers around a colon, the second of one digit (a
@@ -74,6 +79,23 @@ impl Cx<'_> {
         let b_end = self.digits_end(a_end + 1);
         if b_end - a_end - 1 != 1 || !self.boundary(b_end) || self.byte(b_end) == b':' {
             return None;
+        }
+        // "Matthew 5:3-12", "Psalm 23:4": a verse after a name, or a range of verses.
+        let verses = matches!(self.byte(b_end), b'-' | b',') && self.is_digit(b_end + 1);
+        let before = self.s.get(..i).unwrap_or_default().trim_end();
+        let name = before
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or_default();
+        let opens = before[..before.len() - name.len()].trim_end();
+        let named = name.starts_with(char::is_uppercase)
+            && !(opens.is_empty() || opens.ends_with(['.', '!', '?']));
+        if verses {
+            // Left as written, the range of verses with it.
+            return Some(Step::Skip(self.digits_end(b_end + 1)));
+        }
+        if named {
+            return Some(Step::Skip(b_end));
         }
         let (a, b) = (self.s.get(i..a_end)?, self.s.get(a_end + 1..b_end)?);
         Some(Step::Replace(b_end, format!("{a} {} {b}", self.m.score)))

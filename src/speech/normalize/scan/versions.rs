@@ -2,6 +2,7 @@
 //! 2 point 10" (de "Punkt", fr "point", es "punto"), each part a whole number.
 
 use super::{Cx, Step};
+use crate::speech::normalize::Language;
 
 impl Cx<'_> {
     /// A version number at `i` after a word that announces one ("Version 2.5", "iOS 17").
@@ -51,6 +52,12 @@ impl Cx<'_> {
             }
         }
         if parts.len() < 2 || !self.boundary(k) {
+            return None;
+        }
+        // "1.000 Nutzer" counts thousands where a comma is the decimal mark; "2.5 km" is a
+        // length.
+        let thousands = self.lang != Language::En && parts[1..].iter().all(|p| p.len() == 3);
+        if thousands || self.unit_at(k, false, i).is_some() {
             return None;
         }
         let joiner = format!(" {} ", self.m.version_point);
