@@ -8,12 +8,12 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use super::languages::{self, SentenceRules};
 use super::periods::{
-    ends_with_abbreviation, inner_period, is_quote_end, ordinal_continues, quote_continues,
-    roman_continues, rules_for_word, spaced_continues,
+    ends_with_abbreviation, inner_period, ordinal_continues, quote_continues, roman_continues,
+    rules_for_word, spaced_continues,
 };
 use super::rules::{
     ellipsis_continues, ends_with_list_number, ends_with_period, ends_with_terminator,
-    is_cjk_opening, is_closing, is_greek_question, is_line_break, is_terminator,
+    is_cjk_opening, is_closing, is_greek_question, is_line_break, is_quote_end, is_terminator,
     is_unicode_terminator, past_spaced_closing_quote,
 };
 

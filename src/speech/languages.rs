@@ -37,7 +37,7 @@ pub fn codes() -> impl Iterator<Item = &'static str> {
 }
 
 /// One language's rules as its file spells them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     language: String,
@@ -48,7 +48,7 @@ struct File {
     punctuation: Punctuation,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Abbreviations {
     anywhere: Vec<String>,
@@ -61,7 +61,7 @@ struct Abbreviations {
     list_ends: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Ordinals {
     leads: Vec<String>,
@@ -70,7 +70,7 @@ struct Ordinals {
     roman_after_name: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Punctuation {
     terminators: Vec<String>,
@@ -237,8 +237,8 @@ fn load() -> Result<Table, String> {
         ..SentenceRules::default()
     };
     for (code, text) in FILES {
-        let parse = || toml::from_str::<File>(text).map_err(|e| e.to_string());
-        let file = parse().map_err(|e| format!("languages/{code}.toml: {e}"))?;
+        let in_file = |e: String| format!("languages/{code}.toml: {e}");
+        let file = toml::from_str::<File>(text).map_err(|e| in_file(e.to_string()))?;
         if file.language != code {
             return Err(format!("languages/{code}.toml names `{}`", file.language));
         }
@@ -248,12 +248,8 @@ fn load() -> Result<Table, String> {
             name: file.name.clone(),
             ..SentenceRules::default()
         };
-        rules
-            .add(file)
-            .map_err(|e| format!("languages/{code}.toml: {e}"))?;
-        // The union, from the same file: parsed again rather than cloned field by field.
-        all.add(parse().map_err(|e| format!("languages/{code}.toml: {e}"))?)
-            .map_err(|e| format!("languages/{code}.toml: {e}"))?;
+        all.add(file.clone()).map_err(in_file)?;
+        rules.add(file).map_err(in_file)?;
         languages.push(rules);
     }
     Ok(Table { languages, all })

@@ -11,7 +11,7 @@
 //! never ends a sentence at a period before a lowercase word, a comma or a dash.
 
 use super::languages::SentenceRules;
-use super::rules::{is_closing, is_line_break, is_terminator};
+use super::rules::{is_line_break, is_quote_end, is_terminator};
 
 /// True for the letters of Han, Kana and Hangul, which need no space before a Latin
 /// abbreviation ("请联系Dr. Wang").
@@ -249,12 +249,6 @@ pub fn quote_continues(particles: &[String], before: &str, after: &str) -> Optio
         return None;
     }
     Some(false)
-}
-
-/// Quotes and brackets that may close a quotation, including those that open one in
-/// other languages ("“" closes in German and Czech, "«" in Danish).
-pub fn is_quote_end(c: char) -> bool {
-    is_closing(c) || matches!(c, '\u{201C}' | '\u{00AB}' | '\u{201E}')
 }
 
 /// True when a period sits between two letters of a script without capitals and no

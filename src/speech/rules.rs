@@ -67,6 +67,12 @@ pub fn is_closing(c: char) -> bool {
     )
 }
 
+/// Quotes and brackets that may close a quotation, including those that open one in
+/// other languages ("“" closes in German and Czech, "«" in Danish).
+pub fn is_quote_end(c: char) -> bool {
+    is_closing(c) || matches!(c, '\u{201C}' | '\u{00AB}' | '\u{201E}')
+}
+
 /// Opening quotes and brackets in CJK text, before which a sentence that ended with
 /// `。`, `！` or `？` and its closing marks is over ("「はい。」「いいえ。」"), though Unicode
 /// counts them as closing marks of the sentence before.

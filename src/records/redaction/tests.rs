@@ -63,16 +63,21 @@ fn redacted_records_number_values_across_a_call() {
     );
 }
 
-#[test]
-fn counts_another_machine_stored_meanwhile_are_never_numbered_again() {
-    let mut redaction = redaction(RecordContent::Redacted);
+/// Call c1 of the clinic, started fresh, with its first phone number numbered.
+fn one_phone_number_numbered(redaction: &mut Redaction) -> CallKey {
     let call = CallKey {
         agent: "clinic".into(),
         conversation_id: "c1".into(),
     };
     redaction.continue_from(call.clone(), &BTreeMap::new());
-    let mut first = turn("call 555-123-4567", "");
-    redaction.apply(&mut first);
+    redaction.apply(&mut turn("call 555-123-4567", ""));
+    call
+}
+
+#[test]
+fn counts_another_machine_stored_meanwhile_are_never_numbered_again() {
+    let mut redaction = redaction(RecordContent::Redacted);
+    let call = one_phone_number_numbered(&mut redaction);
     // Another machine numbered two more phone numbers of this call since.
     redaction.continue_from(call, &BTreeMap::from([("phone".to_string(), 3)]));
     let mut later = turn("or 555-987-6543, or 555-123-4567", "");
@@ -157,13 +162,7 @@ fn full_changes_nothing_but_says_so() {
 #[test]
 fn forgetting_a_call_drops_its_numbering() {
     let mut redaction = redaction(RecordContent::Redacted);
-    let call = CallKey {
-        agent: "clinic".into(),
-        conversation_id: "c1".into(),
-    };
-    redaction.continue_from(call.clone(), &BTreeMap::new());
-    let mut first = turn("call 555-123-4567", "");
-    redaction.apply(&mut first);
+    let call = one_phone_number_numbered(&mut redaction);
     let mut forget = Record::Forget { call: call.clone() };
     assert!(redaction.needs_counts(&forget).is_none());
     redaction.apply(&mut forget);
