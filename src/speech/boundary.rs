@@ -2,7 +2,7 @@
 //! `unicode-segmentation`) plus a few of our own (glued sentences, `…`), a boundary acted on
 //! only once the text after it makes it certain, and abbreviations and list numbers skipped.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -33,6 +33,9 @@ pub(super) struct Cut<'a> {
     /// The reply's start is all there will be: its first [`DETECT_FROM`] bytes have
     /// arrived, or the reply ended.
     pub complete: bool,
+    /// The guess once made: the start no longer changes, so it is made once per reply
+    /// rather than once per boundary that asks.
+    pub guess: &'a OnceCell<Option<&'static SentenceRules>>,
 }
 
 impl Cut<'_> {
@@ -47,7 +50,7 @@ impl Cut<'_> {
         if !self.complete {
             return Err(Wait);
         }
-        Ok(languages::detect(self.start))
+        Ok(*self.guess.get_or_init(|| languages::detect(self.start)))
     }
 }
 

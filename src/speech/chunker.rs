@@ -51,6 +51,8 @@ pub struct SentenceChunker {
     complete: bool,
     /// Bytes of the reply pushed so far.
     received: usize,
+    /// The language guessed from `start`, once it is complete.
+    guess: std::cell::OnceCell<Option<&'static SentenceRules>>,
 }
 
 impl SentenceChunker {
@@ -168,6 +170,7 @@ impl SentenceChunker {
             fixed: matches!(self.language, SentenceLanguage::Fixed(_)),
             start: &self.start,
             complete: self.complete || self.received >= DETECT_FROM,
+            guess: &self.guess,
         };
         self.next_cut_in(&rest[start..], &cut)
             .map(|end| start + end)
