@@ -153,6 +153,10 @@ impl TurnTasks {
     {
         self.running.send_modify(|n| *n += 1);
         let running = Running(self.running.clone());
+        // A turn's future is large (every state of the reply, tool rounds included). On
+        // the heap it is moved once here; inline, the runtime would copy all of it into
+        // its task and again when the task finishes, several times per turn.
+        let turn = Box::pin(turn);
         tokio::spawn(async move {
             let _running = running;
             turn.await;
