@@ -9,7 +9,7 @@
 //! its own thread. The cost is a warm connection per worker rather than one in all.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ const MAX_ERROR_BODY: usize = 2048;
 #[derive(Clone, Debug)]
 pub struct LlmClient {
     pools: Arc<Pools>,
+    /// The size of the last request body, to size the next one's buffer.
+    body_hint: Arc<AtomicUsize>,
     upstreams: Vec<Endpoint>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
@@ -35,6 +37,9 @@ pub struct LlmClient {
 #[derive(Clone, Debug)]
 struct Endpoint {
     url: String,
+    /// `url` parsed once, not per request (`None` when it does not parse: the request
+    /// then fails with the parser's error, as it would have).
+    parsed: Option<reqwest::Url>,
     settings: UpstreamSettings,
 }
 
@@ -97,13 +102,18 @@ impl LlmClient {
         let upstreams = settings
             .upstreams
             .iter()
-            .map(|upstream| Endpoint {
-                url: format!("{}/chat/completions", upstream.base_url),
-                settings: upstream.clone(),
+            .map(|upstream| {
+                let url = format!("{}/chat/completions", upstream.base_url);
+                Endpoint {
+                    parsed: reqwest::Url::parse(&url).ok(),
+                    url,
+                    settings: upstream.clone(),
+                }
             })
             .collect();
         Ok(Self {
             pools,
+            body_hint: Arc::new(AtomicUsize::new(0)),
             upstreams,
             temperature: settings.temperature,
             max_tokens: settings.max_tokens,
@@ -168,12 +178,22 @@ impl LlmClient {
             prompt_cache_key: self.prompt_cache_key.as_deref(),
             response_format: prompt.response_format,
         };
-        let mut request = self
-            .pools
-            .here()
-            .post(&upstream.url)
+        // Serialized into a buffer sized from the last request, which the next one is
+        // usually a little larger than (the history grows), rather than grown by doubling.
+        let mut json =
+            Vec::with_capacity(self.body_hint.load(Ordering::Relaxed).min(1 << 20) + 512);
+        serde_json::to_writer(&mut json, &body)
+            .map_err(|e| LlmError::Unreachable(format!("cannot encode the request: {e}")))?;
+        self.body_hint.store(json.len(), Ordering::Relaxed);
+        let pool = self.pools.here();
+        let request = match &upstream.parsed {
+            Some(url) => pool.post(url.clone()),
+            None => pool.post(&upstream.url),
+        };
+        let mut request = request
             .header(reqwest::header::ACCEPT, "text/event-stream")
-            .json(&body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json);
         if let Some(key) = &upstream.settings.api_key {
             request = request.bearer_auth(key.expose());
         }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::decode::{decode_event, ReplyChunk};
 use super::LlmError;
@@ -109,6 +109,14 @@ impl ReplyStream {
     /// no new connection or TLS handshake.
     fn drain_in_background(&mut self) {
         let mut rest = std::mem::replace(&mut self.events, Box::pin(futures_util::stream::empty()));
+        // Usually the body's end arrived with `[DONE]`: then no task is needed.
+        loop {
+            match rest.next().now_or_never() {
+                Some(Some(_)) => continue,
+                Some(None) => return,
+                None => break,
+            }
+        }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let drain = async { while rest.next().await.is_some() {} };
