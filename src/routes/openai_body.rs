@@ -66,7 +66,7 @@ impl CompletionBody {
                         .push_back(Bytes::from(self.writer.content(&text)));
                 }
             }
-            TurnEvent::Data(_) => {}
+            TurnEvent::Data(_) | TurnEvent::Delta(_) => {}
             TurnEvent::Handoff(calls) if !self.finished => {
                 self.ready
                     .push_back(Bytes::from(self.writer.tool_calls(&calls)));
@@ -144,7 +144,7 @@ pub fn gather(
                 TurnEvent::Handoff(handed) => calls = handed,
                 TurnEvent::Finished { reason, usage } => finish = (reason, usage),
                 TurnEvent::End => break,
-                TurnEvent::Data(_) => {}
+                TurnEvent::Data(_) | TurnEvent::Delta(_) => {}
             }
         }
         drop(cancel_on_drop);

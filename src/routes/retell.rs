@@ -364,7 +364,7 @@ impl RetellCall {
                 }
                 Ok(())
             }
-            Some(TurnEvent::Data(_) | TurnEvent::Finished { .. }) => Ok(()),
+            Some(TurnEvent::Data(_) | TurnEvent::Delta(_) | TurnEvent::Finished { .. }) => Ok(()),
             Some(TurnEvent::End) | None => {
                 let last =
                     retell::last_response(reply.id, "", reply.end_call, reply.transfer.as_deref());

@@ -2,10 +2,11 @@
 //! and the stream always ends with exactly one `response.end`.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -26,13 +27,17 @@ struct Frame<'a, C: Serialize> {
     turn_id: &'a str,
 }
 
-fn frame<C: Serialize>(kind: &'static str, content: Option<C>, turn_id: &str) -> Bytes {
-    let mut out = Vec::with_capacity(64);
+fn frame_into<C: Serialize>(
+    out: &mut Vec<u8>,
+    kind: &'static str,
+    content: Option<C>,
+    turn_id: &str,
+) {
     out.extend_from_slice(b"data: ");
     // serde_json escapes control characters, so the JSON is always one line; non-ASCII
     // stays raw UTF-8. Serializing these types cannot fail.
     let _ = serde_json::to_writer(
-        &mut out,
+        &mut *out,
         &Frame {
             kind,
             content,
@@ -40,22 +45,36 @@ fn frame<C: Serialize>(kind: &'static str, content: Option<C>, turn_id: &str) ->
         },
     );
     out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+}
+
+/// `{"delta": text}` without building a JSON value for it.
+#[derive(Serialize)]
+struct Delta<'a> {
+    delta: &'a str,
+}
+
+/// Appends the frame of one event of a turn; the OpenAI door's own events frame to
+/// nothing here.
+fn encode_into(out: &mut Vec<u8>, event: &TurnEvent, turn_id: &str) {
+    match event {
+        TurnEvent::Speak(text, _) => frame_into(out, "response.tts", Some(text), turn_id),
+        TurnEvent::Data(value) => frame_into(out, "response.data", Some(value), turn_id),
+        TurnEvent::Delta(delta) => frame_into(out, "response.data", Some(Delta { delta }), turn_id),
+        TurnEvent::End => frame_into::<()>(out, "response.end", None, turn_id),
+        TurnEvent::Handoff(_) | TurnEvent::Finished { .. } => {}
+    }
 }
 
 /// Frames one event of a turn; the OpenAI door's own events frame to nothing here.
 pub fn encode(event: &TurnEvent, turn_id: &str) -> Bytes {
-    match event {
-        TurnEvent::Speak(text, _) => frame("response.tts", Some(text), turn_id),
-        TurnEvent::Data(value) => frame("response.data", Some(value), turn_id),
-        TurnEvent::End => end(turn_id),
-        TurnEvent::Handoff(_) | TurnEvent::Finished { .. } => Bytes::new(),
-    }
+    let mut out = Vec::with_capacity(64);
+    encode_into(&mut out, event, turn_id);
+    Bytes::from(out)
 }
 
 /// The `response.end` frame.
 pub fn end(turn_id: &str) -> Bytes {
-    frame::<()>("response.end", None, turn_id)
+    encode(&TurnEvent::End, turn_id)
 }
 
 /// Timing of the speech leaving a reply, for the metrics.
@@ -72,14 +91,67 @@ pub struct SpeechTiming {
 /// `response.end`: the turn's [`TurnEvent::End`], or, if the turn died without it, the
 /// channel closing. Dropping the body (the client went away) cancels the turn through the
 /// delivery's guard.
+///
+/// Events go out in batches. Once an event arrives, the body waits out one pass of the
+/// thread's scheduler (the tasks already ready to run, the turn among them, run first) and
+/// then sends everything that arrived meanwhile in one chunk. A model whose reply is
+/// already buffered thus costs one socket write, not one per sentence and data event;
+/// a paced model's sentence waits only for the tasks ready at that moment. `response.end`
+/// goes out at once with whatever is waiting. A sentence counts as delivered when its
+/// batch is handed to the connection, not before.
 pub struct SseBody {
     events: UnboundedReceiver<TurnEvent>,
     turn_id: String,
+    /// The turn's last event (or the channel's end) has been received.
     ended: bool,
+    /// Everything has been handed out.
+    done: bool,
+    /// Received and not yet handed out, in order.
+    held: Vec<TurnEvent>,
+    /// The scheduler pass the held events wait out.
+    pass: Option<Arc<Pass>>,
     spoke: bool,
     timing: Option<SpeechTiming>,
     delivered: Arc<AtomicUsize>,
     _cancel_on_drop: DropGuard,
+}
+
+/// One pass of the scheduler, over when the waker the scheduler deferred is called: a
+/// wake of the body for any other reason (a new event) does not end it early.
+struct Pass {
+    over: AtomicBool,
+    task: Waker,
+}
+
+impl Wake for Pass {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.over.store(true, Ordering::Release);
+        self.task.wake_by_ref();
+    }
+}
+
+impl Pass {
+    /// Starts a pass for the task of `cx`: its waker is deferred until the scheduler has
+    /// run the tasks ready now (at once outside a runtime).
+    fn start(cx: &Context<'_>) -> Arc<Self> {
+        let pass = Arc::new(Self {
+            over: AtomicBool::new(false),
+            task: cx.waker().clone(),
+        });
+        let waker = Waker::from(pass.clone());
+        let mut yield_once = std::pin::pin!(tokio::task::yield_now());
+        // The first poll defers the waker and is pending; the future is not needed after.
+        let _ = yield_once.as_mut().poll(&mut Context::from_waker(&waker));
+        pass
+    }
+
+    fn is_over(&self) -> bool {
+        self.over.load(Ordering::Acquire)
+    }
 }
 
 impl SseBody {
@@ -89,6 +161,9 @@ impl SseBody {
             events: delivery.events,
             turn_id,
             ended: false,
+            done: false,
+            held: Vec::new(),
+            pass: None,
             spoke: false,
             timing: None,
             delivered: delivery.delivered,
@@ -100,6 +175,60 @@ impl SseBody {
     pub fn with_timing(mut self, timing: SpeechTiming) -> Self {
         self.timing = Some(timing);
         self
+    }
+
+    /// Resolves once the first batch is ready to go out (or the turn ended with nothing
+    /// to say), so the response's head can leave in the same write as it.
+    pub async fn first_batch(&mut self) {
+        std::future::poll_fn(|cx| self.poll_batch(cx).map(|_| ())).await;
+    }
+
+    /// Moves every event waiting in the channel into `held`.
+    fn receive(&mut self, cx: &mut Context<'_>) {
+        while !self.ended {
+            match self.events.poll_recv(cx) {
+                Poll::Ready(Some(event)) => {
+                    self.ended = matches!(event, TurnEvent::End);
+                    self.held.push(event);
+                }
+                Poll::Ready(None) => {
+                    self.ended = true;
+                    self.held.push(TurnEvent::End);
+                }
+                Poll::Pending => break,
+            }
+        }
+    }
+
+    /// Ready(true) when held events should go out now; Ready(false) when nothing more
+    /// will.
+    fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        if self.done {
+            return Poll::Ready(false);
+        }
+        // While a pass runs the channel is not polled, so only the pass's end (or the
+        // connection) wakes the body, not each event of the turn.
+        if let Some(pass) = &self.pass {
+            if !pass.is_over() {
+                return Poll::Pending;
+            }
+        }
+        self.receive(cx);
+        if self.held.is_empty() {
+            return Poll::Pending;
+        }
+        if self.ended || self.pass.take().is_some() {
+            return Poll::Ready(true);
+        }
+        self.pass = Some(Pass::start(cx));
+        match &self.pass {
+            Some(pass) if pass.is_over() => {
+                self.pass = None;
+                self.receive(cx);
+                Poll::Ready(true)
+            }
+            _ => Poll::Pending,
+        }
     }
 
     fn observe(&mut self, event: &TurnEvent) {
@@ -119,147 +248,43 @@ impl SseBody {
         }
         self.spoke = true;
     }
+
+    /// Frames the held events into one chunk.
+    fn frame_held(&mut self) -> Bytes {
+        let held = std::mem::take(&mut self.held);
+        let mut out = Vec::with_capacity(held.len() * 128);
+        for event in &held {
+            self.observe(event);
+            encode_into(&mut out, event, &self.turn_id);
+        }
+        self.done = self.ended;
+        // The vector's room is kept for the next batch.
+        self.held = held;
+        self.held.clear();
+        Bytes::from(out)
+    }
 }
 
 impl Stream for SseBody {
     type Item = Result<Bytes, Infallible>;
 
-    /// Every event already waiting goes out in one chunk: a reply whose sentences are
-    /// ready together (a fast model, a sentence and its data event) costs one socket write,
-    /// not one per frame. Nothing is held back to wait for more.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        let mut out: Option<bytes::BytesMut> = None;
-        while !self.ended {
-            let framed = match self.events.poll_recv(cx) {
-                Poll::Ready(Some(event)) => {
-                    self.ended = matches!(event, TurnEvent::End);
-                    self.observe(&event);
-                    encode(&event, &self.turn_id)
+        loop {
+            match self.poll_batch(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(false) => return Poll::Ready(None),
+                Poll::Ready(true) => {
+                    let frames = self.frame_held();
+                    // A batch of events that frame to nothing (the OpenAI door's own) is
+                    // not a chunk.
+                    if !frames.is_empty() {
+                        return Poll::Ready(Some(Ok(frames)));
+                    }
                 }
-                Poll::Ready(None) => {
-                    self.ended = true;
-                    end(&self.turn_id)
-                }
-                Poll::Pending => break,
-            };
-            if !framed.is_empty() {
-                out.get_or_insert_with(bytes::BytesMut::new)
-                    .extend_from_slice(&framed);
             }
-        }
-        match out {
-            Some(frames) => Poll::Ready(Some(Ok(frames.freeze()))),
-            None if self.ended => Poll::Ready(None),
-            None => Poll::Pending,
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::turn::Caller;
-    use futures_util::StreamExt;
-    use serde_json::json;
-    use tokio_util::sync::CancellationToken;
-
-    #[test]
-    fn frames_are_single_line_json_with_the_turn_id() {
-        let tts = encode(
-            &TurnEvent::Speak("Hi \"there\"\nnew line, café.".into(), None),
-            "t1",
-        );
-        assert_eq!(
-            &tts[..],
-            "data: {\"type\":\"response.tts\",\"content\":\"Hi \\\"there\\\"\\nnew line, café.\",\"turn_id\":\"t1\"}\n\n".as_bytes()
-        );
-        let data = encode(&TurnEvent::Data(json!({"delta": "x"})), "t1");
-        assert_eq!(
-            &data[..],
-            b"data: {\"type\":\"response.data\",\"content\":{\"delta\":\"x\"},\"turn_id\":\"t1\"}\n\n"
-        );
-        assert_eq!(
-            &end("t1")[..],
-            b"data: {\"type\":\"response.end\",\"turn_id\":\"t1\"}\n\n"
-        );
-    }
-
-    fn caller() -> (Caller, Delivery) {
-        Caller::new(CancellationToken::new(), tokio::time::Instant::now())
-    }
-
-    async fn frames(body: SseBody) -> Vec<Bytes> {
-        body.map(|f| f.unwrap_or_else(|e| match e {}))
-            .collect()
-            .await
-    }
-
-    /// The whole body as text, and how many `response.end` frames it holds.
-    fn text_and_ends(frames: &[Bytes]) -> (String, usize) {
-        let text: String = frames
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect();
-        let ends = text.matches("response.end").count();
-        (text, ends)
-    }
-
-    #[tokio::test]
-    async fn the_body_ends_exactly_once_when_the_turn_ends_it() {
-        let (caller, delivery) = caller();
-        caller.send(TurnEvent::Speak("One.".into(), None));
-        caller.end();
-        let frames = frames(SseBody::new(delivery, "t".into())).await;
-        let (text, ends) = text_and_ends(&frames);
-        assert_eq!(ends, 1);
-        assert!(text.ends_with(std::str::from_utf8(&end("t")).unwrap_or_default()));
-    }
-
-    #[tokio::test]
-    async fn the_body_still_ends_once_when_the_turn_died_without_ending_it() {
-        let (caller, delivery) = caller();
-        caller.send(TurnEvent::Speak("One.".into(), None));
-        drop(caller);
-        let frames = frames(SseBody::new(delivery, "t".into())).await;
-        let (text, ends) = text_and_ends(&frames);
-        assert_eq!(ends, 1);
-        assert!(
-            text.starts_with("data: {\"type\":\"response.tts\""),
-            "{text}"
-        );
-    }
-
-    #[tokio::test]
-    async fn events_waiting_together_go_out_in_one_chunk_and_a_later_one_in_its_own() {
-        let (caller, delivery) = caller();
-        let mut body = SseBody::new(delivery, "t".into());
-        caller.send(TurnEvent::Speak("One.".into(), None));
-        caller.send(TurnEvent::Data(json!({"step": 1})));
-        caller.send(TurnEvent::Speak("Two.".into(), None));
-        let first = body
-            .next()
-            .await
-            .expect("a chunk")
-            .unwrap_or_else(|e| match e {});
-        let first = String::from_utf8_lossy(&first).into_owned();
-        assert_eq!(first.matches("data: ").count(), 3, "{first}");
-        assert!(first.find("One.") < first.find("step") && first.find("step") < first.find("Two."));
-        caller.send(TurnEvent::Speak("Three.".into(), None));
-        caller.end();
-        let rest = frames(body).await;
-        let (text, ends) = text_and_ends(&rest);
-        assert_eq!(rest.len(), 1, "what was waiting together: {text}");
-        assert!(text.contains("Three.") && ends == 1);
-    }
-
-    #[test]
-    fn dropping_the_body_cancels_the_turn() {
-        let (caller, delivery) = caller();
-        drop(SseBody::new(delivery, "t".into()));
-        assert!(caller.cancellation().is_cancelled());
-        caller.end();
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 //! (`webhook_body`), verifies the signature over those exact bytes with that agent's
 //! secret, parses, then either streams a turn as SSE or answers with a small JSON body.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -78,17 +78,10 @@ async fn receive(
     state.metrics.webhook_received(event.kind.as_str());
     let agent = Target { name, entry };
     match event.kind {
-        EventKind::Message => reply(state, agent, event, received),
+        EventKind::Message => reply(state, agent, event, received).await,
         EventKind::SessionStart => {
             let keys = turn_keys(&event)?;
-            Ok(stream_turn(
-                state,
-                agent,
-                &event,
-                keys,
-                Request::Welcome,
-                received,
-            ))
+            Ok(stream_turn(state, agent, &event, keys, Request::Welcome, received).await)
         }
         EventKind::SessionEnd | EventKind::SessionUpdate => {
             record_session(state, agent, &body, &event);
@@ -153,7 +146,7 @@ impl Received {
     }
 }
 
-fn reply(
+async fn reply(
     state: &AppState,
     agent: Target<'_>,
     event: WebhookEvent,
@@ -172,7 +165,8 @@ fn reply(
         keys,
         Request::Message { text, heard },
         received,
-    ))
+    )
+    .await)
 }
 
 /// What the user heard of an interrupted previous reply, when Layercode reports it.
@@ -195,9 +189,14 @@ fn turn_keys(event: &WebhookEvent) -> Result<(String, String), ApiError> {
     Ok((conversation.to_string(), turn_id.to_string()))
 }
 
+/// How long the response's head waits for the turn's first events, so that both leave in
+/// one write. A turn with nothing to say by then (a slow model, a long tool) gets its
+/// head alone, as a proxy or client waiting for headers expects.
+const HEAD_WAITS_FOR_FIRST_EVENT: Duration = Duration::from_secs(1);
+
 /// Runs the turn in its own task and streams its events. The task outlives a client that
 /// goes away just long enough to settle history: dropping the body cancels it.
-fn stream_turn(
+async fn stream_turn(
     state: &AppState,
     target: Target<'_>,
     event: &WebhookEvent,
@@ -235,7 +234,8 @@ fn stream_turn(
         first_tts: state.metrics.first_tts.clone(),
         received: received.at,
     };
-    let body = SseBody::new(delivery, turn_id).with_timing(timing);
+    let mut body = SseBody::new(delivery, turn_id).with_timing(timing);
+    let _ = tokio::time::timeout(HEAD_WAITS_FOR_FIRST_EVENT, body.first_batch()).await;
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache, no-transform"))

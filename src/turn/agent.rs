@@ -162,7 +162,7 @@ impl Agent {
         let welcome = welcome.trim();
         if !welcome.is_empty() {
             // The page shows the welcome as it shows a reply: as written, in a delta.
-            caller.send(TurnEvent::Data(serde_json::json!({ "delta": welcome })));
+            caller.send(TurnEvent::Delta(welcome.to_string()));
             let mut voice = crate::speech::VoiceReply::new(self.settings.voice.clone());
             let said = voice.say(welcome).into_owned();
             caller.send(TurnEvent::Speak(said, None));

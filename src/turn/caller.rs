@@ -18,6 +18,9 @@ pub enum TurnEvent {
     Speak(String, Option<std::time::Instant>),
     /// JSON for the browser (`response.data`).
     Data(serde_json::Value),
+    /// A piece of the reply's text for the browser: `response.data` with
+    /// `{"delta": …}`, framed without building a JSON value per piece.
+    Delta(String),
     /// The turn is over (`response.end`); nothing follows.
     End,
     /// The OpenAI door only: tools of the platform's that the model called, for the

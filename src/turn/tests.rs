@@ -404,7 +404,7 @@ async fn the_welcome_and_a_blank_message_end_once() {
     assert_eq!(spoken(&events), ["Welcome!"]);
     assert_eq!(
         data(&events),
-        [&serde_json::json!({"delta": "Welcome!"})],
+        [serde_json::json!({"delta": "Welcome!"})],
         "the page gets the welcome's text as it gets a reply's"
     );
     assert_eq!(welcome.outcome().await, Some(TurnOutcome::Completed));
@@ -513,11 +513,12 @@ async fn a_finished_sentence_is_spoken_when_the_model_pauses() {
 }
 
 /// What the page got as `response.data`.
-fn data(events: &[(TurnEvent, Instant)]) -> Vec<&serde_json::Value> {
+fn data(events: &[(TurnEvent, Instant)]) -> Vec<serde_json::Value> {
     events
         .iter()
         .filter_map(|(e, _)| match e {
-            TurnEvent::Data(data) => Some(data),
+            TurnEvent::Data(data) => Some(data.clone()),
+            TurnEvent::Delta(delta) => Some(serde_json::json!({ "delta": delta })),
             _ => None,
         })
         .collect()
@@ -537,9 +538,9 @@ async fn a_stream_cut_off_before_a_sentence_was_spoken_is_retried() {
     assert_eq!(
         data(&events),
         [
-            &serde_json::json!({"delta": "Let me check th"}),
-            &serde_json::json!({"retry": 1}),
-            &serde_json::json!({"delta": "All good now."}),
+            serde_json::json!({"delta": "Let me check th"}),
+            serde_json::json!({"retry": 1}),
+            serde_json::json!({"delta": "All good now."}),
         ]
     );
     assert_eq!(h.model.requests()[1] - started, Duration::from_millis(250));

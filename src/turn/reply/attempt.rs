@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde_json::json;
 use tokio::time::{sleep_until, Instant};
 
 use super::ReplyRun;
@@ -130,7 +129,7 @@ impl ReplyRun<'_> {
                 self.last_text_at = Instant::now();
                 self.flushed_since_text = false;
                 self.speak_delta(&text, received_at).await?;
-                self.caller.send(TurnEvent::Data(json!({ "delta": text })));
+                self.caller.send(TurnEvent::Delta(text));
             }
         }
         let ended_at = std::time::Instant::now();
