@@ -3,8 +3,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 
 use super::ReplyRun;
 use crate::llm::{LlmError, Prompt};
@@ -161,6 +162,12 @@ impl ReplyRun<'_> {
     /// Awaits `future` until `deadline` (then `on_deadline`), meanwhile speaking the
     /// thinking filler when the first token is late and a finished sentence when the
     /// model pauses.
+    ///
+    /// One timer serves every wait of the reply. It is moved only when something falls
+    /// due sooner than it is set for. A deadline that moved later since (the idle timeout
+    /// after each chunk) leaves it where it is: it then wakes early, finds nothing due and
+    /// is set again. So a reply streaming many chunks arms it about once per idle period,
+    /// not three timers per chunk.
     pub(super) async fn wait<F: Future>(
         &mut self,
         mut future: Pin<&mut F>,
@@ -170,17 +177,35 @@ impl ReplyRun<'_> {
         loop {
             let filler_at = self.filler_due();
             let flush_at = self.flush_due();
-            tokio::select! {
-                biased;
-                output = &mut future => return Ok(output),
-                () = sleep_until(deadline) => return Err(on_deadline),
-                () = sleep_until(filler_at.unwrap_or(deadline)), if filler_at.is_some() => {
-                    self.speak_filler();
+            let due = [filler_at, flush_at]
+                .into_iter()
+                .flatten()
+                .fold(deadline, Instant::min);
+            if self.timer_at.is_none_or(|at| due < at) {
+                self.timer.as_mut().reset(due);
+                self.timer_at = Some(due);
+            }
+            let timer = &mut self.timer;
+            let woke = std::future::poll_fn(|cx| {
+                if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                    return Poll::Ready(Some(output));
                 }
-                () = sleep_until(flush_at.unwrap_or(deadline)), if flush_at.is_some() => {
-                    self.flushed_since_text = true;
-                    self.speak_paused();
-                }
+                timer.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            if let Some(output) = woke {
+                return Ok(output);
+            }
+            self.timer_at = None;
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(on_deadline);
+            }
+            if filler_at.is_some_and(|at| now >= at) {
+                self.speak_filler();
+            } else if flush_at.is_some_and(|at| now >= at) {
+                self.flushed_since_text = true;
+                self.speak_paused();
             }
         }
     }
