@@ -110,6 +110,8 @@ pub struct SseBody {
     held: Vec<TurnEvent>,
     /// The scheduler pass the held events wait out.
     pass: Option<Arc<Pass>>,
+    /// The held events' pass is over (or the turn ended): they go out at the next poll.
+    ready: bool,
     spoke: bool,
     timing: Option<SpeechTiming>,
     delivered: Arc<AtomicUsize>,
@@ -164,6 +166,7 @@ impl SseBody {
             done: false,
             held: Vec::new(),
             pass: None,
+            ready: false,
             spoke: false,
             timing: None,
             delivered: delivery.delivered,
@@ -206,29 +209,35 @@ impl SseBody {
         if self.done {
             return Poll::Ready(false);
         }
+        // A batch whose pass is over (the head waited for it) goes out at the next poll,
+        // with anything that arrived since.
+        if self.ready {
+            self.receive(cx);
+            return Poll::Ready(true);
+        }
         // While a pass runs the channel is not polled, so only the pass's end (or the
         // connection) wakes the body, not each event of the turn.
         if let Some(pass) = &self.pass {
             if !pass.is_over() {
                 return Poll::Pending;
             }
+            self.pass = None;
+        } else {
+            self.receive(cx);
+            if self.held.is_empty() {
+                return Poll::Pending;
+            }
+            if !self.ended {
+                let pass = Pass::start(cx);
+                if !pass.is_over() {
+                    self.pass = Some(pass);
+                    return Poll::Pending;
+                }
+            }
         }
         self.receive(cx);
-        if self.held.is_empty() {
-            return Poll::Pending;
-        }
-        if self.ended || self.pass.take().is_some() {
-            return Poll::Ready(true);
-        }
-        self.pass = Some(Pass::start(cx));
-        match &self.pass {
-            Some(pass) if pass.is_over() => {
-                self.pass = None;
-                self.receive(cx);
-                Poll::Ready(true)
-            }
-            _ => Poll::Pending,
-        }
+        self.ready = true;
+        Poll::Ready(true)
     }
 
     fn observe(&mut self, event: &TurnEvent) {
@@ -258,6 +267,7 @@ impl SseBody {
             encode_into(&mut out, event, &self.turn_id);
         }
         self.done = self.ended;
+        self.ready = false;
         // The vector's room is kept for the next batch.
         self.held = held;
         self.held.clear();
