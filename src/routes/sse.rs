@@ -2,11 +2,10 @@
 //! and the stream always ends with exactly one `response.end`.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -92,13 +91,11 @@ pub struct SpeechTiming {
 /// channel closing. Dropping the body (the client went away) cancels the turn through the
 /// delivery's guard.
 ///
-/// Events go out in batches. Once an event arrives, the body waits out one pass of the
-/// thread's scheduler (the tasks already ready to run, the turn among them, run first) and
-/// then sends everything that arrived meanwhile in one chunk. A model whose reply is
-/// already buffered thus costs one socket write, not one per sentence and data event;
-/// a paced model's sentence waits only for the tasks ready at that moment. `response.end`
-/// goes out at once with whatever is waiting. A sentence counts as delivered when its
-/// batch is handed to the connection, not before.
+/// Every event already waiting goes out in one chunk: a reply whose sentences are ready
+/// together (a fast model, a sentence and its data event) costs one socket write, not one
+/// per frame. Nothing is held back to wait for more, except that the response's head
+/// waits for the first events ([`SseBody::first_batch`]) so that both leave in one write.
+/// A sentence counts as delivered when its chunk is handed to the connection.
 pub struct SseBody {
     events: UnboundedReceiver<TurnEvent>,
     turn_id: String,
@@ -108,52 +105,10 @@ pub struct SseBody {
     done: bool,
     /// Received and not yet handed out, in order.
     held: Vec<TurnEvent>,
-    /// The scheduler pass the held events wait out.
-    pass: Option<Arc<Pass>>,
-    /// The held events' pass is over (or the turn ended): they go out at the next poll.
-    ready: bool,
     spoke: bool,
     timing: Option<SpeechTiming>,
     delivered: Arc<AtomicUsize>,
     _cancel_on_drop: DropGuard,
-}
-
-/// One pass of the scheduler, over when the waker the scheduler deferred is called: a
-/// wake of the body for any other reason (a new event) does not end it early.
-struct Pass {
-    over: AtomicBool,
-    task: Waker,
-}
-
-impl Wake for Pass {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.over.store(true, Ordering::Release);
-        self.task.wake_by_ref();
-    }
-}
-
-impl Pass {
-    /// Starts a pass for the task of `cx`: its waker is deferred until the scheduler has
-    /// run the tasks ready now (at once outside a runtime).
-    fn start(cx: &Context<'_>) -> Arc<Self> {
-        let pass = Arc::new(Self {
-            over: AtomicBool::new(false),
-            task: cx.waker().clone(),
-        });
-        let waker = Waker::from(pass.clone());
-        let mut yield_once = std::pin::pin!(tokio::task::yield_now());
-        // The first poll defers the waker and is pending; the future is not needed after.
-        let _ = yield_once.as_mut().poll(&mut Context::from_waker(&waker));
-        pass
-    }
-
-    fn is_over(&self) -> bool {
-        self.over.load(Ordering::Acquire)
-    }
 }
 
 impl SseBody {
@@ -165,8 +120,6 @@ impl SseBody {
             ended: false,
             done: false,
             held: Vec::new(),
-            pass: None,
-            ready: false,
             spoke: false,
             timing: None,
             delivered: delivery.delivered,
@@ -180,8 +133,8 @@ impl SseBody {
         self
     }
 
-    /// Resolves once the first batch is ready to go out (or the turn ended with nothing
-    /// to say), so the response's head can leave in the same write as it.
+    /// Resolves once the first events are waiting (or the turn ended with nothing to
+    /// say), so the response's head can leave in the same write as they.
     pub async fn first_batch(&mut self) {
         std::future::poll_fn(|cx| self.poll_batch(cx).map(|_| ())).await;
     }
@@ -209,34 +162,10 @@ impl SseBody {
         if self.done {
             return Poll::Ready(false);
         }
-        // A batch whose pass is over (the head waited for it) goes out at the next poll,
-        // with anything that arrived since.
-        if self.ready {
-            self.receive(cx);
-            return Poll::Ready(true);
-        }
-        // While a pass runs the channel is not polled, so only the pass's end (or the
-        // connection) wakes the body, not each event of the turn.
-        if let Some(pass) = &self.pass {
-            if !pass.is_over() {
-                return Poll::Pending;
-            }
-            self.pass = None;
-        } else {
-            self.receive(cx);
-            if self.held.is_empty() {
-                return Poll::Pending;
-            }
-            if !self.ended {
-                let pass = Pass::start(cx);
-                if !pass.is_over() {
-                    self.pass = Some(pass);
-                    return Poll::Pending;
-                }
-            }
-        }
         self.receive(cx);
-        self.ready = true;
+        if self.held.is_empty() {
+            return Poll::Pending;
+        }
         Poll::Ready(true)
     }
 
@@ -267,7 +196,6 @@ impl SseBody {
             encode_into(&mut out, event, &self.turn_id);
         }
         self.done = self.ended;
-        self.ready = false;
         // The vector's room is kept for the next batch.
         self.held = held;
         self.held.clear();

@@ -101,34 +101,6 @@ async fn events_waiting_together_go_out_in_one_chunk_and_a_later_one_in_its_own(
     assert!(text.contains("Three.") && ends == 1);
 }
 
-#[tokio::test]
-async fn what_the_turn_sends_in_the_same_scheduler_pass_joins_the_batch() {
-    let (caller, delivery) = caller();
-    let mut body = SseBody::new(delivery, "t".into());
-    caller.send(TurnEvent::Delta("One. Two.".into()));
-    // The rest comes from another task, ready to run when the body is first polled:
-    // as a turn is that reads a model reply already buffered.
-    let turn = tokio::spawn(async move {
-        caller.send(TurnEvent::Speak("One.".into(), None));
-        caller.send(TurnEvent::Speak("Two.".into(), None));
-        caller
-    });
-    let first = body
-        .next()
-        .await
-        .expect("a chunk")
-        .unwrap_or_else(|e| match e {});
-    let first = String::from_utf8_lossy(&first).into_owned();
-    assert_eq!(first.matches("data: ").count(), 3, "{first}");
-    assert!(first
-        .starts_with("data: {\"type\":\"response.data\",\"content\":{\"delta\":\"One. Two.\"}"));
-    let caller = turn.await.expect("the turn task");
-    assert_eq!(caller.delivered(), 2, "both sentences were handed out");
-    caller.end();
-    let (text, ends) = text_and_ends(&frames(body).await);
-    assert_eq!(ends, 1, "{text}");
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_head_waits_for_the_first_batch_and_a_sentence_counts_once_handed_out() {
     let (caller, delivery) = caller();
@@ -143,7 +115,7 @@ async fn the_head_waits_for_the_first_batch_and_a_sentence_counts_once_handed_ou
         "held, not yet handed to the connection"
     );
     let chunk = futures_util::FutureExt::now_or_never(body.next())
-        .expect("the batch goes out at the first poll after the head, with no second pass")
+        .expect("what the head waited for goes out at the first poll")
         .expect("a chunk")
         .unwrap_or_else(|e| match e {});
     assert!(String::from_utf8_lossy(&chunk).contains("One."));
