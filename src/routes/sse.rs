@@ -101,8 +101,6 @@ pub struct SseBody {
     turn_id: String,
     /// The turn's last event (or the channel's end) has been received.
     ended: bool,
-    /// Everything has been handed out.
-    done: bool,
     /// Received and not yet handed out, in order.
     held: Vec<TurnEvent>,
     spoke: bool,
@@ -118,7 +116,6 @@ impl SseBody {
             events: delivery.events,
             turn_id,
             ended: false,
-            done: false,
             held: Vec::new(),
             spoke: false,
             timing: None,
@@ -159,7 +156,9 @@ impl SseBody {
     /// Ready(true) when held events should go out now; Ready(false) when nothing more
     /// will.
     fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        if self.done {
+        // The end is received together with the end event, so nothing more comes once
+        // the end is in and nothing is held.
+        if self.ended && self.held.is_empty() {
             return Poll::Ready(false);
         }
         self.receive(cx);
@@ -195,7 +194,6 @@ impl SseBody {
             self.observe(event);
             encode_into(&mut out, event, &self.turn_id);
         }
-        self.done = self.ended;
         // The vector's room is kept for the next batch.
         self.held = held;
         self.held.clear();

@@ -181,9 +181,8 @@ impl ReplyRun<'_> {
                 .into_iter()
                 .flatten()
                 .fold(deadline, Instant::min);
-            if self.timer_at.is_none_or(|at| due < at) {
+            if self.timer.is_elapsed() || due < self.timer.deadline() {
                 self.timer.as_mut().reset(due);
-                self.timer_at = Some(due);
             }
             let timer = &mut self.timer;
             let woke = std::future::poll_fn(|cx| {
@@ -196,7 +195,6 @@ impl ReplyRun<'_> {
             if let Some(output) = woke {
                 return Ok(output);
             }
-            self.timer_at = None;
             let now = Instant::now();
             if now >= deadline {
                 return Err(on_deadline);

@@ -129,10 +129,9 @@ pub(super) struct ReplyRun<'a> {
     pub(super) end_call: bool,
     /// How the reply goes out and what it offers.
     shape: ReplyShape,
-    /// The one timer of the reply's waits (`wait`), and when it is set for (`None`: not
-    /// set since it last fired).
+    /// The one timer of the reply's waits (`wait`), first set for the end of the turn's
+    /// budget, which every wait's deadline is capped by.
     timer: std::pin::Pin<Box<tokio::time::Sleep>>,
-    timer_at: Option<Instant>,
     /// Calls to the platform's tools the reply ended with, for the platform to run.
     pub(super) handoff: Vec<ToolCall>,
     filler_pending: bool,
@@ -187,8 +186,7 @@ impl<'a> ReplyRun<'a> {
             last_text_at: started,
             flushed_since_text: true,
             span: &super::trace::NO_SPAN,
-            timer: Box::pin(tokio::time::sleep_until(started)),
-            timer_at: None,
+            timer: Box::pin(tokio::time::sleep_until(started + settings.turn_timeout)),
         }
     }
 
